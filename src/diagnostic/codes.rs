@@ -1,0 +1,307 @@
+//! The registry of diagnostic codes: every code capm can report, its default severity and
+//! the text `capm explain CODE` prints. A code missing here is a bug, and a test says so.
+
+use super::Severity;
+
+/// What `capm explain` knows about one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// One line: what the code reports.
+    pub summary: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix it.
+    pub fix: &'static str,
+}
+
+/// Looks a code up; codes are matched case-insensitively so `capm explain PLUGIN-001` and
+/// `capm explain plugin-001` agree.
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+macro_rules! codes {
+    ($( $code:literal $sev:ident { summary: $summary:literal, why: $why:literal, fix: $fix:literal $(,)? } )*) => {
+        /// Every code, in the order `capm explain --list` prints them.
+        pub static CODES: &[CodeInfo] = &[
+            $( CodeInfo { code: $code, severity: Severity::$sev, summary: $summary, why: $why, fix: $fix }, )*
+        ];
+    };
+}
+
+codes! {
+    "toml-syntax" Error {
+        summary: "The file is not valid TOML.",
+        why: "capm cannot read anything from a file it cannot parse, so it refuses to guess.",
+        fix: "Correct the syntax at the line and column shown. Common causes: an unquoted string, a missing closing bracket or quote, or a key defined twice.",
+    }
+    "invalid-utf8" Error {
+        summary: "The file is not valid UTF-8 text.",
+        why: "Manifests, SKILL.md files and agent markdown are read as UTF-8; other encodings would be misread by capm and by OpenCode.",
+        fix: "Re-save the file as UTF-8.",
+    }
+    "manifest-too-large" Error {
+        summary: "A manifest is larger than 1 MiB.",
+        why: "Real manifests are a few kilobytes; a huge one is a mistake or an attempt to exhaust the tools that read it.",
+        fix: "Move large content into the files the bundle ships (skills, agents), and keep bundle.toml to metadata.",
+    }
+    "missing-manifest" Error {
+        summary: "A directory that should be a bundle has no bundle.toml.",
+        why: "bundle.toml is what makes a directory a bundle: without it capm knows nothing about what it provides.",
+        fix: "Point at the directory holding bundle.toml, or create one with `capm new NAME`.",
+    }
+    "invalid-type" Error {
+        summary: "A value has the wrong TOML type (for example a number where a string is expected).",
+        why: "capm reads each field as one type; a different type would be silently misread.",
+        fix: "Write the value as the type the message names, e.g. `version = \"1.0.0\"` rather than `version = 1`.",
+    }
+    "missing-field" Error {
+        summary: "A required field or table is missing.",
+        why: "The field is needed to install or describe the bundle; capm never invents it.",
+        fix: "Add the field named in the message. `capm new NAME` shows a complete manifest.",
+    }
+    "unknown-key" Warning {
+        summary: "A key that capm does not know.",
+        why: "An unknown key is usually a typo of a real one, whose setting is then silently ignored.",
+        fix: "Correct the spelling (the help line suggests the closest known key), or remove the key.",
+    }
+    "invalid-length" Error {
+        summary: "A text value is empty or longer than its limit.",
+        why: "Descriptions and reasons are shown to people reviewing what they install; they must exist and be readable.",
+        fix: "Write a value within the limit the message gives (descriptions 1..=1024 characters, permission reasons 1..=1000).",
+    }
+    "invalid-name" Error {
+        summary: "A bundle or resource name does not follow the naming rule.",
+        why: "Names become directory names, config keys and file names in OpenCode; the rule `^[a-z0-9]+(-[a-z0-9]+)*$` (1 to 64 characters) keeps them portable and unambiguous.",
+        fix: "Use lower-case letters and digits separated by single hyphens, e.g. `code-review`.",
+    }
+    "invalid-semver" Error {
+        summary: "A version is not a semantic version.",
+        why: "Resolution compares versions by semver rules; a version capm cannot parse cannot be ordered or required.",
+        fix: "Write MAJOR.MINOR.PATCH, optionally with a pre-release, e.g. `1.2.0` or `2.0.0-beta.1`.",
+    }
+    "invalid-version-req" Error {
+        summary: "A version requirement is not a valid semver requirement.",
+        why: "Requirements decide which versions may be installed; an unparseable one cannot be honoured.",
+        fix: "Use a semver requirement such as `^1.2`, `~0.3.1`, `>=1.0, <2.0` or `=1.4.2`.",
+    }
+    "unknown-product-mode" Error {
+        summary: "A product mode that does not exist.",
+        why: "Product modes decide where a resource may run; a misspelled mode would leave the intended one unsupported.",
+        fix: "Use one of desktop-local, desktop-cloud, cloud-web, cloud-channel-gateway, standalone-gateway, paired-desktop, headless-host.",
+    }
+    "invalid-tier" Error {
+        summary: "A tier that is not supported, experimental, blocked or unsupported.",
+        why: "The tier classifies how far a bundle or plugin is trusted in a mode; anything else cannot be classified.",
+        fix: "Use one of `supported`, `experimental`, `blocked`, `unsupported`.",
+    }
+    "no-supported-mode" Warning {
+        summary: "The bundle declares no product mode as supported or experimental.",
+        why: "A mode missing from `[compatibility.product-modes]` is unsupported, so this bundle cannot be installed anywhere.",
+        fix: "Add `[compatibility.product-modes]` with at least `desktop-local = \"supported\"`.",
+    }
+    "invalid-license" Warning {
+        summary: "The license is not a valid SPDX expression.",
+        why: "Users and tools read the license field to decide whether they may use a bundle.",
+        fix: "Use an SPDX identifier or expression such as `MIT`, `Apache-2.0` or `MIT OR Apache-2.0`.",
+    }
+    "invalid-url" Error {
+        summary: "A URL that cannot be parsed.",
+        why: "capm checks every URL before anything can connect to it; one it cannot parse cannot be checked.",
+        fix: "Write an absolute URL such as `https://mcp.example.com/mcp`.",
+    }
+    "absolute-path" Error {
+        summary: "A path in the manifest is absolute.",
+        why: "A bundle must be self-contained: an absolute path points at the author's machine, not into the bundle.",
+        fix: "Write the path relative to the directory holding bundle.toml, e.g. `skills/code-review`.",
+    }
+    "path-escapes-bundle" Error {
+        summary: "A path leaves the bundle directory (it uses `..`).",
+        why: "Installing would copy files from outside the bundle: from the author's machine, or anywhere on the user's.",
+        fix: "Move the files into the bundle and point at them with a relative path without `..`.",
+    }
+    "path-not-found" Error {
+        summary: "A path in the manifest names nothing in the bundle.",
+        why: "The resource could not be installed: the file or directory it ships is missing.",
+        fix: "Create the file or directory, or correct the path (paths are relative to bundle.toml and case-sensitive).",
+    }
+    "wrong-path-kind" Error {
+        summary: "A path names a file where a directory is expected, or the other way round.",
+        why: "Skills are directories holding SKILL.md; agents, commands and plugins are single files.",
+        fix: "Point skills at their directory and agents, commands and path plugins at their file.",
+    }
+    "symlink-in-bundle" Error {
+        summary: "The bundle contains a symbolic link.",
+        why: "Bundles are copied byte for byte and digested; a symlink could point anywhere on the installing machine, including outside the bundle.",
+        fix: "Replace the link with a copy of the file or directory it points to.",
+    }
+    "skill-too-large" Error {
+        summary: "A skill directory holds more than 1,000 files or 10 MiB.",
+        why: "Skills are copied into every project that installs them and read by the agent; a tree that large is a mistake (a vendored dependency, a build output).",
+        fix: "Remove build outputs and large assets from the skill directory.",
+    }
+    "bundle-too-large" Error {
+        summary: "The bundle directory holds more than 10,000 files or 100 MiB.",
+        why: "capm reads and digests the whole bundle; a tree that large is almost certainly not meant to be shipped.",
+        fix: "Remove build outputs, dependencies and large assets from the bundle directory.",
+    }
+    "missing-skill-md" Error {
+        summary: "A skill directory has no SKILL.md.",
+        why: "OpenCode discovers a skill by its SKILL.md; without it the skill is invisible.",
+        fix: "Add SKILL.md to the skill directory, starting with YAML front matter holding `name` and `description`.",
+    }
+    "invalid-front-matter" Error {
+        summary: "SKILL.md does not start with valid YAML front matter holding `name` and `description`.",
+        why: "OpenCode reads the skill's name and description from its front matter and ignores a skill without them.",
+        fix: "Start SKILL.md with `---`, then `name: NAME` and `description: …`, then `---`.",
+    }
+    "skill-name-mismatch" Error {
+        summary: "A skill's front-matter name differs from its directory or resource name.",
+        why: "OpenCode requires a skill's name to equal its directory name, and capm installs the skill under its resource name.",
+        fix: "Use one name for the resource key, the directory and the `name` in SKILL.md.",
+    }
+    "not-markdown" Error {
+        summary: "An agent or command file is not a `.md` file.",
+        why: "OpenCode loads agents and commands from markdown files only.",
+        fix: "Rename the file to end in `.md` and update the path.",
+    }
+    "invalid-plugin-source" Error {
+        summary: "A plugin has neither or both of `npm` and `path`.",
+        why: "A plugin comes from exactly one place: an npm package or a file in the bundle.",
+        fix: "Keep exactly one: `npm = \"pkg@1.2.3\"` or `path = \"plugins/name.ts\"`.",
+    }
+    "PLUGIN-001" Error {
+        summary: "A plugin without a `tier` (unclassified).",
+        why: "Plugins run inside the agent runtime with its privileges; capm fails closed on any plugin nobody has classified.",
+        fix: "Add `tier = \"supported\"` (or experimental, blocked, unsupported) after reviewing the plugin.",
+    }
+    "invalid-mcp-launch" Error {
+        summary: "An MCP server has neither or both of `command` (stdio) and `url` (remote).",
+        why: "A server is either launched locally or reached over the network; capm cannot tell which one is meant.",
+        fix: "Keep `command` and `args` for a local server, or `url` (with `transport`) for a remote one.",
+    }
+    "invalid-transport" Error {
+        summary: "A remote MCP transport other than `streamable-http` or `sse`.",
+        why: "OpenCode speaks these two remote transports only.",
+        fix: "Use `transport = \"streamable-http\"` (the default) or `\"sse\"`.",
+    }
+    "invalid-env-value" Error {
+        summary: "An env or header value is neither a string nor one `from-env` or `template` reference.",
+        why: "Values are either plain text or a reference resolved on the user's machine; capm never stores secret values.",
+        fix: "Write `{ from-env = \"VAR\", secret = true }` or `{ template = \"Bearer {env:VAR}\", secret = true }`, or a plain string for non-secret settings.",
+    }
+    "invalid-env-name" Error {
+        summary: "An environment variable or header name with characters that are not allowed.",
+        why: "Environment names must be `[A-Za-z_][A-Za-z0-9_]*` and header names HTTP tokens, or the launch fails or is misread.",
+        fix: "Rename the variable or header using letters, digits and underscores (headers: also hyphens).",
+    }
+    "invalid-template" Error {
+        summary: "A `template` has no `{env:VAR}` reference, or a malformed one.",
+        why: "A template exists to build a value from the user's environment; one without a valid reference is a literal in disguise.",
+        fix: "Reference the variable as `{env:NAME}`, e.g. `template = \"Bearer {env:API_KEY}\"`.",
+    }
+    "invalid-permission-kind" Error {
+        summary: "A permission kind capm does not know.",
+        why: "The kind decides how a permission is reviewed; an unknown kind could not be reviewed at all.",
+        fix: "Use one of provider, filesystem, mcp, shell, workflow, plugin, network, credential.",
+    }
+    "invalid-permission-id" Error {
+        summary: "A permission id that does not match `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`.",
+        why: "Permission ids are recorded when a user accepts them; they must be stable and printable.",
+        fix: "Use letters, digits and `._:-`, starting with a letter or digit, at most 128 characters.",
+    }
+    "duplicate-permission" Error {
+        summary: "Two permissions with the same kind and id.",
+        why: "A permission is accepted once by its kind and id; two entries with different reasons would be ambiguous.",
+        fix: "Merge the entries into one.",
+    }
+    "duplicate-resource" Error {
+        summary: "Two resources of the bundle would install the same thing.",
+        why: "Both would land in one place in OpenCode (the same npm plugin, the same file); the second would overwrite the first.",
+        fix: "Remove one of the two resources, or point them at different sources.",
+    }
+    "invalid-requires" Error {
+        summary: "A `requires` entry is not `KIND:NAME` with a known kind.",
+        why: "capm resolves requirements by kind and name; a malformed entry cannot be resolved.",
+        fix: "Write entries like `mcp:github` or `skill:code-review` (kinds: mcp, skill, plugin, agent, command).",
+    }
+    "unresolved-requires" Warning {
+        summary: "A required resource is not provided by this bundle, and lint cannot see the dependency that should provide it.",
+        why: "Requirements resolve across the whole dependency graph at plan time; lint of a single bundle only sees the bundle itself and any dependencies linted with it.",
+        fix: "Declare the bundle that provides the resource under `[dependencies]` and lint them together, or provide the resource in this bundle.",
+    }
+    "missing-required-resource" Error {
+        summary: "A required resource is provided neither by this bundle nor by any of its dependencies that were linted with it.",
+        why: "The resource that needs it would be installed broken.",
+        fix: "Provide the resource, add the dependency that provides it, or remove it from `requires`.",
+    }
+    "unknown-resource" Error {
+        summary: "A reference to a resource this bundle does not define (for example in `[uninstall] preserves`).",
+        why: "The reference would have no effect, which hides a typo.",
+        fix: "Name a resource defined in this bundle as `KIND:NAME`.",
+    }
+    "empty-bundle" Warning {
+        summary: "The bundle provides no resources and has no dependencies.",
+        why: "Installing it would do nothing.",
+        fix: "Add a resource (`[mcp.NAME]`, `[skills.NAME]`, …) or a dependency.",
+    }
+    "unsupported-target" Error {
+        summary: "A `target` capm cannot install into.",
+        why: "capm renders resources for one client at a time; today that is OpenCode.",
+        fix: "Use `target = \"opencode\"` or omit the key.",
+    }
+    "invalid-scope" Error {
+        summary: "A `scope` other than `project` or `global`.",
+        why: "The scope decides which directory capm writes to.",
+        fix: "Use `scope = \"project\"` (the default) or `scope = \"global\"`.",
+    }
+    "invalid-bundle-source" Error {
+        summary: "A `[bundles]` entry that names no version, path or registry, or a combination capm cannot honour.",
+        why: "capm needs to know where a bundle comes from and which versions are acceptable.",
+        fix: "Write `name = \"^1.2\"`, `name = { path = \"../dir\" }` or `name = { version = \"^2\", registry = \"team\" }`.",
+    }
+    "unknown-registry" Error {
+        summary: "A bundle names a registry that `[registries]` does not declare.",
+        why: "capm would not know where to fetch the bundle from.",
+        fix: "Declare the registry under `[registries]`, e.g. `team = { path = \"/srv/capm-registry\" }`.",
+    }
+    "invalid-policy" Error {
+        summary: "A `[policy] allow` entry that is malformed.",
+        why: "An allowance is an explicit, reviewed exception to a security rule; it must name the rule, the resource and the sha256 of the exact launch spec it allows.",
+        fix: "Write `{ rule = \"SC-001\", resource = \"mcp:NAME\", spec = \"sha256:<64 hex digits>\" }`, copying the digest capm lint prints.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(
+                seen.insert(c.code.to_ascii_lowercase()),
+                "duplicate {}",
+                c.code
+            );
+            let kebab = c
+                .code
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+            let rule = c.code.split_once('-').is_some_and(|(a, b)| {
+                a.chars().all(|ch| ch.is_ascii_uppercase())
+                    && b.len() == 3
+                    && b.chars().all(|ch| ch.is_ascii_digit())
+            });
+            assert!(
+                kebab || rule,
+                "{} is neither kebab-case nor RULE-NNN",
+                c.code
+            );
+            assert!(c.summary.ends_with('.') && c.why.ends_with('.') && c.fix.ends_with('.'));
+        }
+    }
+}

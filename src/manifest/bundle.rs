@@ -1,0 +1,586 @@
+//! `bundle.toml`: the manifest a bundle author writes (SPEC §3.1), as types with spans, and
+//! its decoding from a parsed TOML tree.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::common::{PermissionKind, ProductMode, Tier, Transport};
+use super::decode::{Decoder, Fields, Node};
+use super::span::{Span, Spanned};
+
+type Map<T> = IndexMap<Spanned<String>, T>;
+
+/// A bundle manifest: what a bundle is and what it provides.
+// Required parts are `Option` so that one missing field does not stop the rest of the
+// manifest from being checked.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(title = "capm bundle manifest (bundle.toml)")]
+pub struct BundleManifest {
+    #[schemars(required)]
+    pub bundle: Option<BundleMeta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<Compatibility>,
+    /// Other bundles this one needs, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub dependencies: Map<Dependency>,
+    /// MCP servers, local (stdio) or remote.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub mcp: Map<McpServer>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub skills: Map<Skill>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub plugins: Map<Plugin>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub agents: Map<FileResource>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub commands: Map<FileResource>,
+    /// What the bundle asks the user to accept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uninstall: Option<Uninstall>,
+    /// The span of the whole file, for diagnostics about the manifest as a whole.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[bundle]`: who the bundle is.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct BundleMeta {
+    #[schemars(
+        required,
+        regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        length(min = 1, max = 64)
+    )]
+    pub name: Option<Spanned<String>>,
+    /// A semantic version.
+    #[schemars(required)]
+    pub version: Option<Spanned<String>>,
+    #[schemars(required, length(min = 1, max = 1024))]
+    pub description: Option<Spanned<String>>,
+    /// An SPDX license expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authors: Option<Vec<Spanned<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<Vec<Spanned<String>>>,
+    /// Where `[bundle]` is declared.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[compatibility]`: which clients and product modes the bundle supports.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Compatibility {
+    /// A semver requirement on the OpenCode version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opencode: Option<Spanned<String>>,
+    /// Mode to tier; a mode not listed is unsupported.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub product_modes: IndexMap<Spanned<ProductMode>, Spanned<Tier>>,
+}
+
+/// A dependency on another bundle: a requirement string, or a table.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Dependency {
+    Requirement(Spanned<String>),
+    Detailed {
+        #[schemars(required)]
+        version: Option<Spanned<String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        optional: Option<Spanned<bool>>,
+    },
+}
+
+impl Dependency {
+    pub fn requirement(&self) -> Option<&Spanned<String>> {
+        match self {
+            Dependency::Requirement(r) => Some(r),
+            Dependency::Detailed { version, .. } => version.as_ref(),
+        }
+    }
+
+    pub fn is_optional(&self) -> bool {
+        matches!(self, Dependency::Detailed { optional: Some(o), .. } if o.value)
+    }
+}
+
+/// An MCP server. Local servers have `command` (and `args`, `env`, `cwd`); remote ones
+/// have `url` (and `transport`, `headers`).
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct McpServer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: Map<EnvValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Spanned<Transport>>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: Map<EnvValue>,
+    /// Modes this server may run in; defaults to the bundle's supported modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_modes: Option<Vec<Spanned<ProductMode>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Vec<Spanned<String>>>,
+    /// Where the server's table is declared.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// The value of an environment variable or header.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// A plain, non-secret value.
+    Literal(Spanned<String>),
+    /// A value read from the user's environment when the server starts.
+    FromEnv {
+        #[serde(rename = "from-env")]
+        from_env: Spanned<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret: Option<Spanned<bool>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        required: Option<Spanned<bool>>,
+    },
+    /// A value built from a template with `{env:VAR}` references.
+    Template {
+        template: Spanned<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret: Option<Spanned<bool>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        required: Option<Spanned<bool>>,
+    },
+}
+
+/// A skill: a directory holding SKILL.md.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Skill {
+    #[schemars(required)]
+    pub path: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Vec<Spanned<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_modes: Option<Vec<Spanned<ProductMode>>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// An OpenCode plugin: an npm package or a file in the bundle. Its `tier` is required.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Plugin {
+    /// `package@exact-version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<Spanned<String>>,
+    #[schemars(required)]
+    pub tier: Option<Spanned<Tier>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_modes: Option<Vec<Spanned<ProductMode>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Vec<Spanned<String>>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// An agent or command: one markdown file.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileResource {
+    #[schemars(required)]
+    pub path: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Vec<Spanned<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_modes: Option<Vec<Spanned<ProductMode>>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[[permissions]]`: something the user must accept to use the bundle.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Permission {
+    #[schemars(required)]
+    pub kind: Option<Spanned<PermissionKind>>,
+    #[schemars(required, regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"))]
+    pub id: Option<Spanned<String>>,
+    #[schemars(required, length(min = 1, max = 1000))]
+    pub reason: Option<Spanned<String>>,
+    /// Defaults to true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<Spanned<bool>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[uninstall]`: what happens when the bundle is removed.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Uninstall {
+    /// Resources handed to the user, as `KIND:NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preserves: Vec<Spanned<String>>,
+}
+
+impl BundleManifest {
+    /// Decodes a parsed `bundle.toml`, reporting shape problems to `dec`.
+    pub fn decode(dec: &mut Decoder<'_>, root: &Node<'_>) -> BundleManifest {
+        let whole = Span::new(0, 0);
+        let mut m = BundleManifest {
+            span: whole,
+            ..Default::default()
+        };
+        let Some(mut top) = dec.table(root, "", whole) else {
+            return m;
+        };
+        match top.get("bundle") {
+            Some(node) => {
+                let anchor = top.key_span("bundle");
+                m.bundle = decode_meta(dec, node, anchor);
+            }
+            None => dec.missing(&top, "bundle"),
+        }
+        if let Some(node) = top.get("compatibility") {
+            let anchor = top.key_span("compatibility");
+            m.compatibility = decode_compat(dec, node, anchor);
+        }
+        let deps = top.get("dependencies");
+        m.dependencies = dec.named_map(deps, "dependencies", |dec, name, node| {
+            decode_dependency(dec, &name, node)
+        });
+        let mcp = top.get("mcp");
+        m.mcp = dec.named_map(mcp, "mcp", |dec, name, node| {
+            dec.in_resource(format!("mcp:{name}"), |dec| {
+                decode_mcp(dec, node, &format!("mcp.{name}"), name.span)
+            })
+        });
+        let skills = top.get("skills");
+        m.skills = dec.named_map(skills, "skills", |dec, name, node| {
+            dec.in_resource(format!("skill:{name}"), |dec| {
+                let mut f = dec.table(node, &format!("skills.{name}"), name.span)?;
+                let skill = Skill {
+                    path: f.require(dec, "path").and_then(|n| dec.string(n, "path")),
+                    requires: optional_strings(dec, &mut f, "requires"),
+                    product_modes: optional_modes(dec, &mut f),
+                    span: name.span,
+                };
+                f.finish(dec);
+                Some(skill)
+            })
+        });
+        let plugins = top.get("plugins");
+        m.plugins = dec.named_map(plugins, "plugins", |dec, name, node| {
+            dec.in_resource(format!("plugin:{name}"), |dec| {
+                let mut f = dec.table(node, &format!("plugins.{name}"), name.span)?;
+                let npm = f.get("npm");
+                let path = f.get("path");
+                let tier = f.get("tier");
+                let plugin = Plugin {
+                    npm: npm.and_then(|n| dec.string(n, &f.child("npm"))),
+                    path: path.and_then(|n| dec.string(n, &f.child("path"))),
+                    tier: tier.and_then(|n| dec.keyword(n, &f.child("tier"))),
+                    product_modes: optional_modes(dec, &mut f),
+                    requires: optional_strings(dec, &mut f, "requires"),
+                    span: name.span,
+                };
+                f.finish(dec);
+                Some(plugin)
+            })
+        });
+        let agents = top.get("agents");
+        m.agents = dec.named_map(agents, "agents", |dec, name, node| {
+            decode_file_resource(dec, "agent", "agents", name, node)
+        });
+        let commands = top.get("commands");
+        m.commands = dec.named_map(commands, "commands", |dec, name, node| {
+            decode_file_resource(dec, "command", "commands", name, node)
+        });
+        if let Some(node) = top.get("permissions") {
+            m.permissions = decode_permissions(dec, node);
+        }
+        if let Some(node) = top.get("uninstall") {
+            let anchor = top.key_span("uninstall");
+            if let Some(mut f) = dec.table(node, "uninstall", anchor) {
+                let preserves = optional_strings(dec, &mut f, "preserves");
+                f.finish(dec);
+                m.uninstall = Some(Uninstall {
+                    preserves: preserves.unwrap_or_default(),
+                });
+            }
+        }
+        top.finish(dec);
+        m
+    }
+}
+
+fn optional_strings(
+    dec: &mut Decoder<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+) -> Option<Vec<Spanned<String>>> {
+    let node = f.get(key)?;
+    dec.strings(node, &f.child(key))
+}
+
+fn optional_string(
+    dec: &mut Decoder<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+) -> Option<Spanned<String>> {
+    let node = f.get(key)?;
+    dec.string(node, &f.child(key))
+}
+
+fn required_string(
+    dec: &mut Decoder<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+) -> Option<Spanned<String>> {
+    let node = f.require(dec, key)?;
+    dec.string(node, &f.child(key))
+}
+
+fn optional_bool(
+    dec: &mut Decoder<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+) -> Option<Spanned<bool>> {
+    let node = f.get(key)?;
+    dec.bool(node, &f.child(key))
+}
+
+fn optional_modes(
+    dec: &mut Decoder<'_>,
+    f: &mut Fields<'_, '_>,
+) -> Option<Vec<Spanned<ProductMode>>> {
+    let node = f.get("product-modes")?;
+    let path = f.child("product-modes");
+    let strings = dec.strings(node, &path)?;
+    Some(
+        strings
+            .into_iter()
+            .filter_map(|s| match super::decode::Keyword::parse(&s.value) {
+                Some(m) => Some(Spanned::new(m, s.span)),
+                None => {
+                    let d = super::decode::unknown_keyword::<ProductMode>(&s.value, &path)
+                        .at(dec.source, s.span);
+                    dec.report(d);
+                    None
+                }
+            })
+            .collect(),
+    )
+}
+
+fn decode_meta(dec: &mut Decoder<'_>, node: &Node<'_>, anchor: Span) -> Option<BundleMeta> {
+    let mut f = dec.table(node, "bundle", anchor)?;
+    let meta = BundleMeta {
+        name: required_string(dec, &mut f, "name"),
+        version: required_string(dec, &mut f, "version"),
+        description: required_string(dec, &mut f, "description"),
+        license: optional_string(dec, &mut f, "license"),
+        authors: optional_strings(dec, &mut f, "authors"),
+        repository: optional_string(dec, &mut f, "repository"),
+        keywords: optional_strings(dec, &mut f, "keywords"),
+        span: anchor,
+    };
+    f.finish(dec);
+    Some(meta)
+}
+
+fn decode_compat(dec: &mut Decoder<'_>, node: &Node<'_>, anchor: Span) -> Option<Compatibility> {
+    let mut f = dec.table(node, "compatibility", anchor)?;
+    let opencode = optional_string(dec, &mut f, "opencode");
+    let modes_node = f.get("product-modes");
+    let modes = dec.named_map(
+        modes_node,
+        "compatibility.product-modes",
+        |dec, mode, value| {
+            let path = format!("compatibility.product-modes.{mode}");
+            let tier = dec.keyword::<Tier>(value, &path);
+            let Some(m) = <ProductMode as super::decode::Keyword>::parse(&mode.value) else {
+                let d = super::decode::unknown_keyword::<ProductMode>(
+                    &mode.value,
+                    "compatibility.product-modes",
+                )
+                .at(dec.source, mode.span);
+                dec.report(d);
+                return None;
+            };
+            Some((Spanned::new(m, mode.span), tier?))
+        },
+    );
+    f.finish(dec);
+    Some(Compatibility {
+        opencode,
+        product_modes: modes.into_values().collect(),
+    })
+}
+
+fn decode_dependency(
+    dec: &mut Decoder<'_>,
+    name: &Spanned<String>,
+    node: &Node<'_>,
+) -> Option<Dependency> {
+    let path = format!("dependencies.{name}");
+    if let toml::de::DeValue::String(_) = node.get_ref() {
+        return dec.string(node, &path).map(Dependency::Requirement);
+    }
+    let mut f = dec.table(node, &path, name.span)?;
+    let dep = Dependency::Detailed {
+        version: required_string(dec, &mut f, "version"),
+        optional: optional_bool(dec, &mut f, "optional"),
+    };
+    f.finish(dec);
+    Some(dep)
+}
+
+fn decode_mcp(
+    dec: &mut Decoder<'_>,
+    node: &Node<'_>,
+    path: &str,
+    anchor: Span,
+) -> Option<McpServer> {
+    let mut f = dec.table(node, path, anchor)?;
+    let env = f.get("env");
+    let env = dec.named_map(env, &f.child("env"), |dec, key, value| {
+        decode_env_value(dec, value, &format!("{path}.env.{key}"))
+    });
+    let headers = f.get("headers");
+    let headers = dec.named_map(headers, &f.child("headers"), |dec, key, value| {
+        decode_env_value(dec, value, &format!("{path}.headers.{key}"))
+    });
+    let transport = f.get("transport");
+    let server = McpServer {
+        command: optional_string(dec, &mut f, "command"),
+        args: optional_strings(dec, &mut f, "args").unwrap_or_default(),
+        env,
+        cwd: optional_string(dec, &mut f, "cwd"),
+        url: optional_string(dec, &mut f, "url"),
+        transport: transport.and_then(|n| dec.keyword(n, &format!("{path}.transport"))),
+        headers,
+        product_modes: optional_modes(dec, &mut f),
+        requires: optional_strings(dec, &mut f, "requires"),
+        span: anchor,
+    };
+    f.finish(dec);
+    Some(server)
+}
+
+fn decode_env_value(dec: &mut Decoder<'_>, node: &Node<'_>, path: &str) -> Option<EnvValue> {
+    if let toml::de::DeValue::String(_) = node.get_ref() {
+        return dec.string(node, path).map(EnvValue::Literal);
+    }
+    let toml::de::DeValue::Table(_) = node.get_ref() else {
+        dec.diag(
+            "invalid-env-value",
+            Span::from(node.span()),
+            format!("`{path}` must be a string or a table with `from-env` or `template`"),
+        );
+        return None;
+    };
+    let mut f = dec.table(node, path, Span::from(node.span()))?;
+    let from_env = optional_string(dec, &mut f, "from-env");
+    let template = optional_string(dec, &mut f, "template");
+    let secret = optional_bool(dec, &mut f, "secret");
+    let required = optional_bool(dec, &mut f, "required");
+    f.finish(dec);
+    match (from_env, template) {
+        (Some(from_env), None) => Some(EnvValue::FromEnv {
+            from_env,
+            secret,
+            required,
+        }),
+        (None, Some(template)) => Some(EnvValue::Template {
+            template,
+            secret,
+            required,
+        }),
+        (Some(_), Some(_)) => {
+            dec.diag(
+                "invalid-env-value",
+                Span::from(node.span()),
+                format!("`{path}` has both `from-env` and `template`; keep one"),
+            );
+            None
+        }
+        (None, None) => {
+            dec.diag(
+                "invalid-env-value",
+                Span::from(node.span()),
+                format!(
+                    "`{path}` must have `from-env = \"VAR\"` or `template = \"…{{env:VAR}}…\"`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn decode_file_resource(
+    dec: &mut Decoder<'_>,
+    kind: &str,
+    section: &str,
+    name: Spanned<String>,
+    node: &Node<'_>,
+) -> Option<FileResource> {
+    dec.in_resource(format!("{kind}:{name}"), |dec| {
+        let mut f = dec.table(node, &format!("{section}.{name}"), name.span)?;
+        let r = FileResource {
+            path: required_string(dec, &mut f, "path"),
+            requires: optional_strings(dec, &mut f, "requires"),
+            product_modes: optional_modes(dec, &mut f),
+            span: name.span,
+        };
+        f.finish(dec);
+        Some(r)
+    })
+}
+
+fn decode_permissions(dec: &mut Decoder<'_>, node: &Node<'_>) -> Vec<Permission> {
+    let toml::de::DeValue::Array(items) = node.get_ref() else {
+        dec.diag(
+            "invalid-type",
+            Span::from(node.span()),
+            "`permissions` must be an array of tables (`[[permissions]]`)",
+        );
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let path = format!("permissions[{i}]");
+            let span = Span::from(item.span());
+            let mut f = dec.table(item, &path, span)?;
+            let kind = f.require(dec, "kind");
+            let p = Permission {
+                kind: kind.and_then(|n| dec.keyword(n, &format!("{path}.kind"))),
+                id: required_string(dec, &mut f, "id"),
+                reason: required_string(dec, &mut f, "reason"),
+                required: optional_bool(dec, &mut f, "required"),
+                span,
+            };
+            f.finish(dec);
+            Some(p)
+        })
+        .collect()
+}

@@ -1,0 +1,197 @@
+//! `capm.toml`: what the user wants in a project (SPEC §3.2), as types with spans, and its
+//! decoding from a parsed TOML tree.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::common::{ProductMode, Scope, Target};
+use super::decode::{Decoder, Node};
+use super::span::{Span, Spanned};
+
+/// A project manifest.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(title = "capm project manifest (capm.toml)")]
+pub struct ProjectManifest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectSection>,
+    /// The bundles the user asked for.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub bundles: IndexMap<Spanned<String>, BundleRequest>,
+    /// Directory registries, besides the built-in catalog.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub registries: IndexMap<Spanned<String>, RegistryDecl>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+}
+
+/// `[project]`: where and how resources are installed.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProjectSection {
+    /// Defaults to `opencode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Spanned<Target>>,
+    /// Defaults to `project`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Spanned<Scope>>,
+    /// Defaults to `desktop-local`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_mode: Option<Spanned<ProductMode>>,
+}
+
+/// A requested bundle: a version requirement, or a table naming its source.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BundleRequest {
+    Requirement(Spanned<String>),
+    Detailed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<Spanned<String>>,
+        /// A bundle directory, relative to the project.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<Spanned<String>>,
+        /// A registry declared under `[registries]`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        registry: Option<Spanned<String>>,
+        #[serde(skip)]
+        span: Span,
+    },
+}
+
+/// A registry declaration.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RegistryDecl {
+    /// A directory holding `index.toml` and `NAME/VERSION/` bundle trees.
+    #[schemars(required)]
+    pub path: Option<Spanned<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[policy]`: reviewed exceptions to security rules.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Policy {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<Allowance>,
+}
+
+/// One allowance: a rule, a resource, and the sha256 of the exact launch spec allowed.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Allowance {
+    #[schemars(required, regex(pattern = r"^[A-Z]+-[0-9]{3}$"))]
+    pub rule: Option<Spanned<String>>,
+    #[schemars(required)]
+    pub resource: Option<Spanned<String>>,
+    #[schemars(required, regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
+    pub spec: Option<Spanned<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl ProjectManifest {
+    /// Decodes a parsed `capm.toml`, reporting shape problems to `dec`.
+    pub fn decode(dec: &mut Decoder<'_>, root: &Node<'_>) -> ProjectManifest {
+        let mut m = ProjectManifest::default();
+        let Some(mut top) = dec.table(root, "", Span::default()) else {
+            return m;
+        };
+        if let Some(node) = top.get("project") {
+            let anchor = top.key_span("project");
+            if let Some(mut f) = dec.table(node, "project", anchor) {
+                let target = f.get("target");
+                let scope = f.get("scope");
+                let mode = f.get("product-mode");
+                m.project = Some(ProjectSection {
+                    target: target.and_then(|n| dec.keyword(n, "project.target")),
+                    scope: scope.and_then(|n| dec.keyword(n, "project.scope")),
+                    product_mode: mode.and_then(|n| dec.keyword(n, "project.product-mode")),
+                });
+                f.finish(dec);
+            }
+        }
+        let bundles = top.get("bundles");
+        m.bundles = dec.named_map(bundles, "bundles", |dec, name, node| {
+            let path = format!("bundles.{name}");
+            if let toml::de::DeValue::String(_) = node.get_ref() {
+                return dec.string(node, &path).map(BundleRequest::Requirement);
+            }
+            let mut f = dec.table(node, &path, name.span)?;
+            let version = f.get("version");
+            let dir = f.get("path");
+            let registry = f.get("registry");
+            let req = BundleRequest::Detailed {
+                version: version.and_then(|n| dec.string(n, &format!("{path}.version"))),
+                path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
+                registry: registry.and_then(|n| dec.string(n, &format!("{path}.registry"))),
+                span: name.span,
+            };
+            f.finish(dec);
+            Some(req)
+        });
+        let registries = top.get("registries");
+        m.registries = dec.named_map(registries, "registries", |dec, name, node| {
+            let path = format!("registries.{name}");
+            let mut f = dec.table(node, &path, name.span)?;
+            let dir = f.require(dec, "path");
+            let decl = RegistryDecl {
+                path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
+                span: name.span,
+            };
+            f.finish(dec);
+            Some(decl)
+        });
+        if let Some(node) = top.get("policy") {
+            let anchor = top.key_span("policy");
+            if let Some(mut f) = dec.table(node, "policy", anchor) {
+                let allow = f.get("allow");
+                let mut policy = Policy::default();
+                if let Some(allow) = allow {
+                    match allow.get_ref() {
+                        toml::de::DeValue::Array(items) => {
+                            for (i, item) in items.iter().enumerate() {
+                                let path = format!("policy.allow[{i}]");
+                                let span = Span::from(item.span());
+                                let Some(mut e) = dec.table(item, &path, span) else {
+                                    continue;
+                                };
+                                let rule = e.require(dec, "rule");
+                                let resource = e.require(dec, "resource");
+                                let spec = e.require(dec, "spec");
+                                policy.allow.push(Allowance {
+                                    rule: rule.and_then(|n| dec.string(n, &format!("{path}.rule"))),
+                                    resource: resource
+                                        .and_then(|n| dec.string(n, &format!("{path}.resource"))),
+                                    spec: spec.and_then(|n| dec.string(n, &format!("{path}.spec"))),
+                                    span,
+                                });
+                                e.finish(dec);
+                            }
+                        }
+                        _ => dec.diag(
+                            "invalid-type",
+                            Span::from(allow.span()),
+                            "`policy.allow` must be an array of tables",
+                        ),
+                    }
+                }
+                f.finish(dec);
+                m.policy = Some(policy);
+            }
+        }
+        top.finish(dec);
+        m
+    }
+
+    pub fn product_mode(&self) -> ProductMode {
+        self.project
+            .as_ref()
+            .and_then(|p| p.product_mode.as_ref())
+            .map(|m| m.value)
+            .unwrap_or(ProductMode::DesktopLocal)
+    }
+}

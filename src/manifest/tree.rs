@@ -1,0 +1,265 @@
+//! A bundle's files, read once into memory: from a directory on disk or from the catalog
+//! embedded in the binary. Validation, digests and (later) installs all work on this one
+//! snapshot, so what is checked is exactly what is installed.
+//!
+//! Reading never follows symlinks: a link is recorded as a link, with where it points, and
+//! validation refuses it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// At most this many entries are read from one bundle directory.
+pub const MAX_BUNDLE_FILES: usize = 10_000;
+/// At most this many bytes are read from one bundle directory.
+pub const MAX_BUNDLE_BYTES: u64 = 100 * 1024 * 1024;
+/// The name of a bundle's manifest.
+pub const MANIFEST: &str = "bundle.toml";
+
+/// One entry of a bundle, keyed by its `/`-separated path relative to the bundle root.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    File(Cow<'static, [u8]>),
+    Dir,
+    Symlink {
+        /// What the link points at, as written in the link.
+        target: PathBuf,
+        /// Whether the target, resolved lexically from the link's directory, leaves the bundle.
+        escapes: bool,
+    },
+}
+
+/// A snapshot of a bundle directory.
+#[derive(Clone, Debug)]
+pub struct BundleTree {
+    /// How to show the bundle's directory to the user (`bundles/github`).
+    pub display_root: String,
+    pub entries: BTreeMap<String, Entry>,
+    /// Set when the directory held more than [`MAX_BUNDLE_FILES`] entries or
+    /// [`MAX_BUNDLE_BYTES`] bytes; the snapshot is then incomplete.
+    pub too_large: bool,
+}
+
+impl BundleTree {
+    /// Reads a bundle directory from disk.
+    pub fn read(dir: &Path, display_root: impl Into<String>) -> io::Result<BundleTree> {
+        let mut tree = BundleTree {
+            display_root: display_root.into(),
+            entries: BTreeMap::new(),
+            too_large: false,
+        };
+        let mut bytes = 0u64;
+        let mut stack = vec![(dir.to_path_buf(), String::new())];
+        while let Some((abs, rel)) = stack.pop() {
+            let mut children: Vec<_> = std::fs::read_dir(&abs)?.collect::<Result<_, _>>()?;
+            children.sort_by_key(|e| e.file_name());
+            for child in children {
+                let name = child.file_name();
+                let name = name.to_string_lossy();
+                if rel.is_empty() && name == ".git" {
+                    continue;
+                }
+                let child_rel = if rel.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if tree.entries.len() >= MAX_BUNDLE_FILES {
+                    tree.too_large = true;
+                    return Ok(tree);
+                }
+                let meta = child.path().symlink_metadata()?;
+                let entry = if meta.file_type().is_symlink() {
+                    let target = std::fs::read_link(child.path())?;
+                    let escapes = link_escapes(&child_rel, &target);
+                    Entry::Symlink { target, escapes }
+                } else if meta.is_dir() {
+                    stack.push((child.path(), child_rel.clone()));
+                    Entry::Dir
+                } else {
+                    bytes += meta.len();
+                    if bytes > MAX_BUNDLE_BYTES {
+                        tree.too_large = true;
+                        return Ok(tree);
+                    }
+                    Entry::File(Cow::Owned(std::fs::read(child.path())?))
+                };
+                tree.entries.insert(child_rel, entry);
+            }
+        }
+        Ok(tree)
+    }
+
+    /// Builds a tree from a directory embedded in the binary.
+    pub fn embedded(
+        dir: &'static include_dir::Dir<'static>,
+        display_root: impl Into<String>,
+    ) -> BundleTree {
+        let mut entries = BTreeMap::new();
+        let base = dir.path();
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for e in d.entries() {
+                let rel = e
+                    .path()
+                    .strip_prefix(base)
+                    .unwrap_or(e.path())
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                match e {
+                    include_dir::DirEntry::Dir(sub) => {
+                        entries.insert(rel, Entry::Dir);
+                        stack.push(sub);
+                    }
+                    include_dir::DirEntry::File(f) => {
+                        entries.insert(rel, Entry::File(Cow::Borrowed(f.contents())));
+                    }
+                }
+            }
+        }
+        BundleTree {
+            display_root: display_root.into(),
+            entries,
+            too_large: false,
+        }
+    }
+
+    /// An in-memory tree, for tests and generated bundles.
+    pub fn from_files<'a>(
+        display_root: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> BundleTree {
+        let mut entries = BTreeMap::new();
+        for (path, bytes) in files {
+            let mut parent = String::new();
+            for part in path
+                .split('/')
+                .collect::<Vec<_>>()
+                .split_last()
+                .map(|(_, p)| p)
+                .unwrap_or(&[])
+            {
+                if !parent.is_empty() {
+                    parent.push('/');
+                }
+                parent.push_str(part);
+                entries.insert(parent.clone(), Entry::Dir);
+            }
+            entries.insert(path.to_string(), Entry::File(Cow::Owned(bytes.to_vec())));
+        }
+        BundleTree {
+            display_root: display_root.to_string(),
+            entries,
+            too_large: false,
+        }
+    }
+
+    /// The path of a bundle file as the user should see it.
+    pub fn display_path(&self, rel: &str) -> String {
+        if self.display_root.is_empty() || self.display_root == "." {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.display_root.trim_end_matches('/'))
+        }
+    }
+
+    pub fn get(&self, rel: &str) -> Option<&Entry> {
+        self.entries.get(rel)
+    }
+
+    pub fn file(&self, rel: &str) -> Option<&[u8]> {
+        match self.entries.get(rel) {
+            Some(Entry::File(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Every entry strictly below directory `rel` (all entries for the empty path).
+    pub fn below<'a>(&'a self, rel: &'a str) -> impl Iterator<Item = (&'a String, &'a Entry)> + 'a {
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        self.entries
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+    }
+
+    /// The content digest: sha256 over every file in byte order of its relative path, each
+    /// as its path, a NUL byte, its length as 8 little-endian bytes, and its bytes.
+    /// Directories count only through the files in them. Rendered as `sha256:HEX`.
+    pub fn content_digest(&self) -> String {
+        let mut h = Sha256::new();
+        for (path, entry) in &self.entries {
+            if let Entry::File(bytes) = entry {
+                h.update(path.as_bytes());
+                h.update([0u8]);
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
+            }
+        }
+        format!("sha256:{}", hex(&h.finalize()))
+    }
+}
+
+/// Lower-case hexadecimal of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Whether a link at `link_rel` (relative to the bundle root) pointing at `target` leaves the
+/// bundle, judged lexically.
+fn link_escapes(link_rel: &str, target: &Path) -> bool {
+    if target.is_absolute() {
+        return true;
+    }
+    let mut depth: i64 = link_rel.split('/').count() as i64 - 1;
+    for c in target.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            _ => return true,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_depends_on_paths_and_bytes() {
+        let a = BundleTree::from_files("a", [("x/y.md", b"hi".as_slice()), ("bundle.toml", b"t")]);
+        let b = BundleTree::from_files("b", [("bundle.toml", b"t".as_slice()), ("x/y.md", b"hi")]);
+        assert_eq!(a.content_digest(), b.content_digest());
+        let c = BundleTree::from_files("c", [("x/z.md", b"hi".as_slice()), ("bundle.toml", b"t")]);
+        assert_ne!(a.content_digest(), c.content_digest());
+        // Moving a byte between a path and content changes the digest.
+        let d = BundleTree::from_files("d", [("ab", b"c".as_slice())]);
+        let e = BundleTree::from_files("e", [("a", b"bc".as_slice())]);
+        assert_ne!(d.content_digest(), e.content_digest());
+    }
+
+    #[test]
+    fn links_that_leave_are_found() {
+        assert!(link_escapes("a", Path::new("/etc/passwd")));
+        assert!(link_escapes("a", Path::new("../x")));
+        assert!(link_escapes("d/a", Path::new("../../x")));
+        assert!(!link_escapes("d/a", Path::new("../x")));
+        assert!(!link_escapes("a", Path::new("./b/c")));
+    }
+}
