@@ -1,0 +1,189 @@
+//! Checks of `capm.toml`: the project's settings, requested bundles, registries and policy.
+
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use crate::manifest::common::is_valid_name;
+use crate::manifest::decode::{self, Decoder};
+use crate::manifest::project::{BundleRequest, ProjectManifest};
+use crate::manifest::span::SourceFile;
+
+use super::{MAX_MANIFEST_BYTES, parse_resource_ref};
+
+/// The result of checking a `capm.toml`.
+#[derive(Debug)]
+pub struct ProjectCheck {
+    pub manifest: Option<ProjectManifest>,
+    pub source: Arc<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks the text of a `capm.toml` shown to the user as `display_path`.
+pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
+    let empty = Arc::new(SourceFile::new(display_path, ""));
+    let fail = |d: Diagnostic| ProjectCheck {
+        manifest: None,
+        source: empty.clone(),
+        diagnostics: vec![d.in_file(display_path)],
+    };
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return fail(Diagnostic::new(
+            "manifest-too-large",
+            format!(
+                "capm.toml is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
+                bytes.len()
+            ),
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return fail(Diagnostic::new(
+            "invalid-utf8",
+            "capm.toml is not valid UTF-8",
+        ));
+    };
+    let source = Arc::new(SourceFile::new(display_path, text));
+    let root = match decode::parse(&source) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            return ProjectCheck {
+                manifest: None,
+                source,
+                diagnostics,
+            };
+        }
+    };
+    let mut dec = Decoder::new(&source);
+    let m = ProjectManifest::decode(&mut dec, &root);
+    let mut diags = dec.diags;
+    let at = |code, span, msg: String| Diagnostic::new(code, msg).at(&source, span);
+    for (name, req) in &m.bundles {
+        if !is_valid_name(&name.value) {
+            diags.push(at(
+                "invalid-name",
+                name.span,
+                format!("invalid bundle name `{name}`"),
+            ));
+        }
+        let (version, path, registry) = match req {
+            BundleRequest::Requirement(v) => (Some(v), None, None),
+            BundleRequest::Detailed {
+                version,
+                path,
+                registry,
+                ..
+            } => (version.as_ref(), path.as_ref(), registry.as_ref()),
+        };
+        if let Some(v) = version
+            && let Err(e) = semver::VersionReq::parse(&v.value)
+        {
+            diags.push(
+                at(
+                    "invalid-version-req",
+                    v.span,
+                    format!("`{}` is not a version requirement: {e}", v.value),
+                )
+                .help("e.g. `^1.2`, `~0.3`, `>=1.0, <2.0`"),
+            );
+        }
+        match (path, registry) {
+            (Some(p), Some(_)) => diags.push(
+                at(
+                    "invalid-bundle-source",
+                    p.span,
+                    format!("bundle `{name}` names both a path and a registry"),
+                )
+                .help("a bundle comes from one source: keep `path` or `registry`"),
+            ),
+            (None, None) if version.is_none() => diags.push(
+                at(
+                    "invalid-bundle-source",
+                    name.span,
+                    format!("bundle `{name}` names no version, path or registry"),
+                )
+                .help("write `name = \"^1.0\"` or `name = { path = \"../dir\" }`"),
+            ),
+            (Some(p), None) if p.value.is_empty() => diags.push(at(
+                "invalid-bundle-source",
+                p.span,
+                format!("bundle `{name}` has an empty path"),
+            )),
+            (_, Some(r)) if !m.registries.contains_key(r.value.as_str()) => diags.push(
+                at(
+                    "unknown-registry",
+                    r.span,
+                    format!("registry `{r}` is not declared under [registries]"),
+                )
+                .help(format!("add `[registries] {r} = {{ path = \"…\" }}`")),
+            ),
+            _ => {}
+        }
+    }
+    for (name, reg) in &m.registries {
+        if !is_valid_name(&name.value) {
+            diags.push(at(
+                "invalid-name",
+                name.span,
+                format!("invalid registry name `{name}`"),
+            ));
+        }
+        if let Some(p) = &reg.path
+            && p.value.is_empty()
+        {
+            diags.push(at(
+                "invalid-bundle-source",
+                p.span,
+                format!("registry `{name}` has an empty path"),
+            ));
+        }
+    }
+    if let Some(policy) = &m.policy {
+        for a in &policy.allow {
+            if let Some(rule) = &a.rule {
+                let well_formed = rule.value.split_once('-').is_some_and(|(p, n)| {
+                    !p.is_empty()
+                        && p.bytes().all(|b| b.is_ascii_uppercase())
+                        && n.len() == 3
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                });
+                if !well_formed {
+                    diags.push(at(
+                        "invalid-policy",
+                        rule.span,
+                        format!("`{rule}` is not a rule id like `SC-001`"),
+                    ));
+                }
+            }
+            if let Some(r) = &a.resource
+                && parse_resource_ref(&r.value).is_none()
+            {
+                diags.push(at(
+                    "invalid-policy",
+                    r.span,
+                    format!("`{r}` is not a resource reference like `mcp:NAME`"),
+                ));
+            }
+            if let Some(s) = &a.spec {
+                let ok = s.value.strip_prefix("sha256:").is_some_and(|h| {
+                    h.len() == 64
+                        && h.bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                });
+                if !ok {
+                    diags.push(
+                        at(
+                            "invalid-policy",
+                            s.span,
+                            "`spec` must be `sha256:` followed by 64 lower-case hex digits".into(),
+                        )
+                        .help("copy the spec digest capm lint prints for the finding"),
+                    );
+                }
+            }
+        }
+    }
+    ProjectCheck {
+        manifest: Some(m),
+        source,
+        diagnostics: diags,
+    }
+}
