@@ -1,0 +1,139 @@
+//! The command line: the only code that knows clap, the terminal, colours and output
+//! formats. Each command turns its arguments into an options struct, calls one library
+//! operation, and prints the result.
+
+mod explain;
+mod lint;
+mod new;
+mod render;
+pub mod schemas;
+mod term;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use term::Term;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success, or a lint with no errors
+  1  the input was refused: lint errors, a blocked plan, a resolution conflict
+  2  usage error or unexpected failure (I/O, a bug)
+  3  the scope is locked by another capm process past the wait timeout";
+
+/// A package manager for capability bundles: MCP servers, skills, plugins, agents and
+/// commands for OpenCode.
+#[derive(Debug, Parser)]
+#[command(name = "capm", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Print less: only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check bundle manifests and project files, and report every problem found.
+    Lint(lint::LintArgs),
+    /// Explain a diagnostic code or security rule; --list lists every code.
+    Explain(explain::ExplainArgs),
+    /// Create a new bundle that passes `capm lint --deny-warnings`.
+    New(new::NewArgs),
+}
+
+/// How a command ended, short of an error: this decides the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 0.
+    Success,
+    /// Exit 1: the user's input was refused.
+    Refused,
+}
+
+/// A failure that is not about the user's input being refused: exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{message}")]
+    Usage {
+        message: String,
+        help: Option<String>,
+    },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::Usage {
+            message: message.into(),
+            help: None,
+        }
+    }
+}
+
+/// The one place exit codes are decided.
+pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
+    match result {
+        Ok(Status::Success) => ExitCode::from(0),
+        Ok(Status::Refused) => ExitCode::from(1),
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let env = term::Env::from_process();
+    let mut term = Term::new(&env, cli.color, cli.quiet, cli.verbose);
+    let result = run(cli, &mut term);
+    if let Err(e) = &result {
+        let broken_pipe =
+            matches!(e, CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken_pipe {
+            term.error(e);
+        }
+    }
+    let _ = term.flush();
+    exit_code(&result)
+}
+
+fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
+    match cli.command {
+        Command::Lint(args) => lint::run(args, term),
+        Command::Explain(args) => explain::run(args, term),
+        Command::New(args) => new::run(args, term),
+    }
+}
+
+/// Writes a JSON document and a newline to stdout.
+fn print_json(term: &mut Term, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    writeln!(term.out(), "{text}")?;
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Diagnostics in every output format: human (like cargo's), JSON, SARIF 2.1.0 and GitHub
+//! workflow annotations.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::diagnostic::{Diagnostic, Severity, Sources, Summary, codes};
+use crate::ops::lint::CheckedBundle;
+
+/// The schema id of the diagnostics document.
+pub const DIAGNOSTICS_SCHEMA: &str = "capm.diagnostics/v1";
+
+/// The `--format json` document of `capm lint`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm lint report (capm lint --format json)")]
+pub struct DiagnosticsDocument<'a> {
+    /// Always `capm.diagnostics/v1`.
+    #[schemars(extend("const" = "capm.diagnostics/v1"))]
+    pub schema: &'static str,
+    pub summary: Summary,
+    /// The bundles that were checked.
+    pub bundles: &'a [CheckedBundle],
+    /// The project files (`capm.toml`) that were checked.
+    pub projects: &'a [String],
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// One diagnostic as cargo shows it: `error[CODE]: message`, `--> file:line:col`, the
+/// source line with a caret, and a `help:` line.
+pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let title = level.primary_title(d.message.as_str()).id(d.code);
+    let mut group: Group<'_> = match &d.location {
+        Some(loc) => match (sources.get(&loc.file), loc.span) {
+            (Some(src), Some(span)) => {
+                // Show only the lines the span covers, numbered as in the file.
+                let first = src.line_col(span.start).line;
+                let last = src.line_col(span.end.max(span.start)).line.min(first + 4);
+                let start = src.text[..span.start.min(src.text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let mut end = start;
+                for _ in first..=last {
+                    end = src.text[end..]
+                        .find('\n')
+                        .map_or(src.text.len(), |i| end + i + 1);
+                }
+                let excerpt = src.text[start..end].trim_end_matches(['\n', '\r']);
+                let s = span.start - start;
+                let e = (span.end.max(span.start) - start).min(excerpt.len()).max(s);
+                title.element(
+                    Snippet::source(excerpt)
+                        .line_start(first)
+                        .path(loc.file.as_str())
+                        .annotation(AnnotationKind::Primary.span(s..e)),
+                )
+            }
+            _ => {
+                let mut origin = Origin::path(loc.file.as_str());
+                if let Some(line) = loc.line {
+                    origin = origin.line(line);
+                    if let Some(c) = loc.column {
+                        origin = origin.char_column(c);
+                    }
+                }
+                title.element(origin)
+            }
+        },
+        None => Group::with_title(title),
+    };
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&[group])
+}
+
+/// The JSON document.
+pub fn json(
+    bundles: &[CheckedBundle],
+    projects: &[String],
+    diagnostics: &[Diagnostic],
+) -> serde_json::Value {
+    serde_json::to_value(DiagnosticsDocument {
+        schema: DIAGNOSTICS_SCHEMA,
+        summary: Summary::of(diagnostics),
+        bundles,
+        projects,
+        diagnostics,
+    })
+    .expect("diagnostics always serialise")
+}
+
+/// A SARIF 2.1.0 log with one run and one result per diagnostic.
+pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let mut rule_ids: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let rules: Vec<_> = rule_ids
+        .iter()
+        .map(|id| {
+            let info = codes::lookup(id);
+            json!({
+                "id": id,
+                "shortDescription": { "text": info.map_or("", |i| i.summary) },
+                "fullDescription": { "text": info.map_or(String::new(), |i| i.why.to_string()) },
+                "help": { "text": info.map_or(String::new(), |i| i.fix.to_string()) },
+                "defaultConfiguration": { "level": info.map_or("error", |i| sarif_level(i.severity)) },
+            })
+        })
+        .collect();
+    let results: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if let Some(h) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(h);
+            }
+            let mut result = json!({
+                "ruleId": d.code,
+                "ruleIndex": rule_ids.binary_search(&d.code).unwrap_or(0),
+                "level": sarif_level(d.severity),
+                "message": { "text": message },
+            });
+            if let Some(loc) = &d.location {
+                let mut physical = json!({ "artifactLocation": { "uri": loc.file } });
+                if let (Some(l), Some(c)) = (loc.line, loc.column) {
+                    physical["region"] = json!({
+                        "startLine": l,
+                        "startColumn": c,
+                        "endLine": loc.end_line.unwrap_or(l),
+                        "endColumn": loc.end_column.unwrap_or(c),
+                    });
+                }
+                result["locations"] = json!([{ "physicalLocation": physical }]);
+            }
+            if let Some(r) = &d.resource {
+                result["properties"] = json!({ "resource": r });
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "capm",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// One GitHub Actions workflow command per diagnostic.
+pub fn github(d: &Diagnostic) -> String {
+    let command = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some(loc) = &d.location {
+        props.push(format!("file={}", escape_property(&loc.file)));
+        if let Some(l) = loc.line {
+            props.push(format!("line={l}"));
+        }
+        if let Some(c) = loc.column {
+            props.push(format!("col={c}"));
+        }
+        if let Some(l) = loc.end_line {
+            props.push(format!("endLine={l}"));
+        }
+        if let Some(c) = loc.end_column {
+            props.push(format!("endColumn={c}"));
+        }
+    }
+    props.push(format!(
+        "title={}",
+        escape_property(&format!("capm {}", d.code))
+    ));
+    let mut message = d.message.clone();
+    if let Some(h) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(h);
+    }
+    format!("::{command} {}::{}", props.join(","), escape_data(&message))
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_commands_escape_their_separators() {
+        let d = Diagnostic::new("invalid-name", "bad: 100%\nnext")
+            .in_file("a,b:c/bundle.toml")
+            .help("x");
+        assert_eq!(
+            github(&d),
+            "::error file=a%2Cb%3Ac/bundle.toml,title=capm invalid-name::bad: 100%25%0Anext%0Ahelp: x"
+        );
+    }
+}

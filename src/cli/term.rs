@@ -1,0 +1,113 @@
+//! The terminal: the environment variables capm reads (all read here, once), whether to use
+//! colour, and the two streams. stdout carries data; stderr carries messages for people.
+
+use std::io::{IsTerminal, Write};
+
+use anstream::AutoStream;
+use anstyle::{AnsiColor, Style};
+
+use super::{CliError, ColorArg};
+
+/// The environment variables that change capm's behaviour.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// `NO_COLOR` set to anything non-empty.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` set to anything but `0`.
+    pub force_color: bool,
+    /// Whether stderr is a terminal.
+    pub stderr_tty: bool,
+    /// Whether stdout is a terminal.
+    pub stdout_tty: bool,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        Env {
+            no_color: var("NO_COLOR").is_some(),
+            force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+            stderr_tty: std::io::stderr().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
+        }
+    }
+}
+
+/// Output streams plus the decisions about how to write to them.
+pub struct Term {
+    out: AutoStream<std::io::Stdout>,
+    err: AutoStream<std::io::Stderr>,
+    /// Whether stderr gets colour.
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl Term {
+    pub fn new(env: &Env, color: ColorArg, quiet: bool, verbose: bool) -> Self {
+        let decide = |tty: bool| match color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => env.force_color || (tty && !env.no_color),
+        };
+        let choice = |on: bool| {
+            if on {
+                anstream::ColorChoice::Always
+            } else {
+                anstream::ColorChoice::Never
+            }
+        };
+        let err_color = decide(env.stderr_tty);
+        Term {
+            out: AutoStream::new(std::io::stdout(), choice(decide(env.stdout_tty))),
+            err: AutoStream::new(std::io::stderr(), choice(err_color)),
+            color: err_color,
+            quiet,
+            verbose,
+        }
+    }
+
+    pub fn out(&mut self) -> &mut impl Write {
+        &mut self.out
+    }
+
+    pub fn err(&mut self) -> &mut impl Write {
+        &mut self.err
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.err.flush()
+    }
+
+    /// A right-aligned green status word and a message, as cargo prints progress.
+    pub fn status(&mut self, word: &str, message: impl std::fmt::Display) -> std::io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let style = Style::new().bold().fg_color(Some(AnsiColor::Green.into()));
+        writeln!(self.err, "{style}{word:>12}{style:#} {message}")
+    }
+
+    /// `warning: message` on stderr.
+    pub fn warn(&mut self, message: impl std::fmt::Display) -> std::io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let style = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+        writeln!(self.err, "{style}warning{style:#}: {message}")
+    }
+
+    /// `error: message` and an optional `help:` line on stderr.
+    pub fn error(&mut self, e: &CliError) {
+        let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+        let _ = writeln!(self.err, "{style}error{style:#}: {e}");
+        if let CliError::Usage {
+            help: Some(help), ..
+        } = e
+        {
+            let h = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
+            let _ = writeln!(self.err, "{h}help{h:#}: {help}");
+        }
+    }
+}
