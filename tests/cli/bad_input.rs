@@ -1,0 +1,226 @@
+//! The bad inputs of SPEC §11 that lint meets: each gets a clear error naming the file and
+//! place, exit 1, and nothing is written.
+
+use std::path::Path;
+
+use crate::support::{Run, capm, tempdir, tree, valid_bundle, write_files};
+
+/// Writes a valid bundle called `b` into `dir/b`, lets `spoil` break it, lints it, and
+/// checks that nothing changed on disk.
+fn lint_spoiled(spoil: impl FnOnce(&Path)) -> Run {
+    let dir = tempdir();
+    let files = valid_bundle("b");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let bundle = dir.path().join("b");
+    write_files(&bundle, &refs);
+    spoil(&bundle);
+    let before = tree(dir.path());
+    let run = capm(dir.path(), &["lint", "b"]);
+    assert_eq!(before, tree(dir.path()), "lint wrote something");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run
+}
+
+#[test]
+fn malformed_toml_reports_line_and_column() {
+    let run = lint_spoiled(|b| {
+        std::fs::write(
+            b.join("bundle.toml"),
+            "[bundle]\nname = \"b\"\nversion = 1.0.0\n",
+        )
+        .unwrap();
+    });
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn a_duplicate_table_is_a_syntax_error_at_its_second_definition() {
+    let run = lint_spoiled(|b| {
+        let text = std::fs::read_to_string(b.join("bundle.toml")).unwrap();
+        std::fs::write(
+            b.join("bundle.toml"),
+            format!("{text}\n[skills.b]\npath = \"skills/b\"\n"),
+        )
+        .unwrap();
+    });
+    assert!(run.stderr.contains("error[toml-syntax]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--> b/bundle.toml:12:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_manifest_over_one_mebibyte_is_refused_unread() {
+    let run = lint_spoiled(|b| {
+        let mut text = std::fs::read_to_string(b.join("bundle.toml")).unwrap();
+        text.push_str(&format!("# {}\n", "x".repeat(1024 * 1024)));
+        std::fs::write(b.join("bundle.toml"), text).unwrap();
+    });
+    assert!(
+        run.stderr
+            .contains("error[manifest-too-large]: bundle.toml is 1048"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--> b/bundle.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn a_skill_over_one_thousand_files_is_refused() {
+    let run = lint_spoiled(|b| {
+        for i in 0..1000 {
+            std::fs::write(b.join(format!("skills/b/ref-{i}.md")), "x").unwrap();
+        }
+    });
+    assert!(
+        run.stderr
+            .contains("error[skill-too-large]: skill directory `skills/b` holds 1001 files"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--> b/bundle.toml:10:8"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_skill_over_ten_mebibytes_is_refused() {
+    let run = lint_spoiled(|b| {
+        std::fs::write(b.join("skills/b/data.bin"), vec![0u8; 10 * 1024 * 1024 + 1]).unwrap();
+    });
+    assert!(
+        run.stderr.contains("error[skill-too-large]"),
+        "{}",
+        run.stderr
+    );
+    let skill_md = valid_bundle("b")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("SKILL.md"))
+        .unwrap()
+        .1;
+    let total = 10 * 1024 * 1024 + 1 + skill_md.len();
+    assert!(
+        run.stderr
+            .contains(&format!("holds 2 files and {total} bytes")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_path_escaping_the_bundle_is_refused() {
+    let run = lint_spoiled(|b| {
+        let text = std::fs::read_to_string(b.join("bundle.toml")).unwrap();
+        std::fs::write(
+            b.join("bundle.toml"),
+            text.replace("\"skills/b\"", "\"skills/../../b\""),
+        )
+        .unwrap();
+    });
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn symlinks_in_a_bundle_are_refused() {
+    let run = lint_spoiled(|b| {
+        std::os::unix::fs::symlink("/etc/passwd", b.join("skills/b/passwd")).unwrap();
+        std::os::unix::fs::symlink("SKILL.md", b.join("skills/b/alias.md")).unwrap();
+    });
+    assert!(
+        run.stderr.contains("error[symlink-in-bundle]: `skills/b/passwd` is a symbolic link to `/etc/passwd`, outside the bundle"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "error[symlink-in-bundle]: `skills/b/alias.md` is a symbolic link to `SKILL.md`\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_symlinked_skill_directory_is_refused_not_followed() {
+    let run = lint_spoiled(|b| {
+        std::fs::rename(b.join("skills/b"), b.join("real")).unwrap();
+        std::os::unix::fs::symlink("../real", b.join("skills/b")).unwrap();
+    });
+    assert!(
+        run.stderr
+            .contains("`skills/b` is a symbolic link to `../real`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_skill_md_is_refused() {
+    let run = lint_spoiled(|b| std::fs::remove_file(b.join("skills/b/SKILL.md")).unwrap());
+    assert!(
+        run.stderr
+            .contains("error[missing-skill-md]: `skills/b` has no SKILL.md"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_invalid_skill_md_is_refused_at_its_line() {
+    let run = lint_spoiled(|b| {
+        std::fs::write(
+            b.join("skills/b/SKILL.md"),
+            "---\nname: b\ndescription: [unclosed\n---\n",
+        )
+        .unwrap();
+    });
+    assert!(
+        run.stderr
+            .contains("error[invalid-front-matter]: the front matter is not valid YAML"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--> b/skills/b/SKILL.md:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_skill_md_without_front_matter_is_refused() {
+    let run = lint_spoiled(|b| {
+        std::fs::write(b.join("skills/b/SKILL.md"), "# Just a heading\n").unwrap()
+    });
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn a_manifest_that_is_not_utf8_is_refused() {
+    let run = lint_spoiled(|b| {
+        std::fs::write(b.join("bundle.toml"), b"[bundle]\nname = \"\xff\"\n").unwrap()
+    });
+    assert!(
+        run.stderr
+            .contains("error[invalid-utf8]: bundle.toml is not valid UTF-8"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_project_file_that_does_not_parse_is_refused() {
+    let dir = tempdir();
+    write_files(dir.path(), &[("capm.toml", "[bundles\ngithub = \"^1\"\n")]);
+    let run = capm(dir.path(), &["lint", "capm.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[toml-syntax]"), "{}", run.stderr);
+    assert!(run.stderr.contains("--> capm.toml:1:"), "{}", run.stderr);
+}

@@ -1,0 +1,10 @@
+//! Integration tests: every test runs the real `capm` binary in a temporary directory and
+//! checks what a user would see — stdout, stderr, the exit code and the files left behind.
+
+mod bad_input;
+mod catalog;
+mod explain;
+mod lint;
+mod lint_cases;
+mod new;
+mod support;
