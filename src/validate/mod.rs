@@ -79,14 +79,16 @@ pub fn resource_ids(m: &BundleManifest) -> BTreeSet<String> {
 /// the way was not linted along, lint cannot tell and warns; when every one was, a missing
 /// resource is an error.
 pub fn check_requires(checks: &mut [BundleCheck]) {
-    let mut by_name: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
+    // Every linted bundle by name: its version, its resources, its dependencies.
+    let mut by_name: BTreeMap<String, Vec<Linted>> = BTreeMap::new();
     for c in checks.iter() {
         if let (Some(name), Some(m)) = (c.name(), c.manifest.as_ref()) {
-            let entry = by_name.entry(name.to_string()).or_default();
-            entry.0.extend(resource_ids(m));
-            entry
-                .1
-                .extend(m.dependencies.keys().map(|k| k.value.clone()));
+            let version = m.bundle.as_ref().and_then(|b| b.version.as_ref());
+            by_name.entry(name.to_string()).or_default().push(Linted {
+                version: version.and_then(|v| semver::Version::parse(&v.value).ok()),
+                ids: resource_ids(m),
+                deps: dependency_reqs(m),
+            });
         }
     }
     for c in checks.iter_mut() {
@@ -97,21 +99,29 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
             continue;
         };
         let own = resource_ids(m);
-        // Walk the dependency closure within the lint set.
+        // Walk the dependency closure within the lint set. A dependency counts only when a
+        // linted bundle of that name has a version its requirement accepts.
         let mut provided = BTreeSet::new();
         let mut unseen = Vec::new();
-        let mut stack: Vec<String> = m.dependencies.keys().map(|k| k.value.clone()).collect();
+        let mut stack = dependency_reqs(m);
         let mut visited = BTreeSet::new();
-        while let Some(dep) = stack.pop() {
+        while let Some((dep, req)) = stack.pop() {
             if !visited.insert(dep.clone()) {
                 continue;
             }
-            match by_name.get(&dep) {
-                Some((ids, deps)) => {
-                    provided.extend(ids.iter().cloned());
-                    stack.extend(deps.iter().cloned());
-                }
-                None => unseen.push(dep),
+            let matching = by_name
+                .get(&dep)
+                .into_iter()
+                .flatten()
+                .filter(|b| matches!((&b.version, &req), (Some(v), Some(r)) if r.matches(v)));
+            let mut any = false;
+            for b in matching {
+                any = true;
+                provided.extend(b.ids.iter().cloned());
+                stack.extend(b.deps.iter().cloned());
+            }
+            if !any {
+                unseen.push(dep);
             }
         }
         let mut found = Vec::new();
@@ -133,7 +143,7 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
                     Diagnostic::new(
                         "unresolved-requires",
                         format!(
-                            "`{}` is not provided by this bundle; lint cannot check whether {} provides it",
+                            "`{}` is not provided by this bundle; lint cannot check whether {} provides it, as no version it accepts was linted along",
                             r.value,
                             unseen.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(" or ")
                         ),
@@ -145,6 +155,27 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
         }
         c.diagnostics.extend(found);
     }
+}
+
+/// What `check_requires` knows of one linted bundle.
+struct Linted {
+    version: Option<semver::Version>,
+    ids: BTreeSet<String>,
+    deps: Vec<(String, Option<semver::VersionReq>)>,
+}
+
+/// A manifest's dependencies with their parsed requirements (`None` when unparseable,
+/// which is reported elsewhere).
+fn dependency_reqs(m: &BundleManifest) -> Vec<(String, Option<semver::VersionReq>)> {
+    m.dependencies
+        .iter()
+        .map(|(name, dep)| {
+            let req = dep
+                .requirement()
+                .and_then(|r| semver::VersionReq::parse(&r.value).ok());
+            (name.value.clone(), req)
+        })
+        .collect()
 }
 
 /// Every resource's `requires`, with the resource's `KIND:NAME`.
