@@ -87,7 +87,7 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// The resource concerned, as `KIND:NAME`, or `bundle:NAME` for the bundle itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
@@ -117,12 +117,12 @@ impl Diagnostic {
     }
 
     pub fn at(mut self, source: &SourceFile, span: Span) -> Self {
-        self.location = Some(Location::at(source, span));
+        self.location = Some(Box::new(Location::at(source, span)));
         self
     }
 
     pub fn in_file(mut self, path: impl Into<String>) -> Self {
-        self.location = Some(Location::file(path));
+        self.location = Some(Box::new(Location::file(path)));
         self
     }
 

@@ -29,13 +29,13 @@ pub struct BundleManifest {
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub mcp: Map<McpServer>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub skills: Map<Skill>,
+    pub skills: Map<PathResource>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub plugins: Map<Plugin>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub agents: Map<FileResource>,
+    pub agents: Map<PathResource>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub commands: Map<FileResource>,
+    pub commands: Map<PathResource>,
     /// What the bundle asks the user to accept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<Permission>,
@@ -167,20 +167,6 @@ pub enum EnvValue {
     },
 }
 
-/// A skill: a directory holding SKILL.md.
-#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct Skill {
-    #[schemars(required)]
-    pub path: Option<Spanned<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requires: Option<Vec<Spanned<String>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_modes: Option<Vec<Spanned<ProductMode>>>,
-    #[serde(skip)]
-    pub span: Span,
-}
-
 /// An OpenCode plugin: an npm package or a file in the bundle. Its `tier` is required.
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -200,10 +186,11 @@ pub struct Plugin {
     pub span: Span,
 }
 
-/// An agent or command: one markdown file.
+/// A resource shipped as files of the bundle: a skill (a directory holding SKILL.md), an
+/// agent or a command (one markdown file).
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub struct FileResource {
+pub struct PathResource {
     #[schemars(required)]
     pub path: Option<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,17 +261,7 @@ impl BundleManifest {
         });
         let skills = top.get("skills");
         m.skills = dec.named_map(skills, "skills", |dec, name, node| {
-            dec.in_resource(format!("skill:{name}"), |dec| {
-                let mut f = dec.table(node, &format!("skills.{name}"), name.span)?;
-                let skill = Skill {
-                    path: f.require(dec, "path").and_then(|n| dec.string(n, "path")),
-                    requires: optional_strings(dec, &mut f, "requires"),
-                    product_modes: optional_modes(dec, &mut f),
-                    span: name.span,
-                };
-                f.finish(dec);
-                Some(skill)
-            })
+            decode_path_resource(dec, "skill", "skills", name, node)
         });
         let plugins = top.get("plugins");
         m.plugins = dec.named_map(plugins, "plugins", |dec, name, node| {
@@ -307,11 +284,11 @@ impl BundleManifest {
         });
         let agents = top.get("agents");
         m.agents = dec.named_map(agents, "agents", |dec, name, node| {
-            decode_file_resource(dec, "agent", "agents", name, node)
+            decode_path_resource(dec, "agent", "agents", name, node)
         });
         let commands = top.get("commands");
         m.commands = dec.named_map(commands, "commands", |dec, name, node| {
-            decode_file_resource(dec, "command", "commands", name, node)
+            decode_path_resource(dec, "command", "commands", name, node)
         });
         if let Some(node) = top.get("permissions") {
             m.permissions = decode_permissions(dec, node);
@@ -535,16 +512,16 @@ fn decode_env_value(dec: &mut Decoder<'_>, node: &Node<'_>, path: &str) -> Optio
     }
 }
 
-fn decode_file_resource(
+fn decode_path_resource(
     dec: &mut Decoder<'_>,
     kind: &str,
     section: &str,
     name: Spanned<String>,
     node: &Node<'_>,
-) -> Option<FileResource> {
+) -> Option<PathResource> {
     dec.in_resource(format!("{kind}:{name}"), |dec| {
         let mut f = dec.table(node, &format!("{section}.{name}"), name.span)?;
-        let r = FileResource {
+        let r = PathResource {
             path: required_string(dec, &mut f, "path"),
             requires: optional_strings(dec, &mut f, "requires"),
             product_modes: optional_modes(dec, &mut f),

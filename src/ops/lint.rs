@@ -257,23 +257,21 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
 }
 
 /// A path source's directory, or why it cannot be one.
-fn local_dir(project_dir: &Path, p: &Spanned<String>) -> Result<PathBuf, Box<Diagnostic>> {
+fn local_dir(project_dir: &Path, p: &Spanned<String>) -> Result<PathBuf, Diagnostic> {
     let dir = project_dir.join(&p.value);
     if dir.join(MANIFEST).is_file() {
         Ok(dir)
     } else if dir.is_dir() {
-        Err(Box::new(Diagnostic::new(
+        Err(Diagnostic::new(
             "missing-manifest",
             format!("`{}` has no bundle.toml", p.value),
-        )))
-    } else {
-        Err(Box::new(
-            Diagnostic::new(
-                "path-not-found",
-                format!("bundle directory `{}` does not exist", p.value),
-            )
-            .help("paths in capm.toml are relative to the directory holding it"),
         ))
+    } else {
+        Err(Diagnostic::new(
+            "path-not-found",
+            format!("bundle directory `{}` does not exist", p.value),
+        )
+        .help("paths in capm.toml are relative to the directory holding it"))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::{BundleCheck, MAX_MANIFEST_BYTES, parse_resource_ref, resource_ids, skill};
+use super::{BundleCheck, parse_resource_ref, resource_ids, skill};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
 use crate::manifest::common::{Tier, is_valid_name};
@@ -144,25 +144,10 @@ pub(super) fn check(tree: &BundleTree) -> BundleCheck {
             );
         }
     };
-    if bytes.len() > MAX_MANIFEST_BYTES {
-        return fail(
-            Diagnostic::new(
-                "manifest-too-large",
-                format!(
-                    "bundle.toml is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
-                    bytes.len()
-                ),
-            )
-            .in_file(manifest_path),
-        );
-    }
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return fail(
-            Diagnostic::new("invalid-utf8", "bundle.toml is not valid UTF-8")
-                .in_file(manifest_path),
-        );
+    let source = match super::manifest_source(manifest_path, bytes) {
+        Ok(source) => source,
+        Err(d) => return fail(d),
     };
-    let source = Arc::new(SourceFile::new(manifest_path, text));
     let root = match decode::parse(&source) {
         Ok(root) => root,
         Err(diags) => {

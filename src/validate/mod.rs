@@ -22,6 +22,36 @@ pub use project::{ProjectCheck, check_project};
 /// The largest manifest capm reads.
 pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
+/// A manifest's text as a source file, or why it cannot be read as one: over
+/// [`MAX_MANIFEST_BYTES`], or not UTF-8.
+pub(crate) fn manifest_source(
+    display_path: String,
+    bytes: &[u8],
+) -> Result<Arc<SourceFile>, Diagnostic> {
+    let name = display_path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&display_path)
+        .to_string();
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(Diagnostic::new(
+            "manifest-too-large",
+            format!(
+                "{name} is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
+                bytes.len()
+            ),
+        )
+        .in_file(display_path));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Arc::new(SourceFile::new(display_path, text))),
+        Err(_) => Err(
+            Diagnostic::new("invalid-utf8", format!("{name} is not valid UTF-8"))
+                .in_file(display_path),
+        ),
+    }
+}
+
 /// The result of checking one bundle.
 #[derive(Debug)]
 pub struct BundleCheck {

@@ -8,7 +8,7 @@ use crate::manifest::decode::{self, Decoder};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
 use crate::manifest::span::SourceFile;
 
-use super::{MAX_MANIFEST_BYTES, parse_resource_ref};
+use super::parse_resource_ref;
 
 /// The result of checking a `capm.toml`.
 #[derive(Debug)]
@@ -20,28 +20,16 @@ pub struct ProjectCheck {
 
 /// Checks the text of a `capm.toml` shown to the user as `display_path`.
 pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
-    let empty = Arc::new(SourceFile::new(display_path, ""));
-    let fail = |d: Diagnostic| ProjectCheck {
-        manifest: None,
-        source: empty.clone(),
-        diagnostics: vec![d.in_file(display_path)],
+    let source = match super::manifest_source(display_path.to_string(), bytes) {
+        Ok(source) => source,
+        Err(d) => {
+            return ProjectCheck {
+                manifest: None,
+                source: Arc::new(SourceFile::new(display_path, "")),
+                diagnostics: vec![d],
+            };
+        }
     };
-    if bytes.len() > MAX_MANIFEST_BYTES {
-        return fail(Diagnostic::new(
-            "manifest-too-large",
-            format!(
-                "capm.toml is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
-                bytes.len()
-            ),
-        ));
-    }
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return fail(Diagnostic::new(
-            "invalid-utf8",
-            "capm.toml is not valid UTF-8",
-        ));
-    };
-    let source = Arc::new(SourceFile::new(display_path, text));
     let root = match decode::parse(&source) {
         Ok(r) => r,
         Err(diagnostics) => {
