@@ -11,4 +11,5 @@ pub mod cli;
 pub mod diagnostic;
 pub mod manifest;
 pub mod ops;
+pub mod security;
 pub mod validate;

@@ -14,19 +14,37 @@ pub struct CodeInfo {
     pub why: &'static str,
     /// How to fix it.
     pub fix: &'static str,
+    /// For security rules: the rule's severity and examples.
+    pub rule: Option<RuleInfo>,
+}
+
+/// What a security rule adds to a code.
+#[derive(Debug)]
+pub struct RuleInfo {
+    /// `None` for design rules that have no severity of their own.
+    pub level: Option<crate::security::Level>,
+    /// A manifest fragment that triggers the rule.
+    pub bad: &'static str,
+    /// A fragment that does the same job and passes.
+    pub good: &'static str,
+}
+
+/// Every code: validation codes, then security rules.
+pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
+    CODES.iter().chain(crate::security::rules::RULES.iter())
 }
 
 /// Looks a code up; codes are matched case-insensitively so `capm explain PLUGIN-001` and
 /// `capm explain plugin-001` agree.
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
-    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+    all().find(|c| c.code.eq_ignore_ascii_case(code))
 }
 
 macro_rules! codes {
     ($( $code:literal $sev:ident { summary: $summary:literal, why: $why:literal, fix: $fix:literal $(,)? } )*) => {
         /// Every code, in the order `capm explain --list` prints them.
         pub static CODES: &[CodeInfo] = &[
-            $( CodeInfo { code: $code, severity: Severity::$sev, summary: $summary, why: $why, fix: $fix }, )*
+            $( CodeInfo { code: $code, severity: Severity::$sev, summary: $summary, why: $why, fix: $fix, rule: None }, )*
         ];
     };
 }
@@ -172,11 +190,6 @@ codes! {
         why: "A plugin comes from exactly one place: an npm package or a file in the bundle.",
         fix: "Keep exactly one: `npm = \"pkg@1.2.3\"` or `path = \"plugins/name.ts\"`.",
     }
-    "PLUGIN-001" Error {
-        summary: "A plugin without a `tier` (unclassified).",
-        why: "Plugins run inside the agent runtime with its privileges; capm fails closed on any plugin nobody has classified.",
-        fix: "Add `tier = \"supported\"` (or experimental, blocked, unsupported) after reviewing the plugin.",
-    }
     "invalid-mcp-launch" Error {
         summary: "An MCP server has neither or both of `command` (stdio) and `url` (remote).",
         why: "A server is either launched locally or reached over the network; capm cannot tell which one is meant.",
@@ -281,7 +294,7 @@ mod tests {
     #[test]
     fn codes_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();
-        for c in CODES {
+        for c in all() {
             assert!(
                 seen.insert(c.code.to_ascii_lowercase()),
                 "duplicate {}",

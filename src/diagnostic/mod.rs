@@ -93,6 +93,16 @@ pub struct Diagnostic {
     pub resource: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// For security findings: the rule's own severity (block, high, medium, low).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_severity: Option<crate::security::Level>,
+    /// For security findings on a resource: the digest of its launch spec, which a
+    /// `[policy] allow` entry must name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    /// Set when a `[policy] allow` entry accepted this finding.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allowed: bool,
 }
 
 impl Diagnostic {
@@ -108,6 +118,9 @@ impl Diagnostic {
             location: None,
             resource: None,
             help: None,
+            rule_severity: None,
+            spec: None,
+            allowed: false,
         }
     }
 

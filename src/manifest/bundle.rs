@@ -44,6 +44,10 @@ pub struct BundleManifest {
     /// The span of the whole file, for diagnostics about the manifest as a whole.
     #[serde(skip)]
     pub span: Span,
+    /// Keys capm does not know, by dotted path (reported as warnings; some are rules).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unknown_keys: Vec<Spanned<String>>,
 }
 
 /// `[bundle]`: who the bundle is.
@@ -304,6 +308,7 @@ impl BundleManifest {
             }
         }
         top.finish(dec);
+        m.unknown_keys = dec.unknown_keys.clone();
         m
     }
 }

@@ -62,6 +62,8 @@ fn type_name(v: &DeValue<'_>) -> &'static str {
 pub struct Decoder<'s> {
     pub source: &'s SourceFile,
     pub diags: Vec<Diagnostic>,
+    /// Every key that was not asked for, as its dotted path with the key's span.
+    pub unknown_keys: Vec<Spanned<String>>,
     resource: Option<String>,
 }
 
@@ -70,6 +72,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             source,
             diags: Vec::new(),
+            unknown_keys: Vec::new(),
             resource: None,
         }
     }
@@ -294,6 +297,8 @@ impl<'n, 'i> Fields<'n, 'i> {
                 continue;
             }
             let path = self.child(name);
+            dec.unknown_keys
+                .push(Spanned::new(path.clone(), span_of(k.span())));
             let mut d = Diagnostic::new("unknown-key", format!("unknown key `{path}`"))
                 .with_severity(Severity::Warning)
                 .at(dec.source, span_of(k.span()));

@@ -161,7 +161,7 @@ impl ProjectManifest {
                                 };
                                 let rule = e.require(dec, "rule");
                                 let resource = e.require(dec, "resource");
-                                let spec = e.require(dec, "spec");
+                                let spec = e.get("spec");
                                 policy.allow.push(Allowance {
                                     rule: rule.and_then(|n| dec.string(n, &format!("{path}.rule"))),
                                     resource: resource

@@ -1,0 +1,1118 @@
+//! Rules over a local server's launch: the command and its arguments, always as an argv
+//! vector (never joined into, or re-split from, a shell string). Launchers (npx, uvx,
+//! docker run, …) are parsed well enough to find the package or image they start.
+
+use super::{Level, Sink};
+use crate::manifest::bundle::McpServer;
+use crate::manifest::span::{Span, Spanned};
+use crate::manifest::tree::{BundleTree, Entry};
+
+/// One element of the argv, with where it was written.
+#[derive(Clone, Copy)]
+struct Arg<'a> {
+    text: &'a str,
+    span: Span,
+}
+
+/// The program name of a path: `/usr/bin/Python3.EXE` → `python3`.
+pub fn program(s: &str) -> String {
+    let base = s
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(s)
+        .to_ascii_lowercase();
+    for ext in [".exe", ".cmd", ".bat", ".com"] {
+        if let Some(b) = base.strip_suffix(ext) {
+            return b.to_string();
+        }
+    }
+    base
+}
+
+/// `python`, `python3`, `python3.12` all count as `python`.
+fn family(p: &str) -> &str {
+    let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    match trimmed {
+        "python" | "node" | "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" => trimmed,
+        _ => p,
+    }
+}
+
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "fish", "ksh", "ash", "csh", "tcsh",
+];
+const INTERPRETERS: &[&str] = &[
+    "python",
+    "node",
+    "deno",
+    "bun",
+    "perl",
+    "ruby",
+    "php",
+    "pwsh",
+    "powershell",
+];
+const ESCALATION: &[&str] = &["sudo", "doas", "su", "pkexec", "runas", "gsudo"];
+const NETWORK: &[&str] = &[
+    "curl", "wget", "nc", "ncat", "netcat", "scp", "sftp", "ssh", "ftp",
+];
+
+/// Words of the launch: each argument split at white space and shell punctuation, so that
+/// inline shell strings are looked into as well.
+fn words(argv: &[Arg<'_>]) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for a in argv {
+        for w in a
+            .text
+            .split(|c: char| c.is_whitespace() || ";|&()<>`'\"".contains(c))
+        {
+            if !w.is_empty() {
+                out.push((w.to_string(), a.span));
+            }
+        }
+    }
+    out
+}
+
+pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
+    let Some(command) = &s.command else { return };
+    let mut argv = vec![Arg {
+        text: &command.value,
+        span: command.span,
+    }];
+    argv.extend(s.args.iter().map(|a: &Spanned<String>| Arg {
+        text: &a.value,
+        span: a.span,
+    }));
+    inline_code(&argv, sink);
+    metacharacters(&argv, sink);
+    fetch_and_execute(&argv, sink);
+    dangerous_words(&argv, sink);
+    paths(&argv, sink);
+    command_location(&argv[0], tree, sink);
+    launch_length(&argv, command.span, sink);
+    index_flags(&argv, sink);
+    binds_and_auth(&argv, sink);
+    trust_flags(&argv, sink);
+    let start = skip_wrappers(&argv);
+    launcher(&argv[start..], sink);
+    container(&argv[start..], sink);
+    artifacts(&argv, sink);
+}
+
+/// Skips `env VAR=x`, `nice`, `nohup`, `timeout 5` and the like, returning the index of the
+/// real command.
+fn skip_wrappers(argv: &[Arg<'_>]) -> usize {
+    let mut i = 0;
+    while i < argv.len() {
+        match program(argv[i].text).as_str() {
+            "env" | "nice" | "nohup" | "stdbuf" | "time" | "exec" => {
+                i += 1;
+                while i < argv.len()
+                    && (argv[i].text.starts_with('-') || argv[i].text.contains('='))
+                {
+                    i += 1;
+                }
+            }
+            "timeout" => i += 2,
+            _ => return i,
+        }
+    }
+    argv.len().saturating_sub(1)
+}
+
+/// STDIO-001: shells and interpreters given code inline.
+fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for (i, a) in argv.iter().enumerate() {
+        let p = program(a.text);
+        let f = family(&p);
+        let rest = &argv[i + 1..];
+        let flagged = |pred: &dyn Fn(&str) -> bool| rest.iter().find(|r| pred(r.text));
+        let hit = if SHELLS.contains(&f) {
+            // `-c`, or combined short flags that include c (`-lc`, `-ec`).
+            flagged(&|t| t.starts_with('-') && !t.starts_with("--") && t[1..].contains('c'))
+        } else if f == "cmd" {
+            flagged(&|t| t.eq_ignore_ascii_case("/c") || t.eq_ignore_ascii_case("/k"))
+        } else if f == "powershell" || f == "pwsh" {
+            flagged(&|t| {
+                let t = t.to_ascii_lowercase();
+                let t = t.trim_start_matches(['-', '/']);
+                !t.is_empty()
+                    && ("command".starts_with(t)
+                        || "encodedcommand".starts_with(t)
+                        || t == "ec"
+                        || t == "enc")
+            })
+        } else if f == "python" {
+            flagged(&|t| {
+                t == "-c"
+                    || (t.starts_with('-')
+                        && !t.starts_with("--")
+                        && t.ends_with('c')
+                        && t.len() <= 4)
+            })
+        } else if f == "node" || f == "bun" {
+            flagged(&|t| {
+                matches!(t, "-e" | "-p" | "--eval" | "--print")
+                    || t.starts_with("--eval=")
+                    || t.starts_with("--print=")
+            })
+        } else if f == "deno" {
+            rest.first().filter(|r| r.text == "eval")
+        } else if f == "perl" {
+            flagged(&|t| t == "-e" || t == "-E")
+        } else if f == "ruby" {
+            flagged(&|t| t == "-e")
+        } else if f == "php" {
+            flagged(&|t| t == "-r")
+        } else if matches!(p.as_str(), "npx" | "pnpx" | "bunx")
+            || ((p == "npm" || p == "pnpm")
+                && rest
+                    .first()
+                    .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx")))
+        {
+            flagged(&|t| t == "-c" || t == "--call" || t.starts_with("--call="))
+        } else {
+            None
+        };
+        if let Some(flag) = hit {
+            sink.add("STDIO-001", Level::High, flag.span, format!("`{}` is given inline code with `{}`", a.text, flag.text))
+                .help("launch the server's executable or package directly, with its arguments as separate elements");
+            return;
+        }
+    }
+}
+
+/// STDIO-002: shell syntax, which has no meaning in an argv.
+fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in argv {
+        let is_url =
+            ::url::Url::parse(a.text).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let found = [";", "|", "&", "$(", "`", ">", "<", "\n", "\r", "\0"]
+            .into_iter()
+            .find(|m| a.text.contains(m) && !(is_url && *m == "&"));
+        if let Some(m) = found {
+            let shown = m.escape_debug().to_string();
+            sink.add("STDIO-002", Level::High, a.span, format!("`{shown}` in `{}` is shell syntax, which an argv never needs", a.text.escape_debug()))
+                .help("capm never runs launches through a shell; split the launch into separate arguments");
+        }
+    }
+}
+
+/// STDIO-003: code fetched over the network and run.
+fn fetch_and_execute(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in argv {
+        let t = a.text.to_ascii_lowercase();
+        let downloads = t.contains("curl")
+            || t.contains("wget")
+            || t.contains("iwr")
+            || t.contains("invoke-webrequest")
+            || t.contains("irm")
+            || t.contains("downloadstring");
+        let piped_to_shell = t.split('|').skip(1).any(|after| {
+            let first = after.split_whitespace().next().unwrap_or("");
+            let p = program(first);
+            SHELLS.contains(&family(&p))
+                || INTERPRETERS.contains(&family(&p))
+                || p == "iex"
+                || p == "invoke-expression"
+        });
+        if (downloads && piped_to_shell)
+            || t.contains("<(curl")
+            || t.contains("<(wget")
+            || (t.contains("iex") && downloads)
+        {
+            sink.add(
+                "STDIO-003",
+                Level::Block,
+                a.span,
+                format!("`{}` downloads code and runs it", a.text),
+            )
+            .help("install the server from a registry at an exact version instead");
+            return;
+        }
+    }
+    // An interpreter whose script is a URL: `python https://…`, `deno run https://…`.
+    for (i, a) in argv.iter().enumerate() {
+        let p = program(a.text);
+        let f = family(&p);
+        if !(SHELLS.contains(&f) || INTERPRETERS.contains(&f)) {
+            continue;
+        }
+        let script = argv[i + 1..]
+            .iter()
+            .filter(|r| !r.text.starts_with('-') && !matches!(r.text, "run" | "x"))
+            .find(|_| true);
+        if let Some(s) = script
+            && (s.text.starts_with("http://") || s.text.starts_with("https://"))
+        {
+            sink.add("STDIO-003", Level::Block, s.span, format!("`{}` runs a script straight from `{}`", a.text, s.text))
+                .help("ship the script in the bundle, or install the server from a registry at an exact version");
+            return;
+        }
+    }
+}
+
+/// STDIO-004, STDIO-005 and STDIO-006: escalation, destruction and raw network tools.
+fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    let ws = words(argv);
+    let progs: Vec<String> = ws.iter().map(|(w, _)| program(w)).collect();
+    if let Some(i) = progs.iter().position(|p| ESCALATION.contains(&p.as_str())) {
+        sink.add(
+            "STDIO-004",
+            Level::Block,
+            ws[i].1,
+            format!("the launch escalates privileges with `{}`", ws[i].0),
+        )
+        .help("run the server as the user; MCP servers never need administrator rights");
+    }
+    let mut destructive = None;
+    for (i, p) in progs.iter().enumerate() {
+        let flags: Vec<&str> = ws[i + 1..]
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .take_while(|w| w.starts_with('-') || *w == "777" || w.starts_with("of="))
+            .collect();
+        let short = |c: char| {
+            flags
+                .iter()
+                .any(|f| f.starts_with('-') && !f.starts_with("--") && f.contains(c))
+        };
+        let hit = match p.as_str() {
+            "rm" => {
+                (short('r') || short('R') || flags.contains(&"--recursive"))
+                    && (short('f') || flags.contains(&"--force"))
+            }
+            "chmod" => {
+                (short('R') || flags.contains(&"--recursive"))
+                    && ws[i + 1..].iter().any(|(w, _)| w == "777" || w == "a+rwx")
+            }
+            "chown" => short('R') || flags.contains(&"--recursive"),
+            "dd" => ws[i + 1..].iter().any(|(w, _)| w.starts_with("of=")),
+            "systemctl" | "launchctl" | "crontab" => true,
+            "reg" => ws
+                .get(i + 1)
+                .is_some_and(|(w, _)| w.eq_ignore_ascii_case("add")),
+            p if p.starts_with("mkfs") => true,
+            _ => false,
+        };
+        if hit {
+            destructive = Some(i);
+            break;
+        }
+    }
+    if let Some(i) = destructive {
+        sink.add(
+            "STDIO-005",
+            Level::High,
+            ws[i].1,
+            format!(
+                "the launch runs the destructive or persistent command `{}`",
+                ws[i].0
+            ),
+        )
+        .help("remove it: starting a server never needs to delete, format or schedule anything");
+    }
+    if let Some(i) = progs.iter().position(|p| NETWORK.contains(&p.as_str())) {
+        sink.add(
+            "STDIO-006",
+            Level::High,
+            ws[i].1,
+            format!("the launch uses the network tool `{}`", ws[i].0),
+        )
+        .help("use an MCP server that does the job itself, or connect to a remote server by URL");
+    }
+}
+
+/// The value part of an argument: `--dir=/x` → `/x`.
+fn value_of(t: &str) -> &str {
+    match t.split_once('=') {
+        Some((flag, v)) if flag.starts_with('-') => v,
+        _ => t,
+    }
+}
+
+/// Sensitive locations an argument or cwd must not name (STDIO-007).
+pub fn sensitive_path(t: &str) -> Option<&'static str> {
+    let p = t.replace('\\', "/").to_ascii_lowercase();
+    let components: Vec<&str> = p.split('/').collect();
+    let has = |c: &str| components.contains(&c);
+    if has(".ssh") {
+        return Some("SSH keys");
+    }
+    if has(".aws") {
+        return Some("AWS credentials");
+    }
+    if p.contains(".config/gcloud") {
+        return Some("Google Cloud credentials");
+    }
+    if has(".kube") {
+        return Some("Kubernetes credentials");
+    }
+    if p.contains(".docker/config.json") {
+        return Some("Docker registry credentials");
+    }
+    if has(".gnupg")
+        || p.contains("library/keychains")
+        || p.ends_with(".keychain")
+        || p.ends_with(".keychain-db")
+    {
+        return Some("a keychain");
+    }
+    if components
+        .iter()
+        .any(|c| *c == ".env" || c.starts_with(".env."))
+    {
+        return Some("an .env file of secrets");
+    }
+    if p.starts_with("/etc/passwd")
+        || p.starts_with("/etc/shadow")
+        || p == "/proc"
+        || p.starts_with("/proc/")
+    {
+        return Some("system account or process data");
+    }
+    for (needle, what) in [
+        (".cursor/mcp.json", "another client's MCP configuration"),
+        (".claude.json", "another client's MCP configuration"),
+        (
+            "claude_desktop_config.json",
+            "another client's MCP configuration",
+        ),
+        (".vscode/mcp.json", "another client's MCP configuration"),
+    ] {
+        if p.ends_with(needle) {
+            return Some(what);
+        }
+    }
+    let last = components.last().copied().unwrap_or("");
+    if last == "opencode.json" || last == "opencode.jsonc" {
+        return Some("OpenCode's own configuration");
+    }
+    None
+}
+
+/// Whether an argument grants the whole filesystem or home directory (STDIO-008).
+pub fn whole_tree(v: &str) -> bool {
+    let v = v.trim();
+    let home = [
+        "~",
+        "~/",
+        "$HOME",
+        "$HOME/",
+        "${HOME}",
+        "${HOME}/",
+        "%USERPROFILE%",
+        "%USERPROFILE%\\",
+    ];
+    v == "/" || home.contains(&v) || {
+        let b = v.as_bytes();
+        b.len() >= 2
+            && b.len() <= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && (b.len() == 2 || b[2] == b'\\' || b[2] == b'/')
+    }
+}
+
+fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in &argv[1..] {
+        let v = value_of(a.text);
+        if let Some(what) = sensitive_path(v) {
+            sink.add("STDIO-007", Level::High, a.span, format!("`{}` points at {what}", a.text))
+                .help("give the server only project directories, and credentials through `from-env` references");
+        } else if whole_tree(v) {
+            sink.add(
+                "STDIO-008",
+                Level::High,
+                a.span,
+                format!("`{}` grants the whole filesystem or home directory", a.text),
+            )
+            .help("pass the project directory (`.`) or a specific subdirectory");
+        }
+    }
+}
+
+/// STDIO-009: a command in a world-writable place, or a relative path outside the bundle.
+fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
+    let c = cmd.text.replace('\\', "/");
+    let lower = c.to_ascii_lowercase();
+    let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/"]
+        .iter()
+        .any(|t| lower.starts_with(t))
+        || lower.contains("/windows/temp/")
+        || lower.starts_with("%temp%")
+        || lower.starts_with("$tmpdir");
+    if temp {
+        sink.add("STDIO-009", Level::Medium, cmd.span, format!("the command `{}` lives in a temporary, world-writable directory", cmd.text))
+            .help("anyone can replace it there; launch an installed program or a file shipped in the bundle");
+        return;
+    }
+    if c.starts_with('/') || c.starts_with('~') || !c.contains('/') {
+        return;
+    }
+    let rel: Vec<&str> = c
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let inside = !rel.contains(&"..") && matches!(tree.get(&rel.join("/")), Some(Entry::File(_)));
+    if !inside {
+        sink.add(
+            "STDIO-009",
+            Level::Medium,
+            cmd.span,
+            format!(
+                "the relative command `{}` is not a file of the bundle",
+                cmd.text
+            ),
+        )
+        .help("ship the executable in the bundle, or launch an installed program by name");
+    }
+}
+
+/// STDIO-011: a launch too long to review.
+fn launch_length(argv: &[Arg<'_>], span: Span, sink: &mut Sink<'_>) {
+    let len: usize = argv
+        .iter()
+        .map(|a| a.text.chars().count() + 1)
+        .sum::<usize>()
+        - 1;
+    if len > 1000 {
+        sink.add(
+            "STDIO-011",
+            Level::Medium,
+            span,
+            format!("the launch line is {len} characters long; nobody can review more than 1,000"),
+        )
+        .help("move options into a file shipped in the bundle");
+    }
+}
+
+/// SC-004: alternative package indexes on the command line.
+fn index_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    const FLAGS: &[&str] = &[
+        "--registry",
+        "--index-url",
+        "--extra-index-url",
+        "--index",
+        "--default-index",
+        "--find-links",
+        "--pypi-mirror",
+    ];
+    for a in argv {
+        let flag = a.text.split_once('=').map_or(a.text, |(f, _)| f);
+        if FLAGS.contains(&flag)
+            || flag == "-i"
+                && argv
+                    .first()
+                    .is_some_and(|c| program(c.text).starts_with("pip"))
+        {
+            sink.add(
+                "SC-004",
+                Level::High,
+                a.span,
+                format!("`{flag}` installs from another package index"),
+            )
+            .help("install from the public registry; a mirror belongs in the user's own settings");
+        }
+    }
+}
+
+/// BIND-001: listening on every interface, or authentication turned off.
+fn binds_and_auth(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in &argv[1..] {
+        let v = value_of(a.text);
+        let host = v
+            .rsplit_once(':')
+            .filter(|(h, p)| !h.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(v, |(h, _)| h);
+        if matches!(host, "0.0.0.0" | "::" | "[::]") {
+            sink.add(
+                "BIND-001",
+                Level::Medium,
+                a.span,
+                format!(
+                    "`{}` makes the server listen on every network interface",
+                    a.text
+                ),
+            )
+            .help("bind to 127.0.0.1, or use stdio");
+        }
+        let flag = a
+            .text
+            .split_once('=')
+            .map_or(a.text, |(f, _)| f)
+            .to_ascii_lowercase();
+        if matches!(
+            flag.as_str(),
+            "--no-auth" | "--allow-unauthenticated" | "--disable-auth" | "--noauth"
+        ) || (flag == "--auth" && value_of(a.text).eq_ignore_ascii_case("none"))
+        {
+            sink.add(
+                "BIND-001",
+                Level::Medium,
+                a.span,
+                format!("`{}` turns authentication off", a.text),
+            )
+            .help("keep authentication on");
+        }
+    }
+}
+
+/// TRUST-002 on the command line: switches that skip the user's confirmations.
+fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in &argv[1..] {
+        let flag = a
+            .text
+            .split_once('=')
+            .map_or(a.text, |(f, _)| f)
+            .to_ascii_lowercase();
+        if flag.starts_with("--dangerously")
+            || matches!(
+                flag.as_str(),
+                "--yolo"
+                    | "--trust-all"
+                    | "--trust-all-tools"
+                    | "--auto-approve"
+                    | "--always-allow"
+            )
+        {
+            sink.add(
+                "TRUST-002",
+                Level::Block,
+                a.span,
+                format!("`{}` switches off the user's confirmations", a.text),
+            )
+            .help("trust is the user's decision; remove the switch");
+        }
+    }
+}
+
+/// A package spec found after a launcher.
+struct Package<'a> {
+    arg: Arg<'a>,
+    spec: &'a str,
+    python: bool,
+}
+
+/// SC-001 and SC-003: auto-install launchers must pin exact versions or commits.
+fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    let Some(first) = argv.first() else { return };
+    let p = program(first.text);
+    let sub = argv.get(1).map(|a| a.text);
+    let (name, rest, python): (String, &[Arg<'_>], bool) = match (p.as_str(), sub) {
+        ("npx" | "pnpx" | "bunx", _) => (p.clone(), &argv[1..], false),
+        ("npm", Some("exec" | "x")) | ("pnpm" | "yarn", Some("dlx")) | ("bun", Some("x")) => {
+            (format!("{p} {}", sub.unwrap_or("")), &argv[2..], false)
+        }
+        ("uvx", _) => (p.clone(), &argv[1..], true),
+        ("uv", Some("tool")) if argv.get(2).is_some_and(|a| a.text == "run") => {
+            ("uv tool run".into(), &argv[3..], true)
+        }
+        ("pipx", Some("run")) => ("pipx run".into(), &argv[2..], true),
+        _ => return,
+    };
+    let with_value: &[&str] = if python {
+        &[
+            "--from",
+            "--with",
+            "--python",
+            "-p",
+            "--index",
+            "--index-url",
+            "--extra-index-url",
+            "--default-index",
+            "--spec",
+            "--pip-args",
+            "--find-links",
+            "-f",
+            "--with-requirements",
+        ]
+    } else {
+        &[
+            "-p",
+            "--package",
+            "--registry",
+            "-c",
+            "--call",
+            "--cache",
+            "--userconfig",
+            "-w",
+            "--workspace",
+        ]
+    };
+    let mut packages = Vec::new();
+    let mut explicit = false;
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i];
+        let (flag, inline) = match a.text.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v)),
+            _ => (a.text, None),
+        };
+        if a.text == "--" {
+            i += 1;
+            break;
+        }
+        if flag.starts_with('-') {
+            let takes = with_value.contains(&flag);
+            let value = inline.or_else(|| {
+                if takes {
+                    rest.get(i + 1).map(|n| n.text)
+                } else {
+                    None
+                }
+            });
+            let value_arg = if inline.is_some() {
+                a
+            } else {
+                rest.get(i + 1).copied().unwrap_or(a)
+            };
+            if let Some(v) = value
+                && matches!(flag, "-p" | "--package" | "--from" | "--with" | "--spec")
+                && !(python && flag == "-p")
+            {
+                packages.push(Package {
+                    arg: value_arg,
+                    spec: v,
+                    python,
+                });
+                explicit |= flag != "--with";
+            }
+            i += if takes && inline.is_none() { 2 } else { 1 };
+            continue;
+        }
+        break;
+    }
+    if !explicit && let Some(a) = rest.get(i) {
+        packages.push(Package {
+            arg: *a,
+            spec: a.text,
+            python,
+        });
+    }
+    if packages.is_empty() {
+        sink.add(
+            "SC-001",
+            Level::High,
+            first.span,
+            format!("`{name}` is given no package to run"),
+        );
+    }
+    for pkg in packages {
+        check_package(&name, &pkg, sink);
+    }
+}
+
+fn check_package(launcher: &str, pkg: &Package<'_>, sink: &mut Sink<'_>) {
+    let spec = pkg.spec;
+    if let Some(reason) = git_unpinned(spec) {
+        sink.add(
+            "SC-003",
+            Level::High,
+            pkg.arg.span,
+            format!("`{spec}` {reason}"),
+        )
+        .help("pin the full 40-character commit, or use a registry release at an exact version");
+        return;
+    }
+    if is_git(spec)
+        || spec.starts_with("http://")
+        || spec.starts_with("https://")
+        || spec.starts_with("file:")
+        || spec.starts_with('.')
+        || spec.starts_with('/')
+    {
+        return; // pinned git, or an artifact checked by SC-002
+    }
+    let verdict = if pkg.python {
+        python_pin(spec)
+    } else {
+        npm_pin(spec)
+    };
+    if let Err(why) = verdict {
+        sink.add(
+            "SC-001",
+            Level::High,
+            pkg.arg.span,
+            format!("`{launcher}` runs `{spec}`, which {why}"),
+        )
+        .help(if pkg.python {
+            "pin the exact version: `uvx pkg@1.2.3` or `--from pkg==1.2.3`"
+        } else {
+            "pin the exact version: `npx -y pkg@1.2.3`"
+        });
+    }
+}
+
+/// Whether an npm spec names one exact version.
+pub fn npm_pin(spec: &str) -> Result<(), String> {
+    let name_end = if let Some(rest) = spec.strip_prefix('@') {
+        rest.find('@').map(|i| i + 1)
+    } else {
+        spec.find('@')
+    };
+    let Some(at) = name_end else {
+        return Err("has no version, so whatever is newest is installed".into());
+    };
+    let version = &spec[at + 1..];
+    if version.is_empty() {
+        return Err("has an empty version".into());
+    }
+    if semver::Version::parse(version).is_ok() {
+        return Ok(());
+    }
+    if version
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && !version.starts_with('v')
+    {
+        return Err(format!(
+            "names the tag `{version}`, which can move to any version"
+        ));
+    }
+    Err(format!(
+        "names `{version}`, a range rather than one exact version"
+    ))
+}
+
+/// Whether a Python spec (`pkg==1.2.3`, `pkg@1.2.3`, `pkg[extra]==1.0`) names one exact version.
+pub fn python_pin(spec: &str) -> Result<(), String> {
+    let (version, sep) = if let Some((_, v)) = spec.split_once("===") {
+        (v, "===")
+    } else if let Some((_, v)) = spec.split_once("==") {
+        (v, "==")
+    } else if let Some((n, v)) = spec.split_once('@') {
+        if n.trim().is_empty() {
+            return Err("has no package name".into());
+        }
+        (v, "@")
+    } else {
+        return Err(if ["<", ">", "~=", "!="].iter().any(|r| spec.contains(r)) {
+            "names a range rather than one exact version".into()
+        } else {
+            "has no version, so whatever is newest is installed".into()
+        });
+    };
+    let v = version.trim();
+    let exact = !v.is_empty()
+        && v.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '+' || c == '!')
+        && !v.contains(',');
+    if exact {
+        Ok(())
+    } else if sep == "@" && v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        Err(format!(
+            "names the tag `{v}`, which can move to any version"
+        ))
+    } else {
+        Err(format!("names `{v}`, not one exact version"))
+    }
+}
+
+fn is_git(spec: &str) -> bool {
+    let s = spec.to_ascii_lowercase();
+    s.starts_with("git+")
+        || s.starts_with("git://")
+        || s.starts_with("github:")
+        || s.starts_with("gitlab:")
+        || s.starts_with("bitbucket:")
+        || s.ends_with(".git")
+        || s.contains(".git#")
+        || s.contains(".git@")
+        || (!s.starts_with('@')
+            && !s.contains(':')
+            && s.split('/').count() == 2
+            && !s.contains('@')
+            && !s.contains('=')
+            && s.split('#')
+                .next()
+                .is_some_and(|p| p.split('/').all(|x| !x.is_empty())))
+}
+
+/// Why a git spec is not pinned to a full commit, if it is a git spec that is not.
+pub fn git_unpinned(spec: &str) -> Option<String> {
+    if !is_git(spec) {
+        return None;
+    }
+    let reference = match spec.rsplit_once('#') {
+        Some((_, r)) => Some(r),
+        None => {
+            let tail = spec.rsplit('/').next().unwrap_or(spec);
+            tail.rsplit_once('@').map(|(_, r)| r)
+        }
+    };
+    match reference {
+        Some(r) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => None,
+        Some(r) => Some(format!("follows `{r}`, a git reference that can move")),
+        None => Some("follows a git branch, not a fixed commit".into()),
+    }
+}
+
+/// CTR-001 and CTR-002: containers must not reach the host, and images are pinned.
+fn container(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    let Some(first) = argv.first() else { return };
+    let p = program(first.text);
+    if p != "docker" && p != "podman" {
+        return;
+    }
+    let mut i = 1;
+    if argv.get(1).is_some_and(|a| a.text == "container") {
+        i += 1;
+    }
+    if argv.get(i).map(|a| a.text) != Some("run") {
+        return;
+    }
+    i += 1;
+    const WITH_VALUE: &[&str] = &[
+        "-e",
+        "--env",
+        "-v",
+        "--volume",
+        "--mount",
+        "-p",
+        "--publish",
+        "--name",
+        "--network",
+        "--net",
+        "-w",
+        "--workdir",
+        "-u",
+        "--user",
+        "--entrypoint",
+        "--env-file",
+        "-l",
+        "--label",
+        "--cpus",
+        "-m",
+        "--memory",
+        "--platform",
+        "--pull",
+        "--restart",
+        "--add-host",
+        "--dns",
+        "-h",
+        "--hostname",
+        "--ulimit",
+        "--device",
+        "--cap-add",
+        "--cap-drop",
+        "--security-opt",
+        "--pid",
+        "--ipc",
+        "--userns",
+        "--uts",
+        "--log-driver",
+        "--log-opt",
+        "--tmpfs",
+        "--shm-size",
+        "--gpus",
+        "--group-add",
+        "--runtime",
+        "--stop-signal",
+        "--cgroupns",
+    ];
+    let mut image = None;
+    while i < argv.len() {
+        let a = argv[i];
+        if !a.text.starts_with('-') {
+            image = Some(a);
+            break;
+        }
+        let (flag, inline) = match a.text.split_once('=') {
+            Some((f, v)) => (f, Some(v)),
+            None => (a.text, None),
+        };
+        let value = inline.or_else(|| {
+            WITH_VALUE
+                .contains(&flag)
+                .then(|| argv.get(i + 1).map(|n| n.text))
+                .flatten()
+        });
+        let value_span = if inline.is_some() {
+            a.span
+        } else {
+            argv.get(i + 1).map_or(a.span, |n| n.span)
+        };
+        if let Some(why) = host_access(flag, value) {
+            sink.add(
+                "CTR-001",
+                Level::Block,
+                if flag == "--privileged" {
+                    a.span
+                } else {
+                    value_span
+                },
+                why,
+            )
+            .help("drop the flag; mount only the project directory the server needs");
+        }
+        i += if WITH_VALUE.contains(&flag) && inline.is_none() {
+            2
+        } else {
+            1
+        };
+    }
+    match image {
+        None => {
+            sink.add(
+                "CTR-002",
+                Level::High,
+                first.span,
+                "the container launch names no image",
+            );
+        }
+        Some(img) => {
+            let pinned = img
+                .text
+                .split_once("@sha256:")
+                .is_some_and(|(_, h)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+            if !pinned {
+                sink.add(
+                    "CTR-002",
+                    Level::High,
+                    img.span,
+                    format!(
+                        "the image `{}` is not pinned by an @sha256: digest",
+                        img.text
+                    ),
+                )
+                .help("pin the image by digest: `image:tag@sha256:<64 hex>`");
+            }
+        }
+    }
+}
+
+/// Why a `docker run` flag gives the container host access, if it does.
+fn host_access(flag: &str, value: Option<&str>) -> Option<String> {
+    let v = value.unwrap_or("");
+    match flag {
+        "--privileged" => {
+            Some("`--privileged` gives the container full control of the host".into())
+        }
+        "--cap-add" => Some(format!(
+            "`--cap-add {v}` adds kernel capabilities to the container"
+        )),
+        "--pid" | "--network" | "--net" | "--ipc" | "--userns" | "--uts" if v == "host" => {
+            Some(format!("`{flag}=host` shares the host's namespace"))
+        }
+        "--security-opt"
+            if v.contains("unconfined") || v == "label=disable" || v == "label:disable" =>
+        {
+            Some(format!(
+                "`--security-opt {v}` turns the container's confinement off"
+            ))
+        }
+        "-v" | "--volume" | "--mount" => {
+            let source = if flag == "--mount" {
+                v.split(',')
+                    .find_map(|kv| {
+                        kv.strip_prefix("source=")
+                            .or_else(|| kv.strip_prefix("src="))
+                    })
+                    .unwrap_or("")
+            } else {
+                v.split(':').next().unwrap_or("")
+            };
+            let s = source.trim_end_matches('/');
+            if source.contains("docker.sock") {
+                Some(format!(
+                    "`{v}` hands the container the Docker socket, and with it the host"
+                ))
+            } else if source == "/" || whole_tree(source) {
+                Some(format!(
+                    "`{v}` mounts the whole filesystem or home directory"
+                ))
+            } else if s == "/home"
+                || s == "/Users"
+                || s == "/root"
+                || s.starts_with("$HOME") && s.len() <= 6
+            {
+                Some(format!("`{v}` mounts users' home directories"))
+            } else {
+                sensitive_path(source).map(|what| format!("`{v}` mounts {what}"))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// SC-002: artifacts downloaded by URL need a digest (`#sha256=<64 hex>`).
+fn artifacts(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    for a in &argv[1..] {
+        let v = value_of(a.text);
+        if let Some(why) = unpinned_artifact(v) {
+            sink.add("SC-002", Level::Block, a.span, why).help(
+                "install from a registry at an exact version, or add `#sha256=<64 hex>` to the URL",
+            );
+        }
+    }
+}
+
+/// Why a downloaded artifact is unverified, if `v` is one.
+pub fn unpinned_artifact(v: &str) -> Option<String> {
+    if !(v.starts_with("http://") || v.starts_with("https://")) {
+        return None;
+    }
+    let (path, fragment) = v.split_once('#').unwrap_or((v, ""));
+    let path = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
+    let artifact = [
+        ".tgz", ".tar.gz", ".zip", ".mcpb", ".dxt", ".whl", ".exe", ".bin", ".tar.xz", ".jar",
+    ]
+    .iter()
+    .any(|e| path.ends_with(e));
+    let pinned = fragment
+        .strip_prefix("sha256=")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    (artifact && !pinned).then(|| format!("`{v}` downloads an artifact without a sha256 digest"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_pins() {
+        assert!(npm_pin("pkg@1.2.3").is_ok());
+        assert!(npm_pin("@scope/pkg@1.2.3-beta.1").is_ok());
+        assert!(npm_pin("@scope/pkg").is_err());
+        assert!(npm_pin("pkg@latest").is_err());
+        assert!(npm_pin("pkg@^1.2").is_err());
+        assert!(npm_pin("pkg@1.x").is_err());
+    }
+
+    #[test]
+    fn python_pins() {
+        assert!(python_pin("mcp-server-fetch@2026.10.24").is_ok());
+        assert!(python_pin("pkg==1.0.0").is_ok());
+        assert!(python_pin("pkg[cli]==1.0").is_ok());
+        assert!(python_pin("pkg").is_err());
+        assert!(python_pin("pkg>=1.0").is_err());
+        assert!(python_pin("pkg@latest").is_err());
+        assert!(python_pin("pkg==1.*").is_err());
+    }
+
+    #[test]
+    fn git_pins() {
+        assert!(git_unpinned("github:u/r#main").is_some());
+        assert!(git_unpinned("git+https://github.com/u/r@v1").is_some());
+        assert!(git_unpinned("git+https://github.com/u/r").is_some());
+        assert!(git_unpinned("u/r").is_some());
+        assert!(git_unpinned(&format!("github:u/r#{}", "a".repeat(40))).is_none());
+        assert!(git_unpinned(&format!("git+https://github.com/u/r@{}", "0".repeat(40))).is_none());
+        assert!(git_unpinned("@scope/pkg@1.0.0").is_none());
+        assert!(git_unpinned("pkg@1.0.0").is_none());
+    }
+
+    #[test]
+    fn whole_trees() {
+        for v in ["/", "~", "$HOME", "C:\\", "c:/"] {
+            assert!(whole_tree(v), "{v}");
+        }
+        for v in [".", "./data", "~/projects/x", "/srv/data"] {
+            assert!(!whole_tree(v), "{v}");
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The security rules of SECURITY-RULES.md, as pure functions of a bundle's manifest and
+//! files. Nothing here reads the disk or prints; findings become diagnostics in lint and
+//! block plans.
+//!
+//! A check that cannot be evaluated (an unparseable URL, a value that cannot be classified)
+//! counts as a match: capm fails closed.
+
+mod env;
+mod launch;
+mod mode;
+pub mod rules;
+mod text;
+mod url;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer, Plugin};
+use crate::manifest::common::{Keyword, ProductMode};
+use crate::manifest::span::{SourceFile, Span};
+use crate::manifest::tree::{BundleTree, hex};
+
+/// How severe a rule's finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The plan is blocked; nothing overrides it.
+    Block,
+    /// The plan is blocked unless `[policy] allow` names the rule, resource and spec digest.
+    High,
+    /// A warning; the interactive installer asks for explicit confirmation.
+    Medium,
+    /// Reported only.
+    Low,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Block => "block",
+            Level::High => "high",
+            Level::Medium => "medium",
+            Level::Low => "low",
+        }
+    }
+
+    /// The diagnostic severity lint gives a finding of this level.
+    pub fn lint_severity(self) -> Severity {
+        match self {
+            Level::Block | Level::High => Severity::Error,
+            Level::Medium => Severity::Warning,
+            Level::Low => Severity::Info,
+        }
+    }
+}
+
+/// One rule matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub level: Level,
+    pub message: String,
+    pub span: Span,
+    /// `KIND:NAME`, or `bundle:NAME` for the bundle as a whole.
+    pub resource: String,
+    pub help: Option<String>,
+    /// The digest of the resource's launch spec, which an allowance must name.
+    pub spec: Option<String>,
+}
+
+impl Finding {
+    /// The finding as a lint diagnostic pointing into `source`.
+    pub fn to_diagnostic(&self, source: &SourceFile) -> Diagnostic {
+        let mut severity = self.level.lint_severity();
+        // Declaring a permission is correct; lint notes it, plans ask for review.
+        if self.rule == "PERM-001" {
+            severity = Severity::Info;
+        }
+        let mut help = self.help.clone();
+        if self.level == Level::High
+            && let Some(spec) = &self.spec
+        {
+            let allow = format!(
+                "to accept this after review, add to capm.toml: [policy] allow = [{{ rule = \"{}\", resource = \"{}\", spec = \"{spec}\" }}]",
+                self.rule, self.resource
+            );
+            help = Some(match help {
+                Some(h) => format!("{h}\n{allow}"),
+                None => allow,
+            });
+        }
+        let mut d = Diagnostic::new(self.rule, self.message.clone())
+            .with_severity(severity)
+            .at(source, self.span)
+            .resource(self.resource.clone())
+            .maybe_help(help);
+        d.rule_severity = Some(self.level);
+        d.spec = self.spec.clone();
+        d
+    }
+}
+
+/// Collects the findings of one resource.
+pub(crate) struct Sink<'a> {
+    pub resource: String,
+    pub spec: Option<String>,
+    pub out: &'a mut Vec<Finding>,
+}
+
+impl Sink<'_> {
+    pub fn add(
+        &mut self,
+        rule: &'static str,
+        level: Level,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.out.push(Finding {
+            rule,
+            level,
+            message: message.into(),
+            span,
+            resource: self.resource.clone(),
+            help: None,
+            spec: self.spec.clone(),
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+impl Finding {
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The modes whose rules lint evaluates: every mode the bundle declares supported or
+/// experimental.
+pub fn declared_modes(m: &BundleManifest) -> Vec<ProductMode> {
+    use crate::manifest::common::Tier;
+    m.compatibility
+        .iter()
+        .flat_map(|c| c.product_modes.iter())
+        .filter(|(_, t)| matches!(t.value, Tier::Supported | Tier::Experimental))
+        .map(|(mode, _)| mode.value)
+        .collect()
+}
+
+/// Runs every rule over a bundle, evaluating the mode rules for each of `modes`.
+pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let servers: Vec<(String, &McpServer)> =
+        m.mcp.iter().map(|(n, s)| (n.value.clone(), s)).collect();
+    for (name, server) in &servers {
+        let mut sink = Sink {
+            resource: format!("mcp:{name}"),
+            spec: Some(mcp_spec_digest(server)),
+            out: &mut out,
+        };
+        if server.command.is_some() {
+            launch::check(server, tree, &mut sink);
+            env::check(server, tree, &mut sink);
+        }
+        if server.url.is_some() {
+            url::check(server, modes, &mut sink);
+        }
+        text::check_server(server, &mut sink);
+    }
+    env::check_sharing(&servers, &mut out);
+    for (name, plugin) in &m.plugins {
+        let mut sink = Sink {
+            resource: format!("plugin:{name}"),
+            spec: Some(plugin_spec_digest(plugin)),
+            out: &mut out,
+        };
+        mode::check_plugin_source(plugin, &mut sink);
+    }
+    mode::check(m, modes, &mut out);
+    mode::check_trust(m, &mut out);
+    out
+}
+
+fn env_value_json(v: &EnvValue) -> Value {
+    match v {
+        EnvValue::Literal(s) => json!({ "value": s.value }),
+        EnvValue::FromEnv {
+            from_env,
+            secret,
+            required,
+        } => json!({
+            "from-env": from_env.value,
+            "secret": secret.as_ref().is_some_and(|s| s.value),
+            "required": required.as_ref().is_none_or(|r| r.value),
+        }),
+        EnvValue::Template {
+            template,
+            secret,
+            required,
+        } => json!({
+            "template": template.value,
+            "secret": secret.as_ref().is_some_and(|s| s.value),
+            "required": required.as_ref().is_none_or(|r| r.value),
+        }),
+    }
+}
+
+fn digest_json(v: &Value) -> String {
+    let text = serde_json::to_string(v).expect("json serialises");
+    format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
+}
+
+/// The canonical launch spec of an MCP server, as JSON with sorted keys: command, args,
+/// env names with their value or reference, cwd, url, transport and headers.
+pub fn mcp_spec(s: &McpServer) -> Value {
+    let map = |m: &indexmap::IndexMap<crate::manifest::span::Spanned<String>, EnvValue>| {
+        m.iter()
+            .map(|(k, v)| (k.value.clone(), env_value_json(v)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut spec = BTreeMap::new();
+    if let Some(c) = &s.command {
+        spec.insert("command", json!(c.value));
+        spec.insert(
+            "args",
+            json!(s.args.iter().map(|a| &a.value).collect::<Vec<_>>()),
+        );
+        spec.insert("env", json!(map(&s.env)));
+    }
+    if let Some(c) = &s.cwd {
+        spec.insert("cwd", json!(c.value));
+    }
+    if let Some(u) = &s.url {
+        spec.insert("url", json!(u.value));
+        spec.insert(
+            "transport",
+            json!(
+                s.transport
+                    .as_ref()
+                    .map_or("streamable-http", |t| t.value.as_str())
+            ),
+        );
+        spec.insert("headers", json!(map(&s.headers)));
+    }
+    json!(spec)
+}
+
+/// `sha256:` and the digest of [`mcp_spec`]: what a `[policy] allow` entry names.
+pub fn mcp_spec_digest(s: &McpServer) -> String {
+    digest_json(&mcp_spec(s))
+}
+
+/// The digest of a plugin's spec: its source and tier.
+pub fn plugin_spec_digest(p: &Plugin) -> String {
+    let spec = json!({
+        "npm": p.npm.as_ref().map(|n| &n.value),
+        "path": p.path.as_ref().map(|n| &n.value),
+        "tier": p.tier.as_ref().map(|t| t.value.as_str()),
+    });
+    digest_json(&spec)
+}
+
+/// What each resource of a bundle would install, as a digest: the launch spec for servers
+/// and npm plugins, the bytes of the files for skills, agents, commands and path plugins.
+/// Two bundles providing the same `KIND:NAME` conflict unless these are equal.
+pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<String, (String, Span)> {
+    let files_digest = |path: Option<&crate::manifest::span::Spanned<String>>| {
+        let rel = path
+            .map(|p| {
+                p.value
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let mut h = Sha256::new();
+        if let Some(bytes) = tree.file(&rel) {
+            h.update(bytes);
+        }
+        for (p, e) in tree.below(&rel) {
+            if let crate::manifest::tree::Entry::File(bytes) = e {
+                h.update(&p.as_bytes()[rel.len()..]);
+                h.update([0]);
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
+            }
+        }
+        format!("sha256:{}", hex(&h.finalize()))
+    };
+    let mut out = BTreeMap::new();
+    for (n, s) in &m.mcp {
+        out.insert(format!("mcp:{n}"), (mcp_spec_digest(s), n.span));
+    }
+    for (n, p) in &m.plugins {
+        let d = if p.path.is_some() {
+            files_digest(p.path.as_ref())
+        } else {
+            plugin_spec_digest(p)
+        };
+        out.insert(format!("plugin:{n}"), (d, n.span));
+    }
+    for (kind, map) in [
+        ("skill", &m.skills),
+        ("agent", &m.agents),
+        ("command", &m.commands),
+    ] {
+        for (n, r) in map {
+            out.insert(
+                format!("{kind}:{n}"),
+                (files_digest(r.path.as_ref()), n.span),
+            );
+        }
+    }
+    out
+}
+
+/// Applies a project's `[policy] allow` to the findings of its bundles: a high finding
+/// whose rule, resource and spec digest an allowance names is accepted (reported as a
+/// note). Returns TRUST-001 warnings for allowances whose digest no longer matches.
+pub fn apply_policy(
+    diags: &mut [Diagnostic],
+    policy: &crate::manifest::project::Policy,
+    source: &SourceFile,
+) -> Vec<Diagnostic> {
+    let mut stale = Vec::new();
+    for a in &policy.allow {
+        let (Some(rule), Some(resource), Some(spec)) = (&a.rule, &a.resource, &a.spec) else {
+            continue;
+        };
+        let mut matched = false;
+        let mut current = None;
+        for d in diags.iter_mut() {
+            if d.code != rule.value
+                || d.resource.as_deref() != Some(resource.value.as_str())
+                || d.rule_severity != Some(Level::High)
+            {
+                continue;
+            }
+            if d.spec.as_deref() == Some(spec.value.as_str()) {
+                matched = true;
+                d.allowed = true;
+                d.severity = Severity::Info;
+                d.message.push_str(" (allowed by [policy] in capm.toml)");
+                d.help = None;
+            } else {
+                current = d.spec.clone();
+            }
+        }
+        if let (false, Some(now)) = (matched, current) {
+            stale.push(
+                Diagnostic::new(
+                    "TRUST-001",
+                    format!("this allowance no longer matches `{resource}`: its spec changed, so the {rule} finding is not allowed"),
+                )
+                .with_severity(Severity::Warning)
+                .at(source, spec.span)
+                .resource(resource.value.clone())
+                .help(format!("review the new spec; if you accept it, replace the digest with `{now}`")),
+            );
+        }
+    }
+    stale
+}

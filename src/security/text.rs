@@ -1,0 +1,284 @@
+//! Text classifiers shared by the rules: secret token shapes, secret-looking key names,
+//! hidden and confusable characters, and long encoded blobs.
+
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+use unicode_security::MixedScript;
+
+use super::{Level, Sink};
+use crate::manifest::bundle::{EnvValue, McpServer};
+use crate::manifest::span::Spanned;
+
+/// The kind of known secret token found in `s`, if any.
+pub fn token_shape(s: &str) -> Option<&'static str> {
+    let bytes = s.as_bytes();
+    let tail_len =
+        |start: usize, ok: fn(u8) -> bool| bytes[start..].iter().take_while(|&&b| ok(b)).count();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let word_dash = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    for (i, _) in s.char_indices() {
+        // A token starts at a word boundary.
+        if i > 0 && word_dash(bytes[i - 1]) {
+            continue;
+        }
+        let rest = &s[i..];
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+            if rest.starts_with(prefix) && tail_len(i + 4, word) >= 20 {
+                return Some("a GitHub token");
+            }
+        }
+        if rest.starts_with("github_pat_") && tail_len(i + 11, word) >= 20 {
+            return Some("a GitHub fine-grained token");
+        }
+        if rest.starts_with("sk-") && tail_len(i + 3, word_dash) >= 20 {
+            return Some("an API secret key (sk-…)");
+        }
+        if rest.len() > 5
+            && rest.starts_with("xox")
+            && matches!(bytes[i + 3], b'a' | b'b' | b'p' | b'r' | b's')
+            && bytes[i + 4] == b'-'
+        {
+            return Some("a Slack token");
+        }
+        if rest.starts_with("AKIA")
+            && rest.len() >= 20
+            && rest.as_bytes()[4..20]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Some("an AWS access key id");
+        }
+        if rest.starts_with("eyJ") {
+            let token: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            let parts: Vec<&str> = token.split('.').collect();
+            if parts.len() == 3 && parts.iter().all(|p| p.len() >= 4) {
+                return Some("a JSON Web Token");
+            }
+        }
+    }
+    if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
+        return Some("a PEM private key");
+    }
+    None
+}
+
+/// Whether a variable, header or option name reads like it holds a secret.
+pub fn secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "AUTH",
+        "COOKIE",
+        "SESSION",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
+/// Whether a literal value under a secret-looking name is plainly not a secret: short, a
+/// number, a boolean, a path, a URL without credentials, or only `{env:…}` references.
+pub fn harmless_value(v: &str) -> bool {
+    let v = v.trim();
+    if v.chars().count() < 8 || v.parse::<f64>().is_ok() {
+        return true;
+    }
+    if matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "none" | "null"
+    ) {
+        return true;
+    }
+    let drive = v.len() > 2 && v.as_bytes()[1] == b':' && matches!(v.as_bytes()[2], b'\\' | b'/');
+    if v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with('~')
+        || drive
+    {
+        return true;
+    }
+    if let Ok(u) = ::url::Url::parse(v)
+        && matches!(u.scheme(), "http" | "https")
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.query().is_none()
+    {
+        return true;
+    }
+    let without_refs = strip_env_refs(v);
+    without_refs.trim().is_empty()
+}
+
+fn strip_env_refs(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(i) = rest.find("{env:") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(end) => rest = &rest[i + end + 1..],
+            None => {
+                rest = &rest[i..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What makes `s` unsafe to show a reviewer, if anything: an invisible or control
+/// character, a word mixing scripts, or a long encoded blob.
+pub fn hidden(s: &str) -> Option<String> {
+    for c in s.chars() {
+        let cp = c as u32;
+        let tag = (0xE0000..=0xE007F).contains(&cp);
+        match c.general_category() {
+            GeneralCategory::Control => return Some(format!("the control character U+{cp:04X}")),
+            GeneralCategory::Format => {
+                return Some(format!("the invisible formatting character U+{cp:04X}"));
+            }
+            _ if tag => return Some(format!("the tag character U+{cp:04X}")),
+            _ => {}
+        }
+    }
+    for word in s.split(|c: char| !c.is_alphanumeric()) {
+        if !word.is_ascii() && !word.is_single_script() {
+            return Some(format!(
+                "`{word}`, which mixes writing systems (a look-alike spelling)"
+            ));
+        }
+    }
+    let mut run = 0usize;
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+            run += 1;
+            if run > 200 {
+                return Some("an encoded blob over 200 characters long".to_string());
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
+}
+
+/// STDIO-010 over every string of a server, and ENV-001's token shapes over arguments.
+pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
+    let mut strings: Vec<(&Spanned<String>, &str)> = Vec::new();
+    if let Some(c) = &s.command {
+        strings.push((c, "the command"));
+    }
+    strings.extend(s.args.iter().map(|a| (a, "an argument")));
+    if let Some(c) = &s.cwd {
+        strings.push((c, "cwd"));
+    }
+    if let Some(u) = &s.url {
+        strings.push((u, "the URL"));
+    }
+    for map in [&s.env, &s.headers] {
+        for (k, v) in map {
+            strings.push((k, "a variable or header name"));
+            match v {
+                EnvValue::Literal(x) => strings.push((x, "a value")),
+                EnvValue::FromEnv { from_env, .. } => strings.push((from_env, "a reference")),
+                EnvValue::Template { template, .. } => strings.push((template, "a template")),
+            }
+        }
+    }
+    for (value, what) in strings {
+        if let Some(why) = hidden(&value.value) {
+            sink.add(
+                "STDIO-010",
+                Level::High,
+                value.span,
+                format!("{what} contains {why}"),
+            )
+            .help("write it in plain characters; reviewers must see exactly what runs");
+        }
+    }
+    // Secrets passed as arguments: a token shape, or `--api-key VALUE` / `--token=VALUE`.
+    let args: Vec<&Spanned<String>> = s.args.iter().collect();
+    for (i, a) in args.iter().enumerate() {
+        if let Some(kind) = token_shape(&a.value) {
+            sink.add(
+                "ENV-001",
+                Level::Block,
+                a.span,
+                format!("an argument holds {kind}"),
+            )
+            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
+            continue;
+        }
+        let (flag, value) = match a.value.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+            _ => (a.value.as_str(), args.get(i + 1).map(|n| n.value.clone())),
+        };
+        if flag.starts_with("--")
+            && secret_name(flag)
+            && let Some(v) = value
+            && !v.starts_with('-')
+            && !harmless_value(&v)
+        {
+            sink.add(
+                "ENV-001",
+                Level::Block,
+                a.span,
+                format!("`{flag}` is given a literal value that looks like a secret"),
+            )
+            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_shapes() {
+        assert!(token_shape("ghp_0123456789abcdefghijABCDEFGHIJ").is_some());
+        assert!(token_shape("Bearer sk-proj-0123456789abcdefghij012").is_some());
+        assert!(token_shape("AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(token_shape("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl").is_some());
+        assert!(token_shape("xoxb-123-456-abc").is_some());
+        assert!(token_shape("task-runner").is_none());
+        assert!(token_shape("ghp_short").is_none());
+        assert!(token_shape("desk-0123456789abcdefghijklmn").is_none());
+    }
+
+    #[test]
+    fn harmless_values() {
+        for v in [
+            "4096",
+            "true",
+            "./keys",
+            "/etc/ssl/cert.pem",
+            "https://auth.example.com",
+            "{env:A}",
+            "short",
+        ] {
+            assert!(harmless_value(v), "{v}");
+        }
+        for v in ["hunter2hunter2", "Bearer abcdefgh", "https://u:p@x.com"] {
+            assert!(!harmless_value(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn hidden_characters() {
+        assert!(hidden("server\u{202e}js").is_some());
+        assert!(hidden("a\u{200b}b").is_some());
+        assert!(hidden("line\nbreak").is_some());
+        assert!(hidden("nрx").is_some(), "Cyrillic er in a Latin word");
+        assert!(hidden(&"A".repeat(201)).is_some());
+        assert!(hidden("café --port 8080").is_none());
+        assert!(hidden("東京").is_none());
+    }
+}

@@ -1,0 +1,473 @@
+//! Rules over a remote server's URL and headers. URLs are parsed with the WHATWG parser of
+//! the `url` crate; IP literals are canonicalised and classified with `std::net`. No name is
+//! ever resolved.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::text::{secret_name, token_shape};
+use super::{Level, Sink};
+use crate::manifest::bundle::{EnvValue, McpServer};
+use crate::manifest::common::ProductMode;
+
+/// The host exactly as written in the URL: between `://` (and any userinfo) and the port
+/// or path.
+fn raw_host(s: &str) -> Option<&str> {
+    let after = s.split_once("://")?.1;
+    let authority = after.split(['/', '?', '#', '\\']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.starts_with('[') {
+        return host_port.find(']').map(|i| &host_port[..=i]);
+    }
+    Some(host_port.rsplit_once(':').map_or(host_port, |(h, _)| h))
+}
+
+/// Why an IPv4 address is not public, if it is not.
+fn v4_range(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    let (a, b, c) = (o[0], o[1], o[2]);
+    Some(match () {
+        _ if ip == Ipv4Addr::new(169, 254, 169, 254) => "the cloud metadata service",
+        _ if a == 0 => "the \"this network\" range 0.0.0.0/8",
+        _ if a == 10 => "the private range 10.0.0.0/8",
+        _ if a == 100 && (64..128).contains(&b) => "the shared address range 100.64.0.0/10",
+        _ if a == 127 => "loopback (127.0.0.0/8)",
+        _ if a == 169 && b == 254 => "the link-local range 169.254.0.0/16",
+        _ if a == 172 && (16..32).contains(&b) => "the private range 172.16.0.0/12",
+        _ if a == 192 && b == 0 && c == 0 => "the IETF protocol range 192.0.0.0/24",
+        _ if a == 192 && b == 0 && c == 2 => "the documentation range 192.0.2.0/24",
+        _ if a == 192 && b == 168 => "the private range 192.168.0.0/16",
+        _ if a == 198 && (b == 18 || b == 19) => "the benchmarking range 198.18.0.0/15",
+        _ if a == 198 && b == 51 && c == 100 => "the documentation range 198.51.100.0/24",
+        _ if a == 203 && b == 0 && c == 113 => "the documentation range 203.0.113.0/24",
+        _ if (224..240).contains(&a) => "the multicast range 224.0.0.0/4",
+        _ if a >= 240 => "the reserved range 240.0.0.0/4",
+        _ => return None,
+    })
+}
+
+/// The IPv4 address embedded in an IPv6 one (mapped, NAT64 or 6to4), if any.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff {
+        return Some(tail);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(tail);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
+    None
+}
+
+/// Classifies an address: (why it is not public, whether it is loopback, whether it is
+/// cloud metadata).
+fn classify(ip: IpAddr) -> Option<(String, bool, bool)> {
+    match ip {
+        IpAddr::V4(v4) => v4_range(v4).map(|why| {
+            (
+                why.to_string(),
+                v4.octets()[0] == 127,
+                v4 == Ipv4Addr::new(169, 254, 169, 254),
+            )
+        }),
+        IpAddr::V6(v6) => {
+            if v6 == "fd00:ec2::254".parse::<Ipv6Addr>().expect("valid") {
+                return Some(("the cloud metadata service".into(), false, true));
+            }
+            if let Some(v4) = embedded_v4(v6) {
+                return classify(IpAddr::V4(v4)).map(|(why, lo, meta)| {
+                    (format!("{why}, embedded in the IPv6 address"), lo, meta)
+                });
+            }
+            let s = v6.segments();
+            let why = match () {
+                _ if v6.is_unspecified() => "the unspecified address ::",
+                _ if v6.is_loopback() => "loopback (::1)",
+                _ if s[0] & 0xffc0 == 0xfe80 => "the link-local range fe80::/10",
+                _ if s[0] & 0xfe00 == 0xfc00 => "the unique local range fc00::/7",
+                _ if s[0] & 0xff00 == 0xff00 => "the multicast range ff00::/8",
+                _ if s[0] == 0x2001 && s[1] == 0x0db8 => "the documentation range 2001:db8::/32",
+                _ => return None,
+            };
+            Some((why.to_string(), v6.is_loopback(), false))
+        }
+    }
+}
+
+pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
+    let Some(u) = &s.url else { return };
+    let span = u.span;
+    let text = u.value.as_str();
+    // Only desktop-local lets a loopback endpoint through, and only as a warning.
+    let local_only = !modes.is_empty() && modes.iter().all(|m| *m == ProductMode::DesktopLocal);
+    let loopback_level = if local_only {
+        Level::Medium
+    } else {
+        Level::Block
+    };
+    let Ok(parsed) = ::url::Url::parse(text) else {
+        sink.add(
+            "URL-002",
+            Level::Block,
+            span,
+            format!("`{text}` cannot be parsed as a URL, so it cannot be checked"),
+        )
+        .help("write an absolute https URL");
+        return;
+    };
+    let scheme = parsed.scheme();
+    let host_kind = parsed.host();
+    let is_loopback_host = match &host_kind {
+        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(::url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || embedded_v4(*ip).is_some_and(|v| v.is_loopback())
+        }
+        Some(::url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    };
+    match scheme {
+        "https" | "wss" => {}
+        "http" if is_loopback_host => {
+            sink.add("URL-001", loopback_level, span, format!("`{text}` is plain http to a loopback address"))
+                .help("acceptable only for a local development server on this machine; use https otherwise");
+        }
+        "http" => {
+            sink.add(
+                "URL-001",
+                Level::Block,
+                span,
+                format!("`{text}` is not encrypted (http)"),
+            )
+            .help("use the server's https endpoint");
+        }
+        other => {
+            sink.add(
+                "URL-002",
+                Level::Block,
+                span,
+                format!("the scheme `{other}:` is not a web scheme an MCP client may use"),
+            )
+            .help(if other == "ws" {
+                "use wss:// (or https://)"
+            } else {
+                "use an https URL"
+            });
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        sink.add("URL-003", Level::Block, span, format!("`{text}` carries user credentials before the host"))
+            .help("send credentials in a header built from a reference, e.g. `{ template = \"Bearer {env:TOKEN}\" }`");
+    }
+    if let Some(host) = &host_kind {
+        let canonical = host.to_string();
+        if let Some(raw) = raw_host(text) {
+            let raw_l = raw.to_ascii_lowercase();
+            let non_ascii = !raw.is_ascii();
+            if raw.ends_with('.') {
+                sink.add(
+                    "URL-005",
+                    Level::Block,
+                    span,
+                    format!("the host `{raw}` ends with a dot"),
+                )
+                .help("write the host without the trailing dot");
+            } else if raw_l != canonical && !non_ascii {
+                sink.add(
+                    "URL-005",
+                    Level::Block,
+                    span,
+                    format!("the host `{raw}` is an unusual encoding of `{canonical}`"),
+                )
+                .help("write the host in its ordinary form");
+            }
+        }
+        match host {
+            ::url::Host::Ipv4(ip) => ip_rule(IpAddr::V4(*ip), loopback_level, text, span, sink),
+            ::url::Host::Ipv6(ip) => ip_rule(IpAddr::V6(*ip), loopback_level, text, span, sink),
+            ::url::Host::Domain(d) => domain_rules(d, loopback_level, span, sink),
+        }
+    }
+    if let Some(port) = parsed.port()
+        && [6379, 2375, 2376, 5432, 3306, 9200, 11211, 27017].contains(&port)
+    {
+        sink.add("URL-008", Level::Medium, span, format!("port {port} belongs to an internal service (a database or daemon), not an MCP server"));
+    }
+    undeclared_vars(s, text, span, sink);
+    secrets_in_url(&parsed, span, sink);
+    headers(s, sink);
+}
+
+fn ip_rule(
+    ip: IpAddr,
+    loopback_level: Level,
+    text: &str,
+    span: crate::manifest::span::Span,
+    sink: &mut Sink<'_>,
+) {
+    if let Some((why, loopback, metadata)) = classify(ip) {
+        let level = if loopback && !metadata {
+            loopback_level
+        } else {
+            Level::Block
+        };
+        sink.add(
+            "URL-004",
+            level,
+            span,
+            format!("`{text}` points at {ip}, in {why}"),
+        )
+        .help("use the server's public https hostname");
+    }
+}
+
+fn domain_rules(
+    d: &str,
+    loopback_level: Level,
+    span: crate::manifest::span::Span,
+    sink: &mut Sink<'_>,
+) {
+    let d = d.trim_end_matches('.');
+    let internal = d == "localhost"
+        || d.ends_with(".localhost")
+        || d == "metadata.google.internal"
+        || d.ends_with(".internal")
+        || d.ends_with(".local")
+        || d.ends_with(".home.arpa")
+        || !d.contains('.');
+    if internal {
+        let loopback = d == "localhost" || d.ends_with(".localhost");
+        let level = if d == "metadata.google.internal" {
+            Level::Block
+        } else if loopback && loopback_level == Level::Medium {
+            Level::Medium
+        } else {
+            Level::High
+        };
+        sink.add(
+            "URL-006",
+            level,
+            span,
+            format!("`{d}` is an internal host name, not a public server"),
+        )
+        .help("use the server's public, fully qualified hostname");
+    }
+    let puny: Vec<&str> = d.split('.').filter(|l| l.starts_with("xn--")).collect();
+    if !puny.is_empty() {
+        let (unicode, _) = idna::domain_to_unicode(d);
+        use unicode_security::MixedScript;
+        let mixed = unicode.split('.').any(|l| !l.is_single_script());
+        let what = if mixed {
+            "mixes writing systems"
+        } else {
+            "uses non-ASCII characters"
+        };
+        sink.add("URL-007", Level::Medium, span, format!("the host `{d}` {what}: it displays as `{unicode}`"))
+            .help("check that this is the host you mean; look-alike characters can imitate a trusted name");
+    }
+}
+
+fn undeclared_vars(
+    s: &McpServer,
+    text: &str,
+    span: crate::manifest::span::Span,
+    sink: &mut Sink<'_>,
+) {
+    let declared: Vec<String> = s
+        .headers
+        .values()
+        .flat_map(|v| match v {
+            EnvValue::FromEnv { from_env, .. } => vec![from_env.value.clone()],
+            EnvValue::Template { template, .. } => crate::validate::template_vars(&template.value)
+                .unwrap_or_default()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            EnvValue::Literal(_) => Vec::new(),
+        })
+        .collect();
+    let mut vars = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        let Some(end) = after.find('}') else { break };
+        let inner = &after[..end];
+        let name = inner
+            .strip_prefix("env:")
+            .unwrap_or(inner)
+            .trim_start_matches('{');
+        vars.push(name.to_string());
+        rest = &after[end + 1..];
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else { break };
+        vars.push(after[..end].to_string());
+        rest = &after[end + 1..];
+    }
+    for v in vars {
+        if !declared.contains(&v) {
+            sink.add(
+                "URL-009",
+                Level::Medium,
+                span,
+                format!("the URL uses the variable `{v}`, which this server does not declare"),
+            )
+            .help("declare it through a header reference, or write the URL out in full");
+        }
+    }
+}
+
+fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut Sink<'_>) {
+    const KEYS: &[&str] = &[
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "token",
+        "access_token",
+        "auth",
+        "auth_token",
+        "sig",
+        "signature",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "x-api-key",
+        "session",
+    ];
+    for (k, v) in u.query_pairs() {
+        if !v.is_empty()
+            && (KEYS.contains(&k.to_ascii_lowercase().as_str()) || token_shape(&v).is_some())
+        {
+            sink.add(
+                "URL-010",
+                Level::High,
+                span,
+                format!("the query parameter `{k}` carries secret-looking data"),
+            )
+            .help("send the secret in a header built from a `from-env` or `template` reference");
+            return;
+        }
+    }
+    if let Some(kind) = u
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .find_map(token_shape)
+    {
+        sink.add(
+            "URL-010",
+            Level::High,
+            span,
+            format!("the URL path holds {kind}"),
+        )
+        .help("send the secret in a header built from a `from-env` or `template` reference");
+    }
+}
+
+fn headers(s: &McpServer, sink: &mut Sink<'_>) {
+    for (name, value) in &s.headers {
+        let lower = name.value.to_ascii_lowercase();
+        let text = match value {
+            EnvValue::Literal(v) => Some(v.value.as_str()),
+            EnvValue::Template { template, .. } => Some(template.value.as_str()),
+            EnvValue::FromEnv { .. } => None,
+        };
+        if let EnvValue::Literal(v) = value {
+            let sensitive = matches!(
+                lower.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            ) || secret_name(&name.value);
+            if let Some(kind) = token_shape(&v.value) {
+                sink.add(
+                    "URL-011",
+                    Level::Block,
+                    name.span,
+                    format!("the header `{name}` holds {kind} as a literal"),
+                )
+                .help(format!(
+                    "use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"
+                ));
+            } else if sensitive && !v.value.trim().is_empty() {
+                sink.add("URL-011", Level::Block, name.span, format!("the header `{name}` is given a literal value; credentials must be references"))
+                    .help(format!("use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"));
+            }
+        }
+        let bad_char = name
+            .value
+            .chars()
+            .chain(text.unwrap_or("").chars())
+            .find(|c| c.is_control());
+        if let Some(c) = bad_char {
+            sink.add(
+                "URL-012",
+                Level::High,
+                name.span,
+                format!(
+                    "the header `{}` contains the control character U+{:04X}",
+                    name.value.escape_debug(),
+                    c as u32
+                ),
+            )
+            .help("header names and values must be printable; CR and LF split requests");
+        }
+        if matches!(
+            lower.as_str(),
+            "host" | "origin" | "content-length" | "transfer-encoding" | "mcp-session-id"
+        ) {
+            sink.add(
+                "URL-012",
+                Level::High,
+                name.span,
+                format!(
+                    "the header `{name}` belongs to the client and must not be set by a bundle"
+                ),
+            )
+            .help("remove it");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_hosts() {
+        assert_eq!(
+            raw_host("https://u:p@Example.COM:8443/x"),
+            Some("Example.COM")
+        );
+        assert_eq!(raw_host("https://[::1]:80/"), Some("[::1]"));
+        assert_eq!(raw_host("https://0x7f.1/"), Some("0x7f.1"));
+    }
+
+    #[test]
+    fn embedded_addresses_are_classified() {
+        for ip in [
+            "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:c0a8:101::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::",
+        ] {
+            assert!(classify(ip.parse().unwrap()).is_some(), "{ip}");
+        }
+        for ip in ["2606:4700::1111", "8.8.8.8", "::ffff:8.8.8.8"] {
+            assert!(classify(ip.parse().unwrap()).is_none(), "{ip}");
+        }
+    }
+}
