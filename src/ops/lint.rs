@@ -178,8 +178,9 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
     let mut report = LintReport::default();
     let mut seen = BTreeSet::new();
     let mut trees: Vec<Result<BundleTree, LintError>> = Vec::new();
-    // A project's path bundles are linted with it.
+    // A project's path bundles are linted with it, under its [policy].
     let mut project_checks = Vec::new();
+    let mut owner: std::collections::BTreeMap<PathBuf, usize> = std::collections::BTreeMap::new();
     for (path, shown) in &found.projects {
         if !seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
             continue;
@@ -196,9 +197,14 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
             for req in m.bundles.values() {
                 if let BundleRequest::Detailed { path: Some(p), .. } = req {
                     match local_dir(dir, p) {
-                        Ok(bundle_dir) => found
-                            .bundles
-                            .push((bundle_dir, join_display(&shown_dir, &p.value))),
+                        Ok(bundle_dir) => {
+                            let key =
+                                std::fs::canonicalize(&bundle_dir).unwrap_or(bundle_dir.clone());
+                            owner.entry(key).or_insert(project_checks.len());
+                            found
+                                .bundles
+                                .push((bundle_dir, join_display(&shown_dir, &p.value)))
+                        }
                         Err(d) => diags.push(d.at(&check.source, p.span)),
                     }
                 }
@@ -219,24 +225,38 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
         }
         report.projects.push(shown.clone());
         report.sources.insert(check.source.clone());
-        project_checks.push(diags);
+        let policy = check.manifest.and_then(|m| m.policy);
+        project_checks.push((diags, policy, check.source));
     }
+    let mut all_trees = if opts.catalog {
+        crate::catalog::bundles()
+    } else {
+        Vec::new()
+    };
     let mut bundle_dirs = Vec::new();
+    let mut tree_owner: Vec<Option<usize>> = all_trees.iter().map(|_| None).collect();
     for (dir, shown) in found.bundles {
-        if seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if seen.insert(key.clone()) {
+            tree_owner.push(owner.get(&key).copied());
             bundle_dirs.push((dir, shown));
         }
     }
     trees.extend(read_all(&bundle_dirs));
-    let mut all_trees = Vec::new();
-    if opts.catalog {
-        all_trees.extend(crate::catalog::bundles());
-    }
     for t in trees {
         all_trees.push(t?);
     }
     let mut checks = check_all(&all_trees);
     validate::check_requires(&mut checks);
+    validate::check_collisions(&mut checks, &all_trees);
+    for (i, check) in checks.iter_mut().enumerate() {
+        if let Some(p) = tree_owner[i]
+            && let (_, Some(policy), source) = &project_checks[p]
+        {
+            let stale = crate::security::apply_policy(&mut check.diagnostics, policy, source);
+            project_checks[p].0.extend(stale);
+        }
+    }
     for (tree, check) in all_trees.iter().zip(checks) {
         let meta = check.manifest.as_ref().and_then(|m| m.bundle.as_ref());
         let text = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.value.clone());
@@ -250,28 +270,30 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
         }
         report.diagnostics.extend(check.diagnostics);
     }
-    for diags in project_checks {
+    for (diags, _, _) in project_checks {
         report.diagnostics.extend(diags);
     }
     Ok(report)
 }
 
 /// A path source's directory, or why it cannot be one.
-fn local_dir(project_dir: &Path, p: &Spanned<String>) -> Result<PathBuf, Diagnostic> {
+fn local_dir(project_dir: &Path, p: &Spanned<String>) -> Result<PathBuf, Box<Diagnostic>> {
     let dir = project_dir.join(&p.value);
     if dir.join(MANIFEST).is_file() {
         Ok(dir)
     } else if dir.is_dir() {
-        Err(Diagnostic::new(
+        Err(Box::new(Diagnostic::new(
             "missing-manifest",
             format!("`{}` has no bundle.toml", p.value),
-        ))
+        )))
     } else {
-        Err(Diagnostic::new(
-            "path-not-found",
-            format!("bundle directory `{}` does not exist", p.value),
-        )
-        .help("paths in capm.toml are relative to the directory holding it"))
+        Err(Box::new(
+            Diagnostic::new(
+                "path-not-found",
+                format!("bundle directory `{}` does not exist", p.value),
+            )
+            .help("paths in capm.toml are relative to the directory holding it"),
+        ))
     }
 }
 

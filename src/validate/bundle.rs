@@ -146,7 +146,7 @@ pub(super) fn check(tree: &BundleTree) -> BundleCheck {
     };
     let source = match super::manifest_source(manifest_path, bytes) {
         Ok(source) => source,
-        Err(d) => return fail(d),
+        Err(d) => return fail(*d),
     };
     let root = match decode::parse(&source) {
         Ok(root) => root,
@@ -176,6 +176,11 @@ pub(super) fn check(tree: &BundleTree) -> BundleCheck {
     check_permissions(&mut ck, &manifest);
     check_uninstall(&mut ck, &manifest);
     check_links(&mut ck);
+    let modes = crate::security::declared_modes(&manifest);
+    for f in crate::security::check_bundle(&manifest, tree, &modes) {
+        let d = f.to_diagnostic(&ck.source);
+        ck.push(d);
+    }
     if resource_ids(&manifest).is_empty() && manifest.dependencies.is_empty() {
         let span = manifest.bundle.as_ref().map(|b| b.span).unwrap_or_default();
         let d = ck.at(

@@ -17,6 +17,7 @@ use crate::manifest::common::{Keyword, ResourceKind, is_valid_name};
 use crate::manifest::span::{SourceFile, Spanned};
 use crate::manifest::tree::BundleTree;
 
+pub(crate) use bundle::template_vars;
 pub use project::{ProjectCheck, check_project};
 
 /// The largest manifest capm reads.
@@ -27,28 +28,30 @@ pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 pub(crate) fn manifest_source(
     display_path: String,
     bytes: &[u8],
-) -> Result<Arc<SourceFile>, Diagnostic> {
+) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
     let name = display_path
         .rsplit('/')
         .next()
         .unwrap_or(&display_path)
         .to_string();
     if bytes.len() > MAX_MANIFEST_BYTES {
-        return Err(Diagnostic::new(
-            "manifest-too-large",
-            format!(
-                "{name} is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
-                bytes.len()
-            ),
-        )
-        .in_file(display_path));
+        return Err(Box::new(
+            Diagnostic::new(
+                "manifest-too-large",
+                format!(
+                    "{name} is {} bytes; the limit is {MAX_MANIFEST_BYTES} (1 MiB)",
+                    bytes.len()
+                ),
+            )
+            .in_file(display_path),
+        ));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Arc::new(SourceFile::new(display_path, text))),
-        Err(_) => Err(
+        Err(_) => Err(Box::new(
             Diagnostic::new("invalid-utf8", format!("{name} is not valid UTF-8"))
                 .in_file(display_path),
-        ),
+        )),
     }
 }
 
@@ -184,6 +187,47 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
             }
         }
         c.diagnostics.extend(found);
+    }
+}
+
+/// NAME-001 across bundles linted together: two different bundles providing the same
+/// `KIND:NAME` collide, unless what they would install is identical.
+pub fn check_collisions(checks: &mut [BundleCheck], trees: &[BundleTree]) {
+    let mut first: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (c, tree) in checks.iter_mut().zip(trees) {
+        let (Some(m), Some(source)) = (c.manifest.as_ref(), c.sources.first().cloned()) else {
+            continue;
+        };
+        let Some(name) = m
+            .bundle
+            .as_ref()
+            .and_then(|b| b.name.as_ref())
+            .map(|n| n.value.clone())
+        else {
+            continue;
+        };
+        let mut found = Vec::new();
+        for (id, (digest, span)) in crate::security::resource_digests(m, tree) {
+            match first.get(&id) {
+                Some((other, d)) if *other != name && *d != digest => found.push(
+                    Diagnostic::new(
+                        "NAME-001",
+                        format!("`{id}` is also provided by the bundle `{other}`, with different content"),
+                    )
+                    .at(&source, span)
+                    .resource(id.clone())
+                    .help("rename the resource, or keep only one of the two bundles"),
+                ),
+                Some(_) => {}
+                None => {
+                    first.insert(id, (name.clone(), digest));
+                }
+            }
+        }
+        for mut d in found {
+            d.rule_severity = Some(crate::security::Level::Block);
+            c.diagnostics.push(d);
+        }
     }
 }
 

@@ -26,7 +26,7 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
             return ProjectCheck {
                 manifest: None,
                 source: Arc::new(SourceFile::new(display_path, "")),
-                diagnostics: vec![d],
+                diagnostics: vec![*d],
             };
         }
     };
@@ -127,18 +127,30 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
     if let Some(policy) = &m.policy {
         for a in &policy.allow {
             if let Some(rule) = &a.rule {
-                let well_formed = rule.value.split_once('-').is_some_and(|(p, n)| {
-                    !p.is_empty()
-                        && p.bytes().all(|b| b.is_ascii_uppercase())
-                        && n.len() == 3
-                        && n.bytes().all(|b| b.is_ascii_digit())
-                });
-                if !well_formed {
-                    diags.push(at(
-                        "invalid-policy",
-                        rule.span,
-                        format!("`{rule}` is not a rule id like `SC-001`"),
-                    ));
+                match crate::security::rules::RULES
+                    .iter()
+                    .find(|r| r.code == rule.value)
+                {
+                    None => diags.push(
+                        at(
+                            "invalid-policy",
+                            rule.span,
+                            format!("`{rule}` is not a security rule"),
+                        )
+                        .help("`capm explain --list` lists every rule"),
+                    ),
+                    Some(r) => {
+                        let level = r.rule.as_ref().and_then(|i| i.level);
+                        if level != Some(crate::security::Level::High) {
+                            let what = level.map_or("a design rule".to_string(), |l| {
+                                format!("a {} rule", l.as_str())
+                            });
+                            diags.push(
+                                at("invalid-policy", rule.span, format!("`{rule}` is {what}; only high rules can be allowed"))
+                                    .help("block findings cannot be overridden, and medium and low ones never block"),
+                            );
+                        }
+                    }
                 }
             }
             if let Some(r) = &a.resource
@@ -150,22 +162,24 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                     format!("`{r}` is not a resource reference like `mcp:NAME`"),
                 ));
             }
-            if let Some(s) = &a.spec {
-                let ok = s.value.strip_prefix("sha256:").is_some_and(|h| {
-                    h.len() == 64
-                        && h.bytes()
-                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                });
-                if !ok {
-                    diags.push(
-                        at(
-                            "invalid-policy",
-                            s.span,
-                            "`spec` must be `sha256:` followed by 64 lower-case hex digits".into(),
-                        )
-                        .help("copy the spec digest capm lint prints for the finding"),
-                    );
-                }
+            match &a.spec {
+                Some(s) if !is_digest(&s.value) => diags.push(
+                    at(
+                        "TRUST-001",
+                        s.span,
+                        "`spec` must be `sha256:` followed by 64 lower-case hex digits".into(),
+                    )
+                    .help("copy the spec digest capm lint prints for the finding"),
+                ),
+                Some(_) => {}
+                None => diags.push(
+                    at(
+                        "TRUST-001",
+                        a.span,
+                        "the allowance names no `spec`: allowances are keyed by the sha256 of the launch spec, never by name".into(),
+                    )
+                    .help("copy the `spec = \"sha256:…\"` capm lint prints for the finding"),
+                ),
             }
         }
     }
@@ -174,4 +188,13 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
         source,
         diagnostics: diags,
     }
+}
+
+/// Whether `s` is `sha256:` and 64 lower-case hex digits.
+pub fn is_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
