@@ -7,4 +7,5 @@ mod explain;
 mod lint;
 mod lint_cases;
 mod new;
+mod rules;
 mod support;
