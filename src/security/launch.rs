@@ -126,8 +126,22 @@ fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     for (i, a) in argv.iter().enumerate() {
         let p = program(a.text);
         let f = family(&p);
-        let rest = &argv[i + 1..];
-        let flagged = |pred: &dyn Fn(&str) -> bool| rest.iter().find(|r| pred(r.text));
+        let sub = matches!(p.as_str(), "npm" | "pnpm" | "yarn" | "bun")
+            && argv
+                .get(i + 1)
+                .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx"));
+        let rest = &argv[i + 1 + usize::from(sub)..];
+        // Only the interpreter's own options count: they stop at the script, the module
+        // (`python -m`) or `--`; what follows belongs to the program being run.
+        let option_prefix = |r: &&Arg<'_>| {
+            let t = r.text;
+            t != "--"
+                && t != "-m"
+                && (t.starts_with('-') || t.starts_with('+') || (f == "cmd" && t.starts_with('/')))
+        };
+        let flagged = |pred: &dyn Fn(&str) -> bool| {
+            rest.iter().take_while(option_prefix).find(|r| pred(r.text))
+        };
         let hit = if SHELLS.contains(&f) {
             // `-c`, or combined short flags that include c (`-lc`, `-ec`).
             flagged(&|t| t.starts_with('-') && !t.starts_with("--") && t[1..].contains('c'))
@@ -165,12 +179,7 @@ fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             flagged(&|t| t == "-e")
         } else if f == "php" {
             flagged(&|t| t == "-r")
-        } else if matches!(p.as_str(), "npx" | "pnpx" | "bunx")
-            || ((p == "npm" || p == "pnpm")
-                && rest
-                    .first()
-                    .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx")))
-        {
+        } else if matches!(p.as_str(), "npx" | "pnpx" | "bunx") || sub {
             flagged(&|t| t == "-c" || t == "--call" || t.starts_with("--call="))
         } else {
             None

@@ -7,5 +7,6 @@ mod explain;
 mod lint;
 mod lint_cases;
 mod new;
+mod policy;
 mod rules;
 mod support;
