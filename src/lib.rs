@@ -9,6 +9,7 @@ pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod diagnostic;
+pub mod graph;
 pub mod manifest;
 pub mod ops;
 pub mod security;

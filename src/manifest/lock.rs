@@ -13,7 +13,7 @@ pub const LOCK_VERSION: u32 = 1;
 
 const HEADER: &str = "# This file is written by capm. Do not edit it by hand.\n";
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "capm lock file (capm.lock)")]
 pub struct Lockfile {
@@ -71,11 +71,18 @@ pub enum LockError {
     UnsupportedVersion { found: u32 },
 }
 
+impl Default for Lockfile {
+    fn default() -> Self {
+        Lockfile::new()
+    }
+}
+
 impl Lockfile {
     pub fn new() -> Self {
         Lockfile {
             version: LOCK_VERSION,
-            ..Default::default()
+            bundles: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
