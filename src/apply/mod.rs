@@ -66,3 +66,116 @@ pub fn create_dir_tree(dir: &Path, files: &[(String, String)]) -> Result<(), Wri
     }
     Ok(())
 }
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Stages `bytes` in a temporary file beside `path` and syncs it.
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = parent_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".capm-tmp-")
+        .tempfile_in(&dir)
+        .map_err(io(&dir))?;
+    tmp.write_all(bytes).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    Ok(tmp)
+}
+
+/// Replaces (or creates) `path` with `bytes` atomically: readers see the old content or
+/// the new, never a mix, and a crash leaves no partial file.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let tmp = stage(path, bytes)?;
+    tmp.persist(path).map_err(|e| io(path)(e.error))?;
+    sync_dir(&parent_of(path));
+    Ok(())
+}
+
+/// Creates `path` with `bytes`, refusing to replace an existing file, atomically.
+pub fn create_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let tmp = stage(path, bytes)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            WriteError::Exists(path.to_path_buf())
+        } else {
+            io(path)(e.error)
+        }
+    })?;
+    sync_dir(&parent_of(path));
+    Ok(())
+}
+
+/// Copies a bundle tree to `dest`, which must not exist: staged in a temporary directory
+/// beside it, synced, then renamed into place.
+pub fn install_tree(
+    tree: &crate::manifest::tree::BundleTree,
+    dest: &Path,
+) -> Result<(), WriteError> {
+    use crate::manifest::tree::Entry;
+    if dest.exists() {
+        return Err(WriteError::Exists(dest.to_path_buf()));
+    }
+    let parent = parent_of(dest);
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".capm-stage-")
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    for (rel, entry) in &tree.entries {
+        let path = staging.path().join(rel);
+        match entry {
+            Entry::Dir => std::fs::create_dir_all(&path).map_err(io(&path))?,
+            Entry::File(bytes) => {
+                if let Some(p) = path.parent() {
+                    std::fs::create_dir_all(p).map_err(io(p))?;
+                }
+                let mut f = std::fs::File::create(&path).map_err(io(&path))?;
+                f.write_all(bytes).map_err(io(&path))?;
+                f.sync_all().map_err(io(&path))?;
+            }
+            // Bundles with links never pass validation; never copy one.
+            Entry::Symlink { .. } => {
+                return Err(io(&path)(std::io::Error::other(
+                    "refusing to copy a symbolic link",
+                )));
+            }
+        }
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dest).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        io(dest)(e)
+    })?;
+    sync_dir(&parent);
+    Ok(())
+}
+
+/// An exclusive lock on a directory, held until dropped: `DIR/.capm-lock`.
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+impl DirLock {
+    pub fn acquire(dir: &Path) -> Result<DirLock, WriteError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let path = dir.join(".capm-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        file.lock().map_err(io(&path))?;
+        Ok(DirLock { _file: file })
+    }
+}

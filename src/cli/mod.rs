@@ -3,8 +3,10 @@
 //! operation, and prints the result.
 
 mod explain;
+mod graph;
 mod lint;
 mod new;
+mod registry;
 mod render;
 pub mod schemas;
 mod term;
@@ -39,6 +41,9 @@ pub struct Cli {
     /// Print more detail.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// The project directory (holding capm.toml); by default the nearest one upwards.
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,6 +61,20 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Create a new bundle that passes `capm lint --deny-warnings`.
     New(new::NewArgs),
+    /// Create a capm.toml in the current (or given) directory.
+    Init(registry::InitArgs),
+    /// Resolve the project's bundles and record them in capm.lock, installing nothing.
+    Lock(graph::LockArgs),
+    /// Show the resolved dependency tree.
+    Tree(graph::TreeArgs),
+    /// Show every chain from the project to a bundle or resource.
+    Why(graph::WhyArgs),
+    /// Print the resolved graph of bundles and resources as DOT or JSON.
+    Graph(graph::GraphArgs),
+    /// Search the catalog and the project's registries.
+    Search(registry::SearchArgs),
+    /// Lint a bundle and publish it into a directory registry.
+    Publish(registry::PublishArgs),
 }
 
 /// How a command ended, short of an error: this decides the exit code.
@@ -79,6 +98,14 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Other(String),
+    /// The user's input was refused (exit 1), with details and a hint.
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        message: String,
+        details: Vec<String>,
+        help: Option<String>,
+    },
 }
 
 impl CliError {
@@ -96,6 +123,7 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
         Ok(Status::Success) => ExitCode::from(0),
         Ok(Status::Refused) => ExitCode::from(1),
         Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        Err(CliError::Refused { .. }) => ExitCode::from(1),
         Err(_) => ExitCode::from(2),
     }
 }
@@ -124,10 +152,18 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
+    let project = cli.project.as_deref();
     match cli.command {
         Command::Lint(args) => lint::run(args, term),
         Command::Explain(args) => explain::run(args, term),
         Command::New(args) => new::run(args, term),
+        Command::Init(args) => registry::init(args, project, term),
+        Command::Lock(args) => graph::lock(args, project, term),
+        Command::Tree(args) => graph::tree(args, project, term),
+        Command::Why(args) => graph::why(args, project, term),
+        Command::Graph(args) => graph::graph(args, project, term),
+        Command::Search(args) => registry::search(args, project, term),
+        Command::Publish(args) => registry::publish(args, term),
     }
 }
 

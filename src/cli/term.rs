@@ -101,11 +101,25 @@ impl Term {
     /// `error: message` and an optional `help:` line on stderr.
     pub fn error(&mut self, e: &CliError) {
         let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
-        let _ = writeln!(self.err, "{style}error{style:#}: {e}");
-        if let CliError::Usage {
-            help: Some(help), ..
-        } = e
-        {
+        match e {
+            CliError::Refused { code, .. } => {
+                let _ = writeln!(self.err, "{style}error[{code}]{style:#}: {e}");
+            }
+            _ => {
+                let _ = writeln!(self.err, "{style}error{style:#}: {e}");
+            }
+        }
+        let help = match e {
+            CliError::Usage { help, .. } => help.as_deref(),
+            CliError::Refused { details, help, .. } => {
+                for d in details {
+                    let _ = writeln!(self.err, "  {d}");
+                }
+                help.as_deref()
+            }
+            _ => None,
+        };
+        if let Some(help) = help {
             let h = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
             let _ = writeln!(self.err, "{h}help{h:#}: {help}");
         }

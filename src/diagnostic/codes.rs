@@ -280,6 +280,61 @@ codes! {
         why: "capm would not know where to fetch the bundle from.",
         fix: "Declare the registry under `[registries]`, e.g. `team = { path = \"/srv/capm-registry\" }`.",
     }
+    "resolution-conflict" Error {
+        summary: "No version of a bundle satisfies every requirement on it.",
+        why: "capm installs one version of each bundle; when the project and its dependencies ask for incompatible versions, no installation can please them all.",
+        fix: "Read the chains in the message: loosen one requirement, update the bundle that asks for an old version, or drop one of the bundles.",
+    }
+    "bundle-not-found" Error {
+        summary: "A bundle named by the project or a dependency exists in no source.",
+        why: "capm only installs bundles from the catalog, a declared registry or a path; it never guesses another name.",
+        fix: "Check the spelling (`capm search NAME`), declare the registry that publishes it under `[registries]`, or point at it with `{ path = \"…\" }`.",
+    }
+    "dependency-cycle" Error {
+        summary: "Bundles depend on each other in a cycle.",
+        why: "capm installs dependencies before the bundles that need them, and removes them after; a cycle has no such order.",
+        fix: "Remove one dependency on the cycle the message prints, for instance by merging the bundles.",
+    }
+    "ambiguous-source" Error {
+        summary: "Several registries publish a bundle of the same name, and the project did not choose one.",
+        why: "Taking whichever is found first would let one registry stand in for another's bundle.",
+        fix: "Name the registry in capm.toml: `name = { version = \"^1\", registry = \"team\" }`.",
+    }
+    "invalid-bundle" Error {
+        summary: "A bundle to resolve or publish has validation errors.",
+        why: "capm never installs or publishes a bundle that fails its checks.",
+        fix: "Run `capm lint` on the bundle and fix what it reports.",
+    }
+    "invalid-registry" Error {
+        summary: "A registry's index.toml cannot be read.",
+        why: "Resolution trusts the index for versions, dependencies and digests; a broken index cannot be trusted.",
+        fix: "Restore the index from the registry's history, or republish the bundles with `capm publish`.",
+    }
+    "lock-stale" Error {
+        summary: "capm.lock would change, but --locked was given.",
+        why: "In CI, --locked proves that the committed lock matches capm.toml, so every machine installs the same bundles.",
+        fix: "Run `capm lock` (or the command without --locked) and commit the new capm.lock.",
+    }
+    "corrupt-lock" Error {
+        summary: "capm.lock cannot be read.",
+        why: "Ownership of installed files is derived from the lock; capm will not guess it.",
+        fix: "Restore capm.lock from version control; if it is lost, delete it and run `capm lock`.",
+    }
+    "invalid-project" Error {
+        summary: "capm.toml has errors, so the project cannot be resolved.",
+        why: "Resolution starts from capm.toml; a broken manifest would resolve the wrong thing.",
+        fix: "Run `capm lint capm.toml` and fix what it reports.",
+    }
+    "publish-refused" Error {
+        summary: "A registry refused a publish: the version exists with other content, or the registry is damaged.",
+        why: "A published version never changes, so that every lock naming it keeps meaning the same bytes.",
+        fix: "Bump the bundle's version and publish again.",
+    }
+    "not-in-graph" Error {
+        summary: "`capm why` was asked about a bundle or resource the project does not resolve to.",
+        why: "There is no chain to show.",
+        fix: "`capm tree --resources` lists everything in the graph.",
+    }
     "invalid-policy" Error {
         summary: "A `[policy] allow` entry that is malformed.",
         why: "An allowance is an explicit, reviewed exception to a security rule; it must name the rule, the resource and the sha256 of the exact launch spec it allows.",

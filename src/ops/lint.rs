@@ -13,7 +13,7 @@ use crate::manifest::span::Spanned;
 use crate::manifest::tree::{BundleTree, MANIFEST};
 use crate::validate::{self, BundleCheck};
 
-pub const PROJECT_MANIFEST: &str = "capm.toml";
+use super::project::PROJECT_MANIFEST;
 
 /// What to lint.
 #[derive(Clone, Debug, Default)]

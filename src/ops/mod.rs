@@ -1,5 +1,10 @@
 //! Library operations, one per command: each takes an options struct and returns a value
 //! for the CLI to print. They never print and never decide exit codes.
 
+pub mod init;
 pub mod lint;
+pub mod lock;
 pub mod new;
+pub mod project;
+pub mod publish;
+pub mod search;

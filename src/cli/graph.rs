@@ -1,0 +1,504 @@
+//! `capm lock`, `capm tree`, `capm why` and `capm graph`: resolve the project and show the
+//! result.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use serde_json::{Value, json};
+
+use super::{CliError, Status, Term, print_json, render};
+use crate::graph::{Edge, GraphError, Node, Resolution};
+use crate::ops::lock::{LockCommandError, LockOutcome};
+use crate::ops::project::{self, Project, ProjectError, ResolveOptions, ResolveProjectError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Fail (exit 1) instead of changing capm.lock.
+    #[arg(long)]
+    locked: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Also list the resources each bundle provides.
+    #[arg(long)]
+    resources: bool,
+    /// Fail (exit 1) when resolution differs from capm.lock.
+    #[arg(long)]
+    locked: bool,
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// A bundle name, or a resource as KIND:NAME (e.g. `mcp:github`).
+    target: String,
+    #[arg(long)]
+    locked: bool,
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    #[arg(long)]
+    locked: bool,
+}
+
+/// Turns a project-loading failure into what the user sees.
+pub(super) fn project_error(e: ProjectError, term: &mut Term) -> CliError {
+    match e {
+        ProjectError::NotFound(dir) => CliError::Usage {
+            message: format!(
+                "no capm.toml in `{}` or any parent directory",
+                dir.display()
+            ),
+            help: Some("run `capm init` to create one, or pass --project DIR".into()),
+        },
+        ProjectError::Invalid {
+            diagnostics,
+            sources,
+        } => {
+            for d in &diagnostics {
+                let text = render::human(d, &sources, term.color);
+                let _ = writeln!(term.err(), "{text}\n");
+            }
+            CliError::Refused {
+                code: "invalid-project",
+                message: "capm.toml has errors".into(),
+                details: Vec::new(),
+                help: Some("`capm lint capm.toml` shows every problem".into()),
+            }
+        }
+        ProjectError::Lock { path, error } => CliError::Refused {
+            code: "corrupt-lock",
+            message: format!("`{}` cannot be read: {error}", path.display()),
+            details: Vec::new(),
+            help: Some(
+                "restore capm.lock from version control, or delete it and run `capm lock`".into(),
+            ),
+        },
+        ProjectError::Io { .. } => CliError::Other(e.to_string()),
+    }
+}
+
+/// Turns a resolution failure into what the user sees.
+pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
+    let code = e.code();
+    let message = e.to_string();
+    let mut details = Vec::new();
+    let mut help = None;
+    match &e {
+        GraphError::Conflict {
+            name,
+            requirements,
+            available,
+        } => {
+            for b in requirements {
+                details.push(format!(
+                    "{} requires {name} {}   ({})",
+                    b.requirer,
+                    b.req,
+                    b.chain.join(" → ")
+                ));
+            }
+            details.push(format!(
+                "available versions of {name}: {}",
+                available.join(", ")
+            ));
+            help = Some(
+                "change one of these requirements so that a common version exists".to_string(),
+            );
+        }
+        GraphError::NotFound { name, required_by } => {
+            for b in required_by {
+                details.push(format!(
+                    "required by {} ({} {})",
+                    b.chain.join(" → "),
+                    name,
+                    b.req
+                ));
+            }
+            help = Some(format!(
+                "`capm search {name}` lists bundles with similar names; a bundle from a registry needs the registry in capm.toml"
+            ));
+        }
+        GraphError::InvalidBundle { diagnostics, .. } => {
+            let sources = crate::diagnostic::Sources::default();
+            for d in diagnostics {
+                let text = render::human(d, &sources, term.color);
+                let _ = writeln!(term.err(), "{text}\n");
+            }
+            help = Some("`capm lint` on the bundle shows every problem".into());
+        }
+        GraphError::Cycle(_) => help = Some("remove one of the dependencies on the cycle".into()),
+        GraphError::Io { .. } => return CliError::Other(message),
+        _ => {}
+    }
+    CliError::Refused {
+        code,
+        message,
+        details,
+        help,
+    }
+}
+
+fn resolve_error(e: ResolveProjectError, term: &mut Term) -> CliError {
+    match e {
+        ResolveProjectError::Graph(g) => graph_error(g, term),
+        ResolveProjectError::Stale { changes } => CliError::Refused {
+            code: "lock-stale",
+            message: "capm.lock needs to be updated, but --locked was given".into(),
+            details: changes,
+            help: Some("run `capm lock` and commit capm.lock".into()),
+        },
+    }
+}
+
+fn load(dir: Option<&Path>, term: &mut Term) -> Result<Project, CliError> {
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    project::load(&root).map_err(|e| project_error(e, term))
+}
+
+fn resolved(
+    dir: Option<&Path>,
+    locked: bool,
+    term: &mut Term,
+) -> Result<(Project, Resolution), CliError> {
+    let p = load(dir, term)?;
+    let (_, r) =
+        project::resolve(&p, ResolveOptions { locked }).map_err(|e| resolve_error(e, term))?;
+    Ok((p, r))
+}
+
+pub fn lock(args: LockArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let p = load(dir, term)?;
+    match crate::ops::lock::lock(
+        &p,
+        ResolveOptions {
+            locked: args.locked,
+        },
+    ) {
+        Ok(LockOutcome::UpToDate) => term.status("Locked", "capm.lock is up to date")?,
+        Ok(LockOutcome::Written { changes }) => {
+            for c in &changes {
+                term.status("Locking", c)?;
+            }
+        }
+        Err(LockCommandError::Resolve(e)) => return Err(resolve_error(e, term)),
+        Err(LockCommandError::Write(e)) => return Err(CliError::Other(e.to_string())),
+    }
+    Ok(Status::Success)
+}
+
+fn bundle_label(node: &Node) -> String {
+    match node {
+        Node::Bundle {
+            name,
+            version,
+            source,
+        } => match source {
+            crate::graph::SourceId::Catalog => format!("{name} {version}"),
+            other => format!("{name} {version} ({other})"),
+        },
+        Node::Project => "project".into(),
+        Node::Resource { id } => id.clone(),
+    }
+}
+
+/// Children of a node along one kind of edge, in a stable order.
+fn children(r: &Resolution, n: NodeIndex, provides: bool) -> Vec<(NodeIndex, Edge)> {
+    let mut out: Vec<(NodeIndex, Edge)> = r
+        .graph
+        .edges(n)
+        .filter(|e| {
+            matches!(e.weight(), Edge::Provides) == provides
+                && !matches!(e.weight(), Edge::Requires)
+        })
+        .map(|e| (e.target(), e.weight().clone()))
+        .collect();
+    out.sort_by_key(|(t, _)| bundle_label(&r.graph[*t]));
+    out
+}
+
+pub fn tree(args: TreeArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let (p, r) = resolved(dir, args.locked, term)?;
+    let root = p.root.join(project::PROJECT_MANIFEST).display().to_string();
+    let root = root.strip_prefix("./").unwrap_or(&root).to_string();
+    if args.format == TextFormat::Json {
+        let mut seen = BTreeSet::new();
+        let deps = tree_json(&r, r.project, args.resources, &mut seen);
+        print_json(
+            term,
+            &json!({ "schema": "capm.tree/v1", "root": root, "dependencies": deps }),
+        )?;
+        return Ok(Status::Success);
+    }
+    let mut out = format!("{root}\n");
+    let mut seen = BTreeSet::new();
+    tree_text(&r, r.project, "", args.resources, &mut seen, &mut out);
+    write!(term.out(), "{out}")?;
+    Ok(Status::Success)
+}
+
+fn tree_text(
+    r: &Resolution,
+    n: NodeIndex,
+    prefix: &str,
+    resources: bool,
+    seen: &mut BTreeSet<NodeIndex>,
+    out: &mut String,
+) {
+    let mut items: Vec<(NodeIndex, Option<Edge>)> = children(r, n, false)
+        .into_iter()
+        .map(|(t, e)| (t, Some(e)))
+        .collect();
+    if resources {
+        items.extend(children(r, n, true).into_iter().map(|(t, _)| (t, None)));
+    }
+    let count = items.len();
+    for (i, (child, edge)) in items.into_iter().enumerate() {
+        let last = i + 1 == count;
+        let (branch, indent) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        let mut label = bundle_label(&r.graph[child]);
+        if let Some(Edge::DependsOn { optional: true, .. }) = edge {
+            label.push_str(" (optional)");
+        }
+        let hidden = !children(r, child, false).is_empty()
+            || (resources && !children(r, child, true).is_empty());
+        let repeated = edge.is_some() && !seen.insert(child) && hidden;
+        if repeated {
+            label.push_str(" (*)");
+        }
+        let _ = writeln!(out, "{prefix}{branch}{label}");
+        if edge.is_some() && !repeated {
+            tree_text(r, child, &format!("{prefix}{indent}"), resources, seen, out);
+        }
+    }
+}
+
+fn node_json(node: &Node) -> Value {
+    match node {
+        Node::Bundle {
+            name,
+            version,
+            source,
+        } => json!({ "name": name, "version": version.to_string(), "source": source.to_string() }),
+        Node::Resource { id } => json!({ "resource": id }),
+        Node::Project => json!({ "project": true }),
+    }
+}
+
+fn tree_json(
+    r: &Resolution,
+    n: NodeIndex,
+    resources: bool,
+    seen: &mut BTreeSet<NodeIndex>,
+) -> Vec<Value> {
+    children(r, n, false)
+        .into_iter()
+        .map(|(child, edge)| {
+            let mut v = node_json(&r.graph[child]);
+            if let Edge::DependsOn { req, optional } = edge {
+                v["req"] = json!(req);
+                v["optional"] = json!(optional);
+            }
+            if resources {
+                v["resources"] = json!(
+                    children(r, child, true)
+                        .into_iter()
+                        .map(|(t, _)| bundle_label(&r.graph[t]))
+                        .collect::<Vec<_>>()
+                );
+            }
+            if seen.insert(child) {
+                v["dependencies"] = json!(tree_json(r, child, resources, seen));
+            } else {
+                v["repeated"] = json!(true);
+            }
+            v
+        })
+        .collect()
+}
+
+pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let (_, r) = resolved(dir, args.locked, term)?;
+    let target = r.graph.node_indices().find(|&n| match &r.graph[n] {
+        Node::Bundle { name, .. } => *name == args.target,
+        Node::Resource { id } => *id == args.target,
+        Node::Project => false,
+    });
+    let Some(target) = target else {
+        return Err(CliError::Refused {
+            code: "not-in-graph",
+            message: format!("`{}` is not in the project's resolved graph", args.target),
+            details: Vec::new(),
+            help: Some("`capm tree --resources` lists every bundle and resource".into()),
+        });
+    };
+    // Depends-on and provides edges only: requires edges are not how a thing gets installed.
+    let filtered = r.graph.filter_map(
+        |_, n| Some(n.clone()),
+        |_, e| (!matches!(e, Edge::Requires)).then(|| e.clone()),
+    );
+    let mut chains: Vec<Vec<NodeIndex>> =
+        petgraph::algo::all_simple_paths::<Vec<_>, _, std::hash::RandomState>(
+            &filtered, r.project, target, 0, None,
+        )
+        .collect();
+    chains.sort_by_key(|c| {
+        c.iter()
+            .map(|n| bundle_label(&r.graph[*n]))
+            .collect::<Vec<_>>()
+    });
+    let step = |from: NodeIndex, to: NodeIndex| {
+        let e = r
+            .graph
+            .edges_connecting(from, to)
+            .next()
+            .map(|e| e.weight().clone());
+        match (&r.graph[to], e) {
+            (Node::Bundle { name, version, .. }, Some(Edge::DependsOn { req, optional })) => {
+                format!(
+                    "{name} {req}{} ({version})",
+                    if optional { " optional" } else { "" }
+                )
+            }
+            (node, _) => bundle_label(node),
+        }
+    };
+    if args.format == TextFormat::Json {
+        let list: Vec<Value> = chains
+            .iter()
+            .map(|c| {
+                json!(
+                    c.windows(2)
+                        .map(|w| {
+                            let mut v = node_json(&r.graph[w[1]]);
+                            if let Some(Edge::DependsOn { req, .. }) = r
+                                .graph
+                                .edges_connecting(w[0], w[1])
+                                .next()
+                                .map(|e| e.weight().clone())
+                            {
+                                v["req"] = json!(req);
+                            }
+                            v
+                        })
+                        .collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        print_json(
+            term,
+            &json!({ "schema": "capm.why/v1", "target": args.target, "chains": list }),
+        )?;
+        return Ok(Status::Success);
+    }
+    let mut out = String::new();
+    if let Node::Resource { id } = &r.graph[target] {
+        let providers: Vec<String> = r
+            .graph
+            .edges_directed(target, petgraph::Direction::Incoming)
+            .filter(|e| matches!(e.weight(), Edge::Provides))
+            .map(|e| bundle_label(&r.graph[e.source()]))
+            .collect();
+        let _ = writeln!(out, "{id} is provided by {}", providers.join(" and "));
+    }
+    for c in &chains {
+        let steps: Vec<String> = c.windows(2).map(|w| step(w[0], w[1])).collect();
+        let _ = writeln!(out, "project → {}", steps.join(" → "));
+    }
+    write!(term.out(), "{out}")?;
+    Ok(Status::Success)
+}
+
+pub fn graph(args: GraphArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let (_, r) = resolved(dir, args.locked, term)?;
+    let id = |n: NodeIndex| bundle_label(&r.graph[n]);
+    let mut edges: Vec<(String, String, &Edge)> = r
+        .graph
+        .edge_references()
+        .map(|e| (id(e.source()), id(e.target()), e.weight()))
+        .collect();
+    edges.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let mut nodes: Vec<NodeIndex> = r.graph.node_indices().collect();
+    nodes.sort_by_key(|n| id(*n));
+    if args.format == GraphFormat::Json {
+        let nodes: Vec<Value> = nodes
+            .iter()
+            .map(|n| {
+                let mut v = node_json(&r.graph[*n]);
+                v["id"] = json!(id(*n));
+                v["kind"] = json!(match &r.graph[*n] {
+                    Node::Project => "project",
+                    Node::Bundle { .. } => "bundle",
+                    Node::Resource { .. } => "resource",
+                });
+                v
+            })
+            .collect();
+        let edges: Vec<Value> = edges
+            .iter()
+            .map(|(from, to, e)| match e {
+                Edge::DependsOn { req, optional } => json!({ "from": from, "to": to, "kind": "depends-on", "req": req, "optional": optional }),
+                Edge::Provides => json!({ "from": from, "to": to, "kind": "provides" }),
+                Edge::Requires => json!({ "from": from, "to": to, "kind": "requires" }),
+            })
+            .collect();
+        print_json(
+            term,
+            &json!({ "schema": "capm.graph/v1", "nodes": nodes, "edges": edges }),
+        )?;
+        return Ok(Status::Success);
+    }
+    let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("digraph capm {\n  rankdir=LR;\n");
+    for n in &nodes {
+        let shape = match &r.graph[*n] {
+            Node::Project => "doublecircle",
+            Node::Bundle { .. } => "box",
+            Node::Resource { .. } => "ellipse",
+        };
+        let _ = writeln!(out, "  {} [shape={shape}];", q(&id(*n)));
+    }
+    for (from, to, e) in &edges {
+        let attrs = match e {
+            Edge::DependsOn { req, optional } => format!(
+                "label={}{}",
+                q(req),
+                if *optional { ", style=dotted" } else { "" }
+            ),
+            Edge::Provides => "style=dashed".to_string(),
+            Edge::Requires => "label=\"requires\", color=gray".to_string(),
+        };
+        let _ = writeln!(out, "  {} -> {} [{attrs}];", q(from), q(to));
+    }
+    out.push_str("}\n");
+    write!(term.out(), "{out}")?;
+    Ok(Status::Success)
+}

@@ -1,0 +1,27 @@
+//! `capm init`: create a `capm.toml`.
+
+use std::path::{Path, PathBuf};
+
+use crate::manifest::common::ProductMode;
+
+/// The text of a new capm.toml.
+pub fn template(mode: ProductMode) -> String {
+    format!(
+        "# The bundles this project wants; `capm lint capm.toml` checks this file.\n\
+         [project]\n\
+         target = \"opencode\"\n\
+         scope = \"project\"\n\
+         product-mode = \"{mode}\"\n\
+         \n\
+         [bundles]\n\
+         # github = \"^1.0\"\n\
+         # local-tools = {{ path = \"../local-tools\" }}\n"
+    )
+}
+
+/// Creates `DIR/capm.toml`, refusing to replace one.
+pub fn init(dir: &Path, mode: ProductMode) -> Result<PathBuf, crate::apply::WriteError> {
+    let path = dir.join(super::project::PROJECT_MANIFEST);
+    crate::apply::create_file_atomic(&path, template(mode).as_bytes())?;
+    Ok(path)
+}

@@ -1,0 +1,177 @@
+//! Finding and reading a project: `capm.toml` (checked like lint does) and `capm.lock`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Sources as DiagSources};
+use crate::graph::{self, GraphError, Resolution, Sources};
+use crate::manifest::lock::{LockError, Lockfile};
+use crate::manifest::project::ProjectManifest;
+use crate::manifest::span::SourceFile;
+
+pub const PROJECT_MANIFEST: &str = "capm.toml";
+pub const LOCK_FILE: &str = "capm.lock";
+
+/// A project read from disk.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub manifest: ProjectManifest,
+    pub source: Arc<SourceFile>,
+    pub lock: Option<Lockfile>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("no capm.toml in `{0}` or any parent directory")]
+    NotFound(PathBuf),
+    #[error("capm.toml has errors")]
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        sources: DiagSources,
+    },
+    #[error("`{path}`: {error}")]
+    Lock { path: PathBuf, error: LockError },
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The directory holding capm.toml: `dir` itself when given, else the nearest one from the
+/// current directory upwards.
+pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
+    if let Some(d) = dir {
+        return if d.join(PROJECT_MANIFEST).is_file() {
+            Ok(d.to_path_buf())
+        } else {
+            Err(ProjectError::NotFound(d.to_path_buf()))
+        };
+    }
+    let cwd = std::env::current_dir().map_err(|e| ProjectError::Io {
+        path: PathBuf::from("."),
+        source: e,
+    })?;
+    let mut at = cwd.as_path();
+    loop {
+        if at.join(PROJECT_MANIFEST).is_file() {
+            // Shown relative to where the user stands.
+            let rel = pathdiff(at, &cwd);
+            return Ok(rel);
+        }
+        match at.parent() {
+            Some(p) => at = p,
+            None => return Err(ProjectError::NotFound(cwd)),
+        }
+    }
+}
+
+/// `target` relative to `base` when it is an ancestor (`.`, `..`, `../..`).
+fn pathdiff(target: &Path, base: &Path) -> PathBuf {
+    let mut up = PathBuf::from(".");
+    let mut at = base;
+    while at != target {
+        match at.parent() {
+            Some(p) => {
+                up = if up == Path::new(".") {
+                    PathBuf::from("..")
+                } else {
+                    up.join("..")
+                };
+                at = p;
+            }
+            None => return target.to_path_buf(),
+        }
+    }
+    up
+}
+
+/// Reads and checks the project at `root`.
+pub fn load(root: &Path) -> Result<Project, ProjectError> {
+    let path = root.join(PROJECT_MANIFEST);
+    let bytes = std::fs::read(&path).map_err(|e| ProjectError::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    let shown = if root == Path::new(".") {
+        PROJECT_MANIFEST.to_string()
+    } else {
+        path.display().to_string()
+    };
+    let check = crate::validate::check_project(&shown, &bytes);
+    let errors: Vec<Diagnostic> = check
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let Some(manifest) = check.manifest.filter(|_| errors.is_empty()) else {
+        let mut sources = DiagSources::default();
+        sources.insert(check.source.clone());
+        return Err(ProjectError::Invalid {
+            diagnostics: errors,
+            sources,
+        });
+    };
+    let lock_path = root.join(LOCK_FILE);
+    let lock = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => Some(Lockfile::parse(&text).map_err(|error| ProjectError::Lock {
+            path: lock_path.clone(),
+            error,
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(ProjectError::Io {
+                path: lock_path,
+                source: e,
+            });
+        }
+    };
+    Ok(Project {
+        root: root.to_path_buf(),
+        manifest,
+        source: check.source,
+        lock,
+    })
+}
+
+/// How resolution should treat the lock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResolveOptions {
+    /// Fail when the resolution differs from capm.lock.
+    pub locked: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveProjectError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("capm.lock needs to be updated, but --locked was given")]
+    Stale { changes: Vec<String> },
+}
+
+/// Resolves a project's bundles, preferring the versions its lock records; verifies the
+/// lock's digests (SC-002) and, with `locked`, refuses any change to it.
+pub fn resolve(
+    project: &Project,
+    opts: ResolveOptions,
+) -> Result<(Sources, Resolution), ResolveProjectError> {
+    let sources = Sources::load(Some(&project.manifest), &project.root)?;
+    let requests = graph::requests(&project.manifest)?;
+    let resolution = graph::build(&sources, &requests, project.lock.as_ref())?;
+    if let Some(lock) = &project.lock {
+        graph::verify_lock(lock, &resolution)?;
+    }
+    if opts.locked {
+        let changes = match &project.lock {
+            Some(lock) => graph::lock_changes(lock, &resolution),
+            None => vec!["create capm.lock".to_string()],
+        };
+        if !changes.is_empty() {
+            return Err(ResolveProjectError::Stale { changes });
+        }
+    }
+    Ok((sources, resolution))
+}
