@@ -4,6 +4,7 @@
 mod bad_input;
 mod catalog;
 mod explain;
+mod graph;
 mod lint;
 mod lint_cases;
 mod new;
