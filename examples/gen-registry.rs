@@ -4,38 +4,10 @@
 //! cargo run --release --example gen-registry -- OUT_DIR --bundles 10000 [--seed 7] [--project 50]
 //! ```
 //!
-//! Every bundle is valid (it lints clean) and ships a skill and, for a third of them, a
-//! remote MCP server. Each name has one to three versions; dependencies point only at
-//! earlier names (so there are no cycles) with a fan-out of zero to four, mostly on a
-//! handful of popular "base" bundles, as in real ecosystems. With `--project N`, a
+//! See `capm::synthetic` for what the registry holds. With `--project N`, a
 //! `project/capm.toml` asking for N of the bundles from the registry is written too.
 
-use std::path::{Path, PathBuf};
-
-use capm::graph::index::{IndexDependency, IndexEntry, RegistryIndex};
-use capm::manifest::tree::BundleTree;
-
-/// A small deterministic generator (xorshift64*), so the same seed gives the same registry.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-const VERSIONS: [&str; 3] = ["1.0.0", "1.1.0", "2.0.0"];
-
-fn name(i: usize) -> String {
-    format!("synthetic-{i:05}")
-}
+use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,134 +28,22 @@ fn main() {
         }
     }
     let out = out.expect("usage: gen-registry OUT_DIR [--bundles N] [--seed S] [--project N]");
-    let index = generate(&out, bundles, seed);
-    std::fs::write(out.join("index.toml"), index.to_toml_string()).expect("write index.toml");
+    let reg = capm::synthetic::registry(bundles, seed);
+    for (rel, content) in &reg.files {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().expect("files are in directories"))
+            .expect("create directory");
+        std::fs::write(path, content).expect("write file");
+    }
+    std::fs::write(out.join("index.toml"), reg.index.to_toml_string()).expect("write index.toml");
     if project > 0 {
-        write_project(&out, bundles, project, seed);
+        std::fs::create_dir_all(out.join("project")).expect("create project directory");
+        let text = capm::synthetic::project(bundles, project, seed, "..");
+        std::fs::write(out.join("project/capm.toml"), text).expect("write capm.toml");
     }
     eprintln!(
         "wrote {} versions of {bundles} bundles to {}",
-        index.bundles.len(),
+        reg.index.bundles.len(),
         out.display()
     );
-}
-
-fn generate(out: &Path, bundles: usize, seed: u64) -> RegistryIndex {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut index = RegistryIndex::new();
-    // How many versions each name has; dependencies aim at versions that exist.
-    let mut versions_of = Vec::with_capacity(bundles);
-    let popular = (bundles / 50).max(1);
-    for i in 0..bundles {
-        let count = 1 + rng.below(3) as usize;
-        versions_of.push(count);
-        for v in &VERSIONS[..count] {
-            let mut deps = Vec::new();
-            if i > 0 {
-                for _ in 0..rng.below(5) {
-                    // Most dependencies go to a few popular bundles.
-                    let target = if rng.below(3) > 0 {
-                        rng.below(popular.min(i) as u64) as usize
-                    } else {
-                        rng.below(i as u64) as usize
-                    };
-                    if deps
-                        .iter()
-                        .any(|d: &IndexDependency| d.name == name(target))
-                    {
-                        continue;
-                    }
-                    // Dependents of one bundle agree on its major version, as they mostly
-                    // do in real ecosystems; the solver still meets diamonds and choices.
-                    let major = if versions_of[target] == 3 && target % 2 == 0 {
-                        2
-                    } else {
-                        1
-                    };
-                    deps.push(IndexDependency {
-                        name: name(target),
-                        req: format!("^{major}"),
-                        optional: rng.below(10) == 0,
-                    });
-                }
-            }
-            let tree = bundle_files(&name(i), v, &deps, i % 3 == 0);
-            let dir = out.join(name(i)).join(v);
-            for (rel, content) in &tree {
-                let p = dir.join(rel);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, content).unwrap();
-            }
-            let digest =
-                BundleTree::from_files("", tree.iter().map(|(p, c)| (p.as_str(), c.as_bytes())))
-                    .content_digest();
-            index.bundles.push(IndexEntry {
-                name: name(i),
-                version: v.to_string(),
-                sha256: digest,
-                description: format!("Synthetic bundle {i} for tests and benchmarks"),
-                keywords: vec!["synthetic".into()],
-                dependencies: deps,
-            });
-        }
-    }
-    index
-}
-
-fn bundle_files(
-    name: &str,
-    version: &str,
-    deps: &[IndexDependency],
-    server: bool,
-) -> Vec<(String, String)> {
-    let mut manifest = format!(
-        "[bundle]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"Synthetic bundle {name} for tests and benchmarks\"\nkeywords = [\"synthetic\"]\n\n\
-         [compatibility.product-modes]\ndesktop-local = \"supported\"\n"
-    );
-    if !deps.is_empty() {
-        manifest.push_str("\n[dependencies]\n");
-        for d in deps {
-            if d.optional {
-                manifest.push_str(&format!(
-                    "{} = {{ version = \"{}\", optional = true }}\n",
-                    d.name, d.req
-                ));
-            } else {
-                manifest.push_str(&format!("{} = \"{}\"\n", d.name, d.req));
-            }
-        }
-    }
-    if server {
-        manifest.push_str(&format!(
-            "\n[mcp.{name}]\nurl = \"https://{name}.example.com/mcp\"\n"
-        ));
-    }
-    manifest.push_str(&format!("\n[skills.{name}]\npath = \"skills/{name}\"\n"));
-    let skill = format!(
-        "---\nname: {name}\ndescription: Use {name} when a synthetic task needs it\n---\n\n# {name}\n\nFollow the steps.\n"
-    );
-    vec![
-        ("bundle.toml".into(), manifest),
-        (format!("skills/{name}/SKILL.md"), skill),
-    ]
-}
-
-fn write_project(out: &Path, bundles: usize, count: usize, seed: u64) {
-    let mut rng = Rng(seed ^ 0xD1B5_4A32_D192_ED03);
-    let mut text = String::from(
-        "[project]\nproduct-mode = \"desktop-local\"\n\n[registries]\nsynthetic = { path = \"..\" }\n\n[bundles]\n",
-    );
-    let mut chosen = std::collections::BTreeSet::new();
-    while chosen.len() < count.min(bundles) {
-        chosen.insert(bundles - 1 - rng.below((bundles / 2).max(1) as u64) as usize);
-    }
-    for i in chosen {
-        text.push_str(&format!(
-            "{} = {{ version = \"*\", registry = \"synthetic\" }}\n",
-            name(i)
-        ));
-    }
-    let dir = out.join("project");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("capm.toml"), text).unwrap();
 }

@@ -13,4 +13,5 @@ pub mod graph;
 pub mod manifest;
 pub mod ops;
 pub mod security;
+pub mod synthetic;
 pub mod validate;

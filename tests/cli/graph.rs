@@ -329,3 +329,31 @@ fn init_creates_a_project_once() {
     let empty = capm(dir.path(), &["tree"]);
     assert_eq!((empty.code, empty.stdout.as_str()), (0, "capm.toml\n"));
 }
+
+#[test]
+fn a_synthetic_registry_lints_clean_and_resolves() {
+    let dir = tempdir();
+    let d = dir.path();
+    let reg = capm::synthetic::registry(150, 3);
+    for (rel, content) in &reg.files {
+        write_files(&d.join("registry"), &[(rel.as_str(), content.as_str())]);
+    }
+    std::fs::write(d.join("registry/index.toml"), reg.index.to_toml_string()).unwrap();
+    write_files(
+        d,
+        &[(
+            "project/capm.toml",
+            &capm::synthetic::project(150, 20, 3, "../registry"),
+        )],
+    );
+    let lint = capm(d, &["lint", "registry", "--format", "json"]).json();
+    assert_eq!(lint["summary"]["errors"], 0);
+    assert_eq!(lint["summary"]["warnings"], 0);
+    assert_eq!(
+        lint["bundles"].as_array().unwrap().len(),
+        reg.index.bundles.len()
+    );
+    let tree = capm(&d.join("project"), &["tree", "--format", "json"]);
+    assert_eq!(tree.code, 0, "{}", tree.stderr);
+    assert_eq!(tree.json()["dependencies"].as_array().unwrap().len(), 20);
+}
