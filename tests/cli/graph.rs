@@ -357,3 +357,73 @@ fn a_synthetic_registry_lints_clean_and_resolves() {
     assert_eq!(tree.code, 0, "{}", tree.stderr);
     assert_eq!(tree.json()["dependencies"].as_array().unwrap().len(), 20);
 }
+
+#[test]
+fn path_bundles_resolve_with_their_dependencies() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rel = bundle(
+        d,
+        "local-tools",
+        "0.3.0",
+        &[("github", "^1")],
+        "\n[commands.sync]\npath = \"commands/sync.md\"\n",
+    );
+    write_files(&d.join(&rel), &[("commands/sync.md", "Sync the board.\n")]);
+    write_files(
+        d,
+        &[(
+            "app/capm.toml",
+            &format!("[bundles]\nlocal-tools = {{ path = \"../{rel}\" }}\n"),
+        )],
+    );
+    let run = capm(&d.join("app"), &["tree", "--resources"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    // The name in capm.toml must be the bundle's own.
+    write_files(
+        d,
+        &[(
+            "app/capm.toml",
+            &format!("[bundles]\ntools = {{ path = \"../{rel}\" }}\n"),
+        )],
+    );
+    let wrong = capm(&d.join("app"), &["tree"]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("capm.toml asks for `tools`"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn a_name_in_two_registries_must_be_chosen() {
+    let dir = setup();
+    let d = dir.path();
+    let other = bundle(d, "base", "9.0.0", &[], "");
+    assert_eq!(
+        capm(d, &["publish", &other, "--registry", "mirror"]).code,
+        0
+    );
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[registries]\nteam = { path = \"registry\" }\nmirror = { path = \"mirror\" }\n\n[bundles]\nleft = { version = \"^1\", registry = \"team\" }\n",
+        )],
+    );
+    let run = capm(d, &["tree"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[ambiguous-source]: `base` is published by several registries (registry+mirror, registry+team)"), "{}", run.stderr);
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[registries]\nteam = { path = \"registry\" }\nmirror = { path = \"mirror\" }\n\n[bundles]\nleft = { version = \"^1\", registry = \"team\" }\nbase = { version = \"^1\", registry = \"team\" }\n",
+        )],
+    );
+    let chosen = capm(d, &["tree"]);
+    assert_eq!(chosen.code, 0, "{}", chosen.stderr);
+    assert!(chosen.stdout.contains("base 1.1.0 (registry+team)"));
+}
