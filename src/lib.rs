@@ -14,4 +14,5 @@ pub mod manifest;
 pub mod ops;
 pub mod security;
 pub mod synthetic;
+pub mod target;
 pub mod validate;

@@ -1,0 +1,79 @@
+//! Reading OpenCode's configuration: JSON with comments and trailing commas (JSONC), as
+//! OpenCode itself accepts it, and nothing looser (no single quotes, no missing commas).
+//! A file that does not parse is reported with its line and column and never written.
+
+use jsonc_parser::ParseOptions;
+
+/// Why a config file could not be read, with where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at line {line}, column {column}")]
+pub struct JsoncError {
+    pub message: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based.
+    pub column: usize,
+    /// Byte offsets of the offending text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The options OpenCode's own parser accepts: comments and trailing commas.
+pub fn options() -> ParseOptions {
+    ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        ..ParseOptions::default()
+    }
+}
+
+/// Parses JSONC text into a value; an empty file is an empty object.
+pub fn parse(text: &str) -> Result<serde_json::Value, JsoncError> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    match jsonc_parser::parse_to_serde_value(text, &options()) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Ok(serde_json::Value::Object(Default::default())),
+        Err(e) => {
+            let range = e.range();
+            Err(JsoncError {
+                message: e.kind().to_string(),
+                line: e.line_display(),
+                column: e.column_display(),
+                start: range.start,
+                end: range.end,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_and_trailing_commas_are_jsonc() {
+        let v = parse(
+            "// mine\n{\n  /* servers */ \"mcp\": { \"a\": { \"type\": \"local\", }, },\n}\n",
+        )
+        .unwrap();
+        assert_eq!(v["mcp"]["a"]["type"], "local");
+        assert_eq!(parse("").unwrap(), serde_json::json!({}));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = parse("{\n  \"mcp\": {\n    \"a\": 'single'\n  }\n}\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 10), "{e}");
+        assert!(
+            parse("{ \"a\": 1 \"b\": 2 }").is_err(),
+            "missing commas are refused"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! Where and how resources land in an agent client's configuration. A [`Target`] knows a
+//! scope's config files, how a resource is rendered for the client, and where it goes;
+//! the OpenCode target is the first. Nothing here writes: rendering produces values that a
+//! plan compares with what is on disk.
+
+pub mod jsonc;
+pub mod opencode;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::manifest::tree::hex;
+
+/// Which configuration a project installs into, resolved to a directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScopeRoot {
+    /// The directory holding capm.toml.
+    Project(PathBuf),
+    /// The client's user config directory (for OpenCode, `$XDG_CONFIG_HOME/opencode`).
+    Global(PathBuf),
+}
+
+impl ScopeRoot {
+    pub fn dir(&self) -> &Path {
+        match self {
+            ScopeRoot::Project(p) | ScopeRoot::Global(p) => p,
+        }
+    }
+}
+
+/// One resource as the client needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rendered {
+    /// A keyed entry in the config file, at a JSON pointer (`/mcp/github`).
+    ConfigEntry {
+        pointer: String,
+        value: serde_json::Value,
+    },
+    /// An element of a config array (`/plugin`), identified by `key` (the npm package name).
+    ArrayElement {
+        pointer: String,
+        key: String,
+        value: serde_json::Value,
+    },
+    /// A file, relative to the scope root.
+    File { path: String, bytes: Vec<u8> },
+    /// A directory of files, relative to the scope root (paths inside it relative to it).
+    Dir {
+        path: String,
+        files: Vec<(String, Vec<u8>)>,
+    },
+}
+
+impl Rendered {
+    /// The digest of exactly what capm would write, as recorded in capm.lock: canonical JSON
+    /// (sorted keys, no spaces) for config values, the bytes for a file, and the content
+    /// digest rule of bundles for a directory.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        match self {
+            Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. } => {
+                h.update(canonical_json(value).as_bytes());
+            }
+            Rendered::File { bytes, .. } => h.update(bytes),
+            Rendered::Dir { files, .. } => {
+                let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                for (p, bytes) in sorted {
+                    h.update(p.as_bytes());
+                    h.update([0]);
+                    h.update((bytes.len() as u64).to_le_bytes());
+                    h.update(bytes);
+                }
+            }
+        }
+        format!("sha256:{}", hex(&h.finalize()))
+    }
+}
+
+/// JSON with object keys sorted and no insignificant white space, so that equal values
+/// have equal digests however a file spells them.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// An agent client capm installs into.
+pub trait Target {
+    /// The client's name, as in capm.toml's `target`.
+    fn name(&self) -> &'static str;
+    /// The config files the client merges for the scope, lowest precedence first, relative
+    /// to the scope root (files that do not exist included).
+    fn config_files(&self, scope: &ScopeRoot) -> Vec<String>;
+    /// Of the config files that exist, the one capm edits; or the one it creates.
+    fn writable_config(&self, scope: &ScopeRoot, existing: &[String]) -> String;
+    /// The text of a config file capm creates.
+    fn new_config(&self) -> String;
+    /// A resource rendered for the client, or why it cannot be.
+    fn render(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> Result<Rendered, String>;
+}
+
+/// A resource of a resolved bundle, with what rendering needs.
+pub struct Resource<'a> {
+    /// `KIND:NAME`.
+    pub id: String,
+    pub name: &'a str,
+    pub kind: Kind<'a>,
+    pub tree: &'a crate::manifest::tree::BundleTree,
+}
+
+/// What a resource is.
+pub enum Kind<'a> {
+    Mcp(&'a crate::manifest::bundle::McpServer),
+    Plugin(&'a crate::manifest::bundle::Plugin),
+    Skill(&'a crate::manifest::bundle::PathResource),
+    Agent(&'a crate::manifest::bundle::PathResource),
+    Command(&'a crate::manifest::bundle::PathResource),
+}
+
+/// The resources a bundle provides, in manifest order.
+pub fn resources<'a>(
+    m: &'a crate::manifest::bundle::BundleManifest,
+    tree: &'a crate::manifest::tree::BundleTree,
+) -> Vec<Resource<'a>> {
+    let mut out = Vec::new();
+    for (n, s) in &m.mcp {
+        out.push(Resource {
+            id: format!("mcp:{n}"),
+            name: &n.value,
+            kind: Kind::Mcp(s),
+            tree,
+        });
+    }
+    for (n, p) in &m.plugins {
+        out.push(Resource {
+            id: format!("plugin:{n}"),
+            name: &n.value,
+            kind: Kind::Plugin(p),
+            tree,
+        });
+    }
+    for (n, s) in &m.skills {
+        out.push(Resource {
+            id: format!("skill:{n}"),
+            name: &n.value,
+            kind: Kind::Skill(s),
+            tree,
+        });
+    }
+    for (n, a) in &m.agents {
+        out.push(Resource {
+            id: format!("agent:{n}"),
+            name: &n.value,
+            kind: Kind::Agent(a),
+            tree,
+        });
+    }
+    for (n, c) in &m.commands {
+        out.push(Resource {
+            id: format!("command:{n}"),
+            name: &n.value,
+            kind: Kind::Command(c),
+            tree,
+        });
+    }
+    out
+}

@@ -1,0 +1,306 @@
+//! The OpenCode target (SPEC §6): MCP servers as keys of `mcp` in the config file, npm
+//! plugins as elements of `plugin`, and skills, agents, commands and path plugins as files
+//! under `.opencode/` (in global scope, directly under the config directory).
+//!
+//! OpenCode merges, lowest precedence first: the global config, the project's
+//! `opencode.json{,c}`, then `.opencode/opencode.json{,c}`; objects merge key by key and
+//! arrays are concatenated. Secrets are rendered as `{env:VAR}` references, which OpenCode
+//! expands when it loads the file; no secret value is ever rendered.
+
+use serde_json::{Map, Value, json};
+
+use super::{Kind, Rendered, Resource, ScopeRoot, Target};
+use crate::manifest::bundle::EnvValue;
+use crate::manifest::span::Spanned;
+
+pub struct OpenCode;
+
+/// The schema OpenCode publishes for its config, named in files capm creates.
+pub const SCHEMA_URL: &str = "https://opencode.ai/config.json";
+
+fn env_value(v: &EnvValue) -> Value {
+    match v {
+        EnvValue::Literal(s) => json!(s.value),
+        EnvValue::FromEnv { from_env, .. } => json!(format!("{{env:{}}}", from_env.value)),
+        EnvValue::Template { template, .. } => json!(template.value),
+    }
+}
+
+fn env_map(m: &indexmap::IndexMap<Spanned<String>, EnvValue>) -> Value {
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.value.clone(), env_value(v)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// The prefix of resource files in a scope: `.opencode/` in a project, nothing in the
+/// global config directory.
+fn files_prefix(scope: &ScopeRoot) -> &'static str {
+    match scope {
+        ScopeRoot::Project(_) => ".opencode/",
+        ScopeRoot::Global(_) => "",
+    }
+}
+
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Target for OpenCode {
+    fn name(&self) -> &'static str {
+        "opencode"
+    }
+
+    fn config_files(&self, scope: &ScopeRoot) -> Vec<String> {
+        match scope {
+            ScopeRoot::Project(_) => vec![
+                "opencode.json".into(),
+                "opencode.jsonc".into(),
+                ".opencode/opencode.json".into(),
+                ".opencode/opencode.jsonc".into(),
+            ],
+            ScopeRoot::Global(_) => vec![
+                "config.json".into(),
+                "opencode.json".into(),
+                "opencode.jsonc".into(),
+            ],
+        }
+    }
+
+    fn writable_config(&self, scope: &ScopeRoot, existing: &[String]) -> String {
+        let preference: &[&str] = match scope {
+            ScopeRoot::Project(_) => &[
+                "opencode.jsonc",
+                "opencode.json",
+                ".opencode/opencode.jsonc",
+                ".opencode/opencode.json",
+            ],
+            ScopeRoot::Global(_) => &["opencode.jsonc", "opencode.json"],
+        };
+        preference
+            .iter()
+            .find(|p| existing.iter().any(|e| e == *p))
+            .map_or_else(|| "opencode.json".to_string(), |p| p.to_string())
+    }
+
+    fn new_config(&self) -> String {
+        format!("{{\n  \"$schema\": \"{SCHEMA_URL}\"\n}}\n")
+    }
+
+    fn render(&self, scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
+        let prefix = files_prefix(scope);
+        match &r.kind {
+            Kind::Mcp(s) => {
+                let value = if let Some(cmd) = &s.command {
+                    let mut command = vec![json!(cmd.value)];
+                    command.extend(s.args.iter().map(|a| json!(a.value)));
+                    let mut v = json!({ "type": "local", "command": command, "enabled": true });
+                    if !s.env.is_empty() {
+                        v["environment"] = env_map(&s.env);
+                    }
+                    v
+                } else if let Some(url) = &s.url {
+                    let mut v = json!({ "type": "remote", "url": url.value, "enabled": true });
+                    if !s.headers.is_empty() {
+                        v["headers"] = env_map(&s.headers);
+                    }
+                    v
+                } else {
+                    return Err(format!("`{}` has neither a command nor a url", r.id));
+                };
+                Ok(Rendered::ConfigEntry {
+                    pointer: format!("/mcp/{}", r.name),
+                    value,
+                })
+            }
+            Kind::Plugin(p) => {
+                if let Some(npm) = &p.npm {
+                    let key = crate::validate::npm_package_name(&npm.value).to_string();
+                    return Ok(Rendered::ArrayElement {
+                        pointer: "/plugin".into(),
+                        key,
+                        value: json!(npm.value),
+                    });
+                }
+                let path = p
+                    .path
+                    .as_ref()
+                    .map(|p| normalise(&p.value))
+                    .ok_or_else(|| format!("`{}` has no source", r.id))?;
+                let bytes = r
+                    .tree
+                    .file(&path)
+                    .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+                let ext = if path.ends_with(".js") { "js" } else { "ts" };
+                Ok(Rendered::File {
+                    path: format!("{prefix}plugins/{}.{ext}", r.name),
+                    bytes: bytes.to_vec(),
+                })
+            }
+            Kind::Skill(s) => {
+                let dir = s
+                    .path
+                    .as_ref()
+                    .map(|p| normalise(&p.value))
+                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
+                let files: Vec<(String, Vec<u8>)> = r
+                    .tree
+                    .below(&dir)
+                    .filter_map(|(p, e)| match e {
+                        crate::manifest::tree::Entry::File(b) => {
+                            Some((p[dir.len() + 1..].to_string(), b.to_vec()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Ok(Rendered::Dir {
+                    path: format!("{prefix}skills/{}", r.name),
+                    files,
+                })
+            }
+            Kind::Agent(a) | Kind::Command(a) => {
+                let folder = if matches!(r.kind, Kind::Agent(_)) {
+                    "agents"
+                } else {
+                    "commands"
+                };
+                let path = a
+                    .path
+                    .as_ref()
+                    .map(|p| normalise(&p.value))
+                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
+                let bytes = r
+                    .tree
+                    .file(&path)
+                    .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+                Ok(Rendered::File {
+                    path: format!("{prefix}{folder}/{}.md", r.name),
+                    bytes: bytes.to_vec(),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::tree::BundleTree;
+    use crate::target::resources;
+
+    fn bundle(
+        manifest: &str,
+        files: &[(&str, &[u8])],
+    ) -> (crate::manifest::bundle::BundleManifest, BundleTree) {
+        let mut all: Vec<(&str, &[u8])> = vec![("bundle.toml", manifest.as_bytes())];
+        all.extend_from_slice(files);
+        let tree = BundleTree::from_files("b", all);
+        let m = crate::validate::check_bundle(&tree).manifest.unwrap();
+        (m, tree)
+    }
+
+    #[test]
+    fn renders_every_kind_as_opencode_expects() {
+        let (m, tree) = bundle(
+            "[bundle]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"d\"\n\
+             [mcp.local]\ncommand = \"npx\"\nargs = [\"-y\", \"s@1.0.0\"]\nenv.TOKEN = { from-env = \"MY_TOKEN\", secret = true }\nenv.MODE = \"fast\"\n\
+             [mcp.remote]\nurl = \"https://mcp.example.com/mcp\"\nheaders.Authorization = { template = \"Bearer {env:KEY}\", secret = true }\n\
+             [plugins.notify]\nnpm = \"@s/notify@1.0.3\"\ntier = \"supported\"\n\
+             [skills.s]\npath = \"skills/s\"\n[agents.a]\npath = \"agents/a.md\"\n",
+            &[
+                ("skills/s/SKILL.md", b"---\nname: s\ndescription: d\n---\n"),
+                ("skills/s/ref/x.md", b"x"),
+                ("agents/a.md", b"agent"),
+            ],
+        );
+        let scope = ScopeRoot::Project(".".into());
+        let r: Vec<Rendered> = resources(&m, &tree)
+            .iter()
+            .map(|r| OpenCode.render(&scope, r).unwrap())
+            .collect();
+        assert_eq!(
+            r[0],
+            Rendered::ConfigEntry {
+                pointer: "/mcp/local".into(),
+                value: json!({"type": "local", "command": ["npx", "-y", "s@1.0.0"], "enabled": true, "environment": {"TOKEN": "{env:MY_TOKEN}", "MODE": "fast"}}),
+            }
+        );
+        assert_eq!(
+            r[1],
+            Rendered::ConfigEntry {
+                pointer: "/mcp/remote".into(),
+                value: json!({"type": "remote", "url": "https://mcp.example.com/mcp", "enabled": true, "headers": {"Authorization": "Bearer {env:KEY}"}}),
+            }
+        );
+        assert_eq!(
+            r[2],
+            Rendered::ArrayElement {
+                pointer: "/plugin".into(),
+                key: "@s/notify".into(),
+                value: json!("@s/notify@1.0.3")
+            }
+        );
+        let Rendered::Dir { path, files } = &r[3] else {
+            panic!("{:?}", r[3])
+        };
+        assert_eq!(path, ".opencode/skills/s");
+        assert_eq!(
+            files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+            ["SKILL.md", "ref/x.md"]
+        );
+        assert_eq!(
+            r[4],
+            Rendered::File {
+                path: ".opencode/agents/a.md".into(),
+                bytes: b"agent".to_vec()
+            }
+        );
+        // Global scope: the same layout directly under the config directory.
+        let global = ScopeRoot::Global("/cfg".into());
+        let res = resources(&m, &tree);
+        assert!(
+            matches!(OpenCode.render(&global, &res[4]).unwrap(), Rendered::File { path, .. } if path == "agents/a.md")
+        );
+    }
+
+    #[test]
+    fn the_file_capm_edits_is_the_first_existing_one() {
+        let p = ScopeRoot::Project(".".into());
+        assert_eq!(OpenCode.writable_config(&p, &[]), "opencode.json");
+        assert_eq!(
+            OpenCode.writable_config(&p, &[".opencode/opencode.json".into()]),
+            ".opencode/opencode.json"
+        );
+        assert_eq!(
+            OpenCode.writable_config(&p, &["opencode.json".into(), "opencode.jsonc".into()]),
+            "opencode.jsonc"
+        );
+        assert!(
+            OpenCode
+                .new_config()
+                .contains("\"$schema\": \"https://opencode.ai/config.json\"")
+        );
+    }
+
+    #[test]
+    fn digests_ignore_key_order_but_not_content() {
+        let a = Rendered::ConfigEntry {
+            pointer: "/mcp/x".into(),
+            value: json!({"a": 1, "b": [1, 2]}),
+        };
+        let b = Rendered::ConfigEntry {
+            pointer: "/mcp/x".into(),
+            value: serde_json::from_str("{\"b\": [1, 2], \"a\": 1}").unwrap(),
+        };
+        let c = Rendered::ConfigEntry {
+            pointer: "/mcp/x".into(),
+            value: json!({"a": 1, "b": [2, 1]}),
+        };
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+    }
+}
