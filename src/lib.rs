@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod graph;
 pub mod manifest;
 pub mod ops;
+pub mod plan;
 pub mod security;
 pub mod synthetic;
 pub mod target;

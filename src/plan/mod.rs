@@ -1,0 +1,4 @@
+//! Plans: what install, update and uninstall would do, computed as data before anything is
+//! written. Pure: (resolved graph, what is on disk, capm.lock) → Plan.
+
+pub mod ownership;
