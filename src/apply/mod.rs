@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub enum WriteError {
     #[error("`{0}` already exists and is not empty")]
     Exists(PathBuf),
+    #[error("`{path}` is locked by another capm process; gave up after {seconds} s")]
+    Locked { path: PathBuf, seconds: u64 },
     #[error("cannot write `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -44,6 +46,7 @@ pub fn create_dir_tree(dir: &Path, files: &[(String, String)]) -> Result<(), Wri
         .prefix(".capm-new-")
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
+    set_mode(staging.path(), NEW_DIR_MODE).map_err(io(dir))?;
     for (rel, content) in files {
         let path = staging.path().join(rel);
         if let Some(p) = path.parent() {
@@ -54,7 +57,21 @@ pub fn create_dir_tree(dir: &Path, files: &[(String, String)]) -> Result<(), Wri
         f.sync_all().map_err(io(&path))?;
     }
     if dir.exists() {
-        std::fs::remove_dir(dir).map_err(io(dir))?;
+        // An existing empty directory (perhaps the current one) stays; its content moves in.
+        let mut moved = Vec::new();
+        for entry in std::fs::read_dir(staging.path()).map_err(io(dir))? {
+            let entry = entry.map_err(io(dir))?;
+            let to = dir.join(entry.file_name());
+            if let Err(e) = std::fs::rename(entry.path(), &to) {
+                for m in moved {
+                    let _ = std::fs::remove_dir_all(&m).or_else(|_| std::fs::remove_file(&m));
+                }
+                return Err(io(&to)(e));
+            }
+            moved.push(to);
+        }
+        sync_dir(dir);
+        return Ok(());
     }
     let staged = staging.keep();
     std::fs::rename(&staged, dir).map_err(|e| {
@@ -80,13 +97,55 @@ fn parent_of(path: &Path) -> PathBuf {
     }
 }
 
-/// Stages `bytes` in a temporary file beside `path` and syncs it.
+/// The mode a new file gets: readable by everyone, as a file an editor creates.
+const NEW_FILE_MODE: u32 = 0o644;
+/// The mode a new directory gets.
+const NEW_DIR_MODE: u32 = 0o755;
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// The mode of an existing file, to keep it when the file is replaced.
+fn mode_of(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Stages `bytes` in a temporary file beside `path`, with the mode of the file it replaces
+/// (or an ordinary one for a new file), and syncs it.
 fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = parent_of(path);
+    if !dir.is_dir() {
+        return Err(io(&dir)(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the directory does not exist",
+        )));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".capm-tmp-")
         .tempfile_in(&dir)
         .map_err(io(&dir))?;
+    set_mode(tmp.path(), mode_of(path).unwrap_or(NEW_FILE_MODE)).map_err(io(path))?;
     tmp.write_all(bytes).map_err(io(path))?;
     tmp.as_file().sync_all().map_err(io(path))?;
     Ok(tmp)
@@ -131,6 +190,7 @@ pub fn install_tree(
         .prefix(".capm-stage-")
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
+    set_mode(staging.path(), NEW_DIR_MODE).map_err(io(dest))?;
     for (rel, entry) in &tree.entries {
         let path = staging.path().join(rel);
         match entry {
@@ -166,7 +226,13 @@ pub struct DirLock {
 }
 
 impl DirLock {
-    pub fn acquire(dir: &Path) -> Result<DirLock, WriteError> {
+    /// Takes the lock, waiting up to `timeout` for another process to release it;
+    /// `waiting` is called once if the lock is busy.
+    pub fn acquire(
+        dir: &Path,
+        timeout: std::time::Duration,
+        waiting: &dyn Fn(&Path),
+    ) -> Result<DirLock, WriteError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(".capm-lock");
         let file = std::fs::OpenOptions::new()
@@ -175,7 +241,26 @@ impl DirLock {
             .write(true)
             .open(&path)
             .map_err(io(&path))?;
-        file.lock().map_err(io(&path))?;
-        Ok(DirLock { _file: file })
+        let start = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(DirLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !told {
+                        waiting(&path);
+                        told = true;
+                    }
+                    if start.elapsed() >= timeout {
+                        return Err(WriteError::Locked {
+                            path,
+                            seconds: timeout.as_secs(),
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+            }
+        }
     }
 }

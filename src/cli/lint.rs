@@ -37,10 +37,15 @@ enum LintFormat {
     Github,
 }
 
-pub fn run(args: LintArgs, term: &mut Term) -> Result<Status, CliError> {
+pub fn run(
+    args: LintArgs,
+    project: Option<&std::path::Path>,
+    term: &mut Term,
+) -> Result<Status, CliError> {
     let opts = LintOptions {
         paths: args.paths,
         catalog: args.catalog,
+        project: project.map(std::path::Path::to_path_buf),
     };
     let mut report = lint(&opts).map_err(|e| match e {
         LintError::Io { .. } => CliError::Other(e.to_string()),

@@ -98,6 +98,9 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Other(String),
+    /// Another capm process holds the lock past the timeout (exit 3).
+    #[error("{0}")]
+    Locked(String),
     /// The user's input was refused (exit 1), with details and a hint.
     #[error("{message}")]
     Refused {
@@ -124,6 +127,7 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
         Ok(Status::Refused) => ExitCode::from(1),
         Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
         Err(CliError::Refused { .. }) => ExitCode::from(1),
+        Err(CliError::Locked(_)) => ExitCode::from(3),
         Err(_) => ExitCode::from(2),
     }
 }
@@ -154,7 +158,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
     let project = cli.project.as_deref();
     match cli.command {
-        Command::Lint(args) => lint::run(args, term),
+        Command::Lint(args) => lint::run(args, project, term),
         Command::Explain(args) => explain::run(args, term),
         Command::New(args) => new::run(args, term),
         Command::Init(args) => registry::init(args, project, term),

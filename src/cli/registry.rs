@@ -69,6 +69,10 @@ pub fn init(
             message: format!("`{}` already exists", p.display()),
             help: Some("edit it, or `capm lint capm.toml` to check it".into()),
         }),
+        Err(_) if !dir.is_dir() => Err(CliError::Usage {
+            message: format!("the directory `{}` does not exist", dir.display()),
+            help: Some("create it first, or run `capm init` inside it".into()),
+        }),
         Err(e) => Err(CliError::Other(e.to_string())),
     }
 }
@@ -126,9 +130,17 @@ pub fn search(
 }
 
 pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
+    let quiet = term.quiet;
+    let waiting = move |path: &Path| {
+        if !quiet {
+            anstream::eprintln!("    Blocking waiting for lock on {}", path.display());
+        }
+    };
     let opts = PublishOptions {
         bundle: args.bundle,
         registry: args.registry,
+        lock_timeout: term.env.lock_timeout,
+        waiting: &waiting,
     };
     match crate::ops::publish::publish(&opts) {
         Ok(Published::New {
@@ -179,6 +191,9 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
             details: Vec::new(),
             help: None,
         }),
+        Err(PublishError::Write(e @ crate::apply::WriteError::Locked { .. })) => {
+            Err(CliError::Locked(e.to_string()))
+        }
         Err(e) => Err(CliError::Other(e.to_string())),
     }
 }

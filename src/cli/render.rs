@@ -134,7 +134,8 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
                 "message": { "text": message },
             });
             if let Some(loc) = &d.location {
-                let mut physical = json!({ "artifactLocation": { "uri": loc.file } });
+                let mut physical =
+                    json!({ "artifactLocation": { "uri": uri_reference(&loc.file) } });
                 if let (Some(l), Some(c)) = (loc.line, loc.column) {
                     physical["region"] = json!({
                         "startLine": l,
@@ -164,6 +165,20 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
             "results": results,
         }],
     })
+}
+
+/// A relative path as a URI reference: every byte outside the unreserved set and `/`
+/// percent-encoded, as SARIF's `uri` requires.
+fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -222,6 +237,14 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sarif_uris_are_percent_encoded() {
+        assert_eq!(
+            uri_reference("dir é x/bundle.toml"),
+            "dir%20%C3%A9%20x/bundle.toml"
+        );
+    }
 
     #[test]
     fn github_commands_escape_their_separators() {

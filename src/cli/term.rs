@@ -19,6 +19,9 @@ pub struct Env {
     pub stderr_tty: bool,
     /// Whether stdout is a terminal.
     pub stdout_tty: bool,
+    /// `CAPM_LOCK_TIMEOUT`: how long to wait for a lock held by another capm (seconds,
+    /// default 60).
+    pub lock_timeout: std::time::Duration,
 }
 
 impl Env {
@@ -29,6 +32,12 @@ impl Env {
             force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
             stderr_tty: std::io::stderr().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
+            lock_timeout: std::time::Duration::from_secs(
+                std::env::var("CAPM_LOCK_TIMEOUT")
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(60),
+            ),
         }
     }
 }
@@ -41,6 +50,8 @@ pub struct Term {
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// The environment the decisions above came from.
+    pub env: Env,
 }
 
 impl Term {
@@ -64,6 +75,7 @@ impl Term {
             color: err_color,
             quiet,
             verbose,
+            env: env.clone(),
         }
     }
 

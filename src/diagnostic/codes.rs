@@ -241,12 +241,12 @@ codes! {
         fix: "Write entries like `mcp:github` or `skill:code-review` (kinds: mcp, skill, plugin, agent, command).",
     }
     "unresolved-requires" Warning {
-        summary: "A required resource is not provided by this bundle, and lint cannot see the dependency that should provide it.",
-        why: "Requirements resolve across the whole dependency graph at plan time; lint of a single bundle only sees the bundle itself and any dependencies linted with it.",
+        summary: "A required resource is provided neither by this bundle nor by a dependency lint can see.",
+        why: "Requirements resolve across the project's whole graph: another bundle of the project may provide the resource, so lint can only warn; resolution refuses the project if nothing does.",
         fix: "Declare the bundle that provides the resource under `[dependencies]` and lint them together, or provide the resource in this bundle.",
     }
     "missing-required-resource" Error {
-        summary: "A required resource is provided neither by this bundle nor by any of its dependencies that were linted with it.",
+        summary: "A required resource is provided by no bundle in the project's resolved graph.",
         why: "The resource that needs it would be installed broken.",
         fix: "Provide the resource, add the dependency that provides it, or remove it from `requires`.",
     }

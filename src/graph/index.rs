@@ -129,6 +129,10 @@ pub fn scan_sections(
         let start = offset;
         offset += line.len();
         let trimmed = line.trim_end();
+        // capm writes headers at the start of the line; anything else was edited by hand.
+        if line.trim_start().starts_with('[') && !line.starts_with('[') {
+            return None;
+        }
         if trimmed == "[[bundle]]" {
             if let Some((name, from)) = current.take() {
                 map.entry(name).or_default().push(from..start);

@@ -70,6 +70,8 @@ pub enum GraphError {
         first: String,
         second: String,
     },
+    #[error("{what} is expected at `{path}`, but nothing is there")]
+    MissingSource { what: String, path: PathBuf },
     #[error("registry index `{path}` is not valid: {message}")]
     BadIndex { path: PathBuf, message: String },
     #[error("cannot read `{path}`: {source}")]
@@ -94,6 +96,7 @@ impl GraphError {
             GraphError::MissingResource { .. } => "missing-required-resource",
             GraphError::Collision { .. } => "NAME-001",
             GraphError::BadIndex { .. } => "invalid-registry",
+            GraphError::MissingSource { .. } => "path-not-found",
             GraphError::Io { .. } => "io-error",
         }
     }
@@ -451,8 +454,14 @@ pub fn lock_changes(lock: &Lockfile, r: &Resolution) -> Vec<String> {
 }
 
 /// SC-002: a bundle the lock records at the same version and source, but with other content.
+/// Path bundles are the user's working copies: their content is expected to change, and
+/// the lock follows it.
 pub fn verify_lock(lock: &Lockfile, r: &Resolution) -> Result<(), GraphError> {
-    for b in &r.bundles {
+    for b in r
+        .bundles
+        .iter()
+        .filter(|b| !matches!(b.source, SourceId::Path(_)))
+    {
         let source = b.source.to_string();
         if let Some(l) = lock
             .bundles

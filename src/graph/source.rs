@@ -203,10 +203,25 @@ struct Registry {
 impl Registry {
     fn open(name: &str, dir: &Path) -> Result<Registry, GraphError> {
         let index_path = dir.join(INDEX_FILE);
-        let text = std::fs::read_to_string(&index_path).map_err(|e| GraphError::Io {
-            path: index_path.clone(),
-            source: e,
-        })?;
+        if !dir.is_dir() {
+            return Err(GraphError::MissingSource {
+                what: format!("registry `{name}`"),
+                path: dir.to_path_buf(),
+            });
+        }
+        // A registry nothing was published into yet is empty, not broken.
+        let text = match std::fs::read_to_string(&index_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                format!("version = {}\n", index::INDEX_VERSION)
+            }
+            Err(e) => {
+                return Err(GraphError::Io {
+                    path: index_path.clone(),
+                    source: e,
+                });
+            }
+        };
         let mut reg = Registry {
             name: name.to_string(),
             dir: dir.to_path_buf(),
@@ -250,10 +265,18 @@ impl Registry {
             candidates_from(&self.name, &self.dir, &self.index_path, index)
                 .map_err(|e| e.to_string())
         });
-        parsed.as_deref().map_err(|message| GraphError::BadIndex {
+        let list = parsed.as_deref().map_err(|message| GraphError::BadIndex {
             path: self.index_path.clone(),
             message: message.clone(),
-        })
+        })?;
+        // The scan attributes sections to names; never trust it to have done so.
+        if let Some(c) = list.iter().find(|c| c.name != name) {
+            return Err(GraphError::BadIndex {
+                path: self.index_path.clone(),
+                message: format!("an entry for `{}` sits among those of `{name}`", c.name),
+            });
+        }
+        Ok(list)
     }
 }
 
@@ -334,6 +357,12 @@ impl Sources {
                 };
                 if let Some(path) = path {
                     let dir = root.join(&path.value);
+                    if !dir.join(crate::manifest::tree::MANIFEST).is_file() {
+                        return Err(GraphError::MissingSource {
+                            what: format!("bundle `{name}`"),
+                            path: dir,
+                        });
+                    }
                     let tree =
                         BundleTree::read(&dir, path.value.clone()).map_err(|e| GraphError::Io {
                             path: dir.clone(),

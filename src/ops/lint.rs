@@ -22,6 +22,8 @@ pub struct LintOptions {
     pub paths: Vec<PathBuf>,
     /// Lint the catalog built into capm as well.
     pub catalog: bool,
+    /// The project given with `--project`, linted when no path is given.
+    pub project: Option<PathBuf>,
 }
 
 /// A bundle that was linted.
@@ -167,20 +169,30 @@ fn discover(path: &Path, found: &mut Found) -> Result<(), LintError> {
 /// Lints the bundles and projects behind `opts.paths` (the current directory when empty).
 pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
     let mut found = Found::default();
-    let paths: Vec<PathBuf> = if opts.paths.is_empty() && !opts.catalog {
-        vec![PathBuf::from(".")]
+    if !opts.paths.is_empty() || opts.catalog {
+        for p in &opts.paths {
+            discover(p, &mut found)?;
+        }
+    } else if let Some(project) = &opts.project {
+        discover(project, &mut found)?;
     } else {
-        opts.paths.clone()
-    };
-    for p in &paths {
-        discover(p, &mut found)?;
+        // What is here, or else the project this directory belongs to.
+        match discover(Path::new("."), &mut found) {
+            Err(LintError::NothingFound(dir)) => match super::project::find_root(None) {
+                Ok(root) => discover(&root.join(PROJECT_MANIFEST), &mut found)?,
+                Err(_) => return Err(LintError::NothingFound(dir)),
+            },
+            other => other?,
+        }
     }
     let mut report = LintReport::default();
     let mut seen = BTreeSet::new();
     let mut trees: Vec<Result<BundleTree, LintError>> = Vec::new();
     // A project's path bundles are linted with it, under its [policy].
     let mut project_checks = Vec::new();
-    let mut owner: std::collections::BTreeMap<PathBuf, usize> = std::collections::BTreeMap::new();
+    // Path bundles by directory: the project that asks for them, and the name it uses.
+    let mut owner: std::collections::BTreeMap<PathBuf, (usize, Spanned<String>)> =
+        std::collections::BTreeMap::new();
     for (path, shown) in &found.projects {
         if !seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
             continue;
@@ -194,13 +206,15 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
         let shown_dir = display(dir);
         let mut diags = check.diagnostics;
         if let Some(m) = &check.manifest {
-            for req in m.bundles.values() {
+            for (name, req) in &m.bundles {
                 if let BundleRequest::Detailed { path: Some(p), .. } = req {
                     match local_dir(dir, p) {
                         Ok(bundle_dir) => {
                             let key =
                                 std::fs::canonicalize(&bundle_dir).unwrap_or(bundle_dir.clone());
-                            owner.entry(key).or_insert(project_checks.len());
+                            owner
+                                .entry(key)
+                                .or_insert((project_checks.len(), name.clone()));
                             found
                                 .bundles
                                 .push((bundle_dir, join_display(&shown_dir, &p.value)))
@@ -234,11 +248,12 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
         Vec::new()
     };
     let mut bundle_dirs = Vec::new();
-    let mut tree_owner: Vec<Option<usize>> = all_trees.iter().map(|_| None).collect();
+    let mut tree_owner: Vec<Option<(usize, Spanned<String>)>> =
+        all_trees.iter().map(|_| None).collect();
     for (dir, shown) in found.bundles {
         let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
         if seen.insert(key.clone()) {
-            tree_owner.push(owner.get(&key).copied());
+            tree_owner.push(owner.get(&key).cloned());
             bundle_dirs.push((dir, shown));
         }
     }
@@ -250,11 +265,27 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
     validate::check_requires(&mut checks);
     validate::check_collisions(&mut checks, &all_trees);
     for (i, check) in checks.iter_mut().enumerate() {
-        if let Some(p) = tree_owner[i]
-            && let (_, Some(policy), source) = &project_checks[p]
+        let Some((p, asked_as)) = &tree_owner[i] else {
+            continue;
+        };
+        if let Some(actual) = check.name()
+            && actual != asked_as.value
         {
+            let d = Diagnostic::new(
+                "invalid-bundle-source",
+                format!(
+                    "capm.toml asks for `{asked_as}`, but the bundle at this path is `{actual}`"
+                ),
+            )
+            .at(&project_checks[*p].2, asked_as.span)
+            .help(format!(
+                "use the bundle's own name: `{actual} = {{ path = … }}`"
+            ));
+            project_checks[*p].0.push(d);
+        }
+        if let (_, Some(policy), source) = &project_checks[*p] {
             let stale = crate::security::apply_policy(&mut check.diagnostics, policy, source);
-            project_checks[p].0.extend(stale);
+            project_checks[*p].0.extend(stale);
         }
     }
     for (tree, check) in all_trees.iter().zip(checks) {

@@ -90,8 +90,8 @@ Check it with `capm lint .` and install it into a project with
 pub fn new_bundle(opts: &NewOptions) -> Result<Created, NewError> {
     let name = match &opts.name {
         Some(n) => n.clone(),
-        None => opts
-            .path
+        None => std::fs::canonicalize(&opts.path)
+            .unwrap_or_else(|_| opts.path.clone())
             .file_name()
             .and_then(|n| n.to_str())
             .map(str::to_owned)

@@ -23,7 +23,7 @@ pub struct Project {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error("no capm.toml in `{0}` or any parent directory")]
+    #[error("no capm.toml found for `{0}`")]
     NotFound(PathBuf),
     #[error("capm.toml has errors")]
     Invalid {
@@ -44,6 +44,14 @@ pub enum ProjectError {
 /// current directory upwards.
 pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
     if let Some(d) = dir {
+        // `--project path/to/capm.toml` names the file; its directory is the project.
+        if d.file_name().is_some_and(|n| n == PROJECT_MANIFEST) && d.is_file() {
+            let parent = d
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            return Ok(parent.to_path_buf());
+        }
         return if d.join(PROJECT_MANIFEST).is_file() {
             Ok(d.to_path_buf())
         } else {

@@ -8,10 +8,13 @@ use crate::diagnostic::{Diagnostic, Sources as DiagSources};
 use crate::graph::index::{INDEX_FILE, IndexDependency, IndexEntry, RegistryIndex};
 use crate::manifest::tree::BundleTree;
 
-#[derive(Clone, Debug)]
-pub struct PublishOptions {
+pub struct PublishOptions<'a> {
     pub bundle: PathBuf,
     pub registry: PathBuf,
+    /// How long to wait for another publish into the same registry.
+    pub lock_timeout: std::time::Duration,
+    /// Told once when the registry is locked by another process.
+    pub waiting: &'a dyn Fn(&Path),
 }
 
 /// What publishing did.
@@ -56,7 +59,7 @@ pub enum PublishError {
     Write(#[from] crate::apply::WriteError),
 }
 
-pub fn publish(opts: &PublishOptions) -> Result<Published, PublishError> {
+pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
     let shown = opts.bundle.display().to_string();
     let tree =
         BundleTree::read(&opts.bundle, shown.clone()).map_err(|source| PublishError::Read {
@@ -89,21 +92,11 @@ pub fn publish(opts: &PublishOptions) -> Result<Published, PublishError> {
         });
     };
     let digest = tree.content_digest();
-    let _lock = crate::apply::DirLock::acquire(&opts.registry)?;
     let index_path = opts.registry.join(INDEX_FILE);
-    let mut index = match std::fs::read_to_string(&index_path) {
-        Ok(text) => RegistryIndex::parse(&text).map_err(|e| PublishError::BadIndex {
-            path: index_path.clone(),
-            message: e.to_string(),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => RegistryIndex::new(),
-        Err(source) => {
-            return Err(PublishError::Read {
-                path: index_path,
-                source,
-            });
-        }
-    };
+    // A damaged index is refused before anything is created or locked.
+    read_index(&index_path)?;
+    let _lock = crate::apply::DirLock::acquire(&opts.registry, opts.lock_timeout, opts.waiting)?;
+    let mut index = read_index(&index_path)?;
     if let Some(existing) = index.find(&name, &version) {
         return if existing.sha256 == digest {
             Ok(Published::Unchanged { name, version })
@@ -164,6 +157,20 @@ pub fn publish(opts: &PublishOptions) -> Result<Published, PublishError> {
         version,
         digest,
     })
+}
+
+fn read_index(path: &Path) -> Result<RegistryIndex, PublishError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => RegistryIndex::parse(&text).map_err(|e| PublishError::BadIndex {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RegistryIndex::new()),
+        Err(source) => Err(PublishError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Whether `dir` looks like a registry (holds an index).

@@ -136,7 +136,19 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
         // linted bundle of that name has a version its requirement accepts.
         let mut provided = BTreeSet::new();
         let mut unseen = Vec::new();
-        let mut stack = dependency_reqs(m);
+        // Optional dependencies bring nothing in, so they cannot be counted on.
+        let mut stack: Vec<(String, Option<semver::VersionReq>)> = m
+            .dependencies
+            .iter()
+            .filter(|(_, d)| !d.is_optional())
+            .map(|(n, d)| {
+                (
+                    n.value.clone(),
+                    d.requirement()
+                        .and_then(|r| semver::VersionReq::parse(&r.value).ok()),
+                )
+            })
+            .collect();
         let mut visited = BTreeSet::new();
         while let Some((dep, req)) = stack.pop() {
             if !visited.insert(dep.clone()) {
@@ -151,7 +163,12 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
             for b in matching {
                 any = true;
                 provided.extend(b.ids.iter().cloned());
-                stack.extend(b.deps.iter().cloned());
+                stack.extend(
+                    b.deps
+                        .iter()
+                        .filter(|d| !d.2)
+                        .map(|d| (d.0.clone(), d.1.clone())),
+                );
             }
             if !any {
                 unseen.push(dep);
@@ -166,10 +183,14 @@ pub fn check_requires(checks: &mut [BundleCheck]) {
                 {
                     continue;
                 }
+                // Any bundle in the project's graph may provide it, so lint can only warn.
                 let d = if unseen.is_empty() {
                     Diagnostic::new(
-                        "missing-required-resource",
-                        format!("`{}` is not provided by this bundle or its dependencies", r.value),
+                        "unresolved-requires",
+                        format!(
+                            "`{}` is provided neither by this bundle nor by its dependencies; it must come from another bundle of the project",
+                            r.value
+                        ),
                     )
                     .help("provide it in this bundle, or add the bundle that provides it to [dependencies]")
                 } else {
@@ -235,19 +256,20 @@ pub fn check_collisions(checks: &mut [BundleCheck], trees: &[BundleTree]) {
 struct Linted {
     version: Option<semver::Version>,
     ids: BTreeSet<String>,
-    deps: Vec<(String, Option<semver::VersionReq>)>,
+    /// (name, requirement, optional)
+    deps: Vec<(String, Option<semver::VersionReq>, bool)>,
 }
 
 /// A manifest's dependencies with their parsed requirements (`None` when unparseable,
 /// which is reported elsewhere).
-fn dependency_reqs(m: &BundleManifest) -> Vec<(String, Option<semver::VersionReq>)> {
+fn dependency_reqs(m: &BundleManifest) -> Vec<(String, Option<semver::VersionReq>, bool)> {
     m.dependencies
         .iter()
         .map(|(name, dep)| {
             let req = dep
                 .requirement()
                 .and_then(|r| semver::VersionReq::parse(&r.value).ok());
-            (name.value.clone(), req)
+            (name.value.clone(), req, dep.is_optional())
         })
         .collect()
 }

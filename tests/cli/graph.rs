@@ -427,3 +427,187 @@ fn a_name_in_two_registries_must_be_chosen() {
     assert_eq!(chosen.code, 0, "{}", chosen.stderr);
     assert!(chosen.stdout.contains("base 1.1.0 (registry+team)"));
 }
+
+#[test]
+fn a_hand_indented_index_is_read_whole_and_right() {
+    let dir = setup();
+    let d = dir.path();
+    let index = std::fs::read_to_string(d.join("registry/index.toml")).unwrap();
+    let indented: String = index
+        .lines()
+        .map(|l| {
+            if l.starts_with("[[") || l.contains(" = ") {
+                format!("  {l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(d.join("registry/index.toml"), indented).unwrap();
+    project(d, "kit = \"^1\"\n");
+    let run = capm(d, &["tree"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("base 1.1.0 (registry+team)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn written_files_get_ordinary_modes_and_keep_theirs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = setup();
+    let d = dir.path();
+    let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("registry/index.toml"), 0o644);
+    assert_eq!(mode("registry/base/1.0.0"), 0o755);
+    assert_eq!(mode("registry/base/1.0.0/bundle.toml"), 0o644);
+    project(d, "kit = \"^1\"\n");
+    assert_eq!(capm(d, &["lock"]).code, 0);
+    assert_eq!(mode("capm.lock"), 0o644);
+    std::fs::set_permissions(d.join("capm.lock"), std::fs::Permissions::from_mode(0o664)).unwrap();
+    project(d, "kit = \"^1\"\nleft = \"^1\"\n");
+    assert_eq!(capm(d, &["lock"]).code, 0);
+    assert_eq!(mode("capm.lock"), 0o664, "replacing a file keeps its mode");
+}
+
+#[test]
+fn an_edited_path_bundle_updates_the_lock() {
+    let dir = tempdir();
+    let d = dir.path();
+    bundle(
+        d,
+        "tools",
+        "1.0.0",
+        &[],
+        "\n[mcp.tools]\nurl = \"https://tools.example.com/mcp\"\n",
+    );
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[bundles]\ntools = { path = \"src/tools-1.0.0\" }\n",
+        )],
+    );
+    assert_eq!(capm(d, &["lock"]).code, 0);
+    let text = std::fs::read_to_string(d.join("src/tools-1.0.0/bundle.toml")).unwrap();
+    std::fs::write(
+        d.join("src/tools-1.0.0/bundle.toml"),
+        text.replace("tools.example.com", "tools.example.org"),
+    )
+    .unwrap();
+    assert_eq!(capm(d, &["tree"]).code, 0);
+    let stale = capm(d, &["tree", "--locked"]);
+    assert_eq!(stale.code, 1);
+    assert!(
+        stale.stderr.contains("change the digest of tools 1.0.0"),
+        "{}",
+        stale.stderr
+    );
+    let run = capm(d, &["lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(capm(d, &["tree", "--locked"]).code, 0);
+}
+
+#[test]
+fn missing_sources_are_refused_and_empty_registries_are_empty() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("fresh")).unwrap();
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[registries]\nfresh = { path = \"fresh\" }\n\n[bundles]\ngithub = \"^1\"\n",
+        )],
+    );
+    let run = capm(d, &["tree"]);
+    assert_eq!(
+        run.code, 0,
+        "a registry nothing was published into is empty: {}",
+        run.stderr
+    );
+    write_files(
+        d,
+        &[("capm.toml", "[bundles]\nghost = { path = \"nope\" }\n")],
+    );
+    let run = capm(d, &["tree"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error[path-not-found]: bundle `ghost` is expected at"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_locked_registry_makes_publish_wait_then_give_up_with_exit_3() {
+    let dir = setup();
+    let d = dir.path();
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(d.join("registry/.capm-lock"))
+        .unwrap();
+    held.lock().unwrap();
+    let rel = bundle(
+        d,
+        "late",
+        "1.0.0",
+        &[],
+        "\n[mcp.late]\nurl = \"https://late.example.com/mcp\"\n",
+    );
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["publish", &rel, "--registry", "registry"])
+        .current_dir(d)
+        .env("CAPM_LOCK_TIMEOUT", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("Blocking waiting for lock on registry/.capm-lock"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is locked by another capm process; gave up after 1 s"),
+        "{stderr}"
+    );
+    held.unlock().unwrap();
+    assert_eq!(publish(d, &rel).code, 0);
+}
+
+#[test]
+fn a_damaged_index_refuses_publish_without_writing() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(d, &[("reg/index.toml", "version = 2\n")]);
+    let rel = bundle(
+        d,
+        "one",
+        "1.0.0",
+        &[],
+        "\n[mcp.one]\nurl = \"https://one.example.com/mcp\"\n",
+    );
+    let before = tree(&d.join("reg"));
+    let run = capm(d, &["publish", &rel, "--registry", "reg"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(before, tree(&d.join("reg")));
+}
+
+#[test]
+fn project_may_name_the_manifest_file() {
+    let dir = setup();
+    let d = dir.path();
+    project(d, "kit = \"^1\"\n");
+    let elsewhere = tempdir();
+    let manifest = d.join("capm.toml");
+    let run = capm(
+        elsewhere.path(),
+        &["--project", manifest.to_str().unwrap(), "tree"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("kit 1.0.0"));
+}

@@ -310,3 +310,62 @@ fn json_output_validates_against_its_schema() {
         assert!(errors.is_empty(), "{args:?}: {errors:#?}");
     }
 }
+
+#[test]
+fn lint_finds_the_project_from_a_subdirectory_or_project_flag() {
+    let dir = tempdir();
+    let files = valid_bundle("tools");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_files(&dir.path().join("app/tools"), &refs);
+    write_files(
+        &dir.path().join("app"),
+        &[
+            ("capm.toml", "[bundles]\ntools = { path = \"tools\" }\n"),
+            ("docs/deep/notes.md", "x"),
+        ],
+    );
+    let run = capm(
+        &dir.path().join("app/docs/deep"),
+        &["lint", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["projects"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["bundles"][0]["name"], "tools");
+    let elsewhere = tempdir();
+    let app = dir.path().join("app");
+    let run = capm(
+        elsewhere.path(),
+        &[
+            "--project",
+            app.to_str().unwrap(),
+            "lint",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["bundles"][0]["name"], "tools");
+}
+
+#[test]
+fn lint_checks_that_a_path_bundle_has_the_name_capm_toml_uses() {
+    let dir = tempdir();
+    let files = valid_bundle("tools");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_files(&dir.path().join("tools"), &refs);
+    write_files(
+        dir.path(),
+        &[("capm.toml", "[bundles]\nhelpers = { path = \"tools\" }\n")],
+    );
+    let run = capm(dir.path(), &["lint", "capm.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[invalid-bundle-source]: capm.toml asks for `helpers`, but the bundle at this path is `tools`"), "{}", run.stderr);
+    assert!(run.stderr.contains("--> capm.toml:2:1"), "{}", run.stderr);
+}

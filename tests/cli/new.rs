@@ -65,3 +65,14 @@ fn refuses_to_overwrite_or_to_use_a_bad_name() {
     );
     assert_eq!(before, tree(dir.path()));
 }
+
+#[test]
+fn a_bundle_can_be_created_in_the_current_empty_directory() {
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("kit")).unwrap();
+    let here = dir.path().join("kit");
+    let run = capm(&here, &["new", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(here.join("bundle.toml").is_file() && here.join("skills/kit/SKILL.md").is_file());
+    assert_eq!(capm(&here, &["lint", "-D"]).code, 0);
+}
