@@ -9,9 +9,9 @@ use crate::manifest::tree::{BundleTree, Entry};
 
 /// One element of the argv, with where it was written.
 #[derive(Clone, Copy)]
-struct Arg<'a> {
-    text: &'a str,
-    span: Span,
+pub struct Arg<'a> {
+    pub text: &'a str,
+    pub span: Span,
 }
 
 /// The program name of a path: `/usr/bin/Python3.EXE` → `python3`.
@@ -94,31 +94,10 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     index_flags(&argv, sink);
     binds_and_auth(&argv, sink);
     trust_flags(&argv, sink);
-    let start = skip_wrappers(&argv);
+    let start = super::wrap::unwrap(&argv, sink).start;
     launcher(&argv[start..], sink);
     container(&argv[start..], sink);
     artifacts(&argv, sink);
-}
-
-/// Skips `env VAR=x`, `nice`, `nohup`, `timeout 5` and the like, returning the index of the
-/// real command.
-fn skip_wrappers(argv: &[Arg<'_>]) -> usize {
-    let mut i = 0;
-    while i < argv.len() {
-        match program(argv[i].text).as_str() {
-            "env" | "nice" | "nohup" | "stdbuf" | "time" | "exec" => {
-                i += 1;
-                while i < argv.len()
-                    && (argv[i].text.starts_with('-') || argv[i].text.contains('='))
-                {
-                    i += 1;
-                }
-            }
-            "timeout" => i += 2,
-            _ => return i,
-        }
-    }
-    argv.len().saturating_sub(1)
 }
 
 /// STDIO-001: shells and interpreters given code inline.

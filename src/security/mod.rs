@@ -11,6 +11,7 @@ mod mode;
 pub mod rules;
 mod text;
 mod url;
+mod wrap;
 
 use std::collections::BTreeMap;
 

@@ -4,10 +4,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::text::{secret_name, token_shape};
+use super::text::{secret_name, template_literal, token_shape};
 use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::common::ProductMode;
+use crate::manifest::span::Spanned;
 
 /// The host exactly as written in the URL: between `://` (and any userinfo) and the port
 /// or path.
@@ -377,6 +378,40 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
     }
 }
 
+/// URL-011: a credential written into a header, as a literal or as literal text around a
+/// template's references.
+fn literal_header_secret(name: &Spanned<String>, value: &EnvValue, sink: &mut Sink<'_>) {
+    let lower = name.value.to_ascii_lowercase();
+    let sensitive = matches!(
+        lower.as_str(),
+        "authorization" | "proxy-authorization" | "cookie"
+    ) || secret_name(&name.value);
+    let why = match value {
+        EnvValue::Literal(v) => token_shape(&v.value)
+            .map(|kind| format!("the header `{name}` holds {kind} as a literal"))
+            .or_else(|| {
+                (sensitive && !v.value.trim().is_empty()).then(|| {
+                    format!("the header `{name}` is given a literal value; credentials must be references")
+                })
+            }),
+        EnvValue::Template { template, .. } => token_shape(&template.value)
+            .map(|kind| format!("the template of the header `{name}` holds {kind} as literal text"))
+            .or_else(|| {
+                let left = template_literal(&template.value)?;
+                sensitive.then(|| {
+                    format!("the template of the header `{name}` holds the literal text `{left}` besides its references")
+                })
+            }),
+        EnvValue::FromEnv { .. } => None,
+    };
+    if let Some(why) = why {
+        sink.add("URL-011", Level::Block, name.span, why)
+            .help(format!(
+                "use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"
+            ));
+    }
+}
+
 fn headers(s: &McpServer, sink: &mut Sink<'_>) {
     for (name, value) in &s.headers {
         let lower = name.value.to_ascii_lowercase();
@@ -385,26 +420,7 @@ fn headers(s: &McpServer, sink: &mut Sink<'_>) {
             EnvValue::Template { template, .. } => Some(template.value.as_str()),
             EnvValue::FromEnv { .. } => None,
         };
-        if let EnvValue::Literal(v) = value {
-            let sensitive = matches!(
-                lower.as_str(),
-                "authorization" | "proxy-authorization" | "cookie"
-            ) || secret_name(&name.value);
-            if let Some(kind) = token_shape(&v.value) {
-                sink.add(
-                    "URL-011",
-                    Level::Block,
-                    name.span,
-                    format!("the header `{name}` holds {kind} as a literal"),
-                )
-                .help(format!(
-                    "use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"
-                ));
-            } else if sensitive && !v.value.trim().is_empty() {
-                sink.add("URL-011", Level::Block, name.span, format!("the header `{name}` is given a literal value; credentials must be references"))
-                    .help(format!("use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"));
-            }
-        }
+        literal_header_secret(name, value, sink);
         let bad_char = name
             .value
             .chars()
