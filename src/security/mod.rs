@@ -5,6 +5,7 @@
 //! A check that cannot be evaluated (an unparseable URL, a value that cannot be classified)
 //! counts as a match: capm fails closed.
 
+mod container;
 mod env;
 mod launch;
 mod mode;
