@@ -214,6 +214,10 @@ fn check_cwd(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
             || c.starts_with('$')
             || c.starts_with('%')
             || drive
+            // OpenCode substitutes these, so the directory is whatever the variable or
+            // file holds (`{env:HOME}` is home).
+            || c.contains("{env:")
+            || c.contains("{file:")
         {
             Some("is outside the bundle and the project".to_string())
         } else if c.split('/').any(|p| p == "..") {

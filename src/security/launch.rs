@@ -2,6 +2,7 @@
 //! vector (never joined into, or re-split from, a shell string). Launchers (npx, uvx,
 //! docker run, …) are parsed well enough to find the package or image they start.
 
+use super::container::normalize_host_path;
 use super::{Level, Sink};
 use crate::manifest::bundle::McpServer;
 use crate::manifest::span::{Span, Spanned};
@@ -322,6 +323,12 @@ fn value_of(t: &str) -> &str {
 
 /// Sensitive locations an argument or cwd must not name (STDIO-007).
 pub fn sensitive_path(t: &str) -> Option<&'static str> {
+    let normal = normalize_host_path(t);
+    sensitive_spelling(t).or_else(|| normal.as_deref().and_then(sensitive_spelling))
+}
+
+/// [`sensitive_path`] over one spelling of a path.
+fn sensitive_spelling(t: &str) -> Option<&'static str> {
     let p = t.replace('\\', "/").to_ascii_lowercase();
     let components: Vec<&str> = p.split('/').collect();
     let has = |c: &str| components.contains(&c);
@@ -347,9 +354,16 @@ pub fn sensitive_path(t: &str) -> Option<&'static str> {
     {
         return Some("a keychain");
     }
+    // `.env.example` and friends are templates committed on purpose, without secrets.
+    let env_template = |c: &str| {
+        matches!(
+            c,
+            ".env.example" | ".env.sample" | ".env.template" | ".env.dist" | ".env.defaults"
+        )
+    };
     if components
         .iter()
-        .any(|c| *c == ".env" || c.starts_with(".env."))
+        .any(|c| *c == ".env" || (c.starts_with(".env.") && !env_template(c)))
     {
         return Some("an .env file of secrets");
     }
@@ -380,31 +394,22 @@ pub fn sensitive_path(t: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether an argument grants the whole filesystem or home directory (STDIO-008).
+/// Whether an argument grants the whole filesystem or home directory (STDIO-008): `/`,
+/// `~`, `$HOME`, `{env:HOME}`, `%USERPROFILE%`, a drive root, in any lexical spelling
+/// (`//`, `/.`, `~/`).
 pub fn whole_tree(v: &str) -> bool {
     let v = v.trim();
-    let home = [
-        "~",
-        "~/",
-        "$HOME",
-        "$HOME/",
-        "${HOME}",
-        "${HOME}/",
-        "%USERPROFILE%",
-        "%USERPROFILE%\\",
-    ];
-    v == "/" || home.contains(&v) || {
-        let b = v.as_bytes();
-        b.len() >= 2
-            && b.len() <= 3
-            && b[0].is_ascii_alphabetic()
-            && b[1] == b':'
-            && (b.len() == 2 || b[2] == b'\\' || b[2] == b'/')
-    }
+    let windows_home = v
+        .trim_end_matches(['\\', '/'])
+        .eq_ignore_ascii_case("%USERPROFILE%");
+    windows_home
+        || normalize_host_path(v)
+            .is_some_and(|n| n == "/" || n == "~" || (n.len() == 2 && n.as_bytes()[1] == b':'))
 }
 
 fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in &argv[1..] {
+    // `{file:…}` references are checked with the other substitutions.
+    for a in argv[1..].iter().filter(|a| !a.text.contains("{file:")) {
         let v = value_of(a.text);
         if let Some(what) = sensitive_path(v) {
             sink.add("STDIO-007", Level::High, a.span, format!("`{}` points at {what}", a.text))

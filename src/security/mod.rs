@@ -10,6 +10,7 @@ mod env;
 mod launch;
 mod mode;
 pub mod rules;
+mod subst;
 mod text;
 mod url;
 mod wrap;
@@ -173,6 +174,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
             url::check(server, modes, &mut sink);
         }
         text::check_server(server, &mut sink);
+        subst::check(server, &mut sink);
     }
     env::check_sharing(&servers, &mut out);
     for (name, plugin) in &m.plugins {
