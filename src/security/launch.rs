@@ -31,7 +31,7 @@ pub fn program(s: &str) -> String {
 }
 
 /// `python`, `python3`, `python3.12` all count as `python`.
-fn family(p: &str) -> &str {
+pub fn family(p: &str) -> &str {
     let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     match trimmed {
         "python" | "node" | "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" => trimmed,
@@ -39,10 +39,10 @@ fn family(p: &str) -> &str {
     }
 }
 
-const SHELLS: &[&str] = &[
+pub const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "fish", "ksh", "ash", "csh", "tcsh",
 ];
-const INTERPRETERS: &[&str] = &[
+pub const INTERPRETERS: &[&str] = &[
     "python",
     "node",
     "deno",
@@ -87,7 +87,7 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     }));
     inline_code(&argv, sink);
     metacharacters(&argv, sink);
-    fetch_and_execute(&argv, sink);
+    super::fetch::check(&argv, sink);
     dangerous_words(&argv, sink);
     paths(&argv, sink);
     command_location(&argv[0], tree, sink);
@@ -184,60 +184,6 @@ fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             let shown = m.escape_debug().to_string();
             sink.add("STDIO-002", Level::High, a.span, format!("`{shown}` in `{}` is shell syntax, which an argv never needs", a.text.escape_debug()))
                 .help("capm never runs launches through a shell; split the launch into separate arguments");
-        }
-    }
-}
-
-/// STDIO-003: code fetched over the network and run.
-fn fetch_and_execute(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in argv {
-        let t = a.text.to_ascii_lowercase();
-        let downloads = t.contains("curl")
-            || t.contains("wget")
-            || t.contains("iwr")
-            || t.contains("invoke-webrequest")
-            || t.contains("irm")
-            || t.contains("downloadstring");
-        let piped_to_shell = t.split('|').skip(1).any(|after| {
-            let first = after.split_whitespace().next().unwrap_or("");
-            let p = program(first);
-            SHELLS.contains(&family(&p))
-                || INTERPRETERS.contains(&family(&p))
-                || p == "iex"
-                || p == "invoke-expression"
-        });
-        if (downloads && piped_to_shell)
-            || t.contains("<(curl")
-            || t.contains("<(wget")
-            || (t.contains("iex") && downloads)
-        {
-            sink.add(
-                "STDIO-003",
-                Level::Block,
-                a.span,
-                format!("`{}` downloads code and runs it", a.text),
-            )
-            .help("install the server from a registry at an exact version instead");
-            return;
-        }
-    }
-    // An interpreter whose script is a URL: `python https://…`, `deno run https://…`.
-    for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
-        let f = family(&p);
-        if !(SHELLS.contains(&f) || INTERPRETERS.contains(&f)) {
-            continue;
-        }
-        let script = argv[i + 1..]
-            .iter()
-            .filter(|r| !r.text.starts_with('-') && !matches!(r.text, "run" | "x"))
-            .find(|_| true);
-        if let Some(s) = script
-            && (s.text.starts_with("http://") || s.text.starts_with("https://"))
-        {
-            sink.add("STDIO-003", Level::Block, s.span, format!("`{}` runs a script straight from `{}`", a.text, s.text))
-                .help("ship the script in the bundle, or install the server from a registry at an exact version");
-            return;
         }
     }
 }

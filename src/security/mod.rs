@@ -7,6 +7,7 @@
 
 mod container;
 mod env;
+mod fetch;
 mod launch;
 mod mode;
 pub mod rules;
