@@ -655,14 +655,27 @@ fn check_package(launcher: &str, pkg: &Package<'_>, sink: &mut Sink<'_>) {
         .help("pin the full 40-character commit, or use a registry release at an exact version");
         return;
     }
-    if is_git(spec)
-        || spec.starts_with("http://")
-        || spec.starts_with("https://")
-        || spec.starts_with("file:")
-        || spec.starts_with('.')
-        || spec.starts_with('/')
-    {
-        return; // pinned git, or an artifact checked by SC-002
+    if is_git(spec) {
+        return; // pinned git
+    }
+    // Any URL given to a launcher is downloaded, whatever its extension; those with a
+    // known artifact extension are already reported by `artifacts`.
+    if is_http(spec) {
+        if unpinned_artifact(spec).is_none() && !sha256_pinned(spec) {
+            sink.add(
+                "SC-002",
+                Level::Block,
+                pkg.arg.span,
+                format!("`{launcher}` downloads `{spec}` without a sha256 digest"),
+            )
+            .help(
+                "install from a registry at an exact version, or add `#sha256=<64 hex>` to the URL",
+            );
+        }
+        return;
+    }
+    if local_path(spec) {
+        return; // a file of the bundle or project
     }
     let verdict = if pkg.python {
         python_pin(spec)
@@ -751,38 +764,80 @@ pub fn python_pin(spec: &str) -> Result<(), String> {
     }
 }
 
+/// A path on this machine rather than something to fetch: `./x`, `../x`, `/x`, `~/x`,
+/// `C:\\x`, `file:…`.
+fn local_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.starts_with('.')
+        || s.starts_with('/')
+        || s.starts_with('~')
+        || s.starts_with("file:")
+        || s.contains('\\')
+        || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/')
+}
+
+/// `https://github.com/u/r` (or GitLab, Bitbucket) with nothing after the repository:
+/// npm clones these with git rather than downloading them.
+fn git_hosting_url(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let rest = rest.split(['#', '?']).next().unwrap_or(rest);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(host, "github.com" | "gitlab.com" | "bitbucket.org")
+        && segments.len() == 2
+        && segments.iter().all(|x| !x.is_empty())
+}
+
 fn is_git(spec: &str) -> bool {
     let s = spec.to_ascii_lowercase();
+    if local_path(&s) {
+        return false;
+    }
+    let base = s.split('#').next().unwrap_or(&s);
+    // `user/repo` is a GitHub shorthand for npm, unless it names a file (`lib/server.js`).
+    let shorthand = !s.starts_with('@')
+        && !s.contains(':')
+        && !s.contains('@')
+        && !s.contains('=')
+        && base.split('/').count() == 2
+        && base.split('/').all(|x| !x.is_empty())
+        && ![".js", ".mjs", ".cjs", ".ts", ".py", ".json"]
+            .iter()
+            .any(|e| base.ends_with(e));
     s.starts_with("git+")
         || s.starts_with("git://")
+        || s.starts_with("git@")
         || s.starts_with("github:")
         || s.starts_with("gitlab:")
         || s.starts_with("bitbucket:")
-        || s.ends_with(".git")
-        || s.contains(".git#")
+        || s.starts_with("gist:")
+        || base.ends_with(".git")
         || s.contains(".git@")
-        || (!s.starts_with('@')
-            && !s.contains(':')
-            && s.split('/').count() == 2
-            && !s.contains('@')
-            && !s.contains('=')
-            && s.split('#')
-                .next()
-                .is_some_and(|p| p.split('/').all(|x| !x.is_empty())))
+        || git_hosting_url(&s)
+        || shorthand
 }
 
 /// Why a git spec is not pinned to a full commit, if it is a git spec that is not.
+/// The reference is npm's `#ref` or pip's `@ref`; a pip fragment of `key=value` pairs
+/// (`#subdirectory=x&egg=y`) is not a reference.
 pub fn git_unpinned(spec: &str) -> Option<String> {
     if !is_git(spec) {
         return None;
     }
-    let reference = match spec.rsplit_once('#') {
-        Some((_, r)) => Some(r),
-        None => {
-            let tail = spec.rsplit('/').next().unwrap_or(spec);
-            tail.rsplit_once('@').map(|(_, r)| r)
-        }
-    };
+    let (base, fragment) = spec.split_once('#').unwrap_or((spec, ""));
+    let npm_ref = fragment
+        .split('&')
+        .find(|p| !p.is_empty() && !p.contains('='));
+    let reference = npm_ref.or_else(|| {
+        let tail = base.rsplit('/').next().unwrap_or(base);
+        tail.rsplit_once('@').map(|(_, r)| r)
+    });
     match reference {
         Some(r) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => None,
         Some(r) => Some(format!("follows `{r}`, a git reference that can move")),
@@ -802,22 +857,34 @@ fn artifacts(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
-/// Why a downloaded artifact is unverified, if `v` is one.
+fn is_http(v: &str) -> bool {
+    let l = v.get(..8).unwrap_or(v).to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+/// Whether a URL's fragment carries `sha256=<64 hex>` (alone or among `&` pairs).
+fn sha256_pinned(v: &str) -> bool {
+    let fragment = v.split_once('#').map_or("", |(_, f)| f);
+    fragment.split('&').any(|p| {
+        p.strip_prefix("sha256=")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+/// Why a downloaded artifact is unverified, if `v` is one: an http(s) URL whose path ends
+/// in an archive or binary extension, without a sha256 digest.
 pub fn unpinned_artifact(v: &str) -> Option<String> {
-    if !(v.starts_with("http://") || v.starts_with("https://")) {
+    if !is_http(v) {
         return None;
     }
-    let (path, fragment) = v.split_once('#').unwrap_or((v, ""));
-    let path = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
+    let path = v.split(['#', '?']).next().unwrap_or(v).to_ascii_lowercase();
     let artifact = [
         ".tgz", ".tar.gz", ".zip", ".mcpb", ".dxt", ".whl", ".exe", ".bin", ".tar.xz", ".jar",
     ]
     .iter()
     .any(|e| path.ends_with(e));
-    let pinned = fragment
-        .strip_prefix("sha256=")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    (artifact && !pinned).then(|| format!("`{v}` downloads an artifact without a sha256 digest"))
+    (artifact && !sha256_pinned(v))
+        .then(|| format!("`{v}` downloads an artifact without a sha256 digest"))
 }
 
 #[cfg(test)]
@@ -855,6 +922,20 @@ mod tests {
         assert!(git_unpinned(&format!("git+https://github.com/u/r@{}", "0".repeat(40))).is_none());
         assert!(git_unpinned("@scope/pkg@1.0.0").is_none());
         assert!(git_unpinned("pkg@1.0.0").is_none());
+        assert!(git_unpinned("https://github.com/u/r").is_some());
+        assert!(git_unpinned("./x").is_none());
+        assert!(git_unpinned("../tools/server").is_none());
+        assert!(git_unpinned("lib/server.js").is_none());
+        let hex = "a".repeat(40);
+        assert!(
+            git_unpinned(&format!(
+                "git+https://github.com/o/r@{hex}#subdirectory=servers/x"
+            ))
+            .is_none()
+        );
+        assert!(
+            git_unpinned("git+https://github.com/o/r@v1#egg=x&subdirectory=servers/x").is_some()
+        );
     }
 
     #[test]
