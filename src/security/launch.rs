@@ -172,14 +172,21 @@ fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
+/// Whether `t` (or the value of `--opt=t`) is one URL: it parses, has `scheme://`, and
+/// has no white space. In such an argument `&` separates query parameters
+/// (`postgresql://…?a=1&b=2`) and `;` separates properties (`jdbc:sqlserver://h;db=x`).
+fn url_argument(t: &str) -> bool {
+    let v = value_of(t);
+    v.contains("://") && !v.contains(char::is_whitespace) && ::url::Url::parse(v).is_ok()
+}
+
 /// STDIO-002: shell syntax, which has no meaning in an argv.
 fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     for a in argv {
-        let is_url =
-            ::url::Url::parse(a.text).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let is_url = url_argument(a.text);
         let found = [";", "|", "&", "$(", "`", ">", "<", "\n", "\r", "\0"]
             .into_iter()
-            .find(|m| a.text.contains(m) && !(is_url && *m == "&"));
+            .find(|m| a.text.contains(m) && !(is_url && matches!(*m, "&" | ";")));
         if let Some(m) = found {
             let shown = m.escape_debug().to_string();
             sink.add("STDIO-002", Level::High, a.span, format!("`{shown}` in `{}` is shell syntax, which an argv never needs", a.text.escape_debug()))
