@@ -30,17 +30,21 @@ pub fn program(s: &str) -> String {
     base
 }
 
-/// `python`, `python3`, `python3.12` all count as `python`.
+/// The interpreter a program name belongs to: `python3.12`, `py`, `pythonw` and `pypy3`
+/// are `python`; `nodejs` is `node`; `ksh93` is `ksh`; `bash5` is `bash`.
 pub fn family(p: &str) -> &str {
-    let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
     match trimmed {
-        "python" | "node" | "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" => trimmed,
+        "python" | "py" | "pythonw" | "pypy" => "python",
+        "node" | "nodejs" => "node",
+        "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" | "ksh" | "mksh" | "dash" | "fish"
+        | "sh" | "tcsh" | "csh" | "ash" => trimmed,
         _ => p,
     }
 }
 
 pub const SHELLS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "fish", "ksh", "ash", "csh", "tcsh",
+    "sh", "bash", "zsh", "dash", "fish", "ksh", "mksh", "ash", "csh", "tcsh",
 ];
 pub const INTERPRETERS: &[&str] = &[
     "python",
@@ -85,7 +89,7 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
         text: &a.value,
         span: a.span,
     }));
-    inline_code(&argv, sink);
+    super::inline::check(&argv, sink);
     metacharacters(&argv, sink);
     super::fetch::check(&argv, sink);
     dangerous_words(&argv, sink);
@@ -99,77 +103,6 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     launcher(&argv[start..], sink);
     super::container::check(&argv[start..], sink);
     artifacts(&argv, sink);
-}
-
-/// STDIO-001: shells and interpreters given code inline.
-fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
-        let f = family(&p);
-        let sub = matches!(p.as_str(), "npm" | "pnpm" | "yarn" | "bun")
-            && argv
-                .get(i + 1)
-                .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx"));
-        let rest = &argv[i + 1 + usize::from(sub)..];
-        // Only the interpreter's own options count: they stop at the script, the module
-        // (`python -m`) or `--`; what follows belongs to the program being run.
-        let option_prefix = |r: &&Arg<'_>| {
-            let t = r.text;
-            t != "--"
-                && t != "-m"
-                && (t.starts_with('-') || t.starts_with('+') || (f == "cmd" && t.starts_with('/')))
-        };
-        let flagged = |pred: &dyn Fn(&str) -> bool| {
-            rest.iter().take_while(option_prefix).find(|r| pred(r.text))
-        };
-        let hit = if SHELLS.contains(&f) {
-            // `-c`, or combined short flags that include c (`-lc`, `-ec`).
-            flagged(&|t| t.starts_with('-') && !t.starts_with("--") && t[1..].contains('c'))
-        } else if f == "cmd" {
-            flagged(&|t| t.eq_ignore_ascii_case("/c") || t.eq_ignore_ascii_case("/k"))
-        } else if f == "powershell" || f == "pwsh" {
-            flagged(&|t| {
-                let t = t.to_ascii_lowercase();
-                let t = t.trim_start_matches(['-', '/']);
-                !t.is_empty()
-                    && ("command".starts_with(t)
-                        || "encodedcommand".starts_with(t)
-                        || t == "ec"
-                        || t == "enc")
-            })
-        } else if f == "python" {
-            flagged(&|t| {
-                t == "-c"
-                    || (t.starts_with('-')
-                        && !t.starts_with("--")
-                        && t.ends_with('c')
-                        && t.len() <= 4)
-            })
-        } else if f == "node" || f == "bun" {
-            flagged(&|t| {
-                matches!(t, "-e" | "-p" | "--eval" | "--print")
-                    || t.starts_with("--eval=")
-                    || t.starts_with("--print=")
-            })
-        } else if f == "deno" {
-            rest.first().filter(|r| r.text == "eval")
-        } else if f == "perl" {
-            flagged(&|t| t == "-e" || t == "-E")
-        } else if f == "ruby" {
-            flagged(&|t| t == "-e")
-        } else if f == "php" {
-            flagged(&|t| t == "-r")
-        } else if matches!(p.as_str(), "npx" | "pnpx" | "bunx") || sub {
-            flagged(&|t| t == "-c" || t == "--call" || t.starts_with("--call="))
-        } else {
-            None
-        };
-        if let Some(flag) = hit {
-            sink.add("STDIO-001", Level::High, flag.span, format!("`{}` is given inline code with `{}`", a.text, flag.text))
-                .help("launch the server's executable or package directly, with its arguments as separate elements");
-            return;
-        }
-    }
 }
 
 /// Whether `t` (or the value of `--opt=t`) is one URL: it parses, has `scheme://`, and

@@ -8,6 +8,7 @@
 mod container;
 mod env;
 mod fetch;
+mod inline;
 mod launch;
 mod mode;
 pub mod rules;
