@@ -109,20 +109,16 @@ fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
         )
         .help("install from the public registry; a mirror belongs in the user's own settings");
     }
-    if let Var::Literal(v) = value {
-        let host = v
-            .rsplit_once(':')
-            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(v, |(h, _)| h);
-        if matches!(host, "0.0.0.0" | "::" | "[::]") {
-            sink.add(
-                "BIND-001",
-                Level::Medium,
-                span,
-                format!("`{key} = \"{v}\"` makes the server listen on every network interface"),
-            )
-            .help("bind to 127.0.0.1, or use stdio");
-        }
+    if let Var::Literal(v) = value
+        && super::launch::all_interfaces(v)
+    {
+        sink.add(
+            "BIND-001",
+            Level::Medium,
+            span,
+            format!("`{key} = \"{v}\"` makes the server listen on every network interface"),
+        )
+        .help("bind to 127.0.0.1, or use stdio");
     }
 }
 

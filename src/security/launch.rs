@@ -399,13 +399,21 @@ fn index_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 
 /// BIND-001: listening on every interface, or authentication turned off.
 fn binds_and_auth(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in &argv[1..] {
+    for (i, a) in argv.iter().enumerate().skip(1) {
         let v = value_of(a.text);
-        let host = v
-            .rsplit_once(':')
-            .filter(|(h, p)| !h.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(v, |(h, _)| h);
-        if matches!(host, "0.0.0.0" | "::" | "[::]") {
+        // `*` and `0` mean every interface only as the value of a host option.
+        let host_flag = |f: &str| {
+            let f = f.to_ascii_lowercase();
+            f.starts_with('-')
+                && ["host", "bind", "listen", "addr", "interface"]
+                    .iter()
+                    .any(|w| f.contains(w))
+        };
+        let after_host_flag = a
+            .text
+            .split_once('=')
+            .map_or_else(|| host_flag(argv[i - 1].text), |(f, _)| host_flag(f));
+        if all_interfaces(v) || (after_host_flag && matches!(v, "*" | "0")) {
             sink.add(
                 "BIND-001",
                 Level::Medium,
@@ -436,6 +444,38 @@ fn binds_and_auth(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             .help("keep authentication on");
         }
     }
+}
+
+/// Whether a listen address means every interface: `0.0.0.0`, `::`, `[::]:8080`,
+/// `0.0.0.0:3000`, `http://0.0.0.0:8080`, `tcp://[::]:9000`.
+pub fn all_interfaces(v: &str) -> bool {
+    use std::net::{IpAddr, SocketAddr};
+    let v = v.trim();
+    if v.contains("://") {
+        return ::url::Url::parse(v).is_ok_and(|u| match u.host() {
+            Some(::url::Host::Ipv4(ip)) => ip.is_unspecified(),
+            Some(::url::Host::Ipv6(ip)) => ip.is_unspecified(),
+            _ => false,
+        });
+    }
+    if let Ok(ip) = v
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return ip.is_unspecified();
+    }
+    if let Ok(sa) = v.parse::<SocketAddr>() {
+        return sa.ip().is_unspecified();
+    }
+    // `0.0.0.0:3000` and the like: a host, then a port.
+    v.rsplit_once(':').is_some_and(|(h, p)| {
+        p.bytes().all(|b| b.is_ascii_digit())
+            && h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified())
+    })
 }
 
 /// TRUST-002 on the command line: switches that skip the user's confirmations.

@@ -283,6 +283,19 @@ pub fn hidden(s: &str) -> Option<String> {
     for c in s.chars() {
         let cp = c as u32;
         let tag = (0xE0000..=0xE007F).contains(&cp);
+        // Variation selectors change how the previous character looks, line and paragraph
+        // separators break lines invisibly, and these spaces look like nothing or a space.
+        let invisible = (0xFE00..=0xFE0F).contains(&cp)
+            || (0xE0100..=0xE01EF).contains(&cp)
+            || matches!(
+                cp,
+                0x2028 | 0x2029 | 0x00A0 | 0x3000 | 0x2800 | 0x180E | 0x3164 | 0x115F | 0x1160
+            );
+        if invisible {
+            return Some(format!(
+                "the invisible or look-alike space character U+{cp:04X}"
+            ));
+        }
         match c.general_category() {
             GeneralCategory::Control => return Some(format!("the control character U+{cp:04X}")),
             GeneralCategory::Format => {

@@ -125,6 +125,22 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
     };
     let scheme = parsed.scheme();
     let host_kind = parsed.host();
+    // `https:host` and `https:/host` parse as `https://host`, but reviewers and other
+    // parsers read them differently.
+    if matches!(scheme, "http" | "https" | "ws" | "wss")
+        && !text
+            .trim_start()
+            .get(scheme.len() + 1..)
+            .is_some_and(|rest| rest.starts_with("//"))
+    {
+        sink.add(
+            "URL-005",
+            Level::Block,
+            span,
+            format!("`{text}` does not write `{scheme}://` in full"),
+        )
+        .help("write the URL as `https://host/path`");
+    }
     let is_loopback_host = match &host_kind {
         Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(::url::Host::Ipv6(ip)) => {
@@ -240,6 +256,7 @@ fn domain_rules(
     let d = d.trim_end_matches('.');
     let internal = d == "localhost"
         || d.ends_with(".localhost")
+        || d.ends_with(".localdomain")
         || d == "metadata.google.internal"
         || d.ends_with(".internal")
         || d.ends_with(".local")
@@ -347,6 +364,18 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
         "passwd",
         "x-api-key",
         "session",
+        "access-token",
+        "accesstoken",
+        "client-secret",
+        "clientsecret",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
+        "refresh_token",
+        "id_token",
+        "private_key",
     ];
     for (k, v) in u.query_pairs() {
         if !v.is_empty()
@@ -361,6 +390,35 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
             .help("send the secret in a header built from a `from-env` or `template` reference");
             return;
         }
+    }
+    // `#access_token=…` (OAuth implicit flow) and `;token=…` path parameters.
+    let fragment_pairs = u
+        .fragment()
+        .map(|f| ::url::form_urlencoded::parse(f.as_bytes()));
+    let path_params = u
+        .path()
+        .split('/')
+        .flat_map(|seg| seg.split(';').skip(1))
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+    let extra: Vec<(String, String)> = fragment_pairs
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(path_params)
+        .collect();
+    if let Some((k, _)) = extra.iter().find(|(k, v)| {
+        !v.is_empty()
+            && (KEYS.contains(&k.to_ascii_lowercase().as_str()) || token_shape(v).is_some())
+    }) {
+        sink.add(
+            "URL-010",
+            Level::High,
+            span,
+            format!("the URL's fragment or path parameter `{k}` carries secret-looking data"),
+        )
+        .help("send the secret in a header built from a `from-env` or `template` reference");
+        return;
     }
     if let Some(kind) = u
         .path_segments()
