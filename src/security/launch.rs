@@ -64,19 +64,41 @@ const NETWORK: &[&str] = &[
 
 /// Words of the launch: each argument split at white space and shell punctuation, so that
 /// inline shell strings are looked into as well.
-fn words(argv: &[Arg<'_>]) -> Vec<(String, Span)> {
+/// Each word also carries the number of the shell statement it belongs to, which changes
+/// at `;`, `|`, `&`, parentheses and backticks inside an argument. An argument holding
+/// white space is a shell string of its own, so it starts and ends a statement; plain
+/// arguments continue the argv's statement.
+fn words(argv: &[Arg<'_>]) -> Vec<(String, Span, usize)> {
     let mut out = Vec::new();
+    let mut statement = 0;
     for a in argv {
-        for w in a
-            .text
-            .split(|c: char| c.is_whitespace() || ";|&()<>`'\"".contains(c))
-        {
-            if !w.is_empty() {
-                out.push((w.to_string(), a.span));
+        let shell_string = a.text.contains(char::is_whitespace);
+        statement += usize::from(shell_string);
+        let mut word = String::new();
+        for c in a.text.chars().chain(std::iter::once(' ')) {
+            let separator = ";|&()`\n".contains(c);
+            if c.is_whitespace() || separator || "<>'\"".contains(c) {
+                if !word.is_empty() {
+                    out.push((std::mem::take(&mut word), a.span, statement));
+                }
+                statement += usize::from(separator);
+            } else {
+                word.push(c);
             }
         }
+        statement += usize::from(shell_string);
     }
     out
+}
+
+/// The programs a word may name: the word itself and its parts split at `=`, `,` and `:`
+/// (`--exec=sudo`, `tools=ls,nc`).
+fn named_programs(w: &str) -> Vec<String> {
+    std::iter::once(w)
+        .chain(w.split(['=', ',', ':']))
+        .filter(|p| !p.is_empty())
+        .map(program)
+        .collect()
 }
 
 pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
@@ -131,8 +153,14 @@ fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 /// STDIO-004, STDIO-005 and STDIO-006: escalation, destruction and raw network tools.
 fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     let ws = words(argv);
-    let progs: Vec<String> = ws.iter().map(|(w, _)| program(w)).collect();
-    if let Some(i) = progs.iter().position(|p| ESCALATION.contains(&p.as_str())) {
+    let named: Vec<Vec<String>> = ws.iter().map(|(w, ..)| named_programs(w)).collect();
+    let find = |list: &[&str]| {
+        named
+            .iter()
+            .position(|ps| ps.iter().any(|p| list.contains(&p.as_str())))
+    };
+    let progs: Vec<String> = ws.iter().map(|(w, ..)| program(w)).collect();
+    if let Some(i) = find(ESCALATION) {
         sink.add(
             "STDIO-004",
             Level::Block,
@@ -143,10 +171,13 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
     let mut destructive = None;
     for (i, p) in progs.iter().enumerate() {
+        // Options anywhere in the same statement: `rm x -rf` is `rm -rf x` (GNU permutes).
+        let statement = ws[i].2;
         let flags: Vec<&str> = ws[i + 1..]
             .iter()
-            .map(|(w, _)| w.as_str())
-            .take_while(|w| w.starts_with('-') || *w == "777" || w.starts_with("of="))
+            .take_while(|(_, _, s)| *s == statement)
+            .map(|(w, ..)| w.as_str())
+            .filter(|w| w.starts_with('-'))
             .collect();
         let short = |c: char| {
             flags
@@ -160,14 +191,14 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             }
             "chmod" => {
                 (short('R') || flags.contains(&"--recursive"))
-                    && ws[i + 1..].iter().any(|(w, _)| w == "777" || w == "a+rwx")
+                    && ws[i + 1..].iter().any(|(w, ..)| w == "777" || w == "a+rwx")
             }
             "chown" => short('R') || flags.contains(&"--recursive"),
-            "dd" => ws[i + 1..].iter().any(|(w, _)| w.starts_with("of=")),
+            "dd" => ws[i + 1..].iter().any(|(w, ..)| w.starts_with("of=")),
             "systemctl" | "launchctl" | "crontab" => true,
             "reg" => ws
                 .get(i + 1)
-                .is_some_and(|(w, _)| w.eq_ignore_ascii_case("add")),
+                .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),
             p if p.starts_with("mkfs") => true,
             _ => false,
         };
@@ -188,7 +219,7 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         )
         .help("remove it: starting a server never needs to delete, format or schedule anything");
     }
-    if let Some(i) = progs.iter().position(|p| NETWORK.contains(&p.as_str())) {
+    if let Some(i) = find(NETWORK) {
         sink.add(
             "STDIO-006",
             Level::High,
