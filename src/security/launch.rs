@@ -346,7 +346,13 @@ fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 /// STDIO-009: a command in a world-writable place, or a relative path outside the bundle.
 fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
     let c = cmd.text.replace('\\', "/");
-    let lower = c.to_ascii_lowercase();
+    // Judge the path as the system resolves it: `//tmp/x` and `/opt/../tmp/x` are in /tmp.
+    let resolved = if c.starts_with('/') {
+        normalize_host_path(&c).unwrap_or_else(|| c.clone())
+    } else {
+        c.clone()
+    };
+    let lower = format!("{}/", resolved.to_ascii_lowercase());
     let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/"]
         .iter()
         .any(|t| lower.starts_with(t))
