@@ -414,6 +414,10 @@ fn index_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         "--default-index",
         "--find-links",
         "--pypi-mirror",
+        // Another configuration file can name any index.
+        "--userconfig",
+        "--globalconfig",
+        "--config-file",
     ];
     for a in argv {
         let flag = a.text.split_once('=').map_or(a.text, |(f, _)| f);
@@ -583,6 +587,23 @@ fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "--find-links",
             "-f",
             "--with-requirements",
+            "--with-editable",
+            "--directory",
+            "--project",
+            "--cache-dir",
+            "--env-file",
+            "--config-file",
+            "-c",
+            "--constraints",
+            "--overrides",
+            "--build-constraints",
+            "--color",
+            "--keyring-provider",
+            "--link-mode",
+            "--resolution",
+            "--prerelease",
+            "--exclude-newer",
+            "--python-platform",
         ]
     } else {
         &[
@@ -593,8 +614,14 @@ fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "--call",
             "--cache",
             "--userconfig",
+            "--globalconfig",
             "-w",
             "--workspace",
+            "--prefix",
+            "--node-options",
+            "--script-shell",
+            "--loglevel",
+            "--cache-dir",
         ]
     };
     let mut packages = Vec::new();
