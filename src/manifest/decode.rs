@@ -237,6 +237,25 @@ pub fn unknown_keyword<T: Keyword>(value: &str, path: &str) -> Diagnostic {
     })
 }
 
+/// Records the dotted path of every key inside `node` (through tables and arrays).
+fn record_nested(node: &Node<'_>, path: &str, out: &mut Vec<Spanned<String>>) {
+    match node.get_ref() {
+        DeValue::Table(t) => {
+            for (k, v) in t.iter() {
+                let child = format!("{path}.{}", k.get_ref());
+                out.push(Spanned::new(child.clone(), span_of(k.span())));
+                record_nested(v, &child, out);
+            }
+        }
+        DeValue::Array(items) => {
+            for item in items.iter() {
+                record_nested(item, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The closest candidate to a misspelled word, if any is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
@@ -288,9 +307,11 @@ impl<'n, 'i> Fields<'n, 'i> {
         v
     }
 
-    /// Reports every key that was never asked for as an unknown key.
+    /// Reports every key that was never asked for as an unknown key. The keys nested
+    /// inside an unknown value are recorded too (not reported), so that rules over unknown
+    /// keys see `claude.enableAllProjectMcpServers`, not just `claude`.
     pub fn finish(self, dec: &mut Decoder<'_>) {
-        for (key, _) in self.table.iter() {
+        for (key, value) in self.table.iter() {
             let k: &Key<'_> = key;
             let name = k.get_ref().as_ref();
             if self.asked.contains(&name) {
@@ -299,6 +320,7 @@ impl<'n, 'i> Fields<'n, 'i> {
             let path = self.child(name);
             dec.unknown_keys
                 .push(Spanned::new(path.clone(), span_of(k.span())));
+            record_nested(value, &path, &mut dec.unknown_keys);
             let mut d = Diagnostic::new("unknown-key", format!("unknown key `{path}`"))
                 .with_severity(Severity::Warning)
                 .at(dec.source, span_of(k.span()));

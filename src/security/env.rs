@@ -4,12 +4,21 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
-use super::text::{harmless_value, secret_name, token_shape};
+use super::text::{literal_secret, secret_name, template_literal, token_shape};
 use super::{Finding, Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
+use crate::manifest::span::Span;
 use crate::manifest::tree::{BundleTree, Entry};
 
 const HIJACK: &[&str] = &[
+    "PYTHONHOME",
+    "NODE_PATH",
+    "RUBYLIB",
+    "PERLLIB",
+    "JDK_JAVA_OPTIONS",
+    "USERPROFILE",
+    "GCONV_PATH",
+    "NPM_CONFIG_NODE_OPTIONS",
     "LD_PRELOAD",
     "LD_LIBRARY_PATH",
     "LD_AUDIT",
@@ -36,106 +45,161 @@ const INDEX_VARS: &[&str] = &[
     "UV_EXTRA_INDEX_URL",
     "UV_INDEX",
     "UV_DEFAULT_INDEX",
+    "YARN_REGISTRY",
+    "PIP_FIND_LINKS",
+    "UV_FIND_LINKS",
+    // Another configuration file can name any index.
+    "NPM_CONFIG_USERCONFIG",
+    "NPM_CONFIG_GLOBALCONFIG",
+    "PIP_CONFIG_FILE",
+    "UV_CONFIG_FILE",
 ];
 
-fn literal(v: &EnvValue) -> Option<&str> {
-    match v {
-        EnvValue::Literal(s) => Some(&s.value),
-        _ => None,
-    }
+/// A variable's value as the env rules see it.
+#[derive(Clone, Copy)]
+enum Var<'a> {
+    Literal(&'a str),
+    /// `{ from-env = … }`; `passthrough` when it reads the variable of the same name.
+    FromEnv {
+        passthrough: bool,
+    },
+    /// `{ template = … }`: literal text around `{env:…}` references.
+    Template(&'a str),
 }
 
 pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     for (key, value) in &s.env {
-        let upper = key.value.to_ascii_uppercase();
-        let passthrough = matches!(value, EnvValue::FromEnv { from_env, .. } if from_env.value.eq_ignore_ascii_case(&key.value));
-        if let Some(v) = literal(value) {
-            if let Some(kind) = token_shape(v) {
-                sink.add(
-                    "ENV-001",
-                    Level::Block,
-                    key.span,
-                    format!("`{key}` holds {kind} as a literal value"),
-                )
-                .help(format!(
-                    "reference it instead: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
-                ));
-            } else if secret_name(&key.value) && !harmless_value(v) {
-                sink.add(
-                    "ENV-001",
-                    Level::Block,
-                    key.span,
-                    format!("`{key}` looks like a secret but is given a literal value"),
-                )
-                .help(format!(
-                    "reference it instead: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
-                ));
-            }
-        }
-        if HIJACK.contains(&upper.as_str()) || upper.starts_with("DYLD_") {
-            sink.add(
-                "ENV-002",
-                Level::Block,
-                key.span,
-                format!("`{key}` can make the launched program load other code"),
-            )
-            .help("remove it; configure the server through its own options");
-        }
-        let tls_off = matches!(
-            (upper.as_str(), literal(value)),
-            (
-                "NODE_TLS_REJECT_UNAUTHORIZED" | "PYTHONHTTPSVERIFY",
-                Some("0")
-            )
-        ) || (upper == "NODE_TLS_REJECT_UNAUTHORIZED"
-            || upper == "PYTHONHTTPSVERIFY")
-            && !passthrough
-            && literal(value).is_none();
-        let redirect = (upper.ends_with("_CA_BUNDLE")
-            || upper == "NODE_EXTRA_CA_CERTS"
-            || upper == "SSL_CERT_FILE"
-            || upper == "SSL_CERT_DIR"
-            || matches!(upper.as_str(), "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY")
-            || upper.ends_with("_BASE_URL")
-            || upper.ends_with("_API_BASE"))
-            && !passthrough;
-        if tls_off {
-            sink.add(
-                "ENV-003",
-                Level::High,
-                key.span,
-                format!("`{key}` turns TLS certificate checks off"),
-            )
-            .help("remove it");
-        } else if redirect {
-            sink.add("ENV-003", Level::High, key.span, format!("`{key}` redirects the server's traffic or trust to a place the bundle chose"))
-                .help(format!("remove it, or pass the user's own setting through unchanged: `{{ from-env = \"{key}\" }}`"));
-        }
-        if INDEX_VARS.contains(&upper.as_str()) {
-            sink.add(
-                "SC-004",
-                Level::High,
-                key.span,
-                format!("`{key}` installs packages from another index"),
-            )
-            .help("install from the public registry; a mirror belongs in the user's own settings");
-        }
-        if let Some(v) = literal(value) {
-            let host = v
-                .rsplit_once(':')
-                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-                .map_or(v, |(h, _)| h);
-            if matches!(host, "0.0.0.0" | "::" | "[::]") {
-                sink.add(
-                    "BIND-001",
-                    Level::Medium,
-                    key.span,
-                    format!("`{key} = \"{v}\"` makes the server listen on every network interface"),
-                )
-                .help("bind to 127.0.0.1, or use stdio");
-            }
-        }
+        let var = match value {
+            EnvValue::Literal(v) => Var::Literal(&v.value),
+            EnvValue::FromEnv { from_env, .. } => Var::FromEnv {
+                passthrough: from_env.value.eq_ignore_ascii_case(&key.value),
+            },
+            EnvValue::Template { template, .. } => Var::Template(&template.value),
+        };
+        check_var(&key.value, var, key.span, sink);
     }
+    check_cwd(s, tree, sink);
+}
+
+/// The env rules over `NAME=VALUE` given on the command line (`env NAME=VALUE cmd`), which
+/// sets the variable exactly like an `env.NAME` key.
+pub fn check_literal(name: &str, value: &str, span: Span, sink: &mut Sink<'_>) {
+    check_var(name, Var::Literal(value), span, sink);
+}
+
+fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
+    secret_value(key, value, span, sink);
+    let upper = key.to_ascii_uppercase();
+    if HIJACK.contains(&upper.as_str()) || upper.starts_with("DYLD_") {
+        sink.add(
+            "ENV-002",
+            Level::Block,
+            span,
+            format!("`{key}` can make the launched program load other code"),
+        )
+        .help("remove it; configure the server through its own options");
+    }
+    traffic(key, &upper, value, span, sink);
+    if INDEX_VARS.contains(&upper.as_str()) {
+        sink.add(
+            "SC-004",
+            Level::High,
+            span,
+            format!("`{key}` installs packages from another index or configuration"),
+        )
+        .help("install from the public registry; a mirror belongs in the user's own settings");
+    }
+    if let Var::Literal(v) = value
+        && super::launch::all_interfaces(v)
+    {
+        sink.add(
+            "BIND-001",
+            Level::Medium,
+            span,
+            format!("`{key} = \"{v}\"` makes the server listen on every network interface"),
+        )
+        .help("bind to 127.0.0.1, or use stdio");
+    }
+}
+
+/// ENV-001: a literal secret in the value, or around the references of a template.
+fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
+    let why = match value {
+        Var::Literal(v) => token_shape(v)
+            .map(|kind| format!("`{key}` holds {kind} as a literal value"))
+            .or_else(|| {
+                literal_secret(key, v)
+                    .then(|| format!("`{key}` looks like a secret but is given a literal value"))
+            }),
+        Var::Template(t) => token_shape(t)
+            .map(|kind| format!("the template of `{key}` holds {kind} as literal text"))
+            .or_else(|| {
+                let left = template_literal(t)?;
+                secret_name(key).then(|| {
+                    format!("the template of `{key}` looks like a secret but holds the literal text `{left}`")
+                })
+            }),
+        Var::FromEnv { .. } => None,
+    };
+    if let Some(why) = why {
+        sink.add("ENV-001", Level::Block, span, why).help(format!(
+            "reference it instead: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
+        ));
+    }
+}
+
+/// ENV-003: TLS checks turned off, or traffic and trust sent somewhere the bundle chose.
+fn traffic(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
+    let literal = match value {
+        Var::Literal(v) => Some(v.trim().to_ascii_lowercase()),
+        _ => None,
+    };
+    let passthrough = matches!(value, Var::FromEnv { passthrough: true });
+    // Variables whose mere presence turns verification off, whatever their value.
+    let presence_off = matches!(
+        upper,
+        "GIT_SSL_NO_VERIFY" | "PIP_TRUSTED_HOST" | "UV_INSECURE_HOST"
+    );
+    let switch_off = |off: &str| match &literal {
+        Some(v) => v == off,
+        // A reference other than the user's own setting could carry anything.
+        None => !passthrough,
+    };
+    let tls_off = presence_off && !passthrough
+        || matches!(upper, "NODE_TLS_REJECT_UNAUTHORIZED" | "PYTHONHTTPSVERIFY") && switch_off("0")
+        || upper == "NPM_CONFIG_STRICT_SSL" && switch_off("false");
+    let redirect = (upper.ends_with("_CA_BUNDLE")
+        || matches!(
+            upper,
+            "NODE_EXTRA_CA_CERTS"
+                | "SSL_CERT_FILE"
+                | "SSL_CERT_DIR"
+                | "HTTP_PROXY"
+                | "HTTPS_PROXY"
+                | "ALL_PROXY"
+                | "NPM_CONFIG_PROXY"
+                | "NPM_CONFIG_HTTPS_PROXY"
+                | "NPM_CONFIG_CAFILE"
+        )
+        || upper.ends_with("_BASE_URL")
+        || upper.ends_with("_API_BASE"))
+        && !passthrough;
+    if tls_off {
+        sink.add(
+            "ENV-003",
+            Level::High,
+            span,
+            format!("`{key}` turns TLS certificate checks off"),
+        )
+        .help("remove it");
+    } else if redirect {
+        sink.add("ENV-003", Level::High, span, format!("`{key}` redirects the server's traffic or trust to a place the bundle chose"))
+            .help(format!("remove it, or pass the user's own setting through unchanged: `{{ from-env = \"{key}\" }}`"));
+    }
+}
+
+/// CWD-001 and STDIO-007 over the working directory.
+fn check_cwd(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     if let Some(cwd) = &s.cwd {
         let c = cwd.value.replace('\\', "/");
         let drive = c.len() > 1 && c.as_bytes()[1] == b':';
@@ -146,6 +210,10 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
             || c.starts_with('$')
             || c.starts_with('%')
             || drive
+            // OpenCode substitutes these, so the directory is whatever the variable or
+            // file holds (`{env:HOME}` is home).
+            || c.contains("{env:")
+            || c.contains("{file:")
         {
             Some("is outside the bundle and the project".to_string())
         } else if c.split('/').any(|p| p == "..") {

@@ -2,6 +2,7 @@
 //! vector (never joined into, or re-split from, a shell string). Launchers (npx, uvx,
 //! docker run, …) are parsed well enough to find the package or image they start.
 
+use super::container::normalize_host_path;
 use super::{Level, Sink};
 use crate::manifest::bundle::McpServer;
 use crate::manifest::span::{Span, Spanned};
@@ -9,9 +10,9 @@ use crate::manifest::tree::{BundleTree, Entry};
 
 /// One element of the argv, with where it was written.
 #[derive(Clone, Copy)]
-struct Arg<'a> {
-    text: &'a str,
-    span: Span,
+pub struct Arg<'a> {
+    pub text: &'a str,
+    pub span: Span,
 }
 
 /// The program name of a path: `/usr/bin/Python3.EXE` → `python3`.
@@ -29,19 +30,23 @@ pub fn program(s: &str) -> String {
     base
 }
 
-/// `python`, `python3`, `python3.12` all count as `python`.
-fn family(p: &str) -> &str {
-    let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+/// The interpreter a program name belongs to: `python3.12`, `py`, `pythonw` and `pypy3`
+/// are `python`; `nodejs` is `node`; `ksh93` is `ksh`; `bash5` is `bash`.
+pub fn family(p: &str) -> &str {
+    let trimmed = p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
     match trimmed {
-        "python" | "node" | "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" => trimmed,
+        "python" | "py" | "pythonw" | "pypy" => "python",
+        "node" | "nodejs" => "node",
+        "perl" | "ruby" | "php" | "pwsh" | "bash" | "zsh" | "ksh" | "mksh" | "dash" | "fish"
+        | "sh" | "tcsh" | "csh" | "ash" => trimmed,
         _ => p,
     }
 }
 
-const SHELLS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "fish", "ksh", "ash", "csh", "tcsh",
+pub const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "fish", "ksh", "mksh", "ash", "csh", "tcsh",
 ];
-const INTERPRETERS: &[&str] = &[
+pub const INTERPRETERS: &[&str] = &[
     "python",
     "node",
     "deno",
@@ -59,19 +64,41 @@ const NETWORK: &[&str] = &[
 
 /// Words of the launch: each argument split at white space and shell punctuation, so that
 /// inline shell strings are looked into as well.
-fn words(argv: &[Arg<'_>]) -> Vec<(String, Span)> {
+/// Each word also carries the number of the shell statement it belongs to, which changes
+/// at `;`, `|`, `&`, parentheses and backticks inside an argument. An argument holding
+/// white space is a shell string of its own, so it starts and ends a statement; plain
+/// arguments continue the argv's statement.
+fn words(argv: &[Arg<'_>]) -> Vec<(String, Span, usize)> {
     let mut out = Vec::new();
+    let mut statement = 0;
     for a in argv {
-        for w in a
-            .text
-            .split(|c: char| c.is_whitespace() || ";|&()<>`'\"".contains(c))
-        {
-            if !w.is_empty() {
-                out.push((w.to_string(), a.span));
+        let shell_string = a.text.contains(char::is_whitespace);
+        statement += usize::from(shell_string);
+        let mut word = String::new();
+        for c in a.text.chars().chain(std::iter::once(' ')) {
+            let separator = ";|&()`\n".contains(c);
+            if c.is_whitespace() || separator || "<>'\"".contains(c) {
+                if !word.is_empty() {
+                    out.push((std::mem::take(&mut word), a.span, statement));
+                }
+                statement += usize::from(separator);
+            } else {
+                word.push(c);
             }
         }
+        statement += usize::from(shell_string);
     }
     out
+}
+
+/// The programs a word may name: the word itself and its parts split at `=`, `,` and `:`
+/// (`--exec=sudo`, `tools=ls,nc`).
+fn named_programs(w: &str) -> Vec<String> {
+    std::iter::once(w)
+        .chain(w.split(['=', ',', ':']))
+        .filter(|p| !p.is_empty())
+        .map(program)
+        .collect()
 }
 
 pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
@@ -84,9 +111,9 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
         text: &a.value,
         span: a.span,
     }));
-    inline_code(&argv, sink);
+    super::inline::check(&argv, sink);
     metacharacters(&argv, sink);
-    fetch_and_execute(&argv, sink);
+    super::fetch::check(&argv, sink);
     dangerous_words(&argv, sink);
     paths(&argv, sink);
     command_location(&argv[0], tree, sink);
@@ -94,112 +121,27 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     index_flags(&argv, sink);
     binds_and_auth(&argv, sink);
     trust_flags(&argv, sink);
-    let start = skip_wrappers(&argv);
+    let start = super::wrap::unwrap(&argv, sink).start;
     launcher(&argv[start..], sink);
-    container(&argv[start..], sink);
+    super::container::check(&argv[start..], sink);
     artifacts(&argv, sink);
 }
 
-/// Skips `env VAR=x`, `nice`, `nohup`, `timeout 5` and the like, returning the index of the
-/// real command.
-fn skip_wrappers(argv: &[Arg<'_>]) -> usize {
-    let mut i = 0;
-    while i < argv.len() {
-        match program(argv[i].text).as_str() {
-            "env" | "nice" | "nohup" | "stdbuf" | "time" | "exec" => {
-                i += 1;
-                while i < argv.len()
-                    && (argv[i].text.starts_with('-') || argv[i].text.contains('='))
-                {
-                    i += 1;
-                }
-            }
-            "timeout" => i += 2,
-            _ => return i,
-        }
-    }
-    argv.len().saturating_sub(1)
-}
-
-/// STDIO-001: shells and interpreters given code inline.
-fn inline_code(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
-        let f = family(&p);
-        let sub = matches!(p.as_str(), "npm" | "pnpm" | "yarn" | "bun")
-            && argv
-                .get(i + 1)
-                .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx"));
-        let rest = &argv[i + 1 + usize::from(sub)..];
-        // Only the interpreter's own options count: they stop at the script, the module
-        // (`python -m`) or `--`; what follows belongs to the program being run.
-        let option_prefix = |r: &&Arg<'_>| {
-            let t = r.text;
-            t != "--"
-                && t != "-m"
-                && (t.starts_with('-') || t.starts_with('+') || (f == "cmd" && t.starts_with('/')))
-        };
-        let flagged = |pred: &dyn Fn(&str) -> bool| {
-            rest.iter().take_while(option_prefix).find(|r| pred(r.text))
-        };
-        let hit = if SHELLS.contains(&f) {
-            // `-c`, or combined short flags that include c (`-lc`, `-ec`).
-            flagged(&|t| t.starts_with('-') && !t.starts_with("--") && t[1..].contains('c'))
-        } else if f == "cmd" {
-            flagged(&|t| t.eq_ignore_ascii_case("/c") || t.eq_ignore_ascii_case("/k"))
-        } else if f == "powershell" || f == "pwsh" {
-            flagged(&|t| {
-                let t = t.to_ascii_lowercase();
-                let t = t.trim_start_matches(['-', '/']);
-                !t.is_empty()
-                    && ("command".starts_with(t)
-                        || "encodedcommand".starts_with(t)
-                        || t == "ec"
-                        || t == "enc")
-            })
-        } else if f == "python" {
-            flagged(&|t| {
-                t == "-c"
-                    || (t.starts_with('-')
-                        && !t.starts_with("--")
-                        && t.ends_with('c')
-                        && t.len() <= 4)
-            })
-        } else if f == "node" || f == "bun" {
-            flagged(&|t| {
-                matches!(t, "-e" | "-p" | "--eval" | "--print")
-                    || t.starts_with("--eval=")
-                    || t.starts_with("--print=")
-            })
-        } else if f == "deno" {
-            rest.first().filter(|r| r.text == "eval")
-        } else if f == "perl" {
-            flagged(&|t| t == "-e" || t == "-E")
-        } else if f == "ruby" {
-            flagged(&|t| t == "-e")
-        } else if f == "php" {
-            flagged(&|t| t == "-r")
-        } else if matches!(p.as_str(), "npx" | "pnpx" | "bunx") || sub {
-            flagged(&|t| t == "-c" || t == "--call" || t.starts_with("--call="))
-        } else {
-            None
-        };
-        if let Some(flag) = hit {
-            sink.add("STDIO-001", Level::High, flag.span, format!("`{}` is given inline code with `{}`", a.text, flag.text))
-                .help("launch the server's executable or package directly, with its arguments as separate elements");
-            return;
-        }
-    }
+/// Whether `t` (or the value of `--opt=t`) is one URL: it parses, has `scheme://`, and
+/// has no white space. In such an argument `&` separates query parameters
+/// (`postgresql://…?a=1&b=2`) and `;` separates properties (`jdbc:sqlserver://h;db=x`).
+fn url_argument(t: &str) -> bool {
+    let v = value_of(t);
+    v.contains("://") && !v.contains(char::is_whitespace) && ::url::Url::parse(v).is_ok()
 }
 
 /// STDIO-002: shell syntax, which has no meaning in an argv.
 fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     for a in argv {
-        let is_url =
-            ::url::Url::parse(a.text).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let is_url = url_argument(a.text);
         let found = [";", "|", "&", "$(", "`", ">", "<", "\n", "\r", "\0"]
             .into_iter()
-            .find(|m| a.text.contains(m) && !(is_url && *m == "&"));
+            .find(|m| a.text.contains(m) && !(is_url && matches!(*m, "&" | ";")));
         if let Some(m) = found {
             let shown = m.escape_debug().to_string();
             sink.add("STDIO-002", Level::High, a.span, format!("`{shown}` in `{}` is shell syntax, which an argv never needs", a.text.escape_debug()))
@@ -208,65 +150,17 @@ fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
-/// STDIO-003: code fetched over the network and run.
-fn fetch_and_execute(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in argv {
-        let t = a.text.to_ascii_lowercase();
-        let downloads = t.contains("curl")
-            || t.contains("wget")
-            || t.contains("iwr")
-            || t.contains("invoke-webrequest")
-            || t.contains("irm")
-            || t.contains("downloadstring");
-        let piped_to_shell = t.split('|').skip(1).any(|after| {
-            let first = after.split_whitespace().next().unwrap_or("");
-            let p = program(first);
-            SHELLS.contains(&family(&p))
-                || INTERPRETERS.contains(&family(&p))
-                || p == "iex"
-                || p == "invoke-expression"
-        });
-        if (downloads && piped_to_shell)
-            || t.contains("<(curl")
-            || t.contains("<(wget")
-            || (t.contains("iex") && downloads)
-        {
-            sink.add(
-                "STDIO-003",
-                Level::Block,
-                a.span,
-                format!("`{}` downloads code and runs it", a.text),
-            )
-            .help("install the server from a registry at an exact version instead");
-            return;
-        }
-    }
-    // An interpreter whose script is a URL: `python https://…`, `deno run https://…`.
-    for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
-        let f = family(&p);
-        if !(SHELLS.contains(&f) || INTERPRETERS.contains(&f)) {
-            continue;
-        }
-        let script = argv[i + 1..]
-            .iter()
-            .filter(|r| !r.text.starts_with('-') && !matches!(r.text, "run" | "x"))
-            .find(|_| true);
-        if let Some(s) = script
-            && (s.text.starts_with("http://") || s.text.starts_with("https://"))
-        {
-            sink.add("STDIO-003", Level::Block, s.span, format!("`{}` runs a script straight from `{}`", a.text, s.text))
-                .help("ship the script in the bundle, or install the server from a registry at an exact version");
-            return;
-        }
-    }
-}
-
 /// STDIO-004, STDIO-005 and STDIO-006: escalation, destruction and raw network tools.
 fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     let ws = words(argv);
-    let progs: Vec<String> = ws.iter().map(|(w, _)| program(w)).collect();
-    if let Some(i) = progs.iter().position(|p| ESCALATION.contains(&p.as_str())) {
+    let named: Vec<Vec<String>> = ws.iter().map(|(w, ..)| named_programs(w)).collect();
+    let find = |list: &[&str]| {
+        named
+            .iter()
+            .position(|ps| ps.iter().any(|p| list.contains(&p.as_str())))
+    };
+    let progs: Vec<String> = ws.iter().map(|(w, ..)| program(w)).collect();
+    if let Some(i) = find(ESCALATION) {
         sink.add(
             "STDIO-004",
             Level::Block,
@@ -277,10 +171,13 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
     let mut destructive = None;
     for (i, p) in progs.iter().enumerate() {
+        // Options anywhere in the same statement: `rm x -rf` is `rm -rf x` (GNU permutes).
+        let statement = ws[i].2;
         let flags: Vec<&str> = ws[i + 1..]
             .iter()
-            .map(|(w, _)| w.as_str())
-            .take_while(|w| w.starts_with('-') || *w == "777" || w.starts_with("of="))
+            .take_while(|(_, _, s)| *s == statement)
+            .map(|(w, ..)| w.as_str())
+            .filter(|w| w.starts_with('-'))
             .collect();
         let short = |c: char| {
             flags
@@ -294,14 +191,14 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             }
             "chmod" => {
                 (short('R') || flags.contains(&"--recursive"))
-                    && ws[i + 1..].iter().any(|(w, _)| w == "777" || w == "a+rwx")
+                    && ws[i + 1..].iter().any(|(w, ..)| w == "777" || w == "a+rwx")
             }
             "chown" => short('R') || flags.contains(&"--recursive"),
-            "dd" => ws[i + 1..].iter().any(|(w, _)| w.starts_with("of=")),
+            "dd" => ws[i + 1..].iter().any(|(w, ..)| w.starts_with("of=")),
             "systemctl" | "launchctl" | "crontab" => true,
             "reg" => ws
                 .get(i + 1)
-                .is_some_and(|(w, _)| w.eq_ignore_ascii_case("add")),
+                .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),
             p if p.starts_with("mkfs") => true,
             _ => false,
         };
@@ -322,7 +219,7 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         )
         .help("remove it: starting a server never needs to delete, format or schedule anything");
     }
-    if let Some(i) = progs.iter().position(|p| NETWORK.contains(&p.as_str())) {
+    if let Some(i) = find(NETWORK) {
         sink.add(
             "STDIO-006",
             Level::High,
@@ -343,6 +240,12 @@ fn value_of(t: &str) -> &str {
 
 /// Sensitive locations an argument or cwd must not name (STDIO-007).
 pub fn sensitive_path(t: &str) -> Option<&'static str> {
+    let normal = normalize_host_path(t);
+    sensitive_spelling(t).or_else(|| normal.as_deref().and_then(sensitive_spelling))
+}
+
+/// [`sensitive_path`] over one spelling of a path.
+fn sensitive_spelling(t: &str) -> Option<&'static str> {
     let p = t.replace('\\', "/").to_ascii_lowercase();
     let components: Vec<&str> = p.split('/').collect();
     let has = |c: &str| components.contains(&c);
@@ -368,9 +271,16 @@ pub fn sensitive_path(t: &str) -> Option<&'static str> {
     {
         return Some("a keychain");
     }
+    // `.env.example` and friends are templates committed on purpose, without secrets.
+    let env_template = |c: &str| {
+        matches!(
+            c,
+            ".env.example" | ".env.sample" | ".env.template" | ".env.dist" | ".env.defaults"
+        )
+    };
     if components
         .iter()
-        .any(|c| *c == ".env" || c.starts_with(".env."))
+        .any(|c| *c == ".env" || (c.starts_with(".env.") && !env_template(c)))
     {
         return Some("an .env file of secrets");
     }
@@ -401,31 +311,22 @@ pub fn sensitive_path(t: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether an argument grants the whole filesystem or home directory (STDIO-008).
+/// Whether an argument grants the whole filesystem or home directory (STDIO-008): `/`,
+/// `~`, `$HOME`, `{env:HOME}`, `%USERPROFILE%`, a drive root, in any lexical spelling
+/// (`//`, `/.`, `~/`).
 pub fn whole_tree(v: &str) -> bool {
     let v = v.trim();
-    let home = [
-        "~",
-        "~/",
-        "$HOME",
-        "$HOME/",
-        "${HOME}",
-        "${HOME}/",
-        "%USERPROFILE%",
-        "%USERPROFILE%\\",
-    ];
-    v == "/" || home.contains(&v) || {
-        let b = v.as_bytes();
-        b.len() >= 2
-            && b.len() <= 3
-            && b[0].is_ascii_alphabetic()
-            && b[1] == b':'
-            && (b.len() == 2 || b[2] == b'\\' || b[2] == b'/')
-    }
+    let windows_home = v
+        .trim_end_matches(['\\', '/'])
+        .eq_ignore_ascii_case("%USERPROFILE%");
+    windows_home
+        || normalize_host_path(v)
+            .is_some_and(|n| n == "/" || n == "~" || (n.len() == 2 && n.as_bytes()[1] == b':'))
 }
 
 fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in &argv[1..] {
+    // `{file:…}` references are checked with the other substitutions.
+    for a in argv[1..].iter().filter(|a| !a.text.contains("{file:")) {
         let v = value_of(a.text);
         if let Some(what) = sensitive_path(v) {
             sink.add("STDIO-007", Level::High, a.span, format!("`{}` points at {what}", a.text))
@@ -445,7 +346,13 @@ fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 /// STDIO-009: a command in a world-writable place, or a relative path outside the bundle.
 fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
     let c = cmd.text.replace('\\', "/");
-    let lower = c.to_ascii_lowercase();
+    // Judge the path as the system resolves it: `//tmp/x` and `/opt/../tmp/x` are in /tmp.
+    let resolved = if c.starts_with('/') {
+        normalize_host_path(&c).unwrap_or_else(|| c.clone())
+    } else {
+        c.clone()
+    };
+    let lower = format!("{}/", resolved.to_ascii_lowercase());
     let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/"]
         .iter()
         .any(|t| lower.starts_with(t))
@@ -507,6 +414,10 @@ fn index_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         "--default-index",
         "--find-links",
         "--pypi-mirror",
+        // Another configuration file can name any index.
+        "--userconfig",
+        "--globalconfig",
+        "--config-file",
     ];
     for a in argv {
         let flag = a.text.split_once('=').map_or(a.text, |(f, _)| f);
@@ -529,13 +440,21 @@ fn index_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 
 /// BIND-001: listening on every interface, or authentication turned off.
 fn binds_and_auth(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in &argv[1..] {
+    for (i, a) in argv.iter().enumerate().skip(1) {
         let v = value_of(a.text);
-        let host = v
-            .rsplit_once(':')
-            .filter(|(h, p)| !h.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(v, |(h, _)| h);
-        if matches!(host, "0.0.0.0" | "::" | "[::]") {
+        // `*` and `0` mean every interface only as the value of a host option.
+        let host_flag = |f: &str| {
+            let f = f.to_ascii_lowercase();
+            f.starts_with('-')
+                && ["host", "bind", "listen", "addr", "interface"]
+                    .iter()
+                    .any(|w| f.contains(w))
+        };
+        let after_host_flag = a
+            .text
+            .split_once('=')
+            .map_or_else(|| host_flag(argv[i - 1].text), |(f, _)| host_flag(f));
+        if all_interfaces(v) || (after_host_flag && matches!(v, "*" | "0")) {
             sink.add(
                 "BIND-001",
                 Level::Medium,
@@ -566,6 +485,38 @@ fn binds_and_auth(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             .help("keep authentication on");
         }
     }
+}
+
+/// Whether a listen address means every interface: `0.0.0.0`, `::`, `[::]:8080`,
+/// `0.0.0.0:3000`, `http://0.0.0.0:8080`, `tcp://[::]:9000`.
+pub fn all_interfaces(v: &str) -> bool {
+    use std::net::{IpAddr, SocketAddr};
+    let v = v.trim();
+    if v.contains("://") {
+        return ::url::Url::parse(v).is_ok_and(|u| match u.host() {
+            Some(::url::Host::Ipv4(ip)) => ip.is_unspecified(),
+            Some(::url::Host::Ipv6(ip)) => ip.is_unspecified(),
+            _ => false,
+        });
+    }
+    if let Ok(ip) = v
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return ip.is_unspecified();
+    }
+    if let Ok(sa) = v.parse::<SocketAddr>() {
+        return sa.ip().is_unspecified();
+    }
+    // `0.0.0.0:3000` and the like: a host, then a port.
+    v.rsplit_once(':').is_some_and(|(h, p)| {
+        p.bytes().all(|b| b.is_ascii_digit())
+            && h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified())
+    })
 }
 
 /// TRUST-002 on the command line: switches that skip the user's confirmations.
@@ -636,6 +587,23 @@ fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "--find-links",
             "-f",
             "--with-requirements",
+            "--with-editable",
+            "--directory",
+            "--project",
+            "--cache-dir",
+            "--env-file",
+            "--config-file",
+            "-c",
+            "--constraints",
+            "--overrides",
+            "--build-constraints",
+            "--color",
+            "--keyring-provider",
+            "--link-mode",
+            "--resolution",
+            "--prerelease",
+            "--exclude-newer",
+            "--python-platform",
         ]
     } else {
         &[
@@ -646,8 +614,14 @@ fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "--call",
             "--cache",
             "--userconfig",
+            "--globalconfig",
             "-w",
             "--workspace",
+            "--prefix",
+            "--node-options",
+            "--script-shell",
+            "--loglevel",
+            "--cache-dir",
         ]
     };
     let mut packages = Vec::new();
@@ -725,14 +699,27 @@ fn check_package(launcher: &str, pkg: &Package<'_>, sink: &mut Sink<'_>) {
         .help("pin the full 40-character commit, or use a registry release at an exact version");
         return;
     }
-    if is_git(spec)
-        || spec.starts_with("http://")
-        || spec.starts_with("https://")
-        || spec.starts_with("file:")
-        || spec.starts_with('.')
-        || spec.starts_with('/')
-    {
-        return; // pinned git, or an artifact checked by SC-002
+    if is_git(spec) {
+        return; // pinned git
+    }
+    // Any URL given to a launcher is downloaded, whatever its extension; those with a
+    // known artifact extension are already reported by `artifacts`.
+    if is_http(spec) {
+        if unpinned_artifact(spec).is_none() && !sha256_pinned(spec) {
+            sink.add(
+                "SC-002",
+                Level::Block,
+                pkg.arg.span,
+                format!("`{launcher}` downloads `{spec}` without a sha256 digest"),
+            )
+            .help(
+                "install from a registry at an exact version, or add `#sha256=<64 hex>` to the URL",
+            );
+        }
+        return;
+    }
+    if local_path(spec) {
+        return; // a file of the bundle or project
     }
     let verdict = if pkg.python {
         python_pin(spec)
@@ -821,230 +808,84 @@ pub fn python_pin(spec: &str) -> Result<(), String> {
     }
 }
 
+/// A path on this machine rather than something to fetch: `./x`, `../x`, `/x`, `~/x`,
+/// `C:\\x`, `file:…`.
+fn local_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.starts_with('.')
+        || s.starts_with('/')
+        || s.starts_with('~')
+        || s.starts_with("file:")
+        || s.contains('\\')
+        || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/')
+}
+
+/// `https://github.com/u/r` (or GitLab, Bitbucket) with nothing after the repository:
+/// npm clones these with git rather than downloading them.
+fn git_hosting_url(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let rest = rest.split(['#', '?']).next().unwrap_or(rest);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(host, "github.com" | "gitlab.com" | "bitbucket.org")
+        && segments.len() == 2
+        && segments.iter().all(|x| !x.is_empty())
+}
+
 fn is_git(spec: &str) -> bool {
     let s = spec.to_ascii_lowercase();
+    if local_path(&s) {
+        return false;
+    }
+    let base = s.split('#').next().unwrap_or(&s);
+    // `user/repo` is a GitHub shorthand for npm, unless it names a file (`lib/server.js`).
+    let shorthand = !s.starts_with('@')
+        && !s.contains(':')
+        && !s.contains('@')
+        && !s.contains('=')
+        && base.split('/').count() == 2
+        && base.split('/').all(|x| !x.is_empty())
+        && ![".js", ".mjs", ".cjs", ".ts", ".py", ".json"]
+            .iter()
+            .any(|e| base.ends_with(e));
     s.starts_with("git+")
         || s.starts_with("git://")
+        || s.starts_with("git@")
         || s.starts_with("github:")
         || s.starts_with("gitlab:")
         || s.starts_with("bitbucket:")
-        || s.ends_with(".git")
-        || s.contains(".git#")
+        || s.starts_with("gist:")
+        || base.ends_with(".git")
         || s.contains(".git@")
-        || (!s.starts_with('@')
-            && !s.contains(':')
-            && s.split('/').count() == 2
-            && !s.contains('@')
-            && !s.contains('=')
-            && s.split('#')
-                .next()
-                .is_some_and(|p| p.split('/').all(|x| !x.is_empty())))
+        || git_hosting_url(&s)
+        || shorthand
 }
 
 /// Why a git spec is not pinned to a full commit, if it is a git spec that is not.
+/// The reference is npm's `#ref` or pip's `@ref`; a pip fragment of `key=value` pairs
+/// (`#subdirectory=x&egg=y`) is not a reference.
 pub fn git_unpinned(spec: &str) -> Option<String> {
     if !is_git(spec) {
         return None;
     }
-    let reference = match spec.rsplit_once('#') {
-        Some((_, r)) => Some(r),
-        None => {
-            let tail = spec.rsplit('/').next().unwrap_or(spec);
-            tail.rsplit_once('@').map(|(_, r)| r)
-        }
-    };
+    let (base, fragment) = spec.split_once('#').unwrap_or((spec, ""));
+    let npm_ref = fragment
+        .split('&')
+        .find(|p| !p.is_empty() && !p.contains('='));
+    let reference = npm_ref.or_else(|| {
+        let tail = base.rsplit('/').next().unwrap_or(base);
+        tail.rsplit_once('@').map(|(_, r)| r)
+    });
     match reference {
         Some(r) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => None,
         Some(r) => Some(format!("follows `{r}`, a git reference that can move")),
         None => Some("follows a git branch, not a fixed commit".into()),
-    }
-}
-
-/// CTR-001 and CTR-002: containers must not reach the host, and images are pinned.
-fn container(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    let Some(first) = argv.first() else { return };
-    let p = program(first.text);
-    if p != "docker" && p != "podman" {
-        return;
-    }
-    let mut i = 1;
-    if argv.get(1).is_some_and(|a| a.text == "container") {
-        i += 1;
-    }
-    if argv.get(i).map(|a| a.text) != Some("run") {
-        return;
-    }
-    i += 1;
-    const WITH_VALUE: &[&str] = &[
-        "-e",
-        "--env",
-        "-v",
-        "--volume",
-        "--mount",
-        "-p",
-        "--publish",
-        "--name",
-        "--network",
-        "--net",
-        "-w",
-        "--workdir",
-        "-u",
-        "--user",
-        "--entrypoint",
-        "--env-file",
-        "-l",
-        "--label",
-        "--cpus",
-        "-m",
-        "--memory",
-        "--platform",
-        "--pull",
-        "--restart",
-        "--add-host",
-        "--dns",
-        "-h",
-        "--hostname",
-        "--ulimit",
-        "--device",
-        "--cap-add",
-        "--cap-drop",
-        "--security-opt",
-        "--pid",
-        "--ipc",
-        "--userns",
-        "--uts",
-        "--log-driver",
-        "--log-opt",
-        "--tmpfs",
-        "--shm-size",
-        "--gpus",
-        "--group-add",
-        "--runtime",
-        "--stop-signal",
-        "--cgroupns",
-    ];
-    let mut image = None;
-    while i < argv.len() {
-        let a = argv[i];
-        if !a.text.starts_with('-') {
-            image = Some(a);
-            break;
-        }
-        let (flag, inline) = match a.text.split_once('=') {
-            Some((f, v)) => (f, Some(v)),
-            None => (a.text, None),
-        };
-        let value = inline.or_else(|| {
-            WITH_VALUE
-                .contains(&flag)
-                .then(|| argv.get(i + 1).map(|n| n.text))
-                .flatten()
-        });
-        let value_span = if inline.is_some() {
-            a.span
-        } else {
-            argv.get(i + 1).map_or(a.span, |n| n.span)
-        };
-        if let Some(why) = host_access(flag, value) {
-            sink.add(
-                "CTR-001",
-                Level::Block,
-                if flag == "--privileged" {
-                    a.span
-                } else {
-                    value_span
-                },
-                why,
-            )
-            .help("drop the flag; mount only the project directory the server needs");
-        }
-        i += if WITH_VALUE.contains(&flag) && inline.is_none() {
-            2
-        } else {
-            1
-        };
-    }
-    match image {
-        None => {
-            sink.add(
-                "CTR-002",
-                Level::High,
-                first.span,
-                "the container launch names no image",
-            );
-        }
-        Some(img) => {
-            let pinned = img
-                .text
-                .split_once("@sha256:")
-                .is_some_and(|(_, h)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-            if !pinned {
-                sink.add(
-                    "CTR-002",
-                    Level::High,
-                    img.span,
-                    format!(
-                        "the image `{}` is not pinned by an @sha256: digest",
-                        img.text
-                    ),
-                )
-                .help("pin the image by digest: `image:tag@sha256:<64 hex>`");
-            }
-        }
-    }
-}
-
-/// Why a `docker run` flag gives the container host access, if it does.
-fn host_access(flag: &str, value: Option<&str>) -> Option<String> {
-    let v = value.unwrap_or("");
-    match flag {
-        "--privileged" => {
-            Some("`--privileged` gives the container full control of the host".into())
-        }
-        "--cap-add" => Some(format!(
-            "`--cap-add {v}` adds kernel capabilities to the container"
-        )),
-        "--pid" | "--network" | "--net" | "--ipc" | "--userns" | "--uts" if v == "host" => {
-            Some(format!("`{flag}=host` shares the host's namespace"))
-        }
-        "--security-opt"
-            if v.contains("unconfined") || v == "label=disable" || v == "label:disable" =>
-        {
-            Some(format!(
-                "`--security-opt {v}` turns the container's confinement off"
-            ))
-        }
-        "-v" | "--volume" | "--mount" => {
-            let source = if flag == "--mount" {
-                v.split(',')
-                    .find_map(|kv| {
-                        kv.strip_prefix("source=")
-                            .or_else(|| kv.strip_prefix("src="))
-                    })
-                    .unwrap_or("")
-            } else {
-                v.split(':').next().unwrap_or("")
-            };
-            let s = source.trim_end_matches('/');
-            if source.contains("docker.sock") {
-                Some(format!(
-                    "`{v}` hands the container the Docker socket, and with it the host"
-                ))
-            } else if source == "/" || whole_tree(source) {
-                Some(format!(
-                    "`{v}` mounts the whole filesystem or home directory"
-                ))
-            } else if s == "/home"
-                || s == "/Users"
-                || s == "/root"
-                || s.starts_with("$HOME") && s.len() <= 6
-            {
-                Some(format!("`{v}` mounts users' home directories"))
-            } else {
-                sensitive_path(source).map(|what| format!("`{v}` mounts {what}"))
-            }
-        }
-        _ => None,
     }
 }
 
@@ -1060,22 +901,34 @@ fn artifacts(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
-/// Why a downloaded artifact is unverified, if `v` is one.
+fn is_http(v: &str) -> bool {
+    let l = v.get(..8).unwrap_or(v).to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+/// Whether a URL's fragment carries `sha256=<64 hex>` (alone or among `&` pairs).
+fn sha256_pinned(v: &str) -> bool {
+    let fragment = v.split_once('#').map_or("", |(_, f)| f);
+    fragment.split('&').any(|p| {
+        p.strip_prefix("sha256=")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+/// Why a downloaded artifact is unverified, if `v` is one: an http(s) URL whose path ends
+/// in an archive or binary extension, without a sha256 digest.
 pub fn unpinned_artifact(v: &str) -> Option<String> {
-    if !(v.starts_with("http://") || v.starts_with("https://")) {
+    if !is_http(v) {
         return None;
     }
-    let (path, fragment) = v.split_once('#').unwrap_or((v, ""));
-    let path = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
+    let path = v.split(['#', '?']).next().unwrap_or(v).to_ascii_lowercase();
     let artifact = [
         ".tgz", ".tar.gz", ".zip", ".mcpb", ".dxt", ".whl", ".exe", ".bin", ".tar.xz", ".jar",
     ]
     .iter()
     .any(|e| path.ends_with(e));
-    let pinned = fragment
-        .strip_prefix("sha256=")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    (artifact && !pinned).then(|| format!("`{v}` downloads an artifact without a sha256 digest"))
+    (artifact && !sha256_pinned(v))
+        .then(|| format!("`{v}` downloads an artifact without a sha256 digest"))
 }
 
 #[cfg(test)]
@@ -1113,6 +966,20 @@ mod tests {
         assert!(git_unpinned(&format!("git+https://github.com/u/r@{}", "0".repeat(40))).is_none());
         assert!(git_unpinned("@scope/pkg@1.0.0").is_none());
         assert!(git_unpinned("pkg@1.0.0").is_none());
+        assert!(git_unpinned("https://github.com/u/r").is_some());
+        assert!(git_unpinned("./x").is_none());
+        assert!(git_unpinned("../tools/server").is_none());
+        assert!(git_unpinned("lib/server.js").is_none());
+        let hex = "a".repeat(40);
+        assert!(
+            git_unpinned(&format!(
+                "git+https://github.com/o/r@{hex}#subdirectory=servers/x"
+            ))
+            .is_none()
+        );
+        assert!(
+            git_unpinned("git+https://github.com/o/r@v1#egg=x&subdirectory=servers/x").is_some()
+        );
     }
 
     #[test]

@@ -5,12 +5,17 @@
 //! A check that cannot be evaluated (an unparseable URL, a value that cannot be classified)
 //! counts as a match: capm fails closed.
 
+mod container;
 mod env;
+mod fetch;
+mod inline;
 mod launch;
 mod mode;
 pub mod rules;
+mod subst;
 mod text;
 mod url;
+mod wrap;
 
 use std::collections::BTreeMap;
 
@@ -171,6 +176,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
             url::check(server, modes, &mut sink);
         }
         text::check_server(server, &mut sink);
+        subst::check(server, &mut sink);
     }
     env::check_sharing(&servers, &mut out);
     for (name, plugin) in &m.plugins {

@@ -264,34 +264,46 @@ pub fn check_plugin_source(p: &Plugin, sink: &mut Sink<'_>) {
     }
 }
 
-/// TRUST-002 over keys capm does not know: a bundle cannot switch off the client's trust.
-pub fn check_trust(m: &BundleManifest, out: &mut Vec<Finding>) {
-    const SWITCHES: &[&str] = &[
+/// Whether one key name is a client trust switch. Names are compared lower-case without
+/// `_`, `-` or other punctuation; the specific switch words count anywhere in the name
+/// (`autoApproveTools`, `yolo_mode`), the generic ones only at its start (`trusted_folders`,
+/// `permissions`, `hooks`), so that e.g. `truststore`-like words elsewhere do not.
+fn trust_switch(key: &str) -> bool {
+    const ANYWHERE: &[&str] = &[
         "enableallprojectmcpservers",
         "enabledmcpjsonservers",
         "autoapprove",
+        "autoallow",
+        "autoaccept",
         "alwaysallow",
         "autotrust",
         "trustall",
-        "trust",
-        "trusted",
-        "hooks",
-        "pretooluse",
-        "permission",
-        "permissions",
         "yolo",
-        "bypasspermissions",
-        "dangerouslyskippermissions",
-        "skippermissions",
+        "bypasspermission",
+        "skippermission",
+        "dangerously",
+        "pretooluse",
+        "allowalltools",
     ];
+    const START: &[&str] = &["trust", "hook", "permission"];
+    let norm: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ANYWHERE.iter().any(|w| norm.contains(w))
+        || START
+            .iter()
+            .any(|w| norm.starts_with(w) && !norm.starts_with("truststore"))
+}
+
+/// TRUST-002 over keys capm does not know, at any depth: a bundle cannot switch off the
+/// client's trust.
+pub fn check_trust(m: &BundleManifest, out: &mut Vec<Finding>) {
+    // Every unknown key is recorded on its own, nested ones included, so the last segment
+    // is the key's own name (the rest is the path of known tables, resource names too).
     for key in &m.unknown_keys {
-        let last = key.value.rsplit('.').next().unwrap_or(&key.value);
-        let norm: String = last
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if SWITCHES.contains(&norm.as_str()) || norm.starts_with("dangerously") {
+        if trust_switch(key.value.rsplit('.').next().unwrap_or(&key.value)) {
             out.push(finding(
                 "TRUST-002",
                 Level::Block,

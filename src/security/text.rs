@@ -64,26 +64,95 @@ pub fn token_shape(s: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether a variable, header or option name reads like it holds a secret.
+/// The words of a name: split at `_`, `-`, `.`, spaces and camelCase humps, upper-cased.
+/// `apiKey` → `API KEY`, `GIT_AUTHOR_NAME` → `GIT AUTHOR NAME`, `--token-env` → `TOKEN ENV`.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut cur));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_uppercase());
+    }
+    words.push(cur);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a variable, header or option name reads like it holds a secret. Whole words
+/// count (`API_KEY`, `apiKey`, `DB_PASSWORD`, `AUTH`), so `KEYCLOAK_REALM`,
+/// `GIT_AUTHOR_NAME` and `SESSION_STORAGE` do not; compounds written as one word
+/// (`APIKEY`, `GITHUBTOKEN`, `CLIENTSECRET`) do.
 pub fn secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    [
+    const WORDS: &[&str] = &[
         "KEY",
+        "KEYS",
+        "TOKEN",
+        "TOKENS",
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWORDS",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "AUTH",
+        "OAUTH",
+        "COOKIE",
+        "APIKEY",
+        "ACCESSKEY",
+        "SECRETKEY",
+        "PRIVATEKEY",
+        "AUTHKEY",
+        "MASTERKEY",
+        "SIGNINGKEY",
+    ];
+    const ENDINGS: &[&str] = &[
         "TOKEN",
         "SECRET",
         "PASSWORD",
         "PASSWD",
         "CREDENTIAL",
-        "AUTH",
-        "COOKIE",
-        "SESSION",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
+        "CREDENTIALS",
+    ];
+    name_words(name)
+        .iter()
+        .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e)))
+}
+
+/// Whether a name says its value names a variable rather than holding a secret
+/// (`--token-env GITHUB_TOKEN`, `API_KEY_VAR = "MY_KEY"`).
+fn names_a_variable(name: &str) -> bool {
+    name_words(name)
+        .iter()
+        .any(|w| matches!(w.as_str(), "ENV" | "VAR" | "VARIABLE" | "NAME"))
+}
+
+/// Whether `name = value` is a literal secret: a secret-looking name whose value is not
+/// plainly harmless.
+pub fn literal_secret(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    let variable_name = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.as_bytes()[0].is_ascii_uppercase();
+    secret_name(name) && !harmless_value(v) && !(variable_name && names_a_variable(name))
 }
 
 /// Whether a literal value under a secret-looking name is plainly not a secret: short, a
-/// number, a boolean, a path, a URL without credentials, or only `{env:…}` references.
+/// number, a boolean, a path, a URL without credentials, or only references to variables
+/// (`{env:…}`, `${…}`, `$…`, `%…%`).
 pub fn harmless_value(v: &str) -> bool {
     let v = v.trim();
     if v.chars().count() < 8 || v.parse::<f64>().is_ok() {
@@ -101,6 +170,7 @@ pub fn harmless_value(v: &str) -> bool {
         || v.starts_with("../")
         || v.starts_with('~')
         || drive
+        || relative_path(v)
     {
         return true;
     }
@@ -112,25 +182,99 @@ pub fn harmless_value(v: &str) -> bool {
     {
         return true;
     }
-    let without_refs = strip_env_refs(v);
-    without_refs.trim().is_empty()
+    strip_env_refs(v).trim().is_empty()
 }
 
+/// A relative file path: `credentials.json`, `certs/server.key`. Every segment is made of
+/// file-name characters, and it has a `/` or ends in a short extension. Segments that look
+/// random (long, mixing upper case, lower case and digits, as base64 does) are not names.
+fn relative_path(v: &str) -> bool {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let random = |seg: &str| {
+        seg.len() >= 16
+            && seg.bytes().any(|b| b.is_ascii_uppercase())
+            && seg.bytes().any(|b| b.is_ascii_lowercase())
+            && seg.bytes().any(|b| b.is_ascii_digit())
+    };
+    let segments: Vec<&str> = v.split('/').collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || !s.chars().all(name_char) || random(s))
+    {
+        return false;
+    }
+    let last = segments.last().copied().unwrap_or("");
+    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (1..=5).contains(&ext.len())
+            && ext.as_bytes()[0].is_ascii_alphabetic()
+            && ext
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    segments.len() > 1 || extension
+}
+
+/// The literal text a template adds around its references, if it could be a secret: the
+/// template without `{env:…}` references and without a leading auth scheme (`Bearer`,
+/// `Basic`, `Token`) that is not plainly harmless.
+pub fn template_literal(t: &str) -> Option<String> {
+    let rest = strip_env_refs(t);
+    let rest = rest.trim();
+    let rest = match rest.split_once(char::is_whitespace) {
+        Some((scheme, tail))
+            if ["bearer", "basic", "token", "bot"]
+                .contains(&scheme.to_ascii_lowercase().as_str()) =>
+        {
+            tail.trim()
+        }
+        _ if ["bearer", "basic", "token", "bot"].contains(&rest.to_ascii_lowercase().as_str()) => {
+            ""
+        }
+        _ => rest,
+    };
+    (!harmless_value(rest)).then(|| rest.to_string())
+}
+
+/// `v` without its variable references: `{env:X}`, `${X}`, `$X` and `%X%`.
 fn strip_env_refs(v: &str) -> String {
     let mut out = String::new();
     let mut rest = v;
-    while let Some(i) = rest.find("{env:") {
-        out.push_str(&rest[..i]);
-        match rest[i..].find('}') {
-            Some(end) => rest = &rest[i + end + 1..],
-            None => {
-                rest = &rest[i..];
-                break;
-            }
+    while !rest.is_empty() {
+        if let Some(len) = reference_len(rest) {
+            rest = &rest[len..];
+            continue;
         }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
-    out.push_str(rest);
     out
+}
+
+/// The length of the variable reference `s` starts with, if it starts with one.
+fn reference_len(s: &str) -> Option<usize> {
+    let ident = |t: &str| {
+        t.bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count()
+    };
+    if let Some(r) = s.strip_prefix("{env:") {
+        return r.find('}').map(|end| 5 + end + 1);
+    }
+    if let Some(r) = s.strip_prefix("${") {
+        let n = ident(r);
+        return (n > 0 && r[n..].starts_with('}')).then_some(2 + n + 1);
+    }
+    if let Some(r) = s.strip_prefix('$') {
+        let n = ident(r);
+        return (n > 0 && !r.as_bytes()[0].is_ascii_digit()).then_some(1 + n);
+    }
+    if let Some(r) = s.strip_prefix('%') {
+        let n = ident(r);
+        return (n > 0 && r[n..].starts_with('%')).then_some(1 + n + 1);
+    }
+    None
 }
 
 /// What makes `s` unsafe to show a reviewer, if anything: an invisible or control
@@ -139,6 +283,19 @@ pub fn hidden(s: &str) -> Option<String> {
     for c in s.chars() {
         let cp = c as u32;
         let tag = (0xE0000..=0xE007F).contains(&cp);
+        // Variation selectors change how the previous character looks, line and paragraph
+        // separators break lines invisibly, and these spaces look like nothing or a space.
+        let invisible = (0xFE00..=0xFE0F).contains(&cp)
+            || (0xE0100..=0xE01EF).contains(&cp)
+            || matches!(
+                cp,
+                0x2028 | 0x2029 | 0x00A0 | 0x3000 | 0x2800 | 0x180E | 0x3164 | 0x115F | 0x1160
+            );
+        if invisible {
+            return Some(format!(
+                "the invisible or look-alike space character U+{cp:04X}"
+            ));
+        }
         match c.general_category() {
             GeneralCategory::Control => return Some(format!("the control character U+{cp:04X}")),
             GeneralCategory::Format => {
@@ -221,10 +378,9 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
             _ => (a.value.as_str(), args.get(i + 1).map(|n| n.value.clone())),
         };
         if flag.starts_with("--")
-            && secret_name(flag)
             && let Some(v) = value
             && !v.starts_with('-')
-            && !harmless_value(&v)
+            && literal_secret(flag, &v)
         {
             sink.add(
                 "ENV-001",
@@ -263,11 +419,38 @@ mod tests {
             "https://auth.example.com",
             "{env:A}",
             "short",
+            "credentials.json",
+            "certs/server.key",
+            "${API_TOKEN}",
+            "%API_TOKEN%",
         ] {
             assert!(harmless_value(v), "{v}");
         }
         for v in ["hunter2hunter2", "Bearer abcdefgh", "https://u:p@x.com"] {
             assert!(!harmless_value(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn secret_names_are_whole_words() {
+        for n in [
+            "API_KEY",
+            "apiKey",
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "x-auth",
+            "APIKEY",
+            "--token",
+        ] {
+            assert!(secret_name(n), "{n}");
+        }
+        for n in [
+            "GIT_AUTHOR_NAME",
+            "KEYCLOAK_REALM",
+            "KEYBOARD_LAYOUT",
+            "SESSION_STORAGE",
+        ] {
+            assert!(!secret_name(n), "{n}");
         }
     }
 

@@ -4,10 +4,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::text::{secret_name, token_shape};
+use super::text::{secret_name, template_literal, token_shape};
 use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::common::ProductMode;
+use crate::manifest::span::Spanned;
 
 /// The host exactly as written in the URL: between `://` (and any userinfo) and the port
 /// or path.
@@ -124,6 +125,22 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
     };
     let scheme = parsed.scheme();
     let host_kind = parsed.host();
+    // `https:host` and `https:/host` parse as `https://host`, but reviewers and other
+    // parsers read them differently.
+    if matches!(scheme, "http" | "https" | "ws" | "wss")
+        && !text
+            .trim_start()
+            .get(scheme.len() + 1..)
+            .is_some_and(|rest| rest.starts_with("//"))
+    {
+        sink.add(
+            "URL-005",
+            Level::Block,
+            span,
+            format!("`{text}` does not write `{scheme}://` in full"),
+        )
+        .help("write the URL as `https://host/path`");
+    }
     let is_loopback_host = match &host_kind {
         Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(::url::Host::Ipv6(ip)) => {
@@ -239,6 +256,7 @@ fn domain_rules(
     let d = d.trim_end_matches('.');
     let internal = d == "localhost"
         || d.ends_with(".localhost")
+        || d.ends_with(".localdomain")
         || d == "metadata.google.internal"
         || d.ends_with(".internal")
         || d.ends_with(".local")
@@ -346,6 +364,18 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
         "passwd",
         "x-api-key",
         "session",
+        "access-token",
+        "accesstoken",
+        "client-secret",
+        "clientsecret",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
+        "refresh_token",
+        "id_token",
+        "private_key",
     ];
     for (k, v) in u.query_pairs() {
         if !v.is_empty()
@@ -360,6 +390,35 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
             .help("send the secret in a header built from a `from-env` or `template` reference");
             return;
         }
+    }
+    // `#access_token=…` (OAuth implicit flow) and `;token=…` path parameters.
+    let fragment_pairs = u
+        .fragment()
+        .map(|f| ::url::form_urlencoded::parse(f.as_bytes()));
+    let path_params = u
+        .path()
+        .split('/')
+        .flat_map(|seg| seg.split(';').skip(1))
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+    let extra: Vec<(String, String)> = fragment_pairs
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(path_params)
+        .collect();
+    if let Some((k, _)) = extra.iter().find(|(k, v)| {
+        !v.is_empty()
+            && (KEYS.contains(&k.to_ascii_lowercase().as_str()) || token_shape(v).is_some())
+    }) {
+        sink.add(
+            "URL-010",
+            Level::High,
+            span,
+            format!("the URL's fragment or path parameter `{k}` carries secret-looking data"),
+        )
+        .help("send the secret in a header built from a `from-env` or `template` reference");
+        return;
     }
     if let Some(kind) = u
         .path_segments()
@@ -377,6 +436,40 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
     }
 }
 
+/// URL-011: a credential written into a header, as a literal or as literal text around a
+/// template's references.
+fn literal_header_secret(name: &Spanned<String>, value: &EnvValue, sink: &mut Sink<'_>) {
+    let lower = name.value.to_ascii_lowercase();
+    let sensitive = matches!(
+        lower.as_str(),
+        "authorization" | "proxy-authorization" | "cookie"
+    ) || secret_name(&name.value);
+    let why = match value {
+        EnvValue::Literal(v) => token_shape(&v.value)
+            .map(|kind| format!("the header `{name}` holds {kind} as a literal"))
+            .or_else(|| {
+                (sensitive && !v.value.trim().is_empty()).then(|| {
+                    format!("the header `{name}` is given a literal value; credentials must be references")
+                })
+            }),
+        EnvValue::Template { template, .. } => token_shape(&template.value)
+            .map(|kind| format!("the template of the header `{name}` holds {kind} as literal text"))
+            .or_else(|| {
+                let left = template_literal(&template.value)?;
+                sensitive.then(|| {
+                    format!("the template of the header `{name}` holds the literal text `{left}` besides its references")
+                })
+            }),
+        EnvValue::FromEnv { .. } => None,
+    };
+    if let Some(why) = why {
+        sink.add("URL-011", Level::Block, name.span, why)
+            .help(format!(
+                "use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"
+            ));
+    }
+}
+
 fn headers(s: &McpServer, sink: &mut Sink<'_>) {
     for (name, value) in &s.headers {
         let lower = name.value.to_ascii_lowercase();
@@ -385,26 +478,7 @@ fn headers(s: &McpServer, sink: &mut Sink<'_>) {
             EnvValue::Template { template, .. } => Some(template.value.as_str()),
             EnvValue::FromEnv { .. } => None,
         };
-        if let EnvValue::Literal(v) = value {
-            let sensitive = matches!(
-                lower.as_str(),
-                "authorization" | "proxy-authorization" | "cookie"
-            ) || secret_name(&name.value);
-            if let Some(kind) = token_shape(&v.value) {
-                sink.add(
-                    "URL-011",
-                    Level::Block,
-                    name.span,
-                    format!("the header `{name}` holds {kind} as a literal"),
-                )
-                .help(format!(
-                    "use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"
-                ));
-            } else if sensitive && !v.value.trim().is_empty() {
-                sink.add("URL-011", Level::Block, name.span, format!("the header `{name}` is given a literal value; credentials must be references"))
-                    .help(format!("use `headers.{name} = {{ template = \"…{{env:VAR}}…\", secret = true }}`"));
-            }
-        }
+        literal_header_secret(name, value, sink);
         let bad_char = name
             .value
             .chars()
