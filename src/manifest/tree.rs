@@ -206,6 +206,16 @@ impl BundleTree {
     }
 }
 
+/// A manifest path as a key of [`BundleTree::entries`]: separators unified to `/`, empty
+/// and `.` parts dropped (`./agents//rev.md` → `agents/rev.md`). `..` is kept; validation
+/// refuses it.
+pub fn normalise(path: &str) -> String {
+    path.split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Lower-case hexadecimal of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

@@ -271,58 +271,34 @@ pub fn plugin_spec_digest(p: &Plugin) -> String {
     digest_json(&spec)
 }
 
-/// What each resource of a bundle would install, as a digest: the launch spec for servers
-/// and npm plugins, the bytes of the files for skills, agents, commands and path plugins.
-/// Two bundles providing the same `KIND:NAME` conflict unless these are equal.
+/// What each resource of a bundle would install, as the digest of its rendered content
+/// (see [`crate::target::Rendered::digest`]). Two bundles providing the same `KIND:NAME`
+/// conflict unless these are equal.
 pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<String, (String, Span)> {
-    let files_digest = |path: Option<&crate::manifest::span::Spanned<String>>| {
-        let rel = path
-            .map(|p| {
-                p.value
-                    .trim_start_matches("./")
-                    .trim_end_matches('/')
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let mut h = Sha256::new();
-        if let Some(bytes) = tree.file(&rel) {
-            h.update(bytes);
-        }
-        for (p, e) in tree.below(&rel) {
-            if let crate::manifest::tree::Entry::File(bytes) = e {
-                h.update(&p.as_bytes()[rel.len()..]);
-                h.update([0]);
-                h.update((bytes.len() as u64).to_le_bytes());
-                h.update(bytes);
-            }
-        }
-        format!("sha256:{}", hex(&h.finalize()))
-    };
-    let mut out = BTreeMap::new();
-    for (n, s) in &m.mcp {
-        out.insert(format!("mcp:{n}"), (mcp_spec_digest(s), n.span));
-    }
-    for (n, p) in &m.plugins {
-        let d = if p.path.is_some() {
-            files_digest(p.path.as_ref())
-        } else {
-            plugin_spec_digest(p)
-        };
-        out.insert(format!("plugin:{n}"), (d, n.span));
-    }
-    for (kind, map) in [
-        ("skill", &m.skills),
-        ("agent", &m.agents),
-        ("command", &m.commands),
-    ] {
-        for (n, r) in map {
-            out.insert(
-                format!("{kind}:{n}"),
-                (files_digest(r.path.as_ref()), n.span),
-            );
-        }
-    }
-    out
+    use crate::target::{Target, opencode::OpenCode};
+    let scope = crate::target::ScopeRoot::Project(std::path::PathBuf::from("."));
+    let spans: BTreeMap<String, Span> = m
+        .mcp
+        .keys()
+        .map(|n| (format!("mcp:{n}"), n.span))
+        .chain(m.plugins.keys().map(|n| (format!("plugin:{n}"), n.span)))
+        .chain(m.skills.keys().map(|n| (format!("skill:{n}"), n.span)))
+        .chain(m.agents.keys().map(|n| (format!("agent:{n}"), n.span)))
+        .chain(m.commands.keys().map(|n| (format!("command:{n}"), n.span)))
+        .collect();
+    crate::target::resources(m, tree)
+        .into_iter()
+        .map(|r| {
+            // A resource that cannot be rendered is reported by validation; its digest
+            // then stands for the error, so it never matches real content.
+            let digest = match OpenCode.render(&scope, &r) {
+                Ok(rendered) => rendered.digest(),
+                Err(e) => format!("unrenderable:{e}"),
+            };
+            let span = spans.get(&r.id).copied().unwrap_or_default();
+            (r.id, (digest, span))
+        })
+        .collect()
 }
 
 /// Applies a project's `[policy] allow` to the findings of its bundles: a high finding

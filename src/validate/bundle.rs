@@ -62,11 +62,8 @@ impl Checker<'_> {
                 "write the path relative to the directory holding bundle.toml",
             );
         }
-        let parts: Vec<&str> = raw
-            .split(['/', '\\'])
-            .filter(|s| !s.is_empty() && *s != ".")
-            .collect();
-        if parts.contains(&"..") {
+        let rel = crate::manifest::tree::normalise(raw);
+        if rel.split('/').any(|p| p == "..") {
             return fail(
                 self,
                 "path-escapes-bundle",
@@ -74,7 +71,6 @@ impl Checker<'_> {
                 "move the files into the bundle and drop the `..`",
             );
         }
-        let rel = parts.join("/");
         if rel.is_empty() {
             return fail(
                 self,
