@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::{Kind, Rendered, Resource, ScopeRoot, Target};
 use crate::manifest::bundle::EnvValue;
 use crate::manifest::span::Spanned;
+use crate::manifest::tree::normalise;
 
 pub struct OpenCode;
 
@@ -41,13 +42,6 @@ fn files_prefix(scope: &ScopeRoot) -> &'static str {
         ScopeRoot::Project(_) => ".opencode/",
         ScopeRoot::Global(_) => "",
     }
-}
-
-fn normalise(path: &str) -> String {
-    path.split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 impl Target for OpenCode {
