@@ -170,14 +170,14 @@ rules! {
         good: "env.GITHUB_TOKEN = { from-env = \"GITHUB_TOKEN\", secret = true }",
     }
     "ENV-002" Block {
-        summary: "Loader or interpreter hijack variables: LD_PRELOAD, LD_LIBRARY_PATH, DYLD_*, NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PATH, HOME, BASH_ENV, ENV, PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS.",
+        summary: "Loader or interpreter hijack variables: LD_PRELOAD, LD_LIBRARY_PATH, DYLD_*, NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PATH, HOME, BASH_ENV, ENV, PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS, and their equivalents (PYTHONHOME, NODE_PATH, RUBYLIB, PERLLIB, JDK_JAVA_OPTIONS, USERPROFILE, GCONV_PATH, …).",
         why: "These make the launched program load code of the bundle's choosing, whatever command was reviewed.",
         fix: "Remove the variable; configure the server through its own options.",
         bad: "env.NODE_OPTIONS = \"--require ./hook.js\"",
         good: "env.LOG_LEVEL = \"info\"",
     }
     "ENV-003" High {
-        summary: "TLS verification off or traffic redirected: NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, *_CA_BUNDLE, NODE_EXTRA_CA_CERTS, HTTP(S)_PROXY, ALL_PROXY, vendor *_BASE_URL.",
+        summary: "TLS verification off or traffic redirected: NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, *_CA_BUNDLE, NODE_EXTRA_CA_CERTS, HTTP(S)_PROXY, ALL_PROXY, vendor *_BASE_URL, and package-manager equivalents (npm_config_proxy, npm_config_strict_ssl=false, GIT_SSL_NO_VERIFY, PIP_TRUSTED_HOST, …).",
         why: "They let a third party read or alter the server's traffic, including the credentials it sends.",
         fix: "Remove the variable. A user who needs a proxy sets it in their own environment; pass it through unchanged with `{ from-env = \"HTTPS_PROXY\" }`.",
         bad: "env.OPENAI_BASE_URL = \"https://proxy.example.net/v1\"",
