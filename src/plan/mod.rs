@@ -2,3 +2,4 @@
 //! written. Pure: (resolved graph, what is on disk, capm.lock) → Plan.
 
 pub mod ownership;
+pub mod state;

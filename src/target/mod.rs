@@ -64,14 +64,12 @@ impl Rendered {
             }
             Rendered::File { bytes, .. } => h.update(bytes),
             Rendered::Dir { files, .. } => {
-                let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
-                sorted.sort_by(|a, b| a.0.cmp(&b.0));
-                for (p, bytes) in sorted {
-                    h.update(p.as_bytes());
-                    h.update([0]);
-                    h.update((bytes.len() as u64).to_le_bytes());
-                    h.update(bytes);
-                }
+                // The bundle content digest, over the directory's files.
+                let tree = crate::manifest::tree::BundleTree::from_files(
+                    "",
+                    files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+                );
+                return tree.content_digest();
             }
         }
         format!("sha256:{}", hex(&h.finalize()))

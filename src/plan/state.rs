@@ -1,0 +1,179 @@
+//! What is on disk in a scope now: the config files the client merges (parsed, or with
+//! the error that stops a plan) and the digests of the files and directories resources
+//! land in. Reading only; the digests follow the same rules as rendered content, so "what
+//! is there" and "what capm would write" compare directly.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::manifest::tree::BundleTree;
+use crate::target::jsonc::{self, JsoncError};
+use crate::target::{ScopeRoot, Target, canonical_json};
+
+/// One config file that exists.
+#[derive(Debug)]
+pub struct ConfigFile {
+    /// Relative to the scope root.
+    pub rel: String,
+    pub text: String,
+    pub value: Result<Value, JsoncError>,
+}
+
+/// A scope as it is on disk.
+#[derive(Debug)]
+pub struct ScopeState {
+    pub root: PathBuf,
+    /// The existing config files, lowest precedence first.
+    pub configs: Vec<ConfigFile>,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "sha256:{}",
+        crate::manifest::tree::hex(&Sha256::digest(bytes))
+    )
+}
+
+/// The digest of a config value, as [`crate::target::Rendered::digest`] computes it.
+pub fn value_digest(v: &Value) -> String {
+    sha256(canonical_json(v).as_bytes())
+}
+
+impl ScopeState {
+    pub fn read(target: &dyn Target, scope: &ScopeRoot) -> std::io::Result<ScopeState> {
+        let root = scope.dir().to_path_buf();
+        let mut configs = Vec::new();
+        for rel in target.config_files(scope) {
+            match std::fs::read(root.join(&rel)) {
+                Ok(bytes) => {
+                    let text = String::from_utf8(bytes).map_err(|_| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("{rel} is not UTF-8"),
+                        )
+                    })?;
+                    let value = jsonc::parse(&text);
+                    configs.push(ConfigFile { rel, text, value });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ScopeState { root, configs })
+    }
+
+    /// Config files that do not parse: a plan touching this scope is blocked by them.
+    pub fn parse_errors(&self) -> Vec<(&str, &JsoncError)> {
+        self.configs
+            .iter()
+            .filter_map(|c| c.value.as_ref().err().map(|e| (c.rel.as_str(), e)))
+            .collect()
+    }
+
+    /// Every config file's value at a JSON pointer (`/mcp/github`), lowest precedence
+    /// first: more than one means a later file shadows an earlier one.
+    pub fn entries_at(&self, pointer: &str) -> Vec<(&str, &Value)> {
+        self.configs
+            .iter()
+            .filter_map(|c| Some((c.rel.as_str(), c.value.as_ref().ok()?.pointer(pointer)?)))
+            .collect()
+    }
+
+    /// The elements of a config array (`/plugin`) for an npm package, in every file.
+    pub fn elements_at(&self, pointer: &str, package: &str) -> Vec<(&str, &Value)> {
+        self.entries_at(pointer)
+            .into_iter()
+            .flat_map(|(file, v)| {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(move |e| {
+                        e.as_str()
+                            .is_some_and(|s| crate::validate::npm_package_name(s) == package)
+                    })
+                    .map(move |e| (file, e))
+            })
+            .collect()
+    }
+
+    /// The digest of a file or directory under the scope, or `None` when nothing is there.
+    pub fn path_digest(&self, rel: &str) -> std::io::Result<Option<String>> {
+        let path = self.root.join(rel);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if meta.is_dir() {
+            return Ok(Some(BundleTree::read(&path, rel)?.content_digest()));
+        }
+        // A link is digested as what it points to; a plan never writes through one blindly.
+        let bytes = std::fs::read(&path)?;
+        Ok(Some(sha256(&bytes)))
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(Path::new(rel))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Rendered;
+    use crate::target::opencode::OpenCode;
+
+    #[test]
+    fn reads_what_opencode_merges_and_digests_like_rendering() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("opencode.jsonc"), "// mine\n{ \"mcp\": { \"github\": { \"type\": \"remote\", \"url\": \"https://x\", }, }, \"plugin\": [\"a@1.0.0\", \"@s/b@2.0.0\"] }\n").unwrap();
+        std::fs::create_dir_all(root.join(".opencode/skills/s")).unwrap();
+        std::fs::write(
+            root.join(".opencode/opencode.json"),
+            "{ \"mcp\": { \"github\": { \"type\": \"local\" } } }",
+        )
+        .unwrap();
+        std::fs::write(root.join(".opencode/skills/s/SKILL.md"), "hi").unwrap();
+        let state = ScopeState::read(&OpenCode, &ScopeRoot::Project(root.to_path_buf())).unwrap();
+        let files: Vec<&str> = state.configs.iter().map(|c| c.rel.as_str()).collect();
+        assert_eq!(files, ["opencode.jsonc", ".opencode/opencode.json"]);
+        let github = state.entries_at("/mcp/github");
+        assert_eq!(github.len(), 2, "the .opencode file shadows the root one");
+        assert_eq!(state.elements_at("/plugin", "@s/b").len(), 1);
+        let rendered = Rendered::Dir {
+            path: ".opencode/skills/s".into(),
+            files: vec![("SKILL.md".into(), b"hi".to_vec())],
+        };
+        assert_eq!(
+            state.path_digest(".opencode/skills/s").unwrap(),
+            Some(rendered.digest())
+        );
+        assert_eq!(state.path_digest(".opencode/skills/none").unwrap(), None);
+        let entry = Rendered::ConfigEntry {
+            pointer: "/mcp/github".into(),
+            value: github[0].1.clone(),
+        };
+        assert_eq!(value_digest(github[0].1), entry.digest());
+    }
+
+    #[test]
+    fn a_config_that_does_not_parse_is_reported_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("opencode.json"),
+            "{\n  \"mcp\": {\n    \"a\": 'x'\n  }\n}\n",
+        )
+        .unwrap();
+        let state =
+            ScopeState::read(&OpenCode, &ScopeRoot::Project(dir.path().to_path_buf())).unwrap();
+        let errors = state.parse_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].0, errors[0].1.line, errors[0].1.column),
+            ("opencode.json", 3, 10)
+        );
+    }
+}
