@@ -52,6 +52,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("bundle.schema.json", schema_of::<BundleManifest>()),
         ("project.schema.json", schema_of::<ProjectManifest>()),
         ("lock.schema.json", schema_of::<Lockfile>()),
+        ("plan.schema.json", schema_of::<crate::plan::model::Plan>()),
         (
             "diagnostics.schema.json",
             schema_of::<DiagnosticsDocument<'static>>(),

@@ -335,6 +335,11 @@ codes! {
         why: "There is no chain to show.",
         fix: "`capm tree --resources` lists everything in the graph.",
     }
+    "invalid-config" Error {
+        summary: "An OpenCode config file of the scope does not parse.",
+        why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",
+        fix: "Fix the file at the line and column shown (OpenCode accepts JSON with comments and trailing commas), then plan again.",
+    }
     "invalid-policy" Error {
         summary: "A `[policy] allow` entry that is malformed.",
         why: "An allowance is an explicit, reviewed exception to a security rule; it must name the rule, the resource and the sha256 of the exact launch spec it allows.",

@@ -55,8 +55,15 @@ pub struct LockedResource {
     /// For config keys: the JSON pointer of the entry inside `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// For elements of a config array (npm plugins): the package name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
     /// `sha256:` and the digest of what capm wrote.
     pub sha256: String,
+    /// Set when capm adopted an entry the user had written identically: it is shared and
+    /// never deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// Why a lock file could not be read.
@@ -150,7 +157,9 @@ mod tests {
                 bundle: "b".into(),
                 path: "opencode.json".into(),
                 pointer: Some("/mcp/github".into()),
+                element: None,
                 sha256: format!("sha256:{}", "c".repeat(64)),
+                shared: false,
             }],
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{BundleCheck, parse_resource_ref, resource_ids, skill};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
-use crate::manifest::common::{Tier, is_valid_name};
+use crate::manifest::common::{ProductMode, Tier, is_valid_name};
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::span::{SourceFile, Span, Spanned};
 use crate::manifest::tree::{BundleTree, Entry, MANIFEST};
@@ -113,7 +113,7 @@ impl Checker<'_> {
     }
 }
 
-pub(super) fn check(tree: &BundleTree) -> BundleCheck {
+pub(super) fn check(tree: &BundleTree, modes: Option<&[ProductMode]>) -> BundleCheck {
     let manifest_path = tree.display_path(MANIFEST);
     let fail = |d: Diagnostic| BundleCheck {
         manifest: None,
@@ -172,7 +172,10 @@ pub(super) fn check(tree: &BundleTree) -> BundleCheck {
     check_permissions(&mut ck, &manifest);
     check_uninstall(&mut ck, &manifest);
     check_links(&mut ck);
-    let modes = crate::security::declared_modes(&manifest);
+    let modes = modes.map_or_else(
+        || crate::security::declared_modes(&manifest),
+        <[ProductMode]>::to_vec,
+    );
     for f in crate::security::check_bundle(&manifest, tree, &modes) {
         let d = f.to_diagnostic(&ck.source);
         ck.push(d);

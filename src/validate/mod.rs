@@ -79,7 +79,16 @@ impl BundleCheck {
 /// Checks one bundle on its own (layers 1 and 2). `requires` that point outside the bundle
 /// are settled by [`check_requires`] once every bundle linted together is known.
 pub fn check_bundle(tree: &BundleTree) -> BundleCheck {
-    bundle::check(tree)
+    bundle::check(tree, None)
+}
+
+/// Checks one bundle as it would be installed into a project of `mode`: the mode rules
+/// are evaluated for that mode only (lint evaluates every mode the bundle declares).
+pub fn check_bundle_for_mode(
+    tree: &BundleTree,
+    mode: crate::manifest::common::ProductMode,
+) -> BundleCheck {
+    bundle::check(tree, Some(&[mode]))
 }
 
 /// A `requires` entry split into kind and name.

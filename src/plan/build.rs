@@ -1,0 +1,641 @@
+//! Building plans: the resolved bundles, rendered for the target, compared location by
+//! location with what is on disk and what capm.lock records, through the conflict table.
+//! Reads the scope (through [`ScopeState`]) but never writes.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::model::{
+    Action, Location, Operation, PLAN_SCHEMA, PermissionReview, Plan, PlanStatus, PlannedBundle,
+    Risk,
+};
+use super::ownership::{self, ActionKind, OnDisk, Recorded};
+use super::state::{ScopeState, value_digest};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::graph::Resolution;
+use crate::manifest::common::{PermissionKind, ProductMode};
+use crate::manifest::lock::Lockfile;
+use crate::manifest::project::Policy;
+use crate::manifest::span::SourceFile;
+use crate::manifest::tree::hex;
+use crate::security::Level;
+use crate::target::{Rendered, ScopeRoot, Target};
+
+/// What an install plan is computed from.
+pub struct InstallInput<'a> {
+    pub target: &'a dyn Target,
+    pub scope: &'a ScopeRoot,
+    pub mode: ProductMode,
+    pub resolution: &'a Resolution,
+    pub state: &'a ScopeState,
+    pub lock: Option<&'a Lockfile>,
+    /// The project's `[policy]`, and capm.toml for diagnostics about it.
+    pub policy: Option<(&'a Policy, &'a SourceFile)>,
+}
+
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 160 {
+        format!("{}…", text.chars().take(160).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn help_for(reason: &str, resource: &str) -> Option<String> {
+    Some(match reason {
+        "conflict-user-owned" => format!(
+            "the scope already has your own `{resource}`; rename or remove yours, or leave this bundle out"
+        ),
+        "conflict-other-bundle" => format!(
+            "another installed bundle owns `{resource}`; remove that bundle first, or leave this one out"
+        ),
+        "conflict-user-modified" => {
+            "your edited version stays; capm's version will be written beside it for you to compare"
+                .to_string()
+        }
+        "shadowed" => format!(
+            "another config file of the scope defines `{resource}` too; remove that entry, or leave this bundle out"
+        ),
+        _ => return None,
+    })
+}
+
+/// Where the lock records something at `loc`, if anywhere.
+fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
+    let entry = lock
+        .into_iter()
+        .flat_map(|l| &l.resources)
+        .find(|r| r.path == loc.file && r.pointer == loc.pointer && r.element == loc.element);
+    match entry {
+        Some(r) => Recorded::Bundle {
+            bundle: r.bundle.clone(),
+            digest: r.sha256.clone(),
+            shared: r.shared,
+        },
+        None => Recorded::Nothing,
+    }
+}
+
+/// Computes what `capm install` would do.
+pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
+    let InstallInput {
+        target,
+        scope,
+        mode,
+        resolution,
+        state,
+        lock,
+        policy,
+    } = *input;
+    let mut findings: Vec<Diagnostic> = Vec::new();
+    for (rel, e) in state.parse_errors() {
+        let text = state
+            .configs
+            .iter()
+            .find(|c| c.rel == rel)
+            .map(|c| c.text.clone())
+            .unwrap_or_default();
+        let source = SourceFile::new(rel, text);
+        findings.push(
+            Diagnostic::new(
+                "invalid-config",
+                format!("`{rel}` does not parse: {}", e.message),
+            )
+            .at(&source, crate::manifest::span::Span::new(e.start, e.end))
+            .help("fix the file; capm never writes a config it cannot read"),
+        );
+    }
+    let mut permissions = Vec::new();
+    for b in &resolution.bundles {
+        let mut check = crate::validate::check_bundle_for_mode(&b.tree, mode);
+        if let Some((policy, source)) = policy {
+            let stale = crate::security::apply_policy(&mut check.diagnostics, policy, source);
+            findings.extend(stale);
+        }
+        findings.extend(
+            check
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity != Severity::Info || d.rule_severity.is_some()),
+        );
+        for p in &b.manifest.permissions {
+            permissions.push(PermissionReview {
+                bundle: b.name.clone(),
+                kind: p
+                    .kind
+                    .as_ref()
+                    .map_or_else(String::new, |k| k.value.to_string()),
+                id: p.id.as_ref().map_or_else(String::new, |i| i.value.clone()),
+                reason: p
+                    .reason
+                    .as_ref()
+                    .map_or_else(String::new, |r| r.value.clone()),
+                required: p.required.as_ref().is_none_or(|r| r.value),
+            });
+        }
+    }
+    let existing: Vec<String> = state.configs.iter().map(|c| c.rel.clone()).collect();
+    let writable = target.writable_config(scope, &existing);
+    let mut actions = Vec::new();
+    let wanted: std::collections::BTreeSet<&str> =
+        resolution.bundles.iter().map(|b| b.name.as_str()).collect();
+    for b in &resolution.bundles {
+        for r in crate::target::resources(&b.manifest, &b.tree) {
+            let rendered = match target.render(scope, &r) {
+                Ok(x) => x,
+                Err(e) => {
+                    actions.push(Action {
+                        action: ActionKind::Block,
+                        resource: r.id.clone(),
+                        bundle: b.name.clone(),
+                        target: Location {
+                            file: String::new(),
+                            pointer: None,
+                            element: None,
+                        },
+                        before: None,
+                        after: None,
+                        diff: None,
+                        reason: Some("unrenderable".into()),
+                        help: Some(e),
+                    });
+                    continue;
+                }
+            };
+            let after = rendered.digest();
+            let (loc, current, elsewhere) = match &rendered {
+                Rendered::ConfigEntry { pointer, .. } => {
+                    let loc = Location {
+                        file: writable.clone(),
+                        pointer: Some(pointer.clone()),
+                        element: None,
+                    };
+                    let entries = state.entries_at(pointer);
+                    let here = entries
+                        .iter()
+                        .find(|(f, _)| *f == writable)
+                        .map(|(_, v)| (*v).clone());
+                    let other = entries
+                        .iter()
+                        .find(|(f, _)| *f != writable)
+                        .map(|(f, _)| f.to_string());
+                    (loc, here, other)
+                }
+                Rendered::ArrayElement { pointer, key, .. } => {
+                    let loc = Location {
+                        file: writable.clone(),
+                        pointer: Some(pointer.clone()),
+                        element: Some(key.clone()),
+                    };
+                    let elements = state.elements_at(pointer, key);
+                    let here = elements
+                        .iter()
+                        .find(|(f, _)| *f == writable)
+                        .map(|(_, v)| (*v).clone());
+                    let other = elements
+                        .iter()
+                        .find(|(f, _)| *f != writable)
+                        .map(|(f, _)| f.to_string());
+                    (loc, here, other)
+                }
+                Rendered::File { path, .. } | Rendered::Dir { path, .. } => (
+                    Location {
+                        file: path.clone(),
+                        pointer: None,
+                        element: None,
+                    },
+                    None,
+                    None,
+                ),
+            };
+            let disk = match &rendered {
+                Rendered::File { path, .. } | Rendered::Dir { path, .. } => state
+                    .path_digest(path)?
+                    .map_or(OnDisk::Nothing, OnDisk::Present),
+                _ => current
+                    .as_ref()
+                    .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
+            };
+            let lock_entry = recorded(lock, &loc);
+            let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
+            if elsewhere.is_some() && lock_entry == Recorded::Nothing {
+                // Another file of the scope defines the same key: whichever wins, one hides the other.
+                decision = ownership::Decision {
+                    action: ActionKind::Block,
+                    reason: Some("shadowed"),
+                    propose_beside: false,
+                };
+            }
+            let before = match &disk {
+                OnDisk::Present(d) => Some(d.clone()),
+                OnDisk::Nothing => None,
+            };
+            let diff = match (&rendered, decision.action) {
+                (
+                    Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
+                    ActionKind::Create | ActionKind::Update | ActionKind::Block,
+                ) => {
+                    let mut d = String::new();
+                    if let Some(old) = &current {
+                        d.push_str(&format!("- {}\n", short(old)));
+                    }
+                    d.push_str(&format!("+ {}", short(value)));
+                    Some(d)
+                }
+                _ => None,
+            };
+            let reason = decision.reason.map(str::to_string);
+            let help = match decision.reason {
+                Some("shadowed") => elsewhere.as_ref().map(|f| {
+                    format!(
+                        "`{f}` defines `{}` too; remove that entry, or leave this bundle out",
+                        r.id
+                    )
+                }),
+                Some(reason) => help_for(reason, &r.id),
+                None => None,
+            };
+            actions.push(Action {
+                action: decision.action,
+                resource: r.id.clone(),
+                bundle: b.name.clone(),
+                target: loc,
+                before,
+                after: Some(after),
+                diff,
+                reason,
+                help,
+            });
+        }
+    }
+    // Resources of bundles that are no longer wanted come out.
+    for entry in lock
+        .into_iter()
+        .flat_map(|l| &l.resources)
+        .filter(|e| !wanted.contains(e.bundle.as_str()))
+    {
+        let loc = Location {
+            file: entry.path.clone(),
+            pointer: entry.pointer.clone(),
+            element: entry.element.clone(),
+        };
+        let disk = match (&entry.pointer, &entry.element) {
+            (Some(pointer), Some(key)) => state
+                .elements_at(pointer, key)
+                .iter()
+                .find(|(f, _)| *f == entry.path)
+                .map(|(_, v)| value_digest(v)),
+            (Some(pointer), None) => state
+                .entries_at(pointer)
+                .iter()
+                .find(|(f, _)| *f == entry.path)
+                .map(|(_, v)| value_digest(v)),
+            (None, _) => state.path_digest(&entry.path)?,
+        };
+        let disk = disk.map_or(OnDisk::Nothing, OnDisk::Present);
+        let rec = Recorded::Bundle {
+            bundle: entry.bundle.clone(),
+            digest: entry.sha256.clone(),
+            shared: entry.shared,
+        };
+        let d = ownership::uninstall(&entry.bundle, &disk, &rec, false, false);
+        let before = match &disk {
+            OnDisk::Present(x) => Some(x.clone()),
+            OnDisk::Nothing => None,
+        };
+        actions.push(Action {
+            action: d.action,
+            resource: entry.id.clone(),
+            bundle: entry.bundle.clone(),
+            target: loc,
+            before,
+            after: None,
+            diff: None,
+            reason: d.reason.map(str::to_string),
+            help: None,
+        });
+    }
+    let bundles: Vec<PlannedBundle> = crate::graph::lock_bundles(resolution)
+        .into_iter()
+        .map(|b| PlannedBundle {
+            name: b.name,
+            version: b.version,
+            source: b.source,
+            sha256: b.sha256,
+        })
+        .collect();
+    let blocked = findings.iter().any(Diagnostic::is_error)
+        || actions.iter().any(|a| a.action == ActionKind::Block);
+    let changes = actions.iter().any(|a| a.action != ActionKind::Keep);
+    let lock_changes = lock.is_none_or(|l| !crate::graph::lock_changes(l, resolution).is_empty());
+    let status = if blocked {
+        PlanStatus::Blocked
+    } else if changes || lock_changes {
+        PlanStatus::Ready
+    } else {
+        PlanStatus::Noop
+    };
+    let risky_permission = permissions.iter().any(|p| {
+        p.required
+            && [
+                PermissionKind::Shell,
+                PermissionKind::Filesystem,
+                PermissionKind::Plugin,
+                PermissionKind::Credential,
+            ]
+            .iter()
+            .any(|k| k.to_string() == p.kind)
+    });
+    let risk = if blocked
+        || findings
+            .iter()
+            .any(|d| matches!(d.rule_severity, Some(Level::Block | Level::High)))
+    {
+        Risk::High
+    } else if risky_permission
+        || findings
+            .iter()
+            .any(|d| d.rule_severity == Some(Level::Medium))
+    {
+        Risk::Medium
+    } else {
+        Risk::Low
+    };
+    let mut plan = Plan {
+        schema: PLAN_SCHEMA,
+        operation: Operation::Install,
+        scope: match scope {
+            ScopeRoot::Project(_) => "project".into(),
+            ScopeRoot::Global(_) => "global".into(),
+        },
+        product_mode: mode,
+        status,
+        fingerprint: String::new(),
+        actions,
+        findings,
+        permissions,
+        risk,
+        bundles,
+    };
+    plan.fingerprint = fingerprint(&plan, state);
+    Ok(plan)
+}
+
+/// sha256 over the canonical plan and every config file's content as read.
+fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
+    let mut h = Sha256::new();
+    let value = serde_json::to_value(plan).expect("plans serialise");
+    h.update(crate::target::canonical_json(&value).as_bytes());
+    for c in &state.configs {
+        h.update(c.rel.as_bytes());
+        h.update([0]);
+        h.update(Sha256::digest(c.text.as_bytes()));
+    }
+    format!("sha256:{}", hex(&h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Request, Sources};
+    use crate::manifest::lock::LockedResource;
+    use crate::target::opencode::OpenCode;
+
+    fn plan(
+        bundles: &[&str],
+        files: &[(&str, &str)],
+        lock: Option<&Lockfile>,
+        mode: ProductMode,
+    ) -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let sources = Sources::catalog_only().unwrap();
+        let requests: Vec<Request> = bundles
+            .iter()
+            .map(|n| Request {
+                name: n.to_string(),
+                req: semver::VersionReq::STAR,
+            })
+            .collect();
+        let resolution = crate::graph::build(&sources, &requests, lock).unwrap();
+        let scope = ScopeRoot::Project(dir.path().to_path_buf());
+        let state = ScopeState::read(&OpenCode, &scope).unwrap();
+        let input = InstallInput {
+            target: &OpenCode,
+            scope: &scope,
+            mode,
+            resolution: &resolution,
+            state: &state,
+            lock,
+            policy: None,
+        };
+        install(&input).unwrap()
+    }
+
+    fn action<'p>(p: &'p Plan, resource: &str) -> &'p Action {
+        p.actions
+            .iter()
+            .find(|a| a.resource == resource)
+            .unwrap_or_else(|| panic!("no action for {resource}: {:#?}", p.actions))
+    }
+
+    const GITHUB: &str = r#"{"type":"remote","url":"https://api.githubcopilot.com/mcp/","enabled":true,"headers":{"Authorization":"Bearer {env:GITHUB_PERSONAL_ACCESS_TOKEN}"}}"#;
+
+    #[test]
+    fn an_empty_project_gets_everything_created() {
+        let p = plan(&["github"], &[], None, ProductMode::DesktopLocal);
+        assert_eq!(p.status, PlanStatus::Ready);
+        let mcp = action(&p, "mcp:github");
+        assert_eq!(
+            (
+                mcp.action,
+                mcp.target.file.as_str(),
+                mcp.target.pointer.as_deref()
+            ),
+            (ActionKind::Create, "opencode.json", Some("/mcp/github"))
+        );
+        assert_eq!(
+            action(&p, "skill:github-operations").target.file,
+            ".opencode/skills/github-operations"
+        );
+        assert!(p.fingerprint.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn the_conflict_table_against_a_commented_config() {
+        let differs = "// my servers\n{\n  \"mcp\": { \"github\": { \"type\": \"local\", \"command\": [\"gh-mcp\"] }, },\n}\n";
+        let p = plan(
+            &["github"],
+            &[("opencode.jsonc", differs)],
+            None,
+            ProductMode::DesktopLocal,
+        );
+        let a = action(&p, "mcp:github");
+        assert_eq!(
+            (a.action, a.reason.as_deref(), a.target.file.as_str()),
+            (
+                ActionKind::Block,
+                Some("conflict-user-owned"),
+                "opencode.jsonc"
+            )
+        );
+        assert_eq!(p.status, PlanStatus::Blocked);
+        let same = format!("{{ \"mcp\": {{ \"github\": {GITHUB} }} }}");
+        let p = plan(
+            &["github"],
+            &[("opencode.json", &same)],
+            None,
+            ProductMode::DesktopLocal,
+        );
+        assert_eq!(action(&p, "mcp:github").action, ActionKind::Adopt);
+        let shadow = plan(
+            &["github"],
+            &[("opencode.json", "{}"), (".opencode/opencode.json", &same)],
+            None,
+            ProductMode::DesktopLocal,
+        );
+        let a = action(&shadow, "mcp:github");
+        assert_eq!(
+            (a.action, a.reason.as_deref()),
+            (ActionKind::Block, Some("shadowed"))
+        );
+    }
+
+    #[test]
+    fn an_installed_bundle_is_a_noop_and_a_broken_config_blocks() {
+        let first = plan(&["github"], &[], None, ProductMode::DesktopLocal);
+        let mut lock = Lockfile::new();
+        lock.bundles = first
+            .bundles
+            .iter()
+            .map(|b| crate::manifest::lock::LockedBundle {
+                name: b.name.clone(),
+                version: b.version.clone(),
+                source: b.source.clone(),
+                sha256: b.sha256.clone(),
+                dependencies: vec![],
+            })
+            .collect();
+        let skill_digest = action(&first, "skill:github-operations")
+            .after
+            .clone()
+            .unwrap();
+        let mcp_digest = action(&first, "mcp:github").after.clone().unwrap();
+        lock.resources = vec![
+            LockedResource {
+                id: "mcp:github".into(),
+                bundle: "github".into(),
+                path: "opencode.json".into(),
+                pointer: Some("/mcp/github".into()),
+                element: None,
+                sha256: mcp_digest,
+                shared: false,
+            },
+            LockedResource {
+                id: "skill:github-operations".into(),
+                bundle: "github".into(),
+                path: ".opencode/skills/github-operations".into(),
+                pointer: None,
+                element: None,
+                sha256: skill_digest,
+                shared: false,
+            },
+        ];
+        let tree = crate::catalog::bundles()
+            .into_iter()
+            .find(|t| t.display_root == "catalog/github")
+            .unwrap();
+        let skill: Vec<(String, String)> = tree
+            .below("skills/github-operations")
+            .filter_map(|(p, e)| match e {
+                crate::manifest::tree::Entry::File(b) => Some((
+                    format!(
+                        ".opencode/skills/github-operations/{}",
+                        &p["skills/github-operations/".len()..]
+                    ),
+                    String::from_utf8(b.to_vec()).unwrap(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let config = format!("{{ \"mcp\": {{ \"github\": {GITHUB} }} }}");
+        let mut files: Vec<(&str, &str)> = skill
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        files.push(("opencode.json", &config));
+        let again = plan(&["github"], &files, Some(&lock), ProductMode::DesktopLocal);
+        assert_eq!(again.status, PlanStatus::Noop, "{:#?}", again.actions);
+        let broken = plan(
+            &["github"],
+            &[("opencode.json", "{\n  \"mcp\": {\n}\n")],
+            None,
+            ProductMode::DesktopLocal,
+        );
+        assert_eq!(broken.status, PlanStatus::Blocked);
+        let f = broken
+            .findings
+            .iter()
+            .find(|d| d.code == "invalid-config")
+            .unwrap();
+        assert_eq!(f.location.as_ref().unwrap().file, "opencode.json");
+    }
+
+    #[test]
+    fn a_local_only_bundle_in_cloud_web_is_blocked() {
+        // The bundle does not claim cloud-web, so its tier and its server's modes block it.
+        let p = plan(&["filesystem"], &[], None, ProductMode::CloudWeb);
+        assert_eq!(p.status, PlanStatus::Blocked);
+        let codes: Vec<&str> = p
+            .findings
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect();
+        assert!(
+            codes.contains(&"MODE-003") && codes.contains(&"MODE-002"),
+            "{codes:?}"
+        );
+        assert_eq!(p.risk, Risk::High);
+    }
+
+    #[test]
+    fn every_catalog_bundle_installs_into_an_empty_project() {
+        let names: Vec<String> = crate::catalog::bundles()
+            .iter()
+            .map(|t| t.display_root.trim_start_matches("catalog/").to_string())
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let p = plan(&refs, &[], None, ProductMode::DesktopLocal);
+        assert_eq!(
+            p.status,
+            PlanStatus::Ready,
+            "{:#?}",
+            p.findings
+                .iter()
+                .filter(|d| d.is_error())
+                .collect::<Vec<_>>()
+        );
+        assert!(p.actions.iter().all(|a| a.action == ActionKind::Create));
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/schemas/plan.schema.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let doc = serde_json::to_value(&p).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}

@@ -1,0 +1,117 @@
+//! The plan as a value (SPEC §8): what an operation would do, resource by resource, with
+//! everything a reviewer or a desktop app needs to decide, and a fingerprint that ties it
+//! to the files it was computed from.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::ownership::ActionKind;
+use crate::diagnostic::Diagnostic;
+use crate::manifest::common::ProductMode;
+
+/// The schema id of a plan document.
+pub const PLAN_SCHEMA: &str = "capm.plan/v1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Install,
+    Update,
+    Uninstall,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    /// Applying it would change something, and nothing blocks it.
+    Ready,
+    /// Something blocks it: a finding or a conflict. Nothing may be applied.
+    Blocked,
+    /// Everything is already as the plan wants it.
+    Noop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+/// Where an action lands: a file, and for config keys the JSON pointer inside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Location {
+    /// Relative to the scope root.
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// For elements of a config array (npm plugins): the package name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Action {
+    pub action: ActionKind,
+    /// `KIND:NAME`.
+    pub resource: String,
+    pub bundle: String,
+    pub target: Location,
+    /// The digest of what is there now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The digest of what will be there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// For config keys: the entry before and after, as short JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Why the action is what it is (`conflict-user-owned`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// A permission a bundle asks for, to be reviewed before applying.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PermissionReview {
+    pub bundle: String,
+    pub kind: String,
+    pub id: String,
+    pub reason: String,
+    pub required: bool,
+}
+
+/// A bundle the plan installs or keeps, as capm.lock will record it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PlannedBundle {
+    pub name: String,
+    pub version: String,
+    pub source: String,
+    pub sha256: String,
+}
+
+/// A computed plan.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm plan")]
+pub struct Plan {
+    /// Always `capm.plan/v1`.
+    #[schemars(extend("const" = "capm.plan/v1"))]
+    pub schema: &'static str,
+    pub operation: Operation,
+    /// `project` or `global`.
+    pub scope: String,
+    pub product_mode: ProductMode,
+    pub status: PlanStatus,
+    /// sha256 over the canonical plan and the digests of every file it read or will write,
+    /// as they were: applying refuses the plan if any of them changed.
+    pub fingerprint: String,
+    pub actions: Vec<Action>,
+    pub findings: Vec<Diagnostic>,
+    pub permissions: Vec<PermissionReview>,
+    pub risk: Risk,
+    pub bundles: Vec<PlannedBundle>,
+}
