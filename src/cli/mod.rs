@@ -6,6 +6,7 @@ mod explain;
 mod graph;
 mod lint;
 mod new;
+mod plan;
 mod registry;
 mod render;
 pub mod schemas;
@@ -75,6 +76,9 @@ enum Command {
     Search(registry::SearchArgs),
     /// Lint a bundle and publish it into a directory registry.
     Publish(registry::PublishArgs),
+    /// Show what install, update or uninstall would do, writing nothing.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
 }
 
 /// How a command ended, short of an error: this decides the exit code.
@@ -168,6 +172,7 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Graph(args) => graph::graph(args, project, term),
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
+        Command::Plan(cmd) => plan::run(cmd, project, term),
     }
 }
 

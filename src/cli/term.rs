@@ -22,6 +22,9 @@ pub struct Env {
     /// `CAPM_LOCK_TIMEOUT`: how long to wait for a lock held by another capm (seconds,
     /// default 60).
     pub lock_timeout: std::time::Duration,
+    /// OpenCode's global config directory: `$XDG_CONFIG_HOME/opencode`, by default
+    /// `~/.config/opencode`.
+    pub opencode_config: std::path::PathBuf,
 }
 
 impl Env {
@@ -32,6 +35,11 @@ impl Env {
             force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
             stderr_tty: std::io::stderr().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
+            opencode_config: var("XDG_CONFIG_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
+                .unwrap_or_else(|| std::path::PathBuf::from(".config"))
+                .join("opencode"),
             lock_timeout: std::time::Duration::from_secs(
                 std::env::var("CAPM_LOCK_TIMEOUT")
                     .ok()

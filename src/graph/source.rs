@@ -100,10 +100,12 @@ fn deps_of(m: &BundleManifest) -> Vec<Dep> {
 /// A candidate from a checked bundle tree.
 fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Candidate, GraphError> {
     let check = crate::validate::check_bundle(tree);
+    // Manifest errors make a bundle unusable; security findings are for lint and plans to
+    // report (a plan containing them is blocked), not a reason to hide the bundle.
     let errors: Vec<_> = check
         .diagnostics
         .iter()
-        .filter(|d| d.is_error())
+        .filter(|d| d.is_error() && d.rule_severity.is_none())
         .cloned()
         .collect();
     let meta = check.manifest.as_ref().and_then(|m| m.bundle.as_ref());

@@ -5,6 +5,7 @@ pub mod init;
 pub mod lint;
 pub mod lock;
 pub mod new;
+pub mod plan;
 pub mod project;
 pub mod publish;
 pub mod search;

@@ -21,8 +21,14 @@ use crate::manifest::tree::hex;
 use crate::security::Level;
 use crate::target::{Rendered, ScopeRoot, Target};
 
-/// What an install plan is computed from.
-pub struct InstallInput<'a> {
+/// What a plan is computed from.
+pub struct PlanInput<'a> {
+    pub operation: Operation,
+    /// Resources (`KIND:NAME`) of removed bundles that their `[uninstall] preserves` hands to
+    /// the user.
+    pub preserves: &'a std::collections::BTreeSet<String>,
+    /// Remove files the user modified too (`--purge`).
+    pub purge: bool,
     pub target: &'a dyn Target,
     pub scope: &'a ScopeRoot,
     pub mode: ProductMode,
@@ -77,9 +83,13 @@ fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
     }
 }
 
-/// Computes what `capm install` would do.
-pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
-    let InstallInput {
+/// Computes what an operation would do: the project ends up with exactly the resolved
+/// bundles, so resources of bundles no longer resolved are uninstalled.
+pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
+    let PlanInput {
+        operation,
+        preserves,
+        purge,
         target,
         scope,
         mode,
@@ -219,7 +229,17 @@ pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
             };
             let lock_entry = recorded(lock, &loc);
             let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
-            if elsewhere.is_some() && lock_entry == Recorded::Nothing {
+            let config_broken = matches!(
+                rendered,
+                Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
+            ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
+            if config_broken {
+                decision = ownership::Decision {
+                    action: ActionKind::Block,
+                    reason: Some("invalid-config"),
+                    propose_beside: false,
+                };
+            } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
                 // Another file of the scope defines the same key: whichever wins, one hides the other.
                 decision = ownership::Decision {
                     action: ActionKind::Block,
@@ -247,6 +267,9 @@ pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
             };
             let reason = decision.reason.map(str::to_string);
             let help = match decision.reason {
+                Some("invalid-config") => {
+                    Some(format!("`{writable}` does not parse; fix it first"))
+                }
                 Some("shadowed") => elsewhere.as_ref().map(|f| {
                     format!(
                         "`{f}` defines `{}` too; remove that entry, or leave this bundle out",
@@ -269,12 +292,21 @@ pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
             });
         }
     }
-    // Resources of bundles that are no longer wanted come out.
-    for entry in lock
+    // Resources no resolved bundle provides any more come out: those of bundles leaving,
+    // and those a kept bundle stopped providing.
+    let provided: std::collections::BTreeSet<(String, String)> = actions
+        .iter()
+        .map(|a| (a.bundle.clone(), a.resource.clone()))
+        .collect();
+    let leaving: Vec<&crate::manifest::lock::LockedResource> = lock
         .into_iter()
         .flat_map(|l| &l.resources)
-        .filter(|e| !wanted.contains(e.bundle.as_str()))
-    {
+        .filter(|e| {
+            !wanted.contains(e.bundle.as_str())
+                || !provided.contains(&(e.bundle.clone(), e.id.clone()))
+        })
+        .collect();
+    for entry in leaving {
         let loc = Location {
             file: entry.path.clone(),
             pointer: entry.pointer.clone(),
@@ -299,7 +331,13 @@ pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
             digest: entry.sha256.clone(),
             shared: entry.shared,
         };
-        let d = ownership::uninstall(&entry.bundle, &disk, &rec, false, false);
+        let d = ownership::uninstall(
+            &entry.bundle,
+            &disk,
+            &rec,
+            preserves.contains(&entry.id),
+            purge,
+        );
         let before = match &disk {
             OnDisk::Present(x) => Some(x.clone()),
             OnDisk::Nothing => None,
@@ -364,7 +402,7 @@ pub fn install(input: &InstallInput<'_>) -> std::io::Result<Plan> {
     };
     let mut plan = Plan {
         schema: PLAN_SCHEMA,
-        operation: Operation::Install,
+        operation,
         scope: match scope {
             ScopeRoot::Project(_) => "project".into(),
             ScopeRoot::Global(_) => "global".into(),
@@ -425,7 +463,11 @@ mod tests {
         let resolution = crate::graph::build(&sources, &requests, lock).unwrap();
         let scope = ScopeRoot::Project(dir.path().to_path_buf());
         let state = ScopeState::read(&OpenCode, &scope).unwrap();
-        let input = InstallInput {
+        let preserves = std::collections::BTreeSet::new();
+        let input = PlanInput {
+            operation: Operation::Install,
+            preserves: &preserves,
+            purge: false,
             target: &OpenCode,
             scope: &scope,
             mode,
@@ -434,7 +476,7 @@ mod tests {
             lock,
             policy: None,
         };
-        install(&input).unwrap()
+        build(&input).unwrap()
     }
 
     fn action<'p>(p: &'p Plan, resource: &str) -> &'p Action {

@@ -8,6 +8,8 @@ mod graph;
 mod lint;
 mod lint_cases;
 mod new;
+mod plan;
+mod plan_cases;
 mod policy;
 mod rules;
 mod support;

@@ -1,0 +1,209 @@
+//! `capm plan install|update|uninstall`: what the operation would do to the project's
+//! scope, as a [`Plan`]. Reads the project, its sources and the scope; writes nothing.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use semver::VersionReq;
+
+use super::project::Project;
+use crate::graph::{self, GraphError, Request, Sources};
+use crate::manifest::common::{Scope, is_valid_name};
+use crate::manifest::lock::Lockfile;
+use crate::plan::build::{PlanInput, build};
+use crate::plan::model::{Operation, Plan};
+use crate::plan::state::ScopeState;
+use crate::target::ScopeRoot;
+use crate::target::opencode::OpenCode;
+
+/// What to plan.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    pub operation: Operation,
+    /// `NAME` or `NAME@REQ`: bundles to add (install), refresh (update) or remove (uninstall).
+    pub bundles: Vec<String>,
+    /// Update beyond capm.toml's requirements.
+    pub latest: bool,
+    /// Uninstall: remove files the user modified too.
+    pub purge: bool,
+    /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
+    pub global_config: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read the scope: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
+    let (name, req) = match spec.split_once('@') {
+        Some((n, r)) => (n, Some(r)),
+        None => (spec, None),
+    };
+    if !is_valid_name(name) {
+        return Err(PlanError::Usage(format!(
+            "`{name}` is not a valid bundle name"
+        )));
+    }
+    let req = req
+        .map(|r| {
+            VersionReq::parse(r).map_err(|e| {
+                PlanError::Usage(format!("`{spec}`: `{r}` is not a version requirement: {e}"))
+            })
+        })
+        .transpose()?;
+    Ok((name.to_string(), req))
+}
+
+/// The resources that bundles leaving the graph hand to the user (`[uninstall] preserves`),
+/// read from the versions the lock records.
+fn preserves_of_removed(
+    sources: &Sources,
+    lock: Option<&Lockfile>,
+    keep: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for locked in lock
+        .into_iter()
+        .flat_map(|l| &l.bundles)
+        .filter(|b| !keep.contains(&b.name))
+    {
+        let Ok(candidates) = sources.candidates(&locked.name) else {
+            continue;
+        };
+        let Some(c) = candidates.into_iter().find(|c| {
+            c.version.to_string() == locked.version && c.source.to_string() == locked.source
+        }) else {
+            continue;
+        };
+        let Ok(tree) = sources.tree(c) else { continue };
+        if let Some(m) = crate::validate::check_bundle(&tree).manifest
+            && let Some(u) = &m.uninstall
+        {
+            out.extend(u.preserves.iter().map(|p| p.value.clone()));
+        }
+    }
+    out
+}
+
+pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
+    let mut requests = graph::requests(&project.manifest)?;
+    let mut lock = project.lock.clone();
+    match req.operation {
+        Operation::Install => {
+            for spec in &req.bundles {
+                let (name, version) = parse_spec(spec)?;
+                match requests.iter_mut().find(|r| r.name == name) {
+                    Some(existing) => {
+                        if let Some(v) = version {
+                            existing.req = v;
+                        }
+                    }
+                    None => requests.push(Request {
+                        name,
+                        req: version.unwrap_or(VersionReq::STAR),
+                    }),
+                }
+            }
+        }
+        Operation::Update => {
+            let mut named = BTreeSet::new();
+            for spec in &req.bundles {
+                let (name, _) = parse_spec(spec)?;
+                let known = lock
+                    .as_ref()
+                    .is_some_and(|l| l.bundles.iter().any(|b| b.name == name))
+                    || requests.iter().any(|r| r.name == name);
+                if !known {
+                    return Err(PlanError::Usage(format!(
+                        "`{name}` is not part of this project"
+                    )));
+                }
+                named.insert(name);
+            }
+            let all = named.is_empty();
+            // Forget the locked versions of what is updated, so the newest allowed is chosen.
+            if let Some(l) = lock.as_mut() {
+                l.bundles.retain(|b| !(all || named.contains(&b.name)));
+            }
+            if req.latest {
+                for r in requests
+                    .iter_mut()
+                    .filter(|r| all || named.contains(&r.name))
+                {
+                    r.req = VersionReq::STAR;
+                }
+            }
+        }
+        Operation::Uninstall => {
+            if req.bundles.is_empty() {
+                return Err(PlanError::Usage("name the bundles to uninstall".into()));
+            }
+            for spec in &req.bundles {
+                let (name, _) = parse_spec(spec)?;
+                let before = requests.len();
+                requests.retain(|r| r.name != name);
+                if requests.len() == before {
+                    return Err(PlanError::Usage(format!(
+                        "`{name}` is not in capm.toml's [bundles]"
+                    )));
+                }
+            }
+        }
+    }
+    let sources = Sources::load(Some(&project.manifest), &project.root)?;
+    let resolution = graph::build(&sources, &requests, lock.as_ref())?;
+    if let Some(l) = &project.lock {
+        graph::verify_lock(l, &resolution)?;
+    }
+    if req.operation == Operation::Uninstall {
+        let still: Vec<&str> = req
+            .bundles
+            .iter()
+            .map(|s| s.split('@').next().unwrap_or(s))
+            .filter(|n| resolution.bundles.iter().any(|b| b.name == *n))
+            .collect();
+        if let Some(n) = still.first() {
+            return Err(PlanError::Usage(format!(
+                "`{n}` is still needed by another bundle of the project; uninstall that one too"
+            )));
+        }
+    }
+    let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
+    let preserves = preserves_of_removed(&sources, project.lock.as_ref(), &keep);
+    let scope_kind = project
+        .manifest
+        .project
+        .as_ref()
+        .and_then(|p| p.scope.as_ref())
+        .map(|s| s.value)
+        .unwrap_or(Scope::Project);
+    let scope = match scope_kind {
+        Scope::Project => ScopeRoot::Project(project.root.clone()),
+        Scope::Global => ScopeRoot::Global(req.global_config.clone()),
+    };
+    let state = ScopeState::read(&OpenCode, &scope)?;
+    let policy = project
+        .manifest
+        .policy
+        .as_ref()
+        .map(|p| (p, &*project.source));
+    let input = PlanInput {
+        operation: req.operation,
+        preserves: &preserves,
+        purge: req.purge,
+        target: &OpenCode,
+        scope: &scope,
+        mode: project.manifest.product_mode(),
+        resolution: &resolution,
+        state: &state,
+        lock: project.lock.as_ref(),
+        policy,
+    };
+    Ok(build(&input)?)
+}
