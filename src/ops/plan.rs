@@ -187,7 +187,11 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
         Scope::Project => ScopeRoot::Project(project.root.clone()),
         Scope::Global => ScopeRoot::Global(req.global_config.clone()),
     };
-    let state = ScopeState::read(&OpenCode, &scope)?;
+    // OpenCode merges the user's global config beneath a project's: an entry there with the
+    // same key is a conflict too.
+    let global = ScopeRoot::Global(req.global_config.clone());
+    let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
+    let state = ScopeState::read_merged(&OpenCode, &scope, beneath)?;
     let policy = project
         .manifest
         .policy

@@ -43,19 +43,44 @@ pub fn value_digest(v: &Value) -> String {
 
 impl ScopeState {
     pub fn read(target: &dyn Target, scope: &ScopeRoot) -> std::io::Result<ScopeState> {
+        ScopeState::read_merged(target, scope, None)
+    }
+
+    /// Reads the scope's config files, after those of `beneath` (the user's global config,
+    /// which OpenCode merges below a project's): those are read to find conflicts, never
+    /// written, and named by their full path.
+    pub fn read_merged(
+        target: &dyn Target,
+        scope: &ScopeRoot,
+        beneath: Option<&ScopeRoot>,
+    ) -> std::io::Result<ScopeState> {
         let root = scope.dir().to_path_buf();
         let mut configs = Vec::new();
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        if let Some(global) = beneath {
+            for rel in target.config_files(global) {
+                let path = global.dir().join(&rel);
+                files.push((path.clone(), path.display().to_string()));
+            }
+        }
         for rel in target.config_files(scope) {
-            match std::fs::read(root.join(&rel)) {
+            files.push((root.join(&rel), rel));
+        }
+        for (path, shown) in files {
+            match std::fs::read(&path) {
                 Ok(bytes) => {
                     let text = String::from_utf8(bytes).map_err(|_| {
                         std::io::Error::new(
                             std::io::ErrorKind::InvalidData,
-                            format!("{rel} is not UTF-8"),
+                            format!("{shown} is not UTF-8"),
                         )
                     })?;
                     let value = jsonc::parse(&text);
-                    configs.push(ConfigFile { rel, text, value });
+                    configs.push(ConfigFile {
+                        rel: shown,
+                        text,
+                        value,
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),

@@ -39,6 +39,8 @@ pub fn capm(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
         .env("NO_COLOR", "1")
+        // Never the developer's own OpenCode config.
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
         .output()
         .expect("capm runs");
     Run {
