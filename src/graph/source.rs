@@ -124,17 +124,8 @@ fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Cand
     let meta = m.bundle.as_ref().expect("checked above");
     Ok(Candidate {
         deps: deps_of(m),
-        description: meta
-            .description
-            .as_ref()
-            .map(|d| d.value.clone())
-            .unwrap_or_default(),
-        keywords: meta
-            .keywords
-            .iter()
-            .flatten()
-            .map(|k| k.value.clone())
-            .collect(),
+        description: meta.description_text(),
+        keywords: meta.keyword_list(),
         digest: tree.content_digest(),
         name,
         version,

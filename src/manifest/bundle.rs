@@ -79,6 +79,25 @@ pub struct BundleMeta {
     pub span: Span,
 }
 
+impl BundleMeta {
+    /// The description, or nothing.
+    pub fn description_text(&self) -> String {
+        self.description
+            .as_ref()
+            .map(|d| d.value.clone())
+            .unwrap_or_default()
+    }
+
+    /// The keywords, as plain strings.
+    pub fn keyword_list(&self) -> Vec<String> {
+        self.keywords
+            .iter()
+            .flatten()
+            .map(|k| k.value.clone())
+            .collect()
+    }
+}
+
 /// `[compatibility]`: which clients and product modes the bundle supports.
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -128,17 +128,8 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
         name: name.clone(),
         version: version.clone(),
         sha256: digest.clone(),
-        description: meta
-            .description
-            .as_ref()
-            .map(|d| d.value.clone())
-            .unwrap_or_default(),
-        keywords: meta
-            .keywords
-            .iter()
-            .flatten()
-            .map(|k| k.value.clone())
-            .collect(),
+        description: meta.description_text(),
+        keywords: meta.keyword_list(),
         dependencies: manifest
             .dependencies
             .iter()

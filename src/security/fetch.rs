@@ -4,7 +4,7 @@
 //! (`$(curl …)`, backticks, `<(curl …)`) or saved and run by a later statement
 //! (`curl -o f … && sh f`). Launchers and interpreters given a script URL are caught too.
 
-use super::launch::{Arg, INTERPRETERS, SHELLS, family, program};
+use super::launch::{Arg, INTERPRETERS, PYTHON_RUNNER_VALUED, SHELLS, family, program};
 use super::{Level, Sink};
 
 /// Programs that download.
@@ -131,31 +131,8 @@ pub fn fetches_and_runs(text: &str) -> Option<&'static str> {
 /// `deno run https://…`, `uv run https://…`, `pipx run https://…`, `uvx https://…/x.py`.
 fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
     /// Options of the runners that take a value, so their values are not the script.
-    const VALUED: &[&str] = &[
-        "--from",
-        "--with",
-        "--python",
-        "-p",
-        "--index",
-        "--index-url",
-        "--extra-index-url",
-        "--default-index",
-        "--spec",
-        "--pip-args",
-        "--find-links",
-        "-f",
-        "--with-requirements",
-        "--project",
-        "--directory",
-        "--env-file",
-        "--extra",
-        "--group",
-        "--package",
-        "--with-editable",
-        "-W",
-        "-X",
-        "-m",
-    ];
+    /// Interpreter options that take a value, besides the runners' own.
+    const INTERPRETER_VALUED: &[&str] = &["-W", "-X", "-m"];
     for (i, a) in argv.iter().enumerate() {
         let p = program(a.text);
         let f = family(&p);
@@ -172,7 +149,7 @@ fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
             if t == "-m" {
                 break; // `python -m module`: the module, not a script, comes next
             }
-            if VALUED.contains(&t) {
+            if PYTHON_RUNNER_VALUED.contains(&t) || INTERPRETER_VALUED.contains(&t) {
                 j += 2;
                 continue;
             }

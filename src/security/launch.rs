@@ -58,6 +58,44 @@ pub const INTERPRETERS: &[&str] = &[
     "powershell",
 ];
 const ESCALATION: &[&str] = &["sudo", "doas", "su", "pkexec", "runas", "gsudo"];
+
+/// Options of the Python runners (uvx, uv run, uv tool run, pipx run) that take a value,
+/// so that the value is never taken for the package or script.
+pub const PYTHON_RUNNER_VALUED: &[&str] = &[
+    "--from",
+    "--with",
+    "--with-requirements",
+    "--with-editable",
+    "--python",
+    "-p",
+    "--index",
+    "--index-url",
+    "--extra-index-url",
+    "--default-index",
+    "--spec",
+    "--pip-args",
+    "--find-links",
+    "-f",
+    "--directory",
+    "--project",
+    "--cache-dir",
+    "--env-file",
+    "--config-file",
+    "-c",
+    "--constraints",
+    "--overrides",
+    "--build-constraints",
+    "--color",
+    "--keyring-provider",
+    "--link-mode",
+    "--resolution",
+    "--prerelease",
+    "--exclude-newer",
+    "--python-platform",
+    "--extra",
+    "--group",
+    "--package",
+];
 const NETWORK: &[&str] = &[
     "curl", "wget", "nc", "ncat", "netcat", "scp", "sftp", "ssh", "ftp",
 ];
@@ -573,38 +611,7 @@ fn launcher(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         _ => return,
     };
     let with_value: &[&str] = if python {
-        &[
-            "--from",
-            "--with",
-            "--python",
-            "-p",
-            "--index",
-            "--index-url",
-            "--extra-index-url",
-            "--default-index",
-            "--spec",
-            "--pip-args",
-            "--find-links",
-            "-f",
-            "--with-requirements",
-            "--with-editable",
-            "--directory",
-            "--project",
-            "--cache-dir",
-            "--env-file",
-            "--config-file",
-            "-c",
-            "--constraints",
-            "--overrides",
-            "--build-constraints",
-            "--color",
-            "--keyring-provider",
-            "--link-mode",
-            "--resolution",
-            "--prerelease",
-            "--exclude-newer",
-            "--python-platform",
-        ]
+        PYTHON_RUNNER_VALUED
     } else {
         &[
             "-p",
