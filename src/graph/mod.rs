@@ -325,39 +325,19 @@ fn add_resources(
 
 /// Each resource's `requires`, by the resource's id.
 fn requires(m: &BundleManifest) -> Vec<(String, Vec<String>)> {
-    let list = |r: &Option<Vec<crate::manifest::span::Spanned<String>>>| {
-        r.iter()
-            .flatten()
-            .map(|s| s.value.clone())
-            .collect::<Vec<_>>()
-    };
-    let mut out = Vec::new();
-    out.extend(
-        m.mcp
-            .iter()
-            .map(|(n, r)| (format!("mcp:{n}"), list(&r.requires))),
-    );
-    out.extend(
-        m.skills
-            .iter()
-            .map(|(n, r)| (format!("skill:{n}"), list(&r.requires))),
-    );
-    out.extend(
-        m.plugins
-            .iter()
-            .map(|(n, r)| (format!("plugin:{n}"), list(&r.requires))),
-    );
-    out.extend(
-        m.agents
-            .iter()
-            .map(|(n, r)| (format!("agent:{n}"), list(&r.requires))),
-    );
-    out.extend(
-        m.commands
-            .iter()
-            .map(|(n, r)| (format!("command:{n}"), list(&r.requires))),
-    );
-    out
+    m.resources()
+        .into_iter()
+        .map(|r| {
+            (
+                r.id(),
+                r.requires()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s.value.clone())
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// A cycle of depends-on edges, as `name version` steps returning to the first.

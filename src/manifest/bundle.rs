@@ -250,7 +250,89 @@ pub struct Uninstall {
     pub preserves: Vec<Spanned<String>>,
 }
 
+/// What a resource is, with its own declaration.
+#[derive(Clone, Copy, Debug)]
+pub enum ResourceItem<'a> {
+    Mcp(&'a McpServer),
+    Plugin(&'a Plugin),
+    Skill(&'a PathResource),
+    Agent(&'a PathResource),
+    Command(&'a PathResource),
+}
+
+/// One resource of a manifest, as the rest of capm walks them.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceRef<'a> {
+    /// The name, with the span of its key.
+    pub name: &'a Spanned<String>,
+    pub item: ResourceItem<'a>,
+}
+
+impl<'a> ResourceRef<'a> {
+    pub fn kind(&self) -> &'static str {
+        match self.item {
+            ResourceItem::Mcp(_) => "mcp",
+            ResourceItem::Plugin(_) => "plugin",
+            ResourceItem::Skill(_) => "skill",
+            ResourceItem::Agent(_) => "agent",
+            ResourceItem::Command(_) => "command",
+        }
+    }
+
+    /// `KIND:NAME`.
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.kind(), self.name.value)
+    }
+
+    pub fn requires(&self) -> Option<&'a Vec<Spanned<String>>> {
+        match self.item {
+            ResourceItem::Mcp(s) => s.requires.as_ref(),
+            ResourceItem::Plugin(p) => p.requires.as_ref(),
+            ResourceItem::Skill(r) | ResourceItem::Agent(r) | ResourceItem::Command(r) => {
+                r.requires.as_ref()
+            }
+        }
+    }
+
+    pub fn product_modes(&self) -> Option<&'a Vec<Spanned<ProductMode>>> {
+        match self.item {
+            ResourceItem::Mcp(s) => s.product_modes.as_ref(),
+            ResourceItem::Plugin(p) => p.product_modes.as_ref(),
+            ResourceItem::Skill(r) | ResourceItem::Agent(r) | ResourceItem::Command(r) => {
+                r.product_modes.as_ref()
+            }
+        }
+    }
+}
+
 impl BundleManifest {
+    /// Every resource, in a fixed order: MCP servers, plugins, skills, agents, commands,
+    /// each in manifest order.
+    pub fn resources(&self) -> Vec<ResourceRef<'_>> {
+        let mut out = Vec::new();
+        out.extend(self.mcp.iter().map(|(name, s)| ResourceRef {
+            name,
+            item: ResourceItem::Mcp(s),
+        }));
+        out.extend(self.plugins.iter().map(|(name, p)| ResourceRef {
+            name,
+            item: ResourceItem::Plugin(p),
+        }));
+        out.extend(self.skills.iter().map(|(name, r)| ResourceRef {
+            name,
+            item: ResourceItem::Skill(r),
+        }));
+        out.extend(self.agents.iter().map(|(name, r)| ResourceRef {
+            name,
+            item: ResourceItem::Agent(r),
+        }));
+        out.extend(self.commands.iter().map(|(name, r)| ResourceRef {
+            name,
+            item: ResourceItem::Command(r),
+        }));
+        out
+    }
+
     /// Decodes a parsed `bundle.toml`, reporting shape problems to `dec`.
     pub fn decode(dec: &mut Decoder<'_>, root: &Node<'_>) -> BundleManifest {
         let whole = Span::new(0, 0);

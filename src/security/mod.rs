@@ -278,13 +278,9 @@ pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<Strin
     use crate::target::{Target, opencode::OpenCode};
     let scope = crate::target::ScopeRoot::Project(std::path::PathBuf::from("."));
     let spans: BTreeMap<String, Span> = m
-        .mcp
-        .keys()
-        .map(|n| (format!("mcp:{n}"), n.span))
-        .chain(m.plugins.keys().map(|n| (format!("plugin:{n}"), n.span)))
-        .chain(m.skills.keys().map(|n| (format!("skill:{n}"), n.span)))
-        .chain(m.agents.keys().map(|n| (format!("agent:{n}"), n.span)))
-        .chain(m.commands.keys().map(|n| (format!("command:{n}"), n.span)))
+        .resources()
+        .iter()
+        .map(|r| (r.id(), r.name.span))
         .collect();
     crate::target::resources(m, tree)
         .into_iter()

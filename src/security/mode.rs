@@ -27,46 +27,20 @@ struct Res<'a> {
 }
 
 fn resources(m: &BundleManifest) -> Vec<Res<'_>> {
-    let mut out = Vec::new();
-    for (n, s) in &m.mcp {
-        out.push(Res {
-            id: format!("mcp:{n}"),
-            span: n.span,
-            modes: s.product_modes.as_ref(),
-            stdio: s.command.is_some(),
-            plugin: None,
-        });
-    }
-    for (n, s) in &m.skills {
-        out.push(Res {
-            id: format!("skill:{n}"),
-            span: n.span,
-            modes: s.product_modes.as_ref(),
-            stdio: false,
-            plugin: None,
-        });
-    }
-    for (n, p) in &m.plugins {
-        out.push(Res {
-            id: format!("plugin:{n}"),
-            span: n.span,
-            modes: p.product_modes.as_ref(),
-            stdio: false,
-            plugin: Some(p),
-        });
-    }
-    for (kind, map) in [("agent", &m.agents), ("command", &m.commands)] {
-        for (n, r) in map {
-            out.push(Res {
-                id: format!("{kind}:{n}"),
-                span: n.span,
-                modes: r.product_modes.as_ref(),
-                stdio: false,
-                plugin: None,
-            });
-        }
-    }
-    out
+    use crate::manifest::bundle::ResourceItem;
+    m.resources()
+        .into_iter()
+        .map(|r| Res {
+            id: r.id(),
+            span: r.name.span,
+            modes: r.product_modes(),
+            stdio: matches!(r.item, ResourceItem::Mcp(s) if s.command.is_some()),
+            plugin: match r.item {
+                ResourceItem::Plugin(p) => Some(p),
+                _ => None,
+            },
+        })
+        .collect()
 }
 
 fn finding(

@@ -126,60 +126,21 @@ pub struct Resource<'a> {
     pub tree: &'a crate::manifest::tree::BundleTree,
 }
 
-/// What a resource is.
-pub enum Kind<'a> {
-    Mcp(&'a crate::manifest::bundle::McpServer),
-    Plugin(&'a crate::manifest::bundle::Plugin),
-    Skill(&'a crate::manifest::bundle::PathResource),
-    Agent(&'a crate::manifest::bundle::PathResource),
-    Command(&'a crate::manifest::bundle::PathResource),
-}
+/// What a resource is, with its declaration.
+pub use crate::manifest::bundle::ResourceItem as Kind;
 
 /// The resources a bundle provides, in manifest order.
 pub fn resources<'a>(
     m: &'a crate::manifest::bundle::BundleManifest,
     tree: &'a crate::manifest::tree::BundleTree,
 ) -> Vec<Resource<'a>> {
-    let mut out = Vec::new();
-    for (n, s) in &m.mcp {
-        out.push(Resource {
-            id: format!("mcp:{n}"),
-            name: &n.value,
-            kind: Kind::Mcp(s),
+    m.resources()
+        .into_iter()
+        .map(|r| Resource {
+            id: r.id(),
+            name: &r.name.value,
+            kind: r.item,
             tree,
-        });
-    }
-    for (n, p) in &m.plugins {
-        out.push(Resource {
-            id: format!("plugin:{n}"),
-            name: &n.value,
-            kind: Kind::Plugin(p),
-            tree,
-        });
-    }
-    for (n, s) in &m.skills {
-        out.push(Resource {
-            id: format!("skill:{n}"),
-            name: &n.value,
-            kind: Kind::Skill(s),
-            tree,
-        });
-    }
-    for (n, a) in &m.agents {
-        out.push(Resource {
-            id: format!("agent:{n}"),
-            name: &n.value,
-            kind: Kind::Agent(a),
-            tree,
-        });
-    }
-    for (n, c) in &m.commands {
-        out.push(Resource {
-            id: format!("command:{n}"),
-            name: &n.value,
-            kind: Kind::Command(c),
-            tree,
-        });
-    }
-    out
+        })
+        .collect()
 }

@@ -100,20 +100,7 @@ pub fn parse_resource_ref(s: &str) -> Option<(ResourceKind, &str)> {
 
 /// The `KIND:NAME` ids a manifest defines.
 pub fn resource_ids(m: &BundleManifest) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let sections: [(&str, Vec<&Spanned<String>>); 5] = [
-        ("mcp", m.mcp.keys().collect()),
-        ("skill", m.skills.keys().collect()),
-        ("plugin", m.plugins.keys().collect()),
-        ("agent", m.agents.keys().collect()),
-        ("command", m.commands.keys().collect()),
-    ];
-    for (kind, names) in sections {
-        for n in names {
-            ids.insert(format!("{kind}:{n}"));
-        }
-    }
-    ids
+    m.resources().iter().map(|r| r.id()).collect()
 }
 
 /// Settles `requires` entries across bundles linted together: an entry is satisfied by the
@@ -285,21 +272,8 @@ fn dependency_reqs(m: &BundleManifest) -> Vec<(String, Option<semver::VersionReq
 
 /// Every resource's `requires`, with the resource's `KIND:NAME`.
 fn requires_of(m: &BundleManifest) -> Vec<(String, &Vec<Spanned<String>>)> {
-    let mut out = Vec::new();
-    for (n, r) in &m.mcp {
-        out.extend(r.requires.as_ref().map(|q| (format!("mcp:{n}"), q)));
-    }
-    for (n, r) in &m.skills {
-        out.extend(r.requires.as_ref().map(|q| (format!("skill:{n}"), q)));
-    }
-    for (n, r) in &m.plugins {
-        out.extend(r.requires.as_ref().map(|q| (format!("plugin:{n}"), q)));
-    }
-    for (n, r) in &m.agents {
-        out.extend(r.requires.as_ref().map(|q| (format!("agent:{n}"), q)));
-    }
-    for (n, r) in &m.commands {
-        out.extend(r.requires.as_ref().map(|q| (format!("command:{n}"), q)));
-    }
-    out
+    m.resources()
+        .into_iter()
+        .filter_map(|r| Some((r.id(), r.requires()?)))
+        .collect()
 }
