@@ -438,7 +438,9 @@ impl Sources {
         let tree = match &c.origin {
             Origin::Catalog(i) => self.catalog[*i].clone(),
             Origin::Dir(dir) => {
-                BundleTree::read(dir, dir.display().to_string()).map_err(|e| GraphError::Io {
+                let shown = dir.display().to_string();
+                let shown = shown.strip_prefix("./").unwrap_or(&shown);
+                BundleTree::read(dir, shown).map_err(|e| GraphError::Io {
                     path: dir.clone(),
                     source: e,
                 })?

@@ -39,8 +39,38 @@ pub struct PlanInput<'a> {
     pub policy: Option<(&'a Policy, &'a SourceFile)>,
 }
 
+/// A copy of a rendered value fit to show: literal values that read as secrets (under
+/// `environment` or `headers`, or token-shaped anywhere) are replaced, since a plan never
+/// shows a secret value.
+fn redacted(v: &Value, key: Option<&str>) -> Value {
+    match v {
+        Value::String(s) if crate::security::looks_secret(key, s) => {
+            Value::String("[redacted]".into())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let inner = matches!(k.as_str(), "environment" | "headers");
+                    let shown = match v {
+                        Value::Object(entries) if inner => Value::Object(
+                            entries
+                                .iter()
+                                .map(|(name, x)| (name.clone(), redacted(x, Some(name))))
+                                .collect(),
+                        ),
+                        other => redacted(other, None),
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|x| redacted(x, None)).collect()),
+        other => other.clone(),
+    }
+}
+
 fn short(v: &Value) -> String {
-    let text = v.to_string();
+    let text = redacted(v, None).to_string();
     if text.chars().count() > 160 {
         format!("{}…", text.chars().take(160).collect::<String>())
     } else {

@@ -128,3 +128,37 @@ fn uninstall_needs_a_bundle_of_the_project() {
     };
     assert_eq!(blocked_exit, 1, "a blocked plan exits 1");
 }
+
+#[test]
+fn a_plan_never_shows_a_secret_value() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(
+        &d.join("tool"),
+        &[(
+            "bundle.toml",
+            "[bundle]\nname = \"tool\"\nversion = \"1.0.0\"\ndescription = \"Leaks\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n\
+             [mcp.tool]\ncommand = \"tool-server\"\nargs = [\"--token\", \"ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\"]\nenv.API_KEY = \"hunter2hunter2\"\nenv.LOG_LEVEL = \"info\"\n",
+        )],
+    );
+    write_files(
+        d,
+        &[("capm.toml", "[bundles]\ntool = { path = \"tool\" }\n")],
+    );
+    for format in ["human", "json"] {
+        let run = capm(d, &["plan", "install", "--format", format]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !all.contains("hunter2hunter2") && !all.contains("ghp_0123456789"),
+            "{format}: {all}"
+        );
+        if format == "json" {
+            // Ordinary values stay visible; only secret-looking ones are replaced.
+            assert!(
+                all.contains("[redacted]") && all.contains(r#"\"LOG_LEVEL\":\"info\""#),
+                "{all}"
+            );
+        }
+    }
+}
