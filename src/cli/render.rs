@@ -36,8 +36,10 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         Severity::Info => Level::INFO,
     };
     let title = level.primary_title(d.message.as_str()).id(d.code);
+    // The line behind a literal-secret finding is the secret: point at it, never print it.
+    let sensitive = matches!(d.code, "ENV-001" | "URL-010" | "URL-011");
     let mut group: Group<'_> = match &d.location {
-        Some(loc) => match (sources.get(&loc.file), loc.span) {
+        Some(loc) => match (sources.get(&loc.file).filter(|_| !sensitive), loc.span) {
             (Some(src), Some(span)) => {
                 // Show only the lines the span covers, numbered as in the file.
                 let first = src.line_col(span.start).line;

@@ -224,3 +224,22 @@ fn a_project_file_that_does_not_parse_is_refused() {
     assert!(run.stderr.contains("error[toml-syntax]"), "{}", run.stderr);
     assert!(run.stderr.contains("--> capm.toml:1:"), "{}", run.stderr);
 }
+
+#[test]
+fn a_literal_secret_is_located_but_never_printed() {
+    let run = lint_spoiled(|b| {
+        let text = std::fs::read_to_string(b.join("bundle.toml")).unwrap();
+        std::fs::write(
+            b.join("bundle.toml"),
+            format!("{text}\n[mcp.api]\nurl = \"https://mcp.example.com/mcp\"\nheaders.Authorization = \"Bearer hunter2hunter2\"\n"),
+        )
+        .unwrap();
+    });
+    assert!(run.stderr.contains("error[URL-011]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--> b/bundle.toml:14:9"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
