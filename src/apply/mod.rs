@@ -1,6 +1,7 @@
 //! The only code that writes to the user's files. Every write is atomic: content is staged
 //! under a temporary name beside its target, flushed to disk, and renamed into place.
 
+pub mod journal;
 pub mod jsonc_edit;
 
 use std::io::Write;
