@@ -273,16 +273,6 @@ impl Registry {
     }
 }
 
-/// Reads a whole registry's index into candidates.
-pub fn read_registry(name: &str, dir: &Path) -> Result<Vec<Candidate>, GraphError> {
-    let reg = Registry::open(name, dir)?;
-    let mut out = Vec::new();
-    for n in reg.names.keys() {
-        out.extend(reg.candidates(n)?.iter().cloned());
-    }
-    Ok(out)
-}
-
 impl Candidate {
     /// A candidate held only in memory, for resolver tests and tools: it has no files.
     pub fn in_memory(name: &str, version: Version, deps: Vec<Dep>) -> Candidate {

@@ -163,8 +163,3 @@ fn read_index(path: &Path) -> Result<RegistryIndex, PublishError> {
         }),
     }
 }
-
-/// Whether `dir` looks like a registry (holds an index).
-pub fn is_registry(dir: &Path) -> bool {
-    dir.join(INDEX_FILE).is_file()
-}

@@ -90,9 +90,6 @@ fn help_for(reason: &str, resource: &str) -> Option<String> {
             "your edited version stays; capm's version will be written beside it for you to compare"
                 .to_string()
         }
-        "shadowed" => format!(
-            "another config file of the scope defines `{resource}` too; remove that entry, or leave this bundle out"
-        ),
         _ => return None,
     })
 }

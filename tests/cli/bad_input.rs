@@ -3,19 +3,14 @@
 
 use std::path::Path;
 
-use crate::support::{Run, capm, tempdir, tree, valid_bundle, write_files};
+use crate::support::{Run, capm, tempdir, tree, valid_bundle, write_files, write_valid_bundle};
 
 /// Writes a valid bundle called `b` into `dir/b`, lets `spoil` break it, lints it, and
 /// checks that nothing changed on disk.
 fn lint_spoiled(spoil: impl FnOnce(&Path)) -> Run {
     let dir = tempdir();
-    let files = valid_bundle("b");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
     let bundle = dir.path().join("b");
-    write_files(&bundle, &refs);
+    write_valid_bundle(&bundle, "b");
     spoil(&bundle);
     let before = tree(dir.path());
     let run = capm(dir.path(), &["lint", "b"]);

@@ -1,7 +1,7 @@
 //! `capm lint`: output formats, exit codes, path handling, and the planted-mistakes manifest
 //! reported completely in every format.
 
-use crate::support::{capm, repo, tempdir, valid_bundle, write_files};
+use crate::support::{capm, repo, tempdir, valid_bundle, write_files, write_valid_bundle};
 
 /// (code, file, line) triples from `tests/cases/lint/planted-mistakes/expected.txt`.
 fn planted() -> (tempfile::TempDir, Vec<(String, String, usize)>) {
@@ -169,12 +169,7 @@ fn warnings_pass_unless_denied() {
 fn paths_may_name_a_directory_a_manifest_or_a_tree() {
     let dir = tempdir();
     for name in ["one", "two"] {
-        let files = valid_bundle(name);
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        write_files(&dir.path().join("kits").join(name), &refs);
+        write_valid_bundle(&dir.path().join("kits").join(name), name);
     }
     let by_dir = capm(dir.path(), &["lint", "kits/one", "--format", "json"]).json();
     assert_eq!(by_dir["bundles"][0]["path"], "kits/one");
@@ -236,12 +231,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn a_project_is_linted_with_its_path_bundles() {
     let dir = tempdir();
-    let files = valid_bundle("local-tools");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    write_files(&dir.path().join("local-tools"), &refs);
+    write_valid_bundle(&dir.path().join("local-tools"), "local-tools");
     write_files(
         &dir.path().join("app"),
         &[(
@@ -314,12 +304,7 @@ fn json_output_validates_against_its_schema() {
 #[test]
 fn lint_finds_the_project_from_a_subdirectory_or_project_flag() {
     let dir = tempdir();
-    let files = valid_bundle("tools");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    write_files(&dir.path().join("app/tools"), &refs);
+    write_valid_bundle(&dir.path().join("app/tools"), "tools");
     write_files(
         &dir.path().join("app"),
         &[
@@ -354,12 +339,7 @@ fn lint_finds_the_project_from_a_subdirectory_or_project_flag() {
 #[test]
 fn lint_checks_that_a_path_bundle_has_the_name_capm_toml_uses() {
     let dir = tempdir();
-    let files = valid_bundle("tools");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    write_files(&dir.path().join("tools"), &refs);
+    write_valid_bundle(&dir.path().join("tools"), "tools");
     write_files(
         dir.path(),
         &[("capm.toml", "[bundles]\nhelpers = { path = \"tools\" }\n")],

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{capm, tempdir, write_files};
+use crate::support::{capm, findings, tempdir, write_files};
 
 fn bundle(dir: &Path, package: &str, extra_env: &str) {
     write_files(
@@ -17,21 +17,6 @@ fn bundle(dir: &Path, package: &str, extra_env: &str) {
             ),
         )],
     );
-}
-
-fn findings(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
-    doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["severity"].as_str().unwrap().to_string(),
-                d["allowed"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
 }
 
 #[test]

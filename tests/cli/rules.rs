@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::support::{capm, repo, tempdir};
+use crate::support::{capm, findings, repo, tempdir};
 
 #[derive(Deserialize)]
 struct RuleFile {
@@ -49,21 +49,6 @@ fn write_bundle(dir: &Path, name: &str, fragment: &str, files: &BTreeMap<String,
     }
 }
 
-fn diagnostics(json: &serde_json::Value) -> Found {
-    json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["severity"].as_str().unwrap().to_string(),
-                d["allowed"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
-}
-
 fn run_case(case: &Case) -> Found {
     let dir = tempdir();
     write_bundle(&dir.path().join("b"), "case", &case.bundle, &case.files);
@@ -71,7 +56,7 @@ fn run_case(case: &Case) -> Found {
         write_bundle(&dir.path().join("other"), "other", other, &case.other_files);
     }
     let Some(project) = &case.project else {
-        return diagnostics(&capm(dir.path(), &["lint", ".", "--format", "json"]).json());
+        return findings(&capm(dir.path(), &["lint", ".", "--format", "json"]).json());
     };
     let mut text = project.clone();
     if text.contains("{{SPEC}}") {
@@ -86,7 +71,7 @@ fn run_case(case: &Case) -> Found {
         text = text.replace("{{SPEC}}", &spec);
     }
     std::fs::write(dir.path().join("capm.toml"), text).unwrap();
-    diagnostics(&capm(dir.path(), &["lint", "capm.toml", "--format", "json"]).json())
+    findings(&capm(dir.path(), &["lint", "capm.toml", "--format", "json"]).json())
 }
 
 fn corpus() -> BTreeMap<String, RuleFile> {

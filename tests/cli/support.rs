@@ -125,3 +125,29 @@ pub fn tempdir() -> tempfile::TempDir {
         .tempdir()
         .unwrap()
 }
+
+/// Writes the minimal valid bundle `name` into `dir`.
+pub fn write_valid_bundle(dir: &Path, name: &str) {
+    let files = valid_bundle(name);
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_files(dir, &refs);
+}
+
+/// Every diagnostic of a JSON document as (code, severity, allowed).
+pub fn findings(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["severity"].as_str().unwrap().to_string(),
+                d["allowed"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
