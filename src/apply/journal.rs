@@ -22,6 +22,23 @@ pub enum OpKind {
     JsonRemove,
 }
 
+/// Which directory an operation's path is relative to. In project scope both are the
+/// project directory; in global scope resources land in the client's config directory
+/// while capm.toml and capm.lock stay in the project.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Root {
+    #[default]
+    Scope,
+    Project,
+}
+
+impl Root {
+    fn is_scope(&self) -> bool {
+        *self == Root::Scope
+    }
+}
+
 /// One journal record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "kebab-case")]
@@ -32,7 +49,9 @@ pub enum Record {
     Op {
         seq: u32,
         kind: OpKind,
-        /// Relative to the scope root, `/`-separated.
+        #[serde(default, skip_serializing_if = "Root::is_scope")]
+        root: Root,
+        /// Relative to the root, `/`-separated.
         path: String,
         /// The digest of the target before, if it existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +72,8 @@ pub enum JournalError {
     Damaged { line: usize },
     #[error("the journal does not start with a begin record")]
     NoBegin,
+    #[error("the journal's id `{0}` is not one capm writes")]
+    BadId(String),
     #[error("the journal names `{path}`, which is outside the scope")]
     OutsideScope { path: String },
 }
@@ -80,6 +101,12 @@ pub fn path_in_scope(path: &str) -> bool {
             .all(|p| !p.is_empty() && p != "." && p != "..")
 }
 
+/// Whether `id` is a transaction id capm could have written: it names files and
+/// directories, so only letters, digits and `-`.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// Reads a journal: its records up to the first one that fails, if that is the last line
 /// (torn); a failure earlier is damage. Every path must be inside the scope.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, JournalError> {
@@ -101,7 +128,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, JournalError> {
         }
     }
     match records.first() {
-        Some(Record::Begin { .. }) => {}
+        Some(Record::Begin { id }) if valid_id(id) => {}
+        Some(Record::Begin { id }) => return Err(JournalError::BadId(id.clone())),
         None => return Ok(records),
         Some(_) => return Err(JournalError::NoBegin),
     }
@@ -127,6 +155,7 @@ mod tests {
             Record::Op {
                 seq: 0,
                 kind: OpKind::JsonSet,
+                root: Root::Scope,
                 path: "opencode.json".into(),
                 pre: None,
                 post: Some("sha256:aa".into()),
@@ -134,6 +163,7 @@ mod tests {
             Record::Op {
                 seq: 1,
                 kind: OpKind::CreateDir,
+                root: Root::Project,
                 path: ".opencode/skills/notes".into(),
                 pre: None,
                 post: Some("sha256:bb".into()),
@@ -177,6 +207,7 @@ mod tests {
                 Record::Op {
                     seq: 0,
                     kind: OpKind::RemoveFile,
+                    root: Root::Scope,
                     path: bad.into(),
                     pre: None,
                     post: None,

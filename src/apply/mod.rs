@@ -1,8 +1,10 @@
 //! The only code that writes to the user's files. Every write is atomic: content is staged
 //! under a temporary name beside its target, flushed to disk, and renamed into place.
 
+pub mod failpoint;
 pub mod journal;
 pub mod jsonc_edit;
+pub mod txn;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -223,9 +225,96 @@ pub fn install_tree(
     Ok(())
 }
 
-/// An exclusive lock on a directory, held until dropped: `DIR/.capm-lock`.
+/// A lock on a file, held until dropped: exclusive for commands that write, shared for
+/// those that only read. Within one process a path is locked at most once at a time.
+pub struct FileLock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|p| p != &self.path);
+    }
+}
+
+impl FileLock {
+    /// Takes the lock on `path`, creating the file (never truncating or removing it, so
+    /// racing processes always lock the same file), waiting up to `timeout` for another
+    /// holder; `waiting` is called once if the lock is busy.
+    pub fn acquire(
+        path: &Path,
+        exclusive: bool,
+        timeout: std::time::Duration,
+        waiting: &dyn Fn(&Path),
+    ) -> Result<FileLock, WriteError> {
+        let dir = parent_of(path);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
+        let start = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            let in_process = {
+                let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+                if held.iter().any(|p| p == path) {
+                    true
+                } else {
+                    held.push(path.to_path_buf());
+                    false
+                }
+            };
+            let attempt = if in_process {
+                Err(std::fs::TryLockError::WouldBlock)
+            } else if exclusive {
+                file.try_lock()
+            } else {
+                file.try_lock_shared()
+            };
+            match attempt {
+                Ok(()) => {
+                    return Ok(FileLock {
+                        file,
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(e) => {
+                    if !in_process {
+                        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+                        held.retain(|p| p != path);
+                    }
+                    match e {
+                        std::fs::TryLockError::WouldBlock => {}
+                        std::fs::TryLockError::Error(e) => return Err(io(path)(e)),
+                    }
+                }
+            }
+            if !told {
+                waiting(path);
+                told = true;
+            }
+            if start.elapsed() >= timeout {
+                return Err(WriteError::Locked {
+                    path: path.to_path_buf(),
+                    seconds: timeout.as_secs(),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+    }
+}
+
+/// An exclusive lock on a directory (`DIR/.capm-lock`), held until dropped.
 pub struct DirLock {
-    _file: std::fs::File,
+    _lock: FileLock,
 }
 
 impl DirLock {
@@ -236,34 +325,8 @@ impl DirLock {
         timeout: std::time::Duration,
         waiting: &dyn Fn(&Path),
     ) -> Result<DirLock, WriteError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let path = dir.join(".capm-lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        let start = std::time::Instant::now();
-        let mut told = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(DirLock { _file: file }),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if !told {
-                        waiting(&path);
-                        told = true;
-                    }
-                    if start.elapsed() >= timeout {
-                        return Err(WriteError::Locked {
-                            path,
-                            seconds: timeout.as_secs(),
-                        });
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
-            }
-        }
+        Ok(DirLock {
+            _lock: FileLock::acquire(&dir.join(".capm-lock"), true, timeout, waiting)?,
+        })
     }
 }

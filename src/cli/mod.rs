@@ -2,6 +2,7 @@
 //! formats. Each command turns its arguments into an options struct, calls one library
 //! operation, and prints the result.
 
+mod apply;
 mod explain;
 mod graph;
 mod lint;
@@ -22,7 +23,8 @@ pub use term::Term;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success, or a lint with no errors
-  1  the input was refused: lint errors, a blocked plan, a resolution conflict
+  1  the input was refused: lint errors, a blocked or stale plan, a resolution
+     conflict, a conflict with the user's files, an unconfirmed change
   2  usage error or unexpected failure (I/O, a bug)
   3  the scope is locked by another capm process past the wait timeout";
 
@@ -79,6 +81,18 @@ enum Command {
     /// Show what install, update or uninstall would do, writing nothing.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Make the project match capm.toml: install, update and remove resources.
+    Install(apply::InstallArgs),
+    /// Add bundles to capm.toml and install them.
+    Add(apply::AddArgs),
+    /// Update bundles to the newest versions capm.toml allows, and apply.
+    Update(apply::UpdateArgs),
+    /// Uninstall bundles and drop them from capm.toml.
+    Remove(apply::RemoveArgs),
+    /// Apply a plan saved by `capm plan … --out FILE`, exactly as it was computed.
+    Apply(apply::ApplyArgs),
+    /// Recover interrupted transactions and report drift between capm.lock and disk.
+    Doctor(apply::DoctorArgs),
 }
 
 /// How a command ended, short of an error: this decides the exit code.
@@ -173,6 +187,12 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
         Command::Plan(cmd) => plan::run(cmd, project, term),
+        Command::Install(args) => apply::install(args, project, term),
+        Command::Add(args) => apply::add(args, project, term),
+        Command::Update(args) => apply::update(args, project, term),
+        Command::Remove(args) => apply::remove(args, project, term),
+        Command::Apply(args) => apply::apply(args, project, term),
+        Command::Doctor(args) => apply::doctor(args, project, term),
     }
 }
 

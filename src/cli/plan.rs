@@ -211,6 +211,12 @@ pub fn human(plan: &Plan) -> String {
             }
         }
     }
+    if !plan.manifest_changes.is_empty() {
+        let _ = writeln!(out, "\n  capm.toml");
+        for c in &plan.manifest_changes {
+            let _ = writeln!(out, "    {c}");
+        }
+    }
     let shown: Vec<&crate::diagnostic::Diagnostic> = plan
         .findings
         .iter()

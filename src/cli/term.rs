@@ -19,6 +19,8 @@ pub struct Env {
     pub stderr_tty: bool,
     /// Whether stdout is a terminal.
     pub stdout_tty: bool,
+    /// Whether stdin is a terminal.
+    pub stdin_tty: bool,
     /// `CAPM_LOCK_TIMEOUT`: how long to wait for a lock held by another capm (seconds,
     /// default 60).
     pub lock_timeout: std::time::Duration,
@@ -35,6 +37,7 @@ impl Env {
             force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
             stderr_tty: std::io::stderr().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
             opencode_config: var("XDG_CONFIG_HOME")
                 .map(std::path::PathBuf::from)
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))

@@ -340,6 +340,36 @@ codes! {
         why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",
         fix: "Fix the file at the line and column shown (OpenCode accepts JSON with comments and trailing commas), then plan again.",
     }
+    "plan-stale" Error {
+        summary: "The plan no longer matches the project: something it read changed before it was applied.",
+        why: "A plan is approved as shown; applying anything else, even a plan recomputed a moment later, would apply what nobody reviewed.",
+        fix: "Compute the plan again (`capm plan …`), review it, and apply the new one.",
+    }
+    "read-only-target" Error {
+        summary: "A file the plan would replace is read-only.",
+        why: "A read-only file is a statement that it must not change; capm will not replace it behind that.",
+        fix: "Make the file writable (`chmod u+w FILE`) if it should change, or leave the bundle out.",
+    }
+    "unsafe-path" Error {
+        summary: "A target is reached through a symbolic link that leads outside the scope, or is a link itself.",
+        why: "capm writes only inside the scope it was given; following a link out of it could overwrite anything.",
+        fix: "Replace the link with the file or directory it points to, or point it inside the project.",
+    }
+    "journal-refused" Error {
+        summary: "An interrupted transaction's journal cannot be recovered: it is damaged or names paths outside the scope.",
+        why: "Recovery restores files from the journal's records; a journal that cannot be trusted is not acted on, and nothing is touched.",
+        fix: "Inspect the journal named in `.capm/txn/`, restore any file it concerns by hand, then delete it.",
+    }
+    "plan-blocked" Error {
+        summary: "The plan is blocked: a security finding, a conflict with something the user owns, or an unsupported resource.",
+        why: "Plans fail closed: nothing is applied while any part of the plan is blocked.",
+        fix: "The plan lists each blocked action with its reason and a `help:` line; fix those, or leave the bundle out.",
+    }
+    "not-confirmed" Error {
+        summary: "A command that changes files was not confirmed.",
+        why: "Without a terminal to ask on, capm applies a plan only when `--yes` says so.",
+        fix: "Review the plan shown, then run the command again with `--yes` (or with `--dry-run` to only show it).",
+    }
     "invalid-policy" Error {
         summary: "A `[policy] allow` entry that is malformed.",
         why: "An allowance is an explicit, reviewed exception to a security rule; it must name the rule, the resource and the sha256 of the exact launch spec it allows.",

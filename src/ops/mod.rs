@@ -1,6 +1,8 @@
 //! Library operations, one per command: each takes an options struct and returns a value
 //! for the CLI to print. They never print and never decide exit codes.
 
+pub mod apply;
+pub mod doctor;
 pub mod init;
 pub mod lint;
 pub mod lock;

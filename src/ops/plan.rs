@@ -11,7 +11,7 @@ use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
 use crate::plan::build::{PlanInput, build};
-use crate::plan::model::{Operation, Plan};
+use crate::plan::model::{Operation, Plan, PlanRequestDoc};
 use crate::plan::state::ScopeState;
 use crate::target::ScopeRoot;
 use crate::target::opencode::OpenCode;
@@ -91,7 +91,38 @@ fn preserves_of_removed(
     out
 }
 
+/// The scope a project installs into: itself, or the client's global config directory.
+pub fn scope_of(project: &Project, global_config: &std::path::Path) -> ScopeRoot {
+    let scope = project
+        .manifest
+        .project
+        .as_ref()
+        .and_then(|p| p.scope.as_ref())
+        .map(|s| s.value)
+        .unwrap_or(Scope::Project);
+    match scope {
+        Scope::Project => ScopeRoot::Project(project.root.clone()),
+        Scope::Global => ScopeRoot::Global(global_config.to_path_buf()),
+    }
+}
+
+/// A plan with what applying it needs: the resolution, the scope as read, and capm.toml
+/// as it will be.
+pub struct Prepared {
+    pub plan: Plan,
+    pub resolution: graph::Resolution,
+    pub scope: ScopeRoot,
+    pub state: ScopeState,
+    /// capm.toml's new text, when the operation edits it.
+    pub manifest_text: Option<String>,
+}
+
 pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
+    Ok(prepare(project, req)?.plan)
+}
+
+/// Computes the plan for `req`, keeping what applying it needs.
+pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
     let mut requests = graph::requests(&project.manifest)?;
     let mut lock = project.lock.clone();
     match req.operation {
@@ -176,17 +207,7 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
     }
     let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
     let preserves = preserves_of_removed(&sources, project.lock.as_ref(), &keep);
-    let scope_kind = project
-        .manifest
-        .project
-        .as_ref()
-        .and_then(|p| p.scope.as_ref())
-        .map(|s| s.value)
-        .unwrap_or(Scope::Project);
-    let scope = match scope_kind {
-        Scope::Project => ScopeRoot::Project(project.root.clone()),
-        Scope::Global => ScopeRoot::Global(req.global_config.clone()),
-    };
+    let scope = scope_of(project, &req.global_config);
     // OpenCode merges the user's global config beneath a project's: an entry there with the
     // same key is a conflict too.
     let global = ScopeRoot::Global(req.global_config.clone());
@@ -197,8 +218,16 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
         .policy
         .as_ref()
         .map(|p| (p, &*project.source));
+    let (manifest_text, manifest_changes) = edit_manifest(project, req, &resolution)?;
+    let request = PlanRequestDoc {
+        bundles: req.bundles.clone(),
+        latest: req.latest,
+        purge: req.purge,
+    };
     let input = PlanInput {
         operation: req.operation,
+        request: &request,
+        manifest_changes: &manifest_changes,
         preserves: &preserves,
         purge: req.purge,
         target: &OpenCode,
@@ -209,5 +238,80 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
         lock: project.lock.as_ref(),
         policy,
     };
-    Ok(build(&input)?)
+    let plan = build(&input)?;
+    Ok(Prepared {
+        plan,
+        resolution,
+        scope,
+        state,
+        manifest_text,
+    })
+}
+
+/// capm.toml after the operation, edited in place (comments and layout kept), and the
+/// edits in words: `add` records the named bundles (with the requirement given, or `^` and
+/// the version resolved), `remove` drops them; other operations leave it alone.
+fn edit_manifest(
+    project: &Project,
+    req: &PlanRequest,
+    resolution: &graph::Resolution,
+) -> Result<(Option<String>, Vec<String>), PlanError> {
+    if req.bundles.is_empty() || req.operation == Operation::Update {
+        return Ok((None, Vec::new()));
+    }
+    let text = project.source.text.as_str();
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
+    let mut changes = Vec::new();
+    if doc.get("bundles").is_none() {
+        doc["bundles"] = toml_edit::table();
+    }
+    let Some(table) = doc["bundles"].as_table_like_mut() else {
+        return Err(PlanError::Usage(
+            "capm.toml's `bundles` is not a table".into(),
+        ));
+    };
+    for spec in &req.bundles {
+        let (name, version) = parse_spec(spec)?;
+        match req.operation {
+            Operation::Uninstall => {
+                if table.remove(&name).is_some() {
+                    changes.push(format!("remove {name}"));
+                }
+            }
+            _ => {
+                let wanted = match (&version, table.get(&name)) {
+                    (Some(v), _) => v.to_string(),
+                    (None, Some(_)) => continue,
+                    (None, None) => match resolution.bundles.iter().find(|b| b.name == name) {
+                        Some(b) => format!("^{}", b.version),
+                        None => continue,
+                    },
+                };
+                match table.get_mut(&name) {
+                    Some(item) if item.is_str() => {
+                        if item.as_str() != Some(wanted.as_str()) {
+                            *item = toml_edit::value(wanted.clone());
+                            changes.push(format!("set {name} = \"{wanted}\""));
+                        }
+                    }
+                    Some(item) => {
+                        if let Some(t) = item.as_table_like_mut()
+                            && t.get("version").and_then(|v| v.as_str()) != Some(wanted.as_str())
+                        {
+                            t.insert("version", toml_edit::value(wanted.clone()));
+                            changes.push(format!("set {name}.version = \"{wanted}\""));
+                        }
+                    }
+                    None => {
+                        table.insert(&name, toml_edit::value(wanted.clone()));
+                        changes.push(format!("add {name} = \"{wanted}\""));
+                    }
+                }
+            }
+        }
+    }
+    let new = doc.to_string();
+    Ok(((new != text).then_some(new), changes))
 }

@@ -24,6 +24,10 @@ use crate::target::{Rendered, ScopeRoot, Target};
 /// What a plan is computed from.
 pub struct PlanInput<'a> {
     pub operation: Operation,
+    /// What was asked for, recorded in the plan.
+    pub request: &'a super::model::PlanRequestDoc,
+    /// Edits to capm.toml that applying makes.
+    pub manifest_changes: &'a [String],
     /// Resources (`KIND:NAME`) of removed bundles that their `[uninstall] preserves` hands to
     /// the user.
     pub preserves: &'a std::collections::BTreeSet<String>,
@@ -115,6 +119,8 @@ fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
 pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let PlanInput {
         operation,
+        request,
+        manifest_changes,
         preserves,
         purge,
         target,
@@ -175,6 +181,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let existing: Vec<String> = state.configs.iter().map(|c| c.rel.clone()).collect();
     let writable = target.writable_config(scope, &existing);
     let mut actions = Vec::new();
+    let mut payload: Vec<Option<Rendered>> = Vec::new();
     let wanted: std::collections::BTreeSet<&str> =
         resolution.bundles.iter().map(|b| b.name.as_str()).collect();
     for b in &resolution.bundles {
@@ -197,6 +204,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                         reason: Some("unrenderable".into()),
                         help: Some(e),
                     });
+                    payload.push(None);
                     continue;
                 }
             };
@@ -317,6 +325,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 reason,
                 help,
             });
+            payload.push(Some(rendered));
         }
     }
     // Resources no resolved bundle provides any more come out: those of bundles leaving,
@@ -339,19 +348,11 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             pointer: entry.pointer.clone(),
             element: entry.element.clone(),
         };
-        let disk = match (&entry.pointer, &entry.element) {
-            (Some(pointer), Some(key)) => state
-                .elements_at(pointer, key)
-                .iter()
-                .find(|(f, _)| *f == entry.path)
-                .map(|(_, v)| value_digest(v)),
-            (Some(pointer), None) => state
-                .entries_at(pointer)
-                .iter()
-                .find(|(f, _)| *f == entry.path)
-                .map(|(_, v)| value_digest(v)),
-            (None, _) => state.path_digest(&entry.path)?,
-        };
+        let disk = state.location_digest(
+            &entry.path,
+            entry.pointer.as_deref(),
+            entry.element.as_deref(),
+        )?;
         let disk = disk.map_or(OnDisk::Nothing, OnDisk::Present);
         let rec = Recorded::Bundle {
             bundle: entry.bundle.clone(),
@@ -380,6 +381,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             reason: d.reason.map(str::to_string),
             help: None,
         });
+        payload.push(None);
     }
     let bundles: Vec<PlannedBundle> = crate::graph::lock_bundles(resolution)
         .into_iter()
@@ -396,7 +398,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let lock_changes = lock.is_none_or(|l| !crate::graph::lock_changes(l, resolution).is_empty());
     let status = if blocked {
         PlanStatus::Blocked
-    } else if changes || lock_changes {
+    } else if changes || lock_changes || !manifest_changes.is_empty() {
         PlanStatus::Ready
     } else {
         PlanStatus::Noop
@@ -430,6 +432,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let mut plan = Plan {
         schema: PLAN_SCHEMA,
         operation,
+        request: request.clone(),
         scope: match scope {
             ScopeRoot::Project(_) => "project".into(),
             ScopeRoot::Global(_) => "global".into(),
@@ -442,6 +445,8 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         permissions,
         risk,
         bundles,
+        manifest_changes: manifest_changes.to_vec(),
+        rendered: payload,
     };
     plan.fingerprint = fingerprint(&plan, state);
     Ok(plan)
@@ -491,8 +496,11 @@ mod tests {
         let scope = ScopeRoot::Project(dir.path().to_path_buf());
         let state = ScopeState::read(&OpenCode, &scope).unwrap();
         let preserves = std::collections::BTreeSet::new();
+        let request = crate::plan::model::PlanRequestDoc::default();
         let input = PlanInput {
             operation: Operation::Install,
+            request: &request,
+            manifest_changes: &[],
             preserves: &preserves,
             purge: false,
             target: &OpenCode,

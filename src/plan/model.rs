@@ -3,7 +3,7 @@
 //! to the files it was computed from.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ownership::ActionKind;
 use crate::diagnostic::Diagnostic;
@@ -12,7 +12,7 @@ use crate::manifest::common::ProductMode;
 /// The schema id of a plan document.
 pub const PLAN_SCHEMA: &str = "capm.plan/v1";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Operation {
     Install,
@@ -94,6 +94,21 @@ pub struct PlannedBundle {
     pub sha256: String,
 }
 
+/// What was asked for, so that `capm apply --plan` can compute the plan again and check
+/// that it is still exactly the same.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRequestDoc {
+    /// The bundles named on the command line, as `NAME` or `NAME@REQ`.
+    #[serde(default)]
+    pub bundles: Vec<String>,
+    /// Update beyond capm.toml's requirements.
+    #[serde(default)]
+    pub latest: bool,
+    /// Uninstall files the user modified too.
+    #[serde(default)]
+    pub purge: bool,
+}
+
 /// A computed plan.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[schemars(title = "capm plan")]
@@ -102,6 +117,7 @@ pub struct Plan {
     #[schemars(extend("const" = "capm.plan/v1"))]
     pub schema: &'static str,
     pub operation: Operation,
+    pub request: PlanRequestDoc,
     /// `project` or `global`.
     pub scope: String,
     pub product_mode: ProductMode,
@@ -114,4 +130,10 @@ pub struct Plan {
     pub permissions: Vec<PermissionReview>,
     pub risk: Risk,
     pub bundles: Vec<PlannedBundle>,
+    /// Edits to capm.toml's `[bundles]` that applying makes (`add github = "^1.2.0"`).
+    pub manifest_changes: Vec<String>,
+    /// What each action writes, by index (not part of the document).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub rendered: Vec<Option<crate::target::Rendered>>,
 }

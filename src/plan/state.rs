@@ -139,6 +139,29 @@ impl ScopeState {
         Ok(Some(sha256(&bytes)))
     }
 
+    /// The digest of what is at a location capm.lock records: an entry of a config file,
+    /// an element of a config array, or a file or directory.
+    pub fn location_digest(
+        &self,
+        file: &str,
+        pointer: Option<&str>,
+        element: Option<&str>,
+    ) -> std::io::Result<Option<String>> {
+        Ok(match (pointer, element) {
+            (Some(pointer), Some(key)) => self
+                .elements_at(pointer, key)
+                .iter()
+                .find(|(f, _)| *f == file)
+                .map(|(_, v)| value_digest(v)),
+            (Some(pointer), None) => self
+                .entries_at(pointer)
+                .iter()
+                .find(|(f, _)| *f == file)
+                .map(|(_, v)| value_digest(v)),
+            (None, _) => self.path_digest(file)?,
+        })
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(Path::new(rel))
     }

@@ -471,7 +471,7 @@ fn check_resources(ck: &mut Checker<'_>, m: &BundleManifest) {
 }
 
 /// The package name of an npm spec: `@scope/name@1.0.0` → `@scope/name`.
-pub(crate) fn npm_package_name(spec: &str) -> &str {
+pub fn npm_package_name(spec: &str) -> &str {
     let search_from = usize::from(spec.starts_with('@'));
     match spec[search_from..].find('@') {
         Some(i) => &spec[..i + search_from],

@@ -1,0 +1,697 @@
+//! Transactions (TRANSACTIONS.md): a list of changes applied all or nothing, crash-safe.
+//!
+//! The steps, in order: write the journal (`.capm/txn/ID.jsonl`, synced); create missing
+//! directories and stage every new file and directory under a temporary name beside its
+//! target, synced, and copy the pre-image of every file to be replaced or removed into
+//! `.capm/backup/ID/`; swap each change in after checking that its target still holds the
+//! digest the plan saw (compare-and-swap); sync the directories; replace `capm.lock` (the
+//! commit point) and append `commit`; remove the backups and the journal.
+//!
+//! Recovery reads each journal left behind. Without a commit it undoes every change in
+//! reverse, by digest: a target holding what capm wrote gets its pre-image back; one
+//! holding something else was changed by someone else and stays, with capm's copy of the
+//! pre-image kept under `.capm/conflicts/ID/`. With a commit it finishes the clean-up.
+//! Both are idempotent, and a journal naming anything outside its roots is refused whole.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::failpoint::hit;
+use super::journal::{self, JournalError, OpKind, Record, Root};
+use crate::manifest::tree::{BundleTree, hex};
+
+/// The directory of capm's own state in a scope.
+pub const META_DIR: &str = ".capm";
+
+/// The directories a transaction's paths are relative to.
+#[derive(Clone, Debug)]
+pub struct Roots {
+    /// Where resources land: the project, or the client's global config directory.
+    pub scope: PathBuf,
+    /// Where capm.toml and capm.lock are, and the journal.
+    pub project: PathBuf,
+}
+
+impl Roots {
+    pub fn dir(&self, root: Root) -> &Path {
+        match root {
+            Root::Scope => &self.scope,
+            Root::Project => &self.project,
+        }
+    }
+
+    fn meta(&self, root: Root) -> PathBuf {
+        self.dir(root).join(META_DIR)
+    }
+
+    fn txn_dir(&self) -> PathBuf {
+        self.meta(Root::Project).join("txn")
+    }
+
+    fn backup(&self, root: Root, id: &str) -> PathBuf {
+        self.meta(root).join("backup").join(id)
+    }
+
+    fn all(&self) -> Vec<Root> {
+        if self.scope == self.project {
+            vec![Root::Scope]
+        } else {
+            vec![Root::Scope, Root::Project]
+        }
+    }
+}
+
+/// What a change writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    /// Nothing: removals, and bare directories (`CreateDir` without a post digest).
+    None,
+    File(Vec<u8>),
+    /// A directory's files, paths relative to it.
+    Dir(Vec<(String, Vec<u8>)>),
+}
+
+/// One change to one target.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub kind: OpKind,
+    pub root: Root,
+    /// Relative to the root, `/`-separated.
+    pub path: String,
+    /// The digest the target must hold when it is swapped (`None`: it must not exist).
+    pub pre: Option<String>,
+    /// The digest it holds afterwards (`None`: it is gone, or a bare directory).
+    pub post: Option<String>,
+    pub content: Content,
+    /// The commit point: capm.lock, swapped last.
+    pub commit: bool,
+}
+
+/// Something another program changed under capm, kept as it is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Conflict {
+    /// The target, relative to its root.
+    pub path: String,
+    /// Where capm kept the target's earlier content, if it had any, relative to the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved: Option<String>,
+}
+
+/// What recovery did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Recovery {
+    /// Transactions undone (they had not committed).
+    pub rolled_back: Vec<String>,
+    /// Transactions whose clean-up was finished (they had committed).
+    pub finished: Vec<String>,
+    /// Targets changed by someone else, kept.
+    pub conflicts: Vec<Conflict>,
+    /// Journals refused, with why; nothing of theirs was touched.
+    pub refused: Vec<(String, String)>,
+}
+
+impl Recovery {
+    pub fn is_empty(&self) -> bool {
+        self.rolled_back.is_empty()
+            && self.finished.is_empty()
+            && self.conflicts.is_empty()
+            && self.refused.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TxnError {
+    #[error("`{path}` was changed by another program while capm was applying; nothing was changed")]
+    Changed { path: String },
+    #[error("cannot write `{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{error}; rolling back failed too ({rollback}); the journal is kept, run `capm doctor`"
+    )]
+    RollbackFailed { error: String, rollback: String },
+    #[error("an interrupted transaction cannot be recovered: {0}")]
+    Refused(String),
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> TxnError + '_ {
+    move |source| TxnError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// `sha256:HEX` of some bytes.
+pub fn bytes_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+/// What is at `path` now, by the rule plans use: a file's bytes (through a link), a
+/// directory's content digest, or `None`.
+pub fn path_digest(path: &Path) -> std::io::Result<Option<String>> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if meta.is_dir() {
+        return Ok(Some(BundleTree::read(path, "")?.content_digest()));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes_digest(&bytes))),
+        // A dangling link: something is there, but nothing capm wrote.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some("dangling-link".into())),
+        Err(e) => Err(e),
+    }
+}
+
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// The temporary name a change's new content is staged under, beside its target.
+fn staged(target: &Path, id: &str, seq: u32) -> PathBuf {
+    parent(target).join(format!(".capm-stage-{id}-{seq}"))
+}
+
+fn is_bare_dir(kind: OpKind, post: &Option<String>) -> bool {
+    kind == OpKind::CreateDir && post.is_none()
+}
+
+fn is_dir_kind(kind: OpKind) -> bool {
+    matches!(
+        kind,
+        OpKind::CreateDir | OpKind::ReplaceDir | OpKind::RemoveDir
+    )
+}
+
+fn new_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{nanos}-{}", std::process::id());
+    hex(&Sha256::digest(seed.as_bytes()))[..16].to_string()
+}
+
+/// Creates `.capm/` with a `.gitignore`, so that capm's state is never committed.
+pub fn ensure_meta(root: &Path) -> std::io::Result<PathBuf> {
+    let meta = root.join(META_DIR);
+    if !meta.is_dir() {
+        std::fs::create_dir_all(&meta)?;
+        let ignore = meta.join(".gitignore");
+        if !exists(&ignore) {
+            std::fs::write(
+                &ignore,
+                "# capm's state for this scope; never committed\n*\n",
+            )?;
+        }
+    }
+    Ok(meta)
+}
+
+fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    super::set_mode(path, mode)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    std::fs::create_dir(dir)?;
+    super::set_mode(dir, super::NEW_DIR_MODE)?;
+    let mut dirs = BTreeSet::new();
+    dirs.insert(dir.to_path_buf());
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        let p = parent(&path);
+        if !p.is_dir() {
+            std::fs::create_dir_all(&p)?;
+        }
+        let mut at = p.clone();
+        while at.starts_with(dir) && dirs.insert(at.clone()) {
+            at = parent(&at);
+        }
+        write_synced(&path, bytes, super::NEW_FILE_MODE)?;
+    }
+    for d in dirs.iter().rev() {
+        sync_dir(d)?;
+    }
+    Ok(())
+}
+
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Applies `changes` as one transaction. On any failure before the commit point everything
+/// is rolled back before returning the error; after it, the clean-up is finished.
+pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
+    let id = new_id();
+    for r in roots.all() {
+        ensure_meta(roots.dir(r)).map_err(io_at(&roots.meta(r)))?;
+    }
+    let txn_dir = roots.txn_dir();
+    std::fs::create_dir_all(&txn_dir).map_err(io_at(&txn_dir))?;
+    let journal_path = txn_dir.join(format!("{id}.jsonl"));
+    let mut journal = std::fs::OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(&journal_path)
+        .map_err(io_at(&journal_path))?;
+    let result = (|| {
+        let mut text = journal::encode(&Record::Begin { id: id.clone() });
+        for (seq, c) in changes.iter().enumerate() {
+            text.push_str(&journal::encode(&Record::Op {
+                seq: seq as u32,
+                kind: c.kind,
+                root: c.root,
+                path: c.path.clone(),
+                pre: c.pre.clone(),
+                post: c.post.clone(),
+            }));
+        }
+        journal
+            .write_all(text.as_bytes())
+            .and_then(|()| journal.sync_all())
+            .and_then(|()| sync_dir(&txn_dir))
+            .map_err(io_at(&journal_path))?;
+        hit("journal-written").map_err(io_at(&journal_path))?;
+        execute(roots, &id, changes, &mut journal)
+    })();
+    drop(journal);
+    match result {
+        Ok(()) => {
+            // Committed: what remains is clean-up, which recovery finishes if it fails.
+            let mut rec = Recovery::default();
+            if let Err(e) = finish(roots, &id, &journal_path) {
+                rec.refused
+                    .push((id.clone(), format!("clean-up failed: {e}")));
+            }
+            Ok(rec)
+        }
+        Err(error) => match recover_journal(roots, &journal_path) {
+            Ok(rec) if !rec.finished.is_empty() => Ok(rec),
+            Ok(_) => Err(error),
+            Err(rollback) => Err(TxnError::RollbackFailed {
+                error: error.to_string(),
+                rollback: rollback.to_string(),
+            }),
+        },
+    }
+}
+
+fn execute(
+    roots: &Roots,
+    id: &str,
+    changes: &[Change],
+    journal: &mut std::fs::File,
+) -> Result<(), TxnError> {
+    // Stage.
+    for (seq, c) in changes.iter().enumerate() {
+        let seq = seq as u32;
+        let target = roots.dir(c.root).join(&c.path);
+        if is_bare_dir(c.kind, &c.post) {
+            if !target.is_dir() {
+                std::fs::create_dir(&target).map_err(io_at(&target))?;
+                super::set_mode(&target, super::NEW_DIR_MODE).map_err(io_at(&target))?;
+                sync_dir(&parent(&target)).map_err(io_at(&target))?;
+            }
+            hit("dir-created").map_err(io_at(&target))?;
+            continue;
+        }
+        let tmp = staged(&target, id, seq);
+        match &c.content {
+            Content::File(bytes) => {
+                let mode = super::mode_of(&target).unwrap_or(super::NEW_FILE_MODE);
+                write_synced(&tmp, bytes, mode).map_err(io_at(&target))?;
+                hit("staged").map_err(io_at(&target))?;
+            }
+            Content::Dir(files) => {
+                stage_dir(&tmp, files).map_err(io_at(&target))?;
+                hit("staged").map_err(io_at(&target))?;
+            }
+            Content::None => {}
+        }
+        let file_pre_image = c.pre.is_some() && !is_dir_kind(c.kind);
+        if file_pre_image {
+            let backup_dir = roots.backup(c.root, id);
+            std::fs::create_dir_all(&backup_dir).map_err(io_at(&backup_dir))?;
+            let backup = backup_dir.join(seq.to_string());
+            std::fs::copy(&target, &backup)
+                .and_then(|_| std::fs::File::open(&backup)?.sync_all())
+                .map_err(io_at(&target))?;
+            hit("backed-up").map_err(io_at(&target))?;
+        }
+    }
+    for r in roots.all() {
+        let b = roots.backup(r, id);
+        if b.is_dir() {
+            sync_dir(&b).map_err(io_at(&b))?;
+            sync_dir(&parent(&b)).map_err(io_at(&b))?;
+        }
+    }
+    // Swap, the commit point last.
+    let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+    let order = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.commit)
+        .chain(changes.iter().enumerate().filter(|(_, c)| c.commit));
+    for (seq, c) in order {
+        let seq = seq as u32;
+        if is_bare_dir(c.kind, &c.post) {
+            continue;
+        }
+        let target = roots.dir(c.root).join(&c.path);
+        if c.commit {
+            // Everything else is durable before the commit point moves.
+            sync_touched(&touched)?;
+            hit("synced").map_err(io_at(&target))?;
+        }
+        hit("swap").map_err(io_at(&target))?;
+        let now = path_digest(&target).map_err(io_at(&target))?;
+        if now != c.pre {
+            return Err(TxnError::Changed {
+                path: c.path.clone(),
+            });
+        }
+        let tmp = staged(&target, id, seq);
+        let backup = roots.backup(c.root, id).join(seq.to_string());
+        match c.kind {
+            OpKind::WriteFile => match std::fs::hard_link(&tmp, &target) {
+                Ok(()) => std::fs::remove_file(&tmp).map_err(io_at(&target))?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(TxnError::Changed {
+                        path: c.path.clone(),
+                    });
+                }
+                Err(_) => std::fs::rename(&tmp, &target).map_err(io_at(&target))?,
+            },
+            OpKind::ReplaceFile | OpKind::JsonSet | OpKind::JsonRemove | OpKind::CreateDir => {
+                std::fs::rename(&tmp, &target).map_err(io_at(&target))?
+            }
+            OpKind::RemoveFile => std::fs::remove_file(&target).map_err(io_at(&target))?,
+            OpKind::ReplaceDir | OpKind::RemoveDir => {
+                std::fs::create_dir_all(parent(&backup)).map_err(io_at(&backup))?;
+                std::fs::rename(&target, &backup).map_err(io_at(&target))?;
+                if c.kind == OpKind::ReplaceDir {
+                    hit("moved-aside").map_err(io_at(&target))?;
+                    std::fs::rename(&tmp, &target).map_err(io_at(&target))?;
+                }
+            }
+        }
+        touched.insert(parent(&target));
+        if c.commit {
+            sync_dir(&parent(&target)).map_err(io_at(&target))?;
+            hit("lock-replaced").map_err(io_at(&target))?;
+        } else {
+            hit("swapped").map_err(io_at(&target))?;
+        }
+        // Recovery goes by digests, so progress records need not be synced one by one.
+        journal
+            .write_all(journal::encode(&Record::Done { seq }).as_bytes())
+            .map_err(io_at(&target))?;
+    }
+    if !changes.iter().any(|c| c.commit) {
+        sync_touched(&touched)?;
+        hit("synced").map_err(io_at(&roots.project))?;
+    }
+    journal
+        .write_all(journal::encode(&Record::Commit).as_bytes())
+        .and_then(|()| journal.sync_all())
+        .map_err(io_at(&roots.txn_dir()))?;
+    hit("committed").map_err(io_at(&roots.txn_dir()))?;
+    Ok(())
+}
+
+/// Syncs the directories whose entries changed; one that was itself moved away since is
+/// covered by its parent's sync.
+fn sync_touched(touched: &BTreeSet<PathBuf>) -> Result<(), TxnError> {
+    for d in touched {
+        match sync_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_at(d)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes a committed transaction's backups, then its journal.
+fn finish(roots: &Roots, id: &str, journal_path: &Path) -> std::io::Result<()> {
+    for r in roots.all() {
+        let b = roots.backup(r, id);
+        remove_any(&b)?;
+        // The `backup` directory itself goes when no other transaction uses it.
+        let _ = std::fs::remove_dir(parent(&b));
+    }
+    hit("backups-removed")?;
+    remove_any(journal_path)?;
+    sync_dir(&parent(journal_path))?;
+    Ok(())
+}
+
+/// Finishes or undoes every transaction left in the project's `.capm/txn/`.
+pub fn recover(roots: &Roots) -> std::io::Result<Recovery> {
+    let mut all = Recovery::default();
+    let dir = roots.txn_dir();
+    let mut journals: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all),
+        Err(e) => return Err(e),
+    };
+    journals.sort();
+    for path in journals {
+        match recover_journal(roots, &path) {
+            Ok(rec) => {
+                all.rolled_back.extend(rec.rolled_back);
+                all.finished.extend(rec.finished);
+                all.conflicts.extend(rec.conflicts);
+                all.refused.extend(rec.refused);
+            }
+            Err(TxnError::Refused(why)) => all
+                .refused
+                .push((path.display().to_string(), why.to_string())),
+            Err(TxnError::Io { source, .. }) => return Err(source),
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        }
+    }
+    Ok(all)
+}
+
+/// Journals still waiting for recovery, without touching them.
+pub fn pending(roots: &Roots) -> Vec<PathBuf> {
+    std::fs::read_dir(roots.txn_dir())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect()
+}
+
+struct Op {
+    seq: u32,
+    kind: OpKind,
+    root: Root,
+    path: String,
+    pre: Option<String>,
+    post: Option<String>,
+}
+
+/// Checks that `rel` under `root` stays inside it on disk: no link along the way leads
+/// elsewhere, and the target itself is not a link (capm never journals one).
+pub fn inside(root: &Path, rel: &str) -> Result<(), String> {
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve `{}`: {e}", root.display()))?;
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+            return Ok(());
+        };
+        if meta.file_type().is_symlink() {
+            if i + 1 == parts.len() {
+                return Err(format!("`{rel}` is a symbolic link"));
+            }
+            let real = at
+                .canonicalize()
+                .map_err(|_| format!("`{rel}` passes through a broken link"))?;
+            if !real.starts_with(&canonical_root) {
+                return Err(format!("`{rel}` leads outside `{}`", root.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn recover_journal(roots: &Roots, journal_path: &Path) -> Result<Recovery, TxnError> {
+    let bytes = std::fs::read(journal_path).map_err(io_at(journal_path))?;
+    let records =
+        journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
+    let mut rec = Recovery::default();
+    let Some(Record::Begin { id }) = records.first() else {
+        // Nothing was recorded, so nothing was done.
+        remove_any(journal_path).map_err(io_at(journal_path))?;
+        return Ok(rec);
+    };
+    let stem = journal_path.file_stem().and_then(|s| s.to_str());
+    if stem != Some(id.as_str()) {
+        return Err(TxnError::Refused(format!(
+            "the journal `{}` names transaction `{id}`",
+            journal_path.display()
+        )));
+    }
+    let ops: Vec<Op> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Op {
+                seq,
+                kind,
+                root,
+                path,
+                pre,
+                post,
+            } => Some(Op {
+                seq: *seq,
+                kind: *kind,
+                root: *root,
+                path: path.clone(),
+                pre: pre.clone(),
+                post: post.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    for op in &ops {
+        inside(roots.dir(op.root), &op.path).map_err(TxnError::Refused)?;
+    }
+    let lock_committed = ops.last().is_some_and(|op| {
+        op.root == Root::Project
+            && op.path == crate::ops::project::LOCK_FILE
+            && op.post.is_some()
+            && op.post != op.pre
+            && path_digest(&roots.project.join(&op.path)).ok().flatten() == op.post
+    });
+    let committed = lock_committed || records.contains(&Record::Commit);
+    if committed {
+        for op in &ops {
+            let target = roots.dir(op.root).join(&op.path);
+            remove_any(&staged(&target, id, op.seq)).map_err(io_at(&target))?;
+        }
+        finish(roots, id, journal_path).map_err(io_at(journal_path))?;
+        rec.finished.push(id.clone());
+        return Ok(rec);
+    }
+    for op in ops.iter().rev() {
+        hit("recover-op").map_err(io_at(journal_path))?;
+        undo(roots, id, op, &mut rec)?;
+    }
+    hit("recover-undone").map_err(io_at(journal_path))?;
+    for r in roots.all() {
+        let b = roots.backup(r, id);
+        remove_any(&b).map_err(io_at(journal_path))?;
+        let _ = std::fs::remove_dir(parent(&b));
+    }
+    remove_any(journal_path).map_err(io_at(journal_path))?;
+    sync_dir(&parent(journal_path)).map_err(io_at(journal_path))?;
+    rec.rolled_back.push(id.clone());
+    Ok(rec)
+}
+
+/// Undoes one change of an uncommitted transaction, by what its target holds now.
+fn undo(roots: &Roots, id: &str, op: &Op, rec: &mut Recovery) -> Result<(), TxnError> {
+    let root = roots.dir(op.root);
+    let target = root.join(&op.path);
+    let err = io_at(&target);
+    let tmp = staged(&target, id, op.seq);
+    remove_any(&tmp).map_err(io_at(&tmp))?;
+    if is_bare_dir(op.kind, &op.post) {
+        // Created for the transaction: goes if nothing else moved in.
+        if let Ok(mut entries) = std::fs::read_dir(&target)
+            && entries.next().is_none()
+        {
+            std::fs::remove_dir(&target).map_err(err)?;
+            sync_dir(&parent(&target)).map_err(io_at(&target))?;
+        }
+        return Ok(());
+    }
+    let backup = roots.backup(op.root, id).join(op.seq.to_string());
+    let now = path_digest(&target).map_err(io_at(&target))?;
+    let restore = |rec: &mut Recovery| -> Result<(), TxnError> {
+        if let Some(_pre) = &op.pre {
+            if !exists(&backup) {
+                rec.conflicts.push(Conflict {
+                    path: op.path.clone(),
+                    saved: None,
+                });
+                return Ok(());
+            }
+            if exists(&target) {
+                remove_any(&target).map_err(io_at(&target))?;
+            }
+            std::fs::rename(&backup, &target).map_err(io_at(&target))?;
+        } else {
+            remove_any(&target).map_err(io_at(&target))?;
+        }
+        sync_dir(&parent(&target)).map_err(io_at(&target))
+    };
+    if now == op.pre {
+        return Ok(());
+    }
+    if now == op.post {
+        return restore(rec);
+    }
+    if now.is_none() && exists(&backup) {
+        // A directory moved aside before its replacement went in.
+        return restore(rec);
+    }
+    // Someone else wrote here after capm: theirs stays; the earlier content capm saved is
+    // kept where the user can find it.
+    let saved = if exists(&backup) {
+        let rel = format!("{META_DIR}/conflicts/{id}/{}", op.path);
+        let to = root.join(&rel);
+        std::fs::create_dir_all(parent(&to)).map_err(io_at(&to))?;
+        std::fs::rename(&backup, &to).map_err(io_at(&to))?;
+        Some(rel)
+    } else {
+        None
+    };
+    rec.conflicts.push(Conflict {
+        path: op.path.clone(),
+        saved,
+    });
+    Ok(())
+}

@@ -1,0 +1,487 @@
+//! The commands that change a project: `install`, `add`, `update`, `remove`, `apply
+//! --plan`, and `doctor`. Each shows the plan, asks for confirmation on a terminal (or
+//! requires `--yes`), and applies it as one transaction.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use super::graph::{TextFormat, graph_error, project_error};
+use super::{CliError, Status, Term, print_json};
+use crate::apply::txn::{Recovery, TxnError};
+use crate::ops::apply::{ApplyError, ApplyOptions, Hooks, Outcome};
+use crate::ops::plan::{PlanError, PlanRequest};
+use crate::ops::project;
+use crate::plan::model::{Operation, Plan};
+use crate::plan::ownership::ActionKind;
+
+/// Flags every mutating command takes.
+#[derive(Debug, Args)]
+pub struct ApplyFlags {
+    /// Show the plan and stop, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking (required when not on a terminal).
+    #[arg(short, long)]
+    yes: bool,
+    /// Fail if capm.lock's bundles would change.
+    #[arg(long)]
+    locked: bool,
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Bundles to add, as NAME or NAME@REQ (`github@^1`).
+    #[arg(required = true)]
+    bundles: Vec<String>,
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Bundles to update; all when none is named.
+    bundles: Vec<String>,
+    /// Go beyond capm.toml's version requirements.
+    #[arg(long)]
+    latest: bool,
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Bundles to remove.
+    #[arg(required = true)]
+    bundles: Vec<String>,
+    /// Also delete files the user modified after capm installed them.
+    #[arg(long)]
+    purge: bool,
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `capm plan … --out FILE`.
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+/// The fields of a saved plan that `apply --plan` reads.
+#[derive(Debug, serde::Deserialize)]
+struct SavedPlan {
+    schema: String,
+    operation: Operation,
+    fingerprint: String,
+    #[serde(default)]
+    request: crate::plan::model::PlanRequestDoc,
+}
+
+/// The schema id of the result document of a mutating command.
+const APPLY_SCHEMA: &str = "capm.apply/v1";
+
+/// What `--format json` prints for a mutating command.
+#[derive(Serialize)]
+struct ApplyDoc<'a> {
+    schema: &'static str,
+    /// `applied`, `noop`, `dry-run`, `blocked` or `declined`.
+    outcome: &'static str,
+    plan: &'a Plan,
+    proposals: &'a [String],
+}
+
+pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let req = request(term, Operation::Install, Vec::new(), false, false);
+    run(req, args.flags, None, dir, term)
+}
+
+pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let req = request(term, Operation::Install, args.bundles, false, false);
+    run(req, args.flags, None, dir, term)
+}
+
+pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let req = request(term, Operation::Update, args.bundles, args.latest, false);
+    run(req, args.flags, None, dir, term)
+}
+
+pub fn remove(args: RemoveArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let req = request(term, Operation::Uninstall, args.bundles, false, args.purge);
+    run(req, args.flags, None, dir, term)
+}
+
+pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let text = std::fs::read_to_string(&args.plan).map_err(|e| CliError::Usage {
+        message: format!("cannot read `{}`: {e}", args.plan.display()),
+        help: None,
+    })?;
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| CliError::Usage {
+        message: format!("`{}` is not a capm plan: {e}", args.plan.display()),
+        help: Some("save one with `capm plan install|update|uninstall … --out FILE`".into()),
+    })?;
+    if saved.schema != crate::plan::model::PLAN_SCHEMA {
+        return Err(CliError::usage(format!(
+            "`{}` is a `{}` document, not a `{}` plan",
+            args.plan.display(),
+            saved.schema,
+            crate::plan::model::PLAN_SCHEMA
+        )));
+    }
+    let req = request(
+        term,
+        saved.operation,
+        saved.request.bundles,
+        saved.request.latest,
+        saved.request.purge,
+    );
+    run(req, args.flags, Some(saved.fingerprint), dir, term)
+}
+
+fn request(
+    term: &Term,
+    operation: Operation,
+    bundles: Vec<String>,
+    latest: bool,
+    purge: bool,
+) -> PlanRequest {
+    PlanRequest {
+        operation,
+        bundles,
+        latest,
+        purge,
+        global_config: term.env.opencode_config.clone(),
+    }
+}
+
+/// Talks to the user while an apply runs.
+struct Prompt<'t> {
+    term: &'t mut Term,
+    yes: bool,
+    human: bool,
+    /// Set when confirmation was needed but there was no terminal to ask on.
+    needed_yes: bool,
+}
+
+impl Hooks for Prompt<'_> {
+    fn confirm(&mut self, plan: &Plan) -> bool {
+        if self.human {
+            let text = super::plan::human(plan);
+            let _ = write!(self.term.out(), "{text}");
+            let _ = self.term.out().flush();
+        }
+        if self.yes {
+            return true;
+        }
+        let env = &self.term.env;
+        if !(env.stdin_tty && env.stderr_tty) {
+            self.needed_yes = true;
+            return false;
+        }
+        let _ = self.term.flush();
+        dialoguer::Confirm::new()
+            .with_prompt("Apply this plan?")
+            .default(false)
+            .interact_on_opt(&dialoguer::console::Term::stderr())
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    }
+
+    fn waiting(&self, lock: &Path) {
+        if !self.term.quiet {
+            eprintln!(
+                "{:>12} for lock on `{}` held by another capm",
+                "Waiting",
+                lock.display()
+            );
+        }
+    }
+
+    fn recovered(&mut self, r: &Recovery) {
+        for id in &r.rolled_back {
+            let _ = self.term.status(
+                "Recovered",
+                format!("rolled back interrupted transaction {id}"),
+            );
+        }
+        for id in &r.finished {
+            let _ = self
+                .term
+                .status("Recovered", format!("finished committed transaction {id}"));
+        }
+        for c in &r.conflicts {
+            let saved = c
+                .saved
+                .as_ref()
+                .map(|s| format!("; the earlier content is saved at `{s}`"))
+                .unwrap_or_default();
+            let _ = self.term.warn(format!(
+                "`{}` was changed by another program during an interrupted transaction and was kept{saved}",
+                c.path
+            ));
+        }
+    }
+}
+
+fn run(
+    request: PlanRequest,
+    flags: ApplyFlags,
+    expect: Option<String>,
+    dir: Option<&Path>,
+    term: &mut Term,
+) -> Result<Status, CliError> {
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    let opts = ApplyOptions {
+        request,
+        dry_run: flags.dry_run,
+        locked: flags.locked,
+        expect,
+        timeout: term.env.lock_timeout,
+    };
+    let human = flags.format == TextFormat::Human;
+    let mut prompt = Prompt {
+        term,
+        yes: flags.yes,
+        human,
+        needed_yes: false,
+    };
+    let result = crate::ops::apply::apply(&root, &opts, &mut prompt);
+    let needed_yes = prompt.needed_yes;
+    let outcome = result.map_err(|e| apply_error(e, term))?;
+    let (word, plan, proposals): (&'static str, &Plan, &[String]) = match &outcome {
+        Outcome::Blocked(p) => ("blocked", p, &[]),
+        Outcome::Noop(p) => ("noop", p, &[]),
+        Outcome::DryRun(p) => ("dry-run", p, &[]),
+        Outcome::Declined(p) => ("declined", p, &[]),
+        Outcome::Applied {
+            plan, proposals, ..
+        } => ("applied", plan, proposals.as_slice()),
+    };
+    if !human {
+        print_json(
+            term,
+            &ApplyDoc {
+                schema: APPLY_SCHEMA,
+                outcome: word,
+                plan,
+                proposals,
+            },
+        )?;
+    }
+    match &outcome {
+        Outcome::Blocked(p) | Outcome::DryRun(p) if human => {
+            let text = super::plan::human(p);
+            write!(term.out(), "{text}")?;
+        }
+        Outcome::Noop(_) => {
+            term.status("Finished", "nothing to do: the project is up to date")?;
+        }
+        _ => {}
+    }
+    match outcome {
+        Outcome::Blocked(_) => Err(CliError::Refused {
+            code: "plan-blocked",
+            message: "the plan is blocked; nothing was written".into(),
+            details: Vec::new(),
+            help: Some("the plan above says what blocks it and how to fix it".into()),
+        }),
+        Outcome::Declined(_) if needed_yes => Err(CliError::Refused {
+            code: "not-confirmed",
+            message: "not applied: confirmation is needed and there is no terminal to ask on"
+                .into(),
+            details: Vec::new(),
+            help: Some(
+                "review the plan above, then run again with --yes to apply it (or --dry-run to only show it)".into(),
+            ),
+        }),
+        Outcome::Declined(_) => {
+            term.status("Cancelled", "nothing was written")?;
+            Ok(Status::Refused)
+        }
+        Outcome::Noop(_) | Outcome::DryRun(_) => Ok(Status::Success),
+        Outcome::Applied {
+            plan,
+            proposals,
+            leftovers,
+        } => {
+            let count = |k: ActionKind| plan.actions.iter().filter(|a| a.action == k).count();
+            term.status(
+                "Applied",
+                format!(
+                    "{} created, {} updated, {} removed, {} adopted, {} kept",
+                    count(ActionKind::Create),
+                    count(ActionKind::Update),
+                    count(ActionKind::Remove),
+                    count(ActionKind::Adopt),
+                    count(ActionKind::Keep) + count(ActionKind::Preserve),
+                ),
+            )?;
+            for c in &plan.manifest_changes {
+                term.status("Updated", format!("capm.toml: {c}"))?;
+            }
+            for p in &proposals {
+                term.warn(format!(
+                    "you modified a file capm installed; your version stays, capm's is at `{p}` to compare"
+                ))?;
+            }
+            for l in &leftovers {
+                term.warn(format!("{l}; the next capm command finishes it"))?;
+            }
+            Ok(Status::Success)
+        }
+    }
+}
+
+fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
+    let refused = |code: &'static str, message: String, help: &str| CliError::Refused {
+        code,
+        message,
+        details: Vec::new(),
+        help: Some(help.to_string()),
+    };
+    match e {
+        ApplyError::Project(e) => project_error(e, term),
+        ApplyError::Plan(PlanError::Graph(g)) => graph_error(g, term),
+        ApplyError::Plan(PlanError::Usage(message)) => CliError::Usage {
+            message,
+            help: None,
+        },
+        ApplyError::Plan(PlanError::Io(e)) => {
+            CliError::Other(format!("cannot read the scope: {e}"))
+        }
+        ApplyError::Stale(message) => refused(
+            "plan-stale",
+            message,
+            "compute the plan again, review it, and apply that one",
+        ),
+        ApplyError::Txn(TxnError::Changed { path }) => refused(
+            "plan-stale",
+            format!(
+                "`{path}` was changed by another program while capm was applying; everything was rolled back"
+            ),
+            "run the command again; the other program's change is kept",
+        ),
+        ApplyError::LockStale { changes } => CliError::Refused {
+            code: "lock-stale",
+            message: "capm.lock needs to be updated, but --locked was given".into(),
+            details: changes,
+            help: Some("run `capm lock` (or drop --locked) and commit capm.lock".into()),
+        },
+        ApplyError::Locked(w) => CliError::Locked(w.to_string()),
+        ApplyError::ReadOnly(path) => refused(
+            "read-only-target",
+            format!("`{path}` is read-only; capm does not replace it, and nothing was written"),
+            "make it writable (`chmod u+w`) if it should change",
+        ),
+        ApplyError::Unsafe(message) => refused(
+            "unsafe-path",
+            format!("{message}; nothing was written"),
+            "capm writes only inside the scope; replace the link with what it points to",
+        ),
+        ApplyError::Unrecoverable { journal, why } => refused(
+            "journal-refused",
+            format!("an interrupted transaction cannot be recovered: `{journal}`: {why}"),
+            "nothing was touched; inspect the journal, restore what it concerns by hand, then delete it",
+        ),
+        ApplyError::Txn(e) => CliError::Other(e.to_string()),
+        ApplyError::Edit { .. } | ApplyError::Io(_) => CliError::Other(e.to_string()),
+    }
+}
+
+pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    use crate::ops::doctor::Drift;
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    let quiet = term.quiet;
+    let report = crate::ops::doctor::doctor(
+        &root,
+        &term.env.opencode_config,
+        term.env.lock_timeout,
+        &|p| {
+            if !quiet {
+                eprintln!(
+                    "{:>12} for lock on `{}` held by another capm",
+                    "Waiting",
+                    p.display()
+                );
+            }
+        },
+    )
+    .map_err(|e| apply_error(e, term))?;
+    if args.format == TextFormat::Json {
+        print_json(term, &report)?;
+    } else {
+        let r = &report.recovery;
+        for id in &r.rolled_back {
+            term.status(
+                "Recovered",
+                format!("rolled back interrupted transaction {id}"),
+            )?;
+        }
+        for id in &r.finished {
+            term.status("Recovered", format!("finished committed transaction {id}"))?;
+        }
+        for c in &r.conflicts {
+            let saved = c
+                .saved
+                .as_ref()
+                .map(|s| format!("; the earlier content is saved at `{s}`"))
+                .unwrap_or_default();
+            term.warn(format!(
+                "`{}` was changed by another program and was kept{saved}",
+                c.path
+            ))?;
+        }
+        let out = term.out();
+        for res in &report.resources {
+            let place = match (&res.pointer, &res.element) {
+                (Some(p), Some(e)) => format!("{} {p} [{e}]", res.path),
+                (Some(p), None) => format!("{} {p}", res.path),
+                _ => res.path.clone(),
+            };
+            let word = match res.status {
+                Drift::Ok => "ok",
+                Drift::Modified => "modified",
+                Drift::Missing => "missing",
+            };
+            writeln!(out, "{word:<9} {:<28} {place}  ({})", res.id, res.bundle)?;
+        }
+        for p in &report.problems {
+            writeln!(out, "problem   {p}")?;
+        }
+        if report.healthy {
+            term.status(
+                "Healthy",
+                format!(
+                    "{} resources as capm.lock records them",
+                    report.resources.len()
+                ),
+            )?;
+        } else {
+            term.warn("the project differs from capm.lock; `capm install` restores what is missing, and keeps what you modified")?;
+        }
+    }
+    Ok(if report.healthy {
+        Status::Success
+    } else {
+        Status::Refused
+    })
+}

@@ -1,0 +1,689 @@
+//! `capm install`, `add`, `update`, `remove` and `apply --plan`: compute the plan, have it
+//! confirmed, then, under the scope's lock and after recovering anything interrupted,
+//! compute it again, refuse it if anything it read changed (`plan-stale`), turn it into
+//! file changes and apply them as one transaction (TRANSACTIONS.md).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::plan::{PlanError, PlanRequest, Prepared, prepare, scope_of};
+use super::project::{self, LOCK_FILE, PROJECT_MANIFEST, Project, ProjectError};
+use crate::apply::journal::{OpKind, Root};
+use crate::apply::jsonc_edit::{self, EditError};
+use crate::apply::txn::{self, Change, Content, Recovery, Roots, TxnError};
+use crate::apply::{FileLock, WriteError};
+use crate::manifest::lock::{LockedResource, Lockfile};
+use crate::plan::model::{Action, Plan, PlanStatus};
+use crate::plan::ownership::ActionKind;
+use crate::target::opencode::OpenCode;
+use crate::target::{Rendered, ScopeRoot, Target};
+
+/// What to apply, and how.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub request: PlanRequest,
+    /// Show the plan only.
+    pub dry_run: bool,
+    /// Refuse if capm.lock's bundles would change.
+    pub locked: bool,
+    /// Apply only if the plan computed now has this fingerprint (`apply --plan`).
+    pub expect: Option<String>,
+    /// How long to wait for another capm's lock.
+    pub timeout: Duration,
+}
+
+/// What the caller is asked or told along the way.
+pub trait Hooks {
+    /// The plan is ready to apply: go ahead?
+    fn confirm(&mut self, plan: &Plan) -> bool;
+    /// Another capm holds the lock; capm waits.
+    fn waiting(&self, lock: &Path);
+    /// Interrupted transactions were finished or undone.
+    fn recovered(&mut self, recovery: &Recovery);
+}
+
+/// How an apply ended, short of an error.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Something blocks the plan; nothing was written.
+    Blocked(Plan),
+    /// Everything already matches; nothing was written.
+    Noop(Plan),
+    /// `--dry-run`: nothing was written.
+    DryRun(Plan),
+    /// The confirmation was declined; nothing was written.
+    Declined(Plan),
+    Applied {
+        plan: Plan,
+        /// Proposals written beside files the user modified (relative to the scope).
+        proposals: Vec<String>,
+        /// Clean-up that failed after the commit (finished by the next capm).
+        leftovers: Vec<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("{0}")]
+    Stale(String),
+    #[error("capm.lock needs to be updated, but --locked was given")]
+    LockStale { changes: Vec<String> },
+    #[error(transparent)]
+    Locked(WriteError),
+    #[error("`{0}` is read-only; capm does not replace it")]
+    ReadOnly(String),
+    #[error("{0}")]
+    Unsafe(String),
+    #[error(transparent)]
+    Txn(#[from] TxnError),
+    #[error("an interrupted transaction cannot be recovered: {journal}: {why}")]
+    Unrecoverable { journal: String, why: String },
+    #[error("cannot edit `{file}`: {error}")]
+    Edit { file: String, error: EditError },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The directories a project's transactions touch.
+pub fn roots(project: &Project, scope: &ScopeRoot) -> Roots {
+    Roots {
+        scope: scope.dir().to_path_buf(),
+        project: project.root.clone(),
+    }
+}
+
+/// Exclusive locks on the scope (and the project, when the scope is elsewhere), taken in
+/// one order.
+pub fn lock_exclusive(
+    roots: &Roots,
+    timeout: Duration,
+    waiting: &dyn Fn(&Path),
+) -> Result<Vec<FileLock>, ApplyError> {
+    let mut dirs = vec![roots.project.clone()];
+    if roots.scope != roots.project {
+        dirs.push(roots.scope.clone());
+    }
+    let mut locks = Vec::new();
+    for d in dirs {
+        let meta = txn::ensure_meta(&d)?;
+        locks.push(
+            FileLock::acquire(&meta.join("lock"), true, timeout, waiting)
+                .map_err(ApplyError::Locked)?,
+        );
+    }
+    Ok(locks)
+}
+
+/// A shared lock on the project while it is only read, if capm ever locked it (a project
+/// capm never wrote to has no lock file, and reading creates none).
+pub fn lock_shared(
+    root: &Path,
+    timeout: Duration,
+    waiting: &dyn Fn(&Path),
+) -> Result<Option<FileLock>, ApplyError> {
+    let path = root.join(txn::META_DIR).join("lock");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(
+        FileLock::acquire(&path, false, timeout, waiting).map_err(ApplyError::Locked)?,
+    ))
+}
+
+/// Recovers interrupted transactions under the held lock; a journal that cannot be
+/// recovered stops everything.
+pub fn recover(roots: &Roots, hooks: &mut dyn Hooks) -> Result<Recovery, ApplyError> {
+    let rec = txn::recover(roots)?;
+    if !rec.is_empty() {
+        hooks.recovered(&rec);
+    }
+    if let Some((journal, why)) = rec.refused.first() {
+        return Err(ApplyError::Unrecoverable {
+            journal: journal.clone(),
+            why: why.clone(),
+        });
+    }
+    Ok(rec)
+}
+
+/// Plans and applies one operation on the project at `root`.
+pub fn apply(
+    root: &Path,
+    opts: &ApplyOptions,
+    hooks: &mut dyn Hooks,
+) -> Result<Outcome, ApplyError> {
+    let project = project::load(root)?;
+    let scope = scope_of(&project, &opts.request.global_config);
+    let roots = roots(&project, &scope);
+    if !txn::pending(&roots).is_empty() {
+        let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+        recover(&roots, hooks)?;
+    }
+    let first = {
+        let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
+        let project = project::load(root)?;
+        prepare(&project, &opts.request)?
+    };
+    if opts.locked {
+        let changes = match &project.lock {
+            Some(lock) => crate::graph::lock_changes(lock, &first.resolution),
+            None => vec!["create capm.lock".to_string()],
+        };
+        if !changes.is_empty() {
+            return Err(ApplyError::LockStale { changes });
+        }
+    }
+    if let Some(expected) = &opts.expect
+        && *expected != first.plan.fingerprint
+    {
+        return Err(ApplyError::Stale(
+            "the plan is stale: the project or its files changed since it was computed".into(),
+        ));
+    }
+    match first.plan.status {
+        PlanStatus::Blocked => return Ok(Outcome::Blocked(first.plan)),
+        PlanStatus::Noop => return Ok(Outcome::Noop(first.plan)),
+        PlanStatus::Ready => {}
+    }
+    if opts.dry_run {
+        return Ok(Outcome::DryRun(first.plan));
+    }
+    if !hooks.confirm(&first.plan) {
+        return Ok(Outcome::Declined(first.plan));
+    }
+    let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+    recover(&roots, hooks)?;
+    // Everything again, under the lock: what was confirmed must be what is applied.
+    let project = project::load(root)?;
+    let now = prepare(&project, &opts.request)?;
+    if now.plan.fingerprint != first.plan.fingerprint {
+        return Err(ApplyError::Stale(
+            "the plan is stale: the project or its files changed while it was shown; nothing was written".into(),
+        ));
+    }
+    if now.plan.status != PlanStatus::Ready {
+        return Err(ApplyError::Stale(
+            "the plan is no longer ready; nothing was written".into(),
+        ));
+    }
+    let roots = self::roots(&project, &now.scope);
+    let built = changes(&project, &now, &OpenCode)?;
+    preflight(&roots, &built.changes)?;
+    let rec = txn::run(&roots, &built.changes)?;
+    Ok(Outcome::Applied {
+        plan: now.plan,
+        proposals: built.proposals,
+        leftovers: rec.refused.into_iter().map(|(_, why)| why).collect(),
+    })
+}
+
+/// File changes, and where proposals beside user-modified files go.
+pub struct Built {
+    pub changes: Vec<Change>,
+    pub proposals: Vec<String>,
+}
+
+fn edit_error(file: &str) -> impl FnOnce(EditError) -> ApplyError + '_ {
+    move |error| ApplyError::Edit {
+        file: file.to_string(),
+        error,
+    }
+}
+
+/// A config file's path as it is written: a link inside the scope is followed to the
+/// file it names; one leading outside the scope is refused.
+fn real_config_path(scope_dir: &Path, rel: &str) -> Result<String, ApplyError> {
+    let path = scope_dir.join(rel);
+    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(rel.to_string());
+    }
+    let root = scope_dir.canonicalize()?;
+    let real = path.canonicalize().map_err(|_| {
+        ApplyError::Unsafe(format!("`{rel}` is a link to a file that does not exist"))
+    })?;
+    match real.strip_prefix(&root) {
+        Ok(inside) => Ok(inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")),
+        Err(_) => Err(ApplyError::Unsafe(format!(
+            "`{rel}` links to `{}`, outside the scope; capm writes only inside `{}`",
+            real.display(),
+            scope_dir.display()
+        ))),
+    }
+}
+
+fn file_digest(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(txn::bytes_digest(&b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn dir_files(files: &[(String, Vec<u8>)]) -> Content {
+    Content::Dir(files.to_vec())
+}
+
+/// Where capm writes its version of something the user modified: `PATH.capm-new` beside
+/// a file; under `.capm/proposals/` for a directory (a skill directory beside the user's
+/// would be loaded as a second skill) and for a config entry.
+fn proposal_path(a: &Action, rendered: &Rendered) -> String {
+    match rendered {
+        Rendered::File { path, .. } => format!("{path}.capm-new"),
+        Rendered::Dir { path, .. } => format!("{}/proposals/{path}", txn::META_DIR),
+        Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. } => format!(
+            "{}/proposals/{}.json",
+            txn::META_DIR,
+            a.resource.replace([':', '/'], "-")
+        ),
+    }
+}
+
+/// Turns a prepared plan into file changes: config files edited in place, files and
+/// directories written or removed, proposals beside user-modified resources, capm.toml,
+/// and capm.lock last.
+pub fn changes(
+    project: &Project,
+    prep: &Prepared,
+    target: &dyn Target,
+) -> Result<Built, ApplyError> {
+    let plan = &prep.plan;
+    let scope_dir = prep.scope.dir().to_path_buf();
+    let mut out: Vec<Change> = Vec::new();
+    let mut proposals = Vec::new();
+    // Config files, each edited once with all its actions.
+    let mut files: Vec<String> = Vec::new();
+    for a in &plan.actions {
+        if a.target.pointer.is_some() && !files.contains(&a.target.file) {
+            files.push(a.target.file.clone());
+        }
+    }
+    for file in files {
+        let original = prep
+            .state
+            .configs
+            .iter()
+            .find(|c| c.rel == file)
+            .map(|c| c.text.clone());
+        let mut text = original.clone().unwrap_or_else(|| target.new_config());
+        let mut sets = false;
+        for (a, rendered) in plan.actions.iter().zip(&plan.rendered) {
+            if a.target.file != file {
+                continue;
+            }
+            let Some(pointer) = &a.target.pointer else {
+                continue;
+            };
+            let element = a.target.element.as_deref();
+            match (a.action, rendered) {
+                (
+                    ActionKind::Create | ActionKind::Update,
+                    Some(Rendered::ConfigEntry { value, .. }),
+                ) => {
+                    text =
+                        jsonc_edit::set_entry(&text, pointer, value).map_err(edit_error(&file))?;
+                    sets = true;
+                }
+                (
+                    ActionKind::Create | ActionKind::Update,
+                    Some(Rendered::ArrayElement { key, value, .. }),
+                ) => {
+                    text = jsonc_edit::remove_elements(
+                        &text,
+                        pointer,
+                        |s: &str| crate::validate::npm_package_name(s) == key.as_str(),
+                        false,
+                    )
+                    .map_err(edit_error(&file))?;
+                    let element = value.as_str().unwrap_or_default();
+                    text = jsonc_edit::add_element(&text, pointer, element)
+                        .map_err(edit_error(&file))?;
+                    sets = true;
+                }
+                (ActionKind::Remove, _) => {
+                    text = match element {
+                        Some(key) => jsonc_edit::remove_elements(
+                            &text,
+                            pointer,
+                            |s: &str| crate::validate::npm_package_name(s) == key,
+                            true,
+                        ),
+                        None => jsonc_edit::remove_entry(&text, pointer, true),
+                    }
+                    .map_err(edit_error(&file))?;
+                }
+                _ => {}
+            }
+        }
+        if original.as_deref() == Some(text.as_str()) || (original.is_none() && !sets) {
+            continue;
+        }
+        let rel = real_config_path(&scope_dir, &file)?;
+        out.push(Change {
+            kind: match (&original, sets) {
+                (None, _) => OpKind::WriteFile,
+                (Some(_), true) => OpKind::JsonSet,
+                (Some(_), false) => OpKind::JsonRemove,
+            },
+            root: Root::Scope,
+            path: rel,
+            pre: original.as_deref().map(|t| txn::bytes_digest(t.as_bytes())),
+            post: Some(txn::bytes_digest(text.as_bytes())),
+            content: Content::File(text.into_bytes()),
+            commit: false,
+        });
+    }
+    // Files and directories, and proposals.
+    for (a, rendered) in plan.actions.iter().zip(&plan.rendered) {
+        let propose =
+            a.action == ActionKind::Keep && a.reason.as_deref() == Some("conflict-user-modified");
+        match (a.action, rendered) {
+            (_, Some(r)) if propose => {
+                let path = proposal_path(a, r);
+                let (content, is_dir) = match r {
+                    Rendered::File { bytes, .. } => (Content::File(bytes.clone()), false),
+                    Rendered::Dir { files, .. } => (dir_files(files), true),
+                    Rendered::ConfigEntry { pointer, value }
+                    | Rendered::ArrayElement { pointer, value, .. } => {
+                        let record = serde_json::json!({
+                            "resource": a.resource,
+                            "bundle": a.bundle,
+                            "file": a.target.file,
+                            "pointer": pointer,
+                            "proposed": value,
+                        });
+                        let text =
+                            serde_json::to_string_pretty(&record).expect("JSON serialises") + "\n";
+                        (Content::File(text.into_bytes()), false)
+                    }
+                };
+                let pre = txn::path_digest(&scope_dir.join(&path))?;
+                let post = r.digest();
+                let post = if is_dir {
+                    post
+                } else {
+                    match &content {
+                        Content::File(b) => txn::bytes_digest(b),
+                        _ => post,
+                    }
+                };
+                if pre.as_deref() == Some(post.as_str()) {
+                    continue;
+                }
+                let kind = match (is_dir, pre.is_some()) {
+                    (false, false) => OpKind::WriteFile,
+                    (false, true) => OpKind::ReplaceFile,
+                    (true, false) => OpKind::CreateDir,
+                    (true, true) => OpKind::ReplaceDir,
+                };
+                proposals.push(path.clone());
+                out.push(Change {
+                    kind,
+                    root: Root::Scope,
+                    path,
+                    pre,
+                    post: Some(post),
+                    content,
+                    commit: false,
+                });
+            }
+            (ActionKind::Create | ActionKind::Update, Some(r @ Rendered::File { path, bytes })) => {
+                out.push(Change {
+                    kind: if a.action == ActionKind::Create {
+                        OpKind::WriteFile
+                    } else {
+                        OpKind::ReplaceFile
+                    },
+                    root: Root::Scope,
+                    path: path.clone(),
+                    pre: a.before.clone(),
+                    post: Some(r.digest()),
+                    content: Content::File(bytes.clone()),
+                    commit: false,
+                });
+            }
+            (ActionKind::Create | ActionKind::Update, Some(r @ Rendered::Dir { path, files })) => {
+                out.push(Change {
+                    kind: if a.action == ActionKind::Create {
+                        OpKind::CreateDir
+                    } else {
+                        OpKind::ReplaceDir
+                    },
+                    root: Root::Scope,
+                    path: path.clone(),
+                    pre: a.before.clone(),
+                    post: Some(r.digest()),
+                    content: dir_files(files),
+                    commit: false,
+                });
+            }
+            (ActionKind::Remove, None) if a.target.pointer.is_none() && a.before.is_some() => {
+                let is_dir = scope_dir.join(&a.target.file).is_dir();
+                out.push(Change {
+                    kind: if is_dir {
+                        OpKind::RemoveDir
+                    } else {
+                        OpKind::RemoveFile
+                    },
+                    root: Root::Scope,
+                    path: a.target.file.clone(),
+                    pre: a.before.clone(),
+                    post: None,
+                    content: Content::None,
+                    commit: false,
+                });
+            }
+            _ => {}
+        }
+    }
+    // Directories that removals leave empty go too, deepest first (they hold no bytes).
+    let removed: Vec<String> = out
+        .iter()
+        .filter(|c| c.post.is_none() && c.root == Root::Scope)
+        .map(|c| c.path.clone())
+        .collect();
+    for dir in emptied_dirs(&scope_dir, &removed) {
+        out.push(Change {
+            kind: OpKind::RemoveDir,
+            root: Root::Scope,
+            pre: txn::path_digest(&scope_dir.join(&dir))
+                .ok()
+                .flatten()
+                .map(|_| EMPTY_DIR_DIGEST.to_string()),
+            path: dir,
+            post: None,
+            content: Content::None,
+            commit: false,
+        });
+    }
+    // capm.toml.
+    if let Some(text) = &prep.manifest_text {
+        let path = project.root.join(PROJECT_MANIFEST);
+        out.push(Change {
+            kind: OpKind::ReplaceFile,
+            root: Root::Project,
+            path: PROJECT_MANIFEST.into(),
+            pre: file_digest(&path)?,
+            post: Some(txn::bytes_digest(text.as_bytes())),
+            content: Content::File(text.clone().into_bytes()),
+            commit: false,
+        });
+    }
+    // Directories that must exist first, shallowest first.
+    let mut parents: Vec<(Root, String)> = Vec::new();
+    let roots = roots(project, &prep.scope);
+    for c in &out {
+        if c.post.is_none() {
+            continue;
+        }
+        let mut parts: Vec<&str> = c.path.split('/').collect();
+        parts.pop();
+        for i in 1..=parts.len() {
+            let dir = parts[..i].join("/");
+            if !roots.dir(c.root).join(&dir).exists() && !parents.contains(&(c.root, dir.clone())) {
+                parents.push((c.root, dir));
+            }
+        }
+    }
+    parents.sort_by_key(|(_, d)| d.matches('/').count());
+    let mut all: Vec<Change> = parents
+        .into_iter()
+        .map(|(root, path)| Change {
+            kind: OpKind::CreateDir,
+            root,
+            path,
+            pre: None,
+            post: None,
+            content: Content::None,
+            commit: false,
+        })
+        .collect();
+    all.extend(out);
+    // capm.lock: the commit point.
+    let lock = new_lock(project, prep);
+    let text = lock.to_toml_string();
+    let lock_path = project.root.join(LOCK_FILE);
+    let pre = file_digest(&lock_path)?;
+    let post = txn::bytes_digest(text.as_bytes());
+    if pre.as_deref() != Some(post.as_str()) {
+        all.push(Change {
+            kind: if pre.is_some() {
+                OpKind::ReplaceFile
+            } else {
+                OpKind::WriteFile
+            },
+            root: Root::Project,
+            path: LOCK_FILE.into(),
+            pre,
+            post: Some(post),
+            content: Content::File(text.into_bytes()),
+            commit: true,
+        });
+    }
+    Ok(Built {
+        changes: all,
+        proposals,
+    })
+}
+
+/// The content digest of a directory without files.
+const EMPTY_DIR_DIGEST: &str =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The directories under `root` that removing `removed` (paths relative to it) leaves
+/// without any entry, deepest first; never the root itself.
+fn emptied_dirs(root: &Path, removed: &[String]) -> Vec<String> {
+    let mut gone: std::collections::BTreeSet<String> = removed.iter().cloned().collect();
+    let mut out = Vec::new();
+    let mut candidates: std::collections::BTreeSet<String> = removed
+        .iter()
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect();
+    while !candidates.is_empty() {
+        // Deepest first, so that a parent sees its emptied children as gone.
+        let deepest = candidates
+            .iter()
+            .max_by_key(|d| (d.matches('/').count(), (*d).clone()))
+            .cloned()
+            .expect("not empty");
+        candidates.remove(&deepest);
+        let Ok(entries) = std::fs::read_dir(root.join(&deepest)) else {
+            continue;
+        };
+        let all_gone = entries.filter_map(Result::ok).all(|e| {
+            let name = e.file_name();
+            gone.contains(&format!("{deepest}/{}", name.to_string_lossy()))
+        });
+        if all_gone && !gone.contains(&deepest) {
+            gone.insert(deepest.clone());
+            out.push(deepest.clone());
+            if let Some((up, _)) = deepest.rsplit_once('/') {
+                candidates.insert(up.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// capm.lock after the plan: the resolved bundles, and an entry for every resource the
+/// project's bundles now own (created, updated, adopted, or kept as it was).
+pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
+    let old: &[LockedResource] = project
+        .lock
+        .as_ref()
+        .map_or(&[], |l| l.resources.as_slice());
+    let mut resources: Vec<LockedResource> = Vec::new();
+    for a in &prep.plan.actions {
+        let Some(after) = &a.after else { continue };
+        let at = |e: &&LockedResource| {
+            e.path == a.target.file
+                && e.pointer == a.target.pointer
+                && e.element == a.target.element
+        };
+        let entry = |sha256: String, shared: bool| LockedResource {
+            id: a.resource.clone(),
+            bundle: a.bundle.clone(),
+            path: a.target.file.clone(),
+            pointer: a.target.pointer.clone(),
+            element: a.target.element.clone(),
+            sha256,
+            shared,
+        };
+        let recorded = old.iter().find(at);
+        let e = match (a.action, a.reason.as_deref()) {
+            (ActionKind::Create | ActionKind::Update, _) => entry(after.clone(), false),
+            (ActionKind::Adopt, _) => entry(after.clone(), true),
+            // Another bundle's identical entry: it stays theirs.
+            (ActionKind::Keep, Some("shared-identical")) => match recorded {
+                Some(r) => r.clone(),
+                None => continue,
+            },
+            // The user's edit stays, and stays recorded as modified.
+            (ActionKind::Keep, Some("conflict-user-modified")) => match recorded {
+                Some(r) => LockedResource {
+                    bundle: a.bundle.clone(),
+                    id: a.resource.clone(),
+                    ..r.clone()
+                },
+                None => continue,
+            },
+            (ActionKind::Keep, _) => entry(after.clone(), recorded.is_some_and(|r| r.shared)),
+            _ => continue,
+        };
+        if !resources
+            .iter()
+            .any(|r| r.path == e.path && r.pointer == e.pointer && r.element == e.element)
+        {
+            resources.push(e);
+        }
+    }
+    Lockfile {
+        version: crate::manifest::lock::LOCK_VERSION,
+        bundles: crate::graph::lock_bundles(&prep.resolution),
+        resources,
+    }
+}
+
+/// Checks before anything is written: no target is read-only, and none is reached
+/// through a link leading outside its root (config links were resolved already).
+fn preflight(roots: &Roots, changes: &[Change]) -> Result<(), ApplyError> {
+    for c in changes {
+        let path: PathBuf = roots.dir(c.root).join(&c.path);
+        txn::inside(roots.dir(c.root), &c.path).map_err(ApplyError::Unsafe)?;
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && meta.is_file()
+            && meta.permissions().readonly()
+        {
+            return Err(ApplyError::ReadOnly(c.path.clone()));
+        }
+    }
+    Ok(())
+}

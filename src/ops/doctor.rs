@@ -1,0 +1,180 @@
+//! `capm doctor`: recover interrupted transactions, then compare what capm.lock records
+//! with what is on disk, resource by resource.
+
+use std::path::Path;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::apply::{ApplyError, Hooks, lock_exclusive, lock_shared, recover, roots};
+use super::plan::scope_of;
+use super::project;
+use crate::apply::txn::{self, Recovery};
+use crate::plan::state::ScopeState;
+use crate::target::opencode::OpenCode;
+
+/// The schema id of a doctor report.
+pub const DOCTOR_SCHEMA: &str = "capm.doctor/v1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Drift {
+    /// On disk exactly as capm wrote it.
+    Ok,
+    /// Changed since capm wrote it (the user's edit; capm keeps it).
+    Modified,
+    /// Gone from disk.
+    Missing,
+}
+
+/// One resource capm.lock records, checked against the disk.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ResourceCheck {
+    pub id: String,
+    pub bundle: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    pub status: Drift,
+}
+
+/// What recovery did, in the report.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+pub struct RecoveryReport {
+    /// Interrupted transactions undone.
+    pub rolled_back: Vec<String>,
+    /// Committed transactions whose clean-up was finished.
+    pub finished: Vec<String>,
+    /// Targets someone else changed during an interrupted transaction: kept as they are,
+    /// with capm's copy of the earlier content at `saved`.
+    pub conflicts: Vec<ConflictReport>,
+    /// Journals refused (naming paths outside the scope, or damaged): nothing was touched.
+    pub refused: Vec<RefusedJournal>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ConflictReport {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct RefusedJournal {
+    pub journal: String,
+    pub reason: String,
+}
+
+impl From<&Recovery> for RecoveryReport {
+    fn from(r: &Recovery) -> Self {
+        RecoveryReport {
+            rolled_back: r.rolled_back.clone(),
+            finished: r.finished.clone(),
+            conflicts: r
+                .conflicts
+                .iter()
+                .map(|c| ConflictReport {
+                    path: c.path.clone(),
+                    saved: c.saved.clone(),
+                })
+                .collect(),
+            refused: r
+                .refused
+                .iter()
+                .map(|(journal, reason)| RefusedJournal {
+                    journal: journal.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The doctor's findings.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm doctor report")]
+pub struct DoctorReport {
+    /// Always `capm.doctor/v1`.
+    #[schemars(extend("const" = "capm.doctor/v1"))]
+    pub schema: &'static str,
+    /// Everything recorded is on disk as written, and nothing was left to recover.
+    pub healthy: bool,
+    pub recovery: RecoveryReport,
+    pub resources: Vec<ResourceCheck>,
+    /// Other problems: config files that do not parse, a lock that cannot be read.
+    pub problems: Vec<String>,
+}
+
+struct Quiet;
+
+impl Hooks for Quiet {
+    fn confirm(&mut self, _: &crate::plan::model::Plan) -> bool {
+        false
+    }
+    fn waiting(&self, _: &Path) {}
+    fn recovered(&mut self, _: &Recovery) {}
+}
+
+/// Runs the doctor on the project at `root`; `waiting` is told if another capm holds the
+/// lock.
+pub fn doctor(
+    root: &Path,
+    global_config: &Path,
+    timeout: Duration,
+    waiting: &dyn Fn(&Path),
+) -> Result<DoctorReport, ApplyError> {
+    let project = project::load(root)?;
+    let scope = scope_of(&project, global_config);
+    let roots = roots(&project, &scope);
+    let mut recovery = Recovery::default();
+    let _lock = if txn::pending(&roots).is_empty() {
+        (lock_shared(root, timeout, waiting)?, Vec::new())
+    } else {
+        let locks = lock_exclusive(&roots, timeout, waiting)?;
+        recovery = match recover(&roots, &mut Quiet) {
+            Ok(r) => r,
+            Err(ApplyError::Unrecoverable { .. }) => txn::recover(&roots)?,
+            Err(e) => return Err(e),
+        };
+        (None, locks)
+    };
+    // Recovery may have changed capm.lock's state on disk; read it again.
+    let project = project::load(root)?;
+    let state = ScopeState::read(&OpenCode, &scope)?;
+    let mut problems: Vec<String> = state
+        .parse_errors()
+        .iter()
+        .map(|(file, e)| format!("`{file}` does not parse: {}", e.message))
+        .collect();
+    let mut resources = Vec::new();
+    for r in project.lock.iter().flat_map(|l| &l.resources) {
+        let now = state.location_digest(&r.path, r.pointer.as_deref(), r.element.as_deref())?;
+        let status = match now {
+            None => Drift::Missing,
+            Some(d) if d == r.sha256 => Drift::Ok,
+            Some(_) => Drift::Modified,
+        };
+        resources.push(ResourceCheck {
+            id: r.id.clone(),
+            bundle: r.bundle.clone(),
+            path: r.path.clone(),
+            pointer: r.pointer.clone(),
+            element: r.element.clone(),
+            status,
+        });
+    }
+    for (journal, why) in &recovery.refused {
+        problems.push(format!("journal `{journal}` refused: {why}"));
+    }
+    let healthy = problems.is_empty() && resources.iter().all(|r| r.status == Drift::Ok);
+    Ok(DoctorReport {
+        schema: DOCTOR_SCHEMA,
+        healthy,
+        recovery: RecoveryReport::from(&recovery),
+        resources,
+        problems,
+    })
+}
