@@ -527,3 +527,379 @@ fn kill_9_at_random_moments_leaves_before_or_after() {
         outcomes[0], outcomes[1]
     );
 }
+
+#[test]
+fn a_config_rewritten_between_plan_and_swap_aborts_and_keeps_the_rewrite() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    base(&dir);
+    let before = project_tree(&dir);
+    // Another program (the agent client, say) rewrites the config just before capm's
+    // compare-and-swap of it.
+    let rewrite = "run:sed -i s/tokyonight/solarized/ opencode.jsonc";
+    let (code, err) = run(
+        &dir,
+        &["install", "-y"],
+        &[("CAPM_FAILPOINTS", &format!("swap#1={rewrite}"))],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error[plan-stale]"), "{err}");
+    assert!(
+        err.contains("`opencode.jsonc` was changed by another program"),
+        "{err}"
+    );
+    let mut expected = before.clone();
+    expected.insert(
+        "opencode.jsonc".into(),
+        USER_CONFIG.replace("tokyonight", "solarized").into_bytes(),
+    );
+    assert_eq!(
+        project_tree(&dir),
+        expected,
+        "rolled back, the rewrite kept"
+    );
+    assert_no_debris(&dir, "after the aborted swap");
+}
+
+#[test]
+fn a_config_rewritten_after_capm_wrote_it_is_kept_on_rollback() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    base(&dir);
+    let before = project_tree(&dir);
+    // capm has swapped the config in; the client then rewrites it, and a later step fails.
+    let rules = "swap#3=run:sed -i s/tokyonight/solarized/ opencode.jsonc;swapped#4=enospc";
+    let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rules)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("`opencode.jsonc` (its earlier content is saved at `.capm/conflicts/"),
+        "{err}"
+    );
+    let now = project_tree(&dir);
+    // The client's file stays as the client wrote it: capm's entry and the client's edit.
+    let config = String::from_utf8(now["opencode.jsonc"].clone()).unwrap();
+    assert!(
+        config.contains("solarized") && config.contains("\"tool\""),
+        "{config}"
+    );
+    // The user's original is kept where they can find it, and reported.
+    let saved: Vec<&String> = now
+        .keys()
+        .filter(|k| k.starts_with(".capm/conflicts/") && k.ends_with("/opencode.jsonc"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{:?}", now.keys().collect::<Vec<_>>());
+    assert_eq!(now[saved[0]], USER_CONFIG.as_bytes());
+    // Everything else is as before.
+    for (k, v) in &before {
+        if k != "opencode.jsonc" {
+            assert_eq!(now.get(k), Some(v), "{k}");
+        }
+    }
+    assert!(!now.contains_key("capm.lock") && !now.contains_key(".opencode/"));
+    assert_no_debris(&dir, "after the rollback");
+}
+
+/// A model-based test: random sequences of install, update, uninstall, user edits and
+/// crashes at random fail points followed by recovery, checked after every step against a
+/// reference model of what the project must hold.
+mod model {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::{assert_no_debris, run};
+
+    const NAMES: [&str; 2] = ["alpha", "beta"];
+
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static ROLLED_BACK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static FINISHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn the_model_test_crashes_and_recovers() {
+        random_sequences_match_the_model();
+        let load =
+            |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
+        println!(
+            "model: {} capm runs, {} crashes rolled back, {} finished",
+            load(&RUNS),
+            load(&ROLLED_BACK),
+            load(&FINISHED)
+        );
+        assert!(load(&ROLLED_BACK) > 0 && load(&FINISHED) > 0);
+    }
+    const SITES: [&str; 8] = [
+        "journal-written",
+        "staged",
+        "backed-up",
+        "swap",
+        "swapped",
+        "synced",
+        "lock-replaced",
+        "committed",
+    ];
+    const MANIFEST_HEAD: &str = "# my project: keep this comment\n[bundles]\n";
+    const CONFIG: &str = "// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n  \"mcp\": {\n    \"own\": { \"type\": \"remote\", \"url\": \"https://own.example.com/mcp\" },\n  },\n}\n";
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Install(usize),
+        Update(usize),
+        Uninstall(usize, bool),
+        Edit(usize),
+    }
+
+    fn step() -> impl Strategy<Value = (Step, Option<(usize, u32)>)> {
+        let s = prop_oneof![
+            (0..2usize).prop_map(Step::Install),
+            (0..2usize).prop_map(Step::Update),
+            (0..2usize, any::<bool>()).prop_map(|(i, p)| Step::Uninstall(i, p)),
+            (0..2usize).prop_map(Step::Edit),
+        ];
+        let crash = prop::option::weighted(0.4, (0..SITES.len(), 1..4u32));
+        (s, crash)
+    }
+
+    /// What the project must hold.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct Model {
+        /// Bundles in capm.toml.
+        requested: Vec<usize>,
+        /// Bundles in capm.lock, with their versions.
+        installed: BTreeMap<usize, u32>,
+        /// The version each vendored bundle is at.
+        vendor: [u32; 2],
+        /// User edits of installed agents.
+        edited: BTreeMap<usize, String>,
+        /// Agents left to the user by an uninstall.
+        orphans: BTreeMap<usize, String>,
+    }
+
+    fn write_bundle(dir: &Path, i: usize, v: u32) {
+        let n = NAMES[i];
+        let root = dir.join("vendor").join(n);
+        let _ = std::fs::remove_dir_all(&root);
+        let files = [
+            (
+                "bundle.toml".to_string(),
+                format!(
+                    "[bundle]\nname = \"{n}\"\nversion = \"1.{v}.0\"\ndescription = \"The {n} bundle\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.{n}]\nurl = \"https://{n}.example.com/v{v}/mcp\"\n\n[skills.{n}-notes]\npath = \"skills/{n}-notes\"\n\n[agents.{n}-agent]\npath = \"agents/{n}-agent.md\"\n"
+                ),
+            ),
+            (
+                format!("skills/{n}-notes/SKILL.md"),
+                format!("---\nname: {n}-notes\ndescription: Notes\n---\n{n} notes v{v}\n"),
+            ),
+            (
+                format!("agents/{n}-agent.md"),
+                format!("---\ndescription: Agent\n---\n{n} agent v{v}\n"),
+            ),
+        ];
+        for (rel, text) in files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    fn write_manifest(dir: &Path, requested: &[usize]) {
+        let mut text = MANIFEST_HEAD.to_string();
+        for i in requested {
+            text.push_str(&format!("{0} = {{ path = \"vendor/{0}\" }}\n", NAMES[*i]));
+        }
+        std::fs::write(dir.join("capm.toml"), text).unwrap();
+    }
+
+    fn agent(dir: &Path, i: usize) -> std::path::PathBuf {
+        dir.join(format!(".opencode/agents/{}-agent.md", NAMES[i]))
+    }
+
+    /// The lock's bundles as (name, version).
+    fn locked(dir: &Path) -> BTreeMap<String, String> {
+        let Ok(text) = std::fs::read_to_string(dir.join("capm.lock")) else {
+            return BTreeMap::new();
+        };
+        let doc: toml::Value = toml::from_str(&text).unwrap();
+        doc.get("bundle")
+            .and_then(|b| b.as_array())
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                (
+                    b["name"].as_str().unwrap().to_string(),
+                    b["version"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn expected_lock(m: &Model) -> BTreeMap<String, String> {
+        m.installed
+            .iter()
+            .map(|(i, v)| (NAMES[*i].to_string(), format!("1.{v}.0")))
+            .collect()
+    }
+
+    /// Checks the project against the model.
+    fn check(dir: &Path, m: &Model, context: &str) {
+        assert_eq!(locked(dir), expected_lock(m), "{context}: capm.lock");
+        let config = std::fs::read_to_string(dir.join("opencode.json")).unwrap();
+        assert!(
+            config.starts_with("// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n"),
+            "{context}: the user's config lines: {config}"
+        );
+        assert!(
+            config.contains("\"own\": { \"type\": \"remote\""),
+            "{context}"
+        );
+        for (i, n) in NAMES.iter().enumerate() {
+            let url = m
+                .installed
+                .get(&i)
+                .map(|v| format!("https://{n}.example.com/v{v}/mcp"));
+            match &url {
+                Some(u) => assert!(config.contains(u.as_str()), "{context}: {u} in {config}"),
+                None => assert!(
+                    !config.contains(&format!("{n}.example.com")),
+                    "{context}: {n} left in {config}"
+                ),
+            }
+            let agent_text = std::fs::read_to_string(agent(dir, i)).ok();
+            let want = if let Some(e) = m.edited.get(&i).or(m.orphans.get(&i)) {
+                Some(e.clone())
+            } else {
+                m.installed
+                    .get(&i)
+                    .map(|v| format!("---\ndescription: Agent\n---\n{n} agent v{v}\n"))
+            };
+            assert_eq!(agent_text, want, "{context}: {n}'s agent");
+            let skill =
+                std::fs::read_to_string(dir.join(format!(".opencode/skills/{n}-notes/SKILL.md")))
+                    .ok();
+            assert_eq!(
+                skill,
+                m.installed.get(&i).map(|v| format!(
+                    "---\nname: {n}-notes\ndescription: Notes\n---\n{n} notes v{v}\n"
+                )),
+                "{context}: {n}'s skill"
+            );
+        }
+        let manifest = std::fs::read_to_string(dir.join("capm.toml")).unwrap();
+        assert!(manifest.starts_with(MANIFEST_HEAD), "{context}: {manifest}");
+        assert_no_debris(dir, context);
+    }
+
+    /// Runs one step (crashing it at `crash` if given, then recovering), and returns the
+    /// model after it.
+    fn apply(dir: &Path, m: &Model, step: &Step, crash: Option<(usize, u32)>) -> Model {
+        let mut after = m.clone();
+        let mut expect_refused = false;
+        let args: Vec<&str> = match step {
+            Step::Edit(i) => {
+                if m.installed.contains_key(i) {
+                    let text = format!("my own {} agent, edit {}\n", NAMES[*i], m.vendor[*i]);
+                    std::fs::write(agent(dir, *i), &text).unwrap();
+                    after.edited.insert(*i, text);
+                }
+                return after;
+            }
+            Step::Install(i) => {
+                if m.requested.contains(i) {
+                    return after;
+                }
+                after.requested.push(*i);
+                write_manifest(dir, &after.requested);
+                if m.orphans.contains_key(i) {
+                    // The user's own file is in the way: the plan is blocked.
+                    expect_refused = true;
+                }
+                vec!["install", "-y"]
+            }
+            Step::Update(i) => {
+                after.vendor[*i] += 1;
+                write_bundle(dir, *i, after.vendor[*i]);
+                vec!["update", "-y"]
+            }
+            Step::Uninstall(i, purge) => {
+                if !m.requested.contains(i) {
+                    return after;
+                }
+                after.requested.retain(|x| x != i);
+                if *purge {
+                    vec!["remove", NAMES[*i], "-y", "--purge"]
+                } else {
+                    vec!["remove", NAMES[*i], "-y"]
+                }
+            }
+        };
+        if expect_refused {
+            let (code, err) = run(dir, &args, &[]);
+            assert_eq!(code, Some(1), "{err}");
+            write_manifest(dir, &m.requested);
+            return m.clone();
+        }
+        // The model after success.
+        after.installed = after
+            .requested
+            .iter()
+            .map(|i| (*i, after.vendor[*i]))
+            .collect();
+        if let Step::Uninstall(i, purge) = step
+            && let Some(text) = after.edited.remove(i)
+            && !purge
+        {
+            after.orphans.insert(*i, text);
+        }
+        // Bundles whose version did not move keep their state; an updated one keeps the
+        // user's edit.
+        let rule = crash.map(|(s, n)| format!("{}#{n}=abort", SITES[s]));
+        let env: Vec<(&str, &str)> = rule
+            .as_deref()
+            .map(|r| vec![("CAPM_FAILPOINTS", r)])
+            .unwrap_or_default();
+        let (code, err) = run(dir, &args, &env);
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if code.is_some() {
+            assert_eq!(code, Some(0), "{step:?}: {err}");
+            return after;
+        }
+        // Killed: the next capm recovers to one of the two.
+        let (code, err) = run(dir, &["doctor"], &[]);
+        assert!(matches!(code, Some(0 | 1)), "{err}");
+        if locked(dir) == expected_lock(&after) && expected_lock(&after) != expected_lock(m) {
+            FINISHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            after
+        } else {
+            let mut before = m.clone();
+            before.vendor = after.vendor;
+            if matches!(step, Step::Install(_)) {
+                // Undo the test's own edit of capm.toml, which the rollback rightly kept.
+                write_manifest(dir, &m.requested);
+            }
+            ROLLED_BACK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            before
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        fn random_sequences_match_the_model(steps in prop::collection::vec(step(), 1..9)) {
+            let tmp = super::tempdir();
+            let dir = tmp.path();
+            write_manifest(dir, &[]);
+            std::fs::write(dir.join("opencode.json"), CONFIG).unwrap();
+            let mut m = Model { vendor: [1, 1], ..Model::default() };
+            for i in 0..2 {
+                write_bundle(dir, i, 1);
+            }
+            for (n, (step, crash)) in steps.iter().enumerate() {
+                m = apply(dir, &m, step, *crash);
+                check(dir, &m, &format!("step {n} {step:?} crash {crash:?}"));
+            }
+        }
+    }
+}

@@ -138,6 +138,22 @@ pub enum TxnError {
     RollbackFailed { error: String, rollback: String },
     #[error("an interrupted transaction cannot be recovered: {0}")]
     Refused(String),
+    #[error("{error}; everything else was rolled back, but {} changed by another program meanwhile and kept: {}", if conflicts.len() == 1 { "one file was" } else { "files were" }, describe(conflicts))]
+    RolledBackWithConflicts {
+        error: String,
+        conflicts: Vec<Conflict>,
+    },
+}
+
+fn describe(conflicts: &[Conflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| match &c.saved {
+            Some(s) => format!("`{}` (its earlier content is saved at `{s}`)", c.path),
+            None => format!("`{}`", c.path),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> TxnError + '_ {
@@ -284,6 +300,7 @@ pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
         .append(true)
         .open(&journal_path)
         .map_err(io_at(&journal_path))?;
+    let mut swapped = BTreeSet::new();
     let result = (|| {
         let mut text = journal::encode(&Record::Begin { id: id.clone() });
         for (seq, c) in changes.iter().enumerate() {
@@ -302,7 +319,7 @@ pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
             .and_then(|()| sync_dir(&txn_dir))
             .map_err(io_at(&journal_path))?;
         hit("journal-written").map_err(io_at(&journal_path))?;
-        execute(roots, &id, changes, &mut journal)
+        execute(roots, &id, changes, &mut journal, &mut swapped)
     })();
     drop(journal);
     match result {
@@ -315,8 +332,12 @@ pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
             }
             Ok(rec)
         }
-        Err(error) => match recover_journal(roots, &journal_path) {
+        Err(error) => match recover_journal(roots, &journal_path, Some(&swapped)) {
             Ok(rec) if !rec.finished.is_empty() => Ok(rec),
+            Ok(rec) if !rec.conflicts.is_empty() => Err(TxnError::RolledBackWithConflicts {
+                error: error.to_string(),
+                conflicts: rec.conflicts,
+            }),
             Ok(_) => Err(error),
             Err(rollback) => Err(TxnError::RollbackFailed {
                 error: error.to_string(),
@@ -331,6 +352,7 @@ fn execute(
     id: &str,
     changes: &[Change],
     journal: &mut std::fs::File,
+    swapped: &mut BTreeSet<u32>,
 ) -> Result<(), TxnError> {
     // Stage.
     for (seq, c) in changes.iter().enumerate() {
@@ -427,6 +449,7 @@ fn execute(
             }
         }
         touched.insert(parent(&target));
+        swapped.insert(seq);
         if c.commit {
             sync_dir(&parent(&target)).map_err(io_at(&target))?;
             hit("lock-replaced").map_err(io_at(&target))?;
@@ -492,7 +515,7 @@ pub fn recover(roots: &Roots) -> std::io::Result<Recovery> {
     };
     journals.sort();
     for path in journals {
-        match recover_journal(roots, &path) {
+        match recover_journal(roots, &path, None) {
             Ok(rec) => {
                 all.rolled_back.extend(rec.rolled_back);
                 all.finished.extend(rec.finished);
@@ -557,7 +580,14 @@ pub fn inside(root: &Path, rel: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn recover_journal(roots: &Roots, journal_path: &Path) -> Result<Recovery, TxnError> {
+/// Recovers one journal. `swapped`, when the caller knows it (a rollback in the process
+/// that failed), says which changes were swapped in; otherwise `done` records and digests
+/// decide, erring on the side of keeping copies.
+fn recover_journal(
+    roots: &Roots,
+    journal_path: &Path,
+    swapped: Option<&BTreeSet<u32>>,
+) -> Result<Recovery, TxnError> {
     let bytes = std::fs::read(journal_path).map_err(io_at(journal_path))?;
     let records =
         journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
@@ -615,9 +645,22 @@ fn recover_journal(roots: &Roots, journal_path: &Path) -> Result<Recovery, TxnEr
         rec.finished.push(id.clone());
         return Ok(rec);
     }
+    let done: BTreeSet<u32> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Done { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect();
     for op in ops.iter().rev() {
         hit("recover-op").map_err(io_at(journal_path))?;
-        undo(roots, id, op, &mut rec)?;
+        // Whether capm may have put its content there: then a target holding something
+        // else was changed after capm wrote it, and the earlier content must be kept.
+        let maybe_swapped = match swapped {
+            Some(s) => s.contains(&op.seq),
+            None => true,
+        } || done.contains(&op.seq);
+        undo(roots, id, op, maybe_swapped, &mut rec)?;
     }
     hit("recover-undone").map_err(io_at(journal_path))?;
     for r in roots.all() {
@@ -632,7 +675,13 @@ fn recover_journal(roots: &Roots, journal_path: &Path) -> Result<Recovery, TxnEr
 }
 
 /// Undoes one change of an uncommitted transaction, by what its target holds now.
-fn undo(roots: &Roots, id: &str, op: &Op, rec: &mut Recovery) -> Result<(), TxnError> {
+fn undo(
+    roots: &Roots,
+    id: &str,
+    op: &Op,
+    maybe_swapped: bool,
+    rec: &mut Recovery,
+) -> Result<(), TxnError> {
     let root = roots.dir(op.root);
     let target = root.join(&op.path);
     let err = io_at(&target);
@@ -677,6 +726,11 @@ fn undo(roots: &Roots, id: &str, op: &Op, rec: &mut Recovery) -> Result<(), TxnE
     if now.is_none() && exists(&backup) {
         // A directory moved aside before its replacement went in.
         return restore(rec);
+    }
+    if !maybe_swapped {
+        // Changed by someone else before capm got to it: theirs stays, nothing of capm's
+        // is there, and the copy of the earlier content is not needed.
+        return Ok(());
     }
     // Someone else wrote here after capm: theirs stays; the earlier content capm saved is
     // kept where the user can find it.

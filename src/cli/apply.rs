@@ -216,6 +216,16 @@ impl Hooks for Prompt<'_> {
         }
     }
 
+    fn replanned(&mut self, plan: &Plan) {
+        let _ = self.term.warn(
+            "the project changed while capm waited for the lock; applying the plan computed now",
+        );
+        if self.human {
+            let text = super::plan::human(plan);
+            let _ = write!(self.term.out(), "{text}");
+        }
+    }
+
     fn recovered(&mut self, r: &Recovery) {
         for id in &r.rolled_back {
             let _ = self.term.status(
@@ -255,6 +265,7 @@ fn run(
         dry_run: flags.dry_run,
         locked: flags.locked,
         expect,
+        assume_yes: flags.yes,
         timeout: term.env.lock_timeout,
     };
     let human = flags.format == TextFormat::Human;
@@ -309,9 +320,11 @@ fn run(
             message: "not applied: confirmation is needed and there is no terminal to ask on"
                 .into(),
             details: Vec::new(),
-            help: Some(
-                "review the plan above, then run again with --yes to apply it (or --dry-run to only show it)".into(),
-            ),
+            help: Some(if human {
+                "review the plan above, then run again with --yes to apply it (or --dry-run to only show it)".into()
+            } else {
+                "review the plan in the JSON document, then run again with --yes to apply it".into()
+            }),
         }),
         Outcome::Declined(_) => {
             term.status("Cancelled", "nothing was written")?;

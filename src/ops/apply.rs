@@ -28,6 +28,9 @@ pub struct ApplyOptions {
     pub locked: bool,
     /// Apply only if the plan computed now has this fingerprint (`apply --plan`).
     pub expect: Option<String>,
+    /// `--yes`: no person approves a particular plan, so one recomputed under the lock is
+    /// applied even if it differs from the one shown first.
+    pub assume_yes: bool,
     /// How long to wait for another capm's lock.
     pub timeout: Duration,
 }
@@ -40,6 +43,8 @@ pub trait Hooks {
     fn waiting(&self, lock: &Path);
     /// Interrupted transactions were finished or undone.
     fn recovered(&mut self, recovery: &Recovery);
+    /// The project changed while capm waited for the lock; this plan is applied instead.
+    fn replanned(&mut self, plan: &Plan);
 }
 
 /// How an apply ended, short of an error.
@@ -163,52 +168,40 @@ pub fn apply(
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
-    let first = {
+    let (project, first) = {
         let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
         let project = project::load(root)?;
-        prepare(&project, &opts.request)?
+        let first = prepare(&project, &opts.request)?;
+        (project, first)
     };
-    if opts.locked {
-        let changes = match &project.lock {
-            Some(lock) => crate::graph::lock_changes(lock, &first.resolution),
-            None => vec!["create capm.lock".to_string()],
-        };
-        if !changes.is_empty() {
-            return Err(ApplyError::LockStale { changes });
-        }
-    }
-    if let Some(expected) = &opts.expect
-        && *expected != first.plan.fingerprint
-    {
-        return Err(ApplyError::Stale(
-            "the plan is stale: the project or its files changed since it was computed".into(),
-        ));
-    }
-    match first.plan.status {
-        PlanStatus::Blocked => return Ok(Outcome::Blocked(first.plan)),
-        PlanStatus::Noop => return Ok(Outcome::Noop(first.plan)),
-        PlanStatus::Ready => {}
-    }
-    if opts.dry_run {
-        return Ok(Outcome::DryRun(first.plan));
-    }
+    let first = match settle(&project, first, opts)? {
+        Ok(ready) => ready,
+        Err(outcome) => return Ok(outcome),
+    };
+    // Refusals that need no lock come before anything is written, `.capm/` included.
+    preflight(&roots, &changes(&project, &first, &OpenCode)?.changes)?;
     if !hooks.confirm(&first.plan) {
         return Ok(Outcome::Declined(first.plan));
     }
     let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
     recover(&roots, hooks)?;
-    // Everything again, under the lock: what was confirmed must be what is applied.
+    // Everything again, under the lock.
     let project = project::load(root)?;
-    let now = prepare(&project, &opts.request)?;
+    let mut now = prepare(&project, &opts.request)?;
     if now.plan.fingerprint != first.plan.fingerprint {
-        return Err(ApplyError::Stale(
-            "the plan is stale: the project or its files changed while it was shown; nothing was written".into(),
-        ));
-    }
-    if now.plan.status != PlanStatus::Ready {
-        return Err(ApplyError::Stale(
-            "the plan is no longer ready; nothing was written".into(),
-        ));
+        // A plan a person confirmed, or one saved for `apply --plan`, is applied exactly or
+        // not at all. With --yes nobody approved a particular plan: the one computed now,
+        // under the lock (after another capm finished, say), is the one to apply.
+        if !opts.assume_yes || opts.expect.is_some() {
+            return Err(ApplyError::Stale(
+                "the plan is stale: the project or its files changed while it was shown; nothing was written".into(),
+            ));
+        }
+        now = match settle(&project, now, opts)? {
+            Ok(ready) => ready,
+            Err(outcome) => return Ok(outcome),
+        };
+        hooks.replanned(&now.plan);
     }
     let roots = self::roots(&project, &now.scope);
     let built = changes(&project, &now, &OpenCode)?;
@@ -218,6 +211,37 @@ pub fn apply(
         plan: now.plan,
         proposals: built.proposals,
         leftovers: rec.refused.into_iter().map(|(_, why)| why).collect(),
+    })
+}
+
+/// The checks that end an apply before anything is written: `--locked`, a saved plan's
+/// fingerprint, a blocked or empty plan, `--dry-run`. `Ok(Ok(_))` means go on.
+fn settle(
+    project: &Project,
+    prep: Prepared,
+    opts: &ApplyOptions,
+) -> Result<Result<Prepared, Outcome>, ApplyError> {
+    if opts.locked {
+        let changes = match &project.lock {
+            Some(lock) => crate::graph::lock_changes(lock, &prep.resolution),
+            None => vec!["create capm.lock".to_string()],
+        };
+        if !changes.is_empty() {
+            return Err(ApplyError::LockStale { changes });
+        }
+    }
+    if let Some(expected) = &opts.expect
+        && *expected != prep.plan.fingerprint
+    {
+        return Err(ApplyError::Stale(
+            "the plan is stale: the project or its files changed since it was computed".into(),
+        ));
+    }
+    Ok(match prep.plan.status {
+        PlanStatus::Blocked => Err(Outcome::Blocked(prep.plan)),
+        PlanStatus::Noop => Err(Outcome::Noop(prep.plan)),
+        PlanStatus::Ready if opts.dry_run => Err(Outcome::DryRun(prep.plan)),
+        PlanStatus::Ready => Ok(prep),
     })
 }
 
@@ -253,9 +277,9 @@ fn real_config_path(scope_dir: &Path, rel: &str) -> Result<String, ApplyError> {
             .collect::<Vec<_>>()
             .join("/")),
         Err(_) => Err(ApplyError::Unsafe(format!(
-            "`{rel}` links to `{}`, outside the scope; capm writes only inside `{}`",
+            "`{rel}` links to `{}`, outside the scope `{}`",
             real.display(),
-            scope_dir.display()
+            root.display()
         ))),
     }
 }

@@ -116,6 +116,7 @@ impl Hooks for Quiet {
     }
     fn waiting(&self, _: &Path) {}
     fn recovered(&mut self, _: &Recovery) {}
+    fn replanned(&mut self, _: &crate::plan::model::Plan) {}
 }
 
 /// Runs the doctor on the project at `root`; `waiting` is told if another capm holds the
@@ -169,7 +170,9 @@ pub fn doctor(
     for (journal, why) in &recovery.refused {
         problems.push(format!("journal `{journal}` refused: {why}"));
     }
-    let healthy = problems.is_empty() && resources.iter().all(|r| r.status == Drift::Ok);
+    let healthy = problems.is_empty()
+        && recovery.conflicts.is_empty()
+        && resources.iter().all(|r| r.status == Drift::Ok);
     Ok(DoctorReport {
         schema: DOCTOR_SCHEMA,
         healthy,

@@ -1,6 +1,7 @@
 //! Integration tests: every test runs the real `capm` binary in a temporary directory and
 //! checks what a user would see — stdout, stderr, the exit code and the files left behind.
 
+mod apply;
 mod bad_input;
 mod catalog;
 mod explain;

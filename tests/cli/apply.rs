@@ -1,0 +1,990 @@
+//! The commands that change a project — `install`, `add`, `update`, `remove`, `apply
+//! --plan` — and `doctor`, end to end: what lands on disk, what is left alone byte for
+//! byte, and every refusal (unconfirmed, blocked, read-only, unsafe link, stale plan,
+//! stale lock, busy lock, hostile journal) writing nothing.
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::support::{Run, bin, capm, repo, tempdir, tree, write_files};
+
+/// A project made by `capm init` (capm.toml with its comments, nothing else).
+fn project() -> tempfile::TempDir {
+    let dir = tempdir();
+    let run = capm(dir.path(), &["init", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    dir
+}
+
+/// `capm ARGS` in `dir`, as `support::capm` runs it, with extra environment.
+fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CAPM_LOCK_TIMEOUT")
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn finish(child: Child) -> Run {
+    let out = child.wait_with_output().expect("capm runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn capm_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    finish(command(dir, args, env).spawn().expect("capm starts"))
+}
+
+/// What a write to one entry would change: kind, bytes (or link target), mode, inode and
+/// modification time.
+#[derive(Debug, PartialEq, Eq)]
+struct Stat {
+    kind: &'static str,
+    /// A file's bytes, or a link's target.
+    bytes: Vec<u8>,
+    mode: u32,
+    inode: u64,
+    mtime: (i64, i64),
+}
+
+/// Every entry below `dir`, with its `Stat`.
+fn stat_tree(dir: &Path) -> BTreeMap<String, Stat> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let (kind, bytes) = if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                ("link", target.to_string_lossy().as_bytes().to_vec())
+            } else if meta.is_dir() {
+                stack.push(p.clone());
+                ("dir", Vec::new())
+            } else {
+                ("file", std::fs::read(&p).unwrap())
+            };
+            out.insert(
+                rel,
+                Stat {
+                    kind,
+                    bytes,
+                    mode: meta.mode(),
+                    inode: meta.ino(),
+                    mtime: (meta.mtime(), meta.mtime_nsec()),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// The tree without capm's own state directory (`.capm/`).
+fn without_meta(mut t: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    t.retain(|k, _| k != ".capm/" && !k.starts_with(".capm/"));
+    t
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn lock_of(dir: &Path) -> toml::Table {
+    read(dir, "capm.lock").parse().expect("capm.lock is TOML")
+}
+
+fn lock_bundles(dir: &Path) -> Vec<String> {
+    lock_of(dir)
+        .get("bundle")
+        .and_then(|b| b.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|b| b["name"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The resources capm.lock records, as (id, bundle, path).
+fn lock_resources(dir: &Path) -> Vec<(String, String, String)> {
+    lock_of(dir)
+        .get("resource")
+        .and_then(|b| b.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    (
+                        r["id"].as_str().unwrap().to_string(),
+                        r["bundle"].as_str().unwrap().to_string(),
+                        r["path"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ids(resources: &[(String, String, String)]) -> Vec<&str> {
+    let mut ids: Vec<&str> = resources.iter().map(|r| r.0.as_str()).collect();
+    ids.sort();
+    ids
+}
+
+/// A transcript with the plan's fingerprint (a digest of the catalog's content) masked.
+fn masked(run: &Run) -> String {
+    run.transcript()
+        .lines()
+        .map(|l| {
+            if l.starts_with("Fingerprint: sha256:") {
+                "Fingerprint: sha256:[…]"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+const CODE_REVIEW_IDS: [&str; 5] = [
+    "agent:reviewer",
+    "command:review",
+    "mcp:github",
+    "skill:code-review",
+    "skill:github-operations",
+];
+
+#[test]
+fn add_installs_a_bundle_and_its_dependency_and_doctor_finds_it_healthy() {
+    let dir = project();
+    let d = dir.path();
+    let manifest_before = read(d, "capm.toml");
+    let run = capm(d, &["add", "code-review", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(masked(&run));
+
+    // The config file capm creates when there is none.
+    let config: serde_json::Value = serde_json::from_str(&read(d, "opencode.json")).unwrap();
+    assert_eq!(config["$schema"], "https://opencode.ai/config.json");
+    assert_eq!(config["mcp"]["github"]["type"], "remote");
+    assert_eq!(
+        config["mcp"]["github"]["url"],
+        "https://api.githubcopilot.com/mcp/"
+    );
+    assert_eq!(
+        config["mcp"]["github"]["headers"]["Authorization"],
+        "Bearer {env:GITHUB_PERSONAL_ACCESS_TOKEN}"
+    );
+    // Files are the bundles' own bytes.
+    let catalog = repo().join("bundles");
+    for (installed, shipped) in [
+        (
+            ".opencode/agents/reviewer.md",
+            "code-review/agents/reviewer.md",
+        ),
+        (
+            ".opencode/commands/review.md",
+            "code-review/commands/review.md",
+        ),
+    ] {
+        assert_eq!(
+            std::fs::read(d.join(installed)).unwrap(),
+            std::fs::read(catalog.join(shipped)).unwrap(),
+            "{installed}"
+        );
+    }
+    for (installed, shipped) in [
+        (
+            ".opencode/skills/code-review",
+            "code-review/skills/code-review",
+        ),
+        (
+            ".opencode/skills/github-operations",
+            "github/skills/github-operations",
+        ),
+    ] {
+        assert_eq!(
+            tree(&d.join(installed)),
+            tree(&catalog.join(shipped)),
+            "{installed}"
+        );
+    }
+
+    // capm.toml gains the requirement, its comments kept.
+    let manifest = read(d, "capm.toml");
+    assert!(
+        manifest.contains("[bundles]\ncode-review = \"^1.0.0\"\n"),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest.replace("code-review = \"^1.0.0\"\n", ""),
+        manifest_before,
+        "capm.toml changed beyond the one line"
+    );
+    for comment in manifest_before.lines().filter(|l| l.starts_with('#')) {
+        assert!(manifest.contains(comment), "lost `{comment}`");
+    }
+
+    // capm.lock: both bundles and every resource.
+    assert_eq!(lock_bundles(d), ["code-review", "github"]);
+    let resources = lock_resources(d);
+    assert_eq!(ids(&resources), CODE_REVIEW_IDS);
+    assert!(resources.contains(&(
+        "agent:reviewer".into(),
+        "code-review".into(),
+        ".opencode/agents/reviewer.md".into()
+    )));
+    assert!(resources.contains(&("mcp:github".into(), "github".into(), "opencode.json".into())));
+
+    // The doctor agrees.
+    let doctor = capm(d, &["doctor"]);
+    assert_eq!(doctor.code, 0, "{}", doctor.stderr);
+    assert!(
+        doctor
+            .stderr
+            .contains("Healthy 5 resources as capm.lock records them"),
+        "{}",
+        doctor.stderr
+    );
+    let json = capm(d, &["doctor", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let report = json.json();
+    assert_eq!(report["schema"], "capm.doctor/v1");
+    assert_eq!(report["healthy"], true);
+    let checked = report["resources"].as_array().unwrap();
+    let mut checked_ids: Vec<&str> = checked.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    checked_ids.sort();
+    assert_eq!(checked_ids, CODE_REVIEW_IDS);
+    for r in checked {
+        assert_eq!(r["status"], "ok", "{r}");
+    }
+    assert_eq!(report["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn a_noop_install_writes_nothing_at_all() {
+    let dir = project();
+    let d = dir.path();
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    let before = stat_tree(d);
+    assert!(before.contains_key(".capm"), "{:?}", before.keys());
+    assert!(before.contains_key(".capm/lock"), "{:?}", before.keys());
+    // Let the clock move on, so that any rewrite would show in a modification time.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let run = capm(d, &["install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("nothing to do: the project is up to date"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "", "a no-op shows no plan");
+    let after = stat_tree(d);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "entries were created or removed"
+    );
+    for (path, was) in &before {
+        assert_eq!(was, &after[path], "`{path}` was touched by a no-op install");
+    }
+    // Also with --yes and as JSON: still nothing.
+    assert_eq!(capm(d, &["install", "-y", "--format", "json"]).code, 0);
+    assert_eq!(before, stat_tree(d));
+}
+
+const USER_JSONC: &str = r#"// My OpenCode config — written by hand.
+{
+    /* the schema */ "$schema": "https://opencode.ai/config.json",
+  "theme":   "dark",   // a trailing comment
+	"mcp": {
+	    // my own server
+	    "mine": { "type": "local", "command": ["my-server", "--flag"], "enabled": true, },
+	    "other":{"type":"remote","url":"https://example.com/mcp"},
+	    /* a block
+	       comment */
+	},
+   "plugin": [ "my-plugin@1.2.3", /* pinned */ "other-plugin@0.1.0", ],
+      "agent": {"x": {"model": "m"},},
+}
+// a tail comment
+"#;
+
+#[test]
+fn add_then_remove_gives_back_every_byte() {
+    let dir = project();
+    let d = dir.path();
+    write_files(d, &[("opencode.jsonc", USER_JSONC)]);
+    let before = tree(d);
+    assert!(!d.join(".opencode").exists());
+
+    let add = capm(d, &["add", "code-review", "-y"]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    assert!(
+        !d.join("opencode.json").exists(),
+        "capm edits the existing opencode.jsonc"
+    );
+    let edited = read(d, "opencode.jsonc");
+    assert!(
+        edited.contains("\"github\": {") && edited.contains("api.githubcopilot.com"),
+        "{edited}"
+    );
+    // Everything of the user's is still there, in order.
+    for line in USER_JSONC.lines() {
+        assert!(edited.contains(line), "lost `{line}` in:\n{edited}");
+    }
+    assert!(d.join(".opencode/agents/reviewer.md").is_file());
+
+    let remove = capm(d, &["remove", "code-review", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert_eq!(read(d, "opencode.jsonc"), USER_JSONC, "not byte-identical");
+    assert!(
+        !d.join(".opencode").exists(),
+        "`.opencode/` did not exist before and should be gone: {:?}",
+        tree(d).keys()
+    );
+    // Besides capm's state and its (now empty) capm.lock, the project is as it was.
+    let mut after = without_meta(tree(d));
+    after.remove("capm.lock");
+    assert_eq!(before, after);
+    assert!(lock_resources(d).is_empty() && lock_bundles(d).is_empty());
+}
+
+#[test]
+fn remove_keeps_directories_holding_user_files_and_drops_emptied_ones() {
+    // Like git: a directory that a removal leaves empty goes (it holds no bytes); one that
+    // still holds something of the user's stays, with it.
+    let dir = project();
+    let d = dir.path();
+    write_files(d, &[(".opencode/agents/mine.md", "my own agent\n")]);
+    std::fs::create_dir_all(d.join(".opencode/skills")).unwrap();
+    let before = tree(d);
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    let remove = capm(d, &["remove", "code-review", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    let after = tree(d);
+    assert_eq!(after[".opencode/agents/mine.md"], b"my own agent\n");
+    for gone in [".opencode/skills/", ".opencode/commands/"] {
+        assert!(!after.contains_key(gone), "{gone} is left empty");
+    }
+    let mut after = without_meta(after);
+    for capm_made in ["capm.lock", "opencode.json"] {
+        after.remove(capm_made);
+    }
+    let mut expected = before;
+    expected.remove(".opencode/skills/");
+    assert_eq!(expected, after);
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_is_written() {
+    let dir = project();
+    let d = dir.path();
+    let before = stat_tree(d);
+    let run = capm(d, &["add", "code-review"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(masked(&run));
+    assert!(
+        run.stderr.contains("error[not-confirmed]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("help: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .starts_with("Plan: install into the project scope (desktop-local): ready")
+            && run.stdout.contains("create   agent:reviewer"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(before, stat_tree(d), "something was written");
+    assert!(!d.join(".capm").exists());
+
+    // The same for install, update and remove on an installed project.
+    assert_eq!(capm(d, &["add", "time", "-y"]).code, 0);
+    let manifest = read(d, "capm.toml").replace("[bundles]\n", "[bundles]\nmemory = \"^1.0\"\n");
+    write_files(d, &[("capm.toml", &manifest)]);
+    let before = stat_tree(d);
+    for args in [
+        &["install"][..],
+        &["remove", "time"],
+        &["update", "--latest"],
+        &["add", "docs-writing"],
+    ] {
+        // Each has something to do: `memory` is wanted but not installed.
+        let run = capm(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("error[not-confirmed]"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(before, stat_tree(d), "{args:?} wrote something");
+    }
+
+    // --dry-run shows the plan, succeeds, and writes nothing.
+    let dry = capm(d, &["add", "code-review", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("create   agent:reviewer"),
+        "{}",
+        dry.stdout
+    );
+    let dry_yes = capm(d, &["install", "--dry-run", "-y"]);
+    assert_eq!(dry_yes.code, 0, "{}", dry_yes.stderr);
+    assert_eq!(before, stat_tree(d), "--dry-run wrote something");
+}
+
+#[test]
+fn a_blocked_plan_writes_nothing() {
+    let dir = project();
+    let d = dir.path();
+    write_files(
+        d,
+        &[(
+            "opencode.json",
+            "{\n  \"mcp\": { \"github\": { \"type\": \"local\", \"command\": [\"my-github\"] } }\n}\n",
+        )],
+    );
+    let before = stat_tree(d);
+    let run = capm(d, &["add", "github", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[plan-blocked]"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("BLOCKED  mcp:github") && run.stdout.contains("conflict-user-owned"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(before, stat_tree(d), "a blocked plan wrote something");
+    let json = capm(d, &["add", "github", "-y", "--format", "json"]);
+    assert_eq!(json.code, 1);
+    assert_eq!(json.json()["outcome"], "blocked");
+    assert_eq!(before, stat_tree(d));
+}
+
+#[test]
+fn a_read_only_config_is_refused_and_left_alone() {
+    let dir = project();
+    let d = dir.path();
+    let user = "{\n  \"theme\": \"dark\" // mine\n}\n";
+    write_files(d, &[("opencode.json", user)]);
+    let config = d.join("opencode.json");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = tree(d);
+    let run = capm(d, &["add", "github", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[read-only-target]")
+            && run.stderr.contains("`opencode.json` is read-only"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(d, "opencode.json"), user);
+    assert_eq!(mode(&config), 0o444);
+    let after = tree(d);
+    assert_eq!(
+        before,
+        without_meta(after.clone()),
+        "user files were written"
+    );
+    // At most capm's state directory appears; no journal, backup or staged file in it.
+    let meta: Vec<&String> = after.keys().filter(|k| k.starts_with(".capm")).collect();
+    for k in &meta {
+        assert!(
+            [".capm/", ".capm/.gitignore", ".capm/lock"].contains(&k.as_str()),
+            "unexpected `{k}` after a refused apply"
+        );
+    }
+}
+
+#[test]
+fn a_linked_config_is_written_through_inside_the_project_and_refused_outside() {
+    let dir = project();
+    let d = dir.path();
+    let user = "{\n  \"theme\": \"dark\"\n}\n";
+    write_files(d, &[("conf/real.json", user)]);
+    std::os::unix::fs::symlink("conf/real.json", d.join("opencode.json")).unwrap();
+    let run = capm(d, &["add", "github", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let link = std::fs::symlink_metadata(d.join("opencode.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    assert_eq!(
+        std::fs::read_link(d.join("opencode.json")).unwrap(),
+        Path::new("conf/real.json")
+    );
+    let real: serde_json::Value = serde_json::from_str(&read(d, "conf/real.json")).unwrap();
+    assert_eq!(real["theme"], "dark");
+    assert_eq!(real["mcp"]["github"]["type"], "remote");
+    assert!(!d.join("conf/.capm-new").exists());
+    assert_eq!(capm(d, &["doctor"]).code, 0);
+    // And back: the real file is the user's again, byte for byte.
+    let remove = capm(d, &["remove", "github", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert!(
+        std::fs::symlink_metadata(d.join("opencode.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(read(d, "conf/real.json"), user);
+
+    // A link leading out of the project.
+    let outside = tempdir();
+    write_files(outside.path(), &[("real.json", user)]);
+    let dir = project();
+    let d = dir.path();
+    std::os::unix::fs::symlink(outside.path().join("real.json"), d.join("opencode.json")).unwrap();
+    let before = tree(d);
+    let outside_before = stat_tree(outside.path());
+    let run = capm(d, &["add", "github", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[unsafe-path]") && run.stderr.contains("outside the scope"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(before, without_meta(tree(d)), "the project was written");
+    assert_eq!(
+        outside_before,
+        stat_tree(outside.path()),
+        "outside was written"
+    );
+}
+
+#[test]
+fn a_file_the_user_modified_is_kept_on_remove_and_purged_on_request() {
+    let dir = project();
+    let d = dir.path();
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    let agent = ".opencode/agents/reviewer.md";
+    let mine = read(d, agent) + "\nMy own rule: be kind.\n";
+    write_files(d, &[(agent, &mine)]);
+    let doctor = capm(d, &["doctor", "--format", "json"]);
+    assert_eq!(doctor.code, 1, "a modified file is drift");
+    let report = doctor.json();
+    let modified: Vec<&serde_json::Value> = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "ok")
+        .collect();
+    assert_eq!(modified.len(), 1, "{modified:?}");
+    assert_eq!(modified[0]["id"], "agent:reviewer");
+    assert_eq!(modified[0]["status"], "modified");
+
+    let run = capm(d, &["remove", "code-review", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(masked(&run));
+    assert!(run.stdout.contains("kept-user-modified"), "{}", run.stdout);
+    assert_eq!(read(d, agent), mine, "the user's edit is gone");
+    assert!(!d.join(".opencode/commands").exists());
+    assert!(!d.join(".opencode/skills").exists());
+    assert!(
+        lock_resources(d).is_empty(),
+        "the kept file is the user's now"
+    );
+    assert!(!read(d, "capm.toml").contains("code-review ="));
+
+    // With --purge it goes.
+    let dir = project();
+    let d = dir.path();
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    write_files(d, &[(agent, &mine)]);
+    let run = capm(d, &["remove", "code-review", "--purge", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("purged-user-modified"),
+        "{}",
+        run.stdout
+    );
+    assert!(!d.join(".opencode").exists(), "{:?}", tree(d).keys());
+    assert!(lock_resources(d).is_empty());
+}
+
+#[test]
+fn a_new_version_of_a_file_the_user_modified_is_written_beside_it() {
+    let dir = tempdir();
+    let d = dir.path();
+    assert_eq!(capm(d, &["new", "kit"]).code, 0);
+    let agent_v1 = "---\ndescription: Helps with the kit\nmode: subagent\n---\n\nVersion one.\n";
+    let agent_v2 = "---\ndescription: Helps with the kit\nmode: subagent\n---\n\nVersion two.\n";
+    let manifest = read(d, "kit/bundle.toml") + "\n[agents.helper]\npath = \"agents/helper.md\"\n";
+    write_files(
+        d,
+        &[
+            ("kit/bundle.toml", &manifest),
+            ("kit/agents/helper.md", agent_v1),
+        ],
+    );
+    assert_eq!(capm(d, &["lint", "kit", "-D"]).code, 0);
+    let p = d.join("proj");
+    write_files(
+        &p,
+        &[("capm.toml", "[bundles]\nkit = { path = \"../kit\" }\n")],
+    );
+    let first = capm(&p, &["install", "-y"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let agent = ".opencode/agents/helper.md";
+    assert_eq!(read(&p, agent), agent_v1);
+
+    let mine = format!("{agent_v1}\nMy own line.\n");
+    write_files(&p, &[(agent, &mine)]);
+    write_files(d, &[("kit/agents/helper.md", agent_v2)]);
+    let run = capm(&p, &["install", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("conflict-user-modified"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(read(&p, agent), mine, "the user's edit was overwritten");
+    assert_eq!(read(&p, &format!("{agent}.capm-new")), agent_v2);
+    assert!(
+        run.stderr.contains("warning:")
+            && run
+                .stderr
+                .contains("capm's is at `.opencode/agents/helper.md.capm-new`"),
+        "{}",
+        run.stderr
+    );
+    // capm.lock still records capm's earlier version, so the edit stays visible as one.
+    let doctor = capm(&p, &["doctor"]);
+    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    assert!(
+        doctor
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("modified") && l.contains("agent:helper")),
+        "{}",
+        doctor.stdout
+    );
+    // Once written, the proposal is not written again.
+    let before = stat_tree(&p);
+    let again = capm(&p, &["install", "-y"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(before, stat_tree(&p));
+}
+
+#[test]
+fn a_saved_plan_is_applied_exactly_or_refused_when_stale() {
+    let dir = project();
+    let d = dir.path();
+    let plan = capm(d, &["plan", "install", "github", "--out", "p.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let run = capm(d, &["apply", "--plan", "p.json", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        read(d, "capm.toml").contains("[bundles]\ngithub = \"^1.0.0\"\n"),
+        "{}",
+        read(d, "capm.toml")
+    );
+    assert_eq!(lock_bundles(d), ["github"]);
+    assert!(
+        d.join(".opencode/skills/github-operations/SKILL.md")
+            .is_file()
+    );
+    let config: serde_json::Value = serde_json::from_str(&read(d, "opencode.json")).unwrap();
+    assert_eq!(config["mcp"]["github"]["type"], "remote");
+
+    // A plan saved, then the config changed by someone else: refused.
+    let plan = capm(d, &["plan", "install", "time", "--out", "q.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let changed = read(d, "opencode.json").replacen('{', "{\n  \"theme\": \"dark\",", 1);
+    write_files(d, &[("opencode.json", &changed)]);
+    let before = stat_tree(d);
+    let run = capm(d, &["apply", "--plan", "q.json", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[plan-stale]"), "{}", run.stderr);
+    assert_eq!(before, stat_tree(d), "a stale plan wrote something");
+    assert!(!read(d, "capm.toml").contains("time ="));
+}
+
+#[test]
+fn locked_refuses_a_stale_lock_and_accepts_a_current_one() {
+    let dir = project();
+    let d = dir.path();
+    assert_eq!(capm(d, &["add", "time", "-y"]).code, 0);
+    let ok = capm(d, &["install", "--locked", "--dry-run"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+
+    // capm.toml edited by hand: the lock no longer matches it.
+    let manifest = read(d, "capm.toml").replace("[bundles]\n", "[bundles]\nmemory = \"^1.0\"\n");
+    write_files(d, &[("capm.toml", &manifest)]);
+    let before = stat_tree(d);
+    for args in [
+        &["install", "--locked", "--dry-run"][..],
+        &["install", "--locked", "-y"],
+    ] {
+        let run = capm(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("error[lock-stale]") && run.stderr.contains("memory"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(before, stat_tree(d), "{args:?} wrote something");
+    }
+    // Without --locked the same install goes ahead.
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+    assert_eq!(lock_bundles(d), ["memory", "time"]);
+    assert_eq!(capm(d, &["install", "--locked", "--dry-run"]).code, 0);
+}
+
+/// A child process holding an exclusive lock on `dir/.capm/lock`, once it says so.
+fn hold_lock(dir: &Path) -> Child {
+    std::fs::create_dir_all(dir.join(".capm")).unwrap();
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys, time\n\
+             f = open('.capm/lock', 'a')\n\
+             fcntl.flock(f, fcntl.LOCK_EX)\n\
+             print('locked', flush=True)\n\
+             time.sleep(60)\n",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "locked\n");
+    child
+}
+
+#[test]
+fn a_held_lock_makes_capm_wait_then_give_up_and_the_next_one_proceeds() {
+    let dir = project();
+    let d = dir.path();
+    write_files(d, &[("capm.toml", "[bundles]\ntime = \"^1.0\"\n")]);
+    let mut holder = hold_lock(d);
+    let before = stat_tree(d);
+    let start = std::time::Instant::now();
+    let run = capm_env(d, &["install", "-y"], &[("CAPM_LOCK_TIMEOUT", "1")]);
+    let waited = start.elapsed();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("Waiting for lock"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is locked by another capm process"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "gave up after {waited:?}"
+    );
+    assert_eq!(before, stat_tree(d), "a locked-out capm wrote something");
+
+    // The holder is gone: the next capm proceeds at once.
+    let run = capm_env(d, &["install", "-y"], &[("CAPM_LOCK_TIMEOUT", "1")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("Waiting"), "{}", run.stderr);
+    assert_eq!(lock_bundles(d), ["time"]);
+}
+
+#[test]
+fn two_adds_at_once_both_succeed_and_the_second_sees_the_first() {
+    for round in 0..3 {
+        let dir = project();
+        let d = dir.path();
+        let env = [("CAPM_LOCK_TIMEOUT", "20")];
+        let a = command(d, &["add", "time", "-y"], &env).spawn().unwrap();
+        let b = command(d, &["add", "memory", "-y"], &env).spawn().unwrap();
+        let (a, b) = (finish(a), finish(b));
+        assert_eq!(a.code, 0, "round {round}, add time:\n{}", a.stderr);
+        assert_eq!(b.code, 0, "round {round}, add memory:\n{}", b.stderr);
+        let manifest = read(d, "capm.toml");
+        assert!(
+            manifest.contains("time = \"^1.0.0\"") && manifest.contains("memory = \"^1.0.0\""),
+            "{manifest}"
+        );
+        assert_eq!(lock_bundles(d), ["memory", "time"]);
+        let bundles: Vec<String> = lock_resources(d).into_iter().map(|r| r.1).collect();
+        assert!(
+            bundles.contains(&"time".to_string()) && bundles.contains(&"memory".to_string()),
+            "{bundles:?}"
+        );
+        assert_eq!(capm(d, &["doctor"]).code, 0);
+    }
+}
+
+#[test]
+fn json_output_is_one_document() {
+    let dir = project();
+    let d = dir.path();
+    let add = capm(d, &["add", "time", "-y", "--format", "json"]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let doc = add.json();
+    assert_eq!(doc["schema"], "capm.apply/v1");
+    assert_eq!(doc["outcome"], "applied");
+    assert_eq!(doc["plan"]["schema"], "capm.plan/v1");
+    assert!(doc["proposals"].is_array());
+    assert!(!add.stdout.contains("Plan: install"), "{}", add.stdout);
+
+    let install = capm(d, &["install", "--format", "json"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let doc = install.json();
+    assert_eq!(doc["schema"], "capm.apply/v1");
+    assert_eq!(doc["outcome"], "noop");
+
+    let dry = capm(d, &["add", "memory", "--dry-run", "--format", "json"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(dry.json()["outcome"], "dry-run");
+
+    let declined = capm(d, &["add", "memory", "--format", "json"]);
+    assert_eq!(declined.code, 1, "{}", declined.stderr);
+    assert_eq!(declined.json()["outcome"], "declined");
+    assert!(declined.stderr.contains("error[not-confirmed]"));
+}
+
+/// One journal line: the first 16 hex digits of the JSON's sha256, a tab, the JSON.
+fn journal_line(record: serde_json::Value) -> String {
+    use sha2::Digest;
+    let json = record.to_string();
+    let sum: String = sha2::Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}\t{json}\n", &sum[..16])
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+/// A journal of transaction `id` that, were it rolled back, would delete `path` (it
+/// claims to have created it with the content it has now).
+fn hostile_journal(id: &str, path: &str, content: &[u8]) -> String {
+    journal_line(serde_json::json!({ "record": "begin", "id": id }))
+        + &journal_line(serde_json::json!({
+            "record": "op",
+            "seq": 0,
+            "kind": "write-file",
+            "path": path,
+            "post": sha256(content),
+        }))
+}
+
+#[test]
+fn a_journal_naming_paths_outside_the_project_is_refused_and_nothing_touched() {
+    let base = tempdir();
+    let d = &base.path().join("proj");
+    std::fs::create_dir(d).unwrap();
+    assert_eq!(capm(d, &["init", "."]).code, 0);
+    assert_eq!(capm(d, &["add", "time", "-y"]).code, 0);
+    let victim = b"precious\n";
+    write_files(base.path(), &[("outside/victim.txt", "precious\n")]);
+    std::os::unix::fs::symlink(base.path().join("outside"), d.join("escape")).unwrap();
+
+    for (id, path) in [
+        ("abc", "../outside/victim.txt"),
+        ("def", "escape/victim.txt"),
+    ] {
+        let journal = format!(".capm/txn/{id}.jsonl");
+        write_files(d, &[(&journal, &hostile_journal(id, path, victim))]);
+        let before = stat_tree(base.path());
+
+        let run = capm(d, &["install", "-y"]);
+        assert_eq!(run.code, 1, "{path}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("error[journal-refused]") && run.stderr.contains("help:"),
+            "{path}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            before,
+            stat_tree(base.path()),
+            "{path}: something was touched"
+        );
+        assert_eq!(
+            std::fs::read(base.path().join("outside/victim.txt")).unwrap(),
+            victim
+        );
+
+        // Other mutating commands refuse too.
+        let add = capm(d, &["add", "memory", "-y"]);
+        assert_eq!(add.code, 1, "{path}: {}", add.stderr);
+        assert!(
+            add.stderr.contains("error[journal-refused]"),
+            "{}",
+            add.stderr
+        );
+        assert_eq!(before, stat_tree(base.path()));
+
+        // The doctor reports it, unhealthy, and touches nothing either.
+        let doctor = capm(d, &["doctor"]);
+        assert_eq!(doctor.code, 1, "{path}: {}", doctor.stderr);
+        assert!(
+            doctor
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("problem   journal `")
+                    && l.contains(&format!("{journal}` refused"))
+                    && l.contains("outside")),
+            "{path}: {}",
+            doctor.stdout
+        );
+        let json = capm(d, &["doctor", "--format", "json"]);
+        assert_eq!(json.code, 1);
+        let report = json.json();
+        assert_eq!(report["healthy"], false);
+        let refused = report["recovery"]["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0]["journal"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{id}.jsonl")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            before,
+            stat_tree(base.path()),
+            "{path}: the doctor touched something"
+        );
+
+        std::fs::remove_file(d.join(&journal)).unwrap();
+    }
+    // With the journals gone, capm works again.
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+}
