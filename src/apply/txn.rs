@@ -555,6 +555,10 @@ struct Op {
 /// Checks that `rel` under `root` stays inside it on disk: no link along the way leads
 /// elsewhere, and the target itself is not a link (capm never journals one).
 pub fn inside(root: &Path, rel: &str) -> Result<(), String> {
+    if !exists(root) {
+        // Nothing below a root that does not exist yet can be a link.
+        return Ok(());
+    }
     let canonical_root = root
         .canonicalize()
         .map_err(|e| format!("cannot resolve `{}`: {e}", root.display()))?;

@@ -97,16 +97,37 @@ struct SavedPlan {
 }
 
 /// The schema id of the result document of a mutating command.
-const APPLY_SCHEMA: &str = "capm.apply/v1";
+pub const APPLY_SCHEMA: &str = "capm.apply/v1";
 
-/// What `--format json` prints for a mutating command.
-#[derive(Serialize)]
-struct ApplyDoc<'a> {
-    schema: &'static str,
-    /// `applied`, `noop`, `dry-run`, `blocked` or `declined`.
-    outcome: &'static str,
-    plan: &'a Plan,
-    proposals: &'a [String],
+/// How a mutating command ended.
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApplyOutcome {
+    /// The plan was applied.
+    Applied,
+    /// Nothing to do; nothing was written.
+    Noop,
+    /// `--dry-run`: nothing was written.
+    DryRun,
+    /// The plan is blocked; nothing was written.
+    Blocked,
+    /// Not confirmed; nothing was written.
+    Declined,
+}
+
+/// What `--format json` prints for `install`, `add`, `update`, `remove` and `apply`.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(title = "capm apply result")]
+pub struct ApplyDoc<'a> {
+    /// Always `capm.apply/v1`.
+    #[schemars(extend("const" = "capm.apply/v1"))]
+    pub schema: &'static str,
+    pub outcome: ApplyOutcome,
+    /// The plan shown, or the one applied.
+    pub plan: &'a Plan,
+    /// Where capm wrote its versions of resources the user modified (relative to the
+    /// scope).
+    pub proposals: &'a [String],
 }
 
 pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
@@ -278,14 +299,14 @@ fn run(
     let result = crate::ops::apply::apply(&root, &opts, &mut prompt);
     let needed_yes = prompt.needed_yes;
     let outcome = result.map_err(|e| apply_error(e, term))?;
-    let (word, plan, proposals): (&'static str, &Plan, &[String]) = match &outcome {
-        Outcome::Blocked(p) => ("blocked", p, &[]),
-        Outcome::Noop(p) => ("noop", p, &[]),
-        Outcome::DryRun(p) => ("dry-run", p, &[]),
-        Outcome::Declined(p) => ("declined", p, &[]),
+    let (word, plan, proposals): (ApplyOutcome, &Plan, &[String]) = match &outcome {
+        Outcome::Blocked(p) => (ApplyOutcome::Blocked, p, &[]),
+        Outcome::Noop(p) => (ApplyOutcome::Noop, p, &[]),
+        Outcome::DryRun(p) => (ApplyOutcome::DryRun, p, &[]),
+        Outcome::Declined(p) => (ApplyOutcome::Declined, p, &[]),
         Outcome::Applied {
             plan, proposals, ..
-        } => ("applied", plan, proposals.as_slice()),
+        } => (ApplyOutcome::Applied, plan, proposals.as_slice()),
     };
     if !human {
         print_json(

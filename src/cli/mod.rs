@@ -2,7 +2,7 @@
 //! formats. Each command turns its arguments into an options struct, calls one library
 //! operation, and prints the result.
 
-mod apply;
+pub mod apply;
 mod explain;
 mod graph;
 mod lint;

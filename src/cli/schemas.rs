@@ -57,6 +57,14 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "diagnostics.schema.json",
             schema_of::<DiagnosticsDocument<'static>>(),
         ),
+        (
+            "apply.schema.json",
+            schema_of::<super::apply::ApplyDoc<'static>>(),
+        ),
+        (
+            "doctor.schema.json",
+            schema_of::<crate::ops::doctor::DoctorReport>(),
+        ),
     ]
 }
 

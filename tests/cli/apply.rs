@@ -843,6 +843,20 @@ fn two_adds_at_once_both_succeed_and_the_second_sees_the_first() {
     }
 }
 
+/// Checks a JSON document against a checked-in schema.
+fn assert_valid(doc: &serde_json::Value, schema: &str) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas").join(schema)).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn json_output_is_one_document() {
     let dir = project();
@@ -850,6 +864,7 @@ fn json_output_is_one_document() {
     let add = capm(d, &["add", "time", "-y", "--format", "json"]);
     assert_eq!(add.code, 0, "{}", add.stderr);
     let doc = add.json();
+    assert_valid(&doc, "apply.schema.json");
     assert_eq!(doc["schema"], "capm.apply/v1");
     assert_eq!(doc["outcome"], "applied");
     assert_eq!(doc["plan"]["schema"], "capm.plan/v1");
@@ -859,8 +874,11 @@ fn json_output_is_one_document() {
     let install = capm(d, &["install", "--format", "json"]);
     assert_eq!(install.code, 0, "{}", install.stderr);
     let doc = install.json();
+    assert_valid(&doc, "apply.schema.json");
     assert_eq!(doc["schema"], "capm.apply/v1");
     assert_eq!(doc["outcome"], "noop");
+    let doctor = capm(d, &["doctor", "--format", "json"]);
+    assert_valid(&doctor.json(), "doctor.schema.json");
 
     let dry = capm(d, &["add", "memory", "--dry-run", "--format", "json"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
@@ -869,6 +887,7 @@ fn json_output_is_one_document() {
     let declined = capm(d, &["add", "memory", "--format", "json"]);
     assert_eq!(declined.code, 1, "{}", declined.stderr);
     assert_eq!(declined.json()["outcome"], "declined");
+    assert_valid(&declined.json(), "apply.schema.json");
     assert!(declined.stderr.contains("error[not-confirmed]"));
 }
 
@@ -987,4 +1006,31 @@ fn a_journal_naming_paths_outside_the_project_is_refused_and_nothing_touched() {
     }
     // With the journals gone, capm works again.
     assert_eq!(capm(d, &["install", "-y"]).code, 0);
+}
+
+#[test]
+fn a_global_scope_project_installs_into_the_user_config_directory() {
+    let dir = project();
+    let d = dir.path();
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    std::fs::write(
+        d.join("capm.toml"),
+        manifest.replace("scope = \"project\"", "scope = \"global\""),
+    )
+    .unwrap();
+    let add = capm(d, &["add", "time", "-y"]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let global = d.join(".no-user-config/opencode");
+    let config = std::fs::read_to_string(global.join("opencode.json")).unwrap();
+    assert!(config.contains("\"time\""), "{config}");
+    assert!(global.join("skills/time-zones/SKILL.md").is_file());
+    assert!(!d.join("opencode.json").exists() && !d.join(".opencode").exists());
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("path = \"skills/time-zones\""), "{lock}");
+    assert_eq!(capm(d, &["doctor"]).code, 0);
+    let remove = capm(d, &["remove", "time", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert!(!global.join("skills").exists());
+    let config = std::fs::read_to_string(global.join("opencode.json")).unwrap();
+    assert!(!config.contains("\"time\""), "{config}");
 }
