@@ -903,3 +903,49 @@ mod model {
         }
     }
 }
+
+#[test]
+fn a_conflict_copy_is_still_reported_after_an_interrupted_recovery() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    base(&dir);
+    // capm swaps the config in, the client rewrites it, capm is killed; the recovery that
+    // keeps the client's file and saves the user's original is killed before it finishes.
+    let rules = "swapped#1=run:printf '{\"theirs\": 1}\\n' > opencode.jsonc;swapped#2=abort";
+    assert_eq!(
+        run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rules)]).0,
+        None
+    );
+    assert_eq!(
+        run(
+            &dir,
+            &["doctor"],
+            &[("CAPM_FAILPOINTS", "recover-undone=abort")]
+        )
+        .0,
+        None
+    );
+    let out = Command::new(bin())
+        .args(["doctor", "--format", "json"])
+        .current_dir(&dir)
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let conflicts = doc["recovery"]["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{doc:#}");
+    assert_eq!(conflicts[0]["path"], "opencode.jsonc");
+    let saved = conflicts[0]["saved"]
+        .as_str()
+        .expect("the saved copy is reported");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(saved)).unwrap(),
+        USER_CONFIG
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("opencode.jsonc")).unwrap(),
+        "{\"theirs\": 1}\n"
+    );
+    assert_no_debris(&dir, "after the second recovery");
+}

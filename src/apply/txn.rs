@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::failpoint::hit;
 use super::journal::{self, JournalError, OpKind, Record, Root};
-use crate::manifest::tree::{BundleTree, hex};
+use crate::manifest::tree::hex;
 
 /// The directory of capm's own state in a scope.
 pub const META_DIR: &str = ".capm";
@@ -177,7 +177,7 @@ pub fn path_digest(path: &Path) -> std::io::Result<Option<String>> {
         Err(e) => return Err(e),
     };
     if meta.is_dir() {
-        return Ok(Some(BundleTree::read(path, "")?.content_digest()));
+        return Ok(Some(crate::manifest::tree::disk_digest(path)?));
     }
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes_digest(&bytes))),
@@ -225,6 +225,32 @@ fn new_id() -> String {
         .unwrap_or(0);
     let seed = format!("{nanos}-{}", std::process::id());
     hex(&Sha256::digest(seed.as_bytes()))[..16].to_string()
+}
+
+/// capm's own directories under `root` (and, with `id`, a transaction's backup and
+/// conflict directories) must not be links: recovery renames and deletes below them, and a
+/// link would carry that outside the root.
+fn check_meta(root: &Path, id: Option<&str>) -> Result<(), String> {
+    let mut dirs = vec![
+        META_DIR.to_string(),
+        format!("{META_DIR}/txn"),
+        format!("{META_DIR}/backup"),
+        format!("{META_DIR}/conflicts"),
+        format!("{META_DIR}/proposals"),
+    ];
+    if let Some(id) = id {
+        dirs.push(format!("{META_DIR}/backup/{id}"));
+        dirs.push(format!("{META_DIR}/conflicts/{id}"));
+    }
+    for rel in dirs {
+        if std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(format!(
+                "`{}` is a symbolic link; capm's state directory must be a real directory",
+                root.join(rel).display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Creates `.capm/` with a `.gitignore`, so that capm's state is never committed.
@@ -289,6 +315,9 @@ fn remove_any(path: &Path) -> std::io::Result<()> {
 /// is rolled back before returning the error; after it, the clean-up is finished.
 pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
     let id = new_id();
+    for r in roots.all() {
+        check_meta(roots.dir(r), None).map_err(TxnError::Refused)?;
+    }
     for r in roots.all() {
         ensure_meta(roots.dir(r)).map_err(io_at(&roots.meta(r)))?;
     }
@@ -629,6 +658,9 @@ fn recover_journal(
             _ => None,
         })
         .collect();
+    for r in roots.all() {
+        check_meta(roots.dir(r), Some(id)).map_err(TxnError::Refused)?;
+    }
     for op in &ops {
         inside(roots.dir(op.root), &op.path).map_err(TxnError::Refused)?;
     }
@@ -738,11 +770,14 @@ fn undo(
     }
     // Someone else wrote here after capm: theirs stays; the earlier content capm saved is
     // kept where the user can find it.
+    let rel = format!("{META_DIR}/conflicts/{id}/{}", op.path);
+    let to = root.join(&rel);
     let saved = if exists(&backup) {
-        let rel = format!("{META_DIR}/conflicts/{id}/{}", op.path);
-        let to = root.join(&rel);
         std::fs::create_dir_all(parent(&to)).map_err(io_at(&to))?;
         std::fs::rename(&backup, &to).map_err(io_at(&to))?;
+        Some(rel)
+    } else if exists(&to) {
+        // Kept there by an earlier, interrupted recovery.
         Some(rel)
     } else {
         None

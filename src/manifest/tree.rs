@@ -206,6 +206,61 @@ impl BundleTree {
     }
 }
 
+/// The digest of a directory on disk as capm compares it with what it wrote: the content
+/// digest rule over every file (`.git` included), so a directory exactly as capm wrote it
+/// has the digest of its rendered content. Anything capm never writes (a symbolic link, an
+/// empty directory's absence aside) changes the digest, and a directory past the bundle
+/// limits gets one that matches nothing capm wrote: either way it counts as modified by the
+/// user, and is kept.
+pub fn disk_digest(dir: &Path) -> io::Result<String> {
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut links: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut bytes = 0u64;
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((abs, rel)) = stack.pop() {
+        for child in std::fs::read_dir(&abs)? {
+            let child = child?;
+            let name = child.file_name().to_string_lossy().into_owned();
+            let child_rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let meta = child.path().symlink_metadata()?;
+            if meta.file_type().is_symlink() {
+                links.push((child_rel, std::fs::read_link(child.path())?));
+            } else if meta.is_dir() {
+                stack.push((child.path(), child_rel));
+            } else {
+                bytes += meta.len();
+                files.push((child_rel, child.path()));
+            }
+            if files.len() + links.len() > MAX_BUNDLE_FILES || bytes > MAX_BUNDLE_BYTES {
+                return Ok(format!(
+                    "sha256:beyond-bundle-limits-{}",
+                    hex(&Sha256::digest(dir.as_os_str().as_encoded_bytes()))
+                ));
+            }
+        }
+    }
+    files.sort();
+    links.sort();
+    let mut h = Sha256::new();
+    for (rel, path) in &files {
+        let data = std::fs::read(path)?;
+        h.update(rel.as_bytes());
+        h.update([0u8]);
+        h.update((data.len() as u64).to_le_bytes());
+        h.update(&data);
+    }
+    for (rel, target) in &links {
+        h.update(rel.as_bytes());
+        h.update([0xffu8]);
+        h.update(target.as_os_str().as_encoded_bytes());
+    }
+    Ok(format!("sha256:{}", hex(&h.finalize())))
+}
+
 /// A manifest path as a key of [`BundleTree::entries`]: separators unified to `/`, empty
 /// and `.` parts dropped (`./agents//rev.md` → `agents/rev.md`). `..` is kept; validation
 /// refuses it.

@@ -203,7 +203,12 @@ pub fn apply(
         };
         hooks.replanned(&now.plan);
     }
-    let roots = self::roots(&project, &now.scope);
+    if now.scope != scope {
+        // The lock held is the old scope's.
+        return Err(ApplyError::Stale(
+            "capm.toml's scope changed while capm waited; nothing was written".into(),
+        ));
+    }
     let built = changes(&project, &now, &OpenCode)?;
     preflight(&roots, &built.changes)?;
     let rec = txn::run(&roots, &built.changes)?;
@@ -514,7 +519,21 @@ pub fn changes(
         .filter(|c| c.post.is_none() && c.root == Root::Scope)
         .map(|c| c.path.clone())
         .collect();
-    for dir in emptied_dirs(&scope_dir, &removed) {
+    // …unless something of this transaction lands in them.
+    let written: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter(|c| c.post.is_some() && c.root == Root::Scope)
+        .flat_map(|c| {
+            let parts: Vec<&str> = c.path.split('/').collect();
+            (1..parts.len())
+                .map(|i| parts[..i].join("/"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for dir in emptied_dirs(&scope_dir, &removed)
+        .into_iter()
+        .filter(|d| !written.contains(d))
+    {
         out.push(Change {
             kind: OpKind::RemoveDir,
             root: Root::Scope,
@@ -644,6 +663,12 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
         .lock
         .as_ref()
         .map_or(&[], |l| l.resources.as_slice());
+    let still: std::collections::BTreeSet<&str> = prep
+        .resolution
+        .bundles
+        .iter()
+        .map(|b| b.name.as_str())
+        .collect();
     let mut resources: Vec<LockedResource> = Vec::new();
     for a in &prep.plan.actions {
         let Some(after) = &a.after else { continue };
@@ -667,7 +692,9 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
             (ActionKind::Adopt, _) => entry(after.clone(), true),
             // Another bundle's identical entry: it stays theirs.
             (ActionKind::Keep, Some("shared-identical")) => match recorded {
-                Some(r) => r.clone(),
+                Some(r) if still.contains(r.bundle.as_str()) => r.clone(),
+                // Its owner is leaving: this bundle takes it over.
+                Some(r) => entry(after.clone(), r.shared),
                 None => continue,
             },
             // The user's edit stays, and stays recorded as modified.

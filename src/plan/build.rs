@@ -359,13 +359,24 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             digest: entry.sha256.clone(),
             shared: entry.shared,
         };
-        let d = ownership::uninstall(
+        let mut d = ownership::uninstall(
             &entry.bundle,
             &disk,
             &rec,
             preserves.contains(&entry.id),
             purge,
         );
+        // A bundle that stays provides the same thing there: it stays, and is theirs now.
+        let taken_over = actions
+            .iter()
+            .any(|a| a.after.is_some() && a.action != ActionKind::Block && a.target == loc);
+        if taken_over {
+            d = ownership::Decision {
+                action: ActionKind::Keep,
+                reason: Some("provided-by-another-bundle"),
+                propose_beside: false,
+            };
+        }
         let before = match &disk {
             OnDisk::Present(x) => Some(x.clone()),
             OnDisk::Nothing => None,

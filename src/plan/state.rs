@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::manifest::tree::BundleTree;
 use crate::target::jsonc::{self, JsoncError};
 use crate::target::{ScopeRoot, Target, canonical_json};
 
@@ -132,7 +131,7 @@ impl ScopeState {
             Err(e) => return Err(e),
         };
         if meta.is_dir() {
-            return Ok(Some(BundleTree::read(&path, rel)?.content_digest()));
+            return Ok(Some(crate::manifest::tree::disk_digest(&path)?));
         }
         // A link is digested as what it points to; a plan never writes through one blindly.
         let bytes = std::fs::read(&path)?;

@@ -1034,3 +1034,133 @@ fn a_global_scope_project_installs_into_the_user_config_directory() {
     let config = std::fs::read_to_string(global.join("opencode.json")).unwrap();
     assert!(!config.contains("\"time\""), "{config}");
 }
+
+/// A local bundle `name` at `dir/name` with one agent per `(agent, content)`.
+fn agent_bundle(dir: &Path, name: &str, agents: &[(&str, &str)]) {
+    let mut manifest = format!(
+        "[bundle]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"The {name} bundle\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n"
+    );
+    let root = dir.join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    for (agent, content) in agents {
+        manifest.push_str(&format!(
+            "\n[agents.{agent}]\npath = \"agents/{agent}.md\"\n"
+        ));
+        write_files(&root, &[(&format!("agents/{agent}.md"), content)]);
+    }
+    write_files(&root, &[("bundle.toml", &manifest)]);
+}
+
+fn request(dir: &Path, line: &str) {
+    let mut manifest = read(dir, "capm.toml");
+    manifest.push_str(line);
+    std::fs::write(dir.join("capm.toml"), manifest).unwrap();
+}
+
+#[test]
+fn a_capm_state_directory_linked_outside_is_refused_by_recovery() {
+    let dir = project();
+    let d = dir.path();
+    let outside = tempdir();
+    write_files(outside.path(), &[("Documents/a", "precious\n")]);
+    // A committed journal whose clean-up would remove `.capm/backup/Documents`, with
+    // `.capm/backup` a link to the user's home.
+    std::fs::create_dir_all(d.join(".capm/txn")).unwrap();
+    let journal = journal_line(serde_json::json!({"record": "begin", "id": "Documents"}))
+        + &journal_line(serde_json::json!({"record": "commit"}));
+    std::fs::write(d.join(".capm/txn/Documents.jsonl"), journal).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join(".capm/backup")).unwrap();
+    let doctor = capm(d, &["doctor"]);
+    assert_eq!(doctor.code, 1, "{}", doctor.stderr);
+    assert!(
+        doctor.stdout.contains("is a symbolic link"),
+        "{}",
+        doctor.stdout
+    );
+    assert_eq!(read(outside.path(), "Documents/a"), "precious\n");
+    let install = capm(d, &["install", "-y"]);
+    assert_eq!(install.code, 1, "{}", install.stderr);
+    assert!(
+        install.stderr.contains("error[journal-refused]"),
+        "{}",
+        install.stderr
+    );
+    assert_eq!(read(outside.path(), "Documents/a"), "precious\n");
+}
+
+#[test]
+fn what_the_user_adds_inside_an_installed_skill_directory_makes_it_theirs() {
+    let dir = project();
+    let d = dir.path();
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    // Version control and a link inside the installed skill: capm never wrote those.
+    write_files(
+        d,
+        &[(".opencode/skills/code-review/.git/HEAD", "ref: main\n")],
+    );
+    std::os::unix::fs::symlink(
+        "SKILL.md",
+        d.join(".opencode/skills/github-operations/alias.md"),
+    )
+    .unwrap();
+    let remove = capm(d, &["remove", "code-review", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert!(
+        remove.stdout.contains("kept-user-modified"),
+        "{}",
+        remove.stdout
+    );
+    assert_eq!(
+        read(d, ".opencode/skills/code-review/.git/HEAD"),
+        "ref: main\n"
+    );
+    assert!(
+        d.join(".opencode/skills/github-operations/alias.md")
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_resource_two_bundles_provide_identically_stays_when_one_leaves() {
+    let dir = project();
+    let d = dir.path();
+    let same = "---\ndescription: Same\n---\nThe same agent.\n";
+    agent_bundle(d, "first", &[("same", same)]);
+    agent_bundle(d, "second", &[("same", same)]);
+    request(d, "first = { path = \"first\" }\n");
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+    request(d, "second = { path = \"second\" }\n");
+    let install = capm(d, &["install", "-y"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let remove = capm(d, &["remove", "first", "-y"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert_eq!(read(d, ".opencode/agents/same.md"), same);
+    let owners: Vec<(String, String, String)> = lock_resources(d);
+    assert_eq!(
+        owners,
+        [(
+            "agent:same".to_string(),
+            "second".to_string(),
+            ".opencode/agents/same.md".to_string()
+        )]
+    );
+    let doctor = capm(d, &["doctor"]);
+    assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
+}
+
+#[test]
+fn renaming_a_resource_in_a_directory_replaces_it_in_one_transaction() {
+    let dir = project();
+    let d = dir.path();
+    agent_bundle(d, "kit", &[("one", "---\ndescription: One\n---\nOne.\n")]);
+    request(d, "kit = { path = \"kit\" }\n");
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+    agent_bundle(d, "kit", &[("two", "---\ndescription: Two\n---\nTwo.\n")]);
+    let install = capm(d, &["install", "-y"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    assert!(!d.join(".opencode/agents/one.md").exists());
+    assert_eq!(
+        read(d, ".opencode/agents/two.md"),
+        "---\ndescription: Two\n---\nTwo.\n"
+    );
+}
