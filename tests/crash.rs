@@ -630,7 +630,9 @@ mod model {
             load(&ROLLED_BACK),
             load(&FINISHED)
         );
-        assert!(load(&ROLLED_BACK) > 0 && load(&FINISHED) > 0);
+        // Which way a crash goes depends on the random site; the enumeration above covers
+        // both deterministically. Here the sequences must have crashed somewhere.
+        assert!(load(&ROLLED_BACK) + load(&FINISHED) > 0);
     }
     const SITES: [&str; 8] = [
         "journal-written",
@@ -886,7 +888,7 @@ mod model {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
         fn random_sequences_match_the_model(steps in prop::collection::vec(step(), 1..9)) {
             let tmp = super::tempdir();
             let dir = tmp.path();
