@@ -313,7 +313,11 @@ fn remove_any(path: &Path) -> std::io::Result<()> {
 
 /// Applies `changes` as one transaction. On any failure before the commit point everything
 /// is rolled back before returning the error; after it, the clean-up is finished.
-pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
+pub fn run(
+    roots: &Roots,
+    changes: &[Change],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Recovery, TxnError> {
     let id = new_id();
     for r in roots.all() {
         check_meta(roots.dir(r), None).map_err(TxnError::Refused)?;
@@ -348,7 +352,7 @@ pub fn run(roots: &Roots, changes: &[Change]) -> Result<Recovery, TxnError> {
             .and_then(|()| sync_dir(&txn_dir))
             .map_err(io_at(&journal_path))?;
         hit("journal-written").map_err(io_at(&journal_path))?;
-        execute(roots, &id, changes, &mut journal, &mut swapped)
+        execute(roots, &id, changes, &mut journal, &mut swapped, progress)
     })();
     drop(journal);
     match result {
@@ -382,9 +386,11 @@ fn execute(
     changes: &[Change],
     journal: &mut std::fs::File,
     swapped: &mut BTreeSet<u32>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(), TxnError> {
     // Stage.
     for (seq, c) in changes.iter().enumerate() {
+        progress(seq, changes.len());
         let seq = seq as u32;
         let target = roots.dir(c.root).join(&c.path);
         if is_bare_dir(c.kind, &c.post) {
@@ -420,6 +426,7 @@ fn execute(
             hit("backed-up").map_err(io_at(&target))?;
         }
     }
+    progress(changes.len(), changes.len());
     for r in roots.all() {
         let b = roots.backup(r, id);
         if b.is_dir() {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::graph::{TextFormat, graph_error, project_error};
 use super::{CliError, Status, Term, print_json};
 use crate::apply::txn::{Recovery, TxnError};
-use crate::ops::apply::{ApplyError, ApplyOptions, Hooks, Outcome};
+use crate::ops::apply::{ApplyError, ApplyOptions, Hooks, Outcome, Settle, is_conflict};
 use crate::ops::plan::{PlanError, PlanRequest};
 use crate::ops::project;
 use crate::plan::model::{Operation, Plan};
@@ -31,6 +31,10 @@ pub struct ApplyFlags {
     locked: bool,
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    /// Settle a conflict on RESOURCE (`KIND:NAME`) by keeping your own version there and
+    /// leaving the bundle's out. Repeatable.
+    #[arg(long, value_name = "RESOURCE")]
+    skip: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,22 +135,50 @@ pub struct ApplyDoc<'a> {
 }
 
 pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(term, Operation::Install, Vec::new(), false, false);
+    let req = request(
+        term,
+        Operation::Install,
+        Vec::new(),
+        false,
+        false,
+        &args.flags,
+    );
     run(req, args.flags, None, dir, term)
 }
 
 pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(term, Operation::Install, args.bundles, false, false);
+    let req = request(
+        term,
+        Operation::Install,
+        args.bundles,
+        false,
+        false,
+        &args.flags,
+    );
     run(req, args.flags, None, dir, term)
 }
 
 pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(term, Operation::Update, args.bundles, args.latest, false);
+    let req = request(
+        term,
+        Operation::Update,
+        args.bundles,
+        args.latest,
+        false,
+        &args.flags,
+    );
     run(req, args.flags, None, dir, term)
 }
 
 pub fn remove(args: RemoveArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(term, Operation::Uninstall, args.bundles, false, args.purge);
+    let req = request(
+        term,
+        Operation::Uninstall,
+        args.bundles,
+        false,
+        args.purge,
+        &args.flags,
+    );
     run(req, args.flags, None, dir, term)
 }
 
@@ -167,13 +199,15 @@ pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
             crate::plan::model::PLAN_SCHEMA
         )));
     }
-    let req = request(
+    let mut req = request(
         term,
         saved.operation,
         saved.request.bundles,
         saved.request.latest,
         saved.request.purge,
+        &args.flags,
     );
+    req.skip.extend(saved.request.skip);
     run(req, args.flags, Some(saved.fingerprint), dir, term)
 }
 
@@ -183,12 +217,14 @@ fn request(
     bundles: Vec<String>,
     latest: bool,
     purge: bool,
+    flags: &ApplyFlags,
 ) -> PlanRequest {
     PlanRequest {
         operation,
         bundles,
         latest,
         purge,
+        skip: flags.skip.iter().cloned().collect(),
         global_config: term.env.opencode_config.clone(),
     }
 }
@@ -200,20 +236,137 @@ struct Prompt<'t> {
     human: bool,
     /// Set when confirmation was needed but there was no terminal to ask on.
     needed_yes: bool,
+    /// The fingerprint of the plan last printed, so a plan is not printed twice.
+    shown: Option<String>,
+    /// "Resolving…" while the plan is computed, on a terminal.
+    spinner: Option<indicatif::ProgressBar>,
+    /// Staging progress, on a terminal, once staging takes a moment.
+    bar: Option<indicatif::ProgressBar>,
+    staging_since: Option<std::time::Instant>,
 }
 
-impl Hooks for Prompt<'_> {
-    fn confirm(&mut self, plan: &Plan) -> bool {
-        if self.human {
+/// Ctrl-C at a prompt ends capm before anything is written; the prompts hide the cursor,
+/// so it is shown again first.
+fn restore_cursor_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let _ = dialoguer::console::Term::stderr().show_cursor();
+            std::process::exit(130);
+        });
+    });
+}
+
+impl Prompt<'_> {
+    /// Whether to ask: stdin and stderr are terminals and --yes is absent.
+    fn interactive(&self) -> bool {
+        let yes = !self.yes && self.term.env.stdin_tty && self.term.env.stderr_tty;
+        if yes {
+            restore_cursor_on_interrupt();
+        }
+        yes
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(s) = self.spinner.take() {
+            s.finish_and_clear();
+        }
+    }
+
+    fn show(&mut self, plan: &Plan) {
+        self.stop_spinner();
+        if self.human && self.shown.as_deref() != Some(plan.fingerprint.as_str()) {
             let text = super::plan::human(plan);
             let _ = write!(self.term.out(), "{text}");
             let _ = self.term.out().flush();
+            self.shown = Some(plan.fingerprint.clone());
         }
+    }
+}
+
+/// What the user must set in their environment for the planned servers: capm never reads,
+/// stores or shows a secret value.
+fn environment_notes(term: &mut Term, plan: &Plan) {
+    let missing: Vec<_> = plan
+        .environment
+        .iter()
+        .filter(|e| e.required && !term.env.set_vars.contains(&e.name))
+        .collect();
+    for e in missing {
+        let what = if e.secret { "a secret" } else { "a setting" };
+        let _ = term.warn(format!(
+            "`{}` is not set: it is {what} that {} needs; set it in the environment OpenCode starts in",
+            e.name,
+            e.resources.join(", ")
+        ));
+    }
+}
+
+impl Hooks for Prompt<'_> {
+    fn settle(&mut self, plan: &Plan) -> Settle {
+        if !self.interactive() {
+            return Settle::AsIs;
+        }
+        self.show(plan);
+        let mut keep = std::collections::BTreeSet::new();
+        for a in plan.actions.iter().filter(|a| is_conflict(a)) {
+            let modified = a.reason.as_deref() == Some("conflict-user-modified");
+            let mut place = a.target.file.clone();
+            if let Some(p) = &a.target.pointer {
+                place.push_str(&format!(" {p}"));
+            }
+            let _ = writeln!(
+                self.term.err(),
+                "\n`{}` ({}) at {place}: {}",
+                a.resource,
+                a.bundle,
+                if modified {
+                    "you changed what capm installed there"
+                } else {
+                    "your own version is there"
+                }
+            );
+            if let Some(d) = &a.diff {
+                for line in d.lines() {
+                    let _ = writeln!(self.term.err(), "    {line}");
+                }
+            }
+            let items: &[&str] = if modified {
+                &[
+                    "keep mine, and write capm's version beside it",
+                    "skip this resource: keep mine, write nothing beside it",
+                    "abort: write nothing",
+                ]
+            } else {
+                &[
+                    "keep mine: leave the bundle's version out",
+                    "abort: write nothing",
+                ]
+            };
+            let _ = self.term.flush();
+            let choice = dialoguer::Select::new()
+                .with_prompt(format!("What about `{}`?", a.resource))
+                .items(items)
+                .default(0)
+                .interact_on_opt(&dialoguer::console::Term::stderr());
+            match (modified, choice) {
+                (true, Ok(Some(0))) => {}
+                (true, Ok(Some(1))) | (false, Ok(Some(0))) => {
+                    keep.insert(a.resource.clone());
+                }
+                _ => return Settle::Abort,
+            }
+        }
+        Settle::Skip(keep)
+    }
+
+    fn confirm(&mut self, plan: &Plan) -> bool {
+        self.show(plan);
+        environment_notes(self.term, plan);
         if self.yes {
             return true;
         }
-        let env = &self.term.env;
-        if !(env.stdin_tty && env.stderr_tty) {
+        if !self.interactive() {
             self.needed_yes = true;
             return false;
         }
@@ -227,7 +380,38 @@ impl Hooks for Prompt<'_> {
             .unwrap_or(false)
     }
 
+    fn progress(&mut self, done: usize, total: usize) {
+        if !self.term.env.stderr_tty || self.term.quiet {
+            return;
+        }
+        let since = *self
+            .staging_since
+            .get_or_insert_with(std::time::Instant::now);
+        if self.bar.is_none() && since.elapsed() < std::time::Duration::from_millis(250) {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix:>12.green.bold} [{bar:30}] {pos}/{len}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix("Staging");
+            bar
+        });
+        bar.set_position(done as u64);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    }
+
     fn waiting(&self, lock: &Path) {
+        if let Some(s) = &self.spinner {
+            s.set_message(format!("waiting for lock on `{}`", lock.display()));
+        }
         if !self.term.quiet {
             eprintln!(
                 "{:>12} for lock on `{}` held by another capm",
@@ -290,13 +474,23 @@ fn run(
         timeout: term.env.lock_timeout,
     };
     let human = flags.format == TextFormat::Human;
+    let spinner = (term.env.stderr_tty && !term.quiet).then(|| {
+        let s = indicatif::ProgressBar::new_spinner().with_message("resolving…");
+        s.enable_steady_tick(std::time::Duration::from_millis(80));
+        s
+    });
     let mut prompt = Prompt {
         term,
         yes: flags.yes,
         human,
         needed_yes: false,
+        shown: None,
+        spinner,
+        bar: None,
+        staging_since: None,
     };
     let result = crate::ops::apply::apply(&root, &opts, &mut prompt);
+    prompt.stop_spinner();
     let needed_yes = prompt.needed_yes;
     let outcome = result.map_err(|e| apply_error(e, term))?;
     let (word, plan, proposals): (ApplyOutcome, &Plan, &[String]) = match &outcome {
@@ -385,7 +579,7 @@ fn run(
     }
 }
 
-fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
+pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
     let refused = |code: &'static str, message: String, help: &str| CliError::Refused {
         code,
         message,
@@ -458,6 +652,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
                 );
             }
         },
+        true,
     )
     .map_err(|e| apply_error(e, term))?;
     if args.format == TextFormat::Json {

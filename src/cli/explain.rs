@@ -3,10 +3,13 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use serde_json::json;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Serialize;
 
 use super::{CliError, Status, Term, print_json};
+use crate::diagnostic::Severity;
 use crate::diagnostic::codes::{self, CodeInfo};
+use crate::security::Level;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -26,20 +29,82 @@ enum ExplainFormat {
     Json,
 }
 
-fn info_json(c: &CodeInfo) -> serde_json::Value {
-    let mut v = json!({
-        "code": c.code,
-        "severity": c.severity,
-        "summary": c.summary,
-        "why": c.why,
-        "fix": c.fix,
-    });
-    if let Some(r) = &c.rule {
-        v["rule_severity"] = json!(r.level);
-        v["example_bad"] = json!(r.bad);
-        v["example_good"] = json!(r.good);
+const EXPLAIN_SCHEMA: &str = "capm.explain/v1";
+const EXPLAIN_LIST_SCHEMA: &str = "capm.explain-list/v1";
+
+/// What `capm explain CODE --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm explanation (capm explain CODE --format json)")]
+pub struct ExplainDoc {
+    #[serde(flatten)]
+    pub code: CodeDoc,
+    /// Always `capm.explain/v1`.
+    #[schemars(extend("const" = EXPLAIN_SCHEMA))]
+    pub schema: &'static str,
+}
+
+/// What `capm explain --list --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm codes (capm explain --list --format json)")]
+pub struct ExplainListDoc {
+    /// Always `capm.explain-list/v1`.
+    #[schemars(extend("const" = EXPLAIN_LIST_SCHEMA))]
+    pub schema: &'static str,
+    /// Every code: validation codes, then security rules.
+    pub codes: Vec<CodeDoc>,
+}
+
+/// One diagnostic code or security rule.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CodeDoc {
+    pub code: &'static str,
+    /// The severity of the diagnostics it reports.
+    pub severity: Severity,
+    /// One line: what the code reports.
+    pub summary: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix it.
+    pub fix: &'static str,
+    /// Present for security rules.
+    #[serde(flatten)]
+    pub rule: Option<RuleDoc>,
+}
+
+/// What a security rule adds to its code.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleDoc {
+    /// The rule's own severity; `null` for design rules, which have none.
+    #[schemars(schema_with = "nullable_level")]
+    pub rule_severity: Option<Level>,
+    /// A manifest fragment that triggers the rule.
+    pub example_bad: &'static str,
+    /// A fragment that does the same job and passes.
+    pub example_good: &'static str,
+}
+
+/// `rule_severity` is the one place capm writes `null`, so its schema says so in a form
+/// the schema generator's removal of `null` types leaves alone.
+fn nullable_level(generator: &mut SchemaGenerator) -> Schema {
+    let level = generator.subschema_for::<Level>();
+    json_schema!({ "anyOf": [level, { "const": null }] })
+}
+
+impl CodeDoc {
+    fn of(c: &CodeInfo) -> Self {
+        CodeDoc {
+            code: c.code,
+            severity: c.severity,
+            summary: c.summary,
+            why: c.why,
+            fix: c.fix,
+            rule: c.rule.as_ref().map(|r| RuleDoc {
+                rule_severity: r.level,
+                example_bad: r.bad,
+                example_good: r.good,
+            }),
+        }
     }
-    v
 }
 
 /// `error`, or for a rule `security rule, high`.
@@ -60,10 +125,12 @@ fn indent(text: &str) -> String {
 pub fn run(args: ExplainArgs, term: &mut Term) -> Result<Status, CliError> {
     if args.list {
         if args.format == ExplainFormat::Json {
-            let list: Vec<_> = codes::all().map(info_json).collect();
             print_json(
                 term,
-                &json!({ "schema": "capm.explain-list/v1", "codes": list }),
+                &ExplainListDoc {
+                    schema: EXPLAIN_LIST_SCHEMA,
+                    codes: codes::all().map(CodeDoc::of).collect(),
+                },
             )?;
         } else {
             let width = codes::all().map(|c| c.code.len()).max().unwrap_or(0);
@@ -91,9 +158,13 @@ pub fn run(args: ExplainArgs, term: &mut Term) -> Result<Status, CliError> {
         });
     };
     if args.format == ExplainFormat::Json {
-        let mut v = info_json(c);
-        v["schema"] = json!("capm.explain/v1");
-        print_json(term, &v)?;
+        print_json(
+            term,
+            &ExplainDoc {
+                code: CodeDoc::of(c),
+                schema: EXPLAIN_SCHEMA,
+            },
+        )?;
     } else {
         let out = term.out();
         writeln!(out, "{} ({})\n", c.code, kind(c))?;
@@ -106,4 +177,14 @@ pub fn run(args: ExplainArgs, term: &mut Term) -> Result<Status, CliError> {
         }
     }
     Ok(Status::Success)
+}
+
+/// The `capm.explain/v1` document for a code, as `capm explain CODE --format json` prints
+/// it; `None` for an unknown code.
+pub(super) fn document(code: &str) -> Option<serde_json::Value> {
+    let doc = ExplainDoc {
+        code: CodeDoc::of(codes::lookup(code)?),
+        schema: EXPLAIN_SCHEMA,
+    };
+    Some(serde_json::to_value(doc).expect("explanations always serialise"))
 }

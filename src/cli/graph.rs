@@ -9,7 +9,8 @@ use std::path::Path;
 use clap::{Args, ValueEnum};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::{CliError, Status, Term, print_json, render};
 use crate::graph::{Edge, GraphError, Node, Resolution};
@@ -63,6 +64,165 @@ pub struct GraphArgs {
     format: GraphFormat,
     #[arg(long)]
     locked: bool,
+}
+
+const TREE_SCHEMA: &str = "capm.tree/v1";
+const WHY_SCHEMA: &str = "capm.why/v1";
+const GRAPH_SCHEMA: &str = "capm.graph/v1";
+
+/// A resolved bundle.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BundleDoc {
+    pub name: String,
+    pub version: String,
+    /// Where it comes from: `catalog`, `registry+NAME` or `path+DIR`.
+    pub source: String,
+}
+
+/// A node of the resolved graph: a bundle, a resource, or the project itself.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NodeDoc {
+    Bundle(BundleDoc),
+    Resource {
+        /// The resource, as `KIND:NAME`.
+        resource: String,
+    },
+    Project {
+        /// Always `true`.
+        #[schemars(extend("const" = true))]
+        project: bool,
+    },
+}
+
+impl NodeDoc {
+    fn of(node: &Node) -> Self {
+        match node {
+            Node::Bundle {
+                name,
+                version,
+                source,
+            } => NodeDoc::Bundle(BundleDoc {
+                name: name.clone(),
+                version: version.to_string(),
+                source: source.to_string(),
+            }),
+            Node::Resource { id } => NodeDoc::Resource {
+                resource: id.clone(),
+            },
+            Node::Project => NodeDoc::Project { project: true },
+        }
+    }
+}
+
+/// What `capm tree --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm dependency tree (capm tree --format json)")]
+pub struct TreeDoc {
+    /// Always `capm.tree/v1`.
+    #[schemars(extend("const" = TREE_SCHEMA))]
+    pub schema: &'static str,
+    /// The project's capm.toml.
+    pub root: String,
+    /// The project's direct dependencies.
+    pub dependencies: Vec<TreeEntry>,
+}
+
+/// A bundle in the tree, under the project or the bundle that depends on it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TreeEntry {
+    #[serde(flatten)]
+    pub bundle: BundleDoc,
+    /// The requirement as written by the dependent.
+    pub req: String,
+    pub optional: bool,
+    /// With `--resources`: the resources the bundle provides, as `KIND:NAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// The bundle's own dependencies; absent when `repeated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<TreeEntry>>,
+    /// Present, and `true`, when the bundle's dependencies are listed earlier in the tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("const" = true))]
+    pub repeated: Option<bool>,
+}
+
+/// What `capm why TARGET --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm why (capm why TARGET --format json)")]
+pub struct WhyDoc {
+    /// Always `capm.why/v1`.
+    #[schemars(extend("const" = WHY_SCHEMA))]
+    pub schema: &'static str,
+    /// The bundle name or `KIND:NAME` asked about.
+    pub target: String,
+    /// Every chain from the project to the target, each step after the project in order.
+    pub chains: Vec<Vec<WhyStep>>,
+}
+
+/// One step of a chain.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WhyStep {
+    #[serde(flatten)]
+    pub node: NodeDoc,
+    /// For a bundle: the requirement by the step before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub req: Option<String>,
+}
+
+/// What `capm graph --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm resolved graph (capm graph --format json)")]
+pub struct GraphDoc {
+    /// Always `capm.graph/v1`.
+    #[schemars(extend("const" = GRAPH_SCHEMA))]
+    pub schema: &'static str,
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+/// A node of the graph.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GraphNode {
+    #[serde(flatten)]
+    pub node: NodeDoc,
+    /// The node's label, which edges refer to.
+    pub id: String,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Project,
+    Bundle,
+    Resource,
+}
+
+/// An edge of the graph, between node ids.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub kind: EdgeDoc,
+}
+
+/// What an edge means.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EdgeDoc {
+    /// The project or a bundle depends on a bundle.
+    DependsOn {
+        /// The requirement as written.
+        req: String,
+        optional: bool,
+    },
+    /// A bundle provides a resource.
+    Provides,
+    /// A resource requires another resource.
+    Requires,
 }
 
 /// Turns a project-loading failure into what the user sees.
@@ -247,10 +407,14 @@ pub fn tree(args: TreeArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
     let root = root.strip_prefix("./").unwrap_or(&root).to_string();
     if args.format == TextFormat::Json {
         let mut seen = BTreeSet::new();
-        let deps = tree_json(&r, r.project, args.resources, &mut seen);
+        let dependencies = tree_json(&r, r.project, args.resources, &mut seen);
         print_json(
             term,
-            &json!({ "schema": "capm.tree/v1", "root": root, "dependencies": deps }),
+            &TreeDoc {
+                schema: TREE_SCHEMA,
+                root,
+                dependencies,
+            },
         )?;
         return Ok(Status::Success);
     }
@@ -301,46 +465,36 @@ fn tree_text(
     }
 }
 
-fn node_json(node: &Node) -> Value {
-    match node {
-        Node::Bundle {
-            name,
-            version,
-            source,
-        } => json!({ "name": name, "version": version.to_string(), "source": source.to_string() }),
-        Node::Resource { id } => json!({ "resource": id }),
-        Node::Project => json!({ "project": true }),
-    }
-}
-
 fn tree_json(
     r: &Resolution,
     n: NodeIndex,
     resources: bool,
     seen: &mut BTreeSet<NodeIndex>,
-) -> Vec<Value> {
+) -> Vec<TreeEntry> {
+    // Edges other than provides and requires are depends-on edges, which lead to bundles.
     children(r, n, false)
         .into_iter()
-        .map(|(child, edge)| {
-            let mut v = node_json(&r.graph[child]);
-            if let Edge::DependsOn { req, optional } = edge {
-                v["req"] = json!(req);
-                v["optional"] = json!(optional);
-            }
-            if resources {
-                v["resources"] = json!(
-                    children(r, child, true)
-                        .into_iter()
-                        .map(|(t, _)| bundle_label(&r.graph[t]))
-                        .collect::<Vec<_>>()
-                );
-            }
-            if seen.insert(child) {
-                v["dependencies"] = json!(tree_json(r, child, resources, seen));
-            } else {
-                v["repeated"] = json!(true);
-            }
-            v
+        .filter_map(|(child, edge)| {
+            let (NodeDoc::Bundle(bundle), Edge::DependsOn { req, optional }) =
+                (NodeDoc::of(&r.graph[child]), edge)
+            else {
+                return None;
+            };
+            let provided = resources.then(|| {
+                children(r, child, true)
+                    .into_iter()
+                    .map(|(t, _)| bundle_label(&r.graph[t]))
+                    .collect()
+            });
+            let first = seen.insert(child);
+            Some(TreeEntry {
+                bundle,
+                req,
+                optional,
+                resources: provided,
+                dependencies: first.then(|| tree_json(r, child, resources, seen)),
+                repeated: (!first).then_some(true),
+            })
         })
         .collect()
 }
@@ -392,30 +546,30 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         }
     };
     if args.format == TextFormat::Json {
-        let list: Vec<Value> = chains
+        let chains = chains
             .iter()
             .map(|c| {
-                json!(
-                    c.windows(2)
-                        .map(|w| {
-                            let mut v = node_json(&r.graph[w[1]]);
-                            if let Some(Edge::DependsOn { req, .. }) = r
-                                .graph
-                                .edges_connecting(w[0], w[1])
-                                .next()
-                                .map(|e| e.weight().clone())
-                            {
-                                v["req"] = json!(req);
-                            }
-                            v
-                        })
-                        .collect::<Vec<_>>()
-                )
+                c.windows(2)
+                    .map(|w| WhyStep {
+                        node: NodeDoc::of(&r.graph[w[1]]),
+                        req: r
+                            .graph
+                            .edges_connecting(w[0], w[1])
+                            .find_map(|e| match e.weight() {
+                                Edge::DependsOn { req, .. } => Some(req.clone()),
+                                _ => None,
+                            }),
+                    })
+                    .collect()
             })
             .collect();
         print_json(
             term,
-            &json!({ "schema": "capm.why/v1", "target": args.target, "chains": list }),
+            &WhyDoc {
+                schema: WHY_SCHEMA,
+                target: args.target,
+                chains,
+            },
         )?;
         return Ok(Status::Success);
     }
@@ -449,30 +603,40 @@ pub fn graph(args: GraphArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
     let mut nodes: Vec<NodeIndex> = r.graph.node_indices().collect();
     nodes.sort_by_key(|n| id(*n));
     if args.format == GraphFormat::Json {
-        let nodes: Vec<Value> = nodes
+        let nodes = nodes
             .iter()
-            .map(|n| {
-                let mut v = node_json(&r.graph[*n]);
-                v["id"] = json!(id(*n));
-                v["kind"] = json!(match &r.graph[*n] {
-                    Node::Project => "project",
-                    Node::Bundle { .. } => "bundle",
-                    Node::Resource { .. } => "resource",
-                });
-                v
+            .map(|n| GraphNode {
+                node: NodeDoc::of(&r.graph[*n]),
+                id: id(*n),
+                kind: match &r.graph[*n] {
+                    Node::Project => NodeKind::Project,
+                    Node::Bundle { .. } => NodeKind::Bundle,
+                    Node::Resource { .. } => NodeKind::Resource,
+                },
             })
             .collect();
-        let edges: Vec<Value> = edges
+        let edges = edges
             .iter()
-            .map(|(from, to, e)| match e {
-                Edge::DependsOn { req, optional } => json!({ "from": from, "to": to, "kind": "depends-on", "req": req, "optional": optional }),
-                Edge::Provides => json!({ "from": from, "to": to, "kind": "provides" }),
-                Edge::Requires => json!({ "from": from, "to": to, "kind": "requires" }),
+            .map(|(from, to, e)| GraphEdge {
+                from: from.clone(),
+                to: to.clone(),
+                kind: match e {
+                    Edge::DependsOn { req, optional } => EdgeDoc::DependsOn {
+                        req: req.clone(),
+                        optional: *optional,
+                    },
+                    Edge::Provides => EdgeDoc::Provides,
+                    Edge::Requires => EdgeDoc::Requires,
+                },
             })
             .collect();
         print_json(
             term,
-            &json!({ "schema": "capm.graph/v1", "nodes": nodes, "edges": edges }),
+            &GraphDoc {
+                schema: GRAPH_SCHEMA,
+                nodes,
+                edges,
+            },
         )?;
         return Ok(Status::Success);
     }

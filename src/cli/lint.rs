@@ -54,22 +54,7 @@ pub fn run(
             help: Some("pass a bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles".into()),
         },
     })?;
-    report.diagnostics.sort_by(|a, b| {
-        let key = |d: &crate::diagnostic::Diagnostic| {
-            d.location
-                .as_ref()
-                .map(|l| {
-                    (
-                        0,
-                        l.file.clone(),
-                        l.line.unwrap_or(0),
-                        l.column.unwrap_or(0),
-                    )
-                })
-                .unwrap_or((1, String::new(), 0, 0))
-        };
-        key(a).cmp(&key(b))
-    });
+    sort(&mut report.diagnostics);
     let summary = Summary::of(&report.diagnostics);
     match args.format {
         LintFormat::Human => {
@@ -109,6 +94,26 @@ pub fn run(
         return Ok(Status::Refused);
     }
     Ok(Status::Success)
+}
+
+/// Diagnostics in reading order: by file, line and column; those without a place last.
+pub(super) fn sort(diagnostics: &mut [crate::diagnostic::Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &crate::diagnostic::Diagnostic| {
+            d.location
+                .as_ref()
+                .map(|l| {
+                    (
+                        0,
+                        l.file.clone(),
+                        l.line.unwrap_or(0),
+                        l.column.unwrap_or(0),
+                    )
+                })
+                .unwrap_or((1, String::new(), 0, 0))
+        };
+        key(a).cmp(&key(b))
+    });
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -11,6 +11,7 @@ mod plan;
 mod registry;
 mod render;
 pub mod schemas;
+pub mod serve;
 mod term;
 
 use std::io::Write;
@@ -93,6 +94,19 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Recover interrupted transactions and report drift between capm.lock and disk.
     Doctor(apply::DoctorArgs),
+    /// Serve the desktop planner protocol: JSON-RPC 2.0 on stdin/stdout, one message per line.
+    Serve(serve::ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print capm's man page (roff), generated from its command-line definitions.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 /// How a command ended, short of an error: this decides the exit code.
@@ -152,8 +166,12 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, json_requested(&m))));
+    let (cli, json) = match parsed {
+        Ok(x) => x,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
@@ -167,6 +185,11 @@ pub fn main() -> ExitCode {
             matches!(e, CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);
         if !broken_pipe {
             term.error(e);
+            if json && !term.printed_json {
+                // A program reading stdout gets the failure as a document too (unless the
+                // command already printed its document, which says what happened).
+                let _ = print_json(&mut term, &ErrorDoc::of(e));
+            }
         }
     }
     let _ = term.flush();
@@ -193,6 +216,77 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Remove(args) => apply::remove(args, project, term),
         Command::Apply(args) => apply::apply(args, project, term),
         Command::Doctor(args) => apply::doctor(args, project, term),
+        Command::Serve(args) => serve::run(args, term),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "capm", term.out());
+            Ok(Status::Success)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(term.out())?;
+            Ok(Status::Success)
+        }
+    }
+}
+
+/// Whether the command line asked for `--format json` (of any subcommand).
+fn json_requested(m: &clap::ArgMatches) -> bool {
+    let mut at = m;
+    loop {
+        if let Ok(Some(mut raw)) = at.try_get_raw("format")
+            && raw.any(|v| v == "json")
+        {
+            return true;
+        }
+        match at.subcommand() {
+            Some((_, sub)) => at = sub,
+            None => return false,
+        }
+    }
+}
+
+/// What `--format json` prints on stdout when a command fails (and prints the same as a
+/// human message on stderr).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(title = "capm error")]
+pub struct ErrorDoc {
+    /// Always `capm.error/v1`.
+    #[schemars(extend("const" = "capm.error/v1"))]
+    pub schema: &'static str,
+    /// The diagnostic code, when there is one (`capm explain CODE` tells more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The exit code.
+    pub exit: u8,
+}
+
+impl ErrorDoc {
+    fn of(e: &CliError) -> Self {
+        let (code, details, help, exit) = match e {
+            CliError::Refused {
+                code,
+                details,
+                help,
+                ..
+            } => (Some(code.to_string()), details.clone(), help.clone(), 1),
+            CliError::Usage { help, .. } => (None, Vec::new(), help.clone(), 2),
+            CliError::Locked(_) => (Some("locked".into()), Vec::new(), None, 3),
+            CliError::Io(_) | CliError::Other(_) => (None, Vec::new(), None, 2),
+        };
+        ErrorDoc {
+            schema: "capm.error/v1",
+            code,
+            message: e.to_string(),
+            details,
+            help,
+            exit,
+        }
     }
 }
 
@@ -200,5 +294,6 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
 fn print_json(term: &mut Term, value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
     writeln!(term.out(), "{text}")?;
+    term.printed_json = true;
     Ok(())
 }

@@ -33,6 +33,10 @@ pub struct Output {
     /// Also write the plan as JSON to FILE, for `capm apply --plan FILE`.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Settle a conflict on RESOURCE (`KIND:NAME`) by keeping your own version there and
+    /// leaving the bundle's out. Repeatable.
+    #[arg(long, value_name = "RESOURCE")]
+    skip: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +83,7 @@ pub fn run(cmd: PlanCommand, dir: Option<&Path>, term: &mut Term) -> Result<Stat
         bundles,
         latest,
         purge,
+        skip: output.skip.iter().cloned().collect(),
         global_config: term.env.opencode_config.clone(),
     };
     let plan = crate::ops::plan::plan(&p, &request).map_err(|e| match e {
@@ -256,6 +261,21 @@ pub fn human(plan: &Plan) -> String {
                 "  {}: {} `{}` ({req}): {}",
                 p.bundle, p.kind, p.id, p.reason
             );
+        }
+    }
+    if !plan.environment.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEnvironment the servers read (capm never stores a value):"
+        );
+        for e in &plan.environment {
+            let kind = match (e.secret, e.required) {
+                (true, true) => "secret, required",
+                (true, false) => "secret",
+                (false, true) => "required",
+                (false, false) => "optional",
+            };
+            let _ = writeln!(out, "  {} ({kind}): {}", e.name, e.resources.join(", "));
         }
     }
     let _ = writeln!(out, "\nFingerprint: {}", plan.fingerprint);

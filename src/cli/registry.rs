@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::graph::{TextFormat, graph_error, project_error};
 use super::{CliError, Status, Term, print_json, render};
@@ -12,6 +13,7 @@ use crate::graph::Sources;
 use crate::manifest::common::ProductMode;
 use crate::ops::project;
 use crate::ops::publish::{PublishError, PublishOptions, Published};
+use crate::ops::search::Hit;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -46,6 +48,22 @@ pub struct PublishArgs {
     /// The directory registry to publish into (created if missing).
     #[arg(long, value_name = "DIR")]
     registry: PathBuf,
+}
+
+const SEARCH_SCHEMA: &str = "capm.search/v1";
+
+/// What `capm search TEXT --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm search results (capm search --format json)")]
+pub struct SearchDoc<'a> {
+    /// Always `capm.search/v1`.
+    #[schemars(extend("const" = SEARCH_SCHEMA))]
+    pub schema: &'static str,
+    /// The words searched for, joined by spaces.
+    pub query: &'a str,
+    /// Best matches first: exact names, then names starting with the query, names
+    /// containing it, keywords, descriptions.
+    pub results: &'a [Hit],
 }
 
 pub fn init(
@@ -97,7 +115,11 @@ pub fn search(
     if args.format == TextFormat::Json {
         print_json(
             term,
-            &json!({ "schema": "capm.search/v1", "query": query, "results": hits }),
+            &SearchDoc {
+                schema: SEARCH_SCHEMA,
+                query: &query,
+                results: &hits,
+            },
         )?;
         return Ok(Status::Success);
     }

@@ -57,6 +57,31 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "diagnostics.schema.json",
             schema_of::<DiagnosticsDocument<'static>>(),
         ),
+        ("error.schema.json", schema_of::<super::ErrorDoc>()),
+        (
+            "rpc-request.schema.json",
+            schema_of::<super::serve::Request>(),
+        ),
+        (
+            "rpc-response.schema.json",
+            schema_of::<super::serve::Response>(),
+        ),
+        (
+            "rpc-params-validate.schema.json",
+            schema_of::<super::serve::ValidateParams>(),
+        ),
+        (
+            "rpc-params-plan.schema.json",
+            schema_of::<super::serve::PlanParams>(),
+        ),
+        (
+            "rpc-params-status.schema.json",
+            schema_of::<super::serve::StatusParams>(),
+        ),
+        (
+            "rpc-params-explain.schema.json",
+            schema_of::<super::serve::ExplainParams>(),
+        ),
         (
             "apply.schema.json",
             schema_of::<super::apply::ApplyDoc<'static>>(),
@@ -64,6 +89,21 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         (
             "doctor.schema.json",
             schema_of::<crate::ops::doctor::DoctorReport>(),
+        ),
+        ("tree.schema.json", schema_of::<super::graph::TreeDoc>()),
+        ("why.schema.json", schema_of::<super::graph::WhyDoc>()),
+        ("graph.schema.json", schema_of::<super::graph::GraphDoc>()),
+        (
+            "search.schema.json",
+            schema_of::<super::registry::SearchDoc<'static>>(),
+        ),
+        (
+            "explain.schema.json",
+            schema_of::<super::explain::ExplainDoc>(),
+        ),
+        (
+            "explain-list.schema.json",
+            schema_of::<super::explain::ExplainListDoc>(),
         ),
     ]
 }

@@ -21,6 +21,9 @@ pub struct Env {
     pub stdout_tty: bool,
     /// Whether stdin is a terminal.
     pub stdin_tty: bool,
+    /// The names of the environment variables that are set (never their values), to tell
+    /// the user which variables a server needs that are missing.
+    pub set_vars: std::collections::BTreeSet<String>,
     /// `CAPM_LOCK_TIMEOUT`: how long to wait for a lock held by another capm (seconds,
     /// default 60).
     pub lock_timeout: std::time::Duration,
@@ -38,6 +41,10 @@ impl Env {
             stderr_tty: std::io::stderr().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
+            set_vars: std::env::vars_os()
+                .filter(|(_, v)| !v.is_empty())
+                .filter_map(|(k, _)| k.into_string().ok())
+                .collect(),
             opencode_config: var("XDG_CONFIG_HOME")
                 .map(std::path::PathBuf::from)
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
@@ -63,6 +70,8 @@ pub struct Term {
     pub verbose: bool,
     /// The environment the decisions above came from.
     pub env: Env,
+    /// Set once a JSON document went to stdout: a command prints at most one.
+    pub printed_json: bool,
 }
 
 impl Term {
@@ -87,6 +96,7 @@ impl Term {
             quiet,
             verbose,
             env: env.clone(),
+            printed_json: false,
         }
     }
 

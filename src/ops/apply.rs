@@ -35,8 +35,30 @@ pub struct ApplyOptions {
     pub timeout: Duration,
 }
 
+/// How the user settles the conflicts of a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// Leave them: a blocked plan stays blocked; user-modified files get proposals.
+    AsIs,
+    /// Keep the user's version of these resources and leave the bundles' out.
+    Skip(std::collections::BTreeSet<String>),
+    /// Stop; nothing is written.
+    Abort,
+}
+
+/// An action the user can settle by keeping their own version.
+pub fn is_conflict(a: &crate::plan::model::Action) -> bool {
+    matches!(
+        a.reason.as_deref(),
+        Some("conflict-user-owned" | "conflict-other-bundle" | "shadowed")
+    ) && a.action == ActionKind::Block
+        || a.reason.as_deref() == Some("conflict-user-modified")
+}
+
 /// What the caller is asked or told along the way.
 pub trait Hooks {
+    /// The plan has conflicts (see [`is_conflict`]): how are they settled?
+    fn settle(&mut self, plan: &Plan) -> Settle;
     /// The plan is ready to apply: go ahead?
     fn confirm(&mut self, plan: &Plan) -> bool;
     /// Another capm holds the lock; capm waits.
@@ -45,6 +67,8 @@ pub trait Hooks {
     fn recovered(&mut self, recovery: &Recovery);
     /// The project changed while capm waited for the lock; this plan is applied instead.
     fn replanned(&mut self, plan: &Plan);
+    /// Staging progress: `done` of `total` changes.
+    fn progress(&mut self, _done: usize, _total: usize) {}
 }
 
 /// How an apply ended, short of an error.
@@ -168,11 +192,35 @@ pub fn apply(
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
-    let (project, first) = {
-        let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
-        let project = project::load(root)?;
-        let first = prepare(&project, &opts.request)?;
-        (project, first)
+    let mut request = opts.request.clone();
+    let mut settled = false;
+    let (project, first) = loop {
+        let (project, first) = {
+            let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
+            let project = project::load(root)?;
+            let first = prepare(&project, &request)?;
+            (project, first)
+        };
+        // Conflicts the user can settle by keeping their own version.
+        let open: Vec<&crate::plan::model::Action> = first
+            .plan
+            .actions
+            .iter()
+            .filter(|a| is_conflict(a) && !request.skip.contains(&a.resource))
+            .collect();
+        if open.is_empty() || opts.dry_run {
+            break (project, first);
+        }
+        if settled {
+            break (project, first);
+        }
+        settled = true;
+        match hooks.settle(&first.plan) {
+            Settle::AsIs => break (project, first),
+            Settle::Abort => return Ok(Outcome::Declined(first.plan)),
+            Settle::Skip(keep) if keep.is_empty() => break (project, first),
+            Settle::Skip(keep) => request.skip.extend(keep),
+        }
     };
     let first = match settle(&project, first, opts)? {
         Ok(ready) => ready,
@@ -187,7 +235,7 @@ pub fn apply(
     recover(&roots, hooks)?;
     // Everything again, under the lock.
     let project = project::load(root)?;
-    let mut now = prepare(&project, &opts.request)?;
+    let mut now = prepare(&project, &request)?;
     if now.plan.fingerprint != first.plan.fingerprint {
         // A plan a person confirmed, or one saved for `apply --plan`, is applied exactly or
         // not at all. With --yes nobody approved a particular plan: the one computed now,
@@ -211,7 +259,9 @@ pub fn apply(
     }
     let built = changes(&project, &now, &OpenCode)?;
     preflight(&roots, &built.changes)?;
-    let rec = txn::run(&roots, &built.changes)?;
+    let rec = txn::run(&roots, &built.changes, &mut |done, total| {
+        hooks.progress(done, total)
+    })?;
     Ok(Outcome::Applied {
         plan: now.plan,
         proposals: built.proposals,
@@ -698,7 +748,7 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
                 None => continue,
             },
             // The user's edit stays, and stays recorded as modified.
-            (ActionKind::Keep, Some("conflict-user-modified")) => match recorded {
+            (ActionKind::Keep, Some("conflict-user-modified" | "kept-yours")) => match recorded {
                 Some(r) => LockedResource {
                     bundle: a.bundle.clone(),
                     id: a.resource.clone(),

@@ -111,6 +111,9 @@ pub struct DoctorReport {
 struct Quiet;
 
 impl Hooks for Quiet {
+    fn settle(&mut self, _: &crate::plan::model::Plan) -> crate::ops::apply::Settle {
+        crate::ops::apply::Settle::AsIs
+    }
     fn confirm(&mut self, _: &crate::plan::model::Plan) -> bool {
         false
     }
@@ -121,17 +124,22 @@ impl Hooks for Quiet {
 
 /// Runs the doctor on the project at `root`; `waiting` is told if another capm holds the
 /// lock.
+///
+/// With `recover` false nothing is written: interrupted transactions are only reported
+/// (the desktop protocol's `status`).
 pub fn doctor(
     root: &Path,
     global_config: &Path,
     timeout: Duration,
     waiting: &dyn Fn(&Path),
+    recover_now: bool,
 ) -> Result<DoctorReport, ApplyError> {
     let project = project::load(root)?;
     let scope = scope_of(&project, global_config);
     let roots = roots(&project, &scope);
     let mut recovery = Recovery::default();
-    let _lock = if txn::pending(&roots).is_empty() {
+    let pending = txn::pending(&roots);
+    let _lock = if pending.is_empty() || !recover_now {
         (lock_shared(root, timeout, waiting)?, Vec::new())
     } else {
         let locks = lock_exclusive(&roots, timeout, waiting)?;
@@ -166,6 +174,14 @@ pub fn doctor(
             element: r.element.clone(),
             status,
         });
+    }
+    if !recover_now {
+        for journal in &pending {
+            problems.push(format!(
+                "an interrupted transaction is waiting for recovery (`{}`); `capm doctor` recovers it",
+                journal.display()
+            ));
+        }
     }
     for (journal, why) in &recovery.refused {
         problems.push(format!("journal `{journal}` refused: {why}"));

@@ -26,6 +26,8 @@ pub struct PlanRequest {
     pub latest: bool,
     /// Uninstall: remove files the user modified too.
     pub purge: bool,
+    /// Resources whose conflicts are settled by keeping the user's version.
+    pub skip: BTreeSet<String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
     pub global_config: PathBuf,
 }
@@ -123,6 +125,16 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    for id in &req.skip {
+        let known = id.split_once(':').is_some_and(|(kind, name)| {
+            ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
+        });
+        if !known {
+            return Err(PlanError::Usage(format!(
+                "`{id}` is not a resource: write KIND:NAME, where KIND is mcp, skill, plugin, agent or command"
+            )));
+        }
+    }
     let mut requests = graph::requests(&project.manifest)?;
     let mut lock = project.lock.clone();
     match req.operation {
@@ -223,6 +235,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         bundles: req.bundles.clone(),
         latest: req.latest,
         purge: req.purge,
+        skip: req.skip.clone(),
     };
     let input = PlanInput {
         operation: req.operation,
@@ -230,6 +243,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         manifest_changes: &manifest_changes,
         preserves: &preserves,
         purge: req.purge,
+        skip: &req.skip,
         target: &OpenCode,
         scope: &scope,
         mode: project.manifest.product_mode(),

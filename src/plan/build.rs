@@ -33,6 +33,8 @@ pub struct PlanInput<'a> {
     pub preserves: &'a std::collections::BTreeSet<String>,
     /// Remove files the user modified too (`--purge`).
     pub purge: bool,
+    /// Resources whose conflicts the user settled by keeping their own version.
+    pub skip: &'a std::collections::BTreeSet<String>,
     pub target: &'a dyn Target,
     pub scope: &'a ScopeRoot,
     pub mode: ProductMode,
@@ -123,6 +125,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         manifest_changes,
         preserves,
         purge,
+        skip,
         target,
         scope,
         mode,
@@ -279,6 +282,23 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 decision = ownership::Decision {
                     action: ActionKind::Block,
                     reason: Some("shadowed"),
+                    propose_beside: false,
+                };
+            }
+            let conflict = matches!(
+                decision.reason,
+                Some(
+                    "conflict-user-owned"
+                        | "conflict-other-bundle"
+                        | "conflict-user-modified"
+                        | "shadowed"
+                )
+            );
+            if conflict && skip.contains(&r.id) {
+                // The user keeps theirs: nothing is written there, nothing proposed.
+                decision = ownership::Decision {
+                    action: ActionKind::Keep,
+                    reason: Some("kept-yours"),
                     propose_beside: false,
                 };
             }
@@ -457,10 +477,66 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         risk,
         bundles,
         manifest_changes: manifest_changes.to_vec(),
+        environment: environment(resolution),
         rendered: payload,
     };
     plan.fingerprint = fingerprint(&plan, state);
     Ok(plan)
+}
+
+/// The environment variables the resolved bundles' servers read, by name.
+fn environment(resolution: &Resolution) -> Vec<super::model::EnvRequirement> {
+    use crate::manifest::bundle::EnvValue;
+    let mut by_name: std::collections::BTreeMap<String, super::model::EnvRequirement> =
+        std::collections::BTreeMap::new();
+    for b in &resolution.bundles {
+        for (name, server) in &b.manifest.mcp {
+            let id = format!("mcp:{}", name.value);
+            for v in server.env.values().chain(server.headers.values()) {
+                let (vars, secret, required): (Vec<String>, bool, bool) = match v {
+                    EnvValue::Literal(_) => continue,
+                    EnvValue::FromEnv {
+                        from_env,
+                        secret,
+                        required,
+                    } => (
+                        vec![from_env.value.clone()],
+                        secret.as_ref().is_some_and(|s| s.value),
+                        required.as_ref().is_some_and(|r| r.value),
+                    ),
+                    EnvValue::Template {
+                        template,
+                        secret,
+                        required,
+                    } => (
+                        crate::validate::template_vars(&template.value)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect(),
+                        secret.as_ref().is_some_and(|s| s.value),
+                        required.as_ref().is_some_and(|r| r.value),
+                    ),
+                };
+                for var in vars {
+                    let e = by_name.entry(var.clone()).or_insert_with(|| {
+                        super::model::EnvRequirement {
+                            name: var,
+                            resources: Vec::new(),
+                            secret: false,
+                            required: false,
+                        }
+                    });
+                    if !e.resources.contains(&id) {
+                        e.resources.push(id.clone());
+                    }
+                    e.secret |= secret;
+                    e.required |= required;
+                }
+            }
+        }
+    }
+    by_name.into_values().collect()
 }
 
 /// sha256 over the canonical plan and every config file's content as read.
@@ -508,12 +584,14 @@ mod tests {
         let state = ScopeState::read(&OpenCode, &scope).unwrap();
         let preserves = std::collections::BTreeSet::new();
         let request = crate::plan::model::PlanRequestDoc::default();
+        let skip = std::collections::BTreeSet::new();
         let input = PlanInput {
             operation: Operation::Install,
             request: &request,
             manifest_changes: &[],
             preserves: &preserves,
             purge: false,
+            skip: &skip,
             target: &OpenCode,
             scope: &scope,
             mode,

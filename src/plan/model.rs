@@ -107,6 +107,21 @@ pub struct PlanRequestDoc {
     /// Uninstall files the user modified too.
     #[serde(default)]
     pub purge: bool,
+    /// Resources (`KIND:NAME`) left out because the user keeps their own version there.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub skip: std::collections::BTreeSet<String>,
+}
+
+/// An environment variable the planned servers read when they start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct EnvRequirement {
+    pub name: String,
+    /// The resources (`KIND:NAME`) that read it.
+    pub resources: Vec<String>,
+    /// A secret: capm never reads, stores or shows its value; the user sets it.
+    pub secret: bool,
+    /// The server needs it to work.
+    pub required: bool,
 }
 
 /// A computed plan.
@@ -132,6 +147,8 @@ pub struct Plan {
     pub bundles: Vec<PlannedBundle>,
     /// Edits to capm.toml's `[bundles]` that applying makes (`add github = "^1.2.0"`).
     pub manifest_changes: Vec<String>,
+    /// Environment variables the planned servers read (`{env:VAR}` references).
+    pub environment: Vec<EnvRequirement>,
     /// What each action writes, by index (not part of the document).
     #[serde(skip)]
     #[schemars(skip)]

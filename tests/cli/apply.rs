@@ -10,26 +10,12 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{Run, bin, capm, repo, tempdir, tree, write_files};
-
-/// A project made by `capm init` (capm.toml with its comments, nothing else).
-fn project() -> tempfile::TempDir {
-    let dir = tempdir();
-    let run = capm(dir.path(), &["init", "."]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    dir
-}
+use crate::support::{self, Run, capm, project, repo, tempdir, tree, write_files};
 
 /// `capm ARGS` in `dir`, as `support::capm` runs it, with extra environment.
 fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("CAPM_LOCK_TIMEOUT")
-        .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .stdin(Stdio::null())
+    let mut cmd = support::command(dir, args);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {

@@ -33,21 +33,39 @@ pub fn bin() -> PathBuf {
 }
 
 /// Runs `capm ARGS` in `dir` with colour off and no inherited settings.
-pub fn capm(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(bin())
-        .args(args)
+/// `capm ARGS` in `dir` with the environment every test uses: colour off, no inherited
+/// settings, never the developer's own OpenCode config.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("CAPM_LOCK_TIMEOUT")
+        .env_remove("CAPM_FAILPOINTS")
+        // Plans name the variables a server needs that are unset.
+        .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
         .env("NO_COLOR", "1")
-        // Never the developer's own OpenCode config.
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .output()
-        .expect("capm runs");
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"));
+    cmd
+}
+
+/// Runs `capm ARGS` in `dir` with colour off and no inherited settings.
+pub fn capm(dir: &Path, args: &[&str]) -> Run {
+    let out = command(dir, args).output().expect("capm runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     }
+}
+
+/// A project made by `capm init DIR`: capm.toml with its comments, nothing else.
+pub fn project() -> tempfile::TempDir {
+    let dir = tempdir();
+    let path = dir.path().to_str().expect("the temporary path is UTF-8");
+    let run = capm(dir.path(), &["init", path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    dir
 }
 
 /// Every file, directory and link below `dir` with its content (or link target).

@@ -1,0 +1,487 @@
+//! `capm serve --stdio`: the desktop planner protocol. JSON-RPC 2.0 over stdin and stdout,
+//! one message per line, answered in the order received; the process stays up between
+//! calls, so the catalog is read and checked once. Methods: `validate`, `plan`, `apply`,
+//! `status`, `explain`, `shutdown`. The message shapes are in `schemas/rpc-*.schema.json`
+//! and described with examples in `docs/protocol.md`.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::apply::{APPLY_SCHEMA, ApplyDoc, ApplyOutcome, apply_error};
+use super::graph::{graph_error, project_error};
+use super::{CliError, Status, Term};
+use crate::ops::apply::{ApplyOptions, Hooks, Outcome};
+use crate::ops::plan::{PlanError, PlanRequest};
+use crate::ops::project;
+use crate::plan::model::{Operation, Plan};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Speak JSON-RPC 2.0 on stdin and stdout, one message per line (the only transport).
+    #[arg(long, required = true)]
+    stdio: bool,
+}
+
+/// JSON-RPC error codes.
+pub mod codes {
+    /// The line is not JSON.
+    pub const PARSE_ERROR: i64 = -32700;
+    /// JSON, but not a request.
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    /// capm refused the request (the CLI's exit code 1, 2 or 3 is in `data.exit`).
+    pub const REFUSED: i64 = -32000;
+}
+
+/// A request, as received.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(title = "capm serve request")]
+pub struct Request {
+    /// Always `2.0`.
+    pub jsonrpc: String,
+    /// A string, a number or null; absent for a notification, which gets no answer.
+    #[serde(default)]
+    pub id: Option<Value>,
+    /// `validate`, `plan`, `apply`, `status`, `explain` or `shutdown`.
+    pub method: String,
+    /// The method's parameters, by name.
+    #[serde(default)]
+    pub params: Option<Value>,
+}
+
+/// A response: exactly one of `result` and `error`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm serve response")]
+pub struct Response {
+    /// Always `2.0`.
+    pub jsonrpc: &'static str,
+    /// The request's id (`null` when it could not be read).
+    pub id: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RpcError>,
+}
+
+/// An error, with what capm's CLI would have said.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<ErrorData>,
+}
+
+/// Details of a refusal.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorData {
+    /// capm's diagnostic code (`plan-stale`, `bundle-not-found`, …); `capm explain` knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The exit code the CLI would have ended with.
+    pub exit: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// `validate`: lint a bundle, a project or a directory of bundles.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateParams {
+    /// A bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles.
+    pub path: PathBuf,
+}
+
+/// `plan` and `apply`: what to do to which project.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanParams {
+    /// The project directory (holding capm.toml).
+    pub project: PathBuf,
+    /// `install`, `update` or `uninstall`.
+    pub operation: Operation,
+    /// Bundles to add, update or remove, as `NAME` or `NAME@REQ`.
+    #[serde(default)]
+    pub bundles: Vec<String>,
+    /// Update beyond capm.toml's requirements.
+    #[serde(default)]
+    pub latest: bool,
+    /// Uninstall files the user modified too.
+    #[serde(default)]
+    pub purge: bool,
+    /// Resources (`KIND:NAME`) whose conflicts are settled by keeping the user's version.
+    #[serde(default)]
+    pub skip: Vec<String>,
+    /// `apply` only, and required there: the fingerprint of the plan the user approved. The
+    /// plan is computed again and applied only if it is identical (`plan-stale` otherwise).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+/// `status`: what capm.lock records against what is on disk, without changing anything.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusParams {
+    pub project: PathBuf,
+}
+
+/// `explain`: a diagnostic code or security rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainParams {
+    pub code: String,
+}
+
+fn error(code: i64, message: impl Into<String>, data: Option<ErrorData>) -> RpcError {
+    RpcError {
+        code,
+        message: message.into(),
+        data,
+    }
+}
+
+fn bad_params(message: impl Into<String>) -> RpcError {
+    error(codes::INVALID_PARAMS, message, None)
+}
+
+/// What the CLI would have said, as an error response.
+fn refusal(e: CliError) -> RpcError {
+    let exit = match e {
+        CliError::Refused { .. } => 1,
+        CliError::Locked(_) => 3,
+        _ => 2,
+    };
+    match e {
+        CliError::Usage { message, help } => RpcError {
+            code: codes::INVALID_PARAMS,
+            message,
+            data: help.map(|h| ErrorData {
+                code: None,
+                exit: 2,
+                details: Vec::new(),
+                help: Some(h),
+            }),
+        },
+        CliError::Refused {
+            code,
+            message,
+            details,
+            help,
+        } => error(
+            codes::REFUSED,
+            message,
+            Some(ErrorData {
+                code: Some(code.to_string()),
+                exit,
+                details,
+                help,
+            }),
+        ),
+        CliError::Locked(message) => error(
+            codes::REFUSED,
+            message,
+            Some(ErrorData {
+                code: Some("locked".into()),
+                exit,
+                details: Vec::new(),
+                help: None,
+            }),
+        ),
+        other => error(
+            codes::REFUSED,
+            other.to_string(),
+            Some(ErrorData {
+                code: None,
+                exit,
+                details: Vec::new(),
+                help: None,
+            }),
+        ),
+    }
+}
+
+fn params<T: serde::de::DeserializeOwned>(p: Option<Value>) -> Result<T, RpcError> {
+    serde_json::from_value(p.unwrap_or(Value::Object(Default::default())))
+        .map_err(|e| bad_params(format!("invalid params: {e}")))
+}
+
+fn to_value(v: &impl Serialize) -> Value {
+    serde_json::to_value(v).expect("documents serialise")
+}
+
+/// Hooks for an apply over the protocol: nobody to ask, so the fingerprint the client sent
+/// is the approval; waits and recoveries are logged on stderr.
+struct Silent;
+
+impl Hooks for Silent {
+    fn settle(&mut self, _: &Plan) -> crate::ops::apply::Settle {
+        crate::ops::apply::Settle::AsIs
+    }
+    fn confirm(&mut self, _: &Plan) -> bool {
+        true
+    }
+    fn waiting(&self, lock: &Path) {
+        eprintln!("capm serve: waiting for lock on `{}`", lock.display());
+    }
+    fn recovered(&mut self, r: &crate::apply::txn::Recovery) {
+        eprintln!(
+            "capm serve: recovered interrupted transactions: {} rolled back, {} finished",
+            r.rolled_back.len(),
+            r.finished.len()
+        );
+    }
+    fn replanned(&mut self, _: &Plan) {}
+}
+
+/// The server: what stays warm between calls.
+pub struct Server<'t> {
+    term: &'t mut Term,
+}
+
+impl<'t> Server<'t> {
+    pub fn new(term: &'t mut Term) -> Self {
+        // Read and check the catalog now, once, rather than on the first call.
+        let _ = crate::graph::Sources::catalog_only();
+        Server { term }
+    }
+
+    fn project_root(&mut self, dir: &Path) -> Result<PathBuf, RpcError> {
+        project::find_root(Some(dir)).map_err(|e| refusal(project_error(e, self.term)))
+    }
+
+    fn request(&self, p: &PlanParams) -> PlanRequest {
+        PlanRequest {
+            operation: p.operation,
+            bundles: p.bundles.clone(),
+            latest: p.latest,
+            purge: p.purge,
+            skip: p.skip.iter().cloned().collect(),
+            global_config: self.term.env.opencode_config.clone(),
+        }
+    }
+
+    fn validate(&mut self, p: ValidateParams) -> Result<Value, RpcError> {
+        let opts = crate::ops::lint::LintOptions {
+            paths: vec![p.path],
+            catalog: false,
+            project: None,
+        };
+        let mut report = crate::ops::lint::lint(&opts).map_err(|e| bad_params(e.to_string()))?;
+        super::lint::sort(&mut report.diagnostics);
+        Ok(super::render::json(
+            &report.bundles,
+            &report.projects,
+            &report.diagnostics,
+        ))
+    }
+
+    fn plan(&mut self, p: PlanParams) -> Result<Value, RpcError> {
+        if p.fingerprint.is_some() {
+            return Err(bad_params("`fingerprint` belongs to `apply`, not `plan`"));
+        }
+        let root = self.project_root(&p.project)?;
+        let project = project::load(&root).map_err(|e| refusal(project_error(e, self.term)))?;
+        let plan = crate::ops::plan::plan(&project, &self.request(&p)).map_err(|e| {
+            refusal(match e {
+                PlanError::Graph(g) => graph_error(g, self.term),
+                PlanError::Usage(message) => CliError::Usage {
+                    message,
+                    help: None,
+                },
+                PlanError::Io(e) => CliError::Other(format!("cannot read the scope: {e}")),
+            })
+        })?;
+        Ok(to_value(&plan))
+    }
+
+    fn apply(&mut self, p: PlanParams) -> Result<Value, RpcError> {
+        let Some(fingerprint) = p.fingerprint.clone() else {
+            return Err(bad_params(
+                "`apply` needs the `fingerprint` of the plan the user approved (from `plan`)",
+            ));
+        };
+        let root = self.project_root(&p.project)?;
+        let opts = ApplyOptions {
+            request: self.request(&p),
+            dry_run: false,
+            locked: false,
+            expect: Some(fingerprint),
+            assume_yes: false,
+            timeout: self.term.env.lock_timeout,
+        };
+        let outcome = crate::ops::apply::apply(&root, &opts, &mut Silent)
+            .map_err(|e| refusal(apply_error(e, self.term)))?;
+        let (outcome, plan, proposals) = match &outcome {
+            Outcome::Blocked(p) => (ApplyOutcome::Blocked, p, &[][..]),
+            Outcome::Noop(p) => (ApplyOutcome::Noop, p, &[][..]),
+            Outcome::DryRun(p) => (ApplyOutcome::DryRun, p, &[][..]),
+            Outcome::Declined(p) => (ApplyOutcome::Declined, p, &[][..]),
+            Outcome::Applied {
+                plan, proposals, ..
+            } => (ApplyOutcome::Applied, plan, proposals.as_slice()),
+        };
+        Ok(to_value(&ApplyDoc {
+            schema: APPLY_SCHEMA,
+            outcome,
+            plan,
+            proposals,
+        }))
+    }
+
+    fn status(&mut self, p: StatusParams) -> Result<Value, RpcError> {
+        let root = self.project_root(&p.project)?;
+        let report = crate::ops::doctor::doctor(
+            &root,
+            &self.term.env.opencode_config,
+            self.term.env.lock_timeout,
+            &|_| {},
+            false,
+        )
+        .map_err(|e| refusal(apply_error(e, self.term)))?;
+        Ok(to_value(&report))
+    }
+
+    fn explain(&mut self, p: ExplainParams) -> Result<Value, RpcError> {
+        super::explain::document(&p.code).ok_or_else(|| {
+            bad_params(format!(
+                "unknown code `{}`; `capm explain --list` lists every code",
+                p.code
+            ))
+        })
+    }
+
+    /// Answers one line; `None` for a notification. The second value is true after
+    /// `shutdown`.
+    pub fn handle(&mut self, line: &str) -> (Option<Response>, bool) {
+        let respond = |id: Value, r: Result<Value, RpcError>| {
+            Some(match r {
+                Ok(result) => Response {
+                    jsonrpc: "2.0",
+                    id,
+                    result: Some(result),
+                    error: None,
+                },
+                Err(error) => Response {
+                    jsonrpc: "2.0",
+                    id,
+                    result: None,
+                    error: Some(error),
+                },
+            })
+        };
+        let value: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = error(codes::PARSE_ERROR, format!("parse error: {e}"), None);
+                return (respond(Value::Null, Err(err)), false);
+            }
+        };
+        // A request with `"id": null` is answered; one without an id is a notification.
+        let has_id = value.get("id").is_some();
+        let id = value.get("id").cloned();
+        let req: Request = match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(e) => {
+                let err = error(
+                    codes::INVALID_REQUEST,
+                    format!("invalid request: {e}"),
+                    None,
+                );
+                return (respond(id.unwrap_or(Value::Null), Err(err)), false);
+            }
+        };
+        let valid_id = matches!(
+            req.id,
+            None | Some(Value::Null | Value::String(_) | Value::Number(_))
+        );
+        if req.jsonrpc != "2.0" || !valid_id {
+            let err = error(
+                codes::INVALID_REQUEST,
+                "invalid request: `jsonrpc` must be \"2.0\" and `id` a string or a number",
+                None,
+            );
+            // An id that is not valid is not echoed.
+            let id = if valid_id { req.id } else { None };
+            return (respond(id.unwrap_or(Value::Null), Err(err)), false);
+        }
+        if req.params.as_ref().is_some_and(|p| !p.is_object()) {
+            let err = bad_params("invalid params: `params` must be an object, by name");
+            let response = if has_id {
+                respond(req.id.unwrap_or(Value::Null), Err(err))
+            } else {
+                None
+            };
+            return (response, false);
+        }
+        let shutdown = req.method == "shutdown";
+        let result = match req.method.as_str() {
+            "validate" => params(req.params).and_then(|p| self.validate(p)),
+            "plan" => params(req.params).and_then(|p| self.plan(p)),
+            "apply" => params(req.params).and_then(|p| self.apply(p)),
+            "status" => params(req.params).and_then(|p| self.status(p)),
+            "explain" => params(req.params).and_then(|p| self.explain(p)),
+            "shutdown" => Ok(Value::Null),
+            other => Err(error(
+                codes::METHOD_NOT_FOUND,
+                format!(
+                    "method not found: `{other}`; the methods are validate, plan, apply, status, explain and shutdown"
+                ),
+                None,
+            )),
+        };
+        if has_id {
+            (respond(req.id.unwrap_or(Value::Null), result), shutdown)
+        } else {
+            (None, shutdown)
+        }
+    }
+}
+
+pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
+    let stdin = std::io::stdin();
+    let mut server = Server::new(term);
+    let mut bytes = Vec::new();
+    let mut input = stdin.lock();
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
+            // The client closed stdin: done.
+            return Ok(Status::Success);
+        }
+        let (response, shutdown) = match std::str::from_utf8(&bytes) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => server.handle(line.trim_end_matches(['\n', '\r'])),
+            // Not UTF-8, so not JSON: a parse error like any other.
+            Err(e) => (
+                Some(Response {
+                    jsonrpc: "2.0",
+                    id: Value::Null,
+                    result: None,
+                    error: Some(error(
+                        codes::PARSE_ERROR,
+                        format!("parse error: the line is not UTF-8: {e}"),
+                        None,
+                    )),
+                }),
+                false,
+            ),
+        };
+        if let Some(r) = response {
+            let text = serde_json::to_string(&r).expect("responses serialise");
+            let out = server.term.out();
+            writeln!(out, "{text}")?;
+            out.flush()?;
+        }
+        if shutdown {
+            return Ok(Status::Success);
+        }
+    }
+}
