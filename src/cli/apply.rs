@@ -35,6 +35,10 @@ pub struct ApplyFlags {
     /// leaving the bundle's out. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
     skip: Vec<String>,
+    /// The value of a non-secret environment variable a server reads, recorded in
+    /// capm.toml's `[inputs]` (never a secret: those stay in the environment). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    input: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -142,7 +146,7 @@ pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result
         false,
         false,
         &args.flags,
-    );
+    )?;
     run(req, args.flags, None, dir, term)
 }
 
@@ -154,7 +158,7 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         false,
         false,
         &args.flags,
-    );
+    )?;
     run(req, args.flags, None, dir, term)
 }
 
@@ -166,7 +170,7 @@ pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         args.latest,
         false,
         &args.flags,
-    );
+    )?;
     run(req, args.flags, None, dir, term)
 }
 
@@ -178,7 +182,7 @@ pub fn remove(args: RemoveArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         false,
         args.purge,
         &args.flags,
-    );
+    )?;
     run(req, args.flags, None, dir, term)
 }
 
@@ -206,8 +210,9 @@ pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
         saved.request.latest,
         saved.request.purge,
         &args.flags,
-    );
+    )?;
     req.skip.extend(saved.request.skip);
+    req.inputs.extend(saved.request.inputs);
     run(req, args.flags, Some(saved.fingerprint), dir, term)
 }
 
@@ -218,15 +223,16 @@ fn request(
     latest: bool,
     purge: bool,
     flags: &ApplyFlags,
-) -> PlanRequest {
-    PlanRequest {
+) -> Result<PlanRequest, CliError> {
+    Ok(PlanRequest {
         operation,
         bundles,
         latest,
         purge,
         skip: flags.skip.iter().cloned().collect(),
+        inputs: super::plan::inputs_of(&flags.input)?,
         global_config: term.env.opencode_config.clone(),
-    }
+    })
 }
 
 /// Talks to the user while an apply runs.
@@ -290,15 +296,23 @@ fn environment_notes(term: &mut Term, plan: &Plan) {
     let missing: Vec<_> = plan
         .environment
         .iter()
-        .filter(|e| e.required && !term.env.set_vars.contains(&e.name))
+        .filter(|e| e.required && !e.input && !term.env.set_vars.contains(&e.name))
         .collect();
     for e in missing {
-        let what = if e.secret { "a secret" } else { "a setting" };
-        let _ = term.warn(format!(
-            "`{}` is not set: it is {what} that {} needs; set it in the environment OpenCode starts in",
-            e.name,
-            e.resources.join(", ")
-        ));
+        let _ = term.warn(if e.secret {
+            format!(
+                "`{}` is not set: it is a secret that {} needs; set it in the environment OpenCode starts in",
+                e.name,
+                e.resources.join(", ")
+            )
+        } else {
+            format!(
+                "`{}` is not set: it is a setting that {} needs; set it in the environment, or record it with `--input {}=VALUE`",
+                e.name,
+                e.resources.join(", "),
+                e.name
+            )
+        });
     }
 }
 
@@ -349,6 +363,8 @@ impl Hooks for Prompt<'_> {
                 .items(items)
                 .default(0)
                 .interact_on_opt(&dialoguer::console::Term::stderr());
+            // An interrupted prompt can leave the cursor hidden.
+            let _ = dialoguer::console::Term::stderr().show_cursor();
             match (modified, choice) {
                 (true, Ok(Some(0))) => {}
                 (true, Ok(Some(1))) | (false, Ok(Some(0))) => {
@@ -358,6 +374,43 @@ impl Hooks for Prompt<'_> {
             }
         }
         Settle::Skip(keep)
+    }
+
+    fn inputs(&mut self, plan: &Plan) -> std::collections::BTreeMap<String, String> {
+        let mut values = std::collections::BTreeMap::new();
+        if !self.interactive() {
+            return values;
+        }
+        let wanted: Vec<_> = plan
+            .environment
+            .iter()
+            .filter(|e| {
+                e.required && !e.secret && !e.input && !self.term.env.set_vars.contains(&e.name)
+            })
+            .cloned()
+            .collect();
+        if wanted.is_empty() {
+            return values;
+        }
+        self.stop_spinner();
+        let _ = self.term.flush();
+        for e in wanted {
+            let value = dialoguer::Input::<String>::new()
+                .with_prompt(format!(
+                    "{} (a setting {} needs; saved in capm.toml's [inputs])",
+                    e.name,
+                    e.resources.join(", ")
+                ))
+                .interact_text_on(&dialoguer::console::Term::stderr());
+            let _ = dialoguer::console::Term::stderr().show_cursor();
+            match value {
+                Ok(v) => {
+                    values.insert(e.name.clone(), v);
+                }
+                Err(_) => break,
+            }
+        }
+        values
     }
 
     fn confirm(&mut self, plan: &Plan) -> bool {
@@ -371,13 +424,15 @@ impl Hooks for Prompt<'_> {
             return false;
         }
         let _ = self.term.flush();
-        dialoguer::Confirm::new()
+        let yes = dialoguer::Confirm::new()
             .with_prompt("Apply this plan?")
             .default(false)
             .interact_on_opt(&dialoguer::console::Term::stderr())
             .ok()
             .flatten()
-            .unwrap_or(false)
+            .unwrap_or(false);
+        let _ = dialoguer::console::Term::stderr().show_cursor();
+        yes
     }
 
     fn progress(&mut self, done: usize, total: usize) {

@@ -219,12 +219,17 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Serve(args) => serve::run(args, term),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "capm", term.out());
+            // Generated in memory: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "capm", &mut script);
+            term.out().write_all(&script)?;
             Ok(Status::Success)
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(term.out())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            term.out().write_all(&page)?;
             Ok(Status::Success)
         }
     }

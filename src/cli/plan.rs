@@ -37,6 +37,10 @@ pub struct Output {
     /// leaving the bundle's out. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
     skip: Vec<String>,
+    /// The value of a non-secret environment variable a server reads, recorded in
+    /// capm.toml's `[inputs]` (never a secret: those stay in the environment). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    input: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +88,7 @@ pub fn run(cmd: PlanCommand, dir: Option<&Path>, term: &mut Term) -> Result<Stat
         latest,
         purge,
         skip: output.skip.iter().cloned().collect(),
+        inputs: inputs_of(&output.input)?,
         global_config: term.env.opencode_config.clone(),
     };
     let plan = crate::ops::plan::plan(&p, &request).map_err(|e| match e {
@@ -266,18 +271,32 @@ pub fn human(plan: &Plan) -> String {
     if !plan.environment.is_empty() {
         let _ = writeln!(
             out,
-            "\nEnvironment the servers read (capm never stores a value):"
+            "\nEnvironment the servers read (capm never stores a secret):"
         );
         for e in &plan.environment {
-            let kind = match (e.secret, e.required) {
-                (true, true) => "secret, required",
-                (true, false) => "secret",
-                (false, true) => "required",
-                (false, false) => "optional",
+            let kind = match (e.secret, e.required, e.input) {
+                (true, true, _) => "secret, required",
+                (true, false, _) => "secret",
+                (false, _, true) => "set in capm.toml [inputs]",
+                (false, true, false) => "required",
+                (false, false, false) => "optional",
             };
             let _ = writeln!(out, "  {} ({kind}): {}", e.name, e.resources.join(", "));
         }
     }
     let _ = writeln!(out, "\nFingerprint: {}", plan.fingerprint);
     out
+}
+
+/// `NAME=VALUE` pairs of `--input`, as a map.
+pub(super) fn inputs_of(
+    pairs: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+    pairs
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(CliError::usage(format!("`--input {p}`: write NAME=VALUE"))),
+        })
+        .collect()
 }

@@ -120,6 +120,9 @@ pub struct PlanParams {
     /// Resources (`KIND:NAME`) whose conflicts are settled by keeping the user's version.
     #[serde(default)]
     pub skip: Vec<String>,
+    /// Values for non-secret environment variables, recorded in capm.toml's `[inputs]`.
+    #[serde(default)]
+    pub inputs: std::collections::BTreeMap<String, String>,
     /// `apply` only, and required there: the fingerprint of the plan the user approved. The
     /// plan is computed again and applied only if it is identical (`plan-stale` otherwise).
     #[serde(default)]
@@ -264,6 +267,7 @@ impl<'t> Server<'t> {
             latest: p.latest,
             purge: p.purge,
             skip: p.skip.iter().cloned().collect(),
+            inputs: p.inputs.clone(),
             global_config: self.term.env.opencode_config.clone(),
         }
     }

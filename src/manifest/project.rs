@@ -24,6 +24,11 @@ pub struct ProjectManifest {
     pub registries: IndexMap<Spanned<String>, RegistryDecl>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
+    /// Values for the non-secret environment variables bundles' servers read
+    /// (`from-env`), rendered into the config instead of an `{env:VAR}` reference. Secrets
+    /// never go here: they stay references, set in the environment.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[project]`: where and how resources are installed.
@@ -145,6 +150,21 @@ impl ProjectManifest {
             f.finish(dec);
             Some(decl)
         });
+        let inputs = top.get("inputs");
+        m.inputs = dec.named_map(inputs, "inputs", |dec, name, node| {
+            if !crate::validate::is_env_name(&name.value) {
+                dec.diag(
+                    "invalid-env-name",
+                    name.span,
+                    format!(
+                        "`{}` is not an environment variable name (letters, digits and `_`, not starting with a digit)",
+                        name.value
+                    ),
+                );
+                return None;
+            }
+            dec.string(node, &format!("inputs.{}", name.value))
+        });
         if let Some(node) = top.get("policy") {
             let anchor = top.key_span("policy");
             if let Some(mut f) = dec.table(node, "policy", anchor) {
@@ -185,6 +205,14 @@ impl ProjectManifest {
         }
         top.finish(dec);
         m
+    }
+
+    /// `[inputs]` as a plain map.
+    pub fn input_values(&self) -> std::collections::BTreeMap<String, String> {
+        self.inputs
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect()
     }
 
     pub fn product_mode(&self) -> ProductMode {

@@ -67,6 +67,11 @@ pub trait Hooks {
     fn recovered(&mut self, recovery: &Recovery);
     /// The project changed while capm waited for the lock; this plan is applied instead.
     fn replanned(&mut self, plan: &Plan);
+    /// Values for required, non-secret settings the plan's servers read that have none yet
+    /// (recorded in capm.toml's `[inputs]`); empty to give none.
+    fn inputs(&mut self, _plan: &Plan) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
     /// Staging progress: `done` of `total` changes.
     fn progress(&mut self, _done: usize, _total: usize) {}
 }
@@ -194,6 +199,7 @@ pub fn apply(
     }
     let mut request = opts.request.clone();
     let mut settled = false;
+    let mut asked_inputs = false;
     let (project, first) = loop {
         let (project, first) = {
             let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
@@ -201,6 +207,15 @@ pub fn apply(
             let first = prepare(&project, &request)?;
             (project, first)
         };
+        // Settings the servers need that nobody gave a value for yet.
+        if !asked_inputs && !opts.dry_run && first.plan.status != PlanStatus::Noop {
+            asked_inputs = true;
+            let values = hooks.inputs(&first.plan);
+            if !values.is_empty() {
+                request.inputs.extend(values);
+                continue;
+            }
+        }
         // Conflicts the user can settle by keeping their own version.
         let open: Vec<&crate::plan::model::Action> = first
             .plan

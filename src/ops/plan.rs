@@ -28,6 +28,8 @@ pub struct PlanRequest {
     pub purge: bool,
     /// Resources whose conflicts are settled by keeping the user's version.
     pub skip: BTreeSet<String>,
+    /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
+    pub inputs: std::collections::BTreeMap<String, String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
     pub global_config: PathBuf,
 }
@@ -236,7 +238,10 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         latest: req.latest,
         purge: req.purge,
         skip: req.skip.clone(),
+        inputs: req.inputs.clone(),
     };
+    let mut inputs = project.manifest.input_values();
+    inputs.extend(req.inputs.clone());
     let input = PlanInput {
         operation: req.operation,
         request: &request,
@@ -244,6 +249,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         preserves: &preserves,
         purge: req.purge,
         skip: &req.skip,
+        inputs: &inputs,
         target: &OpenCode,
         scope: &scope,
         mode: project.manifest.product_mode(),
@@ -253,6 +259,17 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
+    // A secret's value is never recorded, in capm.toml or anywhere.
+    for e in plan.environment.iter().filter(|e| e.secret) {
+        if req.inputs.contains_key(&e.name) || project.manifest.input_values().contains_key(&e.name)
+        {
+            return Err(PlanError::Usage(format!(
+                "`{}` is a secret ({} reads it): capm never records its value; remove it from the inputs and set it in the environment OpenCode starts in",
+                e.name,
+                e.resources.join(", ")
+            )));
+        }
+    }
     Ok(Prepared {
         plan,
         resolution,
@@ -270,7 +287,8 @@ fn edit_manifest(
     req: &PlanRequest,
     resolution: &graph::Resolution,
 ) -> Result<(Option<String>, Vec<String>), PlanError> {
-    if req.bundles.is_empty() || req.operation == Operation::Update {
+    let edits_bundles = !req.bundles.is_empty() && req.operation != Operation::Update;
+    if !edits_bundles && req.inputs.is_empty() {
         return Ok((None, Vec::new()));
     }
     let text = project.source.text.as_str();
@@ -278,6 +296,29 @@ fn edit_manifest(
         .parse()
         .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
     let mut changes = Vec::new();
+    for (name, value) in &req.inputs {
+        if !crate::validate::is_env_name(name) {
+            return Err(PlanError::Usage(format!(
+                "`{name}` is not an environment variable name"
+            )));
+        }
+        if doc.get("inputs").is_none() {
+            doc["inputs"] = toml_edit::table();
+        }
+        let Some(table) = doc["inputs"].as_table_like_mut() else {
+            return Err(PlanError::Usage(
+                "capm.toml's `inputs` is not a table".into(),
+            ));
+        };
+        if table.get(name).and_then(|v| v.as_str()) != Some(value.as_str()) {
+            table.insert(name, toml_edit::value(value.clone()));
+            changes.push(format!("set input {name} = \"{value}\""));
+        }
+    }
+    if !edits_bundles {
+        let new = doc.to_string();
+        return Ok(((new != text).then_some(new), changes));
+    }
     if doc.get("bundles").is_none() {
         doc["bundles"] = toml_edit::table();
     }

@@ -35,6 +35,8 @@ pub struct PlanInput<'a> {
     pub purge: bool,
     /// Resources whose conflicts the user settled by keeping their own version.
     pub skip: &'a std::collections::BTreeSet<String>,
+    /// Values for non-secret environment variables (capm.toml's `[inputs]`, and new ones).
+    pub inputs: &'a std::collections::BTreeMap<String, String>,
     pub target: &'a dyn Target,
     pub scope: &'a ScopeRoot,
     pub mode: ProductMode,
@@ -126,6 +128,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         preserves,
         purge,
         skip,
+        inputs,
         target,
         scope,
         mode,
@@ -188,7 +191,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let wanted: std::collections::BTreeSet<&str> =
         resolution.bundles.iter().map(|b| b.name.as_str()).collect();
     for b in &resolution.bundles {
-        for r in crate::target::resources(&b.manifest, &b.tree) {
+        for r in crate::target::resources(&b.manifest, &b.tree, inputs) {
             let rendered = match target.render(scope, &r) {
                 Ok(x) => x,
                 Err(e) => {
@@ -477,7 +480,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         risk,
         bundles,
         manifest_changes: manifest_changes.to_vec(),
-        environment: environment(resolution),
+        environment: environment(resolution, inputs),
         rendered: payload,
     };
     plan.fingerprint = fingerprint(&plan, state);
@@ -485,7 +488,10 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
 }
 
 /// The environment variables the resolved bundles' servers read, by name.
-fn environment(resolution: &Resolution) -> Vec<super::model::EnvRequirement> {
+fn environment(
+    resolution: &Resolution,
+    inputs: &std::collections::BTreeMap<String, String>,
+) -> Vec<super::model::EnvRequirement> {
     use crate::manifest::bundle::EnvValue;
     let mut by_name: std::collections::BTreeMap<String, super::model::EnvRequirement> =
         std::collections::BTreeMap::new();
@@ -525,6 +531,7 @@ fn environment(resolution: &Resolution) -> Vec<super::model::EnvRequirement> {
                             resources: Vec::new(),
                             secret: false,
                             required: false,
+                            input: false,
                         }
                     });
                     if !e.resources.contains(&id) {
@@ -535,6 +542,9 @@ fn environment(resolution: &Resolution) -> Vec<super::model::EnvRequirement> {
                 }
             }
         }
+    }
+    for e in by_name.values_mut() {
+        e.input = !e.secret && inputs.contains_key(&e.name);
     }
     by_name.into_values().collect()
 }
@@ -585,7 +595,9 @@ mod tests {
         let preserves = std::collections::BTreeSet::new();
         let request = crate::plan::model::PlanRequestDoc::default();
         let skip = std::collections::BTreeSet::new();
+        let inputs = std::collections::BTreeMap::new();
         let input = PlanInput {
+            inputs: &inputs,
             operation: Operation::Install,
             request: &request,
             manifest_changes: &[],

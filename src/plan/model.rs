@@ -110,6 +110,9 @@ pub struct PlanRequestDoc {
     /// Resources (`KIND:NAME`) left out because the user keeps their own version there.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub skip: std::collections::BTreeSet<String>,
+    /// Values for non-secret environment variables, recorded in capm.toml's `[inputs]`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inputs: std::collections::BTreeMap<String, String>,
 }
 
 /// An environment variable the planned servers read when they start.
@@ -122,6 +125,9 @@ pub struct EnvRequirement {
     pub secret: bool,
     /// The server needs it to work.
     pub required: bool,
+    /// Not secret, and capm.toml's `[inputs]` gives its value, which is written into the
+    /// config instead of a reference.
+    pub input: bool,
 }
 
 /// A computed plan.

@@ -289,7 +289,7 @@ pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<Strin
         .iter()
         .map(|r| (r.id(), r.name.span))
         .collect();
-    crate::target::resources(m, tree)
+    crate::target::resources(m, tree, &crate::target::NO_INPUTS)
         .into_iter()
         .map(|r| {
             // A resource that cannot be rendered is reported by validation; its digest

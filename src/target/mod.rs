@@ -6,6 +6,7 @@
 pub mod jsonc;
 pub mod opencode;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -124,7 +125,12 @@ pub struct Resource<'a> {
     pub name: &'a str,
     pub kind: Kind<'a>,
     pub tree: &'a crate::manifest::tree::BundleTree,
+    /// The project's `[inputs]`: values for non-secret `from-env` variables.
+    pub inputs: &'a BTreeMap<String, String>,
 }
+
+/// No `[inputs]`.
+pub static NO_INPUTS: BTreeMap<String, String> = BTreeMap::new();
 
 /// What a resource is, with its declaration.
 pub use crate::manifest::bundle::ResourceItem as Kind;
@@ -133,6 +139,7 @@ pub use crate::manifest::bundle::ResourceItem as Kind;
 pub fn resources<'a>(
     m: &'a crate::manifest::bundle::BundleManifest,
     tree: &'a crate::manifest::tree::BundleTree,
+    inputs: &'a BTreeMap<String, String>,
 ) -> Vec<Resource<'a>> {
     m.resources()
         .into_iter()
@@ -141,6 +148,7 @@ pub fn resources<'a>(
             name: &r.name.value,
             kind: r.item,
             tree,
+            inputs,
         })
         .collect()
 }

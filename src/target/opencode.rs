@@ -7,6 +7,8 @@
 //! arrays are concatenated. Secrets are rendered as `{env:VAR}` references, which OpenCode
 //! expands when it loads the file; no secret value is ever rendered.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{Kind, Rendered, Resource, ScopeRoot, Target};
@@ -19,18 +21,27 @@ pub struct OpenCode;
 /// The schema OpenCode publishes for its config, named in files capm creates.
 pub const SCHEMA_URL: &str = "https://opencode.ai/config.json";
 
-fn env_value(v: &EnvValue) -> Value {
+fn env_value(v: &EnvValue, inputs: &BTreeMap<String, String>) -> Value {
     match v {
         EnvValue::Literal(s) => json!(s.value),
-        EnvValue::FromEnv { from_env, .. } => json!(format!("{{env:{}}}", from_env.value)),
+        EnvValue::FromEnv {
+            from_env, secret, ..
+        } => match inputs.get(&from_env.value) {
+            // A value the project recorded for a setting that is not secret.
+            Some(value) if !secret.as_ref().is_some_and(|s| s.value) => json!(value),
+            _ => json!(format!("{{env:{}}}", from_env.value)),
+        },
         EnvValue::Template { template, .. } => json!(template.value),
     }
 }
 
-fn env_map(m: &indexmap::IndexMap<Spanned<String>, EnvValue>) -> Value {
+fn env_map(
+    m: &indexmap::IndexMap<Spanned<String>, EnvValue>,
+    inputs: &BTreeMap<String, String>,
+) -> Value {
     Value::Object(
         m.iter()
-            .map(|(k, v)| (k.value.clone(), env_value(v)))
+            .map(|(k, v)| (k.value.clone(), env_value(v, inputs)))
             .collect::<Map<_, _>>(),
     )
 }
@@ -94,13 +105,13 @@ impl Target for OpenCode {
                     command.extend(s.args.iter().map(|a| json!(a.value)));
                     let mut v = json!({ "type": "local", "command": command, "enabled": true });
                     if !s.env.is_empty() {
-                        v["environment"] = env_map(&s.env);
+                        v["environment"] = env_map(&s.env, r.inputs);
                     }
                     v
                 } else if let Some(url) = &s.url {
                     let mut v = json!({ "type": "remote", "url": url.value, "enabled": true });
                     if !s.headers.is_empty() {
-                        v["headers"] = env_map(&s.headers);
+                        v["headers"] = env_map(&s.headers, r.inputs);
                     }
                     v
                 } else {
@@ -212,7 +223,7 @@ mod tests {
             ],
         );
         let scope = ScopeRoot::Project(".".into());
-        let r: Vec<Rendered> = resources(&m, &tree)
+        let r: Vec<Rendered> = resources(&m, &tree, &crate::target::NO_INPUTS)
             .iter()
             .map(|r| OpenCode.render(&scope, r).unwrap())
             .collect();
@@ -255,7 +266,7 @@ mod tests {
         );
         // Global scope: the same layout directly under the config directory.
         let global = ScopeRoot::Global("/cfg".into());
-        let res = resources(&m, &tree);
+        let res = resources(&m, &tree, &crate::target::NO_INPUTS);
         assert!(
             matches!(OpenCode.render(&global, &res[4]).unwrap(), Rendered::File { path, .. } if path == "agents/a.md")
         );

@@ -17,7 +17,7 @@ use crate::manifest::common::{Keyword, ResourceKind, is_valid_name};
 use crate::manifest::span::{SourceFile, Spanned};
 use crate::manifest::tree::BundleTree;
 
-pub(crate) use bundle::{npm_package_name, template_vars};
+pub(crate) use bundle::{is_env_name, npm_package_name, template_vars};
 pub use project::{ProjectCheck, check_project};
 
 /// The largest manifest capm reads.

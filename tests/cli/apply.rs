@@ -1150,3 +1150,70 @@ fn renaming_a_resource_in_a_directory_replaces_it_in_one_transaction() {
         "---\ndescription: Two\n---\nTwo.\n"
     );
 }
+
+#[test]
+fn a_setting_given_with_input_is_recorded_and_rendered_but_a_secret_never_is() {
+    let dir = project();
+    let d = dir.path();
+    write_files(
+        d,
+        &[(
+            "db/bundle.toml",
+            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\nenv.DB_PASSWORD = { from-env = \"DB_PASSWORD\", secret = true, required = true }\n",
+        )],
+    );
+    request(d, "db = { path = \"db\" }\n");
+    // Without a value the plan says which variables the server needs.
+    let dry = capm(d, &["install", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("DB_HOST (required): mcp:db"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("DB_PASSWORD (secret, required): mcp:db")
+    );
+    // A secret's value is refused, and written nowhere.
+    let secret = capm(d, &["install", "-y", "--input", "DB_PASSWORD=hunter2"]);
+    assert_eq!(secret.code, 2, "{}", secret.stderr);
+    assert!(
+        secret.stderr.contains("`DB_PASSWORD` is a secret"),
+        "{}",
+        secret.stderr
+    );
+    assert!(!secret.stderr.contains("hunter2"));
+    let install = capm(d, &["install", "-y", "--input", "DB_HOST=db.internal"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    assert!(
+        install
+            .stderr
+            .contains("`DB_PASSWORD` is not set: it is a secret"),
+        "{}",
+        install.stderr
+    );
+    let config: serde_json::Value = serde_json::from_str(&read(d, "opencode.json")).unwrap();
+    assert_eq!(
+        config["mcp"]["db"]["environment"],
+        serde_json::json!({"DB_HOST": "db.internal", "DB_PASSWORD": "{env:DB_PASSWORD}"})
+    );
+    // The setting is recorded; the secret's value appears nowhere.
+    let manifest = read(d, "capm.toml");
+    assert!(
+        manifest.contains("[inputs]\nDB_HOST = \"db.internal\""),
+        "{manifest}"
+    );
+    for (path, bytes) in tree(d) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("hunter2"),
+            "the secret's value is in {path}"
+        );
+    }
+    // Recorded, it needs no flag next time.
+    let again = capm(d, &["install"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    let bad = capm(d, &["install", "-y", "--input", "no-equals-sign"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}

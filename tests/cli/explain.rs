@@ -55,3 +55,26 @@ fn unknown_codes_are_refused_with_a_suggestion() {
     help: did you mean `invalid-semver`? `capm explain --list` lists every code
     ");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_definitions() {
+    let dir = crate::support::tempdir();
+    for (shell, marker) in [
+        ("bash", "_capm()"),
+        ("zsh", "#compdef capm"),
+        ("fish", "complete -c capm"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let run = crate::support::capm(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        // Every subcommand is completed, `serve` and `doctor` included.
+        assert!(run.stdout.contains("doctor") && run.stdout.contains("serve"));
+    }
+    let man = crate::support::capm(dir.path(), &["man"]);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(man.stdout.contains(".TH capm 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("Exit codes"), "{}", man.stdout);
+    let bad = crate::support::capm(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(bad.code, 2);
+}

@@ -298,3 +298,39 @@ fn ctrl_c_at_the_conflict_menu_shows_the_cursor_again() {
         "the cursor stays hidden after {status:?}:\n{text}"
     );
 }
+
+#[test]
+fn a_required_setting_is_asked_for_and_recorded_but_a_secret_is_only_named() {
+    let dir = project();
+    let d = dir.path();
+    write_files(
+        d,
+        &[(
+            "db/bundle.toml",
+            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\nenv.DB_PASSWORD = { from-env = \"DB_PASSWORD\", secret = true, required = true }\n",
+        )],
+    );
+    let manifest = read(d, "capm.toml") + "db = { path = \"db\" }\n";
+    std::fs::write(d.join("capm.toml"), manifest).unwrap();
+    let mut pty = Pty::spawn(d, &["install"]);
+    // Only the setting is asked for; the secret is never read.
+    pty.expect("DB_HOST (a setting mcp:db needs");
+    pty.send("db.internal\r");
+    pty.expect("`DB_PASSWORD` is not set: it is a secret");
+    pty.expect("Apply this plan?");
+    pty.send("y");
+    pty.expect("Applied");
+    let (status, text) = pty.finish();
+    assert_eq!(exit_code(status), Some(0), "{status:?}:\n{text}");
+    assert!(!text.contains("DB_PASSWORD (a setting"), "{text}");
+    assert!(read(d, "capm.toml").contains("[inputs]\nDB_HOST = \"db.internal\""));
+    let config: serde_json::Value = serde_json::from_str(&read(d, "opencode.json")).unwrap();
+    assert_eq!(
+        config["mcp"]["db"]["environment"]["DB_HOST"], "db.internal",
+        "{config}"
+    );
+    assert_eq!(
+        config["mcp"]["db"]["environment"]["DB_PASSWORD"],
+        "{env:DB_PASSWORD}"
+    );
+}
