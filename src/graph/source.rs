@@ -71,6 +71,22 @@ pub struct Candidate {
     origin: Origin,
 }
 
+/// The built-in catalog's trees and candidates. They never change while capm runs, so
+/// they are read and checked once per process (a long-lived `capm serve` keeps them warm).
+fn catalog_candidates() -> Result<(Vec<BundleTree>, Vec<Candidate>), GraphError> {
+    static CATALOG: OnceLock<(Vec<BundleTree>, Vec<Candidate>)> = OnceLock::new();
+    if let Some((trees, candidates)) = CATALOG.get() {
+        return Ok((trees.clone(), candidates.clone()));
+    }
+    let trees = crate::catalog::bundles();
+    let mut candidates = Vec::new();
+    for (i, tree) in trees.iter().enumerate() {
+        candidates.push(from_tree(tree, SourceId::Catalog, Origin::Catalog(i))?);
+    }
+    let _ = CATALOG.set((trees.clone(), candidates.clone()));
+    Ok((trees, candidates))
+}
+
 /// Every candidate the project can see, by name, newest first.
 pub struct Sources {
     /// Catalog and path candidates.
@@ -312,19 +328,14 @@ impl Sources {
 
     /// The catalog, plus the project's registries and path bundles.
     pub fn load(project: Option<&ProjectManifest>, root: &Path) -> Result<Sources, GraphError> {
-        let catalog = crate::catalog::bundles();
+        let (catalog, mut all) = catalog_candidates()?;
         let mut sources = Sources {
             by_name: BTreeMap::new(),
             registry_data: Vec::new(),
             pinned: BTreeMap::new(),
-            catalog: Vec::new(),
+            catalog,
             registries: Vec::new(),
         };
-        let mut all = Vec::new();
-        for (i, tree) in catalog.iter().enumerate() {
-            all.push(from_tree(tree, SourceId::Catalog, Origin::Catalog(i))?);
-        }
-        sources.catalog = catalog;
         if let Some(p) = project {
             for (name, decl) in &p.registries {
                 let Some(dir) = &decl.path else { continue };
