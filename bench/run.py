@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""capm's benchmark harness: times whole `capm` processes on the operations users see,
+and prints the README's performance table.
+
+    python3 bench/run.py                 # everything but the peers (a few minutes)
+    python3 bench/run.py --quick         # fewer runs, no 10,000-bundle lint
+    python3 bench/run.py --compare       # also agpm and Microsoft's APM, installed on demand
+
+It builds capm (release) and the synthetic-registry generator, generates its workloads
+under bench/work/ (ignored by git), and runs each command repeatedly with a plain timing
+loop: the median and the spread (min..max) of wall-clock time, in milliseconds. Setup that
+is not part of an operation (copying the starting project) happens outside the timed part.
+Nothing here runs in the test suite.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+CAPM = ROOT / "target" / "release" / "capm"
+GEN = ROOT / "target" / "release" / "examples" / "gen-registry"
+
+UNITS = 20
+
+
+def sh(args, cwd=None, env=None, check=True, quiet=True):
+    out = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.PIPE if quiet else None,
+        text=True,
+    )
+    if check and out.returncode != 0:
+        sys.exit(f"failed: {' '.join(map(str, args))}\n{out.stdout}\n{out.stderr}")
+    return out
+
+
+def env_for(project):
+    e = dict(os.environ)
+    e["NO_COLOR"] = "1"
+    # Never the user's own OpenCode config.
+    e["XDG_CONFIG_HOME"] = str(Path(project) / ".bench-xdg")
+    return e
+
+
+def timed(args, cwd, runs, prepare=None, expect=0, env=None):
+    """Runs `args` `runs` times (after one warm-up), `prepare()` before each run, untimed."""
+    samples = []
+    for i in range(runs + 1):
+        if prepare:
+            cwd = prepare()
+        e = env or env_for(cwd)
+        t = time.perf_counter()
+        out = subprocess.run(args, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        dt = (time.perf_counter() - t) * 1000
+        if out.returncode != expect:
+            sys.exit(f"`{' '.join(map(str, args))}` exited {out.returncode}: {out.stderr.decode()}")
+        if i > 0:
+            samples.append(dt)
+    return samples
+
+
+def summary(samples):
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def build():
+    sh(["cargo", "build", "--release", "--locked", "--bin", "capm", "--example", "gen-registry"], cwd=ROOT, quiet=False)
+
+
+def registry(n):
+    out = WORK / f"registry-{n}"
+    if not (out / "index.toml").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        sh([GEN, out, "--bundles", str(n), "--project", "50"])
+    return out
+
+
+def units_project(name="units"):
+    """A project of 20 path bundles, each a skill of 3 files, a stdio MCP server, an agent
+    and a command; returns the template directory."""
+    base = WORK / name
+    if (base / "capm.toml").exists():
+        return base
+    shutil.rmtree(base, ignore_errors=True)
+    lines = ["[bundles]"]
+    for i in range(UNITS):
+        u = f"unit-{i:02}"
+        d = base / "units" / u
+        (d / "skills" / f"{u}-skill" / "reference").mkdir(parents=True)
+        (d / "agents").mkdir()
+        (d / "commands").mkdir()
+        (d / "bundle.toml").write_text(
+            f"""[bundle]
+name = "{u}"
+version = "1.0.0"
+description = "Benchmark unit {i}"
+license = "MIT"
+
+[compatibility.product-modes]
+desktop-local = "supported"
+
+[mcp.{u}-server]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-memory@2026.8.31"]
+
+[skills.{u}-skill]
+path = "skills/{u}-skill"
+
+[agents.{u}-agent]
+path = "agents/{u}-agent.md"
+
+[commands.{u}-command]
+path = "commands/{u}-command.md"
+"""
+        )
+        skill = d / "skills" / f"{u}-skill"
+        (skill / "SKILL.md").write_text(
+            f"---\nname: {u}-skill\ndescription: Skill of unit {i}\n---\n" + "Do the thing.\n" * 40
+        )
+        (skill / "reference" / "guide.md").write_text("A guide.\n" * 200)
+        (skill / "reference" / "checklist.md").write_text("- check\n" * 100)
+        (d / "agents" / f"{u}-agent.md").write_text(f"---\ndescription: Agent of unit {i}\nmode: subagent\n---\nHelp.\n")
+        (d / "commands" / f"{u}-command.md").write_text(f"---\ndescription: Command of unit {i}\n---\nRun it.\n")
+        lines.append(f'{u} = {{ path = "units/{u}" }}')
+    (base / "capm.toml").write_text("\n".join(lines) + "\n")
+    return base
+
+
+def fresh_copy(template, tag):
+    dest = WORK / f"run-{tag}"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(template, dest, symlinks=True)
+    return dest
+
+
+def serve_latency(project, runs):
+    p = subprocess.Popen(
+        [CAPM, "serve", "--stdio"], cwd=project, env=env_for(project),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    samples = []
+    for i in range(runs + 5):
+        msg = {"jsonrpc": "2.0", "id": i, "method": "plan",
+               "params": {"project": str(project), "operation": "install", "bundles": ["code-review"]}}
+        t = time.perf_counter()
+        p.stdin.write(json.dumps(msg) + "\n")
+        p.stdin.flush()
+        line = p.stdout.readline()
+        dt = (time.perf_counter() - t) * 1000
+        assert '"result"' in line, line
+        if i >= 5:
+            samples.append(dt)
+    p.stdin.close()
+    p.wait()
+    return samples
+
+
+def machine():
+    cores = os.cpu_count()
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cores} cores, {cpu}, {platform.system()} {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer runs, skip the 10,000-bundle lint")
+    ap.add_argument("--compare", action="store_true", help="also time agpm and APM (installed on demand)")
+    ap.add_argument("--runs", type=int, default=None)
+    args = ap.parse_args()
+    runs = args.runs or (5 if args.quick else 15)
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / ".gitignore").write_text("*\n")
+    build()
+    rows = []
+
+    def row(op, size, samples, command, target=None):
+        med, lo, hi = summary(samples)
+        rows.append((op, size, med, lo, hi, command, target))
+        print(f"{op:<44} {size:<28} median {med:9.2f} ms  ({lo:.2f} .. {hi:.2f})", file=sys.stderr)
+
+    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    for n in sizes:
+        reg = registry(n)
+        versions = sum(1 for _ in reg.glob("*/*/bundle.toml"))
+        r = max(3, runs // (3 if n == 10000 else 1))
+        row("lint", f"{n:,} bundles ({versions:,} versions)",
+            timed([CAPM, "lint", reg, "-q"], WORK, r),
+            f"capm lint bench/work/registry-{n}", "< 500 ms at 1,000" if n == 1000 else None)
+    reg = registry(1000 if args.quick else 10000)
+    row("resolve + plan (JSON)", f"50 bundles vs {reg.name.split('-')[1]}-bundle registry",
+        timed([CAPM, "plan", "install", "--format", "json"], reg / "project", runs),
+        "capm plan install --format json", "< 100 ms")
+
+    desk = WORK / "desktop"
+    if not (desk / "capm.toml").exists():
+        desk.mkdir(parents=True, exist_ok=True)
+        sh([CAPM, "init", desk])
+    row("desktop call, cold process", "built-in catalog",
+        timed([CAPM, "plan", "install", "code-review", "--format", "json"], desk, runs),
+        "capm plan install code-review --format json", "< 20 ms")
+    row("serve --stdio plan request", "built-in catalog", serve_latency(desk, runs * 4),
+        '{"method":"plan",…} on a warm `capm serve --stdio`', "< 5 ms")
+
+    template = units_project()
+    row("install (cold, fsynced)", f"{UNITS} bundles: {UNITS * 5} files, {UNITS} servers",
+        timed([CAPM, "install", "-y", "-q"], None, runs, prepare=lambda: fresh_copy(template, "install")),
+        "capm install -y", "<= 200 ms")
+    installed = fresh_copy(template, "installed")
+    sh([CAPM, "install", "-y", "-q"], cwd=installed, env=env_for(installed))
+    row("install (no-op)", f"{UNITS} bundles, up to date",
+        timed([CAPM, "install", "-q"], installed, runs),
+        "capm install", "<= 25 ms")
+
+    def installed_copy():
+        d = fresh_copy(installed, "remove")
+        return d
+
+    names = [f"unit-{i:02}" for i in range(UNITS)]
+    row("uninstall", f"{UNITS} bundles",
+        timed([CAPM, "remove", *names, "-y", "-q"], None, runs, prepare=installed_copy),
+        "capm remove unit-00 … unit-19 -y")
+
+    if args.compare:
+        import compare  # noqa: E402  (bench/compare.py)
+        rows.extend(compare.run(runs, template, row))
+
+    print(f"\nMachine: {machine()}. Each figure: median of {runs} runs (spread min–max), "
+          f"wall clock of the whole process, after one warm-up run.\n")
+    print("| operation | size | median | spread | target | reproduce |")
+    print("|---|---|---:|---|---|---|")
+    for op, size, med, lo, hi, command, target in rows:
+        print(f"| {op} | {size} | {med:.1f} ms | {lo:.1f}–{hi:.1f} ms | {target or ''} | `{command}` |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()
