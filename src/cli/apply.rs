@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use super::graph::{TextFormat, graph_error, project_error};
+use super::graph::{TextFormat, project_error};
 use super::{CliError, Status, Term, print_json};
 use crate::apply::txn::{Recovery, TxnError};
 use crate::ops::apply::{ApplyError, ApplyOptions, Hooks, Outcome, Settle, is_conflict};
-use crate::ops::plan::{PlanError, PlanRequest};
+use crate::ops::plan::PlanRequest;
 use crate::ops::project;
 use crate::plan::model::{Operation, Plan};
 use crate::plan::ownership::ActionKind;
@@ -266,7 +266,8 @@ fn restore_cursor_on_interrupt() {
 impl Prompt<'_> {
     /// Whether to ask: stdin and stderr are terminals and --yes is absent.
     fn interactive(&self) -> bool {
-        let yes = !self.yes && self.term.env.stdin_tty && self.term.env.stderr_tty;
+        // JSON output is for programs: they pass --yes, or get the plan and exit 1.
+        let yes = !self.yes && self.human && self.term.env.stdin_tty && self.term.env.stderr_tty;
         if yes {
             restore_cursor_on_interrupt();
         }
@@ -643,14 +644,7 @@ pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
     };
     match e {
         ApplyError::Project(e) => project_error(e, term),
-        ApplyError::Plan(PlanError::Graph(g)) => graph_error(g, term),
-        ApplyError::Plan(PlanError::Usage(message)) => CliError::Usage {
-            message,
-            help: None,
-        },
-        ApplyError::Plan(PlanError::Io(e)) => {
-            CliError::Other(format!("cannot read the scope: {e}"))
-        }
+        ApplyError::Plan(e) => super::plan::plan_error(e, term),
         ApplyError::Stale(message) => refused(
             "plan-stale",
             message,

@@ -174,6 +174,28 @@ pub fn main() -> ExitCode {
         Ok(x) => x,
         Err(e) => {
             let _ = e.print();
+            if e.use_stderr() {
+                // Even a command line clap refuses gets its error document under
+                // `--format json` (looked for in the raw arguments, which did not parse).
+                let args: Vec<String> = std::env::args().collect();
+                let json = args
+                    .windows(2)
+                    .any(|w| w[0] == "--format" && w[1] == "json")
+                    || args.iter().any(|a| a == "--format=json");
+                if json {
+                    let doc = ErrorDoc {
+                        schema: "capm.error/v1",
+                        code: None,
+                        message: e.kind().to_string(),
+                        details: Vec::new(),
+                        help: Some("`capm help` lists the commands and their options".into()),
+                        exit: 2,
+                    };
+                    if let Ok(text) = serde_json::to_string_pretty(&doc) {
+                        println!("{text}");
+                    }
+                }
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };

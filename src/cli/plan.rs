@@ -91,14 +91,7 @@ pub fn run(cmd: PlanCommand, dir: Option<&Path>, term: &mut Term) -> Result<Stat
         inputs: inputs_of(&output.input)?,
         global_config: term.env.opencode_config.clone(),
     };
-    let plan = crate::ops::plan::plan(&p, &request).map_err(|e| match e {
-        PlanError::Graph(g) => graph_error(g, term),
-        PlanError::Usage(message) => CliError::Usage {
-            message,
-            help: None,
-        },
-        PlanError::Io(e) => CliError::Other(e.to_string()),
-    })?;
+    let plan = crate::ops::plan::plan(&p, &request).map_err(|e| plan_error(e, term))?;
     if let Some(path) = &output.out {
         let text =
             serde_json::to_string_pretty(&plan).map_err(|e| CliError::Other(e.to_string()))? + "\n";
@@ -299,4 +292,25 @@ pub(super) fn inputs_of(
             _ => Err(CliError::usage(format!("`--input {p}`: write NAME=VALUE"))),
         })
         .collect()
+}
+
+/// Turns a planning failure into what the user sees.
+pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
+    match e {
+        PlanError::Graph(g) => graph_error(g, term),
+        PlanError::Input(message) => CliError::Refused {
+            code: "input-refused",
+            message,
+            details: Vec::new(),
+            help: Some(
+                "secrets stay in the environment; `--input` records only settings the plan's environment lists"
+                    .into(),
+            ),
+        },
+        PlanError::Usage(message) => CliError::Usage {
+            message,
+            help: None,
+        },
+        PlanError::Io(e) => CliError::Other(format!("cannot read the scope: {e}")),
+    }
 }

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::apply::{APPLY_SCHEMA, ApplyDoc, ApplyOutcome, apply_error};
-use super::graph::{graph_error, project_error};
+use super::graph::project_error;
 use super::{CliError, Status, Term};
 use crate::ops::apply::{ApplyOptions, Hooks, Outcome};
-use crate::ops::plan::{PlanError, PlanRequest};
+use crate::ops::plan::PlanRequest;
 use crate::ops::project;
 use crate::plan::model::{Operation, Plan};
 
@@ -293,16 +293,8 @@ impl<'t> Server<'t> {
         }
         let root = self.project_root(&p.project)?;
         let project = project::load(&root).map_err(|e| refusal(project_error(e, self.term)))?;
-        let plan = crate::ops::plan::plan(&project, &self.request(&p)).map_err(|e| {
-            refusal(match e {
-                PlanError::Graph(g) => graph_error(g, self.term),
-                PlanError::Usage(message) => CliError::Usage {
-                    message,
-                    help: None,
-                },
-                PlanError::Io(e) => CliError::Other(format!("cannot read the scope: {e}")),
-            })
-        })?;
+        let plan = crate::ops::plan::plan(&project, &self.request(&p))
+            .map_err(|e| refusal(super::plan::plan_error(e, self.term)))?;
         Ok(to_value(&plan))
     }
 
@@ -390,7 +382,19 @@ impl<'t> Server<'t> {
         };
         // A request with `"id": null` is answered; one without an id is a notification.
         let has_id = value.get("id").is_some();
-        let id = value.get("id").cloned();
+        // Only an id of a valid type is echoed back.
+        let id = value
+            .get("id")
+            .filter(|v| v.is_string() || v.is_number() || v.is_null())
+            .cloned();
+        if value.is_array() {
+            let err = error(
+                codes::INVALID_REQUEST,
+                "invalid request: batches are not supported; send one request per line",
+                None,
+            );
+            return (respond(Value::Null, Err(err)), false);
+        }
         let req: Request = match serde_json::from_value(value) {
             Ok(r) => r,
             Err(e) => {
@@ -416,7 +420,10 @@ impl<'t> Server<'t> {
             let id = if valid_id { req.id } else { None };
             return (respond(id.unwrap_or(Value::Null), Err(err)), false);
         }
-        if req.params.as_ref().is_some_and(|p| !p.is_object()) {
+        const METHODS: [&str; 6] = ["validate", "plan", "apply", "status", "explain", "shutdown"];
+        if METHODS.contains(&req.method.as_str())
+            && req.params.as_ref().is_some_and(|p| !p.is_object())
+        {
             let err = bad_params("invalid params: `params` must be an object, by name");
             let response = if has_id {
                 respond(req.id.unwrap_or(Value::Null), Err(err))

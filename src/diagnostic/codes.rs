@@ -360,6 +360,11 @@ codes! {
         why: "Recovery restores files from the journal's records; a journal that cannot be trusted is not acted on, and nothing is touched.",
         fix: "Inspect the journal named in `.capm/txn/`, restore any file it concerns by hand, then delete it.",
     }
+    "input-refused" Error {
+        summary: "A value was given for an environment variable that may not have one: a secret, or a variable no server of the project reads.",
+        why: "capm never records a secret's value (capm.toml is committed), and a value for a variable nothing reads would sit in capm.toml doing nothing.",
+        fix: "Set secrets in the environment OpenCode starts in; give `--input NAME=VALUE` only for the non-secret settings the plan's environment lists.",
+    }
     "plan-blocked" Error {
         summary: "The plan is blocked: a security finding, a conflict with something the user owns, or an unsupported resource.",
         why: "Plans fail closed: nothing is applied while any part of the plan is blocked.",

@@ -208,7 +208,9 @@ pub fn apply(
             (project, first)
         };
         // Settings the servers need that nobody gave a value for yet.
-        if !asked_inputs && !opts.dry_run && first.plan.status != PlanStatus::Noop {
+        // A saved plan is applied as it was computed: nothing is asked that would change it.
+        let saved = opts.expect.is_some();
+        if !asked_inputs && !saved && !opts.dry_run && first.plan.status != PlanStatus::Noop {
             asked_inputs = true;
             let values = hooks.inputs(&first.plan);
             if !values.is_empty() {
@@ -223,7 +225,7 @@ pub fn apply(
             .iter()
             .filter(|a| is_conflict(a) && !request.skip.contains(&a.resource))
             .collect();
-        if open.is_empty() || opts.dry_run {
+        if open.is_empty() || opts.dry_run || saved {
             break (project, first);
         }
         if settled {

@@ -40,6 +40,10 @@ pub enum PlanError {
     Graph(#[from] GraphError),
     #[error("{0}")]
     Usage(String),
+    /// A value given for an environment variable that may not have one (a secret, or a
+    /// variable no server of the project reads). The value is never repeated.
+    #[error("{0}")]
+    Input(String),
     #[error("cannot read the scope: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -259,14 +263,26 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
-    // A secret's value is never recorded, in capm.toml or anywhere.
+    // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
+    // taken for a setting a server of the project reads.
     for e in plan.environment.iter().filter(|e| e.secret) {
         if req.inputs.contains_key(&e.name) || project.manifest.input_values().contains_key(&e.name)
         {
-            return Err(PlanError::Usage(format!(
+            return Err(PlanError::Input(format!(
                 "`{}` is a secret ({} reads it): capm never records its value; remove it from the inputs and set it in the environment OpenCode starts in",
                 e.name,
                 e.resources.join(", ")
+            )));
+        }
+    }
+    for name in req.inputs.keys() {
+        if !plan
+            .environment
+            .iter()
+            .any(|e| &e.name == name && !e.secret)
+        {
+            return Err(PlanError::Input(format!(
+                "no server of this project reads a setting `{name}`; the plan's environment lists those that take a value"
             )));
         }
     }

@@ -31,7 +31,19 @@ fn env_value(v: &EnvValue, inputs: &BTreeMap<String, String>) -> Value {
             Some(value) if !secret.as_ref().is_some_and(|s| s.value) => json!(value),
             _ => json!(format!("{{env:{}}}", from_env.value)),
         },
-        EnvValue::Template { template, .. } => json!(template.value),
+        EnvValue::Template {
+            template, secret, ..
+        } => {
+            // A template that is not secret takes the project's recorded settings; anything
+            // else stays a reference that OpenCode expands.
+            let mut text = template.value.clone();
+            if !secret.as_ref().is_some_and(|s| s.value) {
+                for (name, value) in inputs {
+                    text = text.replace(&format!("{{env:{name}}}"), value);
+                }
+            }
+            json!(text)
+        }
     }
 }
 

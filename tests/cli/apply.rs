@@ -1177,13 +1177,31 @@ fn a_setting_given_with_input_is_recorded_and_rendered_but_a_secret_never_is() {
     );
     // A secret's value is refused, and written nowhere.
     let secret = capm(d, &["install", "-y", "--input", "DB_PASSWORD=hunter2"]);
-    assert_eq!(secret.code, 2, "{}", secret.stderr);
+    assert_eq!(secret.code, 1, "{}", secret.stderr);
+    assert!(
+        secret.stderr.contains("error[input-refused]"),
+        "{}",
+        secret.stderr
+    );
     assert!(
         secret.stderr.contains("`DB_PASSWORD` is a secret"),
         "{}",
         secret.stderr
     );
     assert!(!secret.stderr.contains("hunter2"));
+    // A secret of a catalog bundle the project does not use, or any name no server reads,
+    // is refused too: a value is recorded only for a setting the plan lists.
+    for other in ["BRAVE_API_KEY=sk-hunter2", "NOBODY_READS_THIS=hunter2"] {
+        let run = capm(d, &["install", "-y", "--input", other]);
+        assert_eq!(run.code, 1, "{other}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("error[input-refused]"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+    assert!(!read(d, "capm.toml").contains("hunter2"));
     let install = capm(d, &["install", "-y", "--input", "DB_HOST=db.internal"]);
     assert_eq!(install.code, 0, "{}", install.stderr);
     assert!(
@@ -1216,4 +1234,31 @@ fn a_setting_given_with_input_is_recorded_and_rendered_but_a_secret_never_is() {
     assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
     let bad = capm(d, &["install", "-y", "--input", "no-equals-sign"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+#[test]
+fn a_template_takes_a_recorded_setting_and_a_refused_command_line_still_gets_json() {
+    let dir = project();
+    let d = dir.path();
+    write_files(
+        d,
+        &[(
+            "region/bundle.toml",
+            "[bundle]\nname = \"region\"\nversion = \"1.0.0\"\ndescription = \"A regional server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.region]\nurl = \"https://region.example.com/mcp\"\nheaders.X-Region = { template = \"region-{env:REGION}\", required = true }\nheaders.Authorization = { template = \"Bearer {env:REGION_TOKEN}\", secret = true, required = true }\n",
+        )],
+    );
+    request(d, "region = { path = \"region\" }\n");
+    let install = capm(d, &["install", "-y", "--input", "REGION=eu"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let config: serde_json::Value = serde_json::from_str(&read(d, "opencode.json")).unwrap();
+    assert_eq!(
+        config["mcp"]["region"]["headers"],
+        serde_json::json!({"X-Region": "region-eu", "Authorization": "Bearer {env:REGION_TOKEN}"})
+    );
+    // A command line clap refuses still gets its error document in JSON mode.
+    let bad = capm(d, &["add", "time", "--format", "json", "--bogus"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let doc = bad.json();
+    assert_eq!(doc["schema"], "capm.error/v1", "{doc}");
+    assert_eq!(doc["exit"], 2);
 }

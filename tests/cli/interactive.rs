@@ -334,3 +334,41 @@ fn a_required_setting_is_asked_for_and_recorded_but_a_secret_is_only_named() {
         "{env:DB_PASSWORD}"
     );
 }
+
+#[test]
+fn json_mode_never_prompts_even_at_a_terminal() {
+    let dir = project();
+    let d = dir.path();
+    let before = tree(d);
+    let mut pty = Pty::spawn(d, &["add", "time", "--format", "json"]);
+    pty.expect("error[not-confirmed]");
+    let (status, text) = pty.finish();
+    assert_eq!(exit_code(status), Some(1), "{status:?}:\n{text}");
+    assert!(!text.contains("Apply this plan?"), "{text}");
+    assert!(text.contains("\"schema\": \"capm.apply/v1\""), "{text}");
+    assert_unchanged(&before, d, &text);
+}
+
+#[test]
+fn a_saved_plan_is_confirmed_as_it_is_without_asking_for_settings() {
+    let dir = project();
+    let d = dir.path();
+    write_files(
+        d,
+        &[(
+            "db/bundle.toml",
+            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\n",
+        )],
+    );
+    let manifest = read(d, "capm.toml") + "db = { path = \"db\" }\n";
+    std::fs::write(d.join("capm.toml"), manifest).unwrap();
+    let saved = crate::support::capm(d, &["plan", "install", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let mut pty = Pty::spawn(d, &["apply", "--plan", "plan.json"]);
+    pty.expect("Apply this plan?");
+    pty.send("y");
+    pty.expect("Applied");
+    let (status, text) = pty.finish();
+    assert_eq!(exit_code(status), Some(0), "{status:?}:\n{text}");
+    assert!(!text.contains("DB_HOST (a setting"), "{text}");
+}

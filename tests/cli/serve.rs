@@ -536,3 +536,35 @@ fn closing_stdin_exits_zero() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(tree(d).keys().filter(|k| k.starts_with(".capm")).count(), 0);
 }
+
+#[test]
+fn a_batch_is_refused_and_an_unknown_method_is_one_whatever_its_params() {
+    let dir = project();
+    let d = dir.path();
+    let mut server = Server::start(d);
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin
+        .write_all(b"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}]\n")
+        .unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\",\"params\":[1]}\n")
+        .unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":5}\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let batch = server.recv();
+    assert_eq!(batch["error"]["code"], -32600, "{batch}");
+    assert_eq!(batch["id"], Value::Null);
+    let unknown = server.recv();
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let bad_id = server.recv();
+    assert_eq!(bad_id["error"]["code"], -32600, "{bad_id}");
+    assert_eq!(
+        bad_id["id"],
+        Value::Null,
+        "an invalid id is not echoed: {bad_id}"
+    );
+    let (status, stderr) = server.close();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
