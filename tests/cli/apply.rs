@@ -1155,13 +1155,7 @@ fn renaming_a_resource_in_a_directory_replaces_it_in_one_transaction() {
 fn a_setting_given_with_input_is_recorded_and_rendered_but_a_secret_never_is() {
     let dir = project();
     let d = dir.path();
-    write_files(
-        d,
-        &[(
-            "db/bundle.toml",
-            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\nenv.DB_PASSWORD = { from-env = \"DB_PASSWORD\", secret = true, required = true }\n",
-        )],
-    );
+    crate::support::db_bundle(d, true);
     request(d, "db = { path = \"db\" }\n");
     // Without a value the plan says which variables the server needs.
     let dry = capm(d, &["install", "--dry-run"]);

@@ -303,13 +303,7 @@ fn ctrl_c_at_the_conflict_menu_shows_the_cursor_again() {
 fn a_required_setting_is_asked_for_and_recorded_but_a_secret_is_only_named() {
     let dir = project();
     let d = dir.path();
-    write_files(
-        d,
-        &[(
-            "db/bundle.toml",
-            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\nenv.DB_PASSWORD = { from-env = \"DB_PASSWORD\", secret = true, required = true }\n",
-        )],
-    );
+    crate::support::db_bundle(d, true);
     let manifest = read(d, "capm.toml") + "db = { path = \"db\" }\n";
     std::fs::write(d.join("capm.toml"), manifest).unwrap();
     let mut pty = Pty::spawn(d, &["install"]);
@@ -353,13 +347,7 @@ fn json_mode_never_prompts_even_at_a_terminal() {
 fn a_saved_plan_is_confirmed_as_it_is_without_asking_for_settings() {
     let dir = project();
     let d = dir.path();
-    write_files(
-        d,
-        &[(
-            "db/bundle.toml",
-            "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\n",
-        )],
-    );
+    crate::support::db_bundle(d, false);
     let manifest = read(d, "capm.toml") + "db = { path = \"db\" }\n";
     std::fs::write(d.join("capm.toml"), manifest).unwrap();
     let saved = crate::support::capm(d, &["plan", "install", "--out", "plan.json"]);

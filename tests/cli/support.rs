@@ -169,3 +169,17 @@ pub fn findings(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
         })
         .collect()
 }
+
+/// A local bundle `db` in `dir/db/` whose stdio server reads a required, non-secret
+/// `DB_HOST` and, with `secret`, a required secret `DB_PASSWORD`.
+pub fn db_bundle(dir: &Path, secret: bool) {
+    let mut manifest = String::from(
+        "[bundle]\nname = \"db\"\nversion = \"1.0.0\"\ndescription = \"A database server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.db]\ncommand = \"uvx\"\nargs = [\"postgres-mcp@0.3.0\", \"--access-mode=restricted\"]\nenv.DB_HOST = { from-env = \"DB_HOST\", required = true }\n",
+    );
+    if secret {
+        manifest.push_str(
+            "env.DB_PASSWORD = { from-env = \"DB_PASSWORD\", secret = true, required = true }\n",
+        );
+    }
+    write_files(dir, &[("db/bundle.toml", &manifest)]);
+}
