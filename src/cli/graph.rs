@@ -666,3 +666,83 @@ pub fn graph(args: GraphArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
     write!(term.out(), "{out}")?;
     Ok(Status::Success)
 }
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+/// One installed bundle, as `capm list` shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListedBundle {
+    pub name: String,
+    pub version: String,
+    /// `catalog`, `path+DIR` or `registry+NAME`.
+    pub source: String,
+    /// Asked for in capm.toml (otherwise installed as a dependency).
+    pub requested: bool,
+    /// The resources capm.lock records for it (`KIND:NAME`).
+    pub resources: Vec<String>,
+}
+
+/// What `capm list --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm installed bundles (capm list --format json)")]
+pub struct ListDoc {
+    /// Always `capm.list/v1`.
+    #[schemars(extend("const" = "capm.list/v1"))]
+    pub schema: &'static str,
+    pub bundles: Vec<ListedBundle>,
+}
+
+/// `capm list`: the bundles capm.lock records as installed, with their resources.
+pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    let p = project::load(&root).map_err(|e| project_error(e, term))?;
+    let lock = p.lock.clone().unwrap_or_default();
+    let bundles: Vec<ListedBundle> = lock
+        .bundles
+        .iter()
+        .map(|b| ListedBundle {
+            name: b.name.clone(),
+            version: b.version.clone(),
+            source: b.source.clone(),
+            requested: p.manifest.bundles.keys().any(|k| k.value == b.name),
+            resources: lock
+                .resources
+                .iter()
+                .filter(|r| r.bundle == b.name)
+                .map(|r| r.id.clone())
+                .collect(),
+        })
+        .collect();
+    if args.format == TextFormat::Json {
+        print_json(
+            term,
+            &ListDoc {
+                schema: "capm.list/v1",
+                bundles,
+            },
+        )?;
+        return Ok(Status::Success);
+    }
+    if bundles.is_empty() {
+        term.status("Listed", "no bundles installed (capm.lock records none)")?;
+        return Ok(Status::Success);
+    }
+    let width = bundles.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    let out = term.out();
+    for b in &bundles {
+        let how = if b.requested { "" } else { " (dependency)" };
+        writeln!(
+            out,
+            "{:<width$}  {:<10} {}{how}",
+            b.name, b.version, b.source
+        )?;
+        for r in &b.resources {
+            writeln!(out, "{:width$}    {r}", "")?;
+        }
+    }
+    Ok(Status::Success)
+}

@@ -69,6 +69,8 @@ enum Command {
     Init(registry::InitArgs),
     /// Resolve the project's bundles and record them in capm.lock, installing nothing.
     Lock(graph::LockArgs),
+    /// List the bundles installed in the project, with their resources.
+    List(graph::ListArgs),
     /// Show the resolved dependency tree.
     Tree(graph::TreeArgs),
     /// Show every chain from the project to a bundle or resource.
@@ -226,6 +228,7 @@ fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::New(args) => new::run(args, term),
         Command::Init(args) => registry::init(args, project, term),
         Command::Lock(args) => graph::lock(args, project, term),
+        Command::List(args) => graph::list(args, project, term),
         Command::Tree(args) => graph::tree(args, project, term),
         Command::Why(args) => graph::why(args, project, term),
         Command::Graph(args) => graph::graph(args, project, term),

@@ -58,6 +58,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             schema_of::<DiagnosticsDocument<'static>>(),
         ),
         ("error.schema.json", schema_of::<super::ErrorDoc>()),
+        ("list.schema.json", schema_of::<super::graph::ListDoc>()),
         (
             "rpc-request.schema.json",
             schema_of::<super::serve::Request>(),

@@ -1256,3 +1256,28 @@ fn a_template_takes_a_recorded_setting_and_a_refused_command_line_still_gets_jso
     assert_eq!(doc["schema"], "capm.error/v1", "{doc}");
     assert_eq!(doc["exit"], 2);
 }
+
+#[test]
+fn list_shows_what_capm_lock_records_as_installed() {
+    let dir = project();
+    let d = dir.path();
+    let empty = capm(d, &["list"]);
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert!(
+        empty.stderr.contains("no bundles installed"),
+        "{}",
+        empty.stderr
+    );
+    assert_eq!(capm(d, &["add", "code-review", "-y"]).code, 0);
+    let list = capm(d, &["list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    insta::assert_snapshot!(list.stdout, @r"
+    code-review  1.0.0      catalog
+                   agent:reviewer
+                   command:review
+                   skill:code-review
+    github       1.0.0      catalog (dependency)
+                   mcp:github
+                   skill:github-operations
+    ");
+}

@@ -164,6 +164,16 @@ fn tree_why_graph_and_search() {
         "tree.schema.json",
     );
     assert_eq!(tree["dependencies"][0]["name"], "code-review");
+    let list = s.check(
+        d,
+        &in_p(&["list", "--format", "json"]),
+        0,
+        "list.schema.json",
+    );
+    assert_eq!(list["bundles"][0]["name"], "code-review");
+    assert_eq!(list["bundles"][0]["requested"], true);
+    assert_eq!(list["bundles"][1]["name"], "github");
+    assert_eq!(list["bundles"][1]["requested"], false);
     let tree = s.check(
         d,
         &in_p(&["tree", "--resources", "--format", "json"]),
