@@ -29,6 +29,9 @@ pub struct ApplyFlags {
     /// Fail if capm.lock's bundles would change.
     #[arg(long)]
     locked: bool,
+    /// `--locked`, and no network: capm never reaches the network, so the same as --locked.
+    #[arg(long)]
+    frozen: bool,
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     /// Settle a conflict on RESOURCE (`KIND:NAME`) by keeping your own version there and
@@ -524,7 +527,7 @@ fn run(
     let opts = ApplyOptions {
         request,
         dry_run: flags.dry_run,
-        locked: flags.locked,
+        locked: flags.locked || flags.frozen,
         expect,
         assume_yes: flags.yes,
         timeout: term.env.lock_timeout,
