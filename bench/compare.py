@@ -10,8 +10,7 @@ suite), pinned so that a figure can be reproduced:
 * Microsoft APM, "Agent Package Manager" (PyPI `apm-cli`, command `apm`): a venv at
   bench/work/peers/apm-venv with `pip install apm-cli`.
 
-A binary already built elsewhere is reused: $AGPM_BIN / $APM_BIN, or /tmp/peers/agpm/bin/agpm
-and /tmp/peers/apm-venv/bin/apm (where a session may have built them ahead of time).
+A binary already built elsewhere is reused when $AGPM_BIN / $APM_BIN name it.
 
 The workload is the one run.py times for capm (`units_project()`): 20 local-path units, each
 a skill of 3 files, a stdio MCP server, an agent and a command, installed into an OpenCode
@@ -101,9 +100,6 @@ PEERS = WORK / "peers"
 
 AGPM_VERSION = "0.4.14"
 APM_VERSION = "0.35.0"
-# Built ahead of time elsewhere (not by this script), reused when present.
-PREBUILT_AGPM = ("/tmp/peers/agpm/bin/agpm",)
-PREBUILT_APM = ("/tmp/peers/apm-venv/bin/apm",)
 UNITS = 20
 SERVER = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory@2026.8.31"]}
 SKILL_FILES = ("SKILL.md", "reference/guide.md", "reference/checklist.md")
@@ -128,7 +124,7 @@ def version_of(binary):
 
 
 def find_or_install_agpm():
-    for c in (os.environ.get("AGPM_BIN"), PEERS / "agpm" / "bin" / "agpm", *PREBUILT_AGPM):
+    for c in (os.environ.get("AGPM_BIN"), PEERS / "agpm" / "bin" / "agpm"):
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             log(f"agpm: reusing {c}")
             return Path(c)
@@ -146,7 +142,7 @@ def find_or_install_agpm():
 
 
 def find_or_install_apm():
-    for c in (os.environ.get("APM_BIN"), PEERS / "apm-venv" / "bin" / "apm", *PREBUILT_APM):
+    for c in (os.environ.get("APM_BIN"), PEERS / "apm-venv" / "bin" / "apm"):
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             log(f"apm: reusing {c}")
             return Path(c)
