@@ -9,6 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::graph::{TextFormat, project_error};
+use super::plan::request;
 use super::{CliError, Status, Term, print_json};
 use crate::apply::txn::{Recovery, TxnError};
 use crate::ops::apply::{ApplyError, ApplyOptions, Hooks, Outcome, Settle, is_conflict};
@@ -34,14 +35,8 @@ pub struct ApplyFlags {
     frozen: bool,
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
-    /// Settle a conflict on RESOURCE (`KIND:NAME`) by keeping your own version there and
-    /// leaving the bundle's out. Repeatable.
-    #[arg(long, value_name = "RESOURCE")]
-    skip: Vec<String>,
-    /// The value of a non-secret environment variable a server reads, recorded in
-    /// capm.toml's `[inputs]` (never a secret: those stay in the environment). Repeatable.
-    #[arg(long, value_name = "NAME=VALUE")]
-    input: Vec<String>,
+    #[command(flatten)]
+    choices: super::plan::Choices,
 }
 
 #[derive(Debug, Args)]
@@ -142,51 +137,66 @@ pub struct ApplyDoc<'a> {
 }
 
 pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(
-        term,
+    request_and_run(
         Operation::Install,
         Vec::new(),
         false,
         false,
-        &args.flags,
-    )?;
-    run(req, args.flags, None, dir, term)
+        args.flags,
+        dir,
+        term,
+    )
 }
 
 pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(
-        term,
+    request_and_run(
         Operation::Install,
         args.bundles,
         false,
         false,
-        &args.flags,
-    )?;
-    run(req, args.flags, None, dir, term)
+        args.flags,
+        dir,
+        term,
+    )
 }
 
 pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(
-        term,
+    let latest = args.latest;
+    request_and_run(
         Operation::Update,
         args.bundles,
-        args.latest,
+        latest,
         false,
-        &args.flags,
-    )?;
-    run(req, args.flags, None, dir, term)
+        args.flags,
+        dir,
+        term,
+    )
 }
 
 pub fn remove(args: RemoveArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let req = request(
-        term,
+    let purge = args.purge;
+    request_and_run(
         Operation::Uninstall,
         args.bundles,
         false,
-        args.purge,
-        &args.flags,
-    )?;
-    run(req, args.flags, None, dir, term)
+        purge,
+        args.flags,
+        dir,
+        term,
+    )
+}
+
+fn request_and_run(
+    operation: Operation,
+    bundles: Vec<String>,
+    latest: bool,
+    purge: bool,
+    flags: ApplyFlags,
+    dir: Option<&Path>,
+    term: &mut Term,
+) -> Result<Status, CliError> {
+    let req = request(term, operation, bundles, latest, purge, &flags.choices)?;
+    run(req, flags, None, dir, term)
 }
 
 pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
@@ -212,30 +222,11 @@ pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
         saved.request.bundles,
         saved.request.latest,
         saved.request.purge,
-        &args.flags,
+        &args.flags.choices,
     )?;
     req.skip.extend(saved.request.skip);
     req.inputs.extend(saved.request.inputs);
     run(req, args.flags, Some(saved.fingerprint), dir, term)
-}
-
-fn request(
-    term: &Term,
-    operation: Operation,
-    bundles: Vec<String>,
-    latest: bool,
-    purge: bool,
-    flags: &ApplyFlags,
-) -> Result<PlanRequest, CliError> {
-    Ok(PlanRequest {
-        operation,
-        bundles,
-        latest,
-        purge,
-        skip: flags.skip.iter().cloned().collect(),
-        inputs: super::plan::inputs_of(&flags.input)?,
-        global_config: term.env.opencode_config.clone(),
-    })
 }
 
 /// Talks to the user while an apply runs.

@@ -33,6 +33,13 @@ pub struct Output {
     /// Also write the plan as JSON to FILE, for `capm apply --plan FILE`.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    choices: Choices,
+}
+
+/// What a plan settles in advance, for `plan` and for the commands that apply one.
+#[derive(Debug, Args)]
+pub struct Choices {
     /// Settle a conflict on RESOURCE (`KIND:NAME`) by keeping your own version there and
     /// leaving the bundle's out. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
@@ -41,6 +48,26 @@ pub struct Output {
     /// capm.toml's `[inputs]` (never a secret: those stay in the environment). Repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     input: Vec<String>,
+}
+
+/// The request for `operation` on `bundles`, with the choices given on the command line.
+pub(super) fn request(
+    term: &Term,
+    operation: Operation,
+    bundles: Vec<String>,
+    latest: bool,
+    purge: bool,
+    choices: &Choices,
+) -> Result<PlanRequest, CliError> {
+    Ok(PlanRequest {
+        operation,
+        bundles,
+        latest,
+        purge,
+        skip: choices.skip.iter().cloned().collect(),
+        inputs: inputs_of(&choices.input)?,
+        global_config: term.env.opencode_config.clone(),
+    })
 }
 
 #[derive(Debug, Args)]
@@ -82,15 +109,7 @@ pub fn run(cmd: PlanCommand, dir: Option<&Path>, term: &mut Term) -> Result<Stat
     };
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
     let p = project::load(&root).map_err(|e| project_error(e, term))?;
-    let request = PlanRequest {
-        operation,
-        bundles,
-        latest,
-        purge,
-        skip: output.skip.iter().cloned().collect(),
-        inputs: inputs_of(&output.input)?,
-        global_config: term.env.opencode_config.clone(),
-    };
+    let request = request(term, operation, bundles, latest, purge, &output.choices)?;
     let plan = crate::ops::plan::plan(&p, &request).map_err(|e| plan_error(e, term))?;
     if let Some(path) = &output.out {
         let text =
@@ -282,9 +301,7 @@ pub fn human(plan: &Plan) -> String {
 }
 
 /// `NAME=VALUE` pairs of `--input`, as a map.
-pub(super) fn inputs_of(
-    pairs: &[String],
-) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+fn inputs_of(pairs: &[String]) -> Result<std::collections::BTreeMap<String, String>, CliError> {
     pairs
         .iter()
         .map(|p| match p.split_once('=') {
