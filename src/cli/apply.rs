@@ -462,13 +462,7 @@ impl Hooks for Prompt<'_> {
         if let Some(s) = &self.spinner {
             s.set_message(format!("waiting for lock on `{}`", lock.display()));
         }
-        if !self.term.quiet {
-            eprintln!(
-                "{:>12} for lock on `{}` held by another capm",
-                "Waiting",
-                lock.display()
-            );
-        }
+        waiting(self.term.quiet, lock);
     }
 
     fn replanned(&mut self, plan: &Plan) {
@@ -482,28 +476,51 @@ impl Hooks for Prompt<'_> {
     }
 
     fn recovered(&mut self, r: &Recovery) {
-        for id in &r.rolled_back {
-            let _ = self.term.status(
-                "Recovered",
-                format!("rolled back interrupted transaction {id}"),
-            );
-        }
-        for id in &r.finished {
-            let _ = self
-                .term
-                .status("Recovered", format!("finished committed transaction {id}"));
-        }
-        for c in &r.conflicts {
-            let saved = c
-                .saved
-                .as_ref()
-                .map(|s| format!("; the earlier content is saved at `{s}`"))
-                .unwrap_or_default();
-            let _ = self.term.warn(format!(
-                "`{}` was changed by another program during an interrupted transaction and was kept{saved}",
-                c.path
-            ));
-        }
+        report_recovery(
+            self.term,
+            &r.rolled_back,
+            &r.finished,
+            r.conflicts
+                .iter()
+                .map(|c| (c.path.as_str(), c.saved.as_deref())),
+        );
+    }
+}
+
+/// What recovery of interrupted transactions did, told on stderr.
+fn report_recovery<'a>(
+    term: &mut Term,
+    rolled_back: &[String],
+    finished: &[String],
+    conflicts: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) {
+    for id in rolled_back {
+        let _ = term.status(
+            "Recovered",
+            format!("rolled back interrupted transaction {id}"),
+        );
+    }
+    for id in finished {
+        let _ = term.status("Recovered", format!("finished committed transaction {id}"));
+    }
+    for (path, saved) in conflicts {
+        let saved = saved
+            .map(|s| format!("; the earlier content is saved at `{s}`"))
+            .unwrap_or_default();
+        let _ = term.warn(format!(
+            "`{path}` was changed by another program during an interrupted transaction and was kept{saved}"
+        ));
+    }
+}
+
+/// Tells the user capm waits for another capm's lock.
+fn waiting(quiet: bool, lock: &Path) {
+    if !quiet {
+        eprintln!(
+            "{:>12} for lock on `{}` held by another capm",
+            "Waiting",
+            lock.display()
+        );
     }
 }
 
@@ -686,15 +703,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         &root,
         &term.env.opencode_config,
         term.env.lock_timeout,
-        &|p| {
-            if !quiet {
-                eprintln!(
-                    "{:>12} for lock on `{}` held by another capm",
-                    "Waiting",
-                    p.display()
-                );
-            }
-        },
+        &|p| waiting(quiet, p),
         true,
     )
     .map_err(|e| apply_error(e, term))?;
@@ -702,26 +711,14 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         print_json(term, &report)?;
     } else {
         let r = &report.recovery;
-        for id in &r.rolled_back {
-            term.status(
-                "Recovered",
-                format!("rolled back interrupted transaction {id}"),
-            )?;
-        }
-        for id in &r.finished {
-            term.status("Recovered", format!("finished committed transaction {id}"))?;
-        }
-        for c in &r.conflicts {
-            let saved = c
-                .saved
-                .as_ref()
-                .map(|s| format!("; the earlier content is saved at `{s}`"))
-                .unwrap_or_default();
-            term.warn(format!(
-                "`{}` was changed by another program and was kept{saved}",
-                c.path
-            ))?;
-        }
+        report_recovery(
+            term,
+            &r.rolled_back,
+            &r.finished,
+            r.conflicts
+                .iter()
+                .map(|c| (c.path.as_str(), c.saved.as_deref())),
+        );
         let out = term.out();
         for res in &report.resources {
             let place = match (&res.pointer, &res.element) {
