@@ -48,11 +48,7 @@ pub enum Settle {
 
 /// An action the user can settle by keeping their own version.
 pub fn is_conflict(a: &crate::plan::model::Action) -> bool {
-    matches!(
-        a.reason.as_deref(),
-        Some("conflict-user-owned" | "conflict-other-bundle" | "shadowed")
-    ) && a.action == ActionKind::Block
-        || a.reason.as_deref() == Some("conflict-user-modified")
+    crate::plan::ownership::settleable(a.reason.as_deref())
 }
 
 /// What the caller is asked or told along the way.

@@ -288,15 +288,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     propose_beside: false,
                 };
             }
-            let conflict = matches!(
-                decision.reason,
-                Some(
-                    "conflict-user-owned"
-                        | "conflict-other-bundle"
-                        | "conflict-user-modified"
-                        | "shadowed"
-                )
-            );
+            let conflict = ownership::settleable(decision.reason);
             if conflict && skip.contains(&r.id) {
                 // The user keeps theirs: nothing is written there, nothing proposed.
                 decision = ownership::Decision {

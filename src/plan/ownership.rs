@@ -51,6 +51,17 @@ pub struct Decision {
     pub propose_beside: bool,
 }
 
+/// Whether a decision's reason is a conflict the user can settle by keeping their own
+/// version there (`--skip`, or "keep mine" at a prompt).
+pub fn settleable(reason: Option<&str>) -> bool {
+    matches!(
+        reason,
+        Some(
+            "conflict-user-owned" | "conflict-other-bundle" | "conflict-user-modified" | "shadowed"
+        )
+    )
+}
+
 fn decision(action: ActionKind, reason: Option<&'static str>) -> Decision {
     Decision {
         action,
