@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use fs_err as fs;
 use sha2::{Digest, Sha256};
 
 use super::failpoint::hit;
@@ -53,6 +54,10 @@ impl Roots {
 
     fn backup(&self, root: Root, id: &str) -> PathBuf {
         self.meta(root).join("backup").join(id)
+    }
+
+    fn trash(&self, root: Root) -> PathBuf {
+        self.meta(root).join("trash")
     }
 
     fn all(&self) -> Vec<Root> {
@@ -111,6 +116,22 @@ pub struct Recovery {
     pub conflicts: Vec<Conflict>,
     /// Journals refused, with why; nothing of theirs was touched.
     pub refused: Vec<(String, String)>,
+    /// What capm no longer needed but could not delete; the next run tries again.
+    pub leftovers: Vec<Leftover>,
+}
+
+/// A file or directory of capm's own that could not be deleted after its transaction
+/// ended. It never stands in the way of the next command, which tries again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Leftover {
+    pub path: String,
+    pub error: String,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not delete `{}`: {}", self.path, self.error)
+    }
 }
 
 impl Recovery {
@@ -119,6 +140,15 @@ impl Recovery {
             && self.finished.is_empty()
             && self.conflicts.is_empty()
             && self.refused.is_empty()
+            && self.leftovers.is_empty()
+    }
+
+    fn absorb(&mut self, other: Recovery) {
+        self.rolled_back.extend(other.rolled_back);
+        self.finished.extend(other.finished);
+        self.conflicts.extend(other.conflicts);
+        self.refused.extend(other.refused);
+        self.leftovers.extend(other.leftovers);
     }
 }
 
@@ -132,6 +162,9 @@ pub enum TxnError {
         #[source]
         source: std::io::Error,
     },
+    /// A failure of capm's own bookkeeping; the error names the file.
+    #[error(transparent)]
+    Fs(std::io::Error),
     #[error(
         "{error}; rolling back failed too ({rollback}); the journal is kept, run `capm doctor`"
     )]
@@ -143,6 +176,12 @@ pub enum TxnError {
         error: String,
         conflicts: Vec<Conflict>,
     },
+}
+
+impl TxnError {
+    fn io(source: std::io::Error) -> TxnError {
+        TxnError::Fs(source)
+    }
 }
 
 fn describe(conflicts: &[Conflict]) -> String {
@@ -171,7 +210,7 @@ pub fn bytes_digest(bytes: &[u8]) -> String {
 /// What is at `path` now, by the rule plans use: a file's bytes (through a link), a
 /// directory's content digest, or `None`.
 pub fn path_digest(path: &Path) -> std::io::Result<Option<String>> {
-    let meta = match std::fs::symlink_metadata(path) {
+    let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
@@ -179,7 +218,7 @@ pub fn path_digest(path: &Path) -> std::io::Result<Option<String>> {
     if meta.is_dir() {
         return Ok(Some(crate::manifest::tree::disk_digest(path)?));
     }
-    match std::fs::read(path) {
+    match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes_digest(&bytes))),
         // A dangling link: something is there, but nothing capm wrote.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some("dangling-link".into())),
@@ -188,7 +227,7 @@ pub fn path_digest(path: &Path) -> std::io::Result<Option<String>> {
 }
 
 fn exists(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok()
+    fs::symlink_metadata(path).is_ok()
 }
 
 fn parent(path: &Path) -> PathBuf {
@@ -199,7 +238,7 @@ fn parent(path: &Path) -> PathBuf {
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
+    fs::File::open(dir)?.sync_all()
 }
 
 /// The temporary name a change's new content is staged under, beside its target.
@@ -237,13 +276,15 @@ fn check_meta(root: &Path, id: Option<&str>) -> Result<(), String> {
         format!("{META_DIR}/backup"),
         format!("{META_DIR}/conflicts"),
         format!("{META_DIR}/proposals"),
+        format!("{META_DIR}/trash"),
     ];
     if let Some(id) = id {
         dirs.push(format!("{META_DIR}/backup/{id}"));
         dirs.push(format!("{META_DIR}/conflicts/{id}"));
+        dirs.push(format!("{META_DIR}/trash/{id}"));
     }
     for rel in dirs {
-        if std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
+        if fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(format!(
                 "`{}` is a symbolic link; capm's state directory must be a real directory",
                 root.join(rel).display()
@@ -253,24 +294,31 @@ fn check_meta(root: &Path, id: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates `.capm/` with a `.gitignore`, so that capm's state is never committed.
+/// What `.capm/.gitignore` holds.
+const META_IGNORE: &str = "# capm's state for this scope; never committed\n*\n";
+
+/// Creates `.capm/` with a `.gitignore`, so that capm's state is never committed; the
+/// ignore file is written again whenever it is missing or damaged.
 pub fn ensure_meta(root: &Path) -> std::io::Result<PathBuf> {
     let meta = root.join(META_DIR);
-    if !meta.is_dir() {
-        std::fs::create_dir_all(&meta)?;
-        let ignore = meta.join(".gitignore");
-        if !exists(&ignore) {
-            std::fs::write(
-                &ignore,
-                "# capm's state for this scope; never committed\n*\n",
-            )?;
-        }
+    fs::create_dir_all(&meta)?;
+    let ignore = meta.join(".gitignore");
+    if fs::read(&ignore).ok().as_deref() != Some(META_IGNORE.as_bytes()) {
+        // Written in place: processes racing here write the same bytes, and one torn by a
+        // crash is written again by the next run (doctor included).
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&ignore)?;
+        f.write_all(META_IGNORE.as_bytes())?;
+        f.sync_all()?;
     }
     Ok(meta)
 }
 
 fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;
@@ -280,7 +328,7 @@ fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
 }
 
 fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    std::fs::create_dir(dir)?;
+    fs::create_dir(dir)?;
     super::set_mode(dir, super::NEW_DIR_MODE)?;
     let mut dirs = BTreeSet::new();
     dirs.insert(dir.to_path_buf());
@@ -288,7 +336,7 @@ fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
         let path = dir.join(rel);
         let p = parent(&path);
         if !p.is_dir() {
-            std::fs::create_dir_all(&p)?;
+            fs::create_dir_all(&p)?;
         }
         let mut at = p.clone();
         while at.starts_with(dir) && dirs.insert(at.clone()) {
@@ -303,12 +351,69 @@ fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
 }
 
 fn remove_any(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => remove_tree(path),
+        Ok(_) => fs::remove_file(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Deletes a directory tree without following links; an error names the entry that could
+/// not be deleted, not only the top of the tree.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if fs::symlink_metadata(&path)?.is_dir() {
+            remove_tree(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    fs::remove_dir(dir)
+}
+
+/// Moves `path` (under `root`) into the scope's trash in one rename, so that no reader,
+/// and no later recovery, ever sees half of it; the trash is emptied afterwards, and
+/// whatever cannot be deleted there is retried by the next run.
+fn discard(roots: &Roots, root: Root, path: &Path) -> Result<(), TxnError> {
+    let trash = roots.trash(root);
+    fs::create_dir_all(&trash).map_err(TxnError::io)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = 0u32;
+    let to = loop {
+        let to = trash.join(format!("{}-{name}.{n}", new_id()));
+        if !exists(&to) {
+            break to;
+        }
+        n += 1;
+    };
+    fs::rename(path, &to).map_err(TxnError::io)?;
+    sync_dir(&parent(path)).map_err(TxnError::io)
+}
+
+/// Empties the trash of every root, reporting what could not be deleted.
+fn empty_trash(roots: &Roots) -> Vec<Leftover> {
+    let mut left = Vec::new();
+    for r in roots.all() {
+        let trash = roots.trash(r);
+        let Ok(entries) = fs::read_dir(&trash) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            if let Err(e) = remove_any(&entry.path()) {
+                left.push(Leftover {
+                    path: entry.path().display().to_string(),
+                    error: e.to_string(),
+                });
+            }
+        }
+        let _ = fs::remove_dir(&trash);
+    }
+    left
 }
 
 /// Applies `changes` as one transaction. On any failure before the commit point everything
@@ -323,16 +428,16 @@ pub fn run(
         check_meta(roots.dir(r), None).map_err(TxnError::Refused)?;
     }
     for r in roots.all() {
-        ensure_meta(roots.dir(r)).map_err(io_at(&roots.meta(r)))?;
+        ensure_meta(roots.dir(r)).map_err(TxnError::io)?;
     }
     let txn_dir = roots.txn_dir();
-    std::fs::create_dir_all(&txn_dir).map_err(io_at(&txn_dir))?;
+    fs::create_dir_all(&txn_dir).map_err(TxnError::io)?;
     let journal_path = txn_dir.join(format!("{id}.jsonl"));
-    let mut journal = std::fs::OpenOptions::new()
+    let mut journal = fs::OpenOptions::new()
         .create_new(true)
         .append(true)
         .open(&journal_path)
-        .map_err(io_at(&journal_path))?;
+        .map_err(TxnError::io)?;
     let mut swapped = BTreeSet::new();
     let result = (|| {
         let mut text = journal::encode(&Record::Begin { id: id.clone() });
@@ -350,20 +455,18 @@ pub fn run(
             .write_all(text.as_bytes())
             .and_then(|()| journal.sync_all())
             .and_then(|()| sync_dir(&txn_dir))
-            .map_err(io_at(&journal_path))?;
+            .map_err(TxnError::io)?;
         hit("journal-written").map_err(io_at(&journal_path))?;
         execute(roots, &id, changes, &mut journal, &mut swapped, progress)
     })();
     drop(journal);
     match result {
         Ok(()) => {
-            // Committed: what remains is clean-up, which recovery finishes if it fails.
-            let mut rec = Recovery::default();
-            if let Err(e) = finish(roots, &id, &journal_path) {
-                rec.refused
-                    .push((id.clone(), format!("clean-up failed: {e}")));
-            }
-            Ok(rec)
+            // Committed: what remains is clean-up, which the next run finishes if it fails.
+            Ok(Recovery {
+                leftovers: close(roots, &id, &journal_path),
+                ..Recovery::default()
+            })
         }
         Err(error) => match recover_journal(roots, &journal_path, Some(&swapped)) {
             Ok(rec) if !rec.finished.is_empty() => Ok(rec),
@@ -384,7 +487,7 @@ fn execute(
     roots: &Roots,
     id: &str,
     changes: &[Change],
-    journal: &mut std::fs::File,
+    journal: &mut fs::File,
     swapped: &mut BTreeSet<u32>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(), TxnError> {
@@ -395,7 +498,7 @@ fn execute(
         let target = roots.dir(c.root).join(&c.path);
         if is_bare_dir(c.kind, &c.post) {
             if !target.is_dir() {
-                std::fs::create_dir(&target).map_err(io_at(&target))?;
+                fs::create_dir(&target).map_err(io_at(&target))?;
                 super::set_mode(&target, super::NEW_DIR_MODE).map_err(io_at(&target))?;
                 sync_dir(&parent(&target)).map_err(io_at(&target))?;
             }
@@ -418,10 +521,10 @@ fn execute(
         let file_pre_image = c.pre.is_some() && !is_dir_kind(c.kind);
         if file_pre_image {
             let backup_dir = roots.backup(c.root, id);
-            std::fs::create_dir_all(&backup_dir).map_err(io_at(&backup_dir))?;
+            fs::create_dir_all(&backup_dir).map_err(io_at(&backup_dir))?;
             let backup = backup_dir.join(seq.to_string());
-            std::fs::copy(&target, &backup)
-                .and_then(|_| std::fs::File::open(&backup)?.sync_all())
+            fs::copy(&target, &backup)
+                .and_then(|_| fs::File::open(&backup)?.sync_all())
                 .map_err(io_at(&target))?;
             hit("backed-up").map_err(io_at(&target))?;
         }
@@ -462,25 +565,25 @@ fn execute(
         let tmp = staged(&target, id, seq);
         let backup = roots.backup(c.root, id).join(seq.to_string());
         match c.kind {
-            OpKind::WriteFile => match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => std::fs::remove_file(&tmp).map_err(io_at(&target))?,
+            OpKind::WriteFile => match fs::hard_link(&tmp, &target) {
+                Ok(()) => fs::remove_file(&tmp).map_err(io_at(&target))?,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     return Err(TxnError::Changed {
                         path: c.path.clone(),
                     });
                 }
-                Err(_) => std::fs::rename(&tmp, &target).map_err(io_at(&target))?,
+                Err(_) => fs::rename(&tmp, &target).map_err(io_at(&target))?,
             },
             OpKind::ReplaceFile | OpKind::JsonSet | OpKind::JsonRemove | OpKind::CreateDir => {
-                std::fs::rename(&tmp, &target).map_err(io_at(&target))?
+                fs::rename(&tmp, &target).map_err(io_at(&target))?
             }
-            OpKind::RemoveFile => std::fs::remove_file(&target).map_err(io_at(&target))?,
+            OpKind::RemoveFile => fs::remove_file(&target).map_err(io_at(&target))?,
             OpKind::ReplaceDir | OpKind::RemoveDir => {
-                std::fs::create_dir_all(parent(&backup)).map_err(io_at(&backup))?;
-                std::fs::rename(&target, &backup).map_err(io_at(&target))?;
+                fs::create_dir_all(parent(&backup)).map_err(io_at(&backup))?;
+                fs::rename(&target, &backup).map_err(io_at(&target))?;
                 if c.kind == OpKind::ReplaceDir {
                     hit("moved-aside").map_err(io_at(&target))?;
-                    std::fs::rename(&tmp, &target).map_err(io_at(&target))?;
+                    fs::rename(&tmp, &target).map_err(io_at(&target))?;
                 }
             }
         }
@@ -522,47 +625,62 @@ fn sync_touched(touched: &BTreeSet<PathBuf>) -> Result<(), TxnError> {
     Ok(())
 }
 
-/// Removes a committed transaction's backups, then its journal.
-fn finish(roots: &Roots, id: &str, journal_path: &Path) -> std::io::Result<()> {
+/// Ends a transaction that needs its backups no more (committed, or fully undone): the
+/// backups go to the trash, then the journal goes, then the trash is emptied. A failure
+/// here loses nothing and blocks nothing: it is reported, and the next run tries again.
+fn close(roots: &Roots, id: &str, journal_path: &Path) -> Vec<Leftover> {
+    let left = |path: &Path, e: &dyn std::fmt::Display| {
+        vec![Leftover {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        }]
+    };
     for r in roots.all() {
         let b = roots.backup(r, id);
-        remove_any(&b)?;
+        if exists(&b)
+            && let Err(e) = discard(roots, r, &b)
+        {
+            return left(&b, &e);
+        }
         // The `backup` directory itself goes when no other transaction uses it.
-        let _ = std::fs::remove_dir(parent(&b));
+        let _ = fs::remove_dir(parent(&b));
     }
-    hit("backups-removed")?;
-    remove_any(journal_path)?;
-    sync_dir(&parent(journal_path))?;
-    Ok(())
+    if let Err(e) = hit("backups-removed") {
+        return left(journal_path, &e);
+    }
+    let removed = match fs::remove_file(journal_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => sync_dir(&parent(journal_path)),
+    };
+    if let Err(e) = removed {
+        return left(journal_path, &e);
+    }
+    empty_trash(roots)
 }
 
-/// Finishes or undoes every transaction left in the project's `.capm/txn/`.
-pub fn recover(roots: &Roots) -> std::io::Result<Recovery> {
+/// Finishes or undoes every transaction left in the project's `.capm/txn/`, then empties
+/// the trash.
+pub fn recover(roots: &Roots) -> Result<Recovery, TxnError> {
     let mut all = Recovery::default();
-    let dir = roots.txn_dir();
-    let mut journals: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all),
-        Err(e) => return Err(e),
-    };
+    let mut journals = pending(roots);
     journals.sort();
     for path in journals {
         match recover_journal(roots, &path, None) {
-            Ok(rec) => {
-                all.rolled_back.extend(rec.rolled_back);
-                all.finished.extend(rec.finished);
-                all.conflicts.extend(rec.conflicts);
-                all.refused.extend(rec.refused);
+            Ok(rec) => all.absorb(rec),
+            Err(TxnError::Refused(why)) => all.refused.push((path.display().to_string(), why)),
+            Err(e) => return Err(e),
+        }
+    }
+    // Everything in the trash is capm's own and needed by no journal.
+    if roots
+        .all()
+        .iter()
+        .all(|r| check_meta(roots.dir(*r), None).is_ok())
+    {
+        for left in empty_trash(roots) {
+            if !all.leftovers.contains(&left) {
+                all.leftovers.push(left);
             }
-            Err(TxnError::Refused(why)) => all
-                .refused
-                .push((path.display().to_string(), why.to_string())),
-            Err(TxnError::Io { source, .. }) => return Err(source),
-            Err(e) => return Err(std::io::Error::other(e.to_string())),
         }
     }
     Ok(all)
@@ -570,13 +688,23 @@ pub fn recover(roots: &Roots) -> std::io::Result<Recovery> {
 
 /// Journals still waiting for recovery, without touching them.
 pub fn pending(roots: &Roots) -> Vec<PathBuf> {
-    std::fs::read_dir(roots.txn_dir())
+    fs::read_dir(roots.txn_dir())
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect()
+}
+
+/// Whether a run must recover before it reads: a journal is waiting, or the trash of an
+/// earlier run still holds something.
+pub fn needs_recovery(roots: &Roots) -> bool {
+    !pending(roots).is_empty()
+        || roots
+            .all()
+            .into_iter()
+            .any(|r| fs::read_dir(roots.trash(r)).is_ok_and(|mut entries| entries.next().is_some()))
 }
 
 struct Op {
@@ -602,7 +730,7 @@ pub fn inside(root: &Path, rel: &str) -> Result<(), String> {
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
         at.push(part);
-        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+        let Ok(meta) = fs::symlink_metadata(&at) else {
             return Ok(());
         };
         if meta.file_type().is_symlink() {
@@ -628,13 +756,13 @@ fn recover_journal(
     journal_path: &Path,
     swapped: Option<&BTreeSet<u32>>,
 ) -> Result<Recovery, TxnError> {
-    let bytes = std::fs::read(journal_path).map_err(io_at(journal_path))?;
+    let bytes = fs::read(journal_path).map_err(TxnError::io)?;
     let records =
         journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
     let mut rec = Recovery::default();
     let Some(Record::Begin { id }) = records.first() else {
         // Nothing was recorded, so nothing was done.
-        remove_any(journal_path).map_err(io_at(journal_path))?;
+        remove_any(journal_path).map_err(TxnError::io)?;
         return Ok(rec);
     };
     let stem = journal_path.file_stem().and_then(|s| s.to_str());
@@ -680,11 +808,17 @@ fn recover_journal(
     });
     let committed = lock_committed || records.contains(&Record::Commit);
     if committed {
+        // Past the commit point only clean-up remains, and none of it may block.
         for op in &ops {
-            let target = roots.dir(op.root).join(&op.path);
-            remove_any(&staged(&target, id, op.seq)).map_err(io_at(&target))?;
+            let tmp = staged(&roots.dir(op.root).join(&op.path), id, op.seq);
+            if let Err(e) = remove_any(&tmp) {
+                rec.leftovers.push(Leftover {
+                    path: tmp.display().to_string(),
+                    error: e.to_string(),
+                });
+            }
         }
-        finish(roots, id, journal_path).map_err(io_at(journal_path))?;
+        rec.leftovers.extend(close(roots, id, journal_path));
         rec.finished.push(id.clone());
         return Ok(rec);
     }
@@ -696,23 +830,21 @@ fn recover_journal(
         })
         .collect();
     for op in ops.iter().rev() {
-        hit("recover-op").map_err(io_at(journal_path))?;
+        hit("recover-op").map_err(TxnError::io)?;
         // Whether capm may have put its content there: then a target holding something
-        // else was changed after capm wrote it, and the earlier content must be kept.
-        let maybe_swapped = match swapped {
-            Some(s) => s.contains(&op.seq),
-            None => true,
-        } || done.contains(&op.seq);
+        // else was changed after capm wrote it, and the earlier content must be kept. A
+        // directory is backed up by its swap itself, so its backup says exactly that.
+        let backup = roots.backup(op.root, id).join(op.seq.to_string());
+        let maybe_swapped = if is_dir_kind(op.kind) && op.pre.is_some() {
+            exists(&backup)
+        } else {
+            swapped.is_none_or(|s| s.contains(&op.seq)) || done.contains(&op.seq)
+        };
         undo(roots, id, op, maybe_swapped, &mut rec)?;
     }
-    hit("recover-undone").map_err(io_at(journal_path))?;
-    for r in roots.all() {
-        let b = roots.backup(r, id);
-        remove_any(&b).map_err(io_at(journal_path))?;
-        let _ = std::fs::remove_dir(parent(&b));
-    }
-    remove_any(journal_path).map_err(io_at(journal_path))?;
-    sync_dir(&parent(journal_path)).map_err(io_at(journal_path))?;
+    hit("recover-undone").map_err(TxnError::io)?;
+    // Every target is back; the backups are needed no more.
+    rec.leftovers.extend(close(roots, id, journal_path));
     rec.rolled_back.push(id.clone());
     Ok(rec)
 }
@@ -732,31 +864,36 @@ fn undo(
     remove_any(&tmp).map_err(io_at(&tmp))?;
     if is_bare_dir(op.kind, &op.post) {
         // Created for the transaction: goes if nothing else moved in.
-        if let Ok(mut entries) = std::fs::read_dir(&target)
+        if let Ok(mut entries) = fs::read_dir(&target)
             && entries.next().is_none()
         {
-            std::fs::remove_dir(&target).map_err(err)?;
+            fs::remove_dir(&target).map_err(err)?;
             sync_dir(&parent(&target)).map_err(io_at(&target))?;
         }
         return Ok(());
     }
     let backup = roots.backup(op.root, id).join(op.seq.to_string());
     let now = path_digest(&target).map_err(io_at(&target))?;
+    // Every step is one rename or one unlink, so a recovery killed anywhere leaves each
+    // target holding capm's content, nothing, or its pre-image, and the next recovery
+    // goes on from there. A directory is never deleted in place: it goes to the trash.
     let restore = |rec: &mut Recovery| -> Result<(), TxnError> {
-        if let Some(_pre) = &op.pre {
-            if !exists(&backup) {
-                rec.conflicts.push(Conflict {
-                    path: op.path.clone(),
-                    saved: None,
-                });
-                return Ok(());
-            }
-            if exists(&target) {
-                remove_any(&target).map_err(io_at(&target))?;
-            }
-            std::fs::rename(&backup, &target).map_err(io_at(&target))?;
-        } else {
-            remove_any(&target).map_err(io_at(&target))?;
+        let target_is_dir = fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir());
+        if op.pre.is_some() && !exists(&backup) {
+            rec.conflicts.push(Conflict {
+                path: op.path.clone(),
+                saved: None,
+            });
+            return Ok(());
+        }
+        if target_is_dir {
+            discard(roots, op.root, &target)?;
+        } else if op.pre.is_none() && exists(&target) {
+            fs::remove_file(&target).map_err(io_at(&target))?;
+        }
+        if op.pre.is_some() {
+            // A file is renamed over the one capm wrote, in one step.
+            fs::rename(&backup, &target).map_err(io_at(&target))?;
         }
         sync_dir(&parent(&target)).map_err(io_at(&target))
     };
@@ -780,8 +917,8 @@ fn undo(
     let rel = format!("{META_DIR}/conflicts/{id}/{}", op.path);
     let to = root.join(&rel);
     let saved = if exists(&backup) {
-        std::fs::create_dir_all(parent(&to)).map_err(io_at(&to))?;
-        std::fs::rename(&backup, &to).map_err(io_at(&to))?;
+        fs::create_dir_all(parent(&to)).map_err(io_at(&to))?;
+        fs::rename(&backup, &to).map_err(io_at(&to))?;
         Some(rel)
     } else if exists(&to) {
         // Kept there by an earlier, interrupted recovery.

@@ -483,6 +483,7 @@ impl Hooks for Prompt<'_> {
             r.conflicts
                 .iter()
                 .map(|c| (c.path.as_str(), c.saved.as_deref())),
+            r.leftovers.iter().map(ToString::to_string),
         );
     }
 }
@@ -493,6 +494,7 @@ fn report_recovery<'a>(
     rolled_back: &[String],
     finished: &[String],
     conflicts: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    leftovers: impl Iterator<Item = String>,
 ) {
     for id in rolled_back {
         let _ = term.status(
@@ -510,6 +512,9 @@ fn report_recovery<'a>(
         let _ = term.warn(format!(
             "`{path}` was changed by another program during an interrupted transaction and was kept{saved}"
         ));
+    }
+    for l in leftovers {
+        let _ = term.warn(format!("{l}; the next capm command tries again"));
     }
 }
 
@@ -639,7 +644,7 @@ fn run(
                 ))?;
             }
             for l in &leftovers {
-                term.warn(format!("{l}; the next capm command finishes it"))?;
+                term.warn(format!("{l}; the next capm command tries again"))?;
             }
             Ok(Status::Success)
         }
@@ -718,6 +723,9 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
             r.conflicts
                 .iter()
                 .map(|c| (c.path.as_str(), c.saved.as_deref())),
+            r.leftovers
+                .iter()
+                .map(|l| format!("could not delete `{}`: {}", l.path, l.error)),
         );
         let out = term.out();
         for res in &report.resources {

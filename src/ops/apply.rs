@@ -87,7 +87,7 @@ pub enum Outcome {
         plan: Plan,
         /// Proposals written beside files the user modified (relative to the scope).
         proposals: Vec<String>,
-        /// Clean-up that failed after the commit (finished by the next capm).
+        /// Clean-up that failed after the commit (tried again by the next capm).
         leftovers: Vec<String>,
     },
 }
@@ -189,7 +189,7 @@ pub fn apply(
     let project = project::load(root)?;
     let scope = scope_of(&project, &opts.request.global_config);
     let roots = roots(&project, &scope);
-    if !txn::pending(&roots).is_empty() {
+    if txn::needs_recovery(&roots) {
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
@@ -278,7 +278,7 @@ pub fn apply(
     Ok(Outcome::Applied {
         plan: now.plan,
         proposals: built.proposals,
-        leftovers: rec.refused.into_iter().map(|(_, why)| why).collect(),
+        leftovers: rec.leftovers.iter().map(ToString::to_string).collect(),
     })
 }
 

@@ -53,6 +53,15 @@ pub struct RecoveryReport {
     pub conflicts: Vec<ConflictReport>,
     /// Journals refused (naming paths outside the scope, or damaged): nothing was touched.
     pub refused: Vec<RefusedJournal>,
+    /// capm's own files it no longer needs but could not delete; the next run tries again.
+    pub leftovers: Vec<LeftoverReport>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LeftoverReport {
+    pub path: String,
+    /// What the operating system answered, naming the entry that could not be deleted.
+    pub error: String,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -87,6 +96,14 @@ impl From<&Recovery> for RecoveryReport {
                 .map(|(journal, reason)| RefusedJournal {
                     journal: journal.clone(),
                     reason: reason.clone(),
+                })
+                .collect(),
+            leftovers: r
+                .leftovers
+                .iter()
+                .map(|l| LeftoverReport {
+                    path: l.path.clone(),
+                    error: l.error.clone(),
                 })
                 .collect(),
         }
@@ -139,7 +156,10 @@ pub fn doctor(
     let roots = roots(&project, &scope);
     let mut recovery = Recovery::default();
     let pending = txn::pending(&roots);
-    let _lock = if pending.is_empty() || !recover_now {
+    // Doctor repairs capm's own state too (a torn `.capm/.gitignore`, say), so it takes
+    // the writers' lock wherever capm has written before.
+    let written = roots.project.join(txn::META_DIR).is_dir();
+    let _lock = if !recover_now || !(written || txn::needs_recovery(&roots)) {
         (lock_shared(root, timeout, waiting)?, Vec::new())
     } else {
         let locks = lock_exclusive(&roots, timeout, waiting)?;
