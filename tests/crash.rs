@@ -16,11 +16,15 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use support::{bin, copy_dir, tempdir, write_files};
+use fixtures::{USER_CONFIG, base, to_v2};
+use support::{bin, copy_dir, tempdir};
 
 /// Runs capm in `dir` with extra environment variables; `None` as the code when killed.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -42,7 +46,7 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String)
 }
 
 /// The project as the user sees it: every file and directory with its bytes, leaving out
-/// only capm's bookkeeping (`.capm/lock`, `.gitignore`, `txn/`, `backup/`), which is
+/// only capm's bookkeeping (`.capm/lock`, `.gitignore`, `txn/`, `backup/`, `trash/`), which is
 /// checked separately. Proposals and conflict copies under `.capm/` are included.
 fn project_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     support::tree(dir)
@@ -52,7 +56,8 @@ fn project_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 || k == ".capm/lock"
                 || k == ".capm/.gitignore"
                 || k.starts_with(".capm/txn/")
-                || k.starts_with(".capm/backup/"))
+                || k.starts_with(".capm/backup/")
+                || k.starts_with(".capm/trash/"))
         })
         .collect()
 }
@@ -71,6 +76,10 @@ fn assert_no_debris(dir: &Path, context: &str) {
         assert!(
             !path.starts_with(".capm/backup"),
             "{context}: backup left `{path}`"
+        );
+        assert!(
+            !path.starts_with(".capm/trash/"),
+            "{context}: trash left `{path}`"
         );
     }
 }
@@ -97,120 +106,10 @@ fn doctor(dir: &Path) -> (serde_json::Value, bool) {
     (doc["resources"].clone(), recovered)
 }
 
-const TOOL_V1: &[(&str, &str)] = &[
-    (
-        "vendor/tool/bundle.toml",
-        r#"[bundle]
-name = "tool"
-version = "1.0.0"
-description = "A tool bundle"
-license = "MIT"
-
-[compatibility.product-modes]
-desktop-local = "supported"
-
-[mcp.tool]
-url = "https://tool.example.com/v1/mcp"
-
-[skills.notes]
-path = "skills/notes"
-
-[agents.helper]
-path = "agents/helper.md"
-
-[commands.go]
-path = "commands/go.md"
-"#,
-    ),
-    (
-        "vendor/tool/skills/notes/SKILL.md",
-        "---\nname: notes\ndescription: Takes notes\n---\nTake notes, version one.\n",
-    ),
-    (
-        "vendor/tool/skills/notes/reference/format.md",
-        "The format, version one.\n",
-    ),
-    (
-        "vendor/tool/agents/helper.md",
-        "---\ndescription: Helps\n---\nHelper, version one.\n",
-    ),
-    (
-        "vendor/tool/commands/go.md",
-        "---\ndescription: Go\n---\nGo, version one.\n",
-    ),
-];
-
-const TOOL_V2: &[(&str, &str)] = &[
-    (
-        "vendor/tool/bundle.toml",
-        r#"[bundle]
-name = "tool"
-version = "2.0.0"
-description = "A tool bundle"
-license = "MIT"
-
-[compatibility.product-modes]
-desktop-local = "supported"
-
-[mcp.tool]
-url = "https://tool.example.com/v2/mcp"
-
-[skills.notes]
-path = "skills/notes"
-
-[agents.helper]
-path = "agents/helper.md"
-"#,
-    ),
-    (
-        "vendor/tool/skills/notes/SKILL.md",
-        "---\nname: notes\ndescription: Takes notes\n---\nTake notes, version two.\n",
-    ),
-    (
-        "vendor/tool/agents/helper.md",
-        "---\ndescription: Helps\n---\nHelper, version two.\n",
-    ),
-];
-
-const USER_CONFIG: &str = r#"// My OpenCode settings.
-{
-  "$schema": "https://opencode.ai/config.json",
-  /* the theme I like */
-  "theme": "tokyonight",
-  "mcp": {
-    // my own server
-    "mine": { "type": "local", "command": ["my-server", "--fast"], },
-  },
-  "plugin": [
-    "opencode-wakatime@1.0.0",
-  ],
-}
-"#;
-
-/// A project using the `tool` path bundle, with the user's own commented config.
-fn base(dir: &Path) {
-    write_files(
-        dir,
-        &[
-            (
-                "capm.toml",
-                "# my project\n[bundles]\ntool = { path = \"vendor/tool\" }\n",
-            ),
-            ("opencode.jsonc", USER_CONFIG),
-        ],
-    );
-    write_files(dir, TOOL_V1);
-}
-
 fn installed(dir: &Path) {
     base(dir);
     let (code, err) = run(dir, &["install", "-y"], &[]);
     assert_eq!(code, Some(0), "{err}");
-}
-
-fn to_v2(dir: &Path) {
-    std::fs::remove_dir_all(dir.join("vendor/tool")).unwrap();
-    write_files(dir, TOOL_V2);
 }
 
 fn user_edits(dir: &Path) {
