@@ -1,4 +1,4 @@
-//! Crash and fault tests of the apply path (TRANSACTIONS.md), run against the real binary
+//! Crash and fault tests of the apply path (docs/transactions.md), run against the real binary
 //! built with the `failpoints` feature.
 //!
 //! For every operation kind, a clean run traces the fail points it passes through; then

@@ -1,4 +1,4 @@
-//! The write-ahead journal of a transaction (TRANSACTIONS.md, step 4): one record per
+//! The write-ahead journal of a transaction (docs/transactions.md §3.5): one record per
 //! line, `CHECKSUM<TAB>JSON`, where the checksum is the first 16 hex digits of the
 //! sha256 of the JSON. A torn last line (a crash mid-append) fails its checksum and is
 //! ignored; a bad record before the end means the journal was damaged and is refused.

@@ -1,4 +1,4 @@
-//! Transactions (TRANSACTIONS.md): a list of changes applied all or nothing, crash-safe.
+//! Transactions (docs/transactions.md): a list of changes applied all or nothing, crash-safe.
 //!
 //! The steps, in order: write the journal (`.capm/txn/ID.jsonl`, synced); create missing
 //! directories and stage every new file and directory under a temporary name beside its

@@ -1,4 +1,4 @@
-//! `bundle.toml`: the manifest a bundle author writes (SPEC §3.1), as types with spans, and
+//! `bundle.toml`: the manifest a bundle author writes (docs/spec.md §3.1), as types with spans, and
 //! its decoding from a parsed TOML tree.
 
 use indexmap::IndexMap;

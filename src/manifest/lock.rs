@@ -1,4 +1,4 @@
-//! `capm.lock`: what was resolved and installed (SPEC §3.3). Written by capm only, read
+//! `capm.lock`: what was resolved and installed (docs/spec.md §3.3). Written by capm only, read
 //! back strictly, and always serialised the same way: entries sorted, no timestamps.
 //!
 //! Ownership of installed resources is derived from this file: a resource on disk that the

@@ -1,4 +1,4 @@
-//! `capm.toml`: what the user wants in a project (SPEC §3.2), as types with spans, and its
+//! `capm.toml`: what the user wants in a project (docs/spec.md §3.2), as types with spans, and its
 //! decoding from a parsed TOML tree.
 
 use indexmap::IndexMap;

@@ -1,7 +1,7 @@
 //! `capm install`, `add`, `update`, `remove` and `apply --plan`: compute the plan, have it
 //! confirmed, then, under the scope's lock and after recovering anything interrupted,
 //! compute it again, refuse it if anything it read changed (`plan-stale`), turn it into
-//! file changes and apply them as one transaction (TRANSACTIONS.md).
+//! file changes and apply them as one transaction (docs/transactions.md).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

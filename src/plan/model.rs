@@ -1,4 +1,4 @@
-//! The plan as a value (SPEC §8): what an operation would do, resource by resource, with
+//! The plan as a value (docs/spec.md §8): what an operation would do, resource by resource, with
 //! everything a reviewer or a desktop app needs to decide, and a fingerprint that ties it
 //! to the files it was computed from.
 

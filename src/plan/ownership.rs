@@ -1,4 +1,4 @@
-//! The ownership and conflict table of SPEC §7, as one pure decision per resource location.
+//! The ownership and conflict table of docs/spec.md §7, as one pure decision per resource location.
 //!
 //! Ownership is derived from capm.lock: a location the lock lists with a digest matching
 //! disk is bundle-owned and unmodified; listed with another digest it is bundle-owned and
@@ -172,7 +172,7 @@ mod tests {
         Option<&'static str>,
     );
 
-    /// SPEC §7, row by row, for install/update and uninstall.
+    /// docs/spec.md §7.1, row by row, for install/update and uninstall.
     #[test]
     fn the_conflict_table() {
         use ActionKind::*;

@@ -1,4 +1,4 @@
-//! The security rules of SECURITY-RULES.md, as pure functions of a bundle's manifest and
+//! The security rules of docs/security-rules.md, as pure functions of a bundle's manifest and
 //! files. Nothing here reads the disk or prints; findings become diagnostics in lint and
 //! block plans.
 //!

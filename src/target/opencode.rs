@@ -1,4 +1,4 @@
-//! The OpenCode target (SPEC §6): MCP servers as keys of `mcp` in the config file, npm
+//! The OpenCode target (docs/spec.md §6): MCP servers as keys of `mcp` in the config file, npm
 //! plugins as elements of `plugin`, and skills, agents, commands and path plugins as files
 //! under `.opencode/` (in global scope, directly under the config directory).
 //!

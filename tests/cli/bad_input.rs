@@ -1,4 +1,4 @@
-//! The bad inputs of SPEC §11 that lint meets: each gets a clear error naming the file and
+//! The bad inputs of docs/spec.md §11 that lint meets: each gets a clear error naming the file and
 //! place, exit 1, and nothing is written.
 
 use std::path::Path;
