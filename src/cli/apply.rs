@@ -696,7 +696,9 @@ pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
             "nothing was touched; inspect the journal, restore what it concerns by hand, then delete it",
         ),
         ApplyError::Txn(e) => CliError::Other(e.to_string()),
-        ApplyError::Edit { .. } | ApplyError::Io(_) => CliError::Other(e.to_string()),
+        ApplyError::Edit { .. } | ApplyError::Io(_) | ApplyError::Write(_) => {
+            CliError::Other(e.to_string())
+        }
     }
 }
 

@@ -102,8 +102,12 @@ pub enum ApplyError {
     Stale(String),
     #[error("capm.lock needs to be updated, but --locked was given")]
     LockStale { changes: Vec<String> },
+    /// Another capm holds the lock past the timeout (and only that: a lock file that
+    /// cannot be created is an I/O failure).
     #[error(transparent)]
     Locked(WriteError),
+    #[error(transparent)]
+    Write(WriteError),
     #[error("`{0}` is read-only; capm does not replace it")]
     ReadOnly(String),
     #[error("{0}")]
@@ -126,6 +130,13 @@ pub fn roots(project: &Project, scope: &ScopeRoot) -> Roots {
     }
 }
 
+fn lock_error(e: WriteError) -> ApplyError {
+    match e {
+        WriteError::Locked { .. } => ApplyError::Locked(e),
+        other => ApplyError::Write(other),
+    }
+}
+
 /// Exclusive locks on the scope (and the project, when the scope is elsewhere), taken in
 /// one order.
 pub fn lock_exclusive(
@@ -141,8 +152,7 @@ pub fn lock_exclusive(
     for d in dirs {
         let meta = txn::ensure_meta(&d)?;
         locks.push(
-            FileLock::acquire(&meta.join("lock"), true, timeout, waiting)
-                .map_err(ApplyError::Locked)?,
+            FileLock::acquire(&meta.join("lock"), true, timeout, waiting).map_err(lock_error)?,
         );
     }
     Ok(locks)
@@ -160,7 +170,7 @@ pub fn lock_shared(
         return Ok(None);
     }
     Ok(Some(
-        FileLock::acquire(&path, false, timeout, waiting).map_err(ApplyError::Locked)?,
+        FileLock::acquire(&path, false, timeout, waiting).map_err(lock_error)?,
     ))
 }
 
@@ -330,7 +340,7 @@ fn edit_error(file: &str) -> impl FnOnce(EditError) -> ApplyError + '_ {
 /// file it names; one leading outside the scope is refused.
 fn real_config_path(scope_dir: &Path, rel: &str) -> Result<String, ApplyError> {
     let path = scope_dir.join(rel);
-    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    let is_link = fs_err::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
     if !is_link {
         return Ok(rel.to_string());
     }
@@ -353,7 +363,7 @@ fn real_config_path(scope_dir: &Path, rel: &str) -> Result<String, ApplyError> {
 }
 
 fn file_digest(path: &Path) -> std::io::Result<Option<String>> {
-    match std::fs::read(path) {
+    match fs_err::read(path) {
         Ok(b) => Ok(Some(txn::bytes_digest(&b))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -701,7 +711,7 @@ fn emptied_dirs(root: &Path, removed: &[String]) -> Vec<String> {
             .cloned()
             .expect("not empty");
         candidates.remove(&deepest);
-        let Ok(entries) = std::fs::read_dir(root.join(&deepest)) else {
+        let Ok(entries) = fs_err::read_dir(root.join(&deepest)) else {
             continue;
         };
         let all_gone = entries.filter_map(Result::ok).all(|e| {
@@ -792,7 +802,7 @@ fn preflight(roots: &Roots, changes: &[Change]) -> Result<(), ApplyError> {
     for c in changes {
         let path: PathBuf = roots.dir(c.root).join(&c.path);
         txn::inside(roots.dir(c.root), &c.path).map_err(ApplyError::Unsafe)?;
-        if let Ok(meta) = std::fs::symlink_metadata(&path)
+        if let Ok(meta) = fs_err::symlink_metadata(&path)
             && meta.is_file()
             && meta.permissions().readonly()
         {

@@ -90,7 +90,7 @@ Check it with `capm lint .` and install it into a project with
 pub fn new_bundle(opts: &NewOptions) -> Result<Created, NewError> {
     let name = match &opts.name {
         Some(n) => n.clone(),
-        None => std::fs::canonicalize(&opts.path)
+        None => fs_err::canonicalize(&opts.path)
             .unwrap_or_else(|_| opts.path.clone())
             .file_name()
             .and_then(|n| n.to_str())

@@ -124,11 +124,22 @@ pub fn load(root: &Path) -> Result<Project, ProjectError> {
         });
     };
     let lock_path = root.join(LOCK_FILE);
-    let lock = match std::fs::read_to_string(&lock_path) {
-        Ok(text) => Some(Lockfile::parse(&text).map_err(|error| ProjectError::Lock {
-            path: lock_path.clone(),
-            error,
-        })?),
+    let lock = match std::fs::read(&lock_path) {
+        Ok(bytes) => {
+            let lock = std::str::from_utf8(&bytes)
+                .map_err(|e| LockError::Malformed {
+                    message: format!(
+                        "it is not UTF-8 (an invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                    span: Some(e.valid_up_to()..e.valid_up_to() + 1),
+                })
+                .and_then(Lockfile::parse);
+            Some(lock.map_err(|error| ProjectError::Lock {
+                path: lock_path.clone(),
+                error,
+            })?)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
             return Err(ProjectError::Io {

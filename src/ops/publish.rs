@@ -151,7 +151,7 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
 }
 
 fn read_index(path: &Path) -> Result<RegistryIndex, PublishError> {
-    match std::fs::read_to_string(path) {
+    match fs_err::read_to_string(path) {
         Ok(text) => RegistryIndex::parse(&text).map_err(|e| PublishError::BadIndex {
             path: path.to_path_buf(),
             message: e.to_string(),

@@ -66,15 +66,19 @@ impl ScopeState {
             files.push((root.join(&rel), rel));
         }
         for (path, shown) in files {
-            match std::fs::read(&path) {
+            match fs_err::read(&path) {
                 Ok(bytes) => {
-                    let text = String::from_utf8(bytes).map_err(|_| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidData,
-                            format!("{shown} is not UTF-8"),
-                        )
-                    })?;
-                    let value = jsonc::parse(&text);
+                    // Not UTF-8 is malformed content, like a syntax error: it blocks plans.
+                    let (text, value) = match String::from_utf8(bytes) {
+                        Ok(text) => {
+                            let value = jsonc::parse(&text);
+                            (text, value)
+                        }
+                        Err(e) => {
+                            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                            (text, Err(jsonc::not_utf8(e.as_bytes(), e.utf8_error())))
+                        }
+                    };
                     configs.push(ConfigFile {
                         rel: shown,
                         text,
@@ -125,7 +129,7 @@ impl ScopeState {
     /// The digest of a file or directory under the scope, or `None` when nothing is there.
     pub fn path_digest(&self, rel: &str) -> std::io::Result<Option<String>> {
         let path = self.root.join(rel);
-        let meta = match std::fs::symlink_metadata(&path) {
+        let meta = match fs_err::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -134,7 +138,7 @@ impl ScopeState {
             return Ok(Some(crate::manifest::tree::disk_digest(&path)?));
         }
         // A link is digested as what it points to; a plan never writes through one blindly.
-        let bytes = std::fs::read(&path)?;
+        let bytes = fs_err::read(&path)?;
         Ok(Some(sha256(&bytes)))
     }
 

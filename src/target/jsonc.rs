@@ -32,6 +32,28 @@ pub fn options() -> ParseOptions {
     }
 }
 
+/// The error for a config file that is not UTF-8, pointing at the first invalid byte.
+pub fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> JsoncError {
+    let at = e.valid_up_to();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    JsoncError {
+        message: "the file is not UTF-8 (an invalid byte)".into(),
+        line,
+        column,
+        start: at,
+        end: at + e.error_len().unwrap_or(1),
+    }
+}
+
 /// Parses JSONC text into a value; an empty file is an empty object.
 pub fn parse(text: &str) -> Result<serde_json::Value, JsoncError> {
     if text.trim().is_empty() {

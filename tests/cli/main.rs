@@ -7,6 +7,7 @@ mod catalog;
 mod explain;
 mod graph;
 mod interactive;
+mod io_errors;
 mod json_outputs;
 mod lint;
 mod lint_cases;

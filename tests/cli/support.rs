@@ -52,10 +52,25 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
 /// Runs `capm ARGS` in `dir` with colour off and no inherited settings.
 pub fn capm(dir: &Path, args: &[&str]) -> Run {
     let out = command(dir, args).output().expect("capm runs");
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    };
+    assert_os_errors_name_a_path(&run.stderr);
+    assert_os_errors_name_a_path(&run.stdout);
+    run
+}
+
+/// Every message that carries an operating-system error also names the file it concerns
+/// (in backticks, as capm quotes paths), so no run of the suite ever shows a bare
+/// "Permission denied (os error 13)".
+pub fn assert_os_errors_name_a_path(text: &str) {
+    for line in text.lines().filter(|l| l.contains("(os error")) {
+        assert!(
+            line.contains('`') || line.contains("\"path\""),
+            "an OS error without its path: {line}"
+        );
     }
 }
 
