@@ -219,8 +219,14 @@ impl Registry {
             });
         }
         // A registry nothing was published into yet is empty, not broken.
-        let text = match std::fs::read_to_string(&index_path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&index_path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| GraphError::BadIndex {
+                path: index_path.clone(),
+                message: format!(
+                    "it is not UTF-8 (an invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 format!("version = {}\n", index::INDEX_VERSION)
             }

@@ -225,3 +225,29 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_registry_index_that_is_not_utf8_is_refused_content_with_exit_1() {
+    let dir = crate::support::tempdir();
+    write_files(
+        dir.path(),
+        &[(
+            "capm.toml",
+            "[bundles]\nkit = { version = \"^1\", registry = \"team\" }\n\n\
+             [registries]\nteam = { path = \"registry\" }\n",
+        )],
+    );
+    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
+    std::fs::write(
+        dir.path().join("registry/index.toml"),
+        b"version = 1\n\xff\n",
+    )
+    .unwrap();
+    let run = capm(dir.path(), &["tree"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("index.toml") && run.stderr.contains("not UTF-8"),
+        "{}",
+        run.stderr
+    );
+}
