@@ -6,7 +6,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::diagnostic::{Diagnostic, Severity, Sources, Summary, codes};
+use super::excerpt::{Excerpt, excerpt};
+use crate::diagnostic::{Diagnostic, Location, Severity, Sources, Summary, codes};
 use crate::ops::lint::CheckedBundle;
 
 /// The schema id of the diagnostics document.
@@ -38,41 +39,20 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     let title = level.primary_title(d.message.as_str()).id(d.code);
     // The line behind a literal-secret finding is the secret: point at it, never print it.
     let sensitive = matches!(d.code, "ENV-001" | "URL-010" | "URL-011");
+    let mut origin_fix = None;
     let mut group: Group<'_> = match &d.location {
         Some(loc) => match (sources.get(&loc.file).filter(|_| !sensitive), loc.span) {
             (Some(src), Some(span)) => {
-                // Show only the lines the span covers, numbered as in the file.
-                let first = src.line_col(span.start).line;
-                let last = src.line_col(span.end.max(span.start)).line.min(first + 4);
-                let start = src.text[..span.start.min(src.text.len())]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
-                let mut end = start;
-                for _ in first..=last {
-                    end = src.text[end..]
-                        .find('\n')
-                        .map_or(src.text.len(), |i| end + i + 1);
-                }
-                let excerpt = src.text[start..end].trim_end_matches(['\n', '\r']);
-                let s = span.start - start;
-                let e = (span.end.max(span.start) - start).min(excerpt.len()).max(s);
+                let shown = excerpt(src, span);
+                origin_fix = true_origin(loc, &shown);
                 title.element(
-                    Snippet::source(excerpt)
-                        .line_start(first)
+                    Snippet::source(shown.text)
+                        .line_start(shown.line_start)
                         .path(loc.file.as_str())
-                        .annotation(AnnotationKind::Primary.span(s..e)),
+                        .annotation(AnnotationKind::Primary.span(shown.span)),
                 )
             }
-            _ => {
-                let mut origin = Origin::path(loc.file.as_str());
-                if let Some(line) = loc.line {
-                    origin = origin.line(line);
-                    if let Some(c) = loc.column {
-                        origin = origin.char_column(c);
-                    }
-                }
-                title.element(origin)
-            }
+            _ => title.element(origin(loc)),
         },
         None => Group::with_title(title),
     };
@@ -84,7 +64,46 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     } else {
         Renderer::plain()
     };
-    renderer.render(&[group])
+    let text = renderer.render(&[group]);
+    match origin_fix {
+        // The `-->` line follows the title, which has as many lines as the message.
+        Some((shown, real)) => fix_origin(text, d.message.split('\n').count(), &shown, &real),
+        None => text,
+    }
+}
+
+/// A location without source text to show: `--> file:line:col`.
+fn origin(loc: &Location) -> Origin<'_> {
+    let mut origin = Origin::path(loc.file.as_str());
+    if let Some(line) = loc.line {
+        origin = origin.line(line);
+        if let Some(c) = loc.column {
+            origin = origin.char_column(c);
+        }
+    }
+    origin
+}
+
+/// annotate-snippets numbers the `-->` line's column from the text it is given, which for a
+/// line cut on the left is not the file's: the position it will print and the one to print
+/// instead, when they differ.
+fn true_origin(loc: &Location, shown: &Excerpt) -> Option<(String, String)> {
+    let (line, column) = (loc.line?, loc.column?);
+    let printed = format!("{}:{}:{}", loc.file, shown.line_start, shown.column());
+    let real = format!("{}:{line}:{column}", loc.file);
+    (printed != real).then_some((printed, real))
+}
+
+/// Puts the real position on the `-->` line, line `at` of `text` (counting from 0), when
+/// that line ends with the position annotate-snippets printed.
+fn fix_origin(text: String, at: usize, printed: &str, real: &str) -> String {
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let Some(line) = lines.get(at).and_then(|l| l.strip_suffix(printed)) else {
+        return text;
+    };
+    let fixed = format!("{line}{real}");
+    lines[at] = &fixed;
+    lines.join("\n")
 }
 
 /// The JSON document.
