@@ -286,3 +286,18 @@ fn a_one_mebibyte_line_is_reported_in_windows_of_it() {
     let widest = run.stderr.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest < 140, "a line of {widest} characters");
 }
+
+#[test]
+fn syntax_errors_past_twenty_are_counted_not_listed() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("capm.toml"), "\r".repeat(1000)).unwrap();
+    let run = capm(dir.path(), &["lint", "capm.toml", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 20);
+    assert_eq!(
+        diagnostics[19]["help"],
+        "980 more syntax errors in this file are not shown; fix these and lint again"
+    );
+}
