@@ -2,7 +2,8 @@
 //! one message per line, answered in the order received; the process stays up between
 //! calls, so the catalog is read and checked once. Methods: `validate`, `plan`, `apply`,
 //! `status`, `explain`, `shutdown`. The message shapes are in `schemas/rpc-*.schema.json`
-//! and described with examples in `docs/protocol.md`.
+//! and described with examples in `docs/protocol.md`. A message is at most
+//! [`MAX_MESSAGE_BYTES`]; a longer line is dropped as it streams in.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +39,16 @@ pub mod codes {
     /// capm refused the request (the CLI's exit code 1, 2 or 3 is in `data.exit`).
     pub const REFUSED: i64 = -32000;
 }
+
+/// The longest message the server reads, without its newline: 16 MiB. A longer line is
+/// discarded as it streams in, never held whole, and answered with an error.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most characters of a value from a request that an error message quotes.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// The most characters of one error text (a message, a detail, a hint), whatever it quotes.
+const MAX_ERROR_CHARS: usize = 1024;
 
 /// A request, as received.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -369,7 +380,7 @@ impl<'t> Server<'t> {
                     jsonrpc: "2.0",
                     id,
                     result: None,
-                    error: Some(error),
+                    error: Some(bounded(error)),
                 },
             })
         };
@@ -462,28 +473,16 @@ pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
     let mut bytes = Vec::new();
     let mut input = stdin.lock();
     loop {
-        bytes.clear();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
+        let (response, shutdown) = match read_message(&mut input, &mut bytes)? {
             // The client closed stdin: done.
-            return Ok(Status::Success);
-        }
-        let (response, shutdown) = match std::str::from_utf8(&bytes) {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => server.handle(line.trim_end_matches(['\n', '\r'])),
-            // Not UTF-8, so not JSON: a parse error like any other.
-            Err(e) => (
-                Some(Response {
-                    jsonrpc: "2.0",
-                    id: Value::Null,
-                    result: None,
-                    error: Some(error(
-                        codes::PARSE_ERROR,
-                        format!("parse error: the line is not UTF-8: {e}"),
-                        None,
-                    )),
-                }),
-                false,
-            ),
+            Message::End => return Ok(Status::Success),
+            Message::TooLong => (Some(too_long()), false),
+            Message::Line => match std::str::from_utf8(&bytes) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => server.handle(line.trim_end_matches('\r')),
+                // Not UTF-8, so not JSON: a parse error like any other.
+                Err(e) => (Some(not_utf8(e)), false),
+            },
         };
         if let Some(r) = response {
             let text = serde_json::to_string(&r).expect("responses serialise");
@@ -494,5 +493,180 @@ pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
         if shutdown {
             return Ok(Status::Success);
         }
+    }
+}
+
+/// What [`read_message`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum Message {
+    /// A line, now in the buffer without its newline.
+    Line,
+    /// A line longer than [`MAX_MESSAGE_BYTES`], read to its end and dropped.
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+/// Reads the next line into `line` (without its newline), holding at most
+/// [`MAX_MESSAGE_BYTES`] of it: past that, the rest of the line is read and dropped as it
+/// arrives.
+fn read_message(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Message> {
+    line.clear();
+    let (mut seen, mut too_long) = (false, false);
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (seen, too_long) {
+                (false, _) => Message::End,
+                (true, false) => Message::Line,
+                (true, true) => Message::TooLong,
+            });
+        }
+        seen = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let part = &available[..newline.unwrap_or(available.len())];
+        too_long |= line.len() + part.len() > MAX_MESSAGE_BYTES;
+        if too_long {
+            line.clear();
+        } else {
+            line.extend_from_slice(part);
+        }
+        let used = part.len() + usize::from(newline.is_some());
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(if too_long {
+                Message::TooLong
+            } else {
+                Message::Line
+            });
+        }
+    }
+}
+
+fn error_response(error: RpcError) -> Response {
+    Response {
+        jsonrpc: "2.0",
+        id: Value::Null,
+        result: None,
+        error: Some(error),
+    }
+}
+
+fn too_long() -> Response {
+    error_response(error(
+        codes::INVALID_REQUEST,
+        format!(
+            "invalid request: the line is longer than {MAX_MESSAGE_BYTES} bytes (16 MiB), the most a message may be; it was dropped unparsed"
+        ),
+        None,
+    ))
+}
+
+fn not_utf8(e: std::str::Utf8Error) -> Response {
+    error_response(error(
+        codes::PARSE_ERROR,
+        format!("parse error: the line is not UTF-8: {e}"),
+        None,
+    ))
+}
+
+/// An error as sent: every value it quotes from the request (between backticks or double
+/// quotes) cut to [`MAX_ECHO_CHARS`], and each text to [`MAX_ERROR_CHARS`], so a huge bad
+/// value is never sent back whole.
+fn bounded(mut e: RpcError) -> RpcError {
+    e.message = clip_text(&e.message);
+    if let Some(data) = &mut e.data {
+        for d in &mut data.details {
+            *d = clip_text(d);
+        }
+        data.help = data.help.as_deref().map(clip_text);
+    }
+    e
+}
+
+/// `text` with every quoted run cut to [`MAX_ECHO_CHARS`], and the whole to
+/// [`MAX_ERROR_CHARS`]; cuts end with `…`.
+fn clip_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        let inside = &rest[open + 1..];
+        let close = inside.find(quote).unwrap_or(inside.len());
+        out.push_str(&echo(&inside[..close]));
+        rest = &inside[close..];
+        if let Some(after) = rest.strip_prefix(quote) {
+            out.push(quote);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    cut(&out, MAX_ERROR_CHARS)
+}
+
+/// At most [`MAX_ECHO_CHARS`] characters of a value from a request, ending with `…` when
+/// cut.
+fn echo(value: &str) -> String {
+    cut(value, MAX_ECHO_CHARS)
+}
+
+fn cut(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(input: &[u8]) -> Vec<(Message, Vec<u8>)> {
+        let mut reader = std::io::BufReader::with_capacity(4096, input);
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let m = read_message(&mut reader, &mut line).unwrap();
+            if m == Message::End {
+                return out;
+            }
+            out.push((m, line.clone()));
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_dropped_and_reading_goes_on() {
+        let mut input = vec![b'x'; MAX_MESSAGE_BYTES];
+        input.extend(b"\n");
+        input.extend(vec![b'y'; MAX_MESSAGE_BYTES + 1]);
+        input.extend(b"\n{}\r\nlast");
+        let read = messages(&input);
+        assert_eq!(read.len(), 4);
+        assert_eq!(read[0].0, Message::Line, "exactly the limit is a message");
+        assert_eq!(read[0].1.len(), MAX_MESSAGE_BYTES);
+        assert_eq!((&read[1].0, read[1].1.len()), (&Message::TooLong, 0));
+        assert_eq!(read[2], (Message::Line, b"{}\r".to_vec()));
+        assert_eq!(read[3], (Message::Line, b"last".to_vec()));
+        assert_eq!(messages(b"")[..], []);
+    }
+
+    #[test]
+    fn errors_quote_at_most_a_prefix_of_a_value() {
+        let long = "é".repeat(100);
+        let clipped = clip_text(&format!("unknown code `{long}`; see \"{long}\" and `x`"));
+        let prefix = "é".repeat(MAX_ECHO_CHARS);
+        assert_eq!(
+            clipped,
+            format!("unknown code `{prefix}…`; see \"{prefix}…\" and `x`")
+        );
+        assert_eq!(clip_text("unclosed `abc"), "unclosed `abc");
+        let unquoted = clip_text(&"u".repeat(5000));
+        assert_eq!(unquoted.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(unquoted.ends_with('…'));
     }
 }
