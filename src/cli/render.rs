@@ -257,7 +257,14 @@ fn escape_property(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::manifest::span::{SourceFile, Span};
+    use crate::manifest::tree::BundleTree;
+    use crate::mutation;
 
     #[test]
     fn sarif_uris_are_percent_encoded() {
@@ -276,5 +283,63 @@ mod tests {
             github(&d),
             "::error file=a%2Cb%3Ac/bundle.toml,title=capm invalid-name::bad: 100%25%0Anext%0Ahelp: x"
         );
+    }
+
+    /// Renders `d` both ways, with `sources`.
+    fn render_both(d: &Diagnostic, sources: &Sources) -> String {
+        human(d, sources, true);
+        human(d, sources, false)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// Any text (carriage returns, tabs, wide, combining and zero-width characters, an
+        /// empty file) with any span: rendered, and located where the JSON output says.
+        #[test]
+        fn any_text_and_span_render_at_their_position(
+            text in mutation::text(300),
+            message in mutation::text(20),
+            start in 0usize..320,
+            len in 0usize..320,
+        ) {
+            let file = Arc::new(SourceFile::new("f.toml", text.as_str()));
+            let d = Diagnostic::new("toml-syntax", message).at(&file, Span::new(start, start + len));
+            let mut sources = Sources::default();
+            sources.insert(file);
+            let loc = d.location.as_deref().unwrap();
+            let at = format!("--> f.toml:{}:{}\n", loc.line.unwrap(), loc.column.unwrap());
+            let shown = render_both(&d, &sources);
+            prop_assert!(shown.contains(&at), "{at} not in\n{shown}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// Any bytes as capm.toml and as bundle.toml, not UTF-8 included, and damaged real
+        /// ones: every diagnostic lint finds is rendered.
+        #[test]
+        fn any_manifest_renders_every_diagnostic(
+            bytes in prop_oneof![
+                mutation::bytes(300),
+                mutation::mutated(mutation::repo_files("capm.toml")),
+                mutation::mutated(mutation::repo_files("bundle.toml")),
+            ],
+        ) {
+            let project = crate::validate::check_project("capm.toml", &bytes);
+            let mut sources = Sources::default();
+            sources.insert(project.source.clone());
+            for d in &project.diagnostics {
+                render_both(d, &sources);
+            }
+            let tree = BundleTree::from_files("b", [("bundle.toml", &bytes[..])]);
+            let bundle = crate::validate::check_bundle(&tree);
+            let mut sources = Sources::default();
+            for file in bundle.sources {
+                sources.insert(file);
+            }
+            for d in &bundle.diagnostics {
+                render_both(d, &sources);
+            }
+        }
     }
 }

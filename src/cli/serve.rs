@@ -365,6 +365,19 @@ impl<'t> Server<'t> {
         })
     }
 
+    /// Answers what [`read_message`] read into `bytes`: `None` for a blank line or a
+    /// notification. The second value is true after `shutdown`.
+    fn answer(&mut self, message: &Message, bytes: &[u8]) -> (Option<Response>, bool) {
+        match (message, std::str::from_utf8(bytes)) {
+            (Message::End, _) => (None, false),
+            (Message::TooLong, _) => (Some(too_long()), false),
+            (Message::Line, Ok(line)) if line.trim().is_empty() => (None, false),
+            (Message::Line, Ok(line)) => self.handle(line.trim_end_matches('\r')),
+            // Not UTF-8, so not JSON: a parse error like any other.
+            (Message::Line, Err(e)) => (Some(not_utf8(e)), false),
+        }
+    }
+
     /// Answers one line; `None` for a notification. The second value is true after
     /// `shutdown`.
     pub fn handle(&mut self, line: &str) -> (Option<Response>, bool) {
@@ -473,17 +486,12 @@ pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
     let mut bytes = Vec::new();
     let mut input = stdin.lock();
     loop {
-        let (response, shutdown) = match read_message(&mut input, &mut bytes)? {
+        let message = read_message(&mut input, &mut bytes)?;
+        if message == Message::End {
             // The client closed stdin: done.
-            Message::End => return Ok(Status::Success),
-            Message::TooLong => (Some(too_long()), false),
-            Message::Line => match std::str::from_utf8(&bytes) {
-                Ok(line) if line.trim().is_empty() => continue,
-                Ok(line) => server.handle(line.trim_end_matches('\r')),
-                // Not UTF-8, so not JSON: a parse error like any other.
-                Err(e) => (Some(not_utf8(e)), false),
-            },
-        };
+            return Ok(Status::Success);
+        }
+        let (response, shutdown) = server.answer(&message, &bytes);
         if let Some(r) = response {
             let text = serde_json::to_string(&r).expect("responses serialise");
             let out = server.term.out();
@@ -624,7 +632,14 @@ fn cut(text: &str, chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
+    use proptest::test_runner::{Config, TestRunner};
+
     use super::*;
+    use crate::cli::ColorArg;
+    use crate::cli::term::Env;
+    use crate::mutation;
 
     fn messages(input: &[u8]) -> Vec<(Message, Vec<u8>)> {
         let mut reader = std::io::BufReader::with_capacity(4096, input);
@@ -668,5 +683,79 @@ mod tests {
         let unquoted = clip_text(&"u".repeat(5000));
         assert_eq!(unquoted.chars().count(), MAX_ERROR_CHARS + 1);
         assert!(unquoted.ends_with('…'));
+    }
+
+    /// Valid requests of every method, naming only paths that do not exist, so that no
+    /// damaged one can read or write a real project.
+    const REQUESTS: &[&str] = &[
+        r#"{"jsonrpc":"2.0","id":1,"method":"validate","params":{"path":"/nonexistent/capm-proptest/b"}}"#,
+        r#"{"jsonrpc":"2.0","id":"p","method":"plan","params":{"project":"/nonexistent/capm-proptest","operation":"install","bundles":["github@^1.0"],"skip":["mcp:github"],"inputs":{"HOST":"x"},"latest":true}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"apply","params":{"project":"/nonexistent/capm-proptest","operation":"uninstall","bundles":["github"],"purge":false,"fingerprint":"sha256:00"}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"status","params":{"project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":4.5,"method":"explain","params":{"code":"invalid-semver"}}"#,
+        r#"{"jsonrpc":"2.0","method":"explain","params":{"code":"ENV-001"}}"#,
+        r#"{"jsonrpc":"2.0","id":null,"method":"shutdown"}"#,
+        r#"[{"jsonrpc":"2.0","id":5,"method":"status"}]"#,
+    ];
+
+    /// Feeds `input` to a server as `run` does, line by line; every line must be answered
+    /// with a response that serialises, or be a notification or blank.
+    fn serve_all(server: &mut Server<'_>, input: &[u8]) {
+        let mut reader = std::io::BufReader::new(input);
+        let mut bytes = Vec::new();
+        loop {
+            let message = read_message(&mut reader, &mut bytes).unwrap();
+            if message == Message::End {
+                return;
+            }
+            if let (Some(r), _) = server.answer(&message, &bytes) {
+                serde_json::to_string(&r).expect("responses serialise");
+            }
+        }
+    }
+
+    /// Runs `cases` inputs from `strategy` through one server, as a client would.
+    fn serve_cases(cases: u32, strategy: impl proptest::strategy::Strategy<Value = Vec<u8>>) {
+        let env = Env {
+            opencode_config: "/nonexistent/capm-proptest/config".into(),
+            ..Env::default()
+        };
+        let mut term = Term::new(&env, ColorArg::Never, true, false);
+        let server = RefCell::new(Server::new(&mut term));
+        let mut runner = TestRunner::new(Config::with_cases(cases));
+        runner
+            .run(&strategy, |input| {
+                serve_all(&mut server.borrow_mut(), &input);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn the_requests_to_damage_are_valid() {
+        let mut term = Term::new(&Env::default(), ColorArg::Never, true, false);
+        let mut server = Server::new(&mut term);
+        // Each reaches its method (the batch is refused by design).
+        for request in REQUESTS.iter().filter(|r| r.starts_with('{')) {
+            let (response, _) = server.handle(request);
+            if let Some(e) = response.and_then(|r| r.error) {
+                let read = e.code != codes::PARSE_ERROR && e.code != codes::INVALID_REQUEST;
+                assert!(
+                    read && !e.message.starts_with("invalid params"),
+                    "{request}: {e:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn any_line_is_answered_without_panicking() {
+        serve_cases(1024, mutation::bytes(300));
+    }
+
+    #[test]
+    fn a_damaged_request_is_answered_without_panicking() {
+        let samples = REQUESTS.iter().map(|r| r.as_bytes().to_vec()).collect();
+        serve_cases(2048, mutation::mutated(samples));
     }
 }
