@@ -11,6 +11,8 @@ pub mod cli;
 pub mod diagnostic;
 pub mod graph;
 pub mod manifest;
+#[cfg(test)]
+mod mutation;
 pub mod ops;
 pub mod plan;
 pub mod security;

@@ -3,6 +3,7 @@
 //! operation, and prints the result.
 
 pub mod apply;
+mod excerpt;
 mod explain;
 mod graph;
 mod lint;

@@ -6,7 +6,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::diagnostic::{Diagnostic, Severity, Sources, Summary, codes};
+use super::excerpt::{Excerpt, excerpt};
+use crate::diagnostic::{Diagnostic, Location, Severity, Sources, Summary, codes};
 use crate::ops::lint::CheckedBundle;
 
 /// The schema id of the diagnostics document.
@@ -38,41 +39,20 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     let title = level.primary_title(d.message.as_str()).id(d.code);
     // The line behind a literal-secret finding is the secret: point at it, never print it.
     let sensitive = matches!(d.code, "ENV-001" | "URL-010" | "URL-011");
+    let mut origin_fix = None;
     let mut group: Group<'_> = match &d.location {
         Some(loc) => match (sources.get(&loc.file).filter(|_| !sensitive), loc.span) {
             (Some(src), Some(span)) => {
-                // Show only the lines the span covers, numbered as in the file.
-                let first = src.line_col(span.start).line;
-                let last = src.line_col(span.end.max(span.start)).line.min(first + 4);
-                let start = src.text[..span.start.min(src.text.len())]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
-                let mut end = start;
-                for _ in first..=last {
-                    end = src.text[end..]
-                        .find('\n')
-                        .map_or(src.text.len(), |i| end + i + 1);
-                }
-                let excerpt = src.text[start..end].trim_end_matches(['\n', '\r']);
-                let s = span.start - start;
-                let e = (span.end.max(span.start) - start).min(excerpt.len()).max(s);
+                let shown = excerpt(src, span);
+                origin_fix = true_origin(loc, &shown);
                 title.element(
-                    Snippet::source(excerpt)
-                        .line_start(first)
+                    Snippet::source(shown.text)
+                        .line_start(shown.line_start)
                         .path(loc.file.as_str())
-                        .annotation(AnnotationKind::Primary.span(s..e)),
+                        .annotation(AnnotationKind::Primary.span(shown.span)),
                 )
             }
-            _ => {
-                let mut origin = Origin::path(loc.file.as_str());
-                if let Some(line) = loc.line {
-                    origin = origin.line(line);
-                    if let Some(c) = loc.column {
-                        origin = origin.char_column(c);
-                    }
-                }
-                title.element(origin)
-            }
+            _ => title.element(origin(loc)),
         },
         None => Group::with_title(title),
     };
@@ -84,7 +64,46 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     } else {
         Renderer::plain()
     };
-    renderer.render(&[group])
+    let text = renderer.render(&[group]);
+    match origin_fix {
+        // The `-->` line follows the title, which has as many lines as the message.
+        Some((shown, real)) => fix_origin(text, d.message.split('\n').count(), &shown, &real),
+        None => text,
+    }
+}
+
+/// A location without source text to show: `--> file:line:col`.
+fn origin(loc: &Location) -> Origin<'_> {
+    let mut origin = Origin::path(loc.file.as_str());
+    if let Some(line) = loc.line {
+        origin = origin.line(line);
+        if let Some(c) = loc.column {
+            origin = origin.char_column(c);
+        }
+    }
+    origin
+}
+
+/// annotate-snippets numbers the `-->` line's column from the text it is given, which for a
+/// line cut on the left is not the file's: the position it will print and the one to print
+/// instead, when they differ.
+fn true_origin(loc: &Location, shown: &Excerpt) -> Option<(String, String)> {
+    let (line, column) = (loc.line?, loc.column?);
+    let printed = format!("{}:{}:{}", loc.file, shown.line_start, shown.column());
+    let real = format!("{}:{line}:{column}", loc.file);
+    (printed != real).then_some((printed, real))
+}
+
+/// Puts the real position on the `-->` line, line `at` of `text` (counting from 0), when
+/// that line ends with the position annotate-snippets printed.
+fn fix_origin(text: String, at: usize, printed: &str, real: &str) -> String {
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let Some(line) = lines.get(at).and_then(|l| l.strip_suffix(printed)) else {
+        return text;
+    };
+    let fixed = format!("{line}{real}");
+    lines[at] = &fixed;
+    lines.join("\n")
 }
 
 /// The JSON document.
@@ -238,7 +257,14 @@ fn escape_property(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::manifest::span::{SourceFile, Span};
+    use crate::manifest::tree::BundleTree;
+    use crate::mutation;
 
     #[test]
     fn sarif_uris_are_percent_encoded() {
@@ -257,5 +283,63 @@ mod tests {
             github(&d),
             "::error file=a%2Cb%3Ac/bundle.toml,title=capm invalid-name::bad: 100%25%0Anext%0Ahelp: x"
         );
+    }
+
+    /// Renders `d` both ways, with `sources`.
+    fn render_both(d: &Diagnostic, sources: &Sources) -> String {
+        human(d, sources, true);
+        human(d, sources, false)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// Any text (carriage returns, tabs, wide, combining and zero-width characters, an
+        /// empty file) with any span: rendered, and located where the JSON output says.
+        #[test]
+        fn any_text_and_span_render_at_their_position(
+            text in mutation::text(300),
+            message in mutation::text(20),
+            start in 0usize..320,
+            len in 0usize..320,
+        ) {
+            let file = Arc::new(SourceFile::new("f.toml", text.as_str()));
+            let d = Diagnostic::new("toml-syntax", message).at(&file, Span::new(start, start + len));
+            let mut sources = Sources::default();
+            sources.insert(file);
+            let loc = d.location.as_deref().unwrap();
+            let at = format!("--> f.toml:{}:{}\n", loc.line.unwrap(), loc.column.unwrap());
+            let shown = render_both(&d, &sources);
+            prop_assert!(shown.contains(&at), "{at} not in\n{shown}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// Any bytes as capm.toml and as bundle.toml, not UTF-8 included, and damaged real
+        /// ones: every diagnostic lint finds is rendered.
+        #[test]
+        fn any_manifest_renders_every_diagnostic(
+            bytes in prop_oneof![
+                mutation::bytes(300),
+                mutation::mutated(mutation::repo_files("capm.toml")),
+                mutation::mutated(mutation::repo_files("bundle.toml")),
+            ],
+        ) {
+            let project = crate::validate::check_project("capm.toml", &bytes);
+            let mut sources = Sources::default();
+            sources.insert(project.source.clone());
+            for d in &project.diagnostics {
+                render_both(d, &sources);
+            }
+            let tree = BundleTree::from_files("b", [("bundle.toml", &bytes[..])]);
+            let bundle = crate::validate::check_bundle(&tree);
+            let mut sources = Sources::default();
+            for file in bundle.sources {
+                sources.insert(file);
+            }
+            for d in &bundle.diagnostics {
+                render_both(d, &sources);
+            }
+        }
     }
 }

@@ -180,7 +180,10 @@ pub fn parse_sections(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::mutation;
 
     #[test]
     fn canonical_text_is_sorted_in_semver_order() {
@@ -200,5 +203,68 @@ mod tests {
         assert_eq!(versions, ["2.0.0-beta.1", "2.0.0", "10.0.0"]);
         assert!(RegistryIndex::parse("version = 2\n").is_err());
         assert!(RegistryIndex::parse("version = 1\nextra = true\n").is_err());
+    }
+
+    /// Parses `text` whole and, when it is in capm's layout, section by section.
+    fn read_every_way(text: &str) {
+        let _ = RegistryIndex::parse(text);
+        for ranges in scan_sections(text)
+            .into_iter()
+            .flat_map(|m| m.into_values())
+        {
+            let _ = parse_sections(text, &ranges);
+        }
+    }
+
+    fn sample() -> String {
+        let entry = |name: &str, v: &str, deps: &[&str]| IndexEntry {
+            name: name.into(),
+            version: v.into(),
+            sha256: format!("sha256:{}", "0".repeat(64)),
+            description: "a \"quoted\" description".into(),
+            keywords: vec!["k".into()],
+            dependencies: deps
+                .iter()
+                .map(|d| IndexDependency {
+                    name: (*d).into(),
+                    req: "^1.0".into(),
+                    optional: d.starts_with('o'),
+                })
+                .collect(),
+        };
+        let mut index = RegistryIndex::new();
+        index.bundles = vec![
+            entry("a", "1.0.0", &["b", "opt"]),
+            entry("a", "1.1.0", &[]),
+            entry("b", "1.0.0", &[]),
+        ];
+        index.to_toml_string()
+    }
+
+    #[test]
+    fn the_index_to_damage_is_in_capm_layout() {
+        let text = sample();
+        let sections = scan_sections(&text).expect("capm's own layout");
+        assert_eq!(sections["a"].len(), 2);
+        assert_eq!(
+            parse_sections(&text, &sections["a"]).unwrap().bundles.len(),
+            2
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn any_index_text_is_read_without_panicking(text in mutation::text(300)) {
+            read_every_way(&text);
+            read_every_way(&format!("version = 1\n[[bundle]]\n{text}"));
+        }
+
+        #[test]
+        fn a_damaged_index_is_read_without_panicking(
+            bytes in mutation::mutated(vec![sample().into_bytes()]),
+        ) {
+            read_every_way(&String::from_utf8_lossy(&bytes));
+        }
     }
 }

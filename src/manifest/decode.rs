@@ -23,15 +23,23 @@ fn span_of(r: Range<usize>) -> Span {
     Span::new(r.start, r.end)
 }
 
-/// Parses TOML text; on syntax errors returns every error the parser could recover.
+/// The most syntax errors reported for one file. Past the first few the parser's recovery
+/// is guessing, and hostile text (a megabyte of carriage returns) would otherwise make one
+/// error per byte.
+pub const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Parses TOML text; on syntax errors returns the errors the parser could recover, at most
+/// [`MAX_SYNTAX_ERRORS`] of them.
 pub fn parse<'i>(source: &'i SourceFile) -> Result<Node<'i>, Vec<Diagnostic>> {
     let (root, errors) = DeTable::parse_recoverable(&source.text);
     if errors.is_empty() {
         let span = root.span();
         return Ok(Node::new(span, DeValue::Table(root.into_inner())));
     }
-    Err(errors
+    let more = errors.len().saturating_sub(MAX_SYNTAX_ERRORS);
+    let mut diags: Vec<Diagnostic> = errors
         .into_iter()
+        .take(MAX_SYNTAX_ERRORS)
         .map(|e| {
             let span = e.span().map(span_of).unwrap_or_default();
             let message = e.message().trim_end().to_string();
@@ -42,7 +50,13 @@ pub fn parse<'i>(source: &'i SourceFile) -> Result<Node<'i>, Vec<Diagnostic>> {
             };
             Diagnostic::new("toml-syntax", format!("invalid TOML: {message}")).at(source, span)
         })
-        .collect())
+        .collect();
+    if let (Some(last), true) = (diags.last_mut(), more > 0) {
+        last.help = Some(format!(
+            "{more} more syntax errors in this file are not shown; fix these and lint again"
+        ));
+    }
+    Err(diags)
 }
 
 fn type_name(v: &DeValue<'_>) -> &'static str {

@@ -131,7 +131,10 @@ impl Lockfile {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::mutation;
 
     fn sample() -> Lockfile {
         Lockfile {
@@ -184,5 +187,26 @@ mod tests {
             Err(LockError::UnsupportedVersion { found: 9 })
         ));
         assert!(Lockfile::parse("not toml [").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn the_lock_parser_never_panics(text in mutation::text(300)) {
+            let _ = Lockfile::parse(&text);
+        }
+
+        /// The repository's capm.lock files and a generated one, damaged (bytes that are
+        /// not UTF-8 replaced, as the parser takes text).
+        #[test]
+        fn a_damaged_lock_file_never_panics(bytes in mutation::mutated(samples())) {
+            let _ = Lockfile::parse(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    fn samples() -> Vec<Vec<u8>> {
+        let mut all = mutation::repo_files("capm.lock");
+        all.push(sample().to_toml_string().into_bytes());
+        all
     }
 }

@@ -139,12 +139,25 @@ pub struct LineCol {
 }
 
 /// The text of one file, with a line index for turning offsets into positions.
+///
+/// Every lookup costs at most [`CHUNK`] bytes of scanning, however long the line, so a
+/// diagnostic's position is cheap even on a file of one very long line.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as the user should see it (relative to where they ran capm, when possible).
     pub path: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// `chars_at[k]`: the number of characters in the first `k * CHUNK` bytes.
+    chars_at: Vec<usize>,
+}
+
+/// The stride of [`SourceFile`]'s character index, in bytes.
+const CHUNK: usize = 256;
+
+/// Whether a byte starts a character (is not a UTF-8 continuation byte).
+fn starts_char(b: &u8) -> bool {
+    (*b as i8) >= -0x40
 }
 
 impl SourceFile {
@@ -152,40 +165,74 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut chars_at = vec![0];
+        for chunk in text.as_bytes().chunks(CHUNK) {
+            let before = chars_at[chars_at.len() - 1];
+            chars_at.push(before + chunk.iter().filter(|b| starts_char(b)).count());
+        }
         SourceFile {
             path: path.into(),
             text,
             line_starts,
+            chars_at,
         }
+    }
+
+    /// The largest character boundary at or before `offset`, clamped to the text.
+    pub fn floor_boundary(&self, offset: usize) -> usize {
+        let mut at = offset.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
+
+    /// The number of characters before a byte offset that is a character boundary.
+    fn chars_before(&self, offset: usize) -> usize {
+        let k = offset / CHUNK;
+        let tail = &self.text.as_bytes()[k * CHUNK..offset];
+        self.chars_at[k] + tail.iter().filter(|b| starts_char(b)).count()
+    }
+
+    /// The 1-based line holding a byte offset; offsets past the end are on the last line.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&s| s <= offset)
     }
 
     /// The line and column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: usize) -> LineCol {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
-        let mut col_end = offset;
-        while !self.text.is_char_boundary(col_end) {
-            col_end -= 1;
-        }
-        let column = self.text[start..col_end].chars().count() + 1;
+        let offset = self.floor_boundary(offset);
+        let line = self.line_of(offset);
+        let start = self.line_starts[line - 1];
         LineCol {
-            line: line + 1,
-            column,
+            line,
+            column: self.chars_before(offset) - self.chars_before(start) + 1,
         }
+    }
+
+    /// The byte range of a 1-based line's text, without its line ending (`\n` or `\r\n`);
+    /// an empty range at the end for a line past the last.
+    pub fn line_range(&self, line: usize) -> Range<usize> {
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+            return self.text.len()..self.text.len();
+        };
+        let mut end = match self.line_starts.get(line) {
+            Some(&next) => next - 1,
+            None => self.text.len(),
+        };
+        if end < self.text.len() && end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
     }
 
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        if line == 0 || line > self.line_starts.len() {
             return "";
-        };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
+        }
+        self.text[self.line_range(line)].trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -202,5 +249,39 @@ mod tests {
         assert_eq!(f.line_col(9), LineCol { line: 2, column: 3 });
         assert_eq!(f.line_text(2), "bé = \"x\"");
         assert_eq!(f.line_col(999).line, 3);
+    }
+
+    #[test]
+    fn line_ranges_leave_out_the_line_ending() {
+        let f = SourceFile::new("x.toml", "a\r\nb\r\r\n\rc\r");
+        assert_eq!(f.line_range(1), 0..1);
+        assert_eq!(f.line_range(2), 3..5);
+        assert_eq!(&f.text[f.line_range(3)], "\rc\r");
+        assert_eq!(f.line_range(4), f.text.len()..f.text.len());
+        assert_eq!(f.line_of(0), 1);
+        assert_eq!(f.line_of(2), 1);
+        assert_eq!(f.line_of(3), 2);
+        assert_eq!(f.line_of(999), 3);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn columns_count_the_characters_since_the_line_start(
+            text in "[a\n\ré中\u{301}]{0,1200}",
+            offset in 0usize..1300,
+        ) {
+            let f = SourceFile::new("x", text.as_str());
+            let mut at = offset.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let expected = LineCol {
+                line: text[..at].matches('\n').count() + 1,
+                column: text[line_start..at].chars().count() + 1,
+            };
+            proptest::prop_assert_eq!(f.line_col(offset), expected);
+        }
     }
 }

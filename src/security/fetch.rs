@@ -63,12 +63,109 @@ fn command_of(stage: &str) -> Option<String> {
         .map(|w| w.trim_matches(|c: char| "\"'(){}".contains(c)))
         .filter(|w| !w.is_empty())
         .map(program)
-        .find(|p| {
-            !(PASS_THROUGH.contains(&p.as_str())
-                || p.starts_with('-')
-                || p.contains('=')
-                || p.bytes().all(|b| b.is_ascii_digit()))
+        .find(|p| stops_search(p, p.contains('=')))
+}
+
+/// What wraps a word without being part of the command it names.
+const QUOTES: &str = "\"'(){}";
+
+/// Whether the first program after any substitution opener in `t` (lower case), found as
+/// [`command_of`] finds it in the rest of the text, is a downloader. The words of `t` are
+/// read once, so that text of many openers costs its length, not its square.
+fn substitutes_a_download(t: &str) -> bool {
+    let words = Words::of(t);
+    ["$(", "`", "<(", ">("].into_iter().any(|opener| {
+        t.match_indices(opener).any(|(at, _)| {
+            let after = words.first_program_after(t, at + opener.len());
+            after.is_some_and(|p| DOWNLOADERS.contains(&p))
         })
+    })
+}
+
+/// Whether a program name stops [`command_of`]'s search: it is not a pass-through command,
+/// an option, an assignment or a number.
+fn stops_search(p: &str, has_eq: bool) -> bool {
+    !(PASS_THROUGH.contains(&p)
+        || p.starts_with('-')
+        || has_eq
+        || p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The white-space separated words of a text, each read once.
+struct Words {
+    /// Each word's byte range, and the range left once [`QUOTES`] are trimmed.
+    spans: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// Where the last `/` or `\`, and the last `=`, of each trimmed word are.
+    last_sep: Vec<Option<usize>>,
+    last_eq: Vec<Option<usize>>,
+    /// The program each word names, when it stops the search.
+    program: Vec<Option<String>>,
+    /// For each word, the first word from it on that stops the search.
+    next_stop: Vec<Option<usize>>,
+}
+
+impl Words {
+    fn of(t: &str) -> Words {
+        let mut w = Words {
+            spans: Vec::new(),
+            last_sep: Vec::new(),
+            last_eq: Vec::new(),
+            program: Vec::new(),
+            next_stop: Vec::new(),
+        };
+        for word in t.split_whitespace() {
+            let start = word.as_ptr() as usize - t.as_ptr() as usize;
+            let trimmed = word.trim_matches(|c: char| QUOTES.contains(c));
+            let from = start + (trimmed.as_ptr() as usize - word.as_ptr() as usize);
+            let last = |cs: &[char]| trimmed.rfind(cs).map(|i| from + i);
+            w.spans
+                .push((start..start + word.len(), from..from + trimmed.len()));
+            w.last_sep.push(last(&['/', '\\']));
+            w.last_eq.push(last(&['=']));
+            let p = program(trimmed);
+            let stops = !trimmed.is_empty() && stops_search(&p, p.contains('='));
+            w.program.push(stops.then_some(p));
+        }
+        w.next_stop = vec![None; w.spans.len() + 1];
+        for i in (0..w.spans.len()).rev() {
+            w.next_stop[i] = if w.program[i].is_some() {
+                Some(i)
+            } else {
+                w.next_stop[i + 1]
+            };
+        }
+        w
+    }
+
+    /// The program [`command_of`] finds in `t[at..]`.
+    fn first_program_after<'t>(&'t self, t: &'t str, at: usize) -> Option<&'t str> {
+        let k = self.spans.partition_point(|(whole, _)| whole.end <= at);
+        let next = |i: usize| self.next_stop[i].and_then(|j| self.program[j].as_deref());
+        let Some((whole, trimmed)) = self.spans.get(k).filter(|(whole, _)| whole.start < at) else {
+            return next(k);
+        };
+        // `at` is inside word k: its rest is a word of its own, trimmed at its start.
+        let rest = &t[at..whole.end];
+        let from = at + (rest.len() - rest.trim_start_matches(|c: char| QUOTES.contains(c)).len());
+        if from >= trimmed.end {
+            return next(k + 1);
+        }
+        if self.last_sep[k].is_some_and(|s| s >= from) {
+            // The same base name as the whole word, so the same program.
+            return self.program[k].as_deref().or_else(|| next(k + 1));
+        }
+        let base = &t[from..trimmed.end];
+        let p = [".exe", ".cmd", ".bat", ".com"]
+            .iter()
+            .find_map(|e| base.strip_suffix(e))
+            .unwrap_or(base);
+        let has_eq = self.last_eq[k].is_some_and(|e| e >= from);
+        if stops_search(p, has_eq) {
+            Some(p)
+        } else {
+            next(k + 1)
+        }
+    }
 }
 
 /// Whether a command runs code it is handed: a shell, an interpreter, `source`, `.`,
@@ -92,13 +189,8 @@ fn downloads(stage: &str) -> bool {
 pub fn fetches_and_runs(text: &str) -> Option<&'static str> {
     let t = text.to_ascii_lowercase();
     // Substitutions run the download wherever they appear.
-    for opener in ["$(", "`", "<(", ">("] {
-        for (at, _) in t.match_indices(opener) {
-            let inner = t[at + opener.len()..].trim_start();
-            if command_of(inner).is_some_and(|c| DOWNLOADERS.contains(&c.as_str())) {
-                return Some("a command substitution of a download");
-            }
-        }
+    if substitutes_a_download(&t) {
+        return Some("a command substitution of a download");
     }
     let statements: Vec<&str> = t
         .split(['\n', ';', '&'])
@@ -176,6 +268,8 @@ fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -203,6 +297,46 @@ mod tests {
             "node server.js && echo done",
         ] {
             assert!(fetches_and_runs(s).is_none(), "{s}");
+        }
+    }
+
+    /// Substitutions as `command_of` reads the text after each opener, in quadratic time.
+    fn programs_after_openers(t: &str) -> Vec<Option<String>> {
+        let mut out = Vec::new();
+        for opener in ["$(", "`", "<(", ">("] {
+            for (at, _) in t.match_indices(opener) {
+                out.push(command_of(t[at + opener.len()..].trim_start()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_long_chain_of_substitutions_is_read_in_one_pass() {
+        let t = format!("{}curl https://x", "$( -$(".repeat(50_000));
+        assert!(fetches_and_runs(&t).is_some());
+        assert!(fetches_and_runs(&"$(".repeat(200_000)).is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// Reading the words once finds, after every opener, the program `command_of` finds.
+        #[test]
+        fn words_find_what_command_of_finds(
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                "$(", "`", "<(", ">(", " ", "\t", "\u{a0}", "curl", "wget", "env", "sudo", "nice",
+                "-x", "a=b", "=", "/", "\\", "\"", "'", "(", ")", "{", "}", "12", ".exe", "x", "é",
+            ]), 0..40),
+        ) {
+            let t = tokens.concat();
+            let words = Words::of(&t);
+            let mut fast = Vec::new();
+            for opener in ["$(", "`", "<(", ">("] {
+                for (at, _) in t.match_indices(opener) {
+                    fast.push(words.first_program_after(&t, at + opener.len()).map(str::to_string));
+                }
+            }
+            prop_assert_eq!(fast, programs_after_openers(&t), "{:?}", t);
         }
     }
 }

@@ -207,44 +207,7 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         )
         .help("run the server as the user; MCP servers never need administrator rights");
     }
-    let mut destructive = None;
-    for (i, p) in progs.iter().enumerate() {
-        // Options anywhere in the same statement: `rm x -rf` is `rm -rf x` (GNU permutes).
-        let statement = ws[i].2;
-        let flags: Vec<&str> = ws[i + 1..]
-            .iter()
-            .take_while(|(_, _, s)| *s == statement)
-            .map(|(w, ..)| w.as_str())
-            .filter(|w| w.starts_with('-'))
-            .collect();
-        let short = |c: char| {
-            flags
-                .iter()
-                .any(|f| f.starts_with('-') && !f.starts_with("--") && f.contains(c))
-        };
-        let hit = match p.as_str() {
-            "rm" => {
-                (short('r') || short('R') || flags.contains(&"--recursive"))
-                    && (short('f') || flags.contains(&"--force"))
-            }
-            "chmod" => {
-                (short('R') || flags.contains(&"--recursive"))
-                    && ws[i + 1..].iter().any(|(w, ..)| w == "777" || w == "a+rwx")
-            }
-            "chown" => short('R') || flags.contains(&"--recursive"),
-            "dd" => ws[i + 1..].iter().any(|(w, ..)| w.starts_with("of=")),
-            "systemctl" | "launchctl" | "crontab" => true,
-            "reg" => ws
-                .get(i + 1)
-                .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),
-            p if p.starts_with("mkfs") => true,
-            _ => false,
-        };
-        if hit {
-            destructive = Some(i);
-            break;
-        }
-    }
+    let destructive = destructive_command(&ws, &progs);
     if let Some(i) = destructive {
         sink.add(
             "STDIO-005",
@@ -265,6 +228,81 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             format!("the launch uses the network tool `{}`", ws[i].0),
         )
         .help("use an MCP server that does the job itself, or connect to a remote server by URL");
+    }
+}
+
+/// The first word that runs a destructive or persistent command (STDIO-005). Options count
+/// anywhere after the program in the same statement: `rm x -rf` is `rm -rf x` (GNU
+/// permutes). Each question "does such a word follow?" is one look-up, so a launch of many
+/// words costs their number, not its square.
+fn destructive_command(ws: &[(String, Span, usize)], progs: &[String]) -> Option<usize> {
+    let short =
+        |c: char| move |w: &str| w.starts_with('-') && !w.starts_with("--") && w.contains(c);
+    let exact = |f: &'static str| move |w: &str| w == f;
+    let recursive = [
+        Later::in_statement(ws, short('r')),
+        Later::in_statement(ws, short('R')),
+        Later::in_statement(ws, exact("--recursive")),
+    ];
+    let force = [
+        Later::in_statement(ws, short('f')),
+        Later::in_statement(ws, exact("--force")),
+    ];
+    let all_modes = Later::anywhere(ws, |w| w == "777" || w == "a+rwx");
+    let output = Later::anywhere(ws, |w| w.starts_with("of="));
+    let any = |ls: &[Later], i: usize| ls.iter().any(|l| l.follows(ws, i));
+    progs
+        .iter()
+        .enumerate()
+        .position(|(i, p)| match p.as_str() {
+            "rm" => any(&recursive, i) && any(&force, i),
+            "chmod" => any(&recursive[1..], i) && all_modes.follows(ws, i),
+            "chown" => any(&recursive[1..], i),
+            "dd" => output.follows(ws, i),
+            "systemctl" | "launchctl" | "crontab" => true,
+            "reg" => ws
+                .get(i + 1)
+                .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),
+            p => p.starts_with("mkfs"),
+        })
+}
+
+/// Where the last word a test holds for is: per shell statement, or in the whole launch.
+struct Later {
+    last: std::collections::BTreeMap<usize, usize>,
+    per_statement: bool,
+}
+
+impl Later {
+    fn in_statement(ws: &[(String, Span, usize)], test: impl Fn(&str) -> bool) -> Later {
+        Later::new(ws, test, true)
+    }
+
+    fn anywhere(ws: &[(String, Span, usize)], test: impl Fn(&str) -> bool) -> Later {
+        Later::new(ws, test, false)
+    }
+
+    fn new(
+        ws: &[(String, Span, usize)],
+        test: impl Fn(&str) -> bool,
+        per_statement: bool,
+    ) -> Later {
+        let mut last = std::collections::BTreeMap::new();
+        for (i, (w, _, statement)) in ws.iter().enumerate() {
+            if test(w) {
+                last.insert(if per_statement { *statement } else { 0 }, i);
+            }
+        }
+        Later {
+            last,
+            per_statement,
+        }
+    }
+
+    /// Whether such a word comes after word `i` (in its statement, if per statement).
+    fn follows(&self, ws: &[(String, Span, usize)], i: usize) -> bool {
+        let key = if self.per_statement { ws[i].2 } else { 0 };
+        self.last.get(&key).is_some_and(|&j| j > i)
     }
 }
 
@@ -997,5 +1035,45 @@ mod tests {
         for v in [".", "./data", "~/projects/x", "/srv/data"] {
             assert!(!whole_tree(v), "{v}");
         }
+    }
+
+    /// Which word of a shell string `destructive_command` points at.
+    fn destructive(shell: &str) -> Option<String> {
+        let arg = Arg {
+            text: shell,
+            span: Span::default(),
+        };
+        let ws = words(&[arg]);
+        let progs: Vec<String> = ws.iter().map(|(w, ..)| program(w)).collect();
+        destructive_command(&ws, &progs).map(|i| ws[i].0.clone())
+    }
+
+    #[test]
+    fn destructive_commands_take_options_from_later_in_their_statement() {
+        assert_eq!(destructive("rm x -rf").as_deref(), Some("rm"));
+        assert_eq!(destructive("rm -r x --force").as_deref(), Some("rm"));
+        assert_eq!(destructive("rm x; ls -rf"), None);
+        assert_eq!(destructive("chmod -R x 777").as_deref(), Some("chmod"));
+        assert_eq!(
+            destructive("echo 777; chmod -R x"),
+            None,
+            "the mode must follow"
+        );
+        assert_eq!(
+            destructive("chown --recursive u x").as_deref(),
+            Some("chown")
+        );
+        assert_eq!(
+            destructive("dd if=/dev/zero of=/dev/sda").as_deref(),
+            Some("dd")
+        );
+        assert_eq!(destructive("reg add x").as_deref(), Some("reg"));
+        assert_eq!(
+            destructive("mkfs.ext4 /dev/x").as_deref(),
+            Some("mkfs.ext4")
+        );
+        // One pass over the words, however many there are.
+        let many = format!("{}-rf", "rm chmod dd ".repeat(100_000));
+        assert_eq!(destructive(&many).as_deref(), Some("rm"));
     }
 }

@@ -77,7 +77,10 @@ pub fn parse(text: &str) -> Result<serde_json::Value, JsoncError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::mutation;
 
     #[test]
     fn comments_and_trailing_commas_are_jsonc() {
@@ -97,5 +100,27 @@ mod tests {
             parse("{ \"a\": 1 \"b\": 2 }").is_err(),
             "missing commas are refused"
         );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn any_text_is_read_or_refused_without_panicking(text in mutation::text(300)) {
+            if let Err(e) = parse(&text) {
+                prop_assert!(e.start <= e.end && e.line >= 1 && e.column >= 1, "{e:?}");
+            }
+        }
+
+        /// The OpenCode configs of the plan cases, with their comments, damaged.
+        #[test]
+        fn a_damaged_config_is_read_or_refused_without_panicking(bytes in mutation::mutated(samples())) {
+            let _ = parse(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    fn samples() -> Vec<Vec<u8>> {
+        let mut all = mutation::repo_files("opencode.json");
+        all.extend(mutation::repo_files("opencode.jsonc"));
+        all
     }
 }

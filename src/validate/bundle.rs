@@ -798,3 +798,89 @@ fn check_links(ck: &mut Checker<'_>) {
         ck.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::mutation;
+
+    /// A bundle with one of each markdown resource, whose files are `files`' texts.
+    fn bundle(manifest: &[u8], skill: &[u8], agent: &[u8], command: &[u8]) -> BundleTree {
+        BundleTree::from_files(
+            "b",
+            [
+                ("bundle.toml", manifest),
+                ("skills/s/SKILL.md", skill),
+                ("agents/a.md", agent),
+                ("commands/c.md", command),
+            ],
+        )
+    }
+
+    const MANIFEST_TEXT: &str = "[bundle]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"d\"\n\n\
+        [compatibility.product-modes]\ndesktop-local = \"supported\"\n\n\
+        [skills.s]\npath = \"skills/s\"\n[agents.a]\npath = \"agents/a.md\"\n\
+        [commands.c]\npath = \"commands/c.md\"\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// One file of a catalog bundle (its manifest, a SKILL.md, an agent or command)
+        /// damaged: the whole bundle is checked, security rules included.
+        #[test]
+        fn a_damaged_catalog_bundle_is_checked_without_panicking(
+            which in any::<prop::sample::Index>(),
+            file in any::<prop::sample::Index>(),
+            edits in mutation::edits(),
+        ) {
+            let trees = crate::catalog::bundles();
+            let mut tree = trees[which.index(trees.len())].clone();
+            let files: Vec<String> = tree
+                .entries
+                .iter()
+                .filter(|(p, e)| matches!(e, Entry::File(_)) && p.as_str() != "README.md")
+                .map(|(p, _)| p.clone())
+                .collect();
+            let path = &files[file.index(files.len())];
+            let mut bytes = tree.file(path).unwrap().to_vec();
+            mutation::apply(&mut bytes, &edits);
+            tree.entries.insert(path.clone(), Entry::File(Cow::Owned(bytes)));
+            super::check(&tree, None);
+        }
+
+        #[test]
+        fn any_bundle_toml_is_checked_without_panicking(manifest in mutation::bytes(400)) {
+            super::check(&bundle(&manifest, b"", b"", b""), None);
+        }
+
+        /// Arbitrary SKILL.md, agent and command files behind a valid manifest.
+        #[test]
+        fn any_markdown_is_checked_without_panicking(
+            skill in mutation::text(200),
+            agent in mutation::bytes(200),
+            command in mutation::text(200),
+        ) {
+            let skill = format!("---\n{skill}");
+            let tree = bundle(MANIFEST_TEXT.as_bytes(), skill.as_bytes(), &agent, command.as_bytes());
+            super::check(&tree, None);
+            let tree = bundle(MANIFEST_TEXT.as_bytes(), command.as_bytes(), &agent, skill.as_bytes());
+            super::check(&tree, None);
+        }
+    }
+
+    #[test]
+    fn the_template_bundle_is_clean() {
+        let tree = bundle(
+            MANIFEST_TEXT.as_bytes(),
+            b"---\nname: s\ndescription: d\n---\n",
+            b"agent",
+            b"command",
+        );
+        let check = super::check(&tree, None);
+        let errors: Vec<_> = check.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}

@@ -198,3 +198,26 @@ pub fn is_digest(s: &str) -> bool {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::mutation;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn any_capm_toml_is_checked_without_panicking(bytes in mutation::bytes(400)) {
+            check_project("capm.toml", &bytes);
+        }
+
+        #[test]
+        fn a_damaged_capm_toml_is_checked_without_panicking(
+            bytes in mutation::mutated(mutation::repo_files("capm.toml")),
+        ) {
+            check_project("capm.toml", &bytes);
+        }
+    }
+}

@@ -225,7 +225,10 @@ fn check_front_matter(file: &SourceFile, resource: &str, dir: &str) -> Vec<Diagn
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::mutation;
 
     fn codes(text: &str) -> Vec<&'static str> {
         let f = SourceFile::new("s/SKILL.md", text);
@@ -253,5 +256,25 @@ mod tests {
             codes("---\nname: s\ndescription: \"\"\n---\n"),
             ["invalid-length"]
         );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn any_front_matter_is_checked_without_panicking(body in mutation::text(300)) {
+            codes(&body);
+            codes(&format!("---\n{body}"));
+            codes(&format!("\u{feff}---\r\nname: s\r\n{body}\n---\n"));
+        }
+
+        /// The catalog's SKILL.md files, damaged.
+        #[test]
+        fn a_damaged_skill_md_is_checked_without_panicking(
+            bytes in mutation::mutated(mutation::repo_files("SKILL.md")),
+        ) {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                codes(text);
+            }
+        }
     }
 }

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{Run, capm, tempdir, tree, valid_bundle, write_files, write_valid_bundle};
+use crate::support::{
+    Run, capm, capm_within, project, tempdir, tree, valid_bundle, write_files, write_valid_bundle,
+};
 
 /// Writes a valid bundle called `b` into `dir/b`, lets `spoil` break it, lints it, and
 /// checks that nothing changed on disk.
@@ -237,4 +239,65 @@ fn a_literal_secret_is_located_but_never_printed() {
         run.stderr
     );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
+#[test]
+fn carriage_returns_without_a_newline_are_a_syntax_error() {
+    let run = lint_spoiled(|b| std::fs::write(b.join("bundle.toml"), "\r\r").unwrap());
+    insta::assert_snapshot!(run.stderr);
+    let dir = project();
+    std::fs::write(dir.path().join("capm.toml"), "[project]\r\r").unwrap();
+    for args in [&["lint", "capm.toml"][..], &["install"]] {
+        let run = capm(dir.path(), args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "error[toml-syntax]: invalid TOML: carriage return must be followed by newline"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--> capm.toml:1:11"), "{}", run.stderr);
+    }
+}
+
+/// A capm.toml of one line just under the 1 MiB limit, with an unknown key every hundred
+/// bytes: each warning shows a window of the line and its real column, and the report ends
+/// promptly (the time limit only guards against a hang).
+#[test]
+fn a_one_mebibyte_line_is_reported_in_windows_of_it() {
+    let mut line = String::from("project = {");
+    let mut columns = Vec::new();
+    while line.len() < 1024 * 1024 - 200 {
+        line.push_str(if columns.is_empty() { " " } else { ", " });
+        columns.push(line.len() + 1);
+        line.push_str(&format!("k{} = \"{}\"", columns.len(), "x".repeat(80)));
+    }
+    line.push_str(" }");
+    let dir = tempdir();
+    std::fs::write(dir.path().join("capm.toml"), &line).unwrap();
+    let limit = std::time::Duration::from_secs(10);
+    let run = capm_within(dir.path(), &["lint", "capm.toml"], limit);
+    assert_eq!(run.code, 0, "{}", &run.stderr[..2000.min(run.stderr.len())]);
+    let warnings = run.stderr.matches("warning[unknown-key]").count();
+    assert_eq!(warnings, columns.len());
+    let last = columns.last().unwrap();
+    assert!(run.stderr.contains(&format!("--> capm.toml:1:{last}\n")));
+    let widest = run.stderr.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest < 140, "a line of {widest} characters");
+}
+
+#[test]
+fn syntax_errors_past_twenty_are_counted_not_listed() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("capm.toml"), "\r".repeat(1000)).unwrap();
+    let run = capm(dir.path(), &["lint", "capm.toml", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 20);
+    assert_eq!(
+        diagnostics[19]["help"],
+        "980 more syntax errors in this file are not shown; fix these and lint again"
+    );
 }

@@ -568,3 +568,74 @@ fn a_batch_is_refused_and_an_unknown_method_is_one_whatever_its_params() {
     let (status, stderr) = server.close();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+/// A line over the 16 MiB limit (here a request whose `code` is 17 MiB long) is answered
+/// with -32600 and `id: null`, without a byte of it echoed, and the next line is served.
+#[test]
+fn a_line_over_the_message_limit_is_refused_and_the_next_is_served() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let stdin = server.stdin.as_mut().unwrap();
+    let head = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"explain\",\"params\":{\"code\":\"";
+    stdin.write_all(head).unwrap();
+    stdin.write_all(huge.as_bytes()).unwrap();
+    stdin.write_all(b"\"}}\n").unwrap();
+    server.send(&json!({"jsonrpc": "2.0", "id": 2, "method": "explain", "params": {"code": "invalid-semver"}}));
+    let refused = server.recv();
+    assert_eq!(refused["id"], Value::Null, "{refused}");
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("16777216 bytes (16 MiB)"), "{message}");
+    assert!(!message.contains("xxxx"), "{message}");
+    let next = server.recv();
+    assert_eq!(next["id"], 2, "{next}");
+    assert_eq!(next["result"]["code"], "invalid-semver", "{next}");
+    let (status, stderr) = server.close();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+/// Bad values are quoted in errors by their first 64 characters only, marked as cut.
+#[test]
+fn a_long_bad_value_is_quoted_by_its_prefix_only() {
+    let dir = project();
+    let d = dir.path();
+    let mut server = Server::start(d);
+    let long = format!("{}{}", "é".repeat(64), "z".repeat(100_000));
+    let prefix = format!("`{}…`", "é".repeat(64));
+    let calls = [
+        ("method not found", long.as_str(), json!({})),
+        ("unknown code", "explain", json!({"code": long})),
+        (
+            "unknown variant",
+            "plan",
+            json!({"project": d, "operation": long}),
+        ),
+        (
+            "unknown field",
+            "status",
+            json!({"project": d, long.as_str(): 1}),
+        ),
+        (
+            "bundle name",
+            "plan",
+            json!({"project": d, "operation": "install", "bundles": [long]}),
+        ),
+    ];
+    for (id, (what, method, params)) in calls.into_iter().enumerate() {
+        server.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let response = server.recv();
+        let error = &response["error"];
+        assert!(error.is_object(), "{what}: {response}");
+        let text = error.to_string();
+        assert!(text.contains(&prefix), "{what}: {text}");
+        assert!(
+            !text.contains("zz"),
+            "{what}: {}",
+            &text[..text.len().min(500)]
+        );
+        assert!(text.len() < 2048, "{what}: {} bytes", text.len());
+    }
+    let (status, stderr) = server.close();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}

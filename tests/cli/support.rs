@@ -74,6 +74,42 @@ pub fn assert_os_errors_name_a_path(text: &str) {
     }
 }
 
+/// Runs `capm ARGS` like [`capm`], but kills it and fails the test if it has not ended
+/// within `limit`: a guard against a hang, not a benchmark.
+pub fn capm_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    let mut child = command(dir, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("capm runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).expect("the output is UTF-8");
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("capm {args:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
 /// A project made by `capm init DIR`: capm.toml with its comments, nothing else.
 pub fn project() -> tempfile::TempDir {
     let dir = tempdir();
