@@ -850,3 +850,148 @@ fn a_conflict_copy_is_still_reported_after_an_interrupted_recovery() {
     );
     assert_no_debris(&dir, "after the second recovery");
 }
+
+/// A project at tool 1.0.0 whose update to 2.0.0 was killed at `rule`.
+fn interrupted_update(dir: &Path, rule: &str) {
+    installed(dir);
+    to_v2(dir);
+    let (code, err) = run(dir, &["update", "-y"], &[("CAPM_FAILPOINTS", rule)]);
+    assert_eq!(code, None, "{rule} did not kill capm: {err}");
+}
+
+fn recovery_list(report: &serde_json::Value, key: &str) -> Vec<serde_json::Value> {
+    report["recovery"][key]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn doctor_report(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let out = Command::new(bin())
+        .args(["doctor", "--format", "json"])
+        .current_dir(dir)
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        .env_remove("CAPM_FAILPOINTS")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).expect("doctor prints its report")
+}
+
+#[test]
+fn a_lock_arriving_from_elsewhere_does_not_finish_a_half_applied_update() {
+    let work = tempdir();
+    // The lock a teammate committed after the same update.
+    let theirs = work.path().join("theirs");
+    installed(&theirs);
+    to_v2(&theirs);
+    let (code, err) = run(&theirs, &["update", "-y"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let dir = work.path().join("mine");
+    installed(&dir);
+    to_v2(&dir);
+    let before = project_tree(&dir);
+    let (code, _) = run(
+        &dir,
+        &["update", "-y"],
+        &[("CAPM_FAILPOINTS", "swapped#1=abort")],
+    );
+    assert_eq!(code, None);
+    // `git pull` brings the same bytes capm was about to write.
+    std::fs::copy(theirs.join("capm.lock"), dir.join("capm.lock")).unwrap();
+    let report = doctor_report(&dir, &[]);
+    assert_eq!(recovery_list(&report, "finished").len(), 0, "{report:#}");
+    assert_eq!(recovery_list(&report, "rolled_back").len(), 1, "{report:#}");
+    assert_eq!(project_tree(&dir), before, "rolled back whole");
+}
+
+#[test]
+fn an_interrupted_recovery_still_reports_a_directory_kept_as_a_conflict() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    interrupted_update(&dir, "synced=abort");
+    // The user adds a file to the new skill before anything recovers.
+    std::fs::write(dir.join(".opencode/skills/notes/mine.txt"), "mine\n").unwrap();
+    let (code, _) = run(
+        &dir,
+        &["doctor"],
+        &[("CAPM_FAILPOINTS", "recover-undone=abort")],
+    );
+    assert_eq!(code, None);
+    let report = doctor_report(&dir, &[]);
+    let conflicts = recovery_list(&report, "conflicts");
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c["path"] == ".opencode/skills/notes"
+                && c["saved"].as_str().is_some_and(|s| dir.join(s).is_dir())),
+        "{report:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".opencode/skills/notes/mine.txt")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn a_crash_before_any_swap_takes_no_later_user_edit_for_a_conflict() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    interrupted_update(&dir, "backed-up#1=abort");
+    let config = std::fs::read_to_string(dir.join("opencode.jsonc")).unwrap();
+    let edited = config.replace("tokyonight", "gruvbox");
+    std::fs::write(dir.join("opencode.jsonc"), &edited).unwrap();
+    let report = doctor_report(&dir, &[]);
+    assert_eq!(recovery_list(&report, "rolled_back").len(), 1, "{report:#}");
+    assert!(recovery_list(&report, "conflicts").is_empty(), "{report:#}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("opencode.jsonc")).unwrap(),
+        edited
+    );
+    assert!(!dir.join(".capm/conflicts").exists());
+}
+
+#[test]
+fn doctor_reports_what_it_recovered_beside_a_refused_journal() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    interrupted_update(&dir, "synced=abort");
+    let txn = dir.join(".capm/txn");
+    let journal = std::fs::read_dir(&txn).unwrap().next().unwrap().unwrap();
+    // A copy under another name names the wrong transaction, and is refused.
+    std::fs::copy(journal.path(), txn.join("ffffffffffffffff.jsonl")).unwrap();
+    let mut config = std::fs::read_to_string(dir.join("opencode.jsonc")).unwrap();
+    config.push_str("// mine\n");
+    std::fs::write(dir.join("opencode.jsonc"), &config).unwrap();
+    let report = doctor_report(&dir, &[]);
+    assert_eq!(recovery_list(&report, "refused").len(), 1, "{report:#}");
+    assert_eq!(recovery_list(&report, "rolled_back").len(), 1, "{report:#}");
+    assert!(
+        recovery_list(&report, "conflicts")
+            .iter()
+            .any(|c| c["path"] == "opencode.jsonc" && c["saved"].is_string()),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_project_that_is_the_global_config_directory_locks_once() {
+    let work = tempdir();
+    let xdg = work.path().join("config");
+    let dir = xdg.join("opencode");
+    base(&dir);
+    std::fs::write(
+        dir.join("capm.toml"),
+        "[project]\nscope = \"global\"\n\n[bundles]\ntool = { path = \"vendor/tool\" }\n",
+    )
+    .unwrap();
+    let env = [
+        ("XDG_CONFIG_HOME", xdg.to_str().unwrap()),
+        ("CAPM_LOCK_TIMEOUT", "2"),
+    ];
+    for args in [&["install", "-y"][..], &["doctor"]] {
+        let (code, err) = run(&dir, args, &env);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(!err.contains("Waiting"), "{args:?}: {err}");
+    }
+}

@@ -60,11 +60,21 @@ impl Roots {
         self.meta(root).join("trash")
     }
 
+    /// Whether the scope is a directory other than the project's (the same directory
+    /// named two ways, `.` and its absolute path say, is one).
+    pub fn separate(&self) -> bool {
+        self.scope != self.project
+            && match (self.scope.canonicalize(), self.project.canonicalize()) {
+                (Ok(a), Ok(b)) => a != b,
+                _ => true,
+            }
+    }
+
     fn all(&self) -> Vec<Root> {
-        if self.scope == self.project {
-            vec![Root::Scope]
-        } else {
+        if self.separate() {
             vec![Root::Scope, Root::Project]
+        } else {
+            vec![Root::Scope]
         }
     }
 }
@@ -301,20 +311,68 @@ const META_IGNORE: &str = "# capm's state for this scope; never committed\n*\n";
 /// ignore file is written again whenever it is missing or damaged.
 pub fn ensure_meta(root: &Path) -> std::io::Result<PathBuf> {
     let meta = root.join(META_DIR);
+    if fs::symlink_metadata(&meta).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other(format!(
+            "`{}` is a symbolic link; capm's state directory must be a real directory",
+            meta.display()
+        )));
+    }
     fs::create_dir_all(&meta)?;
     let ignore = meta.join(".gitignore");
-    if fs::read(&ignore).ok().as_deref() != Some(META_IGNORE.as_bytes()) {
-        // Written in place: processes racing here write the same bytes, and one torn by a
-        // crash is written again by the next run (doctor included).
-        let mut f = fs::OpenOptions::new()
+    if !meta_ignore_intact(&ignore) {
+        // Never written through a link: whatever is there goes, and the file is created
+        // anew. A process racing here writes the same bytes (and finds the file created);
+        // one torn by a crash is written again by the next run, doctor included.
+        match fs::remove_file(&ignore) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        match fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&ignore)?;
-        f.write_all(META_IGNORE.as_bytes())?;
-        f.sync_all()?;
+            .create_new(true)
+            .open(&ignore)
+        {
+            Ok(mut f) => {
+                f.write_all(META_IGNORE.as_bytes())?;
+                f.sync_all()?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(meta)
+}
+
+/// Whether `.capm/.gitignore` is a regular file holding what capm writes there.
+fn meta_ignore_intact(ignore: &Path) -> bool {
+    fs::symlink_metadata(ignore).is_ok_and(|m| m.is_file())
+        && fs::read(ignore).ok().as_deref() == Some(META_IGNORE.as_bytes())
+}
+
+/// Whether capm's state in `root` needs repair that only a writer may make.
+pub fn meta_damaged(root: &Path) -> bool {
+    let meta = root.join(META_DIR);
+    meta.is_dir() && !meta_ignore_intact(&meta.join(".gitignore"))
+}
+
+/// Refuses a link anywhere below `root` along `rel`: capm's own directories hold none, and
+/// one there would carry a rename outside the root.
+fn no_links(root: &Path, rel: &str) -> Result<(), String> {
+    let mut at = root.to_path_buf();
+    for part in rel.split('/') {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "`{}` is a symbolic link inside capm's state directory",
+                    at.display()
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
@@ -391,9 +449,17 @@ fn discard(roots: &Roots, root: Root, path: &Path) -> Result<(), TxnError> {
         }
         n += 1;
     };
-    fs::rename(path, &to).map_err(TxnError::io)?;
+    match fs::rename(path, &to) {
+        // A directory mounted on its own: it cannot move to the trash, so it is deleted
+        // where it is (a crash midway is then seen as another program's change).
+        Err(e) if e.raw_os_error() == Some(EXDEV) => remove_any(path).map_err(TxnError::io)?,
+        other => other.map_err(TxnError::io)?,
+    }
     sync_dir(&parent(path)).map_err(TxnError::io)
 }
+
+/// "Invalid cross-device link", the same number on every Unix capm runs on.
+const EXDEV: i32 = 18;
 
 /// Empties the trash of every root, reporting what could not be deleted.
 fn empty_trash(roots: &Roots) -> Vec<Leftover> {
@@ -551,8 +617,11 @@ fn execute(
         }
         let target = roots.dir(c.root).join(&c.path);
         if c.commit {
-            // Everything else is durable before the commit point moves.
+            // Everything else is durable before the commit point moves, the journal's
+            // progress records included: recovery trusts a replaced capm.lock only when
+            // every other change is recorded as done.
             sync_touched(&touched)?;
+            journal.sync_all().map_err(TxnError::io)?;
             hit("synced").map_err(io_at(&target))?;
         }
         hit("swap").map_err(io_at(&target))?;
@@ -797,14 +866,31 @@ fn recover_journal(
         check_meta(roots.dir(r), Some(id)).map_err(TxnError::Refused)?;
     }
     for op in &ops {
-        inside(roots.dir(op.root), &op.path).map_err(TxnError::Refused)?;
+        let root = roots.dir(op.root);
+        inside(root, &op.path).map_err(TxnError::Refused)?;
+        no_links(root, &format!("{META_DIR}/conflicts/{id}/{}", op.path))
+            .and_then(|()| no_links(root, &format!("{META_DIR}/backup/{id}/{}", op.seq)))
+            .map_err(TxnError::Refused)?;
     }
-    let lock_committed = ops.last().is_some_and(|op| {
-        op.root == Root::Project
-            && op.path == crate::ops::project::LOCK_FILE
-            && op.post.is_some()
-            && op.post != op.pre
-            && path_digest(&roots.project.join(&op.path)).ok().flatten() == op.post
+    let done: BTreeSet<u32> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Done { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    // Killed between replacing capm.lock and recording the commit. capm.lock alone is not
+    // proof (the same bytes can arrive from elsewhere, a `git pull` say): every other
+    // change must be recorded as done too, which was synced before the lock moved.
+    let lock_committed = ops.split_last().is_some_and(|(lock, rest)| {
+        lock.root == Root::Project
+            && lock.path == crate::ops::project::LOCK_FILE
+            && lock.post.is_some()
+            && lock.post != lock.pre
+            && rest
+                .iter()
+                .all(|op| is_bare_dir(op.kind, &op.post) || done.contains(&op.seq))
+            && path_digest(&roots.project.join(&lock.path)).ok().flatten() == lock.post
     });
     let committed = lock_committed || records.contains(&Record::Commit);
     if committed {
@@ -822,21 +908,22 @@ fn recover_journal(
         rec.finished.push(id.clone());
         return Ok(rec);
     }
-    let done: BTreeSet<u32> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Done { seq } => Some(*seq),
-            _ => None,
-        })
-        .collect();
     for op in ops.iter().rev() {
         hit("recover-op").map_err(TxnError::io)?;
         // Whether capm may have put its content there: then a target holding something
         // else was changed after capm wrote it, and the earlier content must be kept. A
         // directory is backed up by its swap itself, so its backup says exactly that.
+        let root = roots.dir(op.root);
         let backup = roots.backup(op.root, id).join(op.seq.to_string());
-        let maybe_swapped = if is_dir_kind(op.kind) && op.pre.is_some() {
-            exists(&backup)
+        let saved = root.join(format!("{META_DIR}/conflicts/{id}/{}", op.path));
+        let target = root.join(&op.path);
+        let maybe_swapped = if exists(&staged(&target, id, op.seq)) {
+            // Its new content still waits under the staged name: never swapped in.
+            false
+        } else if is_dir_kind(op.kind) && op.pre.is_some() {
+            // Moved into its backup by the swap itself (and from there to the conflicts
+            // by an earlier, interrupted recovery).
+            exists(&backup) || exists(&saved)
         } else {
             swapped.is_none_or(|s| s.contains(&op.seq)) || done.contains(&op.seq)
         };

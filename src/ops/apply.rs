@@ -145,7 +145,7 @@ pub fn lock_exclusive(
     waiting: &dyn Fn(&Path),
 ) -> Result<Vec<FileLock>, ApplyError> {
     let mut dirs = vec![roots.project.clone()];
-    if roots.scope != roots.project {
+    if roots.separate() {
         dirs.push(roots.scope.clone());
     }
     let mut locks = Vec::new();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::apply::{ApplyError, Hooks, lock_exclusive, lock_shared, recover, roots};
+use super::apply::{ApplyError, lock_exclusive, lock_shared, roots};
 use super::plan::scope_of;
 use super::project;
 use crate::apply::txn::{self, Recovery};
@@ -125,20 +125,6 @@ pub struct DoctorReport {
     pub problems: Vec<String>,
 }
 
-struct Quiet;
-
-impl Hooks for Quiet {
-    fn settle(&mut self, _: &crate::plan::model::Plan) -> crate::ops::apply::Settle {
-        crate::ops::apply::Settle::AsIs
-    }
-    fn confirm(&mut self, _: &crate::plan::model::Plan) -> bool {
-        false
-    }
-    fn waiting(&self, _: &Path) {}
-    fn recovered(&mut self, _: &Recovery) {}
-    fn replanned(&mut self, _: &crate::plan::model::Plan) {}
-}
-
 /// Runs the doctor on the project at `root`; `waiting` is told if another capm holds the
 /// lock.
 ///
@@ -156,18 +142,15 @@ pub fn doctor(
     let roots = roots(&project, &scope);
     let mut recovery = Recovery::default();
     let pending = txn::pending(&roots);
-    // Doctor repairs capm's own state too (a torn `.capm/.gitignore`, say), so it takes
-    // the writers' lock wherever capm has written before.
-    let written = roots.project.join(txn::META_DIR).is_dir();
-    let _lock = if !recover_now || !(written || txn::needs_recovery(&roots)) {
+    // Doctor repairs capm's own state too (a torn `.capm/.gitignore`, say), which takes
+    // the writers' lock.
+    let damaged = txn::meta_damaged(&roots.project) || txn::meta_damaged(&roots.scope);
+    let _lock = if !recover_now || !(damaged || txn::needs_recovery(&roots)) {
         (lock_shared(root, timeout, waiting)?, Vec::new())
     } else {
         let locks = lock_exclusive(&roots, timeout, waiting)?;
-        recovery = match recover(&roots, &mut Quiet) {
-            Ok(r) => r,
-            Err(ApplyError::Unrecoverable { .. }) => txn::recover(&roots)?,
-            Err(e) => return Err(e),
-        };
+        // A refused journal is reported below, with everything else recovery did.
+        recovery = txn::recover(&roots)?;
         (None, locks)
     };
     // Recovery may have changed capm.lock's state on disk; read it again.

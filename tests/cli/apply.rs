@@ -1281,3 +1281,87 @@ fn list_shows_what_capm_lock_records_as_installed() {
                    skill:github-operations
     ");
 }
+
+#[test]
+fn a_journal_whose_conflict_directory_links_outside_is_refused() {
+    let base = tempdir();
+    let d = &base.path().join("proj");
+    std::fs::create_dir(d).unwrap();
+    assert_eq!(capm(d, &["init", "."]).code, 0);
+    write_files(
+        base.path(),
+        &[
+            ("outside/target.txt", "precious\n"),
+            ("proj/x/target.txt", "mine\n"),
+        ],
+    );
+    // Were it rolled back, its conflict copy would go through the link, over the victim.
+    let id = "deadbeefdeadbeef";
+    let journal = journal_line(serde_json::json!({ "record": "begin", "id": id }))
+        + &journal_line(serde_json::json!({
+            "record": "op",
+            "seq": 0,
+            "kind": "replace-file",
+            "path": "x/target.txt",
+            "pre": sha256(b"before\n"),
+            "post": sha256(b"capm's\n"),
+        }));
+    write_files(
+        d,
+        &[
+            (&format!(".capm/txn/{id}.jsonl"), &journal),
+            (&format!(".capm/backup/{id}/0"), "ATTACKER\n"),
+        ],
+    );
+    std::fs::create_dir_all(d.join(format!(".capm/conflicts/{id}"))).unwrap();
+    std::os::unix::fs::symlink(
+        base.path().join("outside"),
+        d.join(format!(".capm/conflicts/{id}/x")),
+    )
+    .unwrap();
+    let before = stat_tree(base.path());
+    let run = capm(d, &["doctor"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("refused") || run.stderr.contains("refused"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(base.path(), "outside/target.txt"), "precious\n");
+    // Only capm's lock file and `.gitignore` may appear; nothing else is touched.
+    let mut now = stat_tree(base.path());
+    for bookkeeping in ["proj/.capm", "proj/.capm/lock", "proj/.capm/.gitignore"] {
+        now.remove(bookkeeping);
+    }
+    let mut before = before;
+    before.remove("proj/.capm");
+    assert_eq!(now, before, "nothing touched");
+}
+
+#[test]
+fn capm_never_writes_its_gitignore_through_a_link() {
+    let base = tempdir();
+    let d = &base.path().join("proj");
+    std::fs::create_dir(d).unwrap();
+    assert_eq!(capm(d, &["init", "."]).code, 0);
+    assert_eq!(capm(d, &["add", "time", "-y"]).code, 0);
+    write_files(base.path(), &[("victim.txt", "precious\n")]);
+    std::fs::remove_file(d.join(".capm/.gitignore")).unwrap();
+    std::os::unix::fs::symlink(base.path().join("victim.txt"), d.join(".capm/.gitignore")).unwrap();
+    let run = capm(d, &["doctor"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(read(base.path(), "victim.txt"), "precious\n");
+    let meta = std::fs::symlink_metadata(d.join(".capm/.gitignore")).unwrap();
+    assert!(meta.is_file(), "the link is replaced by capm's own file");
+
+    // `.capm` itself a link (to the project, whose .gitignore it would replace): refused.
+    let d = &base.path().join("linked");
+    std::fs::create_dir(d).unwrap();
+    assert_eq!(capm(d, &["init", "."]).code, 0);
+    write_files(d, &[(".gitignore", "node_modules/\n")]);
+    std::os::unix::fs::symlink(".", d.join(".capm")).unwrap();
+    let run = capm(d, &["add", "time", "-y"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    assert_eq!(read(d, ".gitignore"), "node_modules/\n");
+}
