@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -55,7 +55,7 @@ impl BundleTree {
         let mut stack = vec![(dir.to_path_buf(), String::new())];
         while let Some((abs, rel)) = stack.pop() {
             let mut children: Vec<_> = std::fs::read_dir(&abs)?.collect::<Result<_, _>>()?;
-            children.sort_by_key(|e| e.file_name());
+            children.sort_by_cached_key(std::fs::DirEntry::file_name);
             for child in children {
                 let name = child.file_name();
                 let name = name.to_string_lossy();
@@ -71,21 +71,23 @@ impl BundleTree {
                     tree.too_large = true;
                     return Ok(tree);
                 }
-                let meta = child.path().symlink_metadata()?;
-                let entry = if meta.file_type().is_symlink() {
+                // The entry's own type, as the directory listing gives it: links not followed.
+                let file_type = child.file_type()?;
+                let entry = if file_type.is_symlink() {
                     let target = std::fs::read_link(child.path())?;
                     let escapes = link_escapes(&child_rel, &target);
                     Entry::Symlink { target, escapes }
-                } else if meta.is_dir() {
+                } else if file_type.is_dir() {
                     stack.push((child.path(), child_rel.clone()));
                     Entry::Dir
                 } else {
-                    bytes += meta.len();
-                    if bytes > MAX_BUNDLE_BYTES {
-                        tree.too_large = true;
-                        return Ok(tree);
+                    match read_file(&child.path(), &mut bytes)? {
+                        Some(content) => Entry::File(Cow::Owned(content)),
+                        None => {
+                            tree.too_large = true;
+                            return Ok(tree);
+                        }
                     }
-                    Entry::File(Cow::Owned(std::fs::read(child.path())?))
                 };
                 tree.entries.insert(child_rel, entry);
             }
@@ -204,6 +206,24 @@ impl BundleTree {
         }
         format!("sha256:{}", hex(&h.finalize()))
     }
+}
+
+/// Reads one file of a bundle, counting its size against [`MAX_BUNDLE_BYTES`] first:
+/// `None` when the bundle would go past the limit. The size is the opened file's, or the
+/// entry's when the file cannot be opened (the open's error then follows the count).
+fn read_file(path: &Path, bytes: &mut u64) -> io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path);
+    let len = match &file {
+        Ok(f) => f.metadata()?.len(),
+        Err(_) => path.symlink_metadata()?.len(),
+    };
+    *bytes += len;
+    if *bytes > MAX_BUNDLE_BYTES {
+        return Ok(None);
+    }
+    let mut content = Vec::with_capacity(len as usize);
+    file?.read_to_end(&mut content)?;
+    Ok(Some(content))
 }
 
 /// The digest of a directory on disk as capm compares it with what it wrote: the content
