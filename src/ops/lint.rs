@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Sources};
 use crate::manifest::project::BundleRequest;
 use crate::manifest::span::Spanned;
 use crate::manifest::tree::{BundleTree, MANIFEST};
-use crate::validate::{self, BundleCheck};
+use crate::validate::{self, BundleCheck, BundleFacts, Collisions};
 
 use super::project::PROJECT_MANIFEST;
 
@@ -262,8 +262,7 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
         all_trees.push(t?);
     }
     let mut checks = check_all(&all_trees);
-    validate::check_requires(&mut checks);
-    validate::check_collisions(&mut checks, &all_trees);
+    settle_across(&mut checks, &all_trees);
     for (i, check) in checks.iter_mut().enumerate() {
         let Some((p, asked_as)) = &tree_owner[i] else {
             continue;
@@ -357,4 +356,25 @@ fn read_all(dirs: &[(PathBuf, String)]) -> Vec<Result<BundleTree, LintError>> {
 
 fn check_all(trees: &[BundleTree]) -> Vec<BundleCheck> {
     parallel_map(trees, validate::check_bundle)
+}
+
+/// Adds each bundle's findings across the bundles linted together: `requires`, then NAME-001.
+fn settle_across(checks: &mut [BundleCheck], trees: &[BundleTree]) {
+    let facts: Vec<Option<BundleFacts>> = checks
+        .iter()
+        .zip(trees)
+        .map(|(c, t)| BundleFacts::of(c, t))
+        .collect();
+    let mut collisions = Collisions::default();
+    let collided: Vec<Vec<Diagnostic>> = facts
+        .iter()
+        .map(|f| f.as_ref().map(|f| collisions.check(f)).unwrap_or_default())
+        .collect();
+    let facts: Vec<Option<&BundleFacts>> = facts.iter().map(Option::as_ref).collect();
+    for (i, d) in validate::check_requires(&facts) {
+        checks[i].diagnostics.push(d);
+    }
+    for (c, found) in checks.iter_mut().zip(collided) {
+        c.diagnostics.extend(found);
+    }
 }
