@@ -279,10 +279,11 @@ pub fn normalise(path: &str) -> String {
 
 /// Lower-case hexadecimal of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
@@ -323,6 +324,11 @@ mod tests {
         let d = BundleTree::from_files("d", [("ab", b"c".as_slice())]);
         let e = BundleTree::from_files("e", [("a", b"bc".as_slice())]);
         assert_ne!(d.content_digest(), e.content_digest());
+    }
+
+    #[test]
+    fn hex_writes_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     #[test]
