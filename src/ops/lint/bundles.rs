@@ -58,7 +58,8 @@ pub(super) fn lint_all(inputs: Vec<Input>) -> Result<Vec<Linted>, LintError> {
         folded?;
         checked = next;
     }
-    settle_requires(&mut linted);
+    // What NAME-001 remembered goes while `requires` are settled.
+    rayon::join(|| drop(collisions), || settle_requires(&mut linted));
     Ok(linted)
 }
 
@@ -129,8 +130,8 @@ fn settle_requires(linted: &mut [Linted]) {
     for (i, d) in validate::check_requires(&facts) {
         linted[i].diagnostics.push(d);
     }
-    for l in linted {
+    linted.par_iter_mut().for_each(|l| {
         l.diagnostics.append(&mut l.collisions);
         l.facts = None;
-    }
+    });
 }

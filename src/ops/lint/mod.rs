@@ -122,8 +122,9 @@ fn inputs(
     let mut owners = vec![None; inputs.len()];
     let keys: Vec<PathBuf> = found.par_iter().map(FoundBundle::key).collect();
     for (b, key) in found.into_iter().zip(keys) {
-        if seen.insert(key.clone()) {
-            owners.push(projects.owner(&key));
+        let owner = projects.owner(&key);
+        if seen.insert(key) {
+            owners.push(owner);
             inputs.push(Input::Dir {
                 dir: b.dir,
                 shown: b.shown,
