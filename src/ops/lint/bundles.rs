@@ -1,7 +1,7 @@
 //! Linting the bundles themselves. Each bundle is read, checked and reduced, in parallel,
 //! to what the rest of lint needs: its diagnostics, the files they point into, and the few
-//! facts the checks across bundles use. Its tree and manifest are dropped right away, so
-//! memory holds one batch of trees at a time, not every bundle linted.
+//! facts the checks across bundles use. Its tree and manifest are dropped right away, on
+//! the worker that checked it: memory holds a tree per worker, not every bundle linted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,8 +33,8 @@ pub(super) struct Linted {
 }
 
 /// How many bundles are checked in parallel before their NAME-001 check, which goes in
-/// linting order. Large enough to keep every core busy, small enough that one batch of
-/// trees and manifests is little memory.
+/// linting order. Large enough to keep every core busy, small enough that the source files
+/// a batch keeps until then are little memory.
 const BATCH: usize = 256;
 
 /// Lints every input, in order: each bundle on its own (in parallel), then NAME-001 and
