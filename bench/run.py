@@ -8,9 +8,12 @@ and prints the README's performance table.
 
 It builds capm (release) and the synthetic-registry generator, generates its workloads
 under bench/work/ (ignored by git), and runs each command repeatedly with a plain timing
-loop: the median and the spread (min..max) of wall-clock time, in milliseconds. Setup that
-is not part of an operation (copying the starting project) happens outside the timed part.
-Nothing here runs in the test suite.
+loop: the median and the spread (min..max) of wall-clock time, in milliseconds. For lint,
+it also runs each timed run once more under GNU time (untimed) and reports the largest
+peak resident set size. Setup that is not part of an operation (copying the starting
+project) happens outside the timed part. Nothing here runs in the test suite.
+
+    python3 bench/run.py --lint-only     # only the lint rows
 """
 
 import argparse
@@ -21,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,9 +58,31 @@ def env_for(project):
     return e
 
 
-def timed(args, cwd, runs, prepare=None, expect=0, env=None):
-    """Runs `args` `runs` times (after one warm-up), `prepare()` before each run, untimed."""
-    samples = []
+class Samples(list):
+    """Wall-clock times in milliseconds; `peak_kib`, when measured: the largest peak RSS."""
+
+    peak_kib = None
+
+
+# GNU time (Debian package `time`) reports a child's peak RSS. This script's own wait4
+# cannot: a process forked from Python keeps Python's resident memory in its peak.
+GNU_TIME = Path("/usr/bin/time") if Path("/usr/bin/time").exists() else None
+
+
+def peak_kib(args, cwd, env):
+    """The peak resident set size of one (untimed) run of `args`, in KiB."""
+    if GNU_TIME is None:
+        return None
+    with tempfile.NamedTemporaryFile("r") as out:
+        subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, *args], cwd=cwd, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(out.read().split()[-1])
+
+
+def timed(args, cwd, runs, prepare=None, expect=0, env=None, peak=False):
+    """Runs `args` `runs` times (after one warm-up), `prepare()` before each run, untimed.
+    With `peak`, each timed run is followed by an untimed one that measures peak memory."""
+    samples = Samples()
     for i in range(runs + 1):
         if prepare:
             cwd = prepare()
@@ -68,6 +94,8 @@ def timed(args, cwd, runs, prepare=None, expect=0, env=None):
             sys.exit(f"`{' '.join(map(str, args))}` exited {out.returncode}: {out.stderr.decode()}")
         if i > 0:
             samples.append(dt)
+            if peak and (kib := peak_kib(args, cwd, e)) is not None:
+                samples.peak_kib = max(kib, samples.peak_kib or 0)
     return samples
 
 
@@ -180,10 +208,46 @@ def machine():
     return f"{cores} cores, {cpu}, {platform.system()} {platform.release()}"
 
 
+def lint_rows(runs, quick, row):
+    """`capm lint` over synthetic registries of 100, 1,000 and (unless quick) 10,000 bundles."""
+    for n in [100, 1000] if quick else [100, 1000, 10000]:
+        reg = registry(n)
+        versions = sum(1 for _ in reg.glob("*/*/bundle.toml"))
+        r = max(3, runs // (3 if n == 10000 else 1))
+        row("lint", f"{n:,} bundles ({versions:,} versions)",
+            timed([CAPM, "lint", reg, "-q"], WORK, r, peak=True),
+            f"capm lint bench/work/registry-{n}", "< 500 ms at 1,000" if n == 1000 else None)
+
+
+def mib(kib):
+    return f"{kib / 1024:.1f} MiB" if kib else ""
+
+
+def print_tables(rows, runs):
+    print(f"\nMachine: {machine()}. Each figure: median of {runs} runs "
+          f"({max(3, runs // 3)} for the 10,000-bundle lint) (spread min–max), "
+          f"wall clock of the whole process, after one warm-up run; peak RSS: the largest "
+          f"maximum resident set size of those runs.\n")
+    lint = [r for r in rows if r[0] == "lint"]
+    if lint:
+        print("| size | median | spread | peak RSS | reproduce |")
+        print("|---|---:|---|---:|---|")
+        for _, size, med, lo, hi, peak, command, _ in lint:
+            print(f"| {size} | {med:.1f} ms | {lo:.1f}–{hi:.1f} ms | {mib(peak)} | `{command}` |")
+        print()
+    other = [r for r in rows if r[0] != "lint"]
+    if other:
+        print("| operation | size | median | spread | target | reproduce |")
+        print("|---|---|---:|---|---|---|")
+        for op, size, med, lo, hi, _, command, target in other:
+            print(f"| {op} | {size} | {med:.1f} ms | {lo:.1f}–{hi:.1f} ms | {target or ''} | `{command}` |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer runs, skip the 10,000-bundle lint")
     ap.add_argument("--compare", action="store_true", help="also time agpm and APM (installed on demand)")
+    ap.add_argument("--lint-only", action="store_true", help="only the lint rows")
     ap.add_argument("--runs", type=int, default=None)
     args = ap.parse_args()
     runs = args.runs or (5 if args.quick else 15)
@@ -194,17 +258,15 @@ def main():
 
     def row(op, size, samples, command, target=None):
         med, lo, hi = summary(samples)
-        rows.append((op, size, med, lo, hi, command, target))
-        print(f"{op:<44} {size:<28} median {med:9.2f} ms  ({lo:.2f} .. {hi:.2f})", file=sys.stderr)
+        peak = getattr(samples, "peak_kib", None)
+        rows.append((op, size, med, lo, hi, peak, command, target))
+        print(f"{op:<44} {size:<28} median {med:9.2f} ms  ({lo:.2f} .. {hi:.2f})  peak {mib(peak) or '-'}",
+              file=sys.stderr)
 
-    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
-    for n in sizes:
-        reg = registry(n)
-        versions = sum(1 for _ in reg.glob("*/*/bundle.toml"))
-        r = max(3, runs // (3 if n == 10000 else 1))
-        row("lint", f"{n:,} bundles ({versions:,} versions)",
-            timed([CAPM, "lint", reg, "-q"], WORK, r),
-            f"capm lint bench/work/registry-{n}", "< 500 ms at 1,000" if n == 1000 else None)
+    lint_rows(runs, args.quick, row)
+    if args.lint_only:
+        print_tables(rows, runs)
+        return
     reg = registry(1000 if args.quick else 10000)
     row("resolve + plan (JSON)", f"50 bundles vs {reg.name.split('-')[1]}-bundle registry",
         timed([CAPM, "plan", "install", "--format", "json"], reg / "project", runs),
@@ -243,12 +305,7 @@ def main():
         import compare  # noqa: E402  (bench/compare.py)
         rows.extend(compare.run(runs, template, row))
 
-    print(f"\nMachine: {machine()}. Each figure: median of {runs} runs (spread min–max), "
-          f"wall clock of the whole process, after one warm-up run.\n")
-    print("| operation | size | median | spread | target | reproduce |")
-    print("|---|---|---:|---|---|---|")
-    for op, size, med, lo, hi, command, target in rows:
-        print(f"| {op} | {size} | {med:.1f} ms | {lo:.1f}–{hi:.1f} ms | {target or ''} | `{command}` |")
+    print_tables(rows, runs)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::dirs;
+
 /// At most this many entries are read from one bundle directory.
 pub const MAX_BUNDLE_FILES: usize = 10_000;
 /// At most this many bytes are read from one bundle directory.
@@ -51,41 +53,45 @@ impl BundleTree {
             entries: BTreeMap::new(),
             too_large: false,
         };
+        let root = dirs::Root::open(dir)?;
         let mut bytes = 0u64;
-        let mut stack = vec![(dir.to_path_buf(), String::new())];
-        while let Some((abs, rel)) = stack.pop() {
-            let mut children: Vec<_> = std::fs::read_dir(&abs)?.collect::<Result<_, _>>()?;
-            children.sort_by_key(|e| e.file_name());
-            for child in children {
-                let name = child.file_name();
-                let name = name.to_string_lossy();
-                if rel.is_empty() && name == ".git" {
+        // Directories still to list: their path below the root, and as shown in `entries`.
+        let mut stack = vec![(PathBuf::new(), String::new())];
+        while let Some((at, rel)) = stack.pop() {
+            let listing = root.list(&at)?;
+            for (name, kind) in &listing.entries {
+                let shown = name.to_string_lossy();
+                if rel.is_empty() && shown == ".git" {
                     continue;
                 }
                 let child_rel = if rel.is_empty() {
-                    name.to_string()
+                    shown.to_string()
                 } else {
-                    format!("{rel}/{name}")
+                    format!("{rel}/{shown}")
                 };
                 if tree.entries.len() >= MAX_BUNDLE_FILES {
                     tree.too_large = true;
                     return Ok(tree);
                 }
-                let meta = child.path().symlink_metadata()?;
-                let entry = if meta.file_type().is_symlink() {
-                    let target = std::fs::read_link(child.path())?;
-                    let escapes = link_escapes(&child_rel, &target);
-                    Entry::Symlink { target, escapes }
-                } else if meta.is_dir() {
-                    stack.push((child.path(), child_rel.clone()));
-                    Entry::Dir
-                } else {
-                    bytes += meta.len();
-                    if bytes > MAX_BUNDLE_BYTES {
-                        tree.too_large = true;
-                        return Ok(tree);
+                let entry = match kind {
+                    dirs::Kind::Symlink => {
+                        let target = listing.read_link(name)?;
+                        let escapes = link_escapes(&child_rel, &target);
+                        Entry::Symlink { target, escapes }
                     }
-                    Entry::File(Cow::Owned(std::fs::read(child.path())?))
+                    dirs::Kind::Dir => {
+                        stack.push((at.join(name), child_rel.clone()));
+                        Entry::Dir
+                    }
+                    dirs::Kind::File => {
+                        let room = MAX_BUNDLE_BYTES - bytes;
+                        let Some(content) = listing.read_file(name, room)? else {
+                            tree.too_large = true;
+                            return Ok(tree);
+                        };
+                        bytes += content.len() as u64;
+                        Entry::File(Cow::Owned(content))
+                    }
                 };
                 tree.entries.insert(child_rel, entry);
             }
@@ -273,10 +279,11 @@ pub fn normalise(path: &str) -> String {
 
 /// Lower-case hexadecimal of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
@@ -317,6 +324,64 @@ mod tests {
         let d = BundleTree::from_files("d", [("ab", b"c".as_slice())]);
         let e = BundleTree::from_files("e", [("a", b"bc".as_slice())]);
         assert_ne!(d.content_digest(), e.content_digest());
+    }
+
+    #[test]
+    fn hex_writes_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn a_directory_is_read_whole_without_following_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("skills/s/ref")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("bundle.toml"), b"t").unwrap();
+        std::fs::write(root.join("skills/s/SKILL.md"), b"skill").unwrap();
+        std::fs::write(root.join("skills/s/ref/big.md"), vec![b'x'; 20_000]).unwrap();
+        std::fs::write(root.join(".git/HEAD"), b"ref").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("../bundle.toml", root.join("skills/link")).unwrap();
+        let tree = BundleTree::read(root, "b").unwrap();
+        let mut expected = vec![
+            "bundle.toml",
+            "skills",
+            "skills/s",
+            "skills/s/SKILL.md",
+            "skills/s/ref",
+            "skills/s/ref/big.md",
+        ];
+        if cfg!(unix) {
+            expected.insert(2, "skills/link");
+            assert!(matches!(
+                tree.get("skills/link"),
+                Some(Entry::Symlink { escapes: false, .. })
+            ));
+        }
+        assert_eq!(tree.entries.keys().collect::<Vec<_>>(), expected);
+        assert_eq!(tree.file("skills/s/SKILL.md"), Some(b"skill".as_slice()));
+        assert_eq!(
+            tree.file("skills/s/ref/big.md").map(<[u8]>::len),
+            Some(20_000)
+        );
+        assert!(!tree.too_large);
+    }
+
+    #[test]
+    fn a_file_past_the_byte_limit_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bundle.toml"), b"t").unwrap();
+        let big = std::fs::File::create(dir.path().join("big.bin")).unwrap();
+        big.set_len(MAX_BUNDLE_BYTES + 1).unwrap();
+        let tree = BundleTree::read(dir.path(), "b").unwrap();
+        assert!(tree.too_large);
+        assert!(tree.get("big.bin").is_none());
+        assert_eq!(
+            tree.file("bundle.toml"),
+            None,
+            "read in name order, after big.bin"
+        );
     }
 
     #[test]

@@ -1,0 +1,191 @@
+//! Listing a bundle's directories and reading its files, for [`BundleTree::read`].
+//!
+//! On Unix every entry is opened relative to its open directory (`openat`), so the kernel
+//! does not walk the whole path from the working directory again for each one; elsewhere
+//! entries are opened by path. Either way an entry's type comes from the listing, and
+//! no link is followed.
+//!
+//! [`BundleTree::read`]: super::tree::BundleTree::read
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// What a directory entry is, links not followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Dir,
+    Symlink,
+    /// Anything else: read as a file.
+    File,
+}
+
+/// Reads a file to its end when its size fits in `room` bytes: `None` when it does not,
+/// and then nothing is read. `size` gives the size of a file that cannot be opened, so
+/// that a file past the limit counts as such even when it is unreadable.
+fn read_at_most(
+    file: io::Result<File>,
+    room: u64,
+    size: impl FnOnce() -> io::Result<u64>,
+) -> io::Result<Option<Vec<u8>>> {
+    let len = match &file {
+        Ok(f) => f.metadata()?.len(),
+        Err(_) => size()?,
+    };
+    if len > room {
+        return Ok(None);
+    }
+    let mut content = Vec::with_capacity(len as usize);
+    file?.read_to_end(&mut content)?;
+    Ok(Some(content))
+}
+
+#[cfg(unix)]
+pub(super) use unix::Root;
+
+#[cfg(not(unix))]
+pub(super) use portable::Root;
+
+#[cfg(unix)]
+mod unix {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::ffi::OsStringExt;
+
+    use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, openat, readlinkat, statat};
+
+    use super::*;
+
+    /// An open bundle directory.
+    pub struct Root(OwnedFd);
+
+    impl Root {
+        pub fn open(dir: &Path) -> io::Result<Root> {
+            Ok(Root(open_dir(CWD, dir)?))
+        }
+
+        /// Lists the directory at `rel` (relative to the root; empty for the root itself),
+        /// sorted by name.
+        pub fn list(&self, rel: &Path) -> io::Result<Listing> {
+            let fd = if rel.as_os_str().is_empty() {
+                self.0.try_clone()?
+            } else {
+                open_dir(&self.0, rel)?
+            };
+            let mut dir = Dir::new(fd)?;
+            let mut entries = Vec::new();
+            while let Some(entry) = dir.read() {
+                let entry = entry?;
+                let name = entry.file_name().to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                let name = OsString::from_vec(name.to_vec());
+                let kind = kind(&dir, &name, entry.file_type())?;
+                entries.push((name, kind));
+            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(Listing { dir, entries })
+        }
+    }
+
+    /// One listed directory: its entries, and the directory to open them from.
+    pub struct Listing {
+        dir: Dir,
+        pub entries: Vec<(OsString, Kind)>,
+    }
+
+    impl Listing {
+        pub fn read_link(&self, name: &OsString) -> io::Result<PathBuf> {
+            let target = readlinkat(self.dir.fd()?, name.as_os_str(), Vec::new())?;
+            Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
+        }
+
+        /// The file `name`'s content, when its size fits in `room` bytes.
+        pub fn read_file(&self, name: &OsString, room: u64) -> io::Result<Option<Vec<u8>>> {
+            let dir = self.dir.fd()?;
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+            let file = openat(dir, name.as_os_str(), flags, Mode::empty()).map(File::from);
+            read_at_most(file.map_err(io::Error::from), room, || {
+                let stat = statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+                Ok(stat.st_size as u64)
+            })
+        }
+    }
+
+    fn open_dir<Fd: std::os::fd::AsFd>(at: Fd, path: &Path) -> io::Result<OwnedFd> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        Ok(openat(at, path, flags, Mode::empty())?)
+    }
+
+    /// The entry's type from the listing; asked of the file system (links not followed)
+    /// when the listing does not say.
+    fn kind(dir: &Dir, name: &OsString, listed: FileType) -> io::Result<Kind> {
+        let file_type = match listed {
+            FileType::Unknown => {
+                let stat = statat(dir.fd()?, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+                FileType::from_raw_mode(stat.st_mode)
+            }
+            known => known,
+        };
+        Ok(match file_type {
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            _ => Kind::File,
+        })
+    }
+}
+
+#[cfg(not(unix))]
+mod portable {
+    use super::*;
+
+    /// A bundle directory.
+    pub struct Root(PathBuf);
+
+    impl Root {
+        pub fn open(dir: &Path) -> io::Result<Root> {
+            Ok(Root(dir.to_path_buf()))
+        }
+
+        /// Lists the directory at `rel` (relative to the root), sorted by name.
+        pub fn list(&self, rel: &Path) -> io::Result<Listing> {
+            let dir = self.0.join(rel);
+            let mut entries = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let file_type = entry.file_type()?;
+                let kind = if file_type.is_symlink() {
+                    Kind::Symlink
+                } else if file_type.is_dir() {
+                    Kind::Dir
+                } else {
+                    Kind::File
+                };
+                entries.push((entry.file_name(), kind));
+            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(Listing { dir, entries })
+        }
+    }
+
+    /// One listed directory: its entries, and its path to open them from.
+    pub struct Listing {
+        dir: PathBuf,
+        pub entries: Vec<(OsString, Kind)>,
+    }
+
+    impl Listing {
+        pub fn read_link(&self, name: &OsString) -> io::Result<PathBuf> {
+            std::fs::read_link(self.dir.join(name))
+        }
+
+        /// The file `name`'s content, when its size fits in `room` bytes.
+        pub fn read_file(&self, name: &OsString, room: u64) -> io::Result<Option<Vec<u8>>> {
+            let path = self.dir.join(name);
+            read_at_most(File::open(&path), room, || {
+                Ok(path.symlink_metadata()?.len())
+            })
+        }
+    }
+}

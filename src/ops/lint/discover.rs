@@ -1,0 +1,186 @@
+//! Finding what `capm lint` checks: the bundle directories and capm.toml files behind the
+//! paths it is given, and how each is shown in diagnostics.
+//!
+//! Directories are searched in parallel; the result, and the error when a directory
+//! cannot be read, are the same as a walk one directory at a time would give.
+
+use std::fs::DirEntry;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{LintError, LintOptions, io_err};
+use crate::manifest::tree::MANIFEST;
+use crate::ops::project::{self, PROJECT_MANIFEST};
+
+/// A bundle directory to lint.
+#[derive(Debug)]
+pub(super) struct FoundBundle {
+    pub dir: PathBuf,
+    /// How the directory is shown to the user.
+    pub shown: String,
+    /// Its canonical path, when the search already knows it.
+    pub key: Option<PathBuf>,
+}
+
+impl FoundBundle {
+    /// The directory's canonical path, which tells two spellings of one bundle apart.
+    pub fn key(&self) -> PathBuf {
+        match &self.key {
+            Some(key) => key.clone(),
+            None => std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone()),
+        }
+    }
+}
+
+/// Bundle directories and capm.toml files (with how each is shown), in the order found.
+#[derive(Default)]
+pub(super) struct Found {
+    pub bundles: Vec<FoundBundle>,
+    pub projects: Vec<(PathBuf, String)>,
+}
+
+/// Everything behind `opts`: its paths, else its project, else what is in the current
+/// directory or the project it belongs to.
+pub(super) fn find(opts: &LintOptions) -> Result<Found, LintError> {
+    let mut found = Found::default();
+    if !opts.paths.is_empty() || opts.catalog {
+        for p in &opts.paths {
+            discover(p, &mut found)?;
+        }
+    } else if let Some(project) = &opts.project {
+        discover(project, &mut found)?;
+    } else {
+        match discover(Path::new("."), &mut found) {
+            Err(LintError::NothingFound(dir)) => match project::find_root(None) {
+                Ok(root) => discover(&root.join(PROJECT_MANIFEST), &mut found)?,
+                Err(_) => return Err(LintError::NothingFound(dir)),
+            },
+            other => other?,
+        }
+    }
+    Ok(found)
+}
+
+/// How a path is shown in diagnostics: as given, without a leading `./`.
+pub(super) fn display(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    if s == "." {
+        String::new()
+    } else {
+        s.trim_end_matches('/').to_string()
+    }
+}
+
+pub(super) fn join_display(base: &str, rel: &str) -> String {
+    if base.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{base}/{rel}")
+    }
+}
+
+/// Directories never searched for bundles.
+fn skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || name == "target" || name == "node_modules"
+}
+
+/// Adds what `path` names: a bundle.toml or capm.toml, a bundle directory, or a directory
+/// searched for every bundle below it (and its own capm.toml).
+fn discover(path: &Path, found: &mut Found) -> Result<(), LintError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LintError::NotFound(path.to_path_buf()),
+        _ => io_err(path)(e),
+    })?;
+    if meta.is_file() {
+        return discover_file(path, found);
+    }
+    let shown = display(path);
+    if path.join(MANIFEST).is_file() {
+        found.bundles.push(FoundBundle {
+            dir: path.to_path_buf(),
+            shown,
+            key: None,
+        });
+        return Ok(());
+    }
+    let bundles_before = found.bundles.len();
+    let before = bundles_before + found.projects.len();
+    if path.join(PROJECT_MANIFEST).is_file() {
+        found.projects.push((
+            path.join(PROJECT_MANIFEST),
+            join_display(&shown, PROJECT_MANIFEST),
+        ));
+    }
+    // No link is followed below `path`, so a bundle's canonical path is the root's and
+    // the names on the way.
+    let key = std::fs::canonicalize(path).ok();
+    found.bundles.extend(scan(path, &shown, key.as_deref())?);
+    if found.bundles.len() + found.projects.len() == before {
+        return Err(LintError::NothingFound(path.to_path_buf()));
+    }
+    found.bundles[bundles_before..].sort_by(|a, b| a.shown.cmp(&b.shown));
+    Ok(())
+}
+
+fn discover_file(path: &Path, found: &mut Found) -> Result<(), LintError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match path.file_name().and_then(|n| n.to_str()) {
+        Some(MANIFEST) => found.bundles.push(FoundBundle {
+            dir: parent.to_path_buf(),
+            shown: display(parent),
+            key: None,
+        }),
+        Some(PROJECT_MANIFEST) => found.projects.push((path.to_path_buf(), display(path))),
+        _ => return Err(LintError::NotLintable(path.to_path_buf())),
+    }
+    Ok(())
+}
+
+/// The bundle directories below `dir`, in no particular order. Subdirectories are
+/// searched in parallel; when several cannot be read, the error returned is the one a
+/// walk of one directory at a time (depth first, last subdirectory first) meets first.
+fn scan(dir: &Path, shown: &str, key: Option<&Path>) -> Result<Vec<FoundBundle>, LintError> {
+    let mut children: Vec<DirEntry> = std::fs::read_dir(dir)
+        .map_err(io_err(dir))?
+        .filter_map(Result::ok)
+        .collect();
+    children.sort_by_cached_key(DirEntry::file_name);
+    let below: Vec<Result<Vec<FoundBundle>, LintError>> = children
+        .par_iter()
+        .map(|child| visit(child, shown, key))
+        .collect();
+    let mut found = Vec::new();
+    for r in below.into_iter().rev() {
+        found.extend(r?);
+    }
+    Ok(found)
+}
+
+/// One entry of a searched directory: a bundle directory, or one to search in turn.
+fn visit(
+    child: &DirEntry,
+    parent_shown: &str,
+    parent_key: Option<&Path>,
+) -> Result<Vec<FoundBundle>, LintError> {
+    let name = child.file_name();
+    let shown_name = name.to_string_lossy();
+    let Ok(ft) = child.file_type() else {
+        return Ok(Vec::new());
+    };
+    if !ft.is_dir() || skipped_dir(&shown_name) {
+        return Ok(Vec::new());
+    }
+    let dir = child.path();
+    let shown = join_display(parent_shown, &shown_name);
+    let key = parent_key.map(|k| k.join(&name));
+    if dir.join(MANIFEST).is_file() {
+        Ok(vec![FoundBundle { dir, shown, key }])
+    } else {
+        scan(&dir, &shown, key.as_deref())
+    }
+}
