@@ -36,8 +36,16 @@ fn read_at_most(
     if len > room {
         return Ok(None);
     }
-    let mut content = Vec::with_capacity(len as usize);
-    file?.read_to_end(&mut content)?;
+    // Read through `take`, not `File::read_to_end`, which asks the file system for the
+    // size and the position once more: two system calls on every file lint reads. The
+    // buffer has room for one byte more, so that the end is found by one more read.
+    let mut content = Vec::with_capacity(len as usize + 1);
+    file?
+        .take(room.saturating_add(1))
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > room {
+        return Ok(None);
+    }
     Ok(Some(content))
 }
 
@@ -49,6 +57,7 @@ pub(super) use portable::Root;
 
 #[cfg(unix)]
 mod unix {
+    use std::cell::{Ref, RefCell};
     use std::os::fd::OwnedFd;
     use std::os::unix::ffi::OsStringExt;
 
@@ -56,54 +65,81 @@ mod unix {
 
     use super::*;
 
-    /// An open bundle directory.
-    pub struct Root(OwnedFd);
+    /// An open bundle directory. Its own listing reads the same descriptor the
+    /// directories below are opened from, so no second one is made for it.
+    pub struct Root(RefCell<Dir>);
 
     impl Root {
         pub fn open(dir: &Path) -> io::Result<Root> {
-            Ok(Root(open_dir(CWD, dir)?))
+            Ok(Root(RefCell::new(Dir::new(open_dir(CWD, dir)?)?)))
         }
 
         /// Lists the directory at `rel` (relative to the root; empty for the root itself),
         /// sorted by name.
-        pub fn list(&self, rel: &Path) -> io::Result<Listing> {
-            let fd = if rel.as_os_str().is_empty() {
-                self.0.try_clone()?
-            } else {
-                open_dir(&self.0, rel)?
-            };
-            let mut dir = Dir::new(fd)?;
-            let mut entries = Vec::new();
-            while let Some(entry) = dir.read() {
-                let entry = entry?;
-                let name = entry.file_name().to_bytes();
-                if name == b"." || name == b".." {
-                    continue;
-                }
-                let name = OsString::from_vec(name.to_vec());
-                let kind = kind(&dir, &name, entry.file_type())?;
-                entries.push((name, kind));
+        pub fn list(&self, rel: &Path) -> io::Result<Listing<'_>> {
+            if rel.as_os_str().is_empty() {
+                let entries = {
+                    let mut dir = self.0.borrow_mut();
+                    dir.rewind();
+                    entries(&mut dir)?
+                };
+                let dir = Source::Root(self.0.borrow());
+                return Ok(Listing { dir, entries });
             }
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Ok(Listing { dir, entries })
+            let fd = open_dir(self.0.borrow().fd()?, rel)?;
+            let mut dir = Dir::new(fd)?;
+            let entries = entries(&mut dir)?;
+            Ok(Listing {
+                dir: Source::Own(dir),
+                entries,
+            })
         }
     }
 
+    /// A directory's entries and their kinds, sorted by name.
+    fn entries(dir: &mut Dir) -> io::Result<Vec<(OsString, Kind)>> {
+        let mut entries = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let name = OsString::from_vec(name.to_vec());
+            let kind = kind(dir, &name, entry.file_type())?;
+            entries.push((name, kind));
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
+    }
+
+    enum Source<'r> {
+        Own(Dir),
+        Root(Ref<'r, Dir>),
+    }
+
     /// One listed directory: its entries, and the directory to open them from.
-    pub struct Listing {
-        dir: Dir,
+    pub struct Listing<'r> {
+        dir: Source<'r>,
         pub entries: Vec<(OsString, Kind)>,
     }
 
-    impl Listing {
+    impl Listing<'_> {
+        fn dir(&self) -> &Dir {
+            match &self.dir {
+                Source::Own(d) => d,
+                Source::Root(d) => d,
+            }
+        }
+
         pub fn read_link(&self, name: &OsString) -> io::Result<PathBuf> {
-            let target = readlinkat(self.dir.fd()?, name.as_os_str(), Vec::new())?;
+            let target = readlinkat(self.dir().fd()?, name.as_os_str(), Vec::new())?;
             Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
         }
 
         /// The file `name`'s content, when its size fits in `room` bytes.
         pub fn read_file(&self, name: &OsString, room: u64) -> io::Result<Option<Vec<u8>>> {
-            let dir = self.dir.fd()?;
+            let dir = self.dir().fd()?;
             let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
             let file = openat(dir, name.as_os_str(), flags, Mode::empty()).map(File::from);
             read_at_most(file.map_err(io::Error::from), room, || {
