@@ -995,3 +995,48 @@ fn a_project_that_is_the_global_config_directory_locks_once() {
         assert!(!err.contains("Waiting"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_global_transaction_is_recovered_only_against_the_config_directory_it_changed() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    base(&dir);
+    std::fs::remove_file(dir.join("opencode.jsonc")).unwrap();
+    std::fs::write(
+        dir.join("capm.toml"),
+        "[project]\nscope = \"global\"\n\n[bundles]\ntool = { path = \"vendor/tool\" }\n",
+    )
+    .unwrap();
+    let a = work.path().join("config-a");
+    let b = work.path().join("config-b");
+    let in_a = [("XDG_CONFIG_HOME", a.to_str().unwrap())];
+    let (code, err) = run(&dir, &["install", "-y"], &in_a);
+    assert_eq!(code, Some(0), "{err}");
+    to_v2(&dir);
+    let (code, _) = run(
+        &dir,
+        &["update", "-y"],
+        &[in_a[0], ("CAPM_FAILPOINTS", "synced=abort")],
+    );
+    assert_eq!(code, None);
+    let before = (project_tree(&dir), project_tree(&a));
+    // Another environment: the journal's paths would land in the wrong directory.
+    let elsewhere = doctor_report(&dir, &[("XDG_CONFIG_HOME", b.to_str().unwrap())]);
+    let refused = recovery_list(&elsewhere, "refused");
+    assert_eq!(refused.len(), 1, "{elsewhere:#}");
+    assert!(
+        refused[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&a.canonicalize().unwrap().display().to_string())),
+        "{elsewhere:#}"
+    );
+    assert_eq!(
+        (project_tree(&dir), project_tree(&a)),
+        before,
+        "nothing touched"
+    );
+    // The environment it had: recovered.
+    let home = doctor_report(&dir, &in_a);
+    assert_eq!(recovery_list(&home, "rolled_back").len(), 1, "{home:#}");
+    assert!(recovery_list(&home, "conflicts").is_empty(), "{home:#}");
+}

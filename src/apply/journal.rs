@@ -45,6 +45,10 @@ impl Root {
 pub enum Record {
     Begin {
         id: String,
+        /// The client's config directory the transaction changed, when it is not the
+        /// project (global scope): recovery refuses to undo it anywhere else.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
     },
     Op {
         seq: u32,
@@ -128,8 +132,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, JournalError> {
         }
     }
     match records.first() {
-        Some(Record::Begin { id }) if valid_id(id) => {}
-        Some(Record::Begin { id }) => return Err(JournalError::BadId(id.clone())),
+        Some(Record::Begin { id, .. }) if valid_id(id) => {}
+        Some(Record::Begin { id, .. }) => return Err(JournalError::BadId(id.clone())),
         None => return Ok(records),
         Some(_) => return Err(JournalError::NoBegin),
     }
@@ -151,7 +155,10 @@ mod tests {
 
     fn sample() -> Vec<Record> {
         vec![
-            Record::Begin { id: "t1".into() },
+            Record::Begin {
+                id: "t1".into(),
+                scope: None,
+            },
             Record::Op {
                 seq: 0,
                 kind: OpKind::JsonSet,
@@ -203,7 +210,10 @@ mod tests {
         );
         for bad in ["../outside", "/etc/passwd", "a/../../b", "C:/x", "a\\b", ""] {
             let records = vec![
-                Record::Begin { id: "t".into() },
+                Record::Begin {
+                    id: "t".into(),
+                    scope: None,
+                },
                 Record::Op {
                     seq: 0,
                     kind: OpKind::RemoveFile,

@@ -70,6 +70,17 @@ impl Roots {
             }
     }
 
+    /// The scope as a journal records it: its absolute path when it is not the project.
+    fn recorded_scope(&self) -> Option<String> {
+        self.separate().then(|| {
+            let dir = self
+                .scope
+                .canonicalize()
+                .unwrap_or_else(|_| self.scope.clone());
+            dir.display().to_string()
+        })
+    }
+
     fn all(&self) -> Vec<Root> {
         if self.separate() {
             vec![Root::Scope, Root::Project]
@@ -506,7 +517,10 @@ pub fn run(
         .map_err(TxnError::io)?;
     let mut swapped = BTreeSet::new();
     let result = (|| {
-        let mut text = journal::encode(&Record::Begin { id: id.clone() });
+        let mut text = journal::encode(&Record::Begin {
+            id: id.clone(),
+            scope: roots.recorded_scope(),
+        });
         for (seq, c) in changes.iter().enumerate() {
             text.push_str(&journal::encode(&Record::Op {
                 seq: seq as u32,
@@ -829,7 +843,7 @@ fn recover_journal(
     let records =
         journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
     let mut rec = Recovery::default();
-    let Some(Record::Begin { id }) = records.first() else {
+    let Some(Record::Begin { id, scope }) = records.first() else {
         // Nothing was recorded, so nothing was done.
         remove_any(journal_path).map_err(TxnError::io)?;
         return Ok(rec);
@@ -862,6 +876,13 @@ fn recover_journal(
             _ => None,
         })
         .collect();
+    if *scope != roots.recorded_scope() {
+        return Err(TxnError::Refused(format!(
+            "it changed the OpenCode config directory `{}`, but this run's is `{}`; run capm with the environment it had then (XDG_CONFIG_HOME)",
+            scope.as_deref().unwrap_or("(the project)"),
+            roots.recorded_scope().as_deref().unwrap_or("(the project)"),
+        )));
+    }
     for r in roots.all() {
         check_meta(roots.dir(r), Some(id)).map_err(TxnError::Refused)?;
     }
