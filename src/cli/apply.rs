@@ -134,6 +134,32 @@ pub struct ApplyDoc<'a> {
     /// Where capm wrote its versions of resources the user modified (relative to the
     /// scope).
     pub proposals: &'a [String],
+    /// What capm could not delete after the change was committed, each with its path and
+    /// the system's error; the next run tries again.
+    pub leftovers: &'a [String],
+}
+
+impl<'a> ApplyDoc<'a> {
+    pub fn of(outcome: &'a Outcome) -> ApplyDoc<'a> {
+        let (word, plan, proposals, leftovers): (_, _, &[String], &[String]) = match outcome {
+            Outcome::Blocked(p) => (ApplyOutcome::Blocked, p, &[], &[]),
+            Outcome::Noop(p) => (ApplyOutcome::Noop, p, &[], &[]),
+            Outcome::DryRun(p) => (ApplyOutcome::DryRun, p, &[], &[]),
+            Outcome::Declined(p) => (ApplyOutcome::Declined, p, &[], &[]),
+            Outcome::Applied {
+                plan,
+                proposals,
+                leftovers,
+            } => (ApplyOutcome::Applied, plan, proposals, leftovers),
+        };
+        ApplyDoc {
+            schema: APPLY_SCHEMA,
+            outcome: word,
+            plan,
+            proposals,
+            leftovers,
+        }
+    }
 }
 
 pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
@@ -565,25 +591,8 @@ fn run(
     prompt.stop_spinner();
     let needed_yes = prompt.needed_yes;
     let outcome = result.map_err(|e| apply_error(e, term))?;
-    let (word, plan, proposals): (ApplyOutcome, &Plan, &[String]) = match &outcome {
-        Outcome::Blocked(p) => (ApplyOutcome::Blocked, p, &[]),
-        Outcome::Noop(p) => (ApplyOutcome::Noop, p, &[]),
-        Outcome::DryRun(p) => (ApplyOutcome::DryRun, p, &[]),
-        Outcome::Declined(p) => (ApplyOutcome::Declined, p, &[]),
-        Outcome::Applied {
-            plan, proposals, ..
-        } => (ApplyOutcome::Applied, plan, proposals.as_slice()),
-    };
     if !human {
-        print_json(
-            term,
-            &ApplyDoc {
-                schema: APPLY_SCHEMA,
-                outcome: word,
-                plan,
-                proposals,
-            },
-        )?;
+        print_json(term, &ApplyDoc::of(&outcome))?;
     }
     match &outcome {
         Outcome::Blocked(p) | Outcome::DryRun(p) if human => {

@@ -13,10 +13,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::apply::{APPLY_SCHEMA, ApplyDoc, ApplyOutcome, apply_error};
+use super::apply::{ApplyDoc, apply_error};
 use super::graph::project_error;
 use super::{CliError, Status, Term};
-use crate::ops::apply::{ApplyOptions, Hooks, Outcome};
+use crate::ops::apply::{ApplyOptions, Hooks};
 use crate::ops::plan::PlanRequest;
 use crate::ops::project;
 use crate::plan::model::{Operation, Plan};
@@ -251,6 +251,9 @@ impl Hooks for Silent {
             r.rolled_back.len(),
             r.finished.len()
         );
+        for l in &r.leftovers {
+            eprintln!("capm serve: {l}; the next call tries again");
+        }
     }
     fn replanned(&mut self, _: &Plan) {}
 }
@@ -326,21 +329,7 @@ impl<'t> Server<'t> {
         };
         let outcome = crate::ops::apply::apply(&root, &opts, &mut Silent)
             .map_err(|e| refusal(apply_error(e, self.term)))?;
-        let (outcome, plan, proposals) = match &outcome {
-            Outcome::Blocked(p) => (ApplyOutcome::Blocked, p, &[][..]),
-            Outcome::Noop(p) => (ApplyOutcome::Noop, p, &[][..]),
-            Outcome::DryRun(p) => (ApplyOutcome::DryRun, p, &[][..]),
-            Outcome::Declined(p) => (ApplyOutcome::Declined, p, &[][..]),
-            Outcome::Applied {
-                plan, proposals, ..
-            } => (ApplyOutcome::Applied, plan, proposals.as_slice()),
-        };
-        Ok(to_value(&ApplyDoc {
-            schema: APPLY_SCHEMA,
-            outcome,
-            plan,
-            proposals,
-        }))
+        Ok(to_value(&ApplyDoc::of(&outcome)))
     }
 
     fn status(&mut self, p: StatusParams) -> Result<Value, RpcError> {

@@ -165,7 +165,7 @@ fn an_undeletable_leftover_is_reported_and_never_blocks_the_next_command() {
     if !chattr("+i", &stuck) {
         return skip("chattr +i is not possible here (needs root); the clean-up test did not run");
     }
-    let removed = capm(dir.path(), &["remove", "tool", "-y"]);
+    let removed = capm(dir.path(), &["remove", "tool", "-y", "--format", "json"]);
     // Undo the flag before any assertion can fail, so the directory can be deleted.
     let trashed: Vec<_> = walk(&dir.path().join(".capm/trash"));
     for f in &trashed {
@@ -178,6 +178,14 @@ fn an_undeletable_leftover_is_reported_and_never_blocks_the_next_command() {
             && removed.stderr.contains("Operation not permitted"),
         "the leftover is named: {}",
         removed.stderr
+    );
+    let doc = removed.json();
+    assert_eq!(doc["outcome"], "applied");
+    assert!(
+        doc["leftovers"][0]
+            .as_str()
+            .is_some_and(|l| l.contains("data.txt")),
+        "a program reading the JSON is told too: {doc:#}"
     );
     assert!(!dir.path().join(".opencode/skills/notes").exists());
     assert!(!trashed.is_empty(), "the skill went to the trash");
