@@ -149,6 +149,15 @@ pub struct Leftover {
     pub error: String,
 }
 
+impl Leftover {
+    fn new(path: &Path, error: &dyn std::fmt::Display) -> Leftover {
+        Leftover {
+            path: path.display().to_string(),
+            error: error.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for Leftover {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "could not delete `{}`: {}", self.path, self.error)
@@ -197,12 +206,6 @@ pub enum TxnError {
         error: String,
         conflicts: Vec<Conflict>,
     },
-}
-
-impl TxnError {
-    fn io(source: std::io::Error) -> TxnError {
-        TxnError::Fs(source)
-    }
 }
 
 fn describe(conflicts: &[Conflict]) -> String {
@@ -260,6 +263,12 @@ fn parent(path: &Path) -> PathBuf {
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
+}
+
+/// Where recovery keeps capm's copy of a target's earlier content when another program
+/// changed the target, relative to the target's root.
+fn conflict_copy(id: &str, path: &str) -> String {
+    format!("{META_DIR}/conflicts/{id}/{path}")
 }
 
 /// The temporary name a change's new content is staged under, beside its target.
@@ -321,13 +330,8 @@ const META_IGNORE: &str = "# capm's state for this scope; never committed\n*\n";
 /// Creates `.capm/` with a `.gitignore`, so that capm's state is never committed; the
 /// ignore file is written again whenever it is missing or damaged.
 pub fn ensure_meta(root: &Path) -> std::io::Result<PathBuf> {
+    no_links(root, META_DIR).map_err(std::io::Error::other)?;
     let meta = root.join(META_DIR);
-    if fs::symlink_metadata(&meta).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(std::io::Error::other(format!(
-            "`{}` is a symbolic link; capm's state directory must be a real directory",
-            meta.display()
-        )));
-    }
     fs::create_dir_all(&meta)?;
     let ignore = meta.join(".gitignore");
     if !meta_ignore_intact(&ignore) {
@@ -375,7 +379,7 @@ fn no_links(root: &Path, rel: &str) -> Result<(), String> {
         match fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(format!(
-                    "`{}` is a symbolic link inside capm's state directory",
+                    "`{}` is a symbolic link where capm keeps its own state",
                     at.display()
                 ));
             }
@@ -447,7 +451,7 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
 /// whatever cannot be deleted there is retried by the next run.
 fn discard(roots: &Roots, root: Root, path: &Path) -> Result<(), TxnError> {
     let trash = roots.trash(root);
-    fs::create_dir_all(&trash).map_err(TxnError::io)?;
+    fs::create_dir_all(&trash).map_err(TxnError::Fs)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -463,10 +467,10 @@ fn discard(roots: &Roots, root: Root, path: &Path) -> Result<(), TxnError> {
     match fs::rename(path, &to) {
         // A directory mounted on its own: it cannot move to the trash, so it is deleted
         // where it is (a crash midway is then seen as another program's change).
-        Err(e) if e.raw_os_error() == Some(EXDEV) => remove_any(path).map_err(TxnError::io)?,
-        other => other.map_err(TxnError::io)?,
+        Err(e) if e.raw_os_error() == Some(EXDEV) => remove_any(path).map_err(TxnError::Fs)?,
+        other => other.map_err(TxnError::Fs)?,
     }
-    sync_dir(&parent(path)).map_err(TxnError::io)
+    sync_dir(&parent(path)).map_err(TxnError::Fs)
 }
 
 /// "Invalid cross-device link", the same number on every Unix capm runs on.
@@ -482,10 +486,7 @@ fn empty_trash(roots: &Roots) -> Vec<Leftover> {
         };
         for entry in entries.filter_map(Result::ok) {
             if let Err(e) = remove_any(&entry.path()) {
-                left.push(Leftover {
-                    path: entry.path().display().to_string(),
-                    error: e.to_string(),
-                });
+                left.push(Leftover::new(&entry.path(), &e));
             }
         }
         let _ = fs::remove_dir(&trash);
@@ -505,16 +506,16 @@ pub fn run(
         check_meta(roots.dir(r), None).map_err(TxnError::Refused)?;
     }
     for r in roots.all() {
-        ensure_meta(roots.dir(r)).map_err(TxnError::io)?;
+        ensure_meta(roots.dir(r)).map_err(TxnError::Fs)?;
     }
     let txn_dir = roots.txn_dir();
-    fs::create_dir_all(&txn_dir).map_err(TxnError::io)?;
+    fs::create_dir_all(&txn_dir).map_err(TxnError::Fs)?;
     let journal_path = txn_dir.join(format!("{id}.jsonl"));
     let mut journal = fs::OpenOptions::new()
         .create_new(true)
         .append(true)
         .open(&journal_path)
-        .map_err(TxnError::io)?;
+        .map_err(TxnError::Fs)?;
     let mut swapped = BTreeSet::new();
     let result = (|| {
         let mut text = journal::encode(&Record::Begin {
@@ -535,7 +536,7 @@ pub fn run(
             .write_all(text.as_bytes())
             .and_then(|()| journal.sync_all())
             .and_then(|()| sync_dir(&txn_dir))
-            .map_err(TxnError::io)?;
+            .map_err(TxnError::Fs)?;
         hit("journal-written").map_err(io_at(&journal_path))?;
         execute(roots, &id, changes, &mut journal, &mut swapped, progress)
     })();
@@ -635,7 +636,7 @@ fn execute(
             // progress records included: recovery trusts a replaced capm.lock only when
             // every other change is recorded as done.
             sync_touched(&touched)?;
-            journal.sync_all().map_err(TxnError::io)?;
+            journal.sync_all().map_err(TxnError::Fs)?;
             hit("synced").map_err(io_at(&target))?;
         }
         hit("swap").map_err(io_at(&target))?;
@@ -712,12 +713,7 @@ fn sync_touched(touched: &BTreeSet<PathBuf>) -> Result<(), TxnError> {
 /// backups go to the trash, then the journal goes, then the trash is emptied. A failure
 /// here loses nothing and blocks nothing: it is reported, and the next run tries again.
 fn close(roots: &Roots, id: &str, journal_path: &Path) -> Vec<Leftover> {
-    let left = |path: &Path, e: &dyn std::fmt::Display| {
-        vec![Leftover {
-            path: path.display().to_string(),
-            error: e.to_string(),
-        }]
-    };
+    let left = |path: &Path, e: &dyn std::fmt::Display| vec![Leftover::new(path, e)];
     for r in roots.all() {
         let b = roots.backup(r, id);
         if exists(&b)
@@ -783,11 +779,15 @@ pub fn pending(roots: &Roots) -> Vec<PathBuf> {
 /// Whether a run must recover before it reads: a journal is waiting, or the trash of an
 /// earlier run still holds something.
 pub fn needs_recovery(roots: &Roots) -> bool {
-    !pending(roots).is_empty()
-        || roots
-            .all()
-            .into_iter()
-            .any(|r| fs::read_dir(roots.trash(r)).is_ok_and(|mut entries| entries.next().is_some()))
+    !pending(roots).is_empty() || trash_left(roots)
+}
+
+/// Whether the trash of an earlier run still holds something.
+pub fn trash_left(roots: &Roots) -> bool {
+    roots
+        .all()
+        .into_iter()
+        .any(|r| fs::read_dir(roots.trash(r)).is_ok_and(|mut entries| entries.next().is_some()))
 }
 
 struct Op {
@@ -839,13 +839,13 @@ fn recover_journal(
     journal_path: &Path,
     swapped: Option<&BTreeSet<u32>>,
 ) -> Result<Recovery, TxnError> {
-    let bytes = fs::read(journal_path).map_err(TxnError::io)?;
+    let bytes = fs::read(journal_path).map_err(TxnError::Fs)?;
     let records =
         journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
     let mut rec = Recovery::default();
     let Some(Record::Begin { id, scope }) = records.first() else {
         // Nothing was recorded, so nothing was done.
-        remove_any(journal_path).map_err(TxnError::io)?;
+        remove_any(journal_path).map_err(TxnError::Fs)?;
         return Ok(rec);
     };
     let stem = journal_path.file_stem().and_then(|s| s.to_str());
@@ -889,7 +889,7 @@ fn recover_journal(
     for op in &ops {
         let root = roots.dir(op.root);
         inside(root, &op.path).map_err(TxnError::Refused)?;
-        no_links(root, &format!("{META_DIR}/conflicts/{id}/{}", op.path))
+        no_links(root, &conflict_copy(id, &op.path))
             .and_then(|()| no_links(root, &format!("{META_DIR}/backup/{id}/{}", op.seq)))
             .map_err(TxnError::Refused)?;
     }
@@ -919,10 +919,7 @@ fn recover_journal(
         for op in &ops {
             let tmp = staged(&roots.dir(op.root).join(&op.path), id, op.seq);
             if let Err(e) = remove_any(&tmp) {
-                rec.leftovers.push(Leftover {
-                    path: tmp.display().to_string(),
-                    error: e.to_string(),
-                });
+                rec.leftovers.push(Leftover::new(&tmp, &e));
             }
         }
         rec.leftovers.extend(close(roots, id, journal_path));
@@ -930,31 +927,39 @@ fn recover_journal(
         return Ok(rec);
     }
     for op in ops.iter().rev() {
-        hit("recover-op").map_err(TxnError::io)?;
-        // Whether capm may have put its content there: then a target holding something
-        // else was changed after capm wrote it, and the earlier content must be kept. A
-        // directory is backed up by its swap itself, so its backup says exactly that.
-        let root = roots.dir(op.root);
-        let backup = roots.backup(op.root, id).join(op.seq.to_string());
-        let saved = root.join(format!("{META_DIR}/conflicts/{id}/{}", op.path));
-        let target = root.join(&op.path);
-        let maybe_swapped = if exists(&staged(&target, id, op.seq)) {
-            // Its new content still waits under the staged name: never swapped in.
-            false
-        } else if is_dir_kind(op.kind) && op.pre.is_some() {
-            // Moved into its backup by the swap itself (and from there to the conflicts
-            // by an earlier, interrupted recovery).
-            exists(&backup) || exists(&saved)
-        } else {
-            swapped.is_none_or(|s| s.contains(&op.seq)) || done.contains(&op.seq)
-        };
-        undo(roots, id, op, maybe_swapped, &mut rec)?;
+        hit("recover-op").map_err(TxnError::Fs)?;
+        let swapped_in = maybe_swapped(roots, id, op, swapped, &done);
+        undo(roots, id, op, swapped_in, &mut rec)?;
     }
-    hit("recover-undone").map_err(TxnError::io)?;
+    hit("recover-undone").map_err(TxnError::Fs)?;
     // Every target is back; the backups are needed no more.
     rec.leftovers.extend(close(roots, id, journal_path));
     rec.rolled_back.push(id.clone());
     Ok(rec)
+}
+
+/// Whether capm may have put its content at `op`'s target: then a target holding
+/// something else was changed after capm wrote it, and the earlier content must be kept.
+/// `swapped` is what the failing process itself knows; `done` what the journal recorded.
+fn maybe_swapped(
+    roots: &Roots,
+    id: &str,
+    op: &Op,
+    swapped: Option<&BTreeSet<u32>>,
+    done: &BTreeSet<u32>,
+) -> bool {
+    let root = roots.dir(op.root);
+    if exists(&staged(&root.join(&op.path), id, op.seq)) {
+        // Its new content still waits under the staged name: never swapped in.
+        return false;
+    }
+    if is_dir_kind(op.kind) && op.pre.is_some() {
+        // A directory is moved into its backup by the swap itself (and from there to the
+        // conflicts by an earlier, interrupted recovery), so that says exactly.
+        let backup = roots.backup(op.root, id).join(op.seq.to_string());
+        return exists(&backup) || exists(&root.join(conflict_copy(id, &op.path)));
+    }
+    swapped.is_none_or(|s| s.contains(&op.seq)) || done.contains(&op.seq)
 }
 
 /// Undoes one change of an uncommitted transaction, by what its target holds now.
@@ -1022,7 +1027,7 @@ fn undo(
     }
     // Someone else wrote here after capm: theirs stays; the earlier content capm saved is
     // kept where the user can find it.
-    let rel = format!("{META_DIR}/conflicts/{id}/{}", op.path);
+    let rel = conflict_copy(id, &op.path);
     let to = root.join(&rel);
     let saved = if exists(&backup) {
         fs::create_dir_all(parent(&to)).map_err(io_at(&to))?;

@@ -222,10 +222,7 @@ impl Registry {
         let text = match std::fs::read(&index_path) {
             Ok(bytes) => String::from_utf8(bytes).map_err(|e| GraphError::BadIndex {
                 path: index_path.clone(),
-                message: format!(
-                    "it is not UTF-8 (an invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
+                message: crate::manifest::span::not_utf8(&e.utf8_error()),
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 format!("version = {}\n", index::INDEX_VERSION)

@@ -138,6 +138,14 @@ pub struct LineCol {
     pub column: usize,
 }
 
+/// What capm says of a file that is not UTF-8, at the first invalid byte.
+pub fn not_utf8(e: &std::str::Utf8Error) -> String {
+    format!(
+        "it is not UTF-8 (an invalid byte at offset {})",
+        e.valid_up_to()
+    )
+}
+
 /// The text of one file, with a line index for turning offsets into positions.
 ///
 /// Every lookup costs at most [`CHUNK`] bytes of scanning, however long the line, so a

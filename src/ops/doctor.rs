@@ -145,7 +145,8 @@ pub fn doctor(
     // Doctor repairs capm's own state too (a torn `.capm/.gitignore`, say), which takes
     // the writers' lock.
     let damaged = txn::meta_damaged(&roots.project) || txn::meta_damaged(&roots.scope);
-    let _lock = if !recover_now || !(damaged || txn::needs_recovery(&roots)) {
+    let needed = damaged || !pending.is_empty() || txn::trash_left(&roots);
+    let _lock = if !recover_now || !needed {
         (lock_shared(root, timeout, waiting)?, Vec::new())
     } else {
         let locks = lock_exclusive(&roots, timeout, waiting)?;

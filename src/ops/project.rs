@@ -128,10 +128,7 @@ pub fn load(root: &Path) -> Result<Project, ProjectError> {
         Ok(bytes) => {
             let lock = std::str::from_utf8(&bytes)
                 .map_err(|e| LockError::Malformed {
-                    message: format!(
-                        "it is not UTF-8 (an invalid byte at offset {})",
-                        e.valid_up_to()
-                    ),
+                    message: crate::manifest::span::not_utf8(&e),
                     span: Some(e.valid_up_to()..e.valid_up_to() + 1),
                 })
                 .and_then(Lockfile::parse);
