@@ -21,32 +21,50 @@ pub(super) enum Kind {
     File,
 }
 
-/// Reads a file to its end when its size fits in `room` bytes: `None` when it does not,
-/// and then nothing is read. `size` gives the size of a file that cannot be opened, so
-/// that a file past the limit counts as such even when it is unreadable.
+/// How much of a file is read before its size is asked for: most files in a bundle fit,
+/// and then reading them costs no system call to learn their size.
+const FIRST_READ: usize = 16 * 1024;
+
+/// Reads a file to its end when its size fits in `room` bytes: `None` when it does not.
+/// A file larger than [`FIRST_READ`] is measured before the rest is read, so a file past
+/// the limit is never read in full. `size` gives the size of a file that cannot be
+/// opened, so that a file past the limit counts as such even when it is unreadable.
 fn read_at_most(
     file: io::Result<File>,
     room: u64,
     size: impl FnOnce() -> io::Result<u64>,
 ) -> io::Result<Option<Vec<u8>>> {
-    let len = match &file {
-        Ok(f) => f.metadata()?.len(),
-        Err(_) => size()?,
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) => return if size()? > room { Ok(None) } else { Err(e) },
     };
+    let mut first = [0u8; FIRST_READ];
+    let mut filled = 0;
+    while filled < first.len() {
+        match file.read(&mut first[filled..]) {
+            Ok(0) => return fits(first[..filled].to_vec(), room),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if filled as u64 > room {
+        return Ok(None);
+    }
+    let len = file.metadata()?.len();
     if len > room {
         return Ok(None);
     }
-    // Read through `take`, not `File::read_to_end`, which asks the file system for the
-    // size and the position once more: two system calls on every file lint reads. The
-    // buffer has room for one byte more, so that the end is found by one more read.
+    // Room for one byte more than the size, so that the end is found by one more read.
     let mut content = Vec::with_capacity(len as usize + 1);
-    file?
-        .take(room.saturating_add(1))
+    content.extend_from_slice(&first);
+    file.take(room.saturating_add(1).saturating_sub(filled as u64))
         .read_to_end(&mut content)?;
-    if content.len() as u64 > room {
-        return Ok(None);
-    }
-    Ok(Some(content))
+    fits(content, room)
+}
+
+fn fits(content: Vec<u8>, room: u64) -> io::Result<Option<Vec<u8>>> {
+    Ok((content.len() as u64 <= room).then_some(content))
 }
 
 #[cfg(unix)]
@@ -57,7 +75,7 @@ pub(super) use portable::Root;
 
 #[cfg(unix)]
 mod unix {
-    use std::cell::{Ref, RefCell};
+    use std::cell::{Cell, Ref, RefCell};
     use std::os::fd::OwnedFd;
     use std::os::unix::ffi::OsStringExt;
 
@@ -67,11 +85,18 @@ mod unix {
 
     /// An open bundle directory. Its own listing reads the same descriptor the
     /// directories below are opened from, so no second one is made for it.
-    pub struct Root(RefCell<Dir>);
+    pub struct Root {
+        dir: RefCell<Dir>,
+        /// Whether the descriptor was read already, and must be rewound to list again.
+        listed: Cell<bool>,
+    }
 
     impl Root {
         pub fn open(dir: &Path) -> io::Result<Root> {
-            Ok(Root(RefCell::new(Dir::new(open_dir(CWD, dir)?)?)))
+            Ok(Root {
+                dir: RefCell::new(Dir::new(open_dir(CWD, dir)?)?),
+                listed: Cell::new(false),
+            })
         }
 
         /// Lists the directory at `rel` (relative to the root; empty for the root itself),
@@ -79,14 +104,16 @@ mod unix {
         pub fn list(&self, rel: &Path) -> io::Result<Listing<'_>> {
             if rel.as_os_str().is_empty() {
                 let entries = {
-                    let mut dir = self.0.borrow_mut();
-                    dir.rewind();
+                    let mut dir = self.dir.borrow_mut();
+                    if self.listed.replace(true) {
+                        dir.rewind();
+                    }
                     entries(&mut dir)?
                 };
-                let dir = Source::Root(self.0.borrow());
+                let dir = Source::Root(self.dir.borrow());
                 return Ok(Listing { dir, entries });
             }
-            let fd = open_dir(self.0.borrow().fd()?, rel)?;
+            let fd = open_dir(self.dir.borrow().fd()?, rel)?;
             let mut dir = Dir::new(fd)?;
             let entries = entries(&mut dir)?;
             Ok(Listing {
@@ -223,5 +250,52 @@ mod portable {
                 Ok(path.symlink_metadata()?.len())
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(content: &[u8], room: u64) -> Option<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, content).unwrap();
+        read_at_most(File::open(&path), room, || unreachable!()).unwrap()
+    }
+
+    #[test]
+    fn reads_files_on_both_sides_of_the_first_read() {
+        for len in [
+            0,
+            1,
+            FIRST_READ - 1,
+            FIRST_READ,
+            FIRST_READ + 1,
+            3 * FIRST_READ,
+        ] {
+            let content: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            assert_eq!(
+                read(&content, 1 << 20).as_deref(),
+                Some(&content[..]),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_past_the_room_is_not_returned() {
+        let content = vec![7u8; 2 * FIRST_READ];
+        assert_eq!(read(&content, content.len() as u64 - 1), None);
+        assert_eq!(read(&content, 10), None);
+        assert_eq!(read(&content[..11], 10), None);
+        assert_eq!(read(&content[..10], 10).map(|c| c.len()), Some(10));
+    }
+
+    #[test]
+    fn an_unopenable_file_past_the_room_counts_as_too_large() {
+        let missing = || Err(io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(read_at_most(missing(), 5, || Ok(6)).unwrap(), None);
+        assert!(read_at_most(missing(), 5, || Ok(5)).is_err());
     }
 }
