@@ -77,7 +77,12 @@ pub fn run(
             term,
             &render::json(&report.bundles, &report.projects, &report.diagnostics),
         )?,
-        LintFormat::Sarif => print_json(term, &render::sarif(&report.diagnostics))?,
+        LintFormat::Sarif => {
+            let root = std::env::current_dir().map_err(|e| {
+                CliError::Other(format!("failed to read the current directory: {e}"))
+            })?;
+            print_json(term, &render::sarif(&report.diagnostics, &root))?
+        }
         LintFormat::Github => {
             for d in &report.diagnostics {
                 writeln!(term.out(), "{}", render::github(d))?;

@@ -5,6 +5,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
+use std::path::Path;
 
 use super::excerpt::{Excerpt, excerpt};
 use crate::diagnostic::{Diagnostic, Location, Severity, Sources, Summary, codes};
@@ -122,8 +123,17 @@ pub fn json(
     .expect("diagnostics always serialise")
 }
 
-/// A SARIF 2.1.0 log with one run and one result per diagnostic.
-pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
+/// The `uriBaseId` every relative location in capm's SARIF refers to: the directory lint ran
+/// from, declared in the run's `originalUriBaseIds` (GitHub code scanning knows it too).
+const SRCROOT: &str = "%SRCROOT%";
+
+/// Where people learn more about capm: the package's `homepage` in Cargo.toml, when set.
+const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
+
+/// A SARIF 2.1.0 log with one run and one result per diagnostic. `root` is the absolute
+/// directory lint ran from: locations below it are relative to `%SRCROOT%`, others are
+/// absolute `file://` URIs.
+pub fn sarif(diagnostics: &[Diagnostic], root: &Path) -> serde_json::Value {
     let mut rule_ids: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
@@ -156,7 +166,7 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
             });
             if let Some(loc) = &d.location {
                 let mut physical =
-                    json!({ "artifactLocation": { "uri": uri_reference(&loc.file) } });
+                    json!({ "artifactLocation": artifact_location(&loc.file, root) });
                 if let (Some(l), Some(c)) = (loc.line, loc.column) {
                     physical["region"] = json!({
                         "startLine": l,
@@ -173,7 +183,7 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
             result
         })
         .collect();
-    json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -182,10 +192,57 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "originalUriBaseIds": { (SRCROOT): {
+                "uri": directory_uri(root),
+                "description": { "text": "The directory capm lint ran from." },
+            }},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
-    })
+    });
+    if !INFORMATION_URI.is_empty() {
+        log["runs"][0]["tool"]["driver"]["informationUri"] = json!(INFORMATION_URI);
+    }
+    log
+}
+
+/// A file's `artifactLocation`: relative to `%SRCROOT%` when the file is below `root`,
+/// else an absolute `file://` URI (a relative reference must not begin with a slash, nor
+/// climb out of its base with `..`).
+fn artifact_location(file: &str, root: &Path) -> serde_json::Value {
+    let absolute = normalize(&root.join(file));
+    match absolute.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => json!({
+            "uri": uri_reference(&rel.to_string_lossy()),
+            "uriBaseId": SRCROOT,
+        }),
+        _ => match url::Url::from_file_path(&absolute) {
+            Ok(u) => json!({ "uri": u.as_str() }),
+            Err(()) => json!({ "uri": uri_reference(file), "uriBaseId": SRCROOT }),
+        },
+    }
+}
+
+/// `root` as a `file://` URI ending in a slash, as a base URI must.
+fn directory_uri(root: &Path) -> String {
+    url::Url::from_directory_path(root).map_or_else(|()| "file:///".into(), String::from)
+}
+
+/// `path` with its `.` and `..` components resolved lexically (lint names files as it was
+/// given them, so `../x/bundle.toml` is a file beside the root, whatever links say).
+fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A relative path as a URI reference: every byte outside the unreserved set and `/`

@@ -16,5 +16,6 @@ mod plan;
 mod plan_cases;
 mod policy;
 mod rules;
+mod sarif;
 mod serve;
 mod support;
