@@ -21,7 +21,10 @@ use crate::plan::ownership::ActionKind;
 /// Flags every mutating command takes.
 #[derive(Debug, Args)]
 pub struct ApplyFlags {
-    /// Show the plan and stop, writing nothing.
+    /// Compute and check the plan as an apply would (blocked actions, --locked, a saved
+    /// plan's fingerprint), print it, and stop before applying it: exit 0 when it could be
+    /// applied, 1 when not. An earlier capm's interrupted transaction is still recovered
+    /// first.
     #[arg(long)]
     dry_run: bool,
     /// Apply without asking (required when not on a terminal).
@@ -33,10 +36,13 @@ pub struct ApplyFlags {
     /// `--locked`, and no network: capm never reaches the network, so the same as --locked.
     #[arg(long)]
     frozen: bool,
+    /// human for people; json for one `capm.apply/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
     choices: super::plan::Choices,
+    #[command(flatten)]
+    project: super::ProjectArg,
 }
 
 #[derive(Debug, Args)]
@@ -79,7 +85,12 @@ pub struct RemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// A plan saved by `capm plan … --out FILE`.
+    /// A plan saved by `capm plan … --out FILE`. It is computed again under the lock and
+    /// applied only if it comes out identical (same fingerprint), else refused as stale.
+    /// The plan's own --skip and --input choices are used; any given here are added to
+    /// them, so one the saved plan did not make changes it and makes it stale: make the
+    /// choices when you run `capm plan`. --locked also refuses it if capm.lock's bundles
+    /// would change.
     #[arg(long, value_name = "FILE")]
     plan: PathBuf,
     #[command(flatten)]
@@ -88,9 +99,24 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// human for people; json for one `capm.doctor/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
+
+/// The `--project` of each mutating command, which lives in its [`ApplyFlags`].
+macro_rules! project_in_flags {
+    ($($args:ty),*) => {$(
+        impl $args {
+            pub(super) fn project_mut(&mut self) -> &mut super::ProjectArg {
+                &mut self.flags.project
+            }
+        }
+    )*};
+}
+project_in_flags!(InstallArgs, AddArgs, UpdateArgs, RemoveArgs, ApplyArgs);
 
 /// The fields of a saved plan that `apply --plan` reads.
 #[derive(Debug, serde::Deserialize)]

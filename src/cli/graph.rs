@@ -28,6 +28,8 @@ pub struct LockArgs {
     /// Fail (exit 1) instead of changing capm.lock.
     #[arg(long)]
     locked: bool,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 #[derive(Debug, Args)]
@@ -38,18 +40,25 @@ pub struct TreeArgs {
     /// Fail (exit 1) when resolution differs from capm.lock.
     #[arg(long)]
     locked: bool,
+    /// human for people; json for one `capm.tree/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 #[derive(Debug, Args)]
 pub struct WhyArgs {
     /// A bundle name, or a resource as KIND:NAME (e.g. `mcp:github`).
     target: String,
+    /// Fail (exit 1) when resolution differs from capm.lock.
     #[arg(long)]
     locked: bool,
+    /// human for people; json for one `capm.why/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -60,10 +69,14 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
+    /// dot for Graphviz; json for one `capm.graph/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
+    /// Fail (exit 1) when resolution differs from capm.lock.
     #[arg(long)]
     locked: bool,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 const TREE_SCHEMA: &str = "capm.tree/v1";
@@ -669,8 +682,11 @@ pub fn graph(args: GraphArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// human for people; json for one `capm.list/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 /// One installed bundle, as `capm list` shows it.

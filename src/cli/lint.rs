@@ -23,6 +23,8 @@ pub struct LintArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long, short = 'D')]
     deny_warnings: bool,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

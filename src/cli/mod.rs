@@ -16,6 +16,7 @@ pub mod serve;
 mod term;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,9 +47,21 @@ pub struct Cli {
     /// Print more detail.
     #[arg(short, long, global = true)]
     verbose: bool,
-    /// The project directory (holding capm.toml); by default the nearest one upwards.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// `--project DIR` before the command name, as older capm took it: handed to the
+    /// command when it takes a project, refused otherwise.
+    #[arg(long, value_name = "DIR", hide = true)]
     project: Option<std::path::PathBuf>,
+}
+
+/// `--project DIR`, only for the commands that work on a project. Such a command flattens
+/// it into its arguments (`#[command(flatten)] project: ProjectArg`) and returns it from
+/// [`Command::project_mut`]; a command without it never shows the flag.
+#[derive(Debug, Default, clap::Args)]
+pub struct ProjectArg {
+    /// The project directory (holding capm.toml), or its capm.toml; by default the nearest
+    /// one from the current directory upwards.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -103,6 +116,48 @@ enum Command {
     Completions(CompletionsArgs),
     /// Print capm's man page (roff), generated from its command-line definitions.
     Man,
+}
+
+impl Command {
+    /// The command's `--project`, for the commands that work on a project.
+    fn project_mut(&mut self) -> Option<&mut ProjectArg> {
+        match self {
+            Command::Lint(a) => Some(&mut a.project),
+            Command::Lock(a) => Some(&mut a.project),
+            Command::List(a) => Some(&mut a.project),
+            Command::Tree(a) => Some(&mut a.project),
+            Command::Why(a) => Some(&mut a.project),
+            Command::Graph(a) => Some(&mut a.project),
+            Command::Search(a) => Some(&mut a.project),
+            Command::Plan(cmd) => Some(cmd.project_mut()),
+            Command::Install(a) => Some(a.project_mut()),
+            Command::Add(a) => Some(a.project_mut()),
+            Command::Update(a) => Some(a.project_mut()),
+            Command::Remove(a) => Some(a.project_mut()),
+            Command::Apply(a) => Some(a.project_mut()),
+            Command::Doctor(a) => Some(&mut a.project),
+            Command::Explain(_)
+            | Command::New(_)
+            | Command::Init(_)
+            | Command::Publish(_)
+            | Command::Serve(_)
+            | Command::Completions(_)
+            | Command::Man => None,
+        }
+    }
+
+    /// The command's `--project`, taking one given before the command name; refused for a
+    /// command that works on no project.
+    fn take_project(&mut self, before: Option<PathBuf>) -> Result<Option<PathBuf>, CliError> {
+        match (self.project_mut(), before) {
+            (Some(arg), before) => Ok(arg.project.take().or(before)),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(CliError::Usage {
+                message: "this command works on no project, so it takes no `--project`".into(),
+                help: Some("`capm help COMMAND` lists the options a command takes".into()),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,13 +276,14 @@ pub fn main() -> ExitCode {
     exit_code(&result)
 }
 
-fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
-    let project = cli.project.as_deref();
+fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
+    let project = cli.command.take_project(cli.project)?;
+    let project = project.as_deref();
     match cli.command {
         Command::Lint(args) => lint::run(args, project, term),
         Command::Explain(args) => explain::run(args, term),
         Command::New(args) => new::run(args, term),
-        Command::Init(args) => registry::init(args, project, term),
+        Command::Init(args) => registry::init(args, term),
         Command::Lock(args) => graph::lock(args, project, term),
         Command::List(args) => graph::list(args, project, term),
         Command::Tree(args) => graph::tree(args, project, term),

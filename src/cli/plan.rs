@@ -28,6 +28,7 @@ pub enum PlanCommand {
 
 #[derive(Debug, Args)]
 pub struct Output {
+    /// human for people; json for one `capm.plan/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     /// Also write the plan as JSON to FILE, for `capm apply --plan FILE`.
@@ -35,6 +36,19 @@ pub struct Output {
     out: Option<PathBuf>,
     #[command(flatten)]
     choices: Choices,
+    #[command(flatten)]
+    project: super::ProjectArg,
+}
+
+impl PlanCommand {
+    /// The plan's `--project`.
+    pub(super) fn project_mut(&mut self) -> &mut super::ProjectArg {
+        match self {
+            PlanCommand::Install(a) => &mut a.output.project,
+            PlanCommand::Update(a) => &mut a.output.project,
+            PlanCommand::Uninstall(a) => &mut a.output.project,
+        }
+    }
 }
 
 /// What a plan settles in advance, for `plan` and for the commands that apply one.

@@ -20,16 +20,18 @@ pub struct InitArgs {
     /// Where to create capm.toml; defaults to the current directory.
     dir: Option<PathBuf>,
     /// The product mode the project runs in.
-    #[arg(long, value_parser = parse_mode, default_value = "desktop-local")]
+    #[arg(long, value_parser = mode_parser(), default_value = "desktop-local")]
     product_mode: ProductMode,
 }
 
-fn parse_mode(s: &str) -> Result<ProductMode, String> {
+/// The product modes as clap's possible values, so `--help`, completions and the error for
+/// a wrong one list them.
+fn mode_parser() -> impl clap::builder::TypedValueParser<Value = ProductMode> {
     use crate::manifest::common::Keyword;
-    ProductMode::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = ProductMode::all().iter().map(|m| m.as_str()).collect();
-        format!("expected one of: {}", all.join(", "))
-    })
+    use clap::builder::TypedValueParser;
+    let names = ProductMode::all().iter().map(|m| m.as_str());
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|s: String| ProductMode::parse(&s).expect("a possible value is a product mode"))
 }
 
 #[derive(Debug, Args)]
@@ -37,8 +39,11 @@ pub struct SearchArgs {
     /// Words to look for in names, descriptions and keywords.
     #[arg(required = true)]
     query: Vec<String>,
+    /// human for people; json for one `capm.search/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+    #[command(flatten)]
+    pub(super) project: super::ProjectArg,
 }
 
 #[derive(Debug, Args)]
@@ -66,15 +71,8 @@ pub struct SearchDoc<'a> {
     pub results: &'a [Hit],
 }
 
-pub fn init(
-    args: InitArgs,
-    project_dir: Option<&Path>,
-    term: &mut Term,
-) -> Result<Status, CliError> {
-    let dir = args
-        .dir
-        .or_else(|| project_dir.map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("."));
+pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     match crate::ops::init::init(&dir, args.product_mode) {
         Ok(path) => {
             term.status(
