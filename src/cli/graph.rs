@@ -28,6 +28,9 @@ pub struct LockArgs {
     /// Fail (exit 1) instead of changing capm.lock.
     #[arg(long)]
     locked: bool,
+    /// human for people; json for one `capm.lock-result/v1` document on stdout.
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
     #[command(flatten)]
     pub(super) project: super::ProjectArg,
 }
@@ -366,20 +369,38 @@ fn resolved(
 
 pub fn lock(args: LockArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
     let p = load(dir, term)?;
-    match crate::ops::lock::lock(
-        &p,
-        ResolveOptions {
-            locked: args.locked,
-        },
-    ) {
-        Ok(LockOutcome::UpToDate) => term.status("Locked", "capm.lock is up to date")?,
-        Ok(LockOutcome::Written { changes }) => {
+    let options = ResolveOptions {
+        locked: args.locked,
+    };
+    let changes = match crate::ops::lock::lock(&p, options) {
+        Ok(LockOutcome::UpToDate) => None,
+        Ok(LockOutcome::Written { changes }) => Some(changes),
+        Err(LockCommandError::Resolve(e)) => return Err(resolve_error(e, term)),
+        Err(LockCommandError::Write(e)) => return Err(CliError::Other(e.to_string())),
+    };
+    if args.format == TextFormat::Json {
+        let doc = super::results::LockDoc {
+            schema: "capm.lock-result/v1",
+            lockfile: p
+                .root
+                .join(project::LOCK_FILE)
+                .display()
+                .to_string()
+                .trim_start_matches("./")
+                .into(),
+            written: changes.is_some(),
+            changes: changes.unwrap_or_default(),
+        };
+        print_json(term, &doc)?;
+        return Ok(Status::Success);
+    }
+    match changes {
+        None => term.status("Locked", "capm.lock is up to date")?,
+        Some(changes) => {
             for c in &changes {
                 term.status("Locking", c)?;
             }
         }
-        Err(LockCommandError::Resolve(e)) => return Err(resolve_error(e, term)),
-        Err(LockCommandError::Write(e)) => return Err(CliError::Other(e.to_string())),
     }
     Ok(Status::Success)
 }

@@ -11,6 +11,7 @@ mod new;
 mod plan;
 mod registry;
 mod render;
+mod results;
 pub mod schemas;
 pub mod serve;
 mod term;

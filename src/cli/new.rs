@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CliError, Status, Term};
+use super::graph::TextFormat;
+use super::{CliError, Status, Term, print_json};
 use crate::ops::new::{NewError, NewOptions, new_bundle};
 
 #[derive(Debug, Args)]
@@ -14,6 +15,9 @@ pub struct NewArgs {
     /// The bundle's name.
     #[arg(long)]
     name: Option<String>,
+    /// human for people; json for one `capm.new/v1` document on stdout.
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
 }
 
 pub fn run(args: NewArgs, term: &mut Term) -> Result<Status, CliError> {
@@ -32,6 +36,16 @@ pub fn run(args: NewArgs, term: &mut Term) -> Result<Status, CliError> {
         },
         NewError::Write(w) => CliError::Other(w.to_string()),
     })?;
+    if args.format == TextFormat::Json {
+        let doc = super::results::NewDoc {
+            schema: "capm.new/v1",
+            name: created.name,
+            path: created.path.display().to_string(),
+            files: created.files,
+        };
+        print_json(term, &doc)?;
+        return Ok(Status::Success);
+    }
     term.status(
         "Created",
         format!("bundle `{}` in {}", created.name, created.path.display()),

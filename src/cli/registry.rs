@@ -19,6 +19,9 @@ use crate::ops::search::Hit;
 pub struct InitArgs {
     /// Where to create capm.toml; defaults to the current directory.
     dir: Option<PathBuf>,
+    /// human for people; json for one `capm.init/v1` document on stdout.
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
     /// The product mode the project runs in.
     #[arg(long, value_parser = mode_parser(), default_value = "desktop-local")]
     product_mode: ProductMode,
@@ -53,6 +56,9 @@ pub struct PublishArgs {
     /// The directory registry to publish into (created if missing).
     #[arg(long, value_name = "DIR")]
     registry: PathBuf,
+    /// human for people; json for one `capm.publish/v1` document on stdout.
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
 }
 
 const SEARCH_SCHEMA: &str = "capm.search/v1";
@@ -75,10 +81,18 @@ pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     match crate::ops::init::init(&dir, args.product_mode) {
         Ok(path) => {
-            term.status(
-                "Created",
-                path.display().to_string().trim_start_matches("./"),
-            )?;
+            let shown = path.display().to_string();
+            let shown = shown.trim_start_matches("./");
+            if args.format == TextFormat::Json {
+                let doc = super::results::InitDoc {
+                    schema: "capm.init/v1",
+                    manifest: shown.to_string(),
+                    product_mode: args.product_mode.to_string(),
+                };
+                print_json(term, &doc)?;
+            } else {
+                term.status("Created", shown)?;
+            }
             Ok(Status::Success)
         }
         Err(crate::apply::WriteError::Exists(p)) => Err(CliError::Usage {
@@ -163,6 +177,10 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
         waiting: &waiting,
     };
     match crate::ops::publish::publish(&opts) {
+        Ok(published) if args.format == TextFormat::Json => {
+            print_json(term, &publish_doc(published, &opts.registry))?;
+            Ok(Status::Success)
+        }
         Ok(Published::New {
             name,
             version,
@@ -215,5 +233,25 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
             Err(CliError::Locked(e.to_string()))
         }
         Err(e) => Err(CliError::Other(e.to_string())),
+    }
+}
+
+fn publish_doc(published: Published, registry: &Path) -> super::results::PublishDoc {
+    use super::results::{PublishDoc, PublishOutcome};
+    let (outcome, name, version, digest) = match published {
+        Published::New {
+            name,
+            version,
+            digest,
+        } => (PublishOutcome::Published, name, version, Some(digest)),
+        Published::Unchanged { name, version } => (PublishOutcome::Unchanged, name, version, None),
+    };
+    PublishDoc {
+        schema: "capm.publish/v1",
+        outcome,
+        name,
+        version,
+        registry: registry.display().to_string(),
+        digest,
     }
 }

@@ -106,6 +106,16 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "explain-list.schema.json",
             schema_of::<super::explain::ExplainListDoc>(),
         ),
+        (
+            "lock-result.schema.json",
+            schema_of::<super::results::LockDoc>(),
+        ),
+        ("init.schema.json", schema_of::<super::results::InitDoc>()),
+        ("new.schema.json", schema_of::<super::results::NewDoc>()),
+        (
+            "publish.schema.json",
+            schema_of::<super::results::PublishDoc>(),
+        ),
     ]
 }
 

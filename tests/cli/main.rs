@@ -9,6 +9,7 @@ mod graph;
 mod interactive;
 mod io_errors;
 mod json_outputs;
+mod json_results;
 mod lint;
 mod lint_cases;
 mod new;
