@@ -7,6 +7,7 @@ mod excerpt;
 mod explain;
 mod graph;
 mod lint;
+mod man;
 mod new;
 mod plan;
 mod registry;
@@ -115,8 +116,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
-    /// Print capm's man page (roff), generated from its command-line definitions.
-    Man,
+    /// Print capm's man page, or a command's (roff); --out writes them all.
+    Man(man::ManArgs),
 }
 
 impl Command {
@@ -143,7 +144,7 @@ impl Command {
             | Command::Publish(_)
             | Command::Serve(_)
             | Command::Completions(_)
-            | Command::Man => None,
+            | Command::Man(_) => None,
         }
     }
 
@@ -308,13 +309,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
             term.out().write_all(&script)?;
             Ok(Status::Success)
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut page)?;
-            term.out().write_all(&page)?;
-            Ok(Status::Success)
-        }
+        Command::Man(args) => man::run(args, term),
     }
 }
 
