@@ -53,6 +53,9 @@ pub struct Cli {
     /// command when it takes a project, refused otherwise.
     #[arg(long, value_name = "DIR", hide = true)]
     project: Option<std::path::PathBuf>,
+    /// The command's name as given, for messages.
+    #[arg(skip)]
+    name: String,
 }
 
 /// `--project DIR`, only for the commands that work on a project. Such a command flattens
@@ -150,12 +153,16 @@ impl Command {
 
     /// The command's `--project`, taking one given before the command name; refused for a
     /// command that works on no project.
-    fn take_project(&mut self, before: Option<PathBuf>) -> Result<Option<PathBuf>, CliError> {
+    fn take_project(
+        &mut self,
+        before: Option<PathBuf>,
+        name: &str,
+    ) -> Result<Option<PathBuf>, CliError> {
         match (self.project_mut(), before) {
             (Some(arg), before) => Ok(arg.project.take().or(before)),
             (None, None) => Ok(None),
             (None, Some(_)) => Err(CliError::Usage {
-                message: "this command works on no project, so it takes no `--project`".into(),
+                message: format!("`capm {name}` works on no project, so it takes no `--project`"),
                 help: Some("`capm help COMMAND` lists the options a command takes".into()),
             }),
         }
@@ -227,9 +234,11 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
-    let parsed = Cli::command()
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, json_requested(&m))));
+    let parsed = Cli::command().try_get_matches().and_then(|m| {
+        let mut cli = Cli::from_arg_matches(&m)?;
+        cli.name = m.subcommand_name().unwrap_or_default().to_string();
+        Ok((cli, json_requested(&m)))
+    });
     let (cli, json) = match parsed {
         Ok(x) => x,
         Err(e) => {
@@ -279,7 +288,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
-    let project = cli.command.take_project(cli.project)?;
+    let project = cli.command.take_project(cli.project, &cli.name)?;
     let project = project.as_deref();
     match cli.command {
         Command::Lint(args) => lint::run(args, project, term),

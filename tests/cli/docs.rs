@@ -259,7 +259,8 @@ fn project_is_offered_only_where_it_means_something() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     assert!(
-        run.stderr.contains("takes no `--project`"),
+        run.stderr
+            .contains("`capm explain` works on no project, so it takes no `--project`"),
         "{}",
         run.stderr
     );
