@@ -36,7 +36,7 @@ pub struct ApplyFlags {
     /// `--locked`, and no network: capm never reaches the network, so the same as --locked.
     #[arg(long)]
     frozen: bool,
-    /// human for people; json for one `capm.apply/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.apply/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
@@ -99,7 +99,7 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// human for people; json for one `capm.doctor/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.doctor/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]

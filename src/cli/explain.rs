@@ -19,8 +19,8 @@ pub struct ExplainArgs {
     /// List every code with its severity and summary.
     #[arg(long, conflicts_with = "code")]
     list: bool,
-    /// human for people; json for one `capm.explain/v1` (with --list, `capm.explain-list/v1`)
-    /// document on stdout.
+    /// Output format: human for people, or json for one `capm.explain/v1` (with --list,
+    /// `capm.explain-list/v1`) document on stdout.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
     format: ExplainFormat,
 }

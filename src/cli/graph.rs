@@ -28,7 +28,7 @@ pub struct LockArgs {
     /// Fail (exit 1) instead of changing capm.lock.
     #[arg(long)]
     locked: bool,
-    /// human for people; json for one `capm.lock-result/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.lock-result/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
@@ -43,7 +43,7 @@ pub struct TreeArgs {
     /// Fail (exit 1) when resolution differs from capm.lock.
     #[arg(long)]
     locked: bool,
-    /// human for people; json for one `capm.tree/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.tree/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
@@ -57,7 +57,7 @@ pub struct WhyArgs {
     /// Fail (exit 1) when resolution differs from capm.lock.
     #[arg(long)]
     locked: bool,
-    /// human for people; json for one `capm.why/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.why/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
@@ -72,7 +72,7 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// dot for Graphviz; json for one `capm.graph/v1` document on stdout.
+    /// Output format: dot for Graphviz, or json for one `capm.graph/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
     /// Fail (exit 1) when resolution differs from capm.lock.
@@ -703,7 +703,7 @@ pub fn graph(args: GraphArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// human for people; json for one `capm.list/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.list/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]

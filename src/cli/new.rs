@@ -15,7 +15,7 @@ pub struct NewArgs {
     /// The bundle's name.
     #[arg(long)]
     name: Option<String>,
-    /// human for people; json for one `capm.new/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.new/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
 }

@@ -28,7 +28,7 @@ pub enum PlanCommand {
 
 #[derive(Debug, Args)]
 pub struct Output {
-    /// human for people; json for one `capm.plan/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.plan/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     /// Also write the plan as JSON to FILE, for `capm apply --plan FILE`.

@@ -19,7 +19,7 @@ use crate::ops::search::Hit;
 pub struct InitArgs {
     /// Where to create capm.toml; defaults to the current directory.
     dir: Option<PathBuf>,
-    /// human for people; json for one `capm.init/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.init/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     /// The product mode the project runs in.
@@ -42,7 +42,7 @@ pub struct SearchArgs {
     /// Words to look for in names, descriptions and keywords.
     #[arg(required = true)]
     query: Vec<String>,
-    /// human for people; json for one `capm.search/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.search/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
     #[command(flatten)]
@@ -56,7 +56,7 @@ pub struct PublishArgs {
     /// The directory registry to publish into (created if missing).
     #[arg(long, value_name = "DIR")]
     registry: PathBuf,
-    /// human for people; json for one `capm.publish/v1` document on stdout.
+    /// Output format: human for people, or json for one `capm.publish/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
 }
