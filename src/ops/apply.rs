@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::plan::{PlanError, PlanRequest, Prepared, prepare, scope_of};
+use super::plan::{PlanError, PlanRequest, Prepared, prepare, prepare_read_only, scope_of};
 use super::project::{self, LOCK_FILE, PROJECT_MANIFEST, Project, ProjectError};
 use crate::apply::journal::{OpKind, Root};
 use crate::apply::jsonc_edit::{self, EditError};
@@ -199,7 +199,8 @@ pub fn apply(
     let project = project::load(root)?;
     let scope = scope_of(&project, &opts.request.global_config);
     let roots = roots(&project, &scope);
-    if txn::needs_recovery(&roots) {
+    // A dry run is read-only: it recovers nothing (see below).
+    if !opts.dry_run && txn::needs_recovery(&roots) {
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
@@ -210,7 +211,14 @@ pub fn apply(
         let (project, first) = {
             let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
             let project = project::load(root)?;
-            let first = prepare(&project, &request)?;
+            // A dry run recovers nothing, so its plan says what waits for recovery. A real
+            // run recovered above; a journal seen now is another capm's, and the plan is
+            // computed again under the exclusive lock, after recovery.
+            let first = if opts.dry_run {
+                prepare_read_only(&project, &request)?
+            } else {
+                prepare(&project, &request)?
+            };
             (project, first)
         };
         // Settings the servers need that nobody gave a value for yet.

@@ -180,12 +180,11 @@ pub fn doctor(
         });
     }
     if !recover_now {
-        for journal in &pending {
-            problems.push(format!(
-                "an interrupted transaction is waiting for recovery (`{}`); `capm doctor` recovers it",
-                journal.display()
-            ));
-        }
+        problems.extend(
+            txn::preview(&roots)
+                .iter()
+                .map(super::plan::pending_message),
+        );
     }
     for (journal, why) in &recovery.refused {
         problems.push(format!("journal `{journal}` refused: {why}"));

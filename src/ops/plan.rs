@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use semver::VersionReq;
 
 use super::project::Project;
+use crate::apply::txn::Pending;
+use crate::diagnostic::Diagnostic;
 use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
@@ -125,8 +127,19 @@ pub struct Prepared {
     pub manifest_text: Option<String>,
 }
 
+/// The plan of a read-only command (`capm plan`, a dry run, the protocol's `plan`), which
+/// recovers nothing: it accounts for a transaction waiting for recovery instead.
 pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
-    Ok(prepare(project, req)?.plan)
+    Ok(prepare_read_only(project, req)?.plan)
+}
+
+/// [`prepare`], for a command that recovers nothing (see [`account_for_recovery`]).
+pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    let mut prep = prepare(project, req)?;
+    let roots = super::apply::roots(project, &prep.scope);
+    let pending = crate::apply::txn::preview(&roots);
+    account_for_recovery(&mut prep.plan, &pending, &prep.state);
+    Ok(prep)
 }
 
 /// Computes the plan for `req`, keeping what applying it needs.
@@ -293,6 +306,41 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         state,
         manifest_text,
     })
+}
+
+/// What a read-only command says about a transaction waiting for recovery.
+pub fn pending_message(p: &Pending) -> String {
+    format!(
+        "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: {p}"
+    )
+}
+
+/// A plan over a scope with a transaction waiting for recovery (docs/transactions.md §3.2).
+/// A committed one left its changes in place, so the plan stands, with a warning. An
+/// uncommitted one left the scope half-applied: no action computed from it would be
+/// right (capm's unfinished writes would read as the user's), so the plan is blocked with
+/// none, and says what recovery will do.
+pub fn account_for_recovery(plan: &mut Plan, pending: &[Pending], state: &ScopeState) {
+    if pending.is_empty() {
+        return;
+    }
+    let what: Vec<String> = pending.iter().map(pending_message).collect();
+    let what = what.join("\n");
+    let finding = if pending.iter().any(Pending::changes_scope) {
+        plan.actions.clear();
+        plan.rendered.clear();
+        plan.status = crate::plan::model::PlanStatus::Blocked;
+        plan.risk = crate::plan::model::Risk::High;
+        Diagnostic::new(
+            "recovery-pending",
+            what,
+        )
+        .help("run `capm doctor`, then plan again; this plan lists no actions, since the scope holds half of a change")
+    } else {
+        Diagnostic::new("recovery-finishing", what)
+    };
+    plan.findings.insert(0, finding);
+    plan.fingerprint = crate::plan::build::fingerprint(plan, state);
 }
 
 /// capm.toml after the operation, edited in place (comments and layout kept), and the

@@ -542,7 +542,7 @@ fn environment(
 }
 
 /// sha256 over the canonical plan and every config file's content as read.
-fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
+pub fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
     let mut h = Sha256::new();
     let value = serde_json::to_value(plan).expect("plans serialise");
     h.update(crate::target::canonical_json(&value).as_bytes());

@@ -15,6 +15,7 @@ mod new;
 mod plan;
 mod plan_cases;
 mod policy;
+mod read_only;
 mod rules;
 mod serve;
 mod support;
