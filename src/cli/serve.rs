@@ -281,6 +281,8 @@ impl<'t> Server<'t> {
             latest: p.latest,
             purge: p.purge,
             skip: p.skip.iter().cloned().collect(),
+            keep: Default::default(),
+            restore: Default::default(),
             inputs: p.inputs.clone(),
             global_config: self.term.env.opencode_config.clone(),
         }

@@ -380,6 +380,11 @@ codes! {
         why: "Plans fail closed: nothing is applied while any part of the plan is blocked.",
         fix: "The plan lists each blocked action with its reason and a `help:` line; fix those, or leave the bundle out.",
     }
+    "not-edited" Error {
+        summary: "`capm keep` or `capm restore` named a resource that is not an edit of yours to settle.",
+        why: "Keeping records your version of something capm installed as yours, and restoring puts capm's back over your edit; a resource no bundle of the project installs, or one you did not change, has neither.",
+        fix: "Run `capm doctor`: it lists each resource as ok, modified or kept; name a modified (or kept) one.",
+    }
     "not-confirmed" Error {
         summary: "A command that changes files was not confirmed.",
         why: "Without a terminal to ask on, capm applies a plan only when `--yes` says so.",

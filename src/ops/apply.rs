@@ -13,7 +13,7 @@ use crate::apply::jsonc_edit::{self, EditError};
 use crate::apply::txn::{self, Change, Content, Recovery, Roots, TxnError};
 use crate::apply::{FileLock, WriteError};
 use crate::manifest::lock::{LockedResource, Lockfile};
-use crate::plan::model::{Action, Plan, PlanStatus};
+use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::ownership::ActionKind;
 use crate::target::opencode::OpenCode;
 use crate::target::{Rendered, ScopeRoot, Target};
@@ -382,21 +382,6 @@ fn dir_files(files: &[(String, Vec<u8>)]) -> Content {
     Content::Dir(files.to_vec())
 }
 
-/// Where capm writes its version of something the user modified: `PATH.capm-new` beside
-/// a file; under `.capm/proposals/` for a directory (a skill directory beside the user's
-/// would be loaded as a second skill) and for a config entry.
-fn proposal_path(a: &Action, rendered: &Rendered) -> String {
-    match rendered {
-        Rendered::File { path, .. } => format!("{path}.capm-new"),
-        Rendered::Dir { path, .. } => format!("{}/proposals/{path}", txn::META_DIR),
-        Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. } => format!(
-            "{}/proposals/{}.json",
-            txn::META_DIR,
-            a.resource.replace([':', '/'], "-")
-        ),
-    }
-}
-
 /// Turns a prepared plan into file changes: config files edited in place, files and
 /// directories written or removed, proposals beside user-modified resources, capm.toml,
 /// and capm.lock last.
@@ -409,6 +394,14 @@ pub fn changes(
     let scope_dir = prep.scope.dir().to_path_buf();
     let mut out: Vec<Change> = Vec::new();
     let mut proposals = Vec::new();
+    // Config files capm created, that still exist.
+    let created: Vec<String> = project
+        .lock
+        .iter()
+        .flat_map(|l| &l.created)
+        .filter(|f| prep.state.configs.iter().any(|c| &c.rel == *f))
+        .cloned()
+        .collect();
     // Config files, each edited once with all its actions.
     let mut files: Vec<String> = Vec::new();
     for a in &plan.actions {
@@ -477,6 +470,15 @@ pub fn changes(
             continue;
         }
         let rel = real_config_path(&scope_dir, &file)?;
+        if let Some(before) = &original
+            && text == target.new_config()
+            && created.contains(&rel)
+        {
+            // capm created it, and its edits leave it as created: nothing of the user's.
+            let pre = Some(txn::bytes_digest(before.as_bytes()));
+            out.push(super::proposals::removal(&scope_dir, &rel, pre));
+            continue;
+        }
         out.push(Change {
             kind: match (&original, sets) {
                 (None, _) => OpKind::WriteFile,
@@ -491,13 +493,14 @@ pub fn changes(
             commit: false,
         });
     }
+    let created = super::proposals::created_configs(&created, &out);
     // Files and directories, and proposals.
     for (a, rendered) in plan.actions.iter().zip(&plan.rendered) {
         let propose =
             a.action == ActionKind::Keep && a.reason.as_deref() == Some("conflict-user-modified");
         match (a.action, rendered) {
             (_, Some(r)) if propose => {
-                let path = proposal_path(a, r);
+                let path = super::proposals::proposal_at(a);
                 let (content, is_dir) = match r {
                     Rendered::File { bytes, .. } => (Content::File(bytes.clone()), false),
                     Rendered::Dir { files, .. } => (dir_files(files), true),
@@ -576,24 +579,21 @@ pub fn changes(
                 });
             }
             (ActionKind::Remove, None) if a.target.pointer.is_none() && a.before.is_some() => {
-                let is_dir = scope_dir.join(&a.target.file).is_dir();
-                out.push(Change {
-                    kind: if is_dir {
-                        OpKind::RemoveDir
-                    } else {
-                        OpKind::RemoveFile
-                    },
-                    root: Root::Scope,
-                    path: a.target.file.clone(),
-                    pre: a.before.clone(),
-                    post: None,
-                    content: Content::None,
-                    commit: false,
-                });
+                out.push(super::proposals::removal(
+                    &scope_dir,
+                    &a.target.file,
+                    a.before.clone(),
+                ));
             }
             _ => {}
         }
     }
+    // Proposals capm wrote that the plan settles.
+    out.extend(super::proposals::drop_proposals(
+        plan,
+        project.lock.as_ref(),
+        &scope_dir,
+    )?);
     // Directories that removals leave empty go too, deepest first (they hold no bytes).
     let removed: Vec<String> = out
         .iter()
@@ -672,7 +672,8 @@ pub fn changes(
         .collect();
     all.extend(out);
     // capm.lock: the commit point.
-    let lock = new_lock(project, prep);
+    let mut lock = new_lock(project, prep);
+    lock.created = created;
     let text = lock.to_toml_string();
     let lock_path = project.root.join(LOCK_FILE);
     let pre = file_digest(&lock_path)?;
@@ -766,6 +767,12 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
             element: a.target.element.clone(),
             sha256,
             shared,
+            kept: None,
+        };
+        let as_recorded = |r: &LockedResource| LockedResource {
+            bundle: a.bundle.clone(),
+            id: a.resource.clone(),
+            ..r.clone()
         };
         let recorded = old.iter().find(at);
         let e = match (a.action, a.reason.as_deref()) {
@@ -778,15 +785,31 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
                 Some(r) => entry(after.clone(), r.shared),
                 None => continue,
             },
-            // The user's edit stays, and stays recorded as modified.
-            (ActionKind::Keep, Some("conflict-user-modified" | "kept-yours")) => match recorded {
+            // The user's edit stays; capm's new version went beside it, and the lock
+            // records what capm offered, so that it is proposed once.
+            (ActionKind::Keep, Some("conflict-user-modified")) => match recorded {
                 Some(r) => LockedResource {
-                    bundle: a.bundle.clone(),
-                    id: a.resource.clone(),
-                    ..r.clone()
+                    sha256: after.clone(),
+                    ..as_recorded(r)
                 },
                 None => continue,
             },
+            // The user's edit stays, recorded as theirs from now on (`capm keep`).
+            (ActionKind::Keep, Some("recorded-as-yours")) => match recorded {
+                Some(r) => LockedResource {
+                    sha256: after.clone(),
+                    kept: a.before.clone(),
+                    ..as_recorded(r)
+                },
+                None => continue,
+            },
+            // The user's edit stays, recorded as it was.
+            (ActionKind::Keep, Some("user-modified" | "kept-by-user" | "kept-yours")) => {
+                match recorded {
+                    Some(r) => as_recorded(r),
+                    None => continue,
+                }
+            }
             (ActionKind::Keep, _) => entry(after.clone(), recorded.is_some_and(|r| r.shared)),
             _ => continue,
         };
@@ -801,6 +824,7 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
         version: crate::manifest::lock::LOCK_VERSION,
         bundles: crate::graph::lock_bundles(&prep.resolution),
         resources,
+        created: Vec::new(),
     }
 }
 

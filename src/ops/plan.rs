@@ -32,6 +32,10 @@ pub struct PlanRequest {
     pub skip: BTreeSet<String>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
+    /// Resources whose edited version the user keeps as theirs (`capm keep`).
+    pub keep: BTreeSet<String>,
+    /// Resources where capm's version replaces the user's edit (`capm restore`).
+    pub restore: BTreeSet<String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
     pub global_config: PathBuf,
 }
@@ -46,6 +50,10 @@ pub enum PlanError {
     /// variable no server of the project reads). The value is never repeated.
     #[error("{0}")]
     Input(String),
+    /// A request about resources that the project's state does not allow (`capm keep` of
+    /// a resource nobody edited).
+    #[error("{0}")]
+    Refused(String),
     #[error("cannot read the scope: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -144,7 +152,7 @@ pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepare
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
-    for id in &req.skip {
+    for id in req.skip.iter().chain(&req.keep).chain(&req.restore) {
         let known = id.split_once(':').is_some_and(|(kind, name)| {
             ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
         });
@@ -256,6 +264,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         purge: req.purge,
         skip: req.skip.clone(),
         inputs: req.inputs.clone(),
+        keep: req.keep.clone(),
+        restore: req.restore.clone(),
     };
     let mut inputs = project.manifest.input_values();
     inputs.extend(req.inputs.clone());
@@ -266,6 +276,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         preserves: &preserves,
         purge: req.purge,
         skip: &req.skip,
+        keep: &req.keep,
+        restore: &req.restore,
         inputs: &inputs,
         target: &OpenCode,
         scope: &scope,
@@ -276,6 +288,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
+    check_edit_choices(&plan, req)?;
     // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
     // taken for a setting a server of the project reads.
     for e in plan.environment.iter().filter(|e| e.secret) {
@@ -306,6 +319,28 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         state,
         manifest_text,
     })
+}
+
+/// `capm keep` and `capm restore` name resources of the project's bundles that the user
+/// edited; anything else is refused.
+fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
+    for id in req.keep.iter().chain(&req.restore) {
+        let Some(a) = plan.actions.iter().find(|a| &a.resource == id) else {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is not a resource of this project's bundles"
+            )));
+        };
+        let edited = matches!(
+            a.reason.as_deref(),
+            Some("recorded-as-yours" | "restored" | "kept-by-user")
+        );
+        if !edited {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a read-only command says about a transaction waiting for recovery.

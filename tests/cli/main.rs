@@ -5,6 +5,9 @@ mod apply;
 mod bad_input;
 mod catalog;
 mod explain;
+#[path = "../common/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 mod graph;
 mod interactive;
 mod io_errors;
@@ -19,3 +22,4 @@ mod read_only;
 mod rules;
 mod serve;
 mod support;
+mod user_edits;

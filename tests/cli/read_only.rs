@@ -8,11 +8,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
-use super::support::{self, Run, capm, command, tempdir, tree};
+use super::support::{Run, capm, command, tempdir, tree};
 
-#[path = "../common/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
+use super::fixtures;
 
 const PENDING: &str = "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: roll back transaction";
 
