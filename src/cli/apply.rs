@@ -639,7 +639,11 @@ fn run(
             let text = super::plan::human(p);
             write!(term.out(), "{text}")?;
         }
-        Outcome::Noop(_) => {
+        Outcome::Noop(p) => {
+            // A dry run over a committed transaction's pending clean-up says so.
+            for f in p.findings.iter().filter(|f| f.code == "recovery-finishing") {
+                term.warn(&f.message)?;
+            }
             term.status("Finished", "nothing to do: the project is up to date")?;
         }
         _ => {}

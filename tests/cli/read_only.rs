@@ -138,3 +138,31 @@ fn plans_over_an_interrupted_transaction_are_blocked_with_the_reason() {
     assert!(!actions.contains(&"adopt"), "{actions:?}");
     assert!(actions.contains(&"update"), "{actions:?}");
 }
+
+/// Killed after capm.lock was replaced: the transaction committed, every target holds its
+/// new content, so the plan is exact (nothing to do) and only says that clean-up waits.
+#[test]
+fn a_committed_transaction_leaves_the_plan_exact() {
+    let dir = tempdir();
+    let p = dir.path();
+    fixtures::base(p);
+    let out = command(p, &["install", "-y"])
+        .env("CAPM_FAILPOINTS", "lock-replaced=abort")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the install was killed");
+    let before = tree(p);
+    let run = capm(p, &["install", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("will recover it: finish committed transaction")
+            && run.stderr.contains("nothing to do"),
+        "{}",
+        run.transcript()
+    );
+    let plan = capm(p, &["plan", "install", "--format", "json"]).json();
+    assert_eq!(plan["status"], "noop", "{plan:#}");
+    assert_eq!(plan["findings"][0]["code"], "recovery-finishing");
+    assert_eq!(tree(p), before, "a read-only command wrote");
+}
