@@ -588,12 +588,11 @@ pub fn changes(
             _ => {}
         }
     }
-    // Proposals capm wrote that the plan settles.
-    out.extend(super::proposals::drop_proposals(
-        plan,
-        project.lock.as_ref(),
-        &scope_dir,
-    )?);
+    // Proposals capm wrote that the plan settles (unless a new one replaces them).
+    let dropped = super::proposals::drop_proposals(plan, project.lock.as_ref(), &scope_dir)?;
+    let replaced = |c: &Change| out.iter().any(|o| o.path == c.path);
+    let dropped: Vec<Change> = dropped.into_iter().filter(|c| !replaced(c)).collect();
+    out.extend(dropped);
     // Directories that removals leave empty go too, deepest first (they hold no bytes).
     let removed: Vec<String> = out
         .iter()

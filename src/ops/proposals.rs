@@ -38,7 +38,10 @@ fn settled(a: &Action) -> bool {
                     a.action,
                     ActionKind::Remove | ActionKind::Preserve | ActionKind::Keep
                 )
-                && a.reason.as_deref() != Some("owned-by-other-bundle")
+                && !matches!(
+                    a.reason.as_deref(),
+                    Some("owned-by-other-bundle" | "provided-by-another-bundle")
+                )
         }
     }
 }
