@@ -105,6 +105,8 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         latest: false,
         purge: false,
         skip: Default::default(),
+        keep: Default::default(),
+        restore: Default::default(),
         inputs: Default::default(),
         global_config: Path::new("/nonexistent").to_path_buf(),
     };

@@ -831,22 +831,24 @@ pub fn inside(root: &Path, rel: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Recovers one journal. `swapped`, when the caller knows it (a rollback in the process
-/// that failed), says which changes were swapped in; otherwise `done` records and digests
-/// decide, erring on the side of keeping copies.
-fn recover_journal(
-    roots: &Roots,
-    journal_path: &Path,
-    swapped: Option<&BTreeSet<u32>>,
-) -> Result<Recovery, TxnError> {
+/// A journal read and checked, with what recovery decides from it.
+struct Journal {
+    id: String,
+    ops: Vec<Op>,
+    done: BTreeSet<u32>,
+    /// Past the commit point: only clean-up remains.
+    committed: bool,
+}
+
+/// Reads a journal and checks it against the disk without changing anything: `None` when
+/// it recorded nothing; refused when damaged, misnamed, or naming anything outside its
+/// roots.
+fn read_journal(roots: &Roots, journal_path: &Path) -> Result<Option<Journal>, TxnError> {
     let bytes = fs::read(journal_path).map_err(TxnError::Fs)?;
     let records =
         journal::parse(&bytes).map_err(|e: JournalError| TxnError::Refused(e.to_string()))?;
-    let mut rec = Recovery::default();
     let Some(Record::Begin { id, scope }) = records.first() else {
-        // Nothing was recorded, so nothing was done.
-        remove_any(journal_path).map_err(TxnError::Fs)?;
-        return Ok(rec);
+        return Ok(None);
     };
     let stem = journal_path.file_stem().and_then(|s| s.to_str());
     if stem != Some(id.as_str()) {
@@ -914,6 +916,130 @@ fn recover_journal(
             && path_digest(&roots.project.join(&lock.path)).ok().flatten() == lock.post
     });
     let committed = lock_committed || records.contains(&Record::Commit);
+    Ok(Some(Journal {
+        id: id.clone(),
+        ops,
+        done,
+        committed,
+    }))
+}
+
+/// What recovery would do with one waiting journal.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum PendingAction {
+    /// Undo an uncommitted transaction: its targets get their earlier content back.
+    RollBack { id: String, targets: Vec<String> },
+    /// Finish a committed one: every target already holds its new content; only capm's
+    /// own clean-up remains.
+    Finish { id: String },
+    /// Delete a journal that recorded nothing.
+    Discard,
+    /// Refuse it, touching nothing.
+    Refuse { reason: String },
+}
+
+/// A journal waiting for recovery, and what recovery would do with it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Pending {
+    pub journal: String,
+    #[serde(flatten)]
+    pub action: PendingAction,
+}
+
+impl Pending {
+    /// Whether the scope, as it is now, differs from what it is after recovery.
+    pub fn changes_scope(&self) -> bool {
+        matches!(
+            self.action,
+            PendingAction::RollBack { .. } | PendingAction::Refuse { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.action {
+            PendingAction::RollBack { id, targets } => write!(
+                f,
+                "roll back transaction {id}, giving {} their earlier content",
+                targets
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            PendingAction::Finish { id } => write!(
+                f,
+                "finish committed transaction {id} (its changes are in place; only clean-up remains)"
+            ),
+            PendingAction::Discard => {
+                write!(f, "delete `{}`, which recorded nothing", self.journal)
+            }
+            PendingAction::Refuse { reason } => {
+                write!(f, "refuse `{}` and touch nothing: {reason}", self.journal)
+            }
+        }
+    }
+}
+
+/// What [`recover`] would do with each waiting journal, found by reading only: nothing is
+/// written, locked or created. Read-only commands report it instead of recovering.
+pub fn preview(roots: &Roots) -> Vec<Pending> {
+    let mut journals = pending(roots);
+    journals.sort();
+    journals
+        .into_iter()
+        .map(|path| {
+            let action = match read_journal(roots, &path) {
+                Ok(None) => PendingAction::Discard,
+                Ok(Some(j)) if j.committed => PendingAction::Finish { id: j.id },
+                Ok(Some(j)) => PendingAction::RollBack {
+                    targets: j
+                        .ops
+                        .iter()
+                        .rev()
+                        .filter(|op| !is_bare_dir(op.kind, &op.post))
+                        .map(|op| op.path.clone())
+                        .collect(),
+                    id: j.id,
+                },
+                Err(e) => PendingAction::Refuse {
+                    reason: match e {
+                        TxnError::Refused(why) => why,
+                        other => other.to_string(),
+                    },
+                },
+            };
+            Pending {
+                journal: path.display().to_string(),
+                action,
+            }
+        })
+        .collect()
+}
+
+/// Recovers one journal. `swapped`, when the caller knows it (a rollback in the process
+/// that failed), says which changes were swapped in; otherwise `done` records and digests
+/// decide, erring on the side of keeping copies.
+fn recover_journal(
+    roots: &Roots,
+    journal_path: &Path,
+    swapped: Option<&BTreeSet<u32>>,
+) -> Result<Recovery, TxnError> {
+    let mut rec = Recovery::default();
+    let Some(Journal {
+        id,
+        ops,
+        done,
+        committed,
+    }) = read_journal(roots, journal_path)?
+    else {
+        // Nothing was recorded, so nothing was done.
+        remove_any(journal_path).map_err(TxnError::Fs)?;
+        return Ok(rec);
+    };
+    let id = &id;
     if committed {
         // Past the commit point only clean-up remains, and none of it may block.
         for op in &ops {

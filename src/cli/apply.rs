@@ -84,6 +84,15 @@ pub struct RemoveArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Resources you modified, as KIND:NAME (`agent:reviewer`); `capm doctor` lists them.
+    #[arg(required = true, value_name = "RESOURCE")]
+    resources: Vec<String>,
+    #[command(flatten)]
+    flags: ApplyFlags,
+}
+
+#[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved by `capm plan … --out FILE`. It is computed again under the lock and
     /// applied only if it comes out identical (same fingerprint), else refused as stale.
@@ -238,6 +247,35 @@ pub fn remove(args: RemoveArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
     )
 }
 
+/// `capm keep`: the user's edits of these resources become theirs.
+pub fn keep(args: EditArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    settle_edits(args, false, dir, term)
+}
+
+/// `capm restore`: capm's version of these resources replaces the user's edits.
+pub fn restore(args: EditArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    settle_edits(args, true, dir, term)
+}
+
+/// An install that settles the user's edits of the named resources: keeps them as theirs,
+/// or (`restore`) puts capm's version back.
+fn settle_edits(
+    args: EditArgs,
+    restore: bool,
+    dir: Option<&Path>,
+    term: &mut Term,
+) -> Result<Status, CliError> {
+    let choices = &args.flags.choices;
+    let mut req = request(term, Operation::Install, Vec::new(), false, false, choices)?;
+    let named = args.resources.into_iter().collect();
+    if restore {
+        req.restore = named;
+    } else {
+        req.keep = named;
+    }
+    run(req, args.flags, None, dir, term)
+}
+
 fn request_and_run(
     operation: Operation,
     bundles: Vec<String>,
@@ -277,6 +315,8 @@ pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
         &args.flags.choices,
     )?;
     req.skip.extend(saved.request.skip);
+    req.keep.extend(saved.request.keep);
+    req.restore.extend(saved.request.restore);
     req.inputs.extend(saved.request.inputs);
     run(req, args.flags, Some(saved.fingerprint), dir, term)
 }
@@ -625,7 +665,11 @@ fn run(
             let text = super::plan::human(p);
             write!(term.out(), "{text}")?;
         }
-        Outcome::Noop(_) => {
+        Outcome::Noop(p) => {
+            // A dry run over a committed transaction's pending clean-up says so.
+            for f in p.findings.iter().filter(|f| f.code == "recovery-finishing") {
+                term.warn(&f.message)?;
+            }
             term.status("Finished", "nothing to do: the project is up to date")?;
         }
         _ => {}
@@ -737,6 +781,35 @@ pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
     }
 }
 
+/// How to settle the resources the user modified, when there are any.
+fn edits_hint(
+    term: &mut Term,
+    resources: &[crate::ops::doctor::ResourceCheck],
+) -> Result<(), CliError> {
+    let modified: Vec<&str> = resources
+        .iter()
+        .filter(|r| r.status == crate::ops::doctor::Drift::Modified)
+        .map(|r| r.id.as_str())
+        .collect();
+    if let Some(first) = modified.first()
+        && !term.quiet
+    {
+        writeln!(
+            term.err(),
+            "note: {}",
+            format_args!(
+                "you modified {} capm installed; capm leaves your edits alone. `capm keep {first}` records yours as final, `capm restore {first}` puts capm's version back",
+                if modified.len() == 1 {
+                    "a resource".to_string()
+                } else {
+                    format!("{} resources", modified.len())
+                }
+            )
+        )?;
+    }
+    Ok(())
+}
+
 pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
     use crate::ops::doctor::Drift;
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
@@ -774,6 +847,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
             let word = match res.status {
                 Drift::Ok => "ok",
                 Drift::Modified => "modified",
+                Drift::Kept => "kept",
                 Drift::Missing => "missing",
             };
             writeln!(out, "{word:<9} {:<28} {place}  ({})", res.id, res.bundle)?;
@@ -781,6 +855,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         for p in &report.problems {
             writeln!(out, "problem   {p}")?;
         }
+        edits_hint(term, &report.resources)?;
         if report.healthy {
             term.status(
                 "Healthy",

@@ -353,7 +353,19 @@ fn resolve_error(e: ResolveProjectError, term: &mut Term) -> CliError {
 
 fn load(dir: Option<&Path>, term: &mut Term) -> Result<Project, CliError> {
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
-    project::load(&root).map_err(|e| project_error(e, term))
+    let p = project::load(&root).map_err(|e| project_error(e, term))?;
+    warn_pending(&p, term)?;
+    Ok(p)
+}
+
+/// Read-only commands never recover: they say what is waiting and what recovery will do.
+pub(super) fn warn_pending(p: &Project, term: &mut Term) -> Result<(), CliError> {
+    let scope = crate::ops::plan::scope_of(p, &term.env.opencode_config);
+    let roots = crate::ops::apply::roots(p, &scope);
+    for pending in crate::apply::txn::preview(&roots) {
+        term.warn(crate::ops::plan::pending_message(&pending))?;
+    }
+    Ok(())
 }
 
 fn resolved(
@@ -735,8 +747,7 @@ pub struct ListDoc {
 
 /// `capm list`: the bundles capm.lock records as installed, with their resources.
 pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
-    let p = project::load(&root).map_err(|e| project_error(e, term))?;
+    let p = load(dir, term)?;
     let lock = p.lock.clone().unwrap_or_default();
     let bundles: Vec<ListedBundle> = lock
         .bundles

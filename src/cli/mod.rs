@@ -111,6 +111,11 @@ enum Command {
     Update(apply::UpdateArgs),
     /// Uninstall bundles and drop them from capm.toml.
     Remove(apply::RemoveArgs),
+    /// Keep your edits of resources capm installed as yours: capm stops reporting them as
+    /// modified, and proposes its version beside them only when a bundle changes it.
+    Keep(apply::EditArgs),
+    /// Put capm's version of resources back over your edits.
+    Restore(apply::EditArgs),
     /// Apply a plan saved by `capm plan … --out FILE`, exactly as it was computed.
     Apply(apply::ApplyArgs),
     /// Recover interrupted transactions and report drift between capm.lock and disk.
@@ -307,6 +312,8 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Add(args) => apply::add(args, project, term),
         Command::Update(args) => apply::update(args, project, term),
         Command::Remove(args) => apply::remove(args, project, term),
+        Command::Keep(args) => apply::keep(args, project, term),
+        Command::Restore(args) => apply::restore(args, project, term),
         Command::Apply(args) => apply::apply(args, project, term),
         Command::Doctor(args) => apply::doctor(args, project, term),
         Command::Serve(args) => serve::run(args, term),

@@ -79,6 +79,8 @@ pub(super) fn request(
         latest,
         purge,
         skip: choices.skip.iter().cloned().collect(),
+        keep: Default::default(),
+        restore: Default::default(),
         inputs: inputs_of(&choices.input)?,
         global_config: term.env.opencode_config.clone(),
     })
@@ -335,6 +337,15 @@ pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
             details: Vec::new(),
             help: Some(
                 "secrets stay in the environment; `--input` records only settings the plan's environment lists"
+                    .into(),
+            ),
+        },
+        PlanError::Refused(message) => CliError::Refused {
+            code: "not-edited",
+            message,
+            details: Vec::new(),
+            help: Some(
+                "`capm doctor` lists the resources you modified; only those can be kept or restored"
                     .into(),
             ),
         },

@@ -134,6 +134,14 @@ pub struct PlanParams {
     /// Values for non-secret environment variables, recorded in capm.toml's `[inputs]`.
     #[serde(default)]
     pub inputs: std::collections::BTreeMap<String, String>,
+    /// Resources (`KIND:NAME`) the user modified, whose version becomes theirs
+    /// (`capm keep`).
+    #[serde(default)]
+    pub keep: Vec<String>,
+    /// Resources (`KIND:NAME`) the user modified, where capm's version goes back
+    /// (`capm restore`).
+    #[serde(default)]
+    pub restore: Vec<String>,
     /// `apply` only, and required there: the fingerprint of the plan the user approved. The
     /// plan is computed again and applied only if it is identical (`plan-stale` otherwise).
     #[serde(default)]
@@ -281,6 +289,8 @@ impl<'t> Server<'t> {
             latest: p.latest,
             purge: p.purge,
             skip: p.skip.iter().cloned().collect(),
+            keep: p.keep.iter().cloned().collect(),
+            restore: p.restore.iter().cloned().collect(),
             inputs: p.inputs.clone(),
             global_config: self.term.env.opencode_config.clone(),
         }

@@ -340,6 +340,16 @@ codes! {
         why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",
         fix: "Fix the file at the line and column shown (OpenCode accepts JSON with comments and trailing commas), then plan again.",
     }
+    "recovery-pending" Error {
+        summary: "An interrupted transaction waits for recovery, and until it is rolled back the scope holds half of it.",
+        why: "A plan computed over a half-applied change would take capm's own unfinished writes for the user's files (and offer to adopt them); read-only commands never recover, so they refuse to plan until recovery has run.",
+        fix: "Run `capm doctor` (or any mutating command, which recovers first), then plan again.",
+    }
+    "recovery-finishing" Warning {
+        summary: "A committed transaction's clean-up waits for the next run.",
+        why: "Its changes are all in place, so the plan is exact; only capm's own backups and journal remain, which `capm doctor` or the next mutating command removes.",
+        fix: "Nothing is needed; `capm doctor` finishes the clean-up now.",
+    }
     "plan-stale" Error {
         summary: "The plan no longer matches the project: something it read changed before it was applied.",
         why: "A plan is approved as shown; applying anything else, even a plan recomputed a moment later, would apply what nobody reviewed.",
@@ -369,6 +379,11 @@ codes! {
         summary: "The plan is blocked: a security finding, a conflict with something the user owns, or an unsupported resource.",
         why: "Plans fail closed: nothing is applied while any part of the plan is blocked.",
         fix: "The plan lists each blocked action with its reason and a `help:` line; fix those, or leave the bundle out.",
+    }
+    "not-edited" Error {
+        summary: "`capm keep` or `capm restore` named a resource that is not an edit of yours to settle.",
+        why: "Keeping records your version of something capm installed as yours, and restoring puts capm's back over your edit; a resource no bundle of the project installs, or one you did not change, has neither.",
+        fix: "Run `capm doctor`: it lists each resource as ok, modified or kept; name a modified (or kept) one.",
     }
     "not-confirmed" Error {
         summary: "A command that changes files was not confirmed.",

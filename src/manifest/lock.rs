@@ -25,6 +25,10 @@ pub struct Lockfile {
     /// Every installed resource.
     #[serde(default, rename = "resource", skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<LockedResource>,
+    /// Config files capm created (relative to the scope root): removed again once capm's
+    /// edits leave them as capm created them, holding nothing of the user's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
 }
 
 /// A resolved bundle.
@@ -64,6 +68,11 @@ pub struct LockedResource {
     /// never deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shared: bool,
+    /// `sha256:` and the digest of the user's own version, when the user edited what capm
+    /// wrote and kept the edit as theirs (`capm keep`): capm leaves it alone, and proposes
+    /// its version beside it only when the bundle's content changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
 }
 
 /// Why a lock file could not be read.
@@ -90,6 +99,7 @@ impl Lockfile {
             version: LOCK_VERSION,
             bundles: Vec::new(),
             resources: Vec::new(),
+            created: Vec::new(),
         }
     }
 
@@ -115,6 +125,8 @@ impl Lockfile {
         }
         self.bundles
             .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        self.created.sort();
+        self.created.dedup();
         self.resources.sort_by(|a, b| {
             (&a.id, &a.bundle, &a.path, &a.pointer).cmp(&(&b.id, &b.bundle, &b.path, &b.pointer))
         });
@@ -163,7 +175,9 @@ mod tests {
                 element: None,
                 sha256: format!("sha256:{}", "c".repeat(64)),
                 shared: false,
+                kept: None,
             }],
+            created: vec!["opencode.json".into()],
         }
     }
 

@@ -6,14 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::plan::{PlanError, PlanRequest, Prepared, prepare, scope_of};
+use super::plan::{PlanError, PlanRequest, Prepared, prepare, prepare_read_only, scope_of};
 use super::project::{self, LOCK_FILE, PROJECT_MANIFEST, Project, ProjectError};
 use crate::apply::journal::{OpKind, Root};
 use crate::apply::jsonc_edit::{self, EditError};
 use crate::apply::txn::{self, Change, Content, Recovery, Roots, TxnError};
 use crate::apply::{FileLock, WriteError};
 use crate::manifest::lock::{LockedResource, Lockfile};
-use crate::plan::model::{Action, Plan, PlanStatus};
+use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::ownership::ActionKind;
 use crate::target::opencode::OpenCode;
 use crate::target::{Rendered, ScopeRoot, Target};
@@ -199,7 +199,8 @@ pub fn apply(
     let project = project::load(root)?;
     let scope = scope_of(&project, &opts.request.global_config);
     let roots = roots(&project, &scope);
-    if txn::needs_recovery(&roots) {
+    // A dry run is read-only: it recovers nothing (see below).
+    if !opts.dry_run && txn::needs_recovery(&roots) {
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
@@ -210,7 +211,14 @@ pub fn apply(
         let (project, first) = {
             let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
             let project = project::load(root)?;
-            let first = prepare(&project, &request)?;
+            // A dry run recovers nothing, so its plan says what waits for recovery. A real
+            // run recovered above; a journal seen now is another capm's, and the plan is
+            // computed again under the exclusive lock, after recovery.
+            let first = if opts.dry_run {
+                prepare_read_only(&project, &request)?
+            } else {
+                prepare(&project, &request)?
+            };
             (project, first)
         };
         // Settings the servers need that nobody gave a value for yet.
@@ -374,21 +382,6 @@ fn dir_files(files: &[(String, Vec<u8>)]) -> Content {
     Content::Dir(files.to_vec())
 }
 
-/// Where capm writes its version of something the user modified: `PATH.capm-new` beside
-/// a file; under `.capm/proposals/` for a directory (a skill directory beside the user's
-/// would be loaded as a second skill) and for a config entry.
-fn proposal_path(a: &Action, rendered: &Rendered) -> String {
-    match rendered {
-        Rendered::File { path, .. } => format!("{path}.capm-new"),
-        Rendered::Dir { path, .. } => format!("{}/proposals/{path}", txn::META_DIR),
-        Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. } => format!(
-            "{}/proposals/{}.json",
-            txn::META_DIR,
-            a.resource.replace([':', '/'], "-")
-        ),
-    }
-}
-
 /// Turns a prepared plan into file changes: config files edited in place, files and
 /// directories written or removed, proposals beside user-modified resources, capm.toml,
 /// and capm.lock last.
@@ -401,6 +394,14 @@ pub fn changes(
     let scope_dir = prep.scope.dir().to_path_buf();
     let mut out: Vec<Change> = Vec::new();
     let mut proposals = Vec::new();
+    // Config files capm created, that still exist.
+    let created: Vec<String> = project
+        .lock
+        .iter()
+        .flat_map(|l| &l.created)
+        .filter(|f| prep.state.configs.iter().any(|c| &c.rel == *f))
+        .cloned()
+        .collect();
     // Config files, each edited once with all its actions.
     let mut files: Vec<String> = Vec::new();
     for a in &plan.actions {
@@ -469,6 +470,15 @@ pub fn changes(
             continue;
         }
         let rel = real_config_path(&scope_dir, &file)?;
+        if let Some(before) = &original
+            && text == target.new_config()
+            && created.contains(&rel)
+        {
+            // capm created it, and its edits leave it as created: nothing of the user's.
+            let pre = Some(txn::bytes_digest(before.as_bytes()));
+            out.push(super::proposals::removal(&scope_dir, &rel, pre));
+            continue;
+        }
         out.push(Change {
             kind: match (&original, sets) {
                 (None, _) => OpKind::WriteFile,
@@ -483,13 +493,14 @@ pub fn changes(
             commit: false,
         });
     }
+    let created = super::proposals::created_configs(&created, &out);
     // Files and directories, and proposals.
     for (a, rendered) in plan.actions.iter().zip(&plan.rendered) {
         let propose =
             a.action == ActionKind::Keep && a.reason.as_deref() == Some("conflict-user-modified");
         match (a.action, rendered) {
             (_, Some(r)) if propose => {
-                let path = proposal_path(a, r);
+                let path = super::proposals::proposal_at(a);
                 let (content, is_dir) = match r {
                     Rendered::File { bytes, .. } => (Content::File(bytes.clone()), false),
                     Rendered::Dir { files, .. } => (dir_files(files), true),
@@ -568,24 +579,20 @@ pub fn changes(
                 });
             }
             (ActionKind::Remove, None) if a.target.pointer.is_none() && a.before.is_some() => {
-                let is_dir = scope_dir.join(&a.target.file).is_dir();
-                out.push(Change {
-                    kind: if is_dir {
-                        OpKind::RemoveDir
-                    } else {
-                        OpKind::RemoveFile
-                    },
-                    root: Root::Scope,
-                    path: a.target.file.clone(),
-                    pre: a.before.clone(),
-                    post: None,
-                    content: Content::None,
-                    commit: false,
-                });
+                out.push(super::proposals::removal(
+                    &scope_dir,
+                    &a.target.file,
+                    a.before.clone(),
+                ));
             }
             _ => {}
         }
     }
+    // Proposals capm wrote that the plan settles (unless a new one replaces them).
+    let dropped = super::proposals::drop_proposals(plan, project.lock.as_ref(), &scope_dir)?;
+    let replaced = |c: &Change| out.iter().any(|o| o.path == c.path);
+    let dropped: Vec<Change> = dropped.into_iter().filter(|c| !replaced(c)).collect();
+    out.extend(dropped);
     // Directories that removals leave empty go too, deepest first (they hold no bytes).
     let removed: Vec<String> = out
         .iter()
@@ -664,7 +671,8 @@ pub fn changes(
         .collect();
     all.extend(out);
     // capm.lock: the commit point.
-    let lock = new_lock(project, prep);
+    let mut lock = new_lock(project, prep);
+    lock.created = created;
     let text = lock.to_toml_string();
     let lock_path = project.root.join(LOCK_FILE);
     let pre = file_digest(&lock_path)?;
@@ -758,6 +766,12 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
             element: a.target.element.clone(),
             sha256,
             shared,
+            kept: None,
+        };
+        let as_recorded = |r: &LockedResource| LockedResource {
+            bundle: a.bundle.clone(),
+            id: a.resource.clone(),
+            ..r.clone()
         };
         let recorded = old.iter().find(at);
         let e = match (a.action, a.reason.as_deref()) {
@@ -770,15 +784,31 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
                 Some(r) => entry(after.clone(), r.shared),
                 None => continue,
             },
-            // The user's edit stays, and stays recorded as modified.
-            (ActionKind::Keep, Some("conflict-user-modified" | "kept-yours")) => match recorded {
+            // The user's edit stays; capm's new version went beside it, and the lock
+            // records what capm offered, so that it is proposed once.
+            (ActionKind::Keep, Some("conflict-user-modified")) => match recorded {
                 Some(r) => LockedResource {
-                    bundle: a.bundle.clone(),
-                    id: a.resource.clone(),
-                    ..r.clone()
+                    sha256: after.clone(),
+                    ..as_recorded(r)
                 },
                 None => continue,
             },
+            // The user's edit stays, recorded as theirs from now on (`capm keep`).
+            (ActionKind::Keep, Some("recorded-as-yours")) => match recorded {
+                Some(r) => LockedResource {
+                    sha256: after.clone(),
+                    kept: a.before.clone(),
+                    ..as_recorded(r)
+                },
+                None => continue,
+            },
+            // The user's edit stays, recorded as it was.
+            (ActionKind::Keep, Some("user-modified" | "kept-by-user" | "kept-yours")) => {
+                match recorded {
+                    Some(r) => as_recorded(r),
+                    None => continue,
+                }
+            }
             (ActionKind::Keep, _) => entry(after.clone(), recorded.is_some_and(|r| r.shared)),
             _ => continue,
         };
@@ -793,6 +823,7 @@ pub fn new_lock(project: &Project, prep: &Prepared) -> Lockfile {
         version: crate::manifest::lock::LOCK_VERSION,
         bundles: crate::graph::lock_bundles(&prep.resolution),
         resources,
+        created: Vec::new(),
     }
 }
 

@@ -22,8 +22,11 @@ pub const DOCTOR_SCHEMA: &str = "capm.doctor/v1";
 pub enum Drift {
     /// On disk exactly as capm wrote it.
     Ok,
-    /// Changed since capm wrote it (the user's edit; capm keeps it).
+    /// Changed since capm wrote it: the user's edit, which capm leaves alone (`capm keep`
+    /// records it as theirs, `capm restore` puts capm's version back). A state, not a fault.
     Modified,
+    /// The user's edit, kept as theirs with `capm keep`.
+    Kept,
     /// Gone from disk.
     Missing,
 }
@@ -117,7 +120,8 @@ pub struct DoctorReport {
     /// Always `capm.doctor/v1`.
     #[schemars(extend("const" = "capm.doctor/v1"))]
     pub schema: &'static str,
-    /// Everything recorded is on disk as written, and nothing was left to recover.
+    /// Everything recorded is on disk (as written, or as the user edited it), nothing
+    /// refused recovery, and every config file parses.
     pub healthy: bool,
     pub recovery: RecoveryReport,
     pub resources: Vec<ResourceCheck>,
@@ -168,6 +172,7 @@ pub fn doctor(
         let status = match now {
             None => Drift::Missing,
             Some(d) if d == r.sha256 => Drift::Ok,
+            Some(d) if r.kept.as_ref() == Some(&d) => Drift::Kept,
             Some(_) => Drift::Modified,
         };
         resources.push(ResourceCheck {
@@ -180,19 +185,19 @@ pub fn doctor(
         });
     }
     if !recover_now {
-        for journal in &pending {
-            problems.push(format!(
-                "an interrupted transaction is waiting for recovery (`{}`); `capm doctor` recovers it",
-                journal.display()
-            ));
-        }
+        problems.extend(
+            txn::preview(&roots)
+                .iter()
+                .map(super::plan::pending_message),
+        );
     }
     for (journal, why) in &recovery.refused {
         problems.push(format!("journal `{journal}` refused: {why}"));
     }
+    // The user's edits are states, not faults: only what is missing counts.
     let healthy = problems.is_empty()
         && recovery.conflicts.is_empty()
-        && resources.iter().all(|r| r.status == Drift::Ok);
+        && resources.iter().all(|r| r.status != Drift::Missing);
     Ok(DoctorReport {
         schema: DOCTOR_SCHEMA,
         healthy,

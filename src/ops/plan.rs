@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use semver::VersionReq;
 
 use super::project::Project;
+use crate::apply::txn::Pending;
+use crate::diagnostic::Diagnostic;
 use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
@@ -30,6 +32,10 @@ pub struct PlanRequest {
     pub skip: BTreeSet<String>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
+    /// Resources whose edited version the user keeps as theirs (`capm keep`).
+    pub keep: BTreeSet<String>,
+    /// Resources where capm's version replaces the user's edit (`capm restore`).
+    pub restore: BTreeSet<String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
     pub global_config: PathBuf,
 }
@@ -44,6 +50,10 @@ pub enum PlanError {
     /// variable no server of the project reads). The value is never repeated.
     #[error("{0}")]
     Input(String),
+    /// A request about resources that the project's state does not allow (`capm keep` of
+    /// a resource nobody edited).
+    #[error("{0}")]
+    Refused(String),
     #[error("cannot read the scope: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -125,13 +135,24 @@ pub struct Prepared {
     pub manifest_text: Option<String>,
 }
 
+/// The plan of a read-only command (`capm plan`, a dry run, the protocol's `plan`), which
+/// recovers nothing: it accounts for a transaction waiting for recovery instead.
 pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
-    Ok(prepare(project, req)?.plan)
+    Ok(prepare_read_only(project, req)?.plan)
+}
+
+/// [`prepare`], for a command that recovers nothing (see [`account_for_recovery`]).
+pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    let mut prep = prepare(project, req)?;
+    let roots = super::apply::roots(project, &prep.scope);
+    let pending = crate::apply::txn::preview(&roots);
+    account_for_recovery(&mut prep.plan, &pending, &prep.state);
+    Ok(prep)
 }
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
-    for id in &req.skip {
+    for id in req.skip.iter().chain(&req.keep).chain(&req.restore) {
         let known = id.split_once(':').is_some_and(|(kind, name)| {
             ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
         });
@@ -243,6 +264,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         purge: req.purge,
         skip: req.skip.clone(),
         inputs: req.inputs.clone(),
+        keep: req.keep.clone(),
+        restore: req.restore.clone(),
     };
     let mut inputs = project.manifest.input_values();
     inputs.extend(req.inputs.clone());
@@ -253,6 +276,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         preserves: &preserves,
         purge: req.purge,
         skip: &req.skip,
+        keep: &req.keep,
+        restore: &req.restore,
         inputs: &inputs,
         target: &OpenCode,
         scope: &scope,
@@ -263,6 +288,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
+    check_edit_choices(&plan, req)?;
     // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
     // taken for a setting a server of the project reads.
     for e in plan.environment.iter().filter(|e| e.secret) {
@@ -293,6 +319,63 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         state,
         manifest_text,
     })
+}
+
+/// `capm keep` and `capm restore` name resources of the project's bundles that the user
+/// edited; anything else is refused.
+fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
+    for id in req.keep.iter().chain(&req.restore) {
+        let Some(a) = plan.actions.iter().find(|a| &a.resource == id) else {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is not a resource of this project's bundles"
+            )));
+        };
+        let edited = matches!(
+            a.reason.as_deref(),
+            Some("recorded-as-yours" | "restored" | "kept-by-user")
+        );
+        if !edited {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a read-only command says about a transaction waiting for recovery.
+pub fn pending_message(p: &Pending) -> String {
+    format!(
+        "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: {p}"
+    )
+}
+
+/// A plan over a scope with a transaction waiting for recovery (docs/transactions.md §3.2).
+/// A committed one left its changes in place, so the plan stands, with a warning. An
+/// uncommitted one left the scope half-applied: no action computed from it would be
+/// right (capm's unfinished writes would read as the user's), so the plan is blocked with
+/// none, and says what recovery will do.
+pub fn account_for_recovery(plan: &mut Plan, pending: &[Pending], state: &ScopeState) {
+    if pending.is_empty() {
+        return;
+    }
+    let what: Vec<String> = pending.iter().map(pending_message).collect();
+    let what = what.join("\n");
+    let finding = if pending.iter().any(Pending::changes_scope) {
+        plan.actions.clear();
+        plan.rendered.clear();
+        plan.status = crate::plan::model::PlanStatus::Blocked;
+        plan.risk = crate::plan::model::Risk::High;
+        Diagnostic::new(
+            "recovery-pending",
+            what,
+        )
+        .help("run `capm doctor`, then plan again; this plan lists no actions, since the scope holds half of a change")
+    } else {
+        Diagnostic::new("recovery-finishing", what)
+    };
+    plan.findings.insert(0, finding);
+    plan.fingerprint = crate::plan::build::fingerprint(plan, state);
 }
 
 /// capm.toml after the operation, edited in place (comments and layout kept), and the

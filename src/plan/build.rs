@@ -35,6 +35,10 @@ pub struct PlanInput<'a> {
     pub purge: bool,
     /// Resources whose conflicts the user settled by keeping their own version.
     pub skip: &'a std::collections::BTreeSet<String>,
+    /// Resources whose edited version the user keeps as theirs (`capm keep`).
+    pub keep: &'a std::collections::BTreeSet<String>,
+    /// Resources where capm's version replaces the user's edit (`capm restore`).
+    pub restore: &'a std::collections::BTreeSet<String>,
     /// Values for non-secret environment variables (capm.toml's `[inputs]`, and new ones).
     pub inputs: &'a std::collections::BTreeMap<String, String>,
     pub target: &'a dyn Target,
@@ -94,12 +98,39 @@ fn help_for(reason: &str, resource: &str) -> Option<String> {
         "conflict-other-bundle" => format!(
             "another installed bundle owns `{resource}`; remove that bundle first, or leave this one out"
         ),
-        "conflict-user-modified" => {
-            "your edited version stays; capm's version will be written beside it for you to compare"
-                .to_string()
-        }
+        "conflict-user-modified" => format!(
+            "your edited version stays; capm's version will be written beside it for you to compare (`capm keep {resource}` makes yours final, `capm restore {resource}` takes capm's)"
+        ),
+        "user-modified" => format!(
+            "you edited it and the bundle has nothing new for it; `capm keep {resource}` records your version as yours, `capm restore {resource}` puts capm's back"
+        ),
         _ => return None,
     })
+}
+
+/// `capm keep` and `capm restore` on a resource the user edited: record the edit as
+/// theirs, or put capm's version back over it.
+fn settle_edit(
+    decision: ownership::Decision,
+    id: &str,
+    keep: &std::collections::BTreeSet<String>,
+    restore: &std::collections::BTreeSet<String>,
+) -> ownership::Decision {
+    let settled = |action, reason| ownership::Decision {
+        action,
+        reason: Some(reason),
+        propose_beside: false,
+    };
+    if !ownership::is_user_edit(decision.reason) {
+        return decision;
+    }
+    if restore.contains(id) {
+        settled(ActionKind::Update, "restored")
+    } else if keep.contains(id) && decision.reason != Some("kept-by-user") {
+        settled(ActionKind::Keep, "recorded-as-yours")
+    } else {
+        decision
+    }
 }
 
 /// Where the lock records something at `loc`, if anywhere.
@@ -113,6 +144,7 @@ fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
             bundle: r.bundle.clone(),
             digest: r.sha256.clone(),
             shared: r.shared,
+            kept: r.kept.clone(),
         },
         None => Recorded::Nothing,
     }
@@ -128,6 +160,8 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         preserves,
         purge,
         skip,
+        keep,
+        restore,
         inputs,
         target,
         scope,
@@ -288,6 +322,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     propose_beside: false,
                 };
             }
+            decision = settle_edit(decision, &r.id, keep, restore);
             let conflict = ownership::settleable(decision.reason);
             if conflict && skip.contains(&r.id) {
                 // The user keeps theirs: nothing is written there, nothing proposed.
@@ -373,6 +408,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             bundle: entry.bundle.clone(),
             digest: entry.sha256.clone(),
             shared: entry.shared,
+            kept: entry.kept.clone(),
         };
         let mut d = ownership::uninstall(
             &entry.bundle,
@@ -420,7 +456,9 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         .collect();
     let blocked = findings.iter().any(Diagnostic::is_error)
         || actions.iter().any(|a| a.action == ActionKind::Block);
-    let changes = actions.iter().any(|a| a.action != ActionKind::Keep);
+    let changes = actions
+        .iter()
+        .any(|a| a.action != ActionKind::Keep || a.reason.as_deref() == Some("recorded-as-yours"));
     let lock_changes = lock.is_none_or(|l| !crate::graph::lock_changes(l, resolution).is_empty());
     let status = if blocked {
         PlanStatus::Blocked
@@ -542,7 +580,7 @@ fn environment(
 }
 
 /// sha256 over the canonical plan and every config file's content as read.
-fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
+pub fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
     let mut h = Sha256::new();
     let value = serde_json::to_value(plan).expect("plans serialise");
     h.update(crate::target::canonical_json(&value).as_bytes());
@@ -596,6 +634,8 @@ mod tests {
             preserves: &preserves,
             purge: false,
             skip: &skip,
+            keep: &skip,
+            restore: &skip,
             target: &OpenCode,
             scope: &scope,
             mode,
@@ -705,6 +745,7 @@ mod tests {
                 element: None,
                 sha256: mcp_digest,
                 shared: false,
+                kept: None,
             },
             LockedResource {
                 id: "skill:github-operations".into(),
@@ -714,6 +755,7 @@ mod tests {
                 element: None,
                 sha256: skill_digest,
                 shared: false,
+                kept: None,
             },
         ];
         let tree = crate::catalog::bundles()

@@ -113,6 +113,13 @@ pub struct PlanRequestDoc {
     /// Values for non-secret environment variables, recorded in capm.toml's `[inputs]`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub inputs: std::collections::BTreeMap<String, String>,
+    /// Resources (`KIND:NAME`) whose edited version the user keeps as theirs (`capm keep`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub keep: std::collections::BTreeSet<String>,
+    /// Resources (`KIND:NAME`) where capm's version replaces the user's edit
+    /// (`capm restore`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub restore: std::collections::BTreeSet<String>,
 }
 
 /// An environment variable the planned servers read when they start.

@@ -18,11 +18,14 @@ pub enum OnDisk {
 pub enum Recorded {
     /// Not listed: whatever is there is the user's.
     Nothing,
-    /// Installed by `bundle`, with the digest capm wrote; `shared` when it was adopted.
+    /// Installed by `bundle`, with the digest capm wrote (or last proposed beside the
+    /// user's edit); `shared` when it was adopted; `kept`: the user's version they kept as
+    /// theirs (`capm keep`).
     Bundle {
         bundle: String,
         digest: String,
         shared: bool,
+        kept: Option<String>,
     },
 }
 
@@ -94,16 +97,40 @@ pub fn install(bundle: &str, desired: &str, disk: &OnDisk, lock: &Recorded) -> D
                 decision(ActionKind::Update, None)
             }
         }
-        // The user changed what capm installed: theirs stays, ours is proposed beside it.
         (OnDisk::Present(d), Recorded::Bundle { .. }) if d == desired => {
             decision(ActionKind::Keep, None)
         }
+        // The user changed what capm installed, and the bundle has nothing new there: a
+        // state, not a conflict; nothing is written.
+        (OnDisk::Present(d), Recorded::Bundle { digest, kept, .. }) if desired == digest => {
+            decision(ActionKind::Keep, Some(edit_reason(d, kept.as_deref())))
+        }
+        // The bundle's content changed under the user's edit: theirs stays, ours is
+        // proposed beside it.
         (OnDisk::Present(_), Recorded::Bundle { .. }) => Decision {
             action: ActionKind::Keep,
             reason: Some("conflict-user-modified"),
             propose_beside: true,
         },
     }
+}
+
+/// A user's edit the bundle has nothing new for: kept as theirs (`capm keep`), or not yet.
+fn edit_reason(disk: &str, kept: Option<&str>) -> &'static str {
+    if kept == Some(disk) {
+        "kept-by-user"
+    } else {
+        "user-modified"
+    }
+}
+
+/// Whether a decision leaves a user's edit of a bundle's resource in place: what
+/// `capm keep` and `capm restore` apply to.
+pub fn is_user_edit(reason: Option<&str>) -> bool {
+    matches!(
+        reason,
+        Some("user-modified" | "kept-by-user" | "conflict-user-modified")
+    )
 }
 
 /// Uninstall: `bundle` is being removed; `preserved` when its `[uninstall] preserves`
@@ -125,6 +152,10 @@ pub fn uninstall(
         }
         Recorded::Bundle { .. } if preserved => {
             decision(ActionKind::Preserve, Some("preserved-by-bundle"))
+        }
+        // The user kept their version as theirs: it is handed over, even under --purge.
+        Recorded::Bundle { kept: Some(k), .. } if *disk == OnDisk::Present(k.clone()) => {
+            decision(ActionKind::Preserve, Some("kept-by-user"))
         }
         Recorded::Bundle { digest, .. } => match disk {
             // Already gone: only the lock entry goes.
@@ -158,6 +189,7 @@ mod tests {
             bundle: bundle.into(),
             digest: digest.into(),
             shared: false,
+            kept: None,
         }
     }
 
@@ -256,6 +288,28 @@ mod tests {
             );
         }
         assert!(install("me", "new", &at("edited"), &owned("me", "old")).propose_beside);
+        // An edit the bundle has nothing new for is a state: nothing is proposed.
+        let same = install("me", "old", &at("edited"), &owned("me", "old"));
+        assert_eq!(
+            (same.action, same.reason, same.propose_beside),
+            (Keep, Some("user-modified"), false)
+        );
+        let kept = Recorded::Bundle {
+            bundle: "me".into(),
+            digest: "old".into(),
+            shared: false,
+            kept: Some("edited".into()),
+        };
+        let d = install("me", "old", &at("edited"), &kept);
+        assert_eq!((d.action, d.reason), (Keep, Some("kept-by-user")));
+        // …until the bundle changes: then capm's version is proposed beside the kept one.
+        assert!(install("me", "new", &at("edited"), &kept).propose_beside);
+        // Kept as the user's: handed over on removal, even with --purge.
+        let u = uninstall("me", &at("edited"), &kept, false, true);
+        assert_eq!((u.action, u.reason), (Preserve, Some("kept-by-user")));
+        // Edited again after keeping: an edit like any other.
+        let u = uninstall("me", &at("again"), &kept, false, false);
+        assert_eq!(u.reason, Some("kept-user-modified"));
         // Another bundle's byte-identical entry is shared, not a conflict.
         assert_eq!(
             install("me", "new", &at("new"), &owned("other", "new")).action,
@@ -270,6 +324,7 @@ mod tests {
             bundle: "me".into(),
             digest: "x".into(),
             shared: true,
+            kept: None,
         };
         assert_eq!(
             uninstall("me", &at("x"), &shared, false, true).action,

@@ -576,7 +576,7 @@ fn a_file_the_user_modified_is_kept_on_remove_and_purged_on_request() {
     let mine = read(d, agent) + "\nMy own rule: be kind.\n";
     write_files(d, &[(agent, &mine)]);
     let doctor = capm(d, &["doctor", "--format", "json"]);
-    assert_eq!(doctor.code, 1, "a modified file is drift");
+    assert_eq!(doctor.code, 0, "a modified file is a state, not a fault");
     let report = doctor.json();
     let modified: Vec<&serde_json::Value> = report["resources"]
         .as_array()
@@ -663,9 +663,9 @@ fn a_new_version_of_a_file_the_user_modified_is_written_beside_it() {
         "{}",
         run.stderr
     );
-    // capm.lock still records capm's earlier version, so the edit stays visible as one.
+    // capm.lock records the version capm proposed, so the edit stays visible as one.
     let doctor = capm(&p, &["doctor"]);
-    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    assert_eq!(doctor.code, 0, "{}", doctor.stdout);
     assert!(
         doctor
             .stdout
@@ -1017,8 +1017,8 @@ fn a_global_scope_project_installs_into_the_user_config_directory() {
     let remove = capm(d, &["remove", "time", "-y"]);
     assert_eq!(remove.code, 0, "{}", remove.stderr);
     assert!(!global.join("skills").exists());
-    let config = std::fs::read_to_string(global.join("opencode.json")).unwrap();
-    assert!(!config.contains("\"time\""), "{config}");
+    // capm created the config file, and nothing else is in it now: it goes too.
+    assert!(!global.join("opencode.json").exists());
 }
 
 /// A local bundle `name` at `dir/name` with one agent per `(agent, content)`.

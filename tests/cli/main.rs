@@ -6,6 +6,9 @@ mod bad_input;
 mod catalog;
 mod docs;
 mod explain;
+#[path = "../common/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 mod graph;
 mod interactive;
 mod io_errors;
@@ -17,7 +20,9 @@ mod new;
 mod plan;
 mod plan_cases;
 mod policy;
+mod read_only;
 mod rules;
 mod sarif;
 mod serve;
 mod support;
+mod user_edits;
