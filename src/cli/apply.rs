@@ -125,7 +125,14 @@ macro_rules! project_in_flags {
         }
     )*};
 }
-project_in_flags!(InstallArgs, AddArgs, UpdateArgs, RemoveArgs, ApplyArgs);
+project_in_flags!(
+    InstallArgs,
+    AddArgs,
+    UpdateArgs,
+    RemoveArgs,
+    EditArgs,
+    ApplyArgs
+);
 
 /// The fields of a saved plan that `apply --plan` reads.
 #[derive(Debug, serde::Deserialize)]

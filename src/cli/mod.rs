@@ -144,6 +144,7 @@ impl Command {
             Command::Add(a) => Some(a.project_mut()),
             Command::Update(a) => Some(a.project_mut()),
             Command::Remove(a) => Some(a.project_mut()),
+            Command::Keep(a) | Command::Restore(a) => Some(a.project_mut()),
             Command::Apply(a) => Some(a.project_mut()),
             Command::Doctor(a) => Some(&mut a.project),
             Command::Explain(_)
