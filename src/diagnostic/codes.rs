@@ -288,7 +288,7 @@ codes! {
     "bundle-not-found" Error {
         summary: "A bundle named by the project or a dependency exists in no source.",
         why: "capm only installs bundles from the catalog, a declared registry or a path; it never guesses another name.",
-        fix: "Check the spelling (`capm search NAME`), declare the registry that publishes it under `[registries]`, or point at it with `{ path = \"…\" }`.",
+        fix: "Check the spelling (the help line suggests the closest name a source has; `capm search` lists every bundle), declare the registry that publishes it under `[registries]`, or point at it with `{ path = \"…\" }`.",
     }
     "dependency-cycle" Error {
         summary: "Bundles depend on each other in a cycle.",

@@ -34,6 +34,8 @@ pub enum GraphError {
     NotFound {
         name: String,
         required_by: Vec<Blame>,
+        /// The closest name the sources do have, when one is close enough to be a typo.
+        suggestion: Option<String>,
     },
     #[error("the dependencies form a cycle: {}", .0.join(" → "))]
     Cycle(Vec<String>),

@@ -388,6 +388,22 @@ impl Sources {
         Ok(sources)
     }
 
+    /// Every bundle name some source has.
+    pub fn names(&self) -> std::collections::BTreeSet<&str> {
+        let mut names: std::collections::BTreeSet<&str> =
+            self.by_name.keys().map(String::as_str).collect();
+        for r in &self.registry_data {
+            names.extend(r.names.keys().map(String::as_str));
+        }
+        names
+    }
+
+    /// The name some source has that is closest to `name`, if close enough to be a typo.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        let names: Vec<&str> = self.names().into_iter().collect();
+        crate::manifest::decode::suggest(name, &names).map(str::to_string)
+    }
+
     /// The candidates of `name` from every source, newest first.
     fn everywhere(&self, name: &str) -> Result<Vec<&Candidate>, GraphError> {
         let mut all: Vec<&Candidate> = self.by_name.get(name).into_iter().flatten().collect();
@@ -425,13 +441,8 @@ impl Sources {
 
     /// Every candidate of every source, for search.
     pub fn all(&self) -> Result<Vec<&Candidate>, GraphError> {
-        let mut names: std::collections::BTreeSet<&str> =
-            self.by_name.keys().map(String::as_str).collect();
-        for r in &self.registry_data {
-            names.extend(r.names.keys().map(String::as_str));
-        }
         let mut out = Vec::new();
-        for n in names {
+        for n in self.names() {
             out.extend(self.everywhere(n)?);
         }
         Ok(out)
