@@ -19,7 +19,7 @@ use crate::manifest::lock::{LockedBundle, Lockfile};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
 use crate::manifest::tree::BundleTree;
 pub use resolve::{Blame, Request};
-pub use source::{Candidate, SourceId, Sources};
+pub use source::{Candidate, SourceId, Sources, Unreachable};
 
 /// Why a graph could not be built.
 #[derive(Debug, thiserror::Error)]
