@@ -335,6 +335,16 @@ codes! {
         why: "There is no chain to show.",
         fix: "`capm tree --resources` lists everything in the graph.",
     }
+    "version-not-found" Error {
+        summary: "`capm info NAME@VERSION` named a version, or a requirement, that no published version matches.",
+        why: "capm shows what a source publishes; it never picks a version other than the one asked for.",
+        fix: "Pick one of the versions the message lists, or write a requirement such as `NAME@^1`.",
+    }
+    "no-lock" Error {
+        summary: "`capm outdated` was run in a project without capm.lock.",
+        why: "Outdated compares the versions in use, which capm.lock records, with the newest ones; without it no version is in use yet.",
+        fix: "Run `capm install` (or `capm lock`) to choose the versions and record them, then ask again.",
+    }
     "invalid-config" Error {
         summary: "An OpenCode config file of the scope does not parse.",
         why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",

@@ -11,7 +11,7 @@ use crate::support::{Run, capm, repo, tempdir, write_files, write_valid_bundle};
 
 /// The checked-in schemas, each compiled once, with the `schema` value it requires.
 #[derive(Default)]
-struct Schemas(BTreeMap<String, (String, jsonschema::Validator)>);
+pub(crate) struct Schemas(BTreeMap<String, (String, jsonschema::Validator)>);
 
 impl Schemas {
     fn get(&mut self, file: &str) -> &(String, jsonschema::Validator) {
@@ -32,7 +32,7 @@ impl Schemas {
 
     /// Runs `capm ARGS` in `dir`, checks it, and returns its one document, which must
     /// validate against `schemas/FILE`.
-    fn check(&mut self, dir: &Path, args: &[&str], code: i32, file: &str) -> Value {
+    pub(crate) fn check(&mut self, dir: &Path, args: &[&str], code: i32, file: &str) -> Value {
         let run = capm(dir, args);
         let cmd = format!("capm {}", args.join(" "));
         assert_eq!(

@@ -6,6 +6,7 @@ mod bad_input;
 mod catalog;
 mod explain;
 mod graph;
+mod info_outdated;
 mod interactive;
 mod io_errors;
 mod json_outputs;
