@@ -1,9 +1,11 @@
 //! `capm outdated`: a table of the locked bundles that have newer versions, within
 //! capm.toml's requirements (`wanted`) and beyond them (`latest`), like `npm outdated`.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
+use anstyle::{AnsiColor, Style};
 use clap::Args;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -76,41 +78,46 @@ pub fn outdated(
     })
 }
 
-/// The outdated bundles as aligned columns under a heading.
+/// The outdated bundles as aligned columns under a bold heading; like npm, a name is red
+/// when an update within capm.toml's requirements is due, yellow when only a version
+/// beyond them is.
 fn table(bundles: &[OutdatedBundle]) -> String {
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let mut rows = vec![[
-        "bundle".to_string(),
-        "current".into(),
-        "wanted".into(),
-        "latest".into(),
-        "source".into(),
-    ]];
+    let heading = ["bundle", "current", "wanted", "latest", "source"].map(String::from);
+    let mut rows = vec![(Style::new().bold(), heading)];
     for b in bundles.iter().filter(|b| b.outdated) {
         let how = if b.direct { "" } else { " (dependency)" };
-        rows.push([
+        let due = b.wanted.as_ref().is_some_and(|w| *w != b.current);
+        let color = if due {
+            AnsiColor::Red
+        } else {
+            AnsiColor::Yellow
+        };
+        let cells = [
             b.name.clone(),
             b.current.clone(),
             dash(&b.wanted),
             dash(&b.latest),
             format!("{}{how}", b.source),
-        ]);
+        ];
+        rows.push((Style::new().fg_color(Some(color.into())), cells));
     }
     let mut widths = [0; 5];
-    for row in &rows {
+    for (_, row) in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for (style, row) in &rows {
         let line: Vec<String> = row
             .iter()
             .zip(widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        let line = line.join("  ");
+        let (first, rest) = line.split_at(widths[0]);
+        let _ = writeln!(out, "{style}{first}{style:#}{}", rest.trim_end());
     }
     out
 }
