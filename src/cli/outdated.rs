@@ -33,7 +33,8 @@ pub struct OutdatedDoc<'a> {
     /// Always `capm.outdated/v1`.
     #[schemars(extend("const" = OUTDATED_SCHEMA))]
     pub schema: &'static str,
-    /// Every bundle capm.lock records, by name, outdated or not.
+    /// Every bundle capm.lock records, outdated or not, and every one capm.toml asks for
+    /// that is not installed yet, by name.
     pub bundles: &'a [OutdatedBundle],
 }
 
@@ -87,7 +88,10 @@ fn table(bundles: &[OutdatedBundle]) -> String {
     let mut rows = vec![(Style::new().bold(), heading)];
     for b in bundles.iter().filter(|b| b.outdated) {
         let how = if b.direct { "" } else { " (dependency)" };
-        let due = b.wanted.as_ref().is_some_and(|w| *w != b.current);
+        let due = b.current.is_none()
+            || b.wanted
+                .as_ref()
+                .is_some_and(|w| b.current.as_ref() != Some(w));
         let color = if due {
             AnsiColor::Red
         } else {
@@ -95,7 +99,7 @@ fn table(bundles: &[OutdatedBundle]) -> String {
         };
         let cells = [
             b.name.clone(),
-            b.current.clone(),
+            b.current.clone().unwrap_or_else(|| "missing".into()),
             dash(&b.wanted),
             dash(&b.latest),
             format!("{}{how}", b.source),

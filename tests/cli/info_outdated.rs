@@ -67,6 +67,14 @@ fn outdated_shows_wanted_and_latest_and_writes_nothing() {
     assert_eq!(run.stderr, "");
     let run = capm(d, &["outdated", "--exit-code"]);
     assert_eq!(run.code, 1, "something is outdated: {}", run.stderr);
+    // Like npm: red when an update within the requirements is due, yellow when only beyond.
+    let run = capm(d, &["outdated", "--color", "always"]);
+    assert!(
+        run.stdout.starts_with("\u{1b}[1mbundle\u{1b}[0m  current")
+            && run.stdout.contains("\n\u{1b}[31mbase  \u{1b}[0m  1.0.0"),
+        "{:?}",
+        run.stdout
+    );
     assert_eq!(before, tree(d), "outdated wrote something");
 
     let doc = Schemas::default().check(
@@ -148,6 +156,33 @@ fn outdated_says_when_everything_is_up_to_date() {
         assert_eq!(run.stdout, "");
         assert_eq!(run.stderr, "     Checked 2 bundles are up to date\n");
     }
+    // A bundle capm.toml asks for that is not installed yet is missing, like npm says.
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[bundles]\ntime = \"^1\"\ngithub = \"^1\"\nmemory = \"^1\"\n",
+        )],
+    );
+    let before = tree(d);
+    let run = capm(d, &["outdated", "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "bundle  current  wanted  latest  source\n\
+         memory  missing  1.0.0   1.0.0   catalog\n"
+    );
+    let json = Schemas::default().check(
+        d,
+        &["outdated", "--format", "json"],
+        0,
+        "outdated.schema.json",
+    );
+    let memory = &json["bundles"][1];
+    assert_eq!(memory["name"], "memory");
+    assert!(memory.get("current").is_none(), "{json}");
+    assert_eq!(memory["outdated"], true);
+    assert_eq!(before, tree(d), "outdated wrote something");
 }
 
 #[test]
