@@ -306,7 +306,11 @@ pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
                 "change one of these requirements so that a common version exists".to_string(),
             );
         }
-        GraphError::NotFound { name, required_by } => {
+        GraphError::NotFound {
+            name,
+            required_by,
+            suggestion,
+        } => {
             for b in required_by {
                 details.push(format!(
                     "required by {} ({} {})",
@@ -315,9 +319,10 @@ pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
                     b.req
                 ));
             }
-            help = Some(format!(
-                "`capm search {name}` lists bundles with similar names; a bundle from a registry needs the registry in capm.toml"
-            ));
+            help = Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "no bundle has a similar name; a bundle from a registry needs the registry in capm.toml's [registries]".into(),
+            });
         }
         GraphError::InvalidBundle { diagnostics, .. } => {
             let sources = crate::diagnostic::Sources::default();
@@ -553,11 +558,27 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         Node::Project => false,
     });
     let Some(target) = target else {
+        let names: Vec<String> = r
+            .graph
+            .node_indices()
+            .filter(|&n| !matches!(r.graph[n], Node::Project))
+            .map(|n| match &r.graph[n] {
+                Node::Bundle { name, .. } => name.clone(),
+                other => bundle_label(other),
+            })
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let list = "`capm tree --resources` lists every bundle and resource";
         return Err(CliError::Refused {
             code: "not-in-graph",
             message: format!("`{}` is not in the project's resolved graph", args.target),
             details: Vec::new(),
-            help: Some("`capm tree --resources` lists every bundle and resource".into()),
+            help: Some(
+                match crate::manifest::decode::suggest(&args.target, &names) {
+                    Some(s) => format!("did you mean `{s}`? {list}"),
+                    None => list.into(),
+                },
+            ),
         });
     };
     // Depends-on and provides edges only: requires edges are not how a thing gets installed.

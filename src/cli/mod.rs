@@ -6,9 +6,11 @@ pub mod apply;
 mod excerpt;
 mod explain;
 mod graph;
+mod info;
 mod lint;
 mod man;
 mod new;
+mod outdated;
 mod plan;
 mod registry;
 mod render;
@@ -89,14 +91,19 @@ enum Command {
     /// Resolve the project's bundles and record them in capm.lock, installing nothing.
     Lock(graph::LockArgs),
     /// List the bundles installed in the project, with their resources.
+    #[command(visible_alias = "ls")]
     List(graph::ListArgs),
+    /// Show bundles with newer versions, within and beyond capm.toml's requirements.
+    Outdated(outdated::OutdatedArgs),
+    /// Show a bundle: description, versions, modes, resources, permissions, dependencies.
+    Info(info::InfoArgs),
     /// Show the resolved dependency tree.
     Tree(graph::TreeArgs),
     /// Show every chain from the project to a bundle or resource.
     Why(graph::WhyArgs),
     /// Print the resolved graph of bundles and resources as DOT or JSON.
     Graph(graph::GraphArgs),
-    /// Search the catalog and the project's registries.
+    /// Search the catalog and the project's registries; with no words, list every bundle.
     Search(registry::SearchArgs),
     /// Lint a bundle and publish it into a directory registry.
     Publish(registry::PublishArgs),
@@ -110,9 +117,12 @@ enum Command {
     /// Update bundles to the newest versions capm.toml allows, and apply.
     Update(apply::UpdateArgs),
     /// Uninstall bundles and drop them from capm.toml.
+    #[command(visible_aliases = ["rm", "uninstall"])]
     Remove(apply::RemoveArgs),
-    /// Keep your edits of resources capm installed as yours: capm stops reporting them as
-    /// modified, and proposes its version beside them only when a bundle changes it.
+    /// Keep your edits of resources capm installed as yours.
+    ///
+    /// capm stops reporting them as modified, and proposes its version beside them only when
+    /// a bundle changes it.
     Keep(apply::EditArgs),
     /// Put capm's version of resources back over your edits.
     Restore(apply::EditArgs),
@@ -147,6 +157,8 @@ impl Command {
             Command::Keep(a) | Command::Restore(a) => Some(a.project_mut()),
             Command::Apply(a) => Some(a.project_mut()),
             Command::Doctor(a) => Some(&mut a.project),
+            Command::Outdated(a) => Some(&mut a.project),
+            Command::Info(a) => Some(&mut a.project),
             Command::Explain(_)
             | Command::New(_)
             | Command::Init(_)
@@ -303,6 +315,8 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Init(args) => registry::init(args, term),
         Command::Lock(args) => graph::lock(args, project, term),
         Command::List(args) => graph::list(args, project, term),
+        Command::Outdated(args) => outdated::outdated(args, project, term),
+        Command::Info(args) => info::info(args, project, term),
         Command::Tree(args) => graph::tree(args, project, term),
         Command::Why(args) => graph::why(args, project, term),
         Command::Graph(args) => graph::graph(args, project, term),

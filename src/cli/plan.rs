@@ -196,6 +196,12 @@ pub fn human(plan: &Plan) -> String {
             bundles.push(&a.bundle);
         }
     }
+    // A version change shows even when none of the bundle's resources change.
+    for b in plan.bundles.iter().filter(|b| b.previous.is_some()) {
+        if !bundles.contains(&b.name.as_str()) {
+            bundles.push(&b.name);
+        }
+    }
     let width = plan
         .actions
         .iter()
@@ -204,10 +210,15 @@ pub fn human(plan: &Plan) -> String {
         .unwrap_or(0);
     for b in bundles {
         let version = plan.bundles.iter().find(|x| x.name == b).map(|x| {
+            let from = x
+                .previous
+                .as_ref()
+                .map(|p| format!("{p} → "))
+                .unwrap_or_default();
             if x.source == "catalog" {
-                format!(" {}", x.version)
+                format!(" {from}{}", x.version)
             } else {
-                format!(" {} ({})", x.version, x.source)
+                format!(" {from}{} ({})", x.version, x.source)
             }
         });
         let _ = writeln!(

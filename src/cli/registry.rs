@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::graph::{TextFormat, graph_error, project_error};
 use super::{CliError, Status, Term, print_json, render};
 use crate::graph::Sources;
-use crate::manifest::common::ProductMode;
+use crate::manifest::common::{ProductMode, Tier};
 use crate::ops::project;
 use crate::ops::publish::{PublishError, PublishOptions, Published};
 use crate::ops::search::Hit;
@@ -39,8 +39,7 @@ fn mode_parser() -> impl clap::builder::TypedValueParser<Value = ProductMode> {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// Words to look for in names, descriptions and keywords.
-    #[arg(required = true)]
+    /// Words to look for in names, descriptions and keywords; none lists every bundle.
     query: Vec<String>,
     /// Output format: human for people, or json for one `capm.search/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
@@ -70,7 +69,7 @@ pub struct SearchDoc<'a> {
     /// Always `capm.search/v1`.
     #[schemars(extend("const" = SEARCH_SCHEMA))]
     pub schema: &'static str,
-    /// The words searched for, joined by spaces.
+    /// The words searched for, joined by spaces; empty when every bundle is listed.
     pub query: &'a str,
     /// Best matches first: exact names, then names starting with the query, names
     /// containing it, keywords, descriptions.
@@ -107,23 +106,41 @@ pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
     }
 }
 
+/// The sources to look bundles up in: the project's (with its lock, when there is one),
+/// or the catalog alone outside a project. A registry that cannot be read is a warning.
+pub(super) fn lookup_sources(
+    project_dir: Option<&Path>,
+    term: &mut Term,
+) -> Result<(Sources, Option<project::Project>), CliError> {
+    let (loaded, p) = match project::find_root(project_dir) {
+        Ok(root) => {
+            let p = project::load(&root).map_err(|e| project_error(e, term))?;
+            (Sources::load_tolerant(Some(&p.manifest), &p.root), Some(p))
+        }
+        Err(project::ProjectError::NotFound(_)) if project_dir.is_none() => {
+            (Sources::load_tolerant(None, Path::new(".")), None)
+        }
+        Err(e) => return Err(project_error(e, term)),
+    };
+    let (sources, unreachable) = loaded.map_err(|e| graph_error(e, term))?;
+    for u in &unreachable {
+        term.warn(u.to_string())?;
+    }
+    Ok((sources, p))
+}
+
 pub fn search(
     args: SearchArgs,
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<Status, CliError> {
-    // Outside a project only the catalog is searched.
-    let sources = match project::find_root(project_dir) {
-        Ok(root) => {
-            let p = project::load(&root).map_err(|e| project_error(e, term))?;
-            Sources::load(Some(&p.manifest), &p.root)
-        }
-        Err(project::ProjectError::NotFound(_)) if project_dir.is_none() => Sources::catalog_only(),
-        Err(e) => return Err(project_error(e, term)),
-    }
-    .map_err(|e| graph_error(e, term))?;
+    let (sources, _) = lookup_sources(project_dir, term)?;
     let query = args.query.join(" ");
-    let hits = crate::ops::search::search(&sources, &query).map_err(|e| graph_error(e, term))?;
+    let found = crate::ops::search::search(&sources, &query).map_err(|e| graph_error(e, term))?;
+    for w in &found.warnings {
+        term.warn(w)?;
+    }
+    let hits = found.hits;
     if args.format == TextFormat::Json {
         print_json(
             term,
@@ -136,7 +153,11 @@ pub fn search(
         return Ok(Status::Success);
     }
     if hits.is_empty() {
-        term.warn(format!("no bundle matches `{query}`"))?;
+        term.warn(if query.is_empty() {
+            "no bundles in the catalog or the project's registries".to_string()
+        } else {
+            format!("no bundle matches `{query}`")
+        })?;
         return Ok(Status::Success);
     }
     let width = hits
@@ -144,7 +165,9 @@ pub fn search(
         .map(|h| h.name.len() + h.version.len() + 1)
         .max()
         .unwrap_or(0);
-    for h in &hits {
+    let modes: Vec<String> = hits.iter().map(|h| modes_text(&h.modes)).collect();
+    let mode_width = modes.iter().map(|m| m.chars().count()).max().unwrap_or(0);
+    for (h, modes) in hits.iter().zip(&modes) {
         let mut desc: String = h.description.chars().take(72).collect();
         if h.description.chars().count() > 72 {
             desc.push('…');
@@ -154,13 +177,31 @@ pub fn search(
         } else {
             format!("  ({})", h.source)
         };
-        writeln!(
-            term.out(),
-            "{:<width$}  {desc}{src}",
+        let line = format!(
+            "{:<width$}  {modes:<mode_width$}  {desc}{src}",
             format!("{} {}", h.name, h.version)
-        )?;
+        );
+        writeln!(term.out(), "{}", line.trim_end())?;
     }
     Ok(Status::Success)
+}
+
+/// The modes a bundle can be installed in, as `desktop-local, cloud-web (experimental)`;
+/// `no mode` when it declares none it supports.
+pub(super) fn modes_text(modes: &std::collections::BTreeMap<ProductMode, Tier>) -> String {
+    let usable: Vec<String> = modes
+        .iter()
+        .filter_map(|(m, t)| match t {
+            Tier::Supported => Some(m.to_string()),
+            Tier::Experimental => Some(format!("{m} (experimental)")),
+            Tier::Blocked | Tier::Unsupported => None,
+        })
+        .collect();
+    if usable.is_empty() {
+        "no mode".into()
+    } else {
+        usable.join(", ")
+    }
 }
 
 pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {

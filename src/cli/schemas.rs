@@ -59,6 +59,11 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ),
         ("error.schema.json", schema_of::<super::ErrorDoc>()),
         ("list.schema.json", schema_of::<super::graph::ListDoc>()),
+        ("info.schema.json", schema_of::<super::info::InfoDoc>()),
+        (
+            "outdated.schema.json",
+            schema_of::<super::outdated::OutdatedDoc<'static>>(),
+        ),
         (
             "rpc-request.schema.json",
             schema_of::<super::serve::Request>(),

@@ -288,7 +288,7 @@ codes! {
     "bundle-not-found" Error {
         summary: "A bundle named by the project or a dependency exists in no source.",
         why: "capm only installs bundles from the catalog, a declared registry or a path; it never guesses another name.",
-        fix: "Check the spelling (`capm search NAME`), declare the registry that publishes it under `[registries]`, or point at it with `{ path = \"…\" }`.",
+        fix: "Check the spelling (the help line suggests the closest name a source has; `capm search` lists every bundle), declare the registry that publishes it under `[registries]`, or point at it with `{ path = \"…\" }`.",
     }
     "dependency-cycle" Error {
         summary: "Bundles depend on each other in a cycle.",
@@ -334,6 +334,16 @@ codes! {
         summary: "`capm why` was asked about a bundle or resource the project does not resolve to.",
         why: "There is no chain to show.",
         fix: "`capm tree --resources` lists everything in the graph.",
+    }
+    "version-not-found" Error {
+        summary: "`capm info NAME@VERSION` named a version, or a requirement, that no published version matches.",
+        why: "capm shows what a source publishes; it never picks a version other than the one asked for.",
+        fix: "Pick one of the versions the message lists, or write a requirement such as `NAME@^1`.",
+    }
+    "no-lock" Error {
+        summary: "`capm outdated` was run in a project without capm.lock.",
+        why: "Outdated compares the versions in use, which capm.lock records, with the newest ones; without it no version is in use yet.",
+        fix: "Run `capm install` (or `capm lock`) to choose the versions and record them, then ask again.",
     }
     "invalid-config" Error {
         summary: "An OpenCode config file of the scope does not parse.",

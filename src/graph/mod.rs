@@ -19,7 +19,7 @@ use crate::manifest::lock::{LockedBundle, Lockfile};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
 use crate::manifest::tree::BundleTree;
 pub use resolve::{Blame, Request};
-pub use source::{Candidate, SourceId, Sources};
+pub use source::{Candidate, SourceId, Sources, Unreachable};
 
 /// Why a graph could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,8 @@ pub enum GraphError {
     NotFound {
         name: String,
         required_by: Vec<Blame>,
+        /// The closest name the sources do have, when one is close enough to be a typo.
+        suggestion: Option<String>,
     },
     #[error("the dependencies form a cycle: {}", .0.join(" → "))]
     Cycle(Vec<String>),

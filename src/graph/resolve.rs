@@ -229,6 +229,7 @@ impl<'a> Solver<'a> {
             GraphError::NotFound {
                 name: name.to_string(),
                 required_by: blames,
+                suggestion: self.sources.suggest(name),
             }
         } else {
             GraphError::Conflict {

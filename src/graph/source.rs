@@ -292,6 +292,29 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Parses every name's entries, so that a damaged index is found now, not mid-way.
+    fn check_all(&self) -> Result<(), GraphError> {
+        for name in self.names.keys() {
+            self.candidates(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// A registry left out of a tolerant load, and why.
+#[derive(Debug)]
+pub struct Unreachable {
+    pub registry: String,
+    pub error: GraphError,
+}
+
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (skipped)", self.error)
+    }
+}
+
 impl Candidate {
     /// A candidate held only in memory, for resolver tests and tools: it has no files.
     pub fn in_memory(name: &str, version: Version, deps: Vec<Dep>) -> Candidate {
@@ -331,7 +354,26 @@ impl Sources {
 
     /// The catalog, plus the project's registries and path bundles.
     pub fn load(project: Option<&ProjectManifest>, root: &Path) -> Result<Sources, GraphError> {
+        Sources::load_with(project, root, false).map(|(sources, _)| sources)
+    }
+
+    /// Like [`Sources::load`], but a registry that cannot be read (its directory missing or
+    /// unreadable, its index malformed) is left out and reported instead of failing: for
+    /// commands that look bundles up, where the other sources still answer.
+    pub fn load_tolerant(
+        project: Option<&ProjectManifest>,
+        root: &Path,
+    ) -> Result<(Sources, Vec<Unreachable>), GraphError> {
+        Sources::load_with(project, root, true)
+    }
+
+    fn load_with(
+        project: Option<&ProjectManifest>,
+        root: &Path,
+        tolerant: bool,
+    ) -> Result<(Sources, Vec<Unreachable>), GraphError> {
         let (catalog, mut all) = catalog_candidates()?;
+        let mut unreachable = Vec::new();
         let mut sources = Sources {
             by_name: BTreeMap::new(),
             registry_data: Vec::new(),
@@ -343,9 +385,23 @@ impl Sources {
             for (name, decl) in &p.registries {
                 let Some(dir) = &decl.path else { continue };
                 let dir = root.join(&dir.value);
-                sources
-                    .registry_data
-                    .push(Registry::open(&name.value, &dir)?);
+                let opened = Registry::open(&name.value, &dir).and_then(|r| {
+                    if tolerant {
+                        r.check_all()?;
+                    }
+                    Ok(r)
+                });
+                match opened {
+                    Ok(r) => sources.registry_data.push(r),
+                    Err(error) if tolerant => {
+                        unreachable.push(Unreachable {
+                            registry: name.value.clone(),
+                            error,
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
                 sources.registries.push((name.value.clone(), dir));
             }
             for (name, req) in &p.bundles {
@@ -385,7 +441,23 @@ impl Sources {
         for c in all {
             sources.by_name.entry(c.name.clone()).or_default().push(c);
         }
-        Ok(sources)
+        Ok((sources, unreachable))
+    }
+
+    /// Every bundle name some source has.
+    pub fn names(&self) -> std::collections::BTreeSet<&str> {
+        let mut names: std::collections::BTreeSet<&str> =
+            self.by_name.keys().map(String::as_str).collect();
+        for r in &self.registry_data {
+            names.extend(r.names.keys().map(String::as_str));
+        }
+        names
+    }
+
+    /// The name some source has that is closest to `name`, if close enough to be a typo.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        let names: Vec<&str> = self.names().into_iter().collect();
+        crate::manifest::decode::suggest(name, &names).map(str::to_string)
     }
 
     /// The candidates of `name` from every source, newest first.
@@ -425,13 +497,8 @@ impl Sources {
 
     /// Every candidate of every source, for search.
     pub fn all(&self) -> Result<Vec<&Candidate>, GraphError> {
-        let mut names: std::collections::BTreeSet<&str> =
-            self.by_name.keys().map(String::as_str).collect();
-        for r in &self.registry_data {
-            names.extend(r.names.keys().map(String::as_str));
-        }
         let mut out = Vec::new();
-        for n in names {
+        for n in self.names() {
             out.extend(self.everywhere(n)?);
         }
         Ok(out)

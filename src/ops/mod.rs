@@ -3,10 +3,12 @@
 
 pub mod apply;
 pub mod doctor;
+pub mod info;
 pub mod init;
 pub mod lint;
 pub mod lock;
 pub mod new;
+pub mod outdated;
 pub mod plan;
 pub mod project;
 pub mod proposals;

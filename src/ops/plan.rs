@@ -78,6 +78,13 @@ fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
     Ok((name.to_string(), req))
 }
 
+/// `; did you mean `NAME`?` for the closest of `names` to a misspelled `name`, or nothing.
+fn did_you_mean(name: &str, names: &[&str]) -> String {
+    crate::manifest::decode::suggest(name, names)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 /// The resources that bundles leaving the graph hand to the user (`[uninstall] preserves`),
 /// read from the versions the lock records.
 fn preserves_of_removed(
@@ -190,8 +197,15 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
                     .is_some_and(|l| l.bundles.iter().any(|b| b.name == name))
                     || requests.iter().any(|r| r.name == name);
                 if !known {
+                    let mut names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
+                    names.extend(
+                        lock.iter()
+                            .flat_map(|l| &l.bundles)
+                            .map(|b| b.name.as_str()),
+                    );
                     return Err(PlanError::Usage(format!(
-                        "`{name}` is not part of this project"
+                        "`{name}` is not part of this project{}",
+                        did_you_mean(&name, &names)
                     )));
                 }
                 named.insert(name);
@@ -216,11 +230,13 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             }
             for spec in &req.bundles {
                 let (name, _) = parse_spec(spec)?;
+                let names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
+                let hint = did_you_mean(&name, &names);
                 let before = requests.len();
                 requests.retain(|r| r.name != name);
                 if requests.len() == before {
                     return Err(PlanError::Usage(format!(
-                        "`{name}` is not in capm.toml's [bundles]"
+                        "`{name}` is not in capm.toml's [bundles]{hint}"
                     )));
                 }
             }

@@ -1,10 +1,14 @@
 //! `capm search`: find bundles by name, description or keyword in the catalog and the
-//! project's registries.
+//! project's registries; with no words, list them all.
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::graph::Sources;
+use crate::graph::{Candidate, GraphError, Sources};
+use crate::manifest::bundle::BundleManifest;
+use crate::manifest::common::{ProductMode, Tier};
 
 /// One search result: a bundle's newest version in one source.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -14,15 +18,47 @@ pub struct Hit {
     pub source: String,
     pub description: String,
     pub keywords: Vec<String>,
+    /// The product modes this version declares, with their tier; a mode not listed is
+    /// unsupported.
+    pub modes: BTreeMap<ProductMode, Tier>,
+}
+
+/// What a search found, and the bundles whose manifests could not be read (their modes are
+/// then left empty).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    pub warnings: Vec<String>,
+}
+
+/// The product modes a candidate's manifest declares, with their tiers.
+pub fn modes_of(
+    sources: &Sources,
+    c: &Candidate,
+) -> Result<BTreeMap<ProductMode, Tier>, GraphError> {
+    let tree = sources.tree(c)?;
+    let manifest = crate::validate::check_bundle(&tree)
+        .manifest
+        .unwrap_or_default();
+    Ok(modes(&manifest))
+}
+
+/// The product modes a manifest declares, with their tiers.
+pub fn modes(m: &BundleManifest) -> BTreeMap<ProductMode, Tier> {
+    m.compatibility
+        .iter()
+        .flat_map(|c| &c.product_modes)
+        .map(|(mode, tier)| (mode.value, tier.value))
+        .collect()
 }
 
 /// Bundles matching every word of `query` (case-insensitive), best matches first: exact
 /// names, then names starting with the query, names containing it, keywords, descriptions.
-pub fn search(sources: &Sources, query: &str) -> Result<Vec<Hit>, crate::graph::GraphError> {
+/// An empty query matches every bundle, by name.
+pub fn search(sources: &Sources, query: &str) -> Result<Found, GraphError> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     let whole = query.trim().to_lowercase();
-    let mut best: std::collections::BTreeMap<(String, String), (u8, Hit)> =
-        std::collections::BTreeMap::new();
+    let mut best: BTreeMap<(String, String), (u8, &Candidate)> = BTreeMap::new();
     for c in sources.all()? {
         let name = c.name.to_lowercase();
         let desc = c.description.to_lowercase();
@@ -47,30 +83,36 @@ pub fn search(sources: &Sources, query: &str) -> Result<Vec<Hit>, crate::graph::
             4
         };
         let key = (c.name.clone(), c.source.to_string());
-        let newer = best
+        if best
             .get(&key)
-            .is_none_or(|(_, h)| semver::Version::parse(&h.version).is_ok_and(|v| c.version > v));
-        if newer {
-            best.insert(
-                key,
-                (
-                    rank,
-                    Hit {
-                        name: c.name.clone(),
-                        version: c.version.to_string(),
-                        source: c.source.to_string(),
-                        description: c.description.clone(),
-                        keywords: c.keywords.clone(),
-                    },
-                ),
-            );
+            .is_none_or(|(_, old)| c.version > old.version)
+        {
+            best.insert(key, (rank, c));
         }
     }
-    let mut hits: Vec<(u8, Hit)> = best.into_values().collect();
-    hits.sort_by(|a, b| {
+    let mut ranked: Vec<(u8, &Candidate)> = best.into_values().collect();
+    ranked.sort_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.name.cmp(&b.1.name))
             .then(a.1.source.cmp(&b.1.source))
     });
-    Ok(hits.into_iter().map(|(_, h)| h).collect())
+    let mut found = Found::default();
+    for (_, c) in ranked {
+        let modes = modes_of(sources, c).unwrap_or_else(|e| {
+            found.warnings.push(format!(
+                "the modes of {} {} are unknown: {e}",
+                c.name, c.version
+            ));
+            BTreeMap::new()
+        });
+        found.hits.push(Hit {
+            name: c.name.clone(),
+            version: c.version.to_string(),
+            source: c.source.to_string(),
+            description: c.description.clone(),
+            keywords: c.keywords.clone(),
+            modes,
+        });
+    }
+    Ok(found)
 }

@@ -448,6 +448,10 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     let bundles: Vec<PlannedBundle> = crate::graph::lock_bundles(resolution)
         .into_iter()
         .map(|b| PlannedBundle {
+            previous: lock
+                .and_then(|l| l.bundles.iter().find(|o| o.name == b.name))
+                .filter(|o| o.version != b.version)
+                .map(|o| o.version.clone()),
             name: b.name,
             version: b.version,
             source: b.source,

@@ -92,6 +92,10 @@ pub struct PlannedBundle {
     pub version: String,
     pub source: String,
     pub sha256: String,
+    /// The version capm.lock records now, when the plan changes it (`0.2.0` for
+    /// `0.2.0 → 0.3.0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 /// What was asked for, so that `capm apply --plan` can compute the plan again and check

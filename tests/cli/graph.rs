@@ -6,7 +6,13 @@ use std::path::Path;
 use crate::support::{Run, capm, tempdir, tree, write_files};
 
 /// Writes a valid bundle `name` at `version` into `dir/src/name-version`.
-fn bundle(dir: &Path, name: &str, version: &str, deps: &[(&str, &str)], extra: &str) -> String {
+pub(crate) fn bundle(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    deps: &[(&str, &str)],
+    extra: &str,
+) -> String {
     let rel = format!("src/{name}-{version}");
     let mut manifest = format!(
         "[bundle]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"The {name} test bundle\"\nkeywords = [\"testing\"]\n\n\
@@ -23,7 +29,7 @@ fn bundle(dir: &Path, name: &str, version: &str, deps: &[(&str, &str)], extra: &
     rel
 }
 
-fn publish(dir: &Path, rel: &str) -> Run {
+pub(crate) fn publish(dir: &Path, rel: &str) -> Run {
     capm(dir, &["publish", rel, "--registry", "registry"])
 }
 

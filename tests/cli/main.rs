@@ -10,6 +10,7 @@ mod explain;
 #[allow(dead_code)]
 mod fixtures;
 mod graph;
+mod info_outdated;
 mod interactive;
 mod io_errors;
 mod json_outputs;
