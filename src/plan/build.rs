@@ -418,6 +418,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             sha256: b.sha256,
         })
         .collect();
+    findings.extend(removes_everything(operation, lock, resolution));
     let blocked = findings.iter().any(Diagnostic::is_error)
         || actions.iter().any(|a| a.action == ActionKind::Block);
     let changes = actions.iter().any(|a| a.action != ActionKind::Keep);
@@ -477,6 +478,30 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     };
     plan.fingerprint = fingerprint(&plan, state);
     Ok(plan)
+}
+
+/// A loud warning when an install would remove every installed bundle and leave none:
+/// capm.toml asks for no bundle at all, which is more often a damaged capm.toml than a wish.
+fn removes_everything(
+    operation: Operation,
+    lock: Option<&Lockfile>,
+    resolution: &Resolution,
+) -> Option<Diagnostic> {
+    let installed: Vec<&str> = lock?.bundles.iter().map(|b| b.name.as_str()).collect();
+    if operation != Operation::Install || installed.is_empty() || !resolution.bundles.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "removes-everything",
+            format!(
+                "capm.toml asks for no bundles: this plan removes all {} installed ({})",
+                installed.len(),
+                installed.join(", ")
+            ),
+        )
+        .help("if capm.toml lost them by mistake, restore it before installing; `capm remove NAME` removes a bundle on purpose"),
+    )
 }
 
 /// The environment variables the resolved bundles' servers read, by name.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::common::is_valid_name;
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
@@ -43,6 +43,12 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
     let mut dec = Decoder::new(&source);
     let m = ProjectManifest::decode(&mut dec, &root);
     let mut diags = dec.diags;
+    // capm.toml is the user's own short file: a key capm does not know is a typo whose
+    // setting would be silently ignored (`[bundle]` for `[bundles]` would uninstall
+    // everything), so here it is an error, not the warning it is in a bundle.
+    for d in diags.iter_mut().filter(|d| d.code == "unknown-key") {
+        d.severity = Severity::Error;
+    }
     let at = |code, span, msg: String| Diagnostic::new(code, msg).at(&source, span);
     for (name, req) in &m.bundles {
         if !is_valid_name(&name.value) {

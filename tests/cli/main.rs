@@ -15,6 +15,7 @@ mod new;
 mod plan;
 mod plan_cases;
 mod policy;
+mod project_file;
 mod rules;
 mod serve;
 mod support;
