@@ -9,5 +9,6 @@ pub mod lock;
 pub mod new;
 pub mod plan;
 pub mod project;
+pub mod project_edit;
 pub mod publish;
 pub mod search;

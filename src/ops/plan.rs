@@ -48,7 +48,7 @@ pub enum PlanError {
     Io(#[from] std::io::Error),
 }
 
-fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
+pub(super) fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
     let (name, req) = match spec.split_once('@') {
         Some((n, r)) => (n, Some(r)),
         None => (spec, None),
@@ -236,7 +236,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         .policy
         .as_ref()
         .map(|p| (p, &*project.source));
-    let (manifest_text, manifest_changes) = edit_manifest(project, req, &resolution)?;
+    let (manifest_text, manifest_changes) = super::project_edit::edit(project, req, &resolution)?;
     let request = PlanRequestDoc {
         bundles: req.bundles.clone(),
         latest: req.latest,
@@ -263,29 +263,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
-    // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
-    // taken for a setting a server of the project reads.
-    for e in plan.environment.iter().filter(|e| e.secret) {
-        if req.inputs.contains_key(&e.name) || project.manifest.input_values().contains_key(&e.name)
-        {
-            return Err(PlanError::Input(format!(
-                "`{}` is a secret ({} reads it): capm never records its value; remove it from the inputs and set it in the environment OpenCode starts in",
-                e.name,
-                e.resources.join(", ")
-            )));
-        }
-    }
-    for name in req.inputs.keys() {
-        if !plan
-            .environment
-            .iter()
-            .any(|e| &e.name == name && !e.secret)
-        {
-            return Err(PlanError::Input(format!(
-                "no server of this project reads a setting `{name}`; the plan's environment lists those that take a value"
-            )));
-        }
-    }
+    check_inputs(project, req, &resolution)?;
     Ok(Prepared {
         plan,
         resolution,
@@ -295,94 +273,46 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     })
 }
 
-/// capm.toml after the operation, edited in place (comments and layout kept), and the
-/// edits in words: `add` records the named bundles (with the requirement given, or `^` and
-/// the version resolved), `remove` drops them; other operations leave it alone.
-fn edit_manifest(
+/// A secret's value is never recorded, in capm.toml or anywhere; and a value is only taken
+/// for a setting a server of the project reads, whether given with `--input` or written in
+/// capm.toml's `[inputs]` (where an uncommented bundle line would otherwise become an input
+/// nobody reads).
+fn check_inputs(
     project: &Project,
     req: &PlanRequest,
     resolution: &graph::Resolution,
-) -> Result<(Option<String>, Vec<String>), PlanError> {
-    let edits_bundles = !req.bundles.is_empty() && req.operation != Operation::Update;
-    if !edits_bundles && req.inputs.is_empty() {
-        return Ok((None, Vec::new()));
-    }
-    let text = project.source.text.as_str();
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
-    let mut changes = Vec::new();
-    for (name, value) in &req.inputs {
-        if !crate::validate::is_env_name(name) {
-            return Err(PlanError::Usage(format!(
-                "`{name}` is not an environment variable name"
+) -> Result<(), PlanError> {
+    let environment = crate::plan::build::environment(resolution, &Default::default());
+    for e in environment.iter().filter(|e| e.secret) {
+        if req.inputs.contains_key(&e.name) || project.manifest.input_values().contains_key(&e.name)
+        {
+            return Err(PlanError::Input(format!(
+                "`{}` is a secret ({} reads it): capm never records its value; remove it from the inputs and set it in the environment OpenCode starts in",
+                e.name,
+                e.resources.join(", ")
             )));
         }
-        if doc.get("inputs").is_none() {
-            doc["inputs"] = toml_edit::table();
-        }
-        let Some(table) = doc["inputs"].as_table_like_mut() else {
-            return Err(PlanError::Usage(
-                "capm.toml's `inputs` is not a table".into(),
-            ));
-        };
-        if table.get(name).and_then(|v| v.as_str()) != Some(value.as_str()) {
-            table.insert(name, toml_edit::value(value.clone()));
-            changes.push(format!("set input {name} = \"{value}\""));
+    }
+    let read: BTreeSet<String> = environment.into_iter().map(|e| e.name).collect();
+    for name in req.inputs.keys() {
+        if !read.contains(name) {
+            return Err(PlanError::Input(format!(
+                "no server of this project reads a setting `{name}`; the plan's environment lists those that take a value"
+            )));
         }
     }
-    if !edits_bundles {
-        let new = doc.to_string();
-        return Ok(((new != text).then_some(new), changes));
+    if req.operation == Operation::Uninstall {
+        // Removing bundles drops the inputs only they read.
+        return Ok(());
     }
-    if doc.get("bundles").is_none() {
-        doc["bundles"] = toml_edit::table();
-    }
-    let Some(table) = doc["bundles"].as_table_like_mut() else {
-        return Err(PlanError::Usage(
-            "capm.toml's `bundles` is not a table".into(),
-        ));
-    };
-    for spec in &req.bundles {
-        let (name, version) = parse_spec(spec)?;
-        match req.operation {
-            Operation::Uninstall => {
-                if table.remove(&name).is_some() {
-                    changes.push(format!("remove {name}"));
-                }
-            }
-            _ => {
-                let wanted = match (&version, table.get(&name)) {
-                    (Some(v), _) => v.to_string(),
-                    (None, Some(_)) => continue,
-                    (None, None) => match resolution.bundles.iter().find(|b| b.name == name) {
-                        Some(b) => format!("^{}", b.version),
-                        None => continue,
-                    },
-                };
-                match table.get_mut(&name) {
-                    Some(item) if item.is_str() => {
-                        if item.as_str() != Some(wanted.as_str()) {
-                            *item = toml_edit::value(wanted.clone());
-                            changes.push(format!("set {name} = \"{wanted}\""));
-                        }
-                    }
-                    Some(item) => {
-                        if let Some(t) = item.as_table_like_mut()
-                            && t.get("version").and_then(|v| v.as_str()) != Some(wanted.as_str())
-                        {
-                            t.insert("version", toml_edit::value(wanted.clone()));
-                            changes.push(format!("set {name}.version = \"{wanted}\""));
-                        }
-                    }
-                    None => {
-                        table.insert(&name, toml_edit::value(wanted.clone()));
-                        changes.push(format!("add {name} = \"{wanted}\""));
-                    }
-                }
-            }
+    for name in project.manifest.inputs.keys() {
+        if !read.contains(&name.value) {
+            let at = project.source.line_col(name.span.start);
+            return Err(PlanError::Input(format!(
+                "{}:{}:{}: capm.toml's [inputs] sets `{name}`, but no server of this project reads a setting `{name}`; remove it (a bundle's requirement belongs under [bundles])",
+                project.source.path, at.line, at.column
+            )));
         }
     }
-    let new = doc.to_string();
-    Ok(((new != text).then_some(new), changes))
+    Ok(())
 }

@@ -505,7 +505,7 @@ fn removes_everything(
 }
 
 /// The environment variables the resolved bundles' servers read, by name.
-fn environment(
+pub fn environment(
     resolution: &Resolution,
     inputs: &std::collections::BTreeMap<String, String>,
 ) -> Vec<super::model::EnvRequirement> {

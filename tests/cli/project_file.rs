@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{capm, project, tree};
+use crate::support::{capm, db_bundle, project, tree, write_files};
 
 /// Every command that reads capm.toml, and whether it changes the project.
 const COMMANDS: &[(&[&str], bool)] = &[
@@ -133,4 +133,165 @@ fn an_install_that_keeps_some_bundles_has_no_such_warning() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("remove   mcp:memory"), "{}", run.stdout);
     assert!(!run.stdout.contains("removes-everything"), "{}", run.stdout);
+}
+
+/// A project with a registry holding `base` 0.2.0 and 0.3.1, asking for `base` as `req`.
+fn registry_project(req: &str) -> tempfile::TempDir {
+    let dir = project();
+    let d = dir.path();
+    for v in ["0.2.0", "0.3.1"] {
+        let rel = format!("src/base-{v}");
+        let manifest = format!(
+            "[bundle]\nname = \"base\"\nversion = \"{v}\"\ndescription = \"Base\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.base]\nurl = \"https://base.example.com/{v}/mcp\"\n"
+        );
+        write_files(&d.join(&rel), &[("bundle.toml", &manifest)]);
+        let run = capm(d, &["publish", &rel, "--registry", "registry"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let text = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    let text = text.replace("[bundles]\n", &format!("[bundles]\nbase = {req}\n"))
+        + "\n[registries]\nteam = { path = \"registry\" }\n";
+    std::fs::write(d.join("capm.toml"), text).unwrap();
+    let run = capm(d, &["install", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    dir
+}
+
+#[test]
+fn update_latest_moves_the_requirement_and_the_lock_together() {
+    let dir = registry_project("\"^0.2.0\"");
+    let d = dir.path();
+    let plan = capm(d, &["plan", "update", "--latest"]);
+    assert!(
+        plan.stdout
+            .contains("  capm.toml\n    set base = \"^0.3.1\"\n"),
+        "{}",
+        plan.stdout
+    );
+    let run = capm(d, &["update", "--latest", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert!(
+        manifest.contains("[bundles]\nbase = \"^0.3.1\"\n# github = \"^1.0\"\n"),
+        "{manifest}"
+    );
+    assert!(
+        std::fs::read_to_string(d.join("capm.lock"))
+            .unwrap()
+            .contains("version = \"0.3.1\"")
+    );
+    // capm.toml and capm.lock agree: CI's check passes, and a plain install changes nothing.
+    let locked = capm(d, &["install", "--locked", "--dry-run"]);
+    assert_eq!(locked.code, 0, "{}", locked.transcript());
+    let before = tree(d);
+    let again = capm(d, &["install", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    assert_eq!(tree(d), before);
+}
+
+#[test]
+fn update_latest_sets_a_tables_version_and_leaves_a_requirement_it_meets() {
+    let dir = registry_project("{ version = \"~0.2\", registry = \"team\" }");
+    let run = capm(dir.path(), &["update", "base", "--latest", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
+    assert!(
+        manifest.contains("base = { version = \"^0.3.1\", registry = \"team\" }\n"),
+        "{manifest}"
+    );
+    let dir = registry_project("\">=0.2\"");
+    let before = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
+    let run = capm(dir.path(), &["update", "--latest", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("Updated capm.toml"), "{}", run.stderr);
+    let after = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
+    assert_eq!(after, before);
+    let lock = std::fs::read_to_string(dir.path().join("capm.lock")).unwrap();
+    assert!(lock.contains("version = \"0.3.1\""), "{lock}");
+}
+
+/// A project made by `capm init` asking for the path bundle `db`, whose server reads
+/// `DB_HOST`.
+fn db_project() -> tempfile::TempDir {
+    let dir = project();
+    db_bundle(dir.path(), false);
+    replace_in(
+        dir.path(),
+        "capm.toml",
+        "[bundles]\n",
+        "[bundles]\ndb = { path = \"db\" }\n",
+    );
+    dir
+}
+
+#[test]
+fn inputs_go_at_the_end_below_the_templates_commented_bundles() {
+    let dir = db_project();
+    let d = dir.path();
+    let run = capm(d, &["install", "--input", "DB_HOST=db.internal", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert!(
+        manifest.ends_with(
+            "[bundles]\ndb = { path = \"db\" }\n# github = \"^1.0\"\n# local-tools = { path = \"../local-tools\" }\n\n[inputs]\nDB_HOST = \"db.internal\"\n"
+        ),
+        "{manifest}"
+    );
+    // Uncommenting a template line asks for that bundle.
+    replace_in(d, "capm.toml", "# github = ", "github = ");
+    let plan = capm(d, &["plan", "install"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("create   mcp:github"),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn an_input_no_server_reads_is_refused_from_capm_toml_too() {
+    let dir = db_project();
+    let d = dir.path();
+    let text = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    let text = text + "\n[inputs]\nDB_HOST = \"db.internal\"\ngithub = \"^1.0\"\n";
+    std::fs::write(d.join("capm.toml"), text).unwrap();
+    for args in [
+        &["install", "--yes"][..],
+        &["plan", "install"],
+        &["update", "--yes"],
+    ] {
+        let before = tree(d);
+        let run = capm(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.transcript());
+        assert!(
+            run.stderr.contains(
+                "error[input-refused]: capm.toml:14:1: capm.toml's [inputs] sets `github`, but no server of this project reads a setting `github`"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(tree(d), before, "{args:?} wrote something");
+    }
+}
+
+#[test]
+fn removing_a_bundle_drops_the_inputs_only_it_read() {
+    let dir = db_project();
+    let d = dir.path();
+    let run = capm(d, &["install", "--input", "DB_HOST=db.internal", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = capm(d, &["remove", "db", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "Updated capm.toml: remove db\n     Updated capm.toml: remove input DB_HOST\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert!(!manifest.contains("DB_HOST"), "{manifest}");
+    let again = capm(d, &["install", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
 }

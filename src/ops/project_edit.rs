@@ -1,0 +1,206 @@
+//! Editing capm.toml for an operation, in place (comments and layout kept, docs/spec.md
+//! §3.2), so that it stays in agreement with what capm.lock will record: `add` records the
+//! bundles named, `remove` drops them (and the `[inputs]` only they read), `update
+//! --latest` moves a requirement the new version no longer meets, and `--input` sets
+//! `[inputs]`, a table appended at the end of the file.
+
+use toml_edit::{DocumentMut, Item, TableLike};
+
+use super::plan::{PlanError, PlanRequest, parse_spec};
+use super::project::Project;
+use crate::graph::Resolution;
+use crate::plan::model::Operation;
+
+/// capm.toml after the operation, and the edits in words; `None` when it is unchanged.
+pub fn edit(
+    project: &Project,
+    req: &PlanRequest,
+    resolution: &Resolution,
+) -> Result<(Option<String>, Vec<String>), PlanError> {
+    let text = project.source.text.as_str();
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
+    let mut changes = Vec::new();
+    set_inputs(&mut doc, req, &mut changes)?;
+    match req.operation {
+        Operation::Install => add_bundles(&mut doc, req, resolution, &mut changes)?,
+        Operation::Uninstall => {
+            remove_bundles(&mut doc, req, &mut changes)?;
+            drop_unread_inputs(&mut doc, resolution, &mut changes);
+        }
+        Operation::Update if req.latest => follow_latest(&mut doc, req, resolution, &mut changes)?,
+        Operation::Update => {}
+    }
+    let new = doc.to_string();
+    Ok(((new != text).then_some(new), changes))
+}
+
+/// The table `name`, created at the end of the file when missing. The comments that end
+/// the file stay above the new header, with the table they follow (a template's
+/// commented-out examples under `[bundles]` stay there).
+fn table_mut<'d>(doc: &'d mut DocumentMut, name: &str) -> Result<&'d mut dyn TableLike, PlanError> {
+    if doc.get(name).is_none() {
+        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+        let mut table = toml_edit::Table::new();
+        if !trailing.trim().is_empty() {
+            let sep = if trailing.ends_with("\n\n") { "" } else { "\n" };
+            table.decor_mut().set_prefix(format!("{trailing}{sep}"));
+            doc.set_trailing("");
+        }
+        doc.insert(name, Item::Table(table));
+    }
+    doc[name]
+        .as_table_like_mut()
+        .ok_or_else(|| PlanError::Usage(format!("capm.toml's `{name}` is not a table")))
+}
+
+/// `--input NAME=VALUE`: set in `[inputs]`.
+fn set_inputs(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    for (name, value) in &req.inputs {
+        if !crate::validate::is_env_name(name) {
+            return Err(PlanError::Usage(format!(
+                "`{name}` is not an environment variable name"
+            )));
+        }
+        let table = table_mut(doc, "inputs")?;
+        if table.get(name).and_then(|v| v.as_str()) != Some(value.as_str()) {
+            table.insert(name, toml_edit::value(value.clone()));
+            changes.push(format!("set input {name} = \"{value}\""));
+        }
+    }
+    Ok(())
+}
+
+/// `remove`: the named bundles leave `[bundles]`.
+fn remove_bundles(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let Some(table) = doc.get_mut("bundles").and_then(Item::as_table_like_mut) else {
+        return Ok(());
+    };
+    for spec in &req.bundles {
+        let (name, _) = parse_spec(spec)?;
+        if table.remove(&name).is_some() {
+            changes.push(format!("remove {name}"));
+        }
+    }
+    Ok(())
+}
+
+/// `remove`: `[inputs]` that no server of the bundles staying reads go with the bundles
+/// that read them, so that the next plan does not refuse them as unread.
+fn drop_unread_inputs(doc: &mut DocumentMut, resolution: &Resolution, changes: &mut Vec<String>) {
+    let read: Vec<String> = crate::plan::build::environment(resolution, &Default::default())
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let Some(table) = doc.get_mut("inputs").and_then(Item::as_table_like_mut) else {
+        return;
+    };
+    let unread: Vec<String> = table
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !read.contains(k))
+        .collect();
+    for name in unread {
+        table.remove(&name);
+        changes.push(format!("remove input {name}"));
+    }
+}
+
+/// `add` (and `install NAME`): record the named bundles, with the requirement given or
+/// `^` and the version resolved.
+fn add_bundles(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    resolution: &Resolution,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if req.bundles.is_empty() {
+        return Ok(());
+    }
+    let table = table_mut(doc, "bundles")?;
+    for spec in &req.bundles {
+        let (name, version) = parse_spec(spec)?;
+        let wanted = match (&version, table.get(&name)) {
+            (Some(v), _) => v.to_string(),
+            (None, Some(_)) => continue,
+            (None, None) => match resolution.bundles.iter().find(|b| b.name == name) {
+                Some(b) => format!("^{}", b.version),
+                None => continue,
+            },
+        };
+        set_requirement(table, &name, &wanted, changes);
+    }
+    Ok(())
+}
+
+/// Sets `name`'s requirement to `wanted`: the string, or the `version` of its table.
+fn set_requirement(table: &mut dyn TableLike, name: &str, wanted: &str, changes: &mut Vec<String>) {
+    match table.get_mut(name) {
+        Some(item) if item.is_str() => {
+            if item.as_str() != Some(wanted) {
+                *item = toml_edit::value(wanted);
+                changes.push(format!("set {name} = \"{wanted}\""));
+            }
+        }
+        Some(item) => {
+            if let Some(t) = item.as_table_like_mut()
+                && t.get("version").and_then(|v| v.as_str()) != Some(wanted)
+            {
+                t.insert("version", toml_edit::value(wanted));
+                changes.push(format!("set {name}.version = \"{wanted}\""));
+            }
+        }
+        None => {
+            table.insert(name, toml_edit::value(wanted));
+            changes.push(format!("add {name} = \"{wanted}\""));
+        }
+    }
+}
+
+/// `update --latest`: a requirement in capm.toml that the version now resolved does not
+/// meet becomes `^VERSION`, so that capm.toml and capm.lock agree (and `install --locked`
+/// accepts the lock). Requirements the new version meets, and path bundles without one,
+/// stay as written.
+fn follow_latest(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    resolution: &Resolution,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let named: Vec<String> = req
+        .bundles
+        .iter()
+        .map(|s| parse_spec(s).map(|(n, _)| n))
+        .collect::<Result<_, _>>()?;
+    let Some(table) = doc.get_mut("bundles").and_then(Item::as_table_like_mut) else {
+        return Ok(());
+    };
+    for b in &resolution.bundles {
+        if !named.is_empty() && !named.contains(&b.name) {
+            continue;
+        }
+        let current = match table.get(&b.name) {
+            Some(item) if item.is_str() => item.as_str(),
+            Some(item) => item
+                .as_table_like()
+                .and_then(|t| t.get("version"))
+                .and_then(Item::as_str),
+            None => continue,
+        };
+        let Some(current) = current else { continue };
+        let meets = semver::VersionReq::parse(current).is_ok_and(|r| r.matches(&b.version));
+        if !meets {
+            set_requirement(table, &b.name, &format!("^{}", b.version), changes);
+        }
+    }
+    Ok(())
+}
