@@ -335,6 +335,11 @@ codes! {
         why: "There is no chain to show.",
         fix: "`capm tree --resources` lists everything in the graph.",
     }
+    "invalid-skip" Error {
+        summary: "A `skip` entry of a bundle in capm.toml is not a resource reference (`KIND:NAME`), or is listed twice.",
+        why: "`skip` records conflicts settled by keeping your own version; an entry capm cannot match to a resource settles nothing.",
+        fix: "Write resources as `mcp:NAME`, `skill:NAME`, `plugin:NAME`, `agent:NAME` or `command:NAME`, each once.",
+    }
     "removes-everything" Warning {
         summary: "An install would remove every installed bundle, because capm.toml asks for no bundle at all.",
         why: "`capm install` makes the project match capm.toml; a capm.toml emptied or truncated by mistake would uninstall everything.",

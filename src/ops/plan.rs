@@ -1,7 +1,7 @@
 //! `capm plan install|update|uninstall`: what the operation would do to the project's
 //! scope, as a [`Plan`]. Reads the project, its sources and the scope; writes nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use semver::VersionReq;
@@ -236,7 +236,6 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         .policy
         .as_ref()
         .map(|p| (p, &*project.source));
-    let (manifest_text, manifest_changes) = super::project_edit::edit(project, req, &resolution)?;
     let request = PlanRequestDoc {
         bundles: req.bundles.clone(),
         latest: req.latest,
@@ -246,23 +245,34 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     };
     let mut inputs = project.manifest.input_values();
     inputs.extend(req.inputs.clone());
-    let input = PlanInput {
-        operation: req.operation,
-        request: &request,
-        manifest_changes: &manifest_changes,
-        preserves: &preserves,
-        purge: req.purge,
-        skip: &req.skip,
-        inputs: &inputs,
-        target: &OpenCode,
-        scope: &scope,
-        mode: project.manifest.product_mode(),
-        resolution: &resolution,
-        state: &state,
-        lock: project.lock.as_ref(),
-        policy,
+    // Conflicts settled before, in capm.toml, and now.
+    let mut skip = req.skip.clone();
+    skip.extend(project.manifest.skips().into_keys());
+    let plan_with = |record: &BTreeMap<String, String>| -> Result<_, PlanError> {
+        let (text, changes) = super::project_edit::edit(project, req, &resolution, record)?;
+        let input = PlanInput {
+            operation: req.operation,
+            request: &request,
+            manifest_changes: &changes,
+            preserves: &preserves,
+            purge: req.purge,
+            skip: &skip,
+            inputs: &inputs,
+            target: &OpenCode,
+            scope: &scope,
+            mode: project.manifest.product_mode(),
+            resolution: &resolution,
+            state: &state,
+            lock: project.lock.as_ref(),
+            policy,
+        };
+        Ok((build(&input)?, text))
     };
-    let plan = build(&input)?;
+    let (mut plan, mut manifest_text) = plan_with(&BTreeMap::new())?;
+    let settled = newly_settled(project, req, &plan);
+    if !settled.is_empty() {
+        (plan, manifest_text) = plan_with(&settled)?;
+    }
     check_inputs(project, req, &resolution)?;
     Ok(Prepared {
         plan,
@@ -271,6 +281,22 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         state,
         manifest_text,
     })
+}
+
+/// Conflicts this request settles by keeping the user's version that capm.toml does not
+/// record yet, with the bundle providing each: capm.toml remembers them, so later plans
+/// (and CI's `install --locked`) are not blocked again.
+fn newly_settled(project: &Project, req: &PlanRequest, plan: &Plan) -> BTreeMap<String, String> {
+    if req.operation == Operation::Uninstall {
+        return BTreeMap::new();
+    }
+    let recorded = project.manifest.skips();
+    plan.actions
+        .iter()
+        .filter(|a| a.reason.as_deref() == Some("kept-yours"))
+        .filter(|a| req.skip.contains(&a.resource) && !recorded.contains_key(&a.resource))
+        .map(|a| (a.resource.clone(), a.bundle.clone()))
+        .collect()
 }
 
 /// A secret's value is never recorded, in capm.toml or anywhere; and a value is only taken

@@ -4,18 +4,24 @@
 //! --latest` moves a requirement the new version no longer meets, and `--input` sets
 //! `[inputs]`, a table appended at the end of the file.
 
+use std::collections::BTreeMap;
+
+use petgraph::visit::EdgeFiltered;
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use super::plan::{PlanError, PlanRequest, parse_spec};
 use super::project::Project;
-use crate::graph::Resolution;
+use crate::graph::{Edge, Node, Resolution};
 use crate::plan::model::Operation;
 
 /// capm.toml after the operation, and the edits in words; `None` when it is unchanged.
+/// `record` maps conflicts settled now by keeping the user's version to the bundle that
+/// provides each: they are remembered in the `skip` of the capm.toml entry that brings it in.
 pub fn edit(
     project: &Project,
     req: &PlanRequest,
     resolution: &Resolution,
+    record: &BTreeMap<String, String>,
 ) -> Result<(Option<String>, Vec<String>), PlanError> {
     let text = project.source.text.as_str();
     let mut doc: DocumentMut = text
@@ -32,6 +38,7 @@ pub fn edit(
         Operation::Update if req.latest => follow_latest(&mut doc, req, resolution, &mut changes)?,
         Operation::Update => {}
     }
+    record_skips(&mut doc, resolution, record, &mut changes)?;
     let new = doc.to_string();
     Ok(((new != text).then_some(new), changes))
 }
@@ -203,4 +210,62 @@ fn follow_latest(
         }
     }
     Ok(())
+}
+
+/// Adds each settled resource to the `skip` list of the capm.toml entry that brings its
+/// provider in: the provider itself when capm.toml names it, else the first entry that
+/// depends on it. A plain requirement becomes an inline table to hold the list.
+fn record_skips(
+    doc: &mut DocumentMut,
+    resolution: &Resolution,
+    record: &BTreeMap<String, String>,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if record.is_empty() {
+        return Ok(());
+    }
+    let table = table_mut(doc, "bundles")?;
+    let names: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
+    for (id, provider) in record {
+        let Some(owner) = names
+            .iter()
+            .find(|n| *n == provider)
+            .or_else(|| names.iter().find(|n| depends_on(resolution, n, provider)))
+        else {
+            continue;
+        };
+        let Some(item) = table.get_mut(owner) else {
+            continue;
+        };
+        if let Some(req) = item.as_str().map(str::to_string) {
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("version", req.into());
+            *item = toml_edit::value(t);
+        }
+        let Some(entry) = item.as_table_like_mut() else {
+            continue;
+        };
+        if entry.get("skip").is_none() {
+            entry.insert("skip", toml_edit::value(toml_edit::Array::new()));
+        }
+        if let Some(list) = entry.get_mut("skip").and_then(Item::as_array_mut) {
+            list.push(id.as_str());
+            changes.push(format!("keep your {id}: add it to {owner}.skip"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether bundle `from` depends on bundle `to`, directly or not, in the resolved graph.
+fn depends_on(resolution: &Resolution, from: &str, to: &str) -> bool {
+    let g = &resolution.graph;
+    let node = |name: &str| {
+        g.node_indices()
+            .find(|&n| matches!(&g[n], Node::Bundle { name: x, .. } if x == name))
+    };
+    let (Some(a), Some(b)) = (node(from), node(to)) else {
+        return false;
+    };
+    let deps = EdgeFiltered::from_fn(g, |e| matches!(e.weight(), Edge::DependsOn { .. }));
+    petgraph::algo::has_path_connecting(&deps, a, b, None)
 }

@@ -7,25 +7,30 @@ use std::path::Path;
 
 use crate::support::{capm, db_bundle, project, tree, write_files};
 
-/// Every command that reads capm.toml, and whether it changes the project.
-const COMMANDS: &[(&[&str], bool)] = &[
-    (&["install", "--yes"], true),
-    (&["add", "memory", "--yes"], true),
-    (&["remove", "code-review", "--yes"], true),
-    (&["update", "--yes"], true),
-    (&["update", "--latest", "--yes"], true),
-    (&["lock"], true),
-    (&["doctor"], true),
-    (&["plan", "install"], false),
-    (&["plan", "update"], false),
-    (&["plan", "uninstall", "code-review"], false),
-    (&["list"], false),
-    (&["tree"], false),
-    (&["why", "code-review"], false),
-    (&["graph"], false),
-    (&["lint"], false),
-    (&["search", "memory"], false),
+/// Every command that reads capm.toml.
+const COMMANDS: &[&[&str]] = &[
+    &["install", "--yes"],
+    &["add", "memory", "--yes"],
+    &["remove", "code-review", "--yes"],
+    &["update", "--yes"],
+    &["update", "--latest", "--yes"],
+    &["lock"],
+    &["doctor"],
+    &["plan", "install"],
+    &["plan", "update"],
+    &["plan", "uninstall", "code-review"],
+    &["list"],
+    &["tree"],
+    &["why", "code-review"],
+    &["graph"],
+    &["lint"],
+    &["search", "memory"],
 ];
+
+/// Asserts that `text` contains `needle`, showing `text` when it does not.
+fn has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{text}");
+}
 
 /// A project with code-review (and github) installed.
 fn installed() -> tempfile::TempDir {
@@ -38,14 +43,14 @@ fn installed() -> tempfile::TempDir {
 fn replace_in(dir: &Path, file: &str, from: &str, to: &str) {
     let path = dir.join(file);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{text}");
+    has(&text, from);
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-/// Runs every command on the project and checks each refuses with `expected` (the error
-/// and its did-you-mean) and writes nothing.
-fn every_command_refuses(dir: &Path, expected: &[&str]) {
-    for (args, _mutating) in COMMANDS {
+/// Runs each command on the project and checks each refuses (exit 1) with `expected` on
+/// stderr (the error and its did-you-mean) and writes nothing.
+fn each_refuses(dir: &Path, commands: &[&[&str]], expected: &[&str]) {
+    for args in commands {
         let before = tree(dir);
         let run = capm(dir, args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.transcript());
@@ -60,8 +65,9 @@ fn every_command_refuses(dir: &Path, expected: &[&str]) {
 fn a_misspelt_table_is_an_error_for_every_command_and_nothing_is_written() {
     let dir = installed();
     replace_in(dir.path(), "capm.toml", "[bundles]", "[bundle]");
-    every_command_refuses(
+    each_refuses(
         dir.path(),
+        COMMANDS,
         &[
             "error[unknown-key]: unknown key `bundle`",
             "help: did you mean `bundles`?",
@@ -78,8 +84,9 @@ fn a_misspelt_key_inside_a_bundle_table_is_an_error_for_every_command() {
         "code-review = \"^1.0.0\"",
         "code-review = { versoin = \"^1.0.0\" }",
     );
-    every_command_refuses(
+    each_refuses(
         dir.path(),
+        COMMANDS,
         &[
             "error[unknown-key]: unknown key `bundles.code-review.versoin`",
             "help: did you mean `version`?",
@@ -106,12 +113,9 @@ fn an_install_that_removes_every_bundle_says_so_in_the_plan() {
     std::fs::write(dir.path().join("capm.toml"), "").unwrap();
     let run = capm(dir.path(), &["install", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains(
-            "warning[removes-everything] capm.toml asks for no bundles: this plan removes all 2 installed (code-review, github)"
-        ),
-        "{}",
-        run.stdout
+    has(
+        &run.stdout,
+        "warning[removes-everything] capm.toml asks for no bundles: this plan removes all 2 installed (code-review, github)",
     );
     let json = capm(dir.path(), &["plan", "install", "--format", "json"]).json();
     let codes: Vec<&str> = json["findings"]
@@ -131,7 +135,7 @@ fn an_install_that_keeps_some_bundles_has_no_such_warning() {
     replace_in(dir.path(), "capm.toml", "memory = \"^1.0.0\"\n", "");
     let run = capm(dir.path(), &["install", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("remove   mcp:memory"), "{}", run.stdout);
+    has(&run.stdout, "remove   mcp:memory");
     assert!(!run.stdout.contains("removes-everything"), "{}", run.stdout);
 }
 
@@ -162,18 +166,13 @@ fn update_latest_moves_the_requirement_and_the_lock_together() {
     let dir = registry_project("\"^0.2.0\"");
     let d = dir.path();
     let plan = capm(d, &["plan", "update", "--latest"]);
-    assert!(
-        plan.stdout
-            .contains("  capm.toml\n    set base = \"^0.3.1\"\n"),
-        "{}",
-        plan.stdout
-    );
+    has(&plan.stdout, "  capm.toml\n    set base = \"^0.3.1\"\n");
     let run = capm(d, &["update", "--latest", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
-    assert!(
-        manifest.contains("[bundles]\nbase = \"^0.3.1\"\n# github = \"^1.0\"\n"),
-        "{manifest}"
+    has(
+        &manifest,
+        "[bundles]\nbase = \"^0.3.1\"\n# github = \"^1.0\"\n",
     );
     assert!(
         std::fs::read_to_string(d.join("capm.lock"))
@@ -186,7 +185,7 @@ fn update_latest_moves_the_requirement_and_the_lock_together() {
     let before = tree(d);
     let again = capm(d, &["install", "--yes"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    has(&again.stderr, "nothing to do");
     assert_eq!(tree(d), before);
 }
 
@@ -196,9 +195,9 @@ fn update_latest_sets_a_tables_version_and_leaves_a_requirement_it_meets() {
     let run = capm(dir.path(), &["update", "base", "--latest", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let manifest = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
-    assert!(
-        manifest.contains("base = { version = \"^0.3.1\", registry = \"team\" }\n"),
-        "{manifest}"
+    has(
+        &manifest,
+        "base = { version = \"^0.3.1\", registry = \"team\" }\n",
     );
     let dir = registry_project("\">=0.2\"");
     let before = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
@@ -208,7 +207,7 @@ fn update_latest_sets_a_tables_version_and_leaves_a_requirement_it_meets() {
     let after = std::fs::read_to_string(dir.path().join("capm.toml")).unwrap();
     assert_eq!(after, before);
     let lock = std::fs::read_to_string(dir.path().join("capm.lock")).unwrap();
-    assert!(lock.contains("version = \"0.3.1\""), "{lock}");
+    has(&lock, "version = \"0.3.1\"");
 }
 
 /// A project made by `capm init` asking for the path bundle `db`, whose server reads
@@ -242,11 +241,7 @@ fn inputs_go_at_the_end_below_the_templates_commented_bundles() {
     replace_in(d, "capm.toml", "# github = ", "github = ");
     let plan = capm(d, &["plan", "install"]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    assert!(
-        plan.stdout.contains("create   mcp:github"),
-        "{}",
-        plan.stdout
-    );
+    has(&plan.stdout, "create   mcp:github");
 }
 
 #[test]
@@ -256,23 +251,17 @@ fn an_input_no_server_reads_is_refused_from_capm_toml_too() {
     let text = std::fs::read_to_string(d.join("capm.toml")).unwrap();
     let text = text + "\n[inputs]\nDB_HOST = \"db.internal\"\ngithub = \"^1.0\"\n";
     std::fs::write(d.join("capm.toml"), text).unwrap();
-    for args in [
-        &["install", "--yes"][..],
-        &["plan", "install"],
-        &["update", "--yes"],
-    ] {
-        let before = tree(d);
-        let run = capm(d, args);
-        assert_eq!(run.code, 1, "{args:?}: {}", run.transcript());
-        assert!(
-            run.stderr.contains(
-                "error[input-refused]: capm.toml:14:1: capm.toml's [inputs] sets `github`, but no server of this project reads a setting `github`"
-            ),
-            "{args:?}: {}",
-            run.stderr
-        );
-        assert_eq!(tree(d), before, "{args:?} wrote something");
-    }
+    each_refuses(
+        d,
+        &[
+            &["install", "--yes"],
+            &["plan", "install"],
+            &["update", "--yes"],
+        ],
+        &[
+            "error[input-refused]: capm.toml:14:1: capm.toml's [inputs] sets `github`, but no server of this project reads a setting `github`",
+        ],
+    );
 }
 
 #[test]
@@ -283,15 +272,151 @@ fn removing_a_bundle_drops_the_inputs_only_it_read() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = capm(d, &["remove", "db", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "Updated capm.toml: remove db\n     Updated capm.toml: remove input DB_HOST\n"
-        ),
-        "{}",
-        run.stderr
+    has(
+        &run.stderr,
+        "Updated capm.toml: remove db\n     Updated capm.toml: remove input DB_HOST\n",
     );
     let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
     assert!(!manifest.contains("DB_HOST"), "{manifest}");
     let again = capm(d, &["install", "--yes"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
+const MY_GITHUB: &str = "{\"mcp\":{\"github\":{\"type\":\"local\",\"command\":[\"mine\"]}}}\n";
+
+/// A project whose opencode.json has the user's own `mcp:github`, with code-review added
+/// by keeping it (`--skip`).
+fn settled() -> tempfile::TempDir {
+    let dir = project();
+    let d = dir.path();
+    write_files(d, &[("opencode.json", MY_GITHUB)]);
+    let blocked = capm(d, &["add", "code-review", "--yes"]);
+    assert_eq!(blocked.code, 1, "{}", blocked.transcript());
+    has(
+        &blocked.stdout,
+        "help: the scope already has your own `mcp:github`; keep yours with `--skip mcp:github` (capm.toml remembers it)",
+    );
+    let run = capm(d, &["add", "code-review", "--skip", "mcp:github", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    has(
+        &run.stdout,
+        "    keep your mcp:github: add it to code-review.skip\n",
+    );
+    dir
+}
+
+#[test]
+fn a_settled_conflict_is_recorded_and_honoured_by_later_plans() {
+    let dir = settled();
+    let d = dir.path();
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    has(
+        &manifest,
+        "[bundles]\ncode-review = { version = \"^1.0.0\", skip = [\"mcp:github\"] }\n# github",
+    );
+    let before = tree(d);
+    let install = capm(d, &["install", "--yes"]);
+    assert_eq!(install.code, 0, "{}", install.transcript());
+    has(&install.stderr, "nothing to do");
+    let ci = capm(d, &["install", "--locked", "--dry-run"]);
+    assert_eq!(ci.code, 0, "{}", ci.transcript());
+    assert_eq!(tree(d), before);
+    assert_eq!(
+        std::fs::read_to_string(d.join("opencode.json")).unwrap(),
+        MY_GITHUB
+    );
+}
+
+#[test]
+fn a_skipped_resource_shows_no_permissions_settings_or_findings() {
+    let dir = settled();
+    let plan = capm(dir.path(), &["plan", "install"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    has(
+        &plan.stdout,
+        "keep     mcp:github               opencode.json /mcp/github  (kept-yours)",
+    );
+    for hidden in [
+        "Permissions to review",
+        "GITHUB_PERSONAL_ACCESS_TOKEN",
+        "Findings",
+    ] {
+        assert!(!plan.stdout.contains(hidden), "{hidden}: {}", plan.stdout);
+    }
+    let doc = capm(dir.path(), &["plan", "install", "--format", "json"]).json();
+    assert_eq!(doc["risk"], "low");
+    for list in ["permissions", "environment", "findings"] {
+        assert_eq!(doc[list], serde_json::json!([]), "{list}: {doc:#}");
+    }
+    // Once the user's own entry is gone, capm installs its version, and shows its settings.
+    write_files(dir.path(), &[("opencode.json", "{}\n")]);
+    let plan = capm(dir.path(), &["plan", "install"]);
+    has(&plan.stdout, "create   mcp:github");
+    has(&plan.stdout, "Permissions to review");
+}
+
+#[test]
+fn why_shows_a_recorded_skip() {
+    let dir = settled();
+    let run = capm(dir.path(), &["why", "mcp:github"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    has(
+        &run.stdout,
+        "capm.toml skips mcp:github (in the `skip` of code-review): where you have your own, yours is kept\n",
+    );
+    let doc = capm(dir.path(), &["why", "mcp:github", "--format", "json"]).json();
+    assert_eq!(doc["skipped_by"], serde_json::json!(["code-review"]));
+    let other = capm(
+        dir.path(),
+        &["why", "skill:code-review", "--format", "json"],
+    )
+    .json();
+    assert!(other.get("skipped_by").is_none(), "{other:#}");
+}
+
+#[test]
+fn the_serve_protocol_honours_a_recorded_skip() {
+    use std::io::Write;
+    let dir = settled();
+    let d = dir.path().to_str().unwrap();
+    let mut child = crate::support::command(dir.path(), &["serve", "--stdio"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let message = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan",
+        "params": {"project": d, "operation": "install"}});
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{message}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let answer: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let plan = &answer["result"];
+    assert_eq!(plan["status"], "noop", "{answer:#}");
+    let github = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["resource"] == "mcp:github")
+        .unwrap();
+    assert_eq!(github["reason"], "kept-yours");
+}
+
+#[test]
+fn a_skip_that_is_not_a_resource_is_refused() {
+    let dir = settled();
+    let d = dir.path();
+    replace_in(
+        d,
+        "capm.toml",
+        "skip = [\"mcp:github\"]",
+        "skip = [\"github\"]",
+    );
+    each_refuses(
+        d,
+        &[&["install", "--yes"], &["lint"], &["plan", "install"]],
+        &["error[invalid-skip]: `github` is not a resource reference like `mcp:NAME`"],
+    );
 }
