@@ -106,6 +106,7 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         purge: false,
         skip: Default::default(),
         inputs: Default::default(),
+        registry: None,
         global_config: Path::new("/nonexistent").to_path_buf(),
     };
     bencher.bench(|| divan::black_box(capm::ops::plan::plan(&project, &request).unwrap()));

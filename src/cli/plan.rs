@@ -66,6 +66,7 @@ pub(super) fn request(
         purge,
         skip: choices.skip.iter().cloned().collect(),
         inputs: inputs_of(&choices.input)?,
+        registry: None,
         global_config: term.env.opencode_config.clone(),
     })
 }

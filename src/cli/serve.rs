@@ -282,6 +282,7 @@ impl<'t> Server<'t> {
             purge: p.purge,
             skip: p.skip.iter().cloned().collect(),
             inputs: p.inputs.clone(),
+            registry: None,
             global_config: self.term.env.opencode_config.clone(),
         }
     }

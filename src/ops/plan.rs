@@ -28,6 +28,8 @@ pub struct PlanRequest {
     pub purge: bool,
     /// Resources whose conflicts are settled by keeping the user's version.
     pub skip: BTreeSet<String>,
+    /// Install: the registry (declared in capm.toml) the bundles named come from.
+    pub registry: Option<String>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
@@ -131,6 +133,10 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    // Bundles named by a path or bound to a registry: planned as if capm.toml said so.
+    let asked = req;
+    let (named, manifest, new_sources) = super::project_edit::with_sources(project, req)?;
+    let req = &named;
     for id in &req.skip {
         let known = id.split_once(':').is_some_and(|(kind, name)| {
             ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
@@ -141,7 +147,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             )));
         }
     }
-    let mut requests = graph::requests(&project.manifest)?;
+    let mut requests = graph::requests(&manifest)?;
     let mut lock = project.lock.clone();
     match req.operation {
         Operation::Install => {
@@ -205,7 +211,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             }
         }
     }
-    let sources = Sources::load(Some(&project.manifest), &project.root)?;
+    let sources = Sources::load(Some(&manifest), &project.root)?;
     let resolution = graph::build(&sources, &requests, lock.as_ref())?;
     if let Some(l) = &project.lock {
         graph::verify_lock(l, &resolution)?;
@@ -237,11 +243,12 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         .as_ref()
         .map(|p| (p, &*project.source));
     let request = PlanRequestDoc {
-        bundles: req.bundles.clone(),
+        bundles: asked.bundles.clone(),
         latest: req.latest,
         purge: req.purge,
         skip: req.skip.clone(),
         inputs: req.inputs.clone(),
+        registry: req.registry.clone(),
     };
     let mut inputs = project.manifest.input_values();
     inputs.extend(req.inputs.clone());
@@ -249,7 +256,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     let mut skip = req.skip.clone();
     skip.extend(project.manifest.skips().into_keys());
     let plan_with = |record: &BTreeMap<String, String>| -> Result<_, PlanError> {
-        let (text, changes) = super::project_edit::edit(project, req, &resolution, record)?;
+        let (text, changes) =
+            super::project_edit::edit(project, req, &resolution, &new_sources, record)?;
         let input = PlanInput {
             operation: req.operation,
             request: &request,

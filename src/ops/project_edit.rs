@@ -12,6 +12,8 @@ use toml_edit::{DocumentMut, Item, TableLike};
 use super::plan::{PlanError, PlanRequest, parse_spec};
 use super::project::Project;
 use crate::graph::{Edge, Node, Resolution};
+use crate::manifest::project::{BundleRequest, ProjectManifest};
+use crate::manifest::span::{Span, Spanned};
 use crate::plan::model::Operation;
 
 /// capm.toml after the operation, and the edits in words; `None` when it is unchanged.
@@ -21,6 +23,7 @@ pub fn edit(
     project: &Project,
     req: &PlanRequest,
     resolution: &Resolution,
+    new_sources: &BTreeMap<String, NewSource>,
     record: &BTreeMap<String, String>,
 ) -> Result<(Option<String>, Vec<String>), PlanError> {
     let text = project.source.text.as_str();
@@ -30,7 +33,7 @@ pub fn edit(
     let mut changes = Vec::new();
     set_inputs(&mut doc, req, &mut changes)?;
     match req.operation {
-        Operation::Install => add_bundles(&mut doc, req, resolution, &mut changes)?,
+        Operation::Install => add_bundles(&mut doc, req, resolution, new_sources, &mut changes)?,
         Operation::Uninstall => {
             remove_bundles(&mut doc, req, &mut changes)?;
             drop_unread_inputs(&mut doc, resolution, &mut changes);
@@ -128,6 +131,7 @@ fn add_bundles(
     doc: &mut DocumentMut,
     req: &PlanRequest,
     resolution: &Resolution,
+    new_sources: &BTreeMap<String, NewSource>,
     changes: &mut Vec<String>,
 ) -> Result<(), PlanError> {
     if req.bundles.is_empty() {
@@ -136,17 +140,164 @@ fn add_bundles(
     let table = table_mut(doc, "bundles")?;
     for spec in &req.bundles {
         let (name, version) = parse_spec(spec)?;
-        let wanted = match (&version, table.get(&name)) {
-            (Some(v), _) => v.to_string(),
-            (None, Some(_)) => continue,
-            (None, None) => match resolution.bundles.iter().find(|b| b.name == name) {
-                Some(b) => format!("^{}", b.version),
-                None => continue,
-            },
+        let resolved = || {
+            resolution
+                .bundles
+                .iter()
+                .find(|b| b.name == name)
+                .map(|b| format!("^{}", b.version))
         };
-        set_requirement(table, &name, &wanted, changes);
+        match new_sources.get(&name) {
+            Some(NewSource::Path(path)) => set_source(table, &name, &[("path", path)], changes),
+            Some(NewSource::Registry(r)) => {
+                let Some(wanted) = version.as_ref().map(ToString::to_string).or_else(resolved)
+                else {
+                    continue;
+                };
+                set_source(
+                    table,
+                    &name,
+                    &[("version", &wanted), ("registry", r)],
+                    changes,
+                );
+            }
+            None => {
+                let wanted = match (&version, table.get(&name)) {
+                    (Some(v), _) => v.to_string(),
+                    (None, Some(_)) => continue,
+                    (None, None) => match resolved() {
+                        Some(w) => w,
+                        None => continue,
+                    },
+                };
+                set_requirement(table, &name, &wanted, changes);
+            }
+        }
     }
     Ok(())
+}
+
+/// Points `name` at a source: the entry becomes an inline table holding exactly `fields`
+/// (the `skip` it had stays).
+fn set_source(
+    table: &mut dyn TableLike,
+    name: &str,
+    fields: &[(&str, &str)],
+    changes: &mut Vec<String>,
+) {
+    let mut wanted = toml_edit::InlineTable::new();
+    for (k, v) in fields {
+        wanted.insert(*k, (*v).into());
+    }
+    let old = table.get(name);
+    let same = old.and_then(Item::as_table_like).is_some_and(|t| {
+        fields
+            .iter()
+            .all(|(k, v)| t.get(k).and_then(Item::as_str) == Some(*v))
+            && t.iter()
+                .all(|(k, _)| k == "skip" || fields.iter().any(|(f, _)| *f == k))
+    });
+    if same {
+        return;
+    }
+    if let Some(skip) = old
+        .and_then(Item::as_table_like)
+        .and_then(|t| t.get("skip"))
+        .and_then(|s| s.as_value())
+    {
+        wanted.insert("skip", skip.clone());
+    }
+    let verb = if old.is_some() { "set" } else { "add" };
+    changes.push(format!("{verb} {name} = {wanted}"));
+    table.insert(name, toml_edit::value(wanted));
+}
+
+/// Where a bundle that `add` names comes from, when not from the usual search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NewSource {
+    /// A bundle directory, relative to the project.
+    Path(String),
+    /// A registry declared in capm.toml.
+    Registry(String),
+}
+
+/// Whether `add` was given the path of a bundle directory (`./tools`, `../kit`, `/srv/x`)
+/// rather than a name: names never start with `.` nor hold a slash.
+pub fn is_path_spec(spec: &str) -> bool {
+    spec.starts_with('.') || spec.contains('/') || spec.contains('\\')
+}
+
+/// `add` with paths or `--registry`: the request with every bundle as `NAME[@REQ]`, the
+/// manifest as if capm.toml already named those sources (so that resolution finds them
+/// there), and the source of each bundle named so.
+pub fn with_sources(
+    project: &Project,
+    req: &PlanRequest,
+) -> Result<(PlanRequest, ProjectManifest, BTreeMap<String, NewSource>), PlanError> {
+    let mut named = req.clone();
+    let mut manifest = project.manifest.clone();
+    let mut sources = BTreeMap::new();
+    let any_path = req.bundles.iter().any(|s| is_path_spec(s));
+    if !any_path && req.registry.is_none() {
+        return Ok((named, manifest, sources));
+    }
+    if req.operation != Operation::Install {
+        return Err(PlanError::Usage(
+            "only `add` takes a bundle's path or a registry".into(),
+        ));
+    }
+    if let Some(r) = &req.registry {
+        if any_path {
+            return Err(PlanError::Usage(
+                "a path bundle comes from its directory, not from a registry: give --registry with bundle names only".into(),
+            ));
+        }
+        if !manifest.registries.contains_key(r.as_str()) {
+            return Err(PlanError::Usage(format!(
+                "registry `{r}` is not declared under [registries] in capm.toml; add `{r} = {{ path = \"…\" }}` there first"
+            )));
+        }
+    }
+    for (spec, out) in req.bundles.iter().zip(named.bundles.iter_mut()) {
+        let (name, version, source) = if is_path_spec(spec) {
+            let path = spec.replace('\\', "/");
+            let path = path.strip_prefix("./").unwrap_or(&path).to_string();
+            let name = crate::graph::Sources::path_bundle_name(&project.root, &path)?;
+            (name, None, NewSource::Path(path))
+        } else {
+            let (name, version) = parse_spec(spec)?;
+            let registry = req.registry.clone().unwrap_or_default();
+            (name, version, NewSource::Registry(registry))
+        };
+        *out = match &version {
+            Some(v) => format!("{name}@{v}"),
+            None => name.clone(),
+        };
+        manifest.bundles.insert(
+            Spanned::new(name.clone(), Span::default()),
+            planned(&source, version),
+        );
+        sources.insert(name, source);
+    }
+    Ok((named, manifest, sources))
+}
+
+/// The capm.toml entry a new source stands for while planning.
+fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleRequest {
+    let at = |v: &str| Some(Spanned::new(v.to_string(), Span::default()));
+    BundleRequest::Detailed {
+        version: version.and_then(|v| at(&v.to_string())),
+        path: match source {
+            NewSource::Path(p) => at(p),
+            NewSource::Registry(_) => None,
+        },
+        registry: match source {
+            NewSource::Registry(r) => at(r),
+            NewSource::Path(_) => None,
+        },
+        skip: Vec::new(),
+        span: Span::default(),
+    }
 }
 
 /// Sets `name`'s requirement to `wanted`: the string, or the `version` of its table.

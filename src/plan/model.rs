@@ -98,7 +98,8 @@ pub struct PlannedBundle {
 /// that it is still exactly the same.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanRequestDoc {
-    /// The bundles named on the command line, as `NAME` or `NAME@REQ`.
+    /// The bundles named on the command line, as `NAME`, `NAME@REQ`, or the path of a bundle
+    /// directory relative to the project (`./tools`).
     #[serde(default)]
     pub bundles: Vec<String>,
     /// Update beyond capm.toml's requirements.
@@ -113,6 +114,9 @@ pub struct PlanRequestDoc {
     /// Values for non-secret environment variables, recorded in capm.toml's `[inputs]`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub inputs: std::collections::BTreeMap<String, String>,
+    /// The registry the bundles named come from (`capm add --registry NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// An environment variable the planned servers read when they start.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{capm, db_bundle, project, tree, write_files};
+use crate::support::{capm, db_bundle, project, tree, write_files, write_valid_bundle};
 
 /// Every command that reads capm.toml.
 const COMMANDS: &[&[&str]] = &[
@@ -419,4 +419,113 @@ fn a_skip_that_is_not_a_resource_is_refused() {
         &[&["install", "--yes"], &["lint"], &["plan", "install"]],
         &["error[invalid-skip]: `github` is not a resource reference like `mcp:NAME`"],
     );
+}
+
+/// A project made by `capm init` with the valid bundle `tools` in `vendor/tools/`.
+fn tools_project() -> tempfile::TempDir {
+    let dir = project();
+    write_valid_bundle(&dir.path().join("vendor/tools"), "tools");
+    dir
+}
+
+/// capm.toml records `entry` under `[bundles]`, and capm.lock agrees with it.
+fn records(d: &Path, entry: &str) {
+    let manifest = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    has(&manifest, &format!("[bundles]\n{entry}\n# github"));
+    let ci = capm(d, &["install", "--locked", "--dry-run"]);
+    assert_eq!(ci.code, 0, "{}", ci.transcript());
+    has(&ci.stderr, "nothing to do");
+}
+
+#[test]
+fn add_a_path_records_a_path_bundle() {
+    let dir = tools_project();
+    let d = dir.path();
+    let run = capm(d, &["add", "./vendor/tools", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    has(
+        &run.stdout,
+        "  capm.toml\n    add tools = { path = \"vendor/tools\" }\n",
+    );
+    assert!(d.join(".opencode/skills/tools/SKILL.md").is_file());
+    records(d, "tools = { path = \"vendor/tools\" }");
+    has(
+        &std::fs::read_to_string(d.join("capm.lock")).unwrap(),
+        "source = \"path+vendor/tools\"",
+    );
+}
+
+#[test]
+fn add_path_from_a_subdirectory_records_the_path_from_the_project() {
+    let dir = tools_project();
+    let d = dir.path();
+    std::fs::create_dir(d.join("docs")).unwrap();
+    let run = capm(
+        &d.join("docs"),
+        &["add", "--path", "../vendor/tools", "--yes"],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    records(d, "tools = { path = \"vendor/tools\" }");
+}
+
+#[test]
+fn add_with_a_registry_binds_the_requirement_to_it() {
+    let dir = registry_project("\"^0.2.0\"");
+    let d = dir.path();
+    // Bound to the registry, at the version capm.lock holds.
+    replace_in(d, "capm.toml", "base = \"^0.2.0\"\n", "");
+    let run = capm(d, &["add", "base", "--registry", "team", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    has(
+        &run.stdout,
+        "    add base = { version = \"^0.2.0\", registry = \"team\" }\n",
+    );
+    records(d, "base = { version = \"^0.2.0\", registry = \"team\" }");
+    // With a requirement, an entry already there is pointed at the registry.
+    let run = capm(d, &["add", "base@^0.3", "--registry", "team", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    has(
+        &run.stdout,
+        "    set base = { version = \"^0.3\", registry = \"team\" }\n",
+    );
+    records(d, "base = { version = \"^0.3\", registry = \"team\" }");
+    has(
+        &std::fs::read_to_string(d.join("capm.lock")).unwrap(),
+        "source = \"registry+team\"",
+    );
+}
+
+#[test]
+fn add_refuses_an_unknown_registry_or_a_missing_path_and_writes_nothing() {
+    let dir = tools_project();
+    let d = dir.path();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["add", "tools", "--registry", "team", "--yes"],
+            2,
+            "error: registry `team` is not declared under [registries] in capm.toml",
+        ),
+        (
+            &["add", "--path", "vendor/nothing", "--yes"],
+            1,
+            "error[path-not-found]: a bundle is expected at `./vendor/nothing`, but nothing is there",
+        ),
+        (
+            &["add", "./vendor/tools", "--registry", "team", "--yes"],
+            2,
+            "error: a path bundle comes from its directory, not from a registry",
+        ),
+        (
+            &["add", "--path", "vendor/tools", "tools"],
+            2,
+            "cannot be used with",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let before = tree(d);
+        let run = capm(d, args);
+        assert_eq!(run.code, *code, "{args:?}: {}", run.transcript());
+        has(&run.stderr, message);
+        assert_eq!(tree(d), before, "{args:?} wrote something");
+    }
 }
