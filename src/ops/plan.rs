@@ -10,6 +10,7 @@ use super::project::Project;
 use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
+use crate::manifest::project::ProjectManifest;
 use crate::plan::build::{PlanInput, build};
 use crate::plan::model::{Operation, Plan, PlanRequestDoc};
 use crate::plan::state::ScopeState;
@@ -147,70 +148,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             )));
         }
     }
-    let mut requests = graph::requests(&manifest)?;
-    let mut lock = project.lock.clone();
-    match req.operation {
-        Operation::Install => {
-            for spec in &req.bundles {
-                let (name, version) = parse_spec(spec)?;
-                match requests.iter_mut().find(|r| r.name == name) {
-                    Some(existing) => {
-                        if let Some(v) = version {
-                            existing.req = v;
-                        }
-                    }
-                    None => requests.push(Request {
-                        name,
-                        req: version.unwrap_or(VersionReq::STAR),
-                    }),
-                }
-            }
-        }
-        Operation::Update => {
-            let mut named = BTreeSet::new();
-            for spec in &req.bundles {
-                let (name, _) = parse_spec(spec)?;
-                let known = lock
-                    .as_ref()
-                    .is_some_and(|l| l.bundles.iter().any(|b| b.name == name))
-                    || requests.iter().any(|r| r.name == name);
-                if !known {
-                    return Err(PlanError::Usage(format!(
-                        "`{name}` is not part of this project"
-                    )));
-                }
-                named.insert(name);
-            }
-            let all = named.is_empty();
-            // Forget the locked versions of what is updated, so the newest allowed is chosen.
-            if let Some(l) = lock.as_mut() {
-                l.bundles.retain(|b| !(all || named.contains(&b.name)));
-            }
-            if req.latest {
-                for r in requests
-                    .iter_mut()
-                    .filter(|r| all || named.contains(&r.name))
-                {
-                    r.req = VersionReq::STAR;
-                }
-            }
-        }
-        Operation::Uninstall => {
-            if req.bundles.is_empty() {
-                return Err(PlanError::Usage("name the bundles to uninstall".into()));
-            }
-            for spec in &req.bundles {
-                let (name, _) = parse_spec(spec)?;
-                let before = requests.len();
-                requests.retain(|r| r.name != name);
-                if requests.len() == before {
-                    return Err(PlanError::Usage(format!(
-                        "`{name}` is not in capm.toml's [bundles]"
-                    )));
-                }
-            }
-        }
-    }
+    let (requests, lock) = requests_for(&manifest, project.lock.as_ref(), req)?;
     let sources = Sources::load(Some(&manifest), &project.root)?;
     let resolution = graph::build(&sources, &requests, lock.as_ref())?;
     if let Some(l) = &project.lock {
@@ -289,6 +227,81 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         state,
         manifest_text,
     })
+}
+
+/// What resolution is asked for: capm.toml's requests adjusted for the operation (bundles
+/// added, refreshed or removed), and the lock it prefers (without the locked versions of
+/// what is updated, so the newest allowed is chosen).
+fn requests_for(
+    manifest: &ProjectManifest,
+    lock: Option<&Lockfile>,
+    req: &PlanRequest,
+) -> Result<(Vec<Request>, Option<Lockfile>), PlanError> {
+    let mut requests = graph::requests(manifest)?;
+    let mut lock = lock.cloned();
+    match req.operation {
+        Operation::Install => {
+            for spec in &req.bundles {
+                let (name, version) = parse_spec(spec)?;
+                match requests.iter_mut().find(|r| r.name == name) {
+                    Some(existing) => {
+                        if let Some(v) = version {
+                            existing.req = v;
+                        }
+                    }
+                    None => requests.push(Request {
+                        name,
+                        req: version.unwrap_or(VersionReq::STAR),
+                    }),
+                }
+            }
+        }
+        Operation::Update => {
+            let mut named = BTreeSet::new();
+            for spec in &req.bundles {
+                let (name, _) = parse_spec(spec)?;
+                let known = lock
+                    .as_ref()
+                    .is_some_and(|l| l.bundles.iter().any(|b| b.name == name))
+                    || requests.iter().any(|r| r.name == name);
+                if !known {
+                    return Err(PlanError::Usage(format!(
+                        "`{name}` is not part of this project"
+                    )));
+                }
+                named.insert(name);
+            }
+            let all = named.is_empty();
+            // Forget the locked versions of what is updated, so the newest allowed is chosen.
+            if let Some(l) = lock.as_mut() {
+                l.bundles.retain(|b| !(all || named.contains(&b.name)));
+            }
+            if req.latest {
+                for r in requests
+                    .iter_mut()
+                    .filter(|r| all || named.contains(&r.name))
+                {
+                    r.req = VersionReq::STAR;
+                }
+            }
+        }
+        Operation::Uninstall => {
+            if req.bundles.is_empty() {
+                return Err(PlanError::Usage("name the bundles to uninstall".into()));
+            }
+            for spec in &req.bundles {
+                let (name, _) = parse_spec(spec)?;
+                let before = requests.len();
+                requests.retain(|r| r.name != name);
+                if requests.len() == before {
+                    return Err(PlanError::Usage(format!(
+                        "`{name}` is not in capm.toml's [bundles]"
+                    )));
+                }
+            }
+        }
+    }
+    Ok((requests, lock))
 }
 
 /// Conflicts this request settles by keeping the user's version that capm.toml does not
