@@ -1,8 +1,9 @@
 //! Editing capm.toml for an operation, in place (comments and layout kept, docs/spec.md
 //! §3.2), so that it stays in agreement with what capm.lock will record: `add` records the
-//! bundles named, `remove` drops them (and the `[inputs]` only they read), `update
-//! --latest` moves a requirement the new version no longer meets, and `--input` sets
-//! `[inputs]`, a table appended at the end of the file.
+//! bundles named (from a path or a registry too), `remove` drops them (and the `[inputs]`
+//! only they read), `update --latest` moves a requirement the new version no longer meets,
+//! `--input` sets `[inputs]`, a table appended at the end of the file, and a conflict
+//! settled by keeping the user's version is remembered in a bundle's `skip`.
 
 use std::collections::BTreeMap;
 
