@@ -108,6 +108,7 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         keep: Default::default(),
         restore: Default::default(),
         inputs: Default::default(),
+        registry: None,
         global_config: Path::new("/nonexistent").to_path_buf(),
     };
     bencher.bench(|| divan::black_box(capm::ops::plan::plan(&project, &request).unwrap()));

@@ -53,9 +53,18 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// Bundles to add, as NAME or NAME@REQ (`github@^1`).
-    #[arg(required = true)]
+    /// Bundles to add, as NAME, NAME@REQ (`github@^1`), or the path of a bundle directory
+    /// (`./tools`), recorded as a path bundle.
+    #[arg(required_unless_present = "path")]
     bundles: Vec<String>,
+    /// Add the bundle in directory DIR, recorded in capm.toml as `{ path = "DIR" }`
+    /// (relative to the project).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["bundles", "registry"])]
+    path: Option<PathBuf>,
+    /// Take the bundles named from registry NAME (declared under capm.toml's
+    /// `[registries]`), recorded as `{ version = "…", registry = "NAME" }`.
+    #[arg(long, value_name = "NAME")]
+    registry: Option<String>,
     #[command(flatten)]
     flags: ApplyFlags,
 }
@@ -217,15 +226,45 @@ pub fn install(args: InstallArgs, dir: Option<&Path>, term: &mut Term) -> Result
 }
 
 pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    request_and_run(
-        Operation::Install,
-        args.bundles,
-        false,
-        false,
-        args.flags,
-        dir,
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    let bundles = args
+        .bundles
+        .into_iter()
+        .map(|spec| match crate::ops::project_edit::is_path_spec(&spec) {
+            true => in_project(Path::new(&spec), &root),
+            false => spec,
+        })
+        .chain(args.path.iter().map(|p| in_project(p, &root)))
+        .collect();
+    let mut req = request(
         term,
-    )
+        Operation::Install,
+        bundles,
+        false,
+        false,
+        &args.flags.choices,
+    )?;
+    req.registry = args.registry;
+    run(req, args.flags, None, dir, term)
+}
+
+/// A bundle directory given on the command line (relative to the current directory) as a
+/// path relative to the project `root`, starting with `./` or `../` (or absolute when
+/// nothing is shared). A directory that does not exist stays as given, for the plan to
+/// report.
+fn in_project(dir: &Path, root: &Path) -> String {
+    let rel = match (dir.canonicalize(), root.canonicalize()) {
+        (Ok(d), Ok(r)) => pathdiff::diff_paths(&d, &r).unwrap_or(d),
+        _ => dir.to_path_buf(),
+    };
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    if rel.starts_with('.') || rel.starts_with('/') {
+        rel
+    } else if rel.is_empty() {
+        ".".to_string()
+    } else {
+        format!("./{rel}")
+    }
 }
 
 pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
@@ -325,6 +364,7 @@ pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Sta
     req.keep.extend(saved.request.keep);
     req.restore.extend(saved.request.restore);
     req.inputs.extend(saved.request.inputs);
+    req.registry = saved.request.registry;
     run(req, args.flags, Some(saved.fingerprint), dir, term)
 }
 

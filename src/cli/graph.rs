@@ -175,6 +175,10 @@ pub struct WhyDoc {
     pub target: String,
     /// Every chain from the project to the target, each step after the project in order.
     pub chains: Vec<Vec<WhyStep>>,
+    /// For a resource: the bundles of capm.toml whose `skip` lists it, so that a conflict
+    /// there keeps the user's own version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_by: Vec<String>,
 }
 
 /// One step of a chain.
@@ -551,7 +555,8 @@ fn tree_json(
 }
 
 pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let (_, r) = resolved(dir, args.locked, term)?;
+    let (p, r) = resolved(dir, args.locked, term)?;
+    let skipped_by = p.manifest.skips().remove(&args.target).unwrap_or_default();
     let target = r.graph.node_indices().find(|&n| match &r.graph[n] {
         Node::Bundle { name, .. } => *name == args.target,
         Node::Resource { id } => *id == args.target,
@@ -636,6 +641,7 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
                 schema: WHY_SCHEMA,
                 target: args.target,
                 chains,
+                skipped_by,
             },
         )?;
         return Ok(Status::Success);
@@ -649,6 +655,14 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
             .map(|e| bundle_label(&r.graph[e.source()]))
             .collect();
         let _ = writeln!(out, "{id} is provided by {}", providers.join(" and "));
+    }
+    if !skipped_by.is_empty() {
+        let _ = writeln!(
+            out,
+            "capm.toml skips {} (in the `skip` of {}): where you have your own, yours is kept",
+            args.target,
+            skipped_by.join(" and ")
+        );
     }
     for c in &chains {
         let steps: Vec<String> = c.windows(2).map(|w| step(w[0], w[1])).collect();

@@ -82,6 +82,7 @@ pub(super) fn request(
         keep: Default::default(),
         restore: Default::default(),
         inputs: inputs_of(&choices.input)?,
+        registry: None,
         global_config: term.env.opencode_config.clone(),
     })
 }

@@ -292,6 +292,7 @@ impl<'t> Server<'t> {
             keep: p.keep.iter().cloned().collect(),
             restore: p.restore.iter().cloned().collect(),
             inputs: p.inputs.clone(),
+            registry: None,
             global_config: self.term.env.opencode_config.clone(),
         }
     }

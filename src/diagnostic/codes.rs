@@ -81,8 +81,8 @@ codes! {
         fix: "Add the field named in the message. `capm new NAME` shows a complete manifest.",
     }
     "unknown-key" Warning {
-        summary: "A key that capm does not know.",
-        why: "An unknown key is usually a typo of a real one, whose setting is then silently ignored.",
+        summary: "A key that capm does not know: a warning in bundle.toml, an error in capm.toml.",
+        why: "An unknown key is usually a typo of a real one, whose setting is then silently ignored. capm.toml is the project's own short file, where a typo such as `[bundle]` for `[bundles]` would make capm uninstall everything, so there every command that reads it refuses it.",
         fix: "Correct the spelling (the help line suggests the closest known key), or remove the key.",
     }
     "invalid-length" Error {
@@ -344,6 +344,16 @@ codes! {
         summary: "`capm outdated` was run in a project without capm.lock.",
         why: "Outdated compares the versions in use, which capm.lock records, with the newest ones; without it no version is in use yet.",
         fix: "Run `capm install` (or `capm lock`) to choose the versions and record them, then ask again.",
+    }
+    "invalid-skip" Error {
+        summary: "A `skip` entry of a bundle in capm.toml is not a resource reference (`KIND:NAME`), or is listed twice.",
+        why: "`skip` records conflicts settled by keeping your own version; an entry capm cannot match to a resource settles nothing.",
+        fix: "Write resources as `mcp:NAME`, `skill:NAME`, `plugin:NAME`, `agent:NAME` or `command:NAME`, each once.",
+    }
+    "removes-everything" Warning {
+        summary: "An install would remove every installed bundle, because capm.toml asks for no bundle at all.",
+        why: "`capm install` makes the project match capm.toml; a capm.toml emptied or truncated by mistake would uninstall everything.",
+        fix: "If capm.toml lost its bundles by mistake, restore it (from version control) before installing; to remove bundles on purpose, `capm remove NAME` says so explicitly.",
     }
     "invalid-config" Error {
         summary: "An OpenCode config file of the scope does not parse.",

@@ -409,19 +409,7 @@ impl Sources {
                     continue;
                 };
                 if let Some(path) = path {
-                    let dir = root.join(&path.value);
-                    if !dir.join(crate::manifest::tree::MANIFEST).is_file() {
-                        return Err(GraphError::MissingSource {
-                            what: format!("bundle `{name}`"),
-                            path: dir,
-                        });
-                    }
-                    let tree =
-                        BundleTree::read(&dir, path.value.clone()).map_err(|e| GraphError::Io {
-                            path: dir.clone(),
-                            source: e,
-                        })?;
-                    let c = from_tree(&tree, SourceId::Path(path.value.clone()), Origin::Dir(dir))?;
+                    let c = path_candidate(root, &path.value, &format!("bundle `{name}`"))?;
                     if c.name != name.value {
                         return Err(GraphError::NameMismatch {
                             requested: name.value.clone(),
@@ -458,6 +446,12 @@ impl Sources {
     pub fn suggest(&self, name: &str) -> Option<String> {
         let names: Vec<&str> = self.names().into_iter().collect();
         crate::manifest::decode::suggest(name, &names).map(str::to_string)
+    }
+
+    /// The name of the bundle in the directory `path` (relative to the project `root`), for
+    /// `capm add ./path`.
+    pub fn path_bundle_name(root: &Path, path: &str) -> Result<String, GraphError> {
+        Ok(path_candidate(root, path, "a bundle")?.name)
     }
 
     /// The candidates of `name` from every source, newest first.
@@ -528,4 +522,21 @@ impl Sources {
         }
         Ok(tree)
     }
+}
+
+/// The bundle in the directory `path` relative to `root`, as a candidate; `what` names it
+/// when the directory holds no bundle.
+fn path_candidate(root: &Path, path: &str, what: &str) -> Result<Candidate, GraphError> {
+    let dir = root.join(path);
+    if !dir.join(crate::manifest::tree::MANIFEST).is_file() {
+        return Err(GraphError::MissingSource {
+            what: what.to_string(),
+            path: dir,
+        });
+    }
+    let tree = BundleTree::read(&dir, path.to_string()).map_err(|e| GraphError::Io {
+        path: dir.clone(),
+        source: e,
+    })?;
+    from_tree(&tree, SourceId::Path(path.to_string()), Origin::Dir(dir))
 }

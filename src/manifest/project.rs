@@ -60,6 +60,10 @@ pub enum BundleRequest {
         /// A registry declared under `[registries]`.
         #[serde(skip_serializing_if = "Option::is_none")]
         registry: Option<Spanned<String>>,
+        /// Resources (`KIND:NAME`) of this bundle or its dependencies whose conflicts are
+        /// settled by keeping the user's own version: capm writes nothing there.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skip: Vec<Spanned<String>>,
         #[serde(skip)]
         span: Span,
     },
@@ -129,10 +133,14 @@ impl ProjectManifest {
             let version = f.get("version");
             let dir = f.get("path");
             let registry = f.get("registry");
+            let skip = f.get("skip");
             let req = BundleRequest::Detailed {
                 version: version.and_then(|n| dec.string(n, &format!("{path}.version"))),
                 path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
                 registry: registry.and_then(|n| dec.string(n, &format!("{path}.registry"))),
+                skip: skip
+                    .and_then(|n| dec.strings(n, &format!("{path}.skip")))
+                    .unwrap_or_default(),
                 span: name.span,
             };
             f.finish(dec);
@@ -213,6 +221,22 @@ impl ProjectManifest {
             .iter()
             .map(|(k, v)| (k.value.clone(), v.value.clone()))
             .collect()
+    }
+
+    /// Every resource whose conflict capm.toml settles by keeping the user's version, with
+    /// the bundles whose `skip` lists it.
+    pub fn skips(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (name, req) in &self.bundles {
+            if let BundleRequest::Detailed { skip, .. } = req {
+                for id in skip {
+                    out.entry(id.value.clone())
+                        .or_default()
+                        .push(name.value.clone());
+                }
+            }
+        }
+        out
     }
 
     pub fn product_mode(&self) -> ProductMode {

@@ -11,6 +11,7 @@ pub mod new;
 pub mod outdated;
 pub mod plan;
 pub mod project;
+pub mod project_edit;
 pub mod proposals;
 pub mod publish;
 pub mod search;

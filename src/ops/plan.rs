@@ -1,7 +1,7 @@
 //! `capm plan install|update|uninstall`: what the operation would do to the project's
 //! scope, as a [`Plan`]. Reads the project, its sources and the scope; writes nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use semver::VersionReq;
@@ -12,6 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
+use crate::manifest::project::ProjectManifest;
 use crate::plan::build::{PlanInput, build};
 use crate::plan::model::{Operation, Plan, PlanRequestDoc};
 use crate::plan::state::ScopeState;
@@ -30,6 +31,8 @@ pub struct PlanRequest {
     pub purge: bool,
     /// Resources whose conflicts are settled by keeping the user's version.
     pub skip: BTreeSet<String>,
+    /// Install: the registry (declared in capm.toml) the bundles named come from.
+    pub registry: Option<String>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
     /// Resources whose edited version the user keeps as theirs (`capm keep`).
@@ -58,7 +61,7 @@ pub enum PlanError {
     Io(#[from] std::io::Error),
 }
 
-fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
+pub(super) fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), PlanError> {
     let (name, req) = match spec.split_once('@') {
         Some((n, r)) => (n, Some(r)),
         None => (spec, None),
@@ -159,6 +162,10 @@ pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepare
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    // Bundles named by a path or bound to a registry: planned as if capm.toml said so.
+    let asked = req;
+    let (named, manifest, new_sources) = super::project_edit::with_sources(project, req)?;
+    let req = &named;
     for id in req.skip.iter().chain(&req.keep).chain(&req.restore) {
         let known = id.split_once(':').is_some_and(|(kind, name)| {
             ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
@@ -169,8 +176,159 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             )));
         }
     }
-    let mut requests = graph::requests(&project.manifest)?;
-    let mut lock = project.lock.clone();
+    let (requests, lock) = requests_for(&manifest, project.lock.as_ref(), req)?;
+    let sources = Sources::load(Some(&manifest), &project.root)?;
+    let resolution = graph::build(&sources, &requests, lock.as_ref())?;
+    if let Some(l) = &project.lock {
+        graph::verify_lock(l, &resolution)?;
+    }
+    if req.operation == Operation::Uninstall {
+        let still: Vec<&str> = req
+            .bundles
+            .iter()
+            .map(|s| s.split('@').next().unwrap_or(s))
+            .filter(|n| resolution.bundles.iter().any(|b| b.name == *n))
+            .collect();
+        if let Some(n) = still.first() {
+            return Err(PlanError::Usage(format!(
+                "`{n}` is still needed by another bundle of the project; uninstall that one too"
+            )));
+        }
+    }
+    let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
+    let preserves = preserves_of_removed(&sources, project.lock.as_ref(), &keep);
+    let scope = scope_of(project, &req.global_config);
+    // OpenCode merges the user's global config beneath a project's: an entry there with the
+    // same key is a conflict too.
+    let global = ScopeRoot::Global(req.global_config.clone());
+    let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
+    let state = ScopeState::read_merged(&OpenCode, &scope, beneath)?;
+    let policy = project
+        .manifest
+        .policy
+        .as_ref()
+        .map(|p| (p, &*project.source));
+    let request = PlanRequestDoc {
+        bundles: asked.bundles.clone(),
+        latest: req.latest,
+        purge: req.purge,
+        skip: req.skip.clone(),
+        inputs: req.inputs.clone(),
+        registry: req.registry.clone(),
+        keep: req.keep.clone(),
+        restore: req.restore.clone(),
+    };
+    let mut inputs = project.manifest.input_values();
+    inputs.extend(req.inputs.clone());
+    // Conflicts settled before, in capm.toml, and now.
+    let mut skip = req.skip.clone();
+    skip.extend(project.manifest.skips().into_keys());
+    let plan_with = |record: &BTreeMap<String, String>| -> Result<_, PlanError> {
+        let (text, changes) =
+            super::project_edit::edit(project, req, &resolution, &new_sources, record)?;
+        let input = PlanInput {
+            operation: req.operation,
+            request: &request,
+            manifest_changes: &changes,
+            preserves: &preserves,
+            purge: req.purge,
+            skip: &skip,
+            keep: &req.keep,
+            restore: &req.restore,
+            inputs: &inputs,
+            target: &OpenCode,
+            scope: &scope,
+            mode: project.manifest.product_mode(),
+            resolution: &resolution,
+            state: &state,
+            lock: project.lock.as_ref(),
+            policy,
+        };
+        Ok((build(&input)?, text))
+    };
+    let (mut plan, mut manifest_text) = plan_with(&BTreeMap::new())?;
+    let settled = newly_settled(project, req, &plan);
+    if !settled.is_empty() {
+        (plan, manifest_text) = plan_with(&settled)?;
+    }
+    check_edit_choices(&plan, req)?;
+    check_inputs(project, req, &resolution)?;
+    Ok(Prepared {
+        plan,
+        resolution,
+        scope,
+        state,
+        manifest_text,
+    })
+}
+
+/// `capm keep` and `capm restore` name resources of the project's bundles that the user
+/// edited; anything else is refused.
+fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
+    for id in req.keep.iter().chain(&req.restore) {
+        let Some(a) = plan.actions.iter().find(|a| &a.resource == id) else {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is not a resource of this project's bundles"
+            )));
+        };
+        let edited = matches!(
+            a.reason.as_deref(),
+            Some("recorded-as-yours" | "restored" | "kept-by-user")
+        );
+        if !edited {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a read-only command says about a transaction waiting for recovery.
+pub fn pending_message(p: &Pending) -> String {
+    format!(
+        "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: {p}"
+    )
+}
+
+/// A plan over a scope with a transaction waiting for recovery (docs/transactions.md §3.2).
+/// A committed one left its changes in place, so the plan stands, with a warning. An
+/// uncommitted one left the scope half-applied: no action computed from it would be
+/// right (capm's unfinished writes would read as the user's), so the plan is blocked with
+/// none, and says what recovery will do.
+pub fn account_for_recovery(plan: &mut Plan, pending: &[Pending], state: &ScopeState) {
+    if pending.is_empty() {
+        return;
+    }
+    let what: Vec<String> = pending.iter().map(pending_message).collect();
+    let what = what.join("\n");
+    let finding = if pending.iter().any(Pending::changes_scope) {
+        plan.actions.clear();
+        plan.rendered.clear();
+        plan.status = crate::plan::model::PlanStatus::Blocked;
+        plan.risk = crate::plan::model::Risk::High;
+        Diagnostic::new(
+            "recovery-pending",
+            what,
+        )
+        .help("run `capm doctor`, then plan again; this plan lists no actions, since the scope holds half of a change")
+    } else {
+        Diagnostic::new("recovery-finishing", what)
+    };
+    plan.findings.insert(0, finding);
+    plan.fingerprint = crate::plan::build::fingerprint(plan, state);
+}
+
+/// What resolution is asked for: capm.toml's requests adjusted for the operation (bundles
+/// added, refreshed or removed), and the lock it prefers (without the locked versions of
+/// what is updated, so the newest allowed is chosen).
+fn requests_for(
+    manifest: &ProjectManifest,
+    lock: Option<&Lockfile>,
+    req: &PlanRequest,
+) -> Result<(Vec<Request>, Option<Lockfile>), PlanError> {
+    let mut requests = graph::requests(manifest)?;
+    let mut lock = lock.cloned();
     match req.operation {
         Operation::Install => {
             for spec in &req.bundles {
@@ -242,72 +400,36 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             }
         }
     }
-    let sources = Sources::load(Some(&project.manifest), &project.root)?;
-    let resolution = graph::build(&sources, &requests, lock.as_ref())?;
-    if let Some(l) = &project.lock {
-        graph::verify_lock(l, &resolution)?;
-    }
+    Ok((requests, lock))
+}
+
+/// Conflicts this request settles by keeping the user's version that capm.toml does not
+/// record yet, with the bundle providing each: capm.toml remembers them, so later plans
+/// (and CI's `install --locked`) are not blocked again.
+fn newly_settled(project: &Project, req: &PlanRequest, plan: &Plan) -> BTreeMap<String, String> {
     if req.operation == Operation::Uninstall {
-        let still: Vec<&str> = req
-            .bundles
-            .iter()
-            .map(|s| s.split('@').next().unwrap_or(s))
-            .filter(|n| resolution.bundles.iter().any(|b| b.name == *n))
-            .collect();
-        if let Some(n) = still.first() {
-            return Err(PlanError::Usage(format!(
-                "`{n}` is still needed by another bundle of the project; uninstall that one too"
-            )));
-        }
+        return BTreeMap::new();
     }
-    let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
-    let preserves = preserves_of_removed(&sources, project.lock.as_ref(), &keep);
-    let scope = scope_of(project, &req.global_config);
-    // OpenCode merges the user's global config beneath a project's: an entry there with the
-    // same key is a conflict too.
-    let global = ScopeRoot::Global(req.global_config.clone());
-    let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
-    let state = ScopeState::read_merged(&OpenCode, &scope, beneath)?;
-    let policy = project
-        .manifest
-        .policy
-        .as_ref()
-        .map(|p| (p, &*project.source));
-    let (manifest_text, manifest_changes) = edit_manifest(project, req, &resolution)?;
-    let request = PlanRequestDoc {
-        bundles: req.bundles.clone(),
-        latest: req.latest,
-        purge: req.purge,
-        skip: req.skip.clone(),
-        inputs: req.inputs.clone(),
-        keep: req.keep.clone(),
-        restore: req.restore.clone(),
-    };
-    let mut inputs = project.manifest.input_values();
-    inputs.extend(req.inputs.clone());
-    let input = PlanInput {
-        operation: req.operation,
-        request: &request,
-        manifest_changes: &manifest_changes,
-        preserves: &preserves,
-        purge: req.purge,
-        skip: &req.skip,
-        keep: &req.keep,
-        restore: &req.restore,
-        inputs: &inputs,
-        target: &OpenCode,
-        scope: &scope,
-        mode: project.manifest.product_mode(),
-        resolution: &resolution,
-        state: &state,
-        lock: project.lock.as_ref(),
-        policy,
-    };
-    let plan = build(&input)?;
-    check_edit_choices(&plan, req)?;
-    // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
-    // taken for a setting a server of the project reads.
-    for e in plan.environment.iter().filter(|e| e.secret) {
+    let recorded = project.manifest.skips();
+    plan.actions
+        .iter()
+        .filter(|a| a.reason.as_deref() == Some("kept-yours"))
+        .filter(|a| req.skip.contains(&a.resource) && !recorded.contains_key(&a.resource))
+        .map(|a| (a.resource.clone(), a.bundle.clone()))
+        .collect()
+}
+
+/// A secret's value is never recorded, in capm.toml or anywhere; and a value is only taken
+/// for a setting a server of the project reads, whether given with `--input` or written in
+/// capm.toml's `[inputs]` (where an uncommented bundle line would otherwise become an input
+/// nobody reads).
+fn check_inputs(
+    project: &Project,
+    req: &PlanRequest,
+    resolution: &graph::Resolution,
+) -> Result<(), PlanError> {
+    let environment = crate::plan::build::environment(resolution, &Default::default());
+    for e in environment.iter().filter(|e| e.secret) {
         if req.inputs.contains_key(&e.name) || project.manifest.input_values().contains_key(&e.name)
         {
             return Err(PlanError::Input(format!(
@@ -317,171 +439,26 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             )));
         }
     }
+    let read: BTreeSet<String> = environment.into_iter().map(|e| e.name).collect();
     for name in req.inputs.keys() {
-        if !plan
-            .environment
-            .iter()
-            .any(|e| &e.name == name && !e.secret)
-        {
+        if !read.contains(name) {
             return Err(PlanError::Input(format!(
                 "no server of this project reads a setting `{name}`; the plan's environment lists those that take a value"
             )));
         }
     }
-    Ok(Prepared {
-        plan,
-        resolution,
-        scope,
-        state,
-        manifest_text,
-    })
-}
-
-/// `capm keep` and `capm restore` name resources of the project's bundles that the user
-/// edited; anything else is refused.
-fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
-    for id in req.keep.iter().chain(&req.restore) {
-        let Some(a) = plan.actions.iter().find(|a| &a.resource == id) else {
-            return Err(PlanError::Refused(format!(
-                "`{id}` is not a resource of this project's bundles"
-            )));
-        };
-        let edited = matches!(
-            a.reason.as_deref(),
-            Some("recorded-as-yours" | "restored" | "kept-by-user")
-        );
-        if !edited {
-            return Err(PlanError::Refused(format!(
-                "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
+    if req.operation == Operation::Uninstall {
+        // Removing bundles drops the inputs only they read.
+        return Ok(());
+    }
+    for name in project.manifest.inputs.keys() {
+        if !read.contains(&name.value) {
+            let at = project.source.line_col(name.span.start);
+            return Err(PlanError::Input(format!(
+                "{}:{}:{}: capm.toml's [inputs] sets `{name}`, but no server of this project reads a setting `{name}`; remove it (a bundle's requirement belongs under [bundles])",
+                project.source.path, at.line, at.column
             )));
         }
     }
     Ok(())
-}
-
-/// What a read-only command says about a transaction waiting for recovery.
-pub fn pending_message(p: &Pending) -> String {
-    format!(
-        "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: {p}"
-    )
-}
-
-/// A plan over a scope with a transaction waiting for recovery (docs/transactions.md §3.2).
-/// A committed one left its changes in place, so the plan stands, with a warning. An
-/// uncommitted one left the scope half-applied: no action computed from it would be
-/// right (capm's unfinished writes would read as the user's), so the plan is blocked with
-/// none, and says what recovery will do.
-pub fn account_for_recovery(plan: &mut Plan, pending: &[Pending], state: &ScopeState) {
-    if pending.is_empty() {
-        return;
-    }
-    let what: Vec<String> = pending.iter().map(pending_message).collect();
-    let what = what.join("\n");
-    let finding = if pending.iter().any(Pending::changes_scope) {
-        plan.actions.clear();
-        plan.rendered.clear();
-        plan.status = crate::plan::model::PlanStatus::Blocked;
-        plan.risk = crate::plan::model::Risk::High;
-        Diagnostic::new(
-            "recovery-pending",
-            what,
-        )
-        .help("run `capm doctor`, then plan again; this plan lists no actions, since the scope holds half of a change")
-    } else {
-        Diagnostic::new("recovery-finishing", what)
-    };
-    plan.findings.insert(0, finding);
-    plan.fingerprint = crate::plan::build::fingerprint(plan, state);
-}
-
-/// capm.toml after the operation, edited in place (comments and layout kept), and the
-/// edits in words: `add` records the named bundles (with the requirement given, or `^` and
-/// the version resolved), `remove` drops them; other operations leave it alone.
-fn edit_manifest(
-    project: &Project,
-    req: &PlanRequest,
-    resolution: &graph::Resolution,
-) -> Result<(Option<String>, Vec<String>), PlanError> {
-    let edits_bundles = !req.bundles.is_empty() && req.operation != Operation::Update;
-    if !edits_bundles && req.inputs.is_empty() {
-        return Ok((None, Vec::new()));
-    }
-    let text = project.source.text.as_str();
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
-    let mut changes = Vec::new();
-    for (name, value) in &req.inputs {
-        if !crate::validate::is_env_name(name) {
-            return Err(PlanError::Usage(format!(
-                "`{name}` is not an environment variable name"
-            )));
-        }
-        if doc.get("inputs").is_none() {
-            doc["inputs"] = toml_edit::table();
-        }
-        let Some(table) = doc["inputs"].as_table_like_mut() else {
-            return Err(PlanError::Usage(
-                "capm.toml's `inputs` is not a table".into(),
-            ));
-        };
-        if table.get(name).and_then(|v| v.as_str()) != Some(value.as_str()) {
-            table.insert(name, toml_edit::value(value.clone()));
-            changes.push(format!("set input {name} = \"{value}\""));
-        }
-    }
-    if !edits_bundles {
-        let new = doc.to_string();
-        return Ok(((new != text).then_some(new), changes));
-    }
-    if doc.get("bundles").is_none() {
-        doc["bundles"] = toml_edit::table();
-    }
-    let Some(table) = doc["bundles"].as_table_like_mut() else {
-        return Err(PlanError::Usage(
-            "capm.toml's `bundles` is not a table".into(),
-        ));
-    };
-    for spec in &req.bundles {
-        let (name, version) = parse_spec(spec)?;
-        match req.operation {
-            Operation::Uninstall => {
-                if table.remove(&name).is_some() {
-                    changes.push(format!("remove {name}"));
-                }
-            }
-            _ => {
-                let wanted = match (&version, table.get(&name)) {
-                    (Some(v), _) => v.to_string(),
-                    (None, Some(_)) => continue,
-                    (None, None) => match resolution.bundles.iter().find(|b| b.name == name) {
-                        Some(b) => format!("^{}", b.version),
-                        None => continue,
-                    },
-                };
-                match table.get_mut(&name) {
-                    Some(item) if item.is_str() => {
-                        if item.as_str() != Some(wanted.as_str()) {
-                            *item = toml_edit::value(wanted.clone());
-                            changes.push(format!("set {name} = \"{wanted}\""));
-                        }
-                    }
-                    Some(item) => {
-                        if let Some(t) = item.as_table_like_mut()
-                            && t.get("version").and_then(|v| v.as_str()) != Some(wanted.as_str())
-                        {
-                            t.insert("version", toml_edit::value(wanted.clone()));
-                            changes.push(format!("set {name}.version = \"{wanted}\""));
-                        }
-                    }
-                    None => {
-                        table.insert(&name, toml_edit::value(wanted.clone()));
-                        changes.push(format!("add {name} = \"{wanted}\""));
-                    }
-                }
-            }
-        }
-    }
-    let new = doc.to_string();
-    Ok(((new != text).then_some(new), changes))
 }

@@ -93,10 +93,10 @@ fn short(v: &Value) -> String {
 fn help_for(reason: &str, resource: &str) -> Option<String> {
     Some(match reason {
         "conflict-user-owned" => format!(
-            "the scope already has your own `{resource}`; rename or remove yours, or leave this bundle out"
+            "the scope already has your own `{resource}`; keep yours with `--skip {resource}` (capm.toml remembers it), rename or remove yours, or leave this bundle out"
         ),
         "conflict-other-bundle" => format!(
-            "another installed bundle owns `{resource}`; remove that bundle first, or leave this one out"
+            "another installed bundle owns `{resource}`; keep that one with `--skip {resource}`, remove that bundle first, or leave this one out"
         ),
         "conflict-user-modified" => format!(
             "your edited version stays; capm's version will be written beside it for you to compare (`capm keep {resource}` makes yours final, `capm restore {resource}` takes capm's)"
@@ -357,8 +357,8 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 }
                 Some("shadowed") => elsewhere.as_ref().map(|f| {
                     format!(
-                        "`{f}` defines `{}` too; remove that entry, or leave this bundle out",
-                        r.id
+                        "`{f}` defines `{}` too; keep that one with `--skip {}`, remove that entry, or leave this bundle out",
+                        r.id, r.id
                     )
                 }),
                 Some(reason) => help_for(reason, &r.id),
@@ -458,6 +458,15 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             sha256: b.sha256,
         })
         .collect();
+    findings.extend(removes_everything(operation, lock, resolution));
+    let mut environment = environment(resolution, inputs);
+    without_kept(
+        &actions,
+        resolution,
+        &mut findings,
+        &mut permissions,
+        &mut environment,
+    );
     let blocked = findings.iter().any(Diagnostic::is_error)
         || actions.iter().any(|a| a.action == ActionKind::Block);
     let changes = actions
@@ -514,66 +523,97 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         risk,
         bundles,
         manifest_changes: manifest_changes.to_vec(),
-        environment: environment(resolution, inputs),
+        environment,
         rendered: payload,
     };
     plan.fingerprint = fingerprint(&plan, state);
     Ok(plan)
 }
 
+/// A loud warning when an install would remove every installed bundle and leave none:
+/// capm.toml asks for no bundle at all, which is more often a damaged capm.toml than a wish.
+fn removes_everything(
+    operation: Operation,
+    lock: Option<&Lockfile>,
+    resolution: &Resolution,
+) -> Option<Diagnostic> {
+    let installed: Vec<&str> = lock?.bundles.iter().map(|b| b.name.as_str()).collect();
+    if operation != Operation::Install || installed.is_empty() || !resolution.bundles.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "removes-everything",
+            format!(
+                "capm.toml asks for no bundles: this plan removes all {} installed ({})",
+                installed.len(),
+                installed.join(", ")
+            ),
+        )
+        .help("if capm.toml lost them by mistake, restore it before installing; `capm remove NAME` removes a bundle on purpose"),
+    )
+}
+
+/// The environment variables one server reads, each with whether it is secret and
+/// required.
+fn server_vars(server: &crate::manifest::bundle::McpServer) -> Vec<(String, bool, bool)> {
+    use crate::manifest::bundle::EnvValue;
+    let mut out = Vec::new();
+    for v in server.env.values().chain(server.headers.values()) {
+        let (vars, secret, required): (Vec<String>, _, _) = match v {
+            EnvValue::Literal(_) => continue,
+            EnvValue::FromEnv {
+                from_env,
+                secret,
+                required,
+            } => (vec![from_env.value.clone()], secret, required),
+            EnvValue::Template {
+                template,
+                secret,
+                required,
+            } => (
+                crate::validate::template_vars(&template.value)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                secret,
+                required,
+            ),
+        };
+        let secret = secret.as_ref().is_some_and(|s| s.value);
+        let required = required.as_ref().is_some_and(|r| r.value);
+        out.extend(vars.into_iter().map(|var| (var, secret, required)));
+    }
+    out
+}
+
 /// The environment variables the resolved bundles' servers read, by name.
-fn environment(
+pub fn environment(
     resolution: &Resolution,
     inputs: &std::collections::BTreeMap<String, String>,
 ) -> Vec<super::model::EnvRequirement> {
-    use crate::manifest::bundle::EnvValue;
     let mut by_name: std::collections::BTreeMap<String, super::model::EnvRequirement> =
         std::collections::BTreeMap::new();
     for b in &resolution.bundles {
         for (name, server) in &b.manifest.mcp {
             let id = format!("mcp:{}", name.value);
-            for v in server.env.values().chain(server.headers.values()) {
-                let (vars, secret, required): (Vec<String>, bool, bool) = match v {
-                    EnvValue::Literal(_) => continue,
-                    EnvValue::FromEnv {
-                        from_env,
-                        secret,
-                        required,
-                    } => (
-                        vec![from_env.value.clone()],
-                        secret.as_ref().is_some_and(|s| s.value),
-                        required.as_ref().is_some_and(|r| r.value),
-                    ),
-                    EnvValue::Template {
-                        template,
-                        secret,
-                        required,
-                    } => (
-                        crate::validate::template_vars(&template.value)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect(),
-                        secret.as_ref().is_some_and(|s| s.value),
-                        required.as_ref().is_some_and(|r| r.value),
-                    ),
-                };
-                for var in vars {
-                    let e = by_name.entry(var.clone()).or_insert_with(|| {
-                        super::model::EnvRequirement {
+            for (var, secret, required) in server_vars(server) {
+                let e =
+                    by_name
+                        .entry(var.clone())
+                        .or_insert_with(|| super::model::EnvRequirement {
                             name: var,
                             resources: Vec::new(),
                             secret: false,
                             required: false,
                             input: false,
-                        }
-                    });
-                    if !e.resources.contains(&id) {
-                        e.resources.push(id.clone());
-                    }
-                    e.secret |= secret;
-                    e.required |= required;
+                        });
+                if !e.resources.contains(&id) {
+                    e.resources.push(id.clone());
                 }
+                e.secret |= secret;
+                e.required |= required;
             }
         }
     }
@@ -581,6 +621,69 @@ fn environment(
         e.input = !e.secret && inputs.contains_key(&e.name);
     }
     by_name.into_values().collect()
+}
+
+/// The servers of its bundle a permission is about, when it names them: the server itself
+/// (`mcp`), those reading the variable (`credential`), those connecting to the host
+/// (`network`). Other permissions concern the bundle as a whole.
+fn permission_servers(p: &PermissionReview, resolution: &Resolution) -> Vec<String> {
+    let Some(b) = resolution.bundles.iter().find(|b| b.name == p.bundle) else {
+        return Vec::new();
+    };
+    b.manifest
+        .mcp
+        .iter()
+        .filter(|(name, server)| match p.kind.as_str() {
+            "mcp" => name.value == p.id,
+            "credential" => server_vars(server).iter().any(|(v, ..)| *v == p.id),
+            "network" => server.url.as_ref().is_some_and(|u| {
+                url::Url::parse(&u.value).is_ok_and(|u| u.host_str() == Some(p.id.as_str()))
+            }),
+            _ => false,
+        })
+        .map(|(name, _)| format!("mcp:{}", name.value))
+        .collect()
+}
+
+/// Leaves out what concerns only resources the user keeps their own version of
+/// (`kept-yours`): capm installs nothing there, so their findings, permissions and
+/// settings are not the user's concern.
+fn without_kept(
+    actions: &[Action],
+    resolution: &Resolution,
+    findings: &mut Vec<Diagnostic>,
+    permissions: &mut Vec<PermissionReview>,
+    environment: &mut Vec<super::model::EnvRequirement>,
+) {
+    let kept: std::collections::BTreeSet<&str> = actions
+        .iter()
+        .filter(|a| a.reason.as_deref() == Some("kept-yours"))
+        .map(|a| a.resource.as_str())
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let (hidden, shown): (Vec<PermissionReview>, Vec<PermissionReview>) =
+        std::mem::take(permissions).into_iter().partition(|p| {
+            let servers = permission_servers(p, resolution);
+            !servers.is_empty() && servers.iter().all(|s| kept.contains(s.as_str()))
+        });
+    *permissions = shown;
+    // PERM-001 asks to review a permission: not one that is left out.
+    let reviews_hidden = |d: &Diagnostic| {
+        d.code == "PERM-001"
+            && hidden.iter().any(|p| {
+                d.resource.as_deref() == Some(&format!("bundle:{}", p.bundle))
+                    && d.message
+                        .contains(&format!("{} permission `{}`", p.kind, p.id))
+            })
+    };
+    findings
+        .retain(|d| d.resource.as_deref().is_none_or(|r| !kept.contains(r)) && !reviews_hidden(d));
+    for e in environment.iter_mut() {
+        e.resources.retain(|r| !kept.contains(r.as_str()));
+    }
+    environment.retain(|e| !e.resources.is_empty());
 }
 
 /// sha256 over the canonical plan and every config file's content as read.

@@ -102,7 +102,8 @@ pub struct PlannedBundle {
 /// that it is still exactly the same.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanRequestDoc {
-    /// The bundles named on the command line, as `NAME` or `NAME@REQ`.
+    /// The bundles named on the command line, as `NAME`, `NAME@REQ`, or the path of a bundle
+    /// directory relative to the project (`./tools`).
     #[serde(default)]
     pub bundles: Vec<String>,
     /// Update beyond capm.toml's requirements.
@@ -124,6 +125,9 @@ pub struct PlanRequestDoc {
     /// (`capm restore`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub restore: std::collections::BTreeSet<String>,
+    /// The registry the bundles named come from (`capm add --registry NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// An environment variable the planned servers read when they start.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::common::is_valid_name;
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
@@ -43,6 +43,12 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
     let mut dec = Decoder::new(&source);
     let m = ProjectManifest::decode(&mut dec, &root);
     let mut diags = dec.diags;
+    // capm.toml is the user's own short file: a key capm does not know is a typo whose
+    // setting would be silently ignored (`[bundle]` for `[bundles]` would uninstall
+    // everything), so here it is an error, not the warning it is in a bundle.
+    for d in diags.iter_mut().filter(|d| d.code == "unknown-key") {
+        d.severity = Severity::Error;
+    }
     let at = |code, span, msg: String| Diagnostic::new(code, msg).at(&source, span);
     for (name, req) in &m.bundles {
         if !is_valid_name(&name.value) {
@@ -52,6 +58,7 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                 format!("invalid bundle name `{name}`"),
             ));
         }
+        diags.extend(check_skips(req, &source));
         let (version, path, registry) = match req {
             BundleRequest::Requirement(v) => (Some(v), None, None),
             BundleRequest::Detailed {
@@ -188,6 +195,29 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
         source,
         diagnostics: diags,
     }
+}
+
+/// A bundle's `skip` lists resources as `KIND:NAME`, each once.
+fn check_skips(req: &BundleRequest, source: &SourceFile) -> Vec<Diagnostic> {
+    let BundleRequest::Detailed { skip, .. } = req else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, id) in skip.iter().enumerate() {
+        let message = if parse_resource_ref(&id.value).is_none() {
+            format!("`{id}` is not a resource reference like `mcp:NAME`")
+        } else if skip[..i].iter().any(|x| x.value == id.value) {
+            format!("`{id}` is listed twice")
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new("invalid-skip", message)
+                .at(source, id.span)
+                .help("`skip` lists resources as KIND:NAME, where KIND is mcp, skill, plugin, agent or command"),
+        );
+    }
+    out
 }
 
 /// Whether `s` is `sha256:` and 64 lower-case hex digits.

@@ -262,7 +262,7 @@ fn carriage_returns_without_a_newline_are_a_syntax_error() {
 }
 
 /// A capm.toml of one line just under the 1 MiB limit, with an unknown key every hundred
-/// bytes: each warning shows a window of the line and its real column, and the report ends
+/// bytes (an error in capm.toml): each one shows a window of the line and its real column, and the report ends
 /// promptly (the time limit only guards against a hang).
 #[test]
 fn a_one_mebibyte_line_is_reported_in_windows_of_it() {
@@ -278,9 +278,9 @@ fn a_one_mebibyte_line_is_reported_in_windows_of_it() {
     std::fs::write(dir.path().join("capm.toml"), &line).unwrap();
     let limit = std::time::Duration::from_secs(10);
     let run = capm_within(dir.path(), &["lint", "capm.toml"], limit);
-    assert_eq!(run.code, 0, "{}", &run.stderr[..2000.min(run.stderr.len())]);
-    let warnings = run.stderr.matches("warning[unknown-key]").count();
-    assert_eq!(warnings, columns.len());
+    assert_eq!(run.code, 1, "{}", &run.stderr[..2000.min(run.stderr.len())]);
+    let errors = run.stderr.matches("error[unknown-key]").count();
+    assert_eq!(errors, columns.len());
     let last = columns.last().unwrap();
     assert!(run.stderr.contains(&format!("--> capm.toml:1:{last}\n")));
     let widest = run.stderr.lines().map(|l| l.chars().count()).max().unwrap();

@@ -21,6 +21,7 @@ mod new;
 mod plan;
 mod plan_cases;
 mod policy;
+mod project_file;
 mod read_only;
 mod rules;
 mod sarif;

@@ -1,0 +1,423 @@
+//! Editing capm.toml for an operation, in place (comments and layout kept, docs/spec.md
+//! §3.2), so that it stays in agreement with what capm.lock will record: `add` records the
+//! bundles named (from a path or a registry too), `remove` drops them (and the `[inputs]`
+//! only they read), `update --latest` moves a requirement the new version no longer meets,
+//! `--input` sets `[inputs]`, a table appended at the end of the file, and a conflict
+//! settled by keeping the user's version is remembered in a bundle's `skip`.
+
+use std::collections::BTreeMap;
+
+use petgraph::visit::EdgeFiltered;
+use toml_edit::{DocumentMut, Item, TableLike};
+
+use super::plan::{PlanError, PlanRequest, parse_spec};
+use super::project::Project;
+use crate::graph::{Edge, Node, Resolution};
+use crate::manifest::project::{BundleRequest, ProjectManifest};
+use crate::manifest::span::{Span, Spanned};
+use crate::plan::model::Operation;
+
+/// capm.toml after the operation, and the edits in words; `None` when it is unchanged.
+/// `record` maps conflicts settled now by keeping the user's version to the bundle that
+/// provides each: they are remembered in the `skip` of the capm.toml entry that brings it in.
+pub fn edit(
+    project: &Project,
+    req: &PlanRequest,
+    resolution: &Resolution,
+    new_sources: &BTreeMap<String, NewSource>,
+    record: &BTreeMap<String, String>,
+) -> Result<(Option<String>, Vec<String>), PlanError> {
+    let text = project.source.text.as_str();
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
+    let mut changes = Vec::new();
+    set_inputs(&mut doc, req, &mut changes)?;
+    match req.operation {
+        Operation::Install => add_bundles(&mut doc, req, resolution, new_sources, &mut changes)?,
+        Operation::Uninstall => {
+            remove_bundles(&mut doc, req, &mut changes)?;
+            drop_unread_inputs(&mut doc, resolution, &mut changes);
+        }
+        Operation::Update if req.latest => follow_latest(&mut doc, req, resolution, &mut changes)?,
+        Operation::Update => {}
+    }
+    record_skips(&mut doc, resolution, record, &mut changes)?;
+    let new = doc.to_string();
+    Ok(((new != text).then_some(new), changes))
+}
+
+/// The table `name`, created at the end of the file when missing. The comments that end
+/// the file stay above the new header, with the table they follow (a template's
+/// commented-out examples under `[bundles]` stay there).
+fn table_mut<'d>(doc: &'d mut DocumentMut, name: &str) -> Result<&'d mut dyn TableLike, PlanError> {
+    if doc.get(name).is_none() {
+        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+        let mut table = toml_edit::Table::new();
+        if !trailing.trim().is_empty() {
+            let sep = if trailing.ends_with("\n\n") { "" } else { "\n" };
+            table.decor_mut().set_prefix(format!("{trailing}{sep}"));
+            doc.set_trailing("");
+        }
+        doc.insert(name, Item::Table(table));
+    }
+    doc[name]
+        .as_table_like_mut()
+        .ok_or_else(|| PlanError::Usage(format!("capm.toml's `{name}` is not a table")))
+}
+
+/// `--input NAME=VALUE`: set in `[inputs]`.
+fn set_inputs(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    for (name, value) in &req.inputs {
+        if !crate::validate::is_env_name(name) {
+            return Err(PlanError::Usage(format!(
+                "`{name}` is not an environment variable name"
+            )));
+        }
+        let table = table_mut(doc, "inputs")?;
+        if table.get(name).and_then(|v| v.as_str()) != Some(value.as_str()) {
+            table.insert(name, toml_edit::value(value.clone()));
+            changes.push(format!("set input {name} = \"{value}\""));
+        }
+    }
+    Ok(())
+}
+
+/// `remove`: the named bundles leave `[bundles]`.
+fn remove_bundles(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let Some(table) = doc.get_mut("bundles").and_then(Item::as_table_like_mut) else {
+        return Ok(());
+    };
+    for spec in &req.bundles {
+        let (name, _) = parse_spec(spec)?;
+        if table.remove(&name).is_some() {
+            changes.push(format!("remove {name}"));
+        }
+    }
+    Ok(())
+}
+
+/// `remove`: `[inputs]` that no server of the bundles staying reads go with the bundles
+/// that read them, so that the next plan does not refuse them as unread.
+fn drop_unread_inputs(doc: &mut DocumentMut, resolution: &Resolution, changes: &mut Vec<String>) {
+    let read: Vec<String> = crate::plan::build::environment(resolution, &Default::default())
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let Some(table) = doc.get_mut("inputs").and_then(Item::as_table_like_mut) else {
+        return;
+    };
+    let unread: Vec<String> = table
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !read.contains(k))
+        .collect();
+    for name in unread {
+        table.remove(&name);
+        changes.push(format!("remove input {name}"));
+    }
+}
+
+/// `add` (and `install NAME`): record the named bundles, with the requirement given or
+/// `^` and the version resolved.
+fn add_bundles(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    resolution: &Resolution,
+    new_sources: &BTreeMap<String, NewSource>,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if req.bundles.is_empty() {
+        return Ok(());
+    }
+    let table = table_mut(doc, "bundles")?;
+    for spec in &req.bundles {
+        let (name, version) = parse_spec(spec)?;
+        let resolved = || {
+            resolution
+                .bundles
+                .iter()
+                .find(|b| b.name == name)
+                .map(|b| format!("^{}", b.version))
+        };
+        match new_sources.get(&name) {
+            Some(NewSource::Path(path)) => set_source(table, &name, &[("path", path)], changes),
+            Some(NewSource::Registry(r)) => {
+                let Some(wanted) = version.as_ref().map(ToString::to_string).or_else(resolved)
+                else {
+                    continue;
+                };
+                set_source(
+                    table,
+                    &name,
+                    &[("version", &wanted), ("registry", r)],
+                    changes,
+                );
+            }
+            None => {
+                let wanted = match (&version, table.get(&name)) {
+                    (Some(v), _) => v.to_string(),
+                    (None, Some(_)) => continue,
+                    (None, None) => match resolved() {
+                        Some(w) => w,
+                        None => continue,
+                    },
+                };
+                set_requirement(table, &name, &wanted, changes);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Points `name` at a source: the entry becomes an inline table holding exactly `fields`
+/// (the `skip` it had stays).
+fn set_source(
+    table: &mut dyn TableLike,
+    name: &str,
+    fields: &[(&str, &str)],
+    changes: &mut Vec<String>,
+) {
+    let mut wanted = toml_edit::InlineTable::new();
+    for (k, v) in fields {
+        wanted.insert(*k, (*v).into());
+    }
+    let old = table.get(name);
+    let same = old.and_then(Item::as_table_like).is_some_and(|t| {
+        fields
+            .iter()
+            .all(|(k, v)| t.get(k).and_then(Item::as_str) == Some(*v))
+            && t.iter()
+                .all(|(k, _)| k == "skip" || fields.iter().any(|(f, _)| *f == k))
+    });
+    if same {
+        return;
+    }
+    if let Some(skip) = old
+        .and_then(Item::as_table_like)
+        .and_then(|t| t.get("skip"))
+        .and_then(|s| s.as_value())
+    {
+        wanted.insert("skip", skip.clone());
+    }
+    let verb = if old.is_some() { "set" } else { "add" };
+    changes.push(format!("{verb} {name} = {wanted}"));
+    table.insert(name, toml_edit::value(wanted));
+}
+
+/// Where a bundle that `add` names comes from, when not from the usual search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NewSource {
+    /// A bundle directory, relative to the project.
+    Path(String),
+    /// A registry declared in capm.toml.
+    Registry(String),
+}
+
+/// Whether `add` was given the path of a bundle directory (`./tools`, `../kit`, `/srv/x`)
+/// rather than a name: names never start with `.` nor hold a slash.
+pub fn is_path_spec(spec: &str) -> bool {
+    spec.starts_with('.') || spec.contains('/') || spec.contains('\\')
+}
+
+/// `add` with paths or `--registry`: the request with every bundle as `NAME[@REQ]`, the
+/// manifest as if capm.toml already named those sources (so that resolution finds them
+/// there), and the source of each bundle named so.
+pub fn with_sources(
+    project: &Project,
+    req: &PlanRequest,
+) -> Result<(PlanRequest, ProjectManifest, BTreeMap<String, NewSource>), PlanError> {
+    let mut named = req.clone();
+    let mut manifest = project.manifest.clone();
+    let mut sources = BTreeMap::new();
+    let any_path = req.bundles.iter().any(|s| is_path_spec(s));
+    if !any_path && req.registry.is_none() {
+        return Ok((named, manifest, sources));
+    }
+    if req.operation != Operation::Install {
+        return Err(PlanError::Usage(
+            "only `add` takes a bundle's path or a registry".into(),
+        ));
+    }
+    if let Some(r) = &req.registry {
+        if any_path {
+            return Err(PlanError::Usage(
+                "a path bundle comes from its directory, not from a registry: give --registry with bundle names only".into(),
+            ));
+        }
+        if !manifest.registries.contains_key(r.as_str()) {
+            return Err(PlanError::Usage(format!(
+                "registry `{r}` is not declared under [registries] in capm.toml; add `{r} = {{ path = \"…\" }}` there first"
+            )));
+        }
+    }
+    for (spec, out) in req.bundles.iter().zip(named.bundles.iter_mut()) {
+        let (name, version, source) = if is_path_spec(spec) {
+            let path = spec.replace('\\', "/");
+            let path = path.strip_prefix("./").unwrap_or(&path).to_string();
+            let name = crate::graph::Sources::path_bundle_name(&project.root, &path)?;
+            (name, None, NewSource::Path(path))
+        } else {
+            let (name, version) = parse_spec(spec)?;
+            let registry = req.registry.clone().unwrap_or_default();
+            (name, version, NewSource::Registry(registry))
+        };
+        *out = match &version {
+            Some(v) => format!("{name}@{v}"),
+            None => name.clone(),
+        };
+        manifest.bundles.insert(
+            Spanned::new(name.clone(), Span::default()),
+            planned(&source, version),
+        );
+        sources.insert(name, source);
+    }
+    Ok((named, manifest, sources))
+}
+
+/// The capm.toml entry a new source stands for while planning.
+fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleRequest {
+    let at = |v: &str| Some(Spanned::new(v.to_string(), Span::default()));
+    BundleRequest::Detailed {
+        version: version.and_then(|v| at(&v.to_string())),
+        path: match source {
+            NewSource::Path(p) => at(p),
+            NewSource::Registry(_) => None,
+        },
+        registry: match source {
+            NewSource::Registry(r) => at(r),
+            NewSource::Path(_) => None,
+        },
+        skip: Vec::new(),
+        span: Span::default(),
+    }
+}
+
+/// Sets `name`'s requirement to `wanted`: the string, or the `version` of its table.
+fn set_requirement(table: &mut dyn TableLike, name: &str, wanted: &str, changes: &mut Vec<String>) {
+    match table.get_mut(name) {
+        Some(item) if item.is_str() => {
+            if item.as_str() != Some(wanted) {
+                *item = toml_edit::value(wanted);
+                changes.push(format!("set {name} = \"{wanted}\""));
+            }
+        }
+        Some(item) => {
+            if let Some(t) = item.as_table_like_mut()
+                && t.get("version").and_then(|v| v.as_str()) != Some(wanted)
+            {
+                t.insert("version", toml_edit::value(wanted));
+                changes.push(format!("set {name}.version = \"{wanted}\""));
+            }
+        }
+        None => {
+            table.insert(name, toml_edit::value(wanted));
+            changes.push(format!("add {name} = \"{wanted}\""));
+        }
+    }
+}
+
+/// `update --latest`: a requirement in capm.toml that the version now resolved does not
+/// meet becomes `^VERSION`, so that capm.toml and capm.lock agree (and `install --locked`
+/// accepts the lock). Requirements the new version meets, and path bundles without one,
+/// stay as written.
+fn follow_latest(
+    doc: &mut DocumentMut,
+    req: &PlanRequest,
+    resolution: &Resolution,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let named: Vec<String> = req
+        .bundles
+        .iter()
+        .map(|s| parse_spec(s).map(|(n, _)| n))
+        .collect::<Result<_, _>>()?;
+    let Some(table) = doc.get_mut("bundles").and_then(Item::as_table_like_mut) else {
+        return Ok(());
+    };
+    for b in &resolution.bundles {
+        if !named.is_empty() && !named.contains(&b.name) {
+            continue;
+        }
+        let current = match table.get(&b.name) {
+            Some(item) if item.is_str() => item.as_str(),
+            Some(item) => item
+                .as_table_like()
+                .and_then(|t| t.get("version"))
+                .and_then(Item::as_str),
+            None => continue,
+        };
+        let Some(current) = current else { continue };
+        let meets = semver::VersionReq::parse(current).is_ok_and(|r| r.matches(&b.version));
+        if !meets {
+            set_requirement(table, &b.name, &format!("^{}", b.version), changes);
+        }
+    }
+    Ok(())
+}
+
+/// Adds each settled resource to the `skip` list of the capm.toml entry that brings its
+/// provider in: the provider itself when capm.toml names it, else the first entry that
+/// depends on it. A plain requirement becomes an inline table to hold the list.
+fn record_skips(
+    doc: &mut DocumentMut,
+    resolution: &Resolution,
+    record: &BTreeMap<String, String>,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if record.is_empty() {
+        return Ok(());
+    }
+    let table = table_mut(doc, "bundles")?;
+    let names: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
+    for (id, provider) in record {
+        let Some(owner) = names
+            .iter()
+            .find(|n| *n == provider)
+            .or_else(|| names.iter().find(|n| depends_on(resolution, n, provider)))
+        else {
+            continue;
+        };
+        let Some(item) = table.get_mut(owner) else {
+            continue;
+        };
+        if let Some(req) = item.as_str().map(str::to_string) {
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("version", req.into());
+            *item = toml_edit::value(t);
+        }
+        let Some(entry) = item.as_table_like_mut() else {
+            continue;
+        };
+        if entry.get("skip").is_none() {
+            entry.insert("skip", toml_edit::value(toml_edit::Array::new()));
+        }
+        if let Some(list) = entry.get_mut("skip").and_then(Item::as_array_mut) {
+            list.push(id.as_str());
+            changes.push(format!("keep your {id}: add it to {owner}.skip"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether bundle `from` depends on bundle `to`, directly or not, in the resolved graph.
+fn depends_on(resolution: &Resolution, from: &str, to: &str) -> bool {
+    let g = &resolution.graph;
+    let node = |name: &str| {
+        g.node_indices()
+            .find(|&n| matches!(&g[n], Node::Bundle { name: x, .. } if x == name))
+    };
+    let (Some(a), Some(b)) = (node(from), node(to)) else {
+        return false;
+    };
+    let deps = EdgeFiltered::from_fn(g, |e| matches!(e.weight(), Edge::DependsOn { .. }));
+    petgraph::algo::has_path_connecting(&deps, a, b, None)
+}
