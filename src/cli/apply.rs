@@ -226,18 +226,24 @@ fn request_and_run(
 }
 
 pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let text = std::fs::read_to_string(&args.plan).map_err(|e| CliError::Usage {
-        message: format!("cannot read `{}`: {e}", args.plan.display()),
-        help: None,
+    let text = std::fs::read_to_string(&args.plan).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", args.plan.display()),
+            help: Some("save a plan with `capm plan install|update|uninstall … --out FILE`".into()),
+        },
+        _ => CliError::Other(format!("cannot read `{}`: {e}", args.plan.display())),
     })?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| CliError::Usage {
-        message: format!("`{}` is not a capm plan: {e}", args.plan.display()),
+    let not_a_plan = |why: String| CliError::Refused {
+        code: "invalid-plan",
+        message: format!("`{}` is not a capm plan: {why}", args.plan.display()),
+        details: Vec::new(),
         help: Some("save one with `capm plan install|update|uninstall … --out FILE`".into()),
-    })?;
+    };
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| not_a_plan(e.to_string()))?;
     if saved.schema != crate::plan::model::PLAN_SCHEMA {
-        return Err(CliError::usage(format!(
-            "`{}` is a `{}` document, not a `{}` plan",
-            args.plan.display(),
+        return Err(not_a_plan(format!(
+            "it is a `{}` document, not a `{}` plan",
             saved.schema,
             crate::plan::model::PLAN_SCHEMA
         )));

@@ -228,7 +228,13 @@ pub enum EdgeDoc {
 /// Turns a project-loading failure into what the user sees.
 pub(super) fn project_error(e: ProjectError, term: &mut Term) -> CliError {
     match e {
-        ProjectError::NotFound(dir) => CliError::Usage {
+        ProjectError::NotFound(dir) if !dir.exists() => CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", dir.display()),
+            help: Some("pass --project the directory holding capm.toml".into()),
+        },
+        ProjectError::NotFound(dir) => CliError::Missing {
+            code: "no-project",
             message: format!(
                 "no capm.toml in `{}` or any parent directory",
                 dir.display()

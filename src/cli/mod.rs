@@ -26,8 +26,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success, or a lint with no errors
   1  the input was refused: lint errors, a blocked or stale plan, a resolution
-     conflict, a conflict with the user's files, an unconfirmed change
-  2  usage error or unexpected failure (I/O, a bug)
+     conflict, an unknown bundle, a conflict with the user's files, an unconfirmed change
+  2  usage error, a missing path or capm.toml, or unexpected failure (I/O, a bug)
   3  the scope is locked by another capm process past the wait timeout";
 
 /// A package manager for capability bundles: MCP servers, skills, plugins, agents and
@@ -121,21 +121,32 @@ pub enum Status {
     Refused,
 }
 
-/// A failure that is not about the user's input being refused: exit 2.
+/// Why a command failed. Every kind has a stable code (what `--format json` prints in
+/// `code`) and an exit status, both decided in [`CliError::code`] and [`CliError::exit`].
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The command line asks for something capm cannot do (exit 2, `usage`).
     #[error("{message}")]
     Usage {
         message: String,
         help: Option<String>,
     },
+    /// An operation of the system failed (exit 2, `io`).
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// Any other failure of the system, or a bug (exit 2, `io`).
     #[error("{0}")]
     Other(String),
-    /// Another capm process holds the lock past the timeout (exit 3).
+    /// Another capm process holds the lock past the timeout (exit 3, `locked`).
     #[error("{0}")]
     Locked(String),
+    /// Something the command line names does not exist: a path, or a project (exit 2).
+    #[error("{message}")]
+    Missing {
+        code: &'static str,
+        message: String,
+        help: Option<String>,
+    },
     /// The user's input was refused (exit 1), with details and a hint.
     #[error("{message}")]
     Refused {
@@ -146,11 +157,53 @@ pub enum CliError {
     },
 }
 
+/// The codes of failures that are not refusals (exit 2 and 3); a refusal (exit 1) carries
+/// the code of what was refused, which `capm explain` knows.
+pub const FAILURE_CODES: &[&str] = &["usage", "io", "no-project", "path-not-found", "locked"];
+
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
         CliError::Usage {
             message: message.into(),
             help: None,
+        }
+    }
+
+    /// The stable code of this failure, printed in JSON errors and by `capm serve`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Usage { .. } => "usage",
+            CliError::Io(_) | CliError::Other(_) => "io",
+            CliError::Locked(_) => "locked",
+            CliError::Missing { code, .. } | CliError::Refused { code, .. } => code,
+        }
+    }
+
+    /// The exit status: 1 input refused, 2 usage or system failure, 3 locked.
+    pub fn exit(&self) -> u8 {
+        match self {
+            CliError::Refused { .. } => 1,
+            CliError::Locked(_) => 3,
+            CliError::Usage { .. } | CliError::Io(_) | CliError::Other(_) => 2,
+            CliError::Missing { .. } => 2,
+        }
+    }
+
+    /// The `help:` line, when there is one.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            CliError::Usage { help, .. }
+            | CliError::Missing { help, .. }
+            | CliError::Refused { help, .. } => help.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Lines that explain the message (a conflict's requirements, a stale lock's changes).
+    pub fn details(&self) -> &[String] {
+        match self {
+            CliError::Refused { details, .. } => details,
+            _ => &[],
         }
     }
 }
@@ -161,9 +214,7 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
         Ok(Status::Success) => ExitCode::from(0),
         Ok(Status::Refused) => ExitCode::from(1),
         Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
-        Err(CliError::Refused { .. }) => ExitCode::from(1),
-        Err(CliError::Locked(_)) => ExitCode::from(3),
-        Err(_) => ExitCode::from(2),
+        Err(e) => ExitCode::from(e.exit()),
     }
 }
 
@@ -175,32 +226,7 @@ pub fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, json_requested(&m))));
     let (cli, json) = match parsed {
         Ok(x) => x,
-        Err(e) => {
-            let _ = e.print();
-            if e.use_stderr() {
-                // Even a command line clap refuses gets its error document under
-                // `--format json` (looked for in the raw arguments, which did not parse).
-                let args: Vec<String> = std::env::args().collect();
-                let json = args
-                    .windows(2)
-                    .any(|w| w[0] == "--format" && w[1] == "json")
-                    || args.iter().any(|a| a == "--format=json");
-                if json {
-                    let doc = ErrorDoc {
-                        schema: "capm.error/v1",
-                        code: None,
-                        message: e.kind().to_string(),
-                        details: Vec::new(),
-                        help: Some("`capm help` lists the commands and their options".into()),
-                        exit: 2,
-                    };
-                    if let Ok(text) = serde_json::to_string_pretty(&doc) {
-                        println!("{text}");
-                    }
-                }
-            }
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return command_line_error(&e),
     };
     let env = term::Env::from_process();
     let mut term = Term::new(&env, cli.color, cli.quiet, cli.verbose);
@@ -219,6 +245,61 @@ pub fn main() -> ExitCode {
     }
     let _ = term.flush();
     exit_code(&result)
+}
+
+/// Prints clap's refusal of the command line (or its help and version, exit 0); under
+/// `--format json`, also one error document that names the argument at fault.
+fn command_line_error(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    if !e.use_stderr() {
+        return ExitCode::from(0);
+    }
+    // The raw arguments: the command line did not parse.
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    if json {
+        let (message, tip) = clap_message(e);
+        let doc = ErrorDoc {
+            schema: "capm.error/v1",
+            code: "usage".into(),
+            message,
+            details: Vec::new(),
+            help: Some(tip.unwrap_or_else(|| {
+                "`capm help` lists the commands, `capm COMMAND --help` their options".into()
+            })),
+            exit: 2,
+        };
+        if let Ok(text) = serde_json::to_string_pretty(&doc) {
+            println!("{text}");
+        }
+    }
+    ExitCode::from(2)
+}
+
+/// clap's error as one line that names the argument at fault (`unexpected argument
+/// '--bogus' found`), and its tip, if any.
+fn clap_message(e: &clap::Error) -> (String, Option<String>) {
+    let text = e.render().to_string();
+    let mut message = Vec::new();
+    let mut tip = None;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if let Some(t) = line.strip_prefix("tip:") {
+            tip = Some(t.trim().to_string());
+        } else if !line.is_empty() {
+            message.push(line.strip_prefix("error:").unwrap_or(line).trim());
+        }
+    }
+    let mut message = message.join(" ");
+    if message.is_empty() {
+        message = e.kind().to_string();
+    }
+    (message, tip)
 }
 
 fn run(cli: Cli, term: &mut Term) -> Result<Status, CliError> {
@@ -285,9 +366,11 @@ pub struct ErrorDoc {
     /// Always `capm.error/v1`.
     #[schemars(extend("const" = "capm.error/v1"))]
     pub schema: &'static str,
-    /// The diagnostic code, when there is one (`capm explain CODE` tells more).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    /// What failed, as a stable code. Exit 2: `usage` (the command line), `io` (the
+    /// system), `no-project` (no capm.toml), `path-not-found`; exit 3: `locked`; exit 1:
+    /// the code of what was refused (`bundle-not-found`, `plan-blocked`, `lock-stale`, …),
+    /// which `capm explain CODE` explains, like every code here.
+    pub code: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
@@ -299,24 +382,13 @@ pub struct ErrorDoc {
 
 impl ErrorDoc {
     fn of(e: &CliError) -> Self {
-        let (code, details, help, exit) = match e {
-            CliError::Refused {
-                code,
-                details,
-                help,
-                ..
-            } => (Some(code.to_string()), details.clone(), help.clone(), 1),
-            CliError::Usage { help, .. } => (None, Vec::new(), help.clone(), 2),
-            CliError::Locked(_) => (Some("locked".into()), Vec::new(), None, 3),
-            CliError::Io(_) | CliError::Other(_) => (None, Vec::new(), None, 2),
-        };
         ErrorDoc {
             schema: "capm.error/v1",
-            code,
+            code: e.code().to_string(),
             message: e.to_string(),
-            details,
-            help,
-            exit,
+            details: e.details().to_vec(),
+            help: e.help().map(str::to_string),
+            exit: e.exit(),
         }
     }
 }

@@ -142,16 +142,10 @@ impl Term {
                 let _ = writeln!(self.err, "{style}error{style:#}: {e}");
             }
         }
-        let help = match e {
-            CliError::Usage { help, .. } => help.as_deref(),
-            CliError::Refused { details, help, .. } => {
-                for d in details {
-                    let _ = writeln!(self.err, "  {d}");
-                }
-                help.as_deref()
-            }
-            _ => None,
-        };
+        for d in e.details() {
+            let _ = writeln!(self.err, "  {d}");
+        }
+        let help = e.help();
         if let Some(help) = help {
             let h = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
             let _ = writeln!(self.err, "{h}help{h:#}: {help}");

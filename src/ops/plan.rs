@@ -38,8 +38,19 @@ pub struct PlanRequest {
 pub enum PlanError {
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// The command line asks for something impossible (an invalid name or requirement).
     #[error("{0}")]
     Usage(String),
+    /// A bundle named for update or removal that the project does not have (for removal:
+    /// that capm.toml does not list).
+    #[error("{message}")]
+    NotInProject { name: String, message: String },
+    /// A bundle named for removal that another bundle of the project still needs.
+    #[error("`{0}` is still needed by another bundle of the project; uninstall that one too")]
+    StillNeeded(String),
+    /// capm.toml cannot be edited as the operation needs.
+    #[error("{0}")]
+    Manifest(String),
     /// A value given for an environment variable that may not have one (a secret, or a
     /// variable no server of the project reads). The value is never repeated.
     #[error("{0}")]
@@ -169,9 +180,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
                     .is_some_and(|l| l.bundles.iter().any(|b| b.name == name))
                     || requests.iter().any(|r| r.name == name);
                 if !known {
-                    return Err(PlanError::Usage(format!(
-                        "`{name}` is not part of this project"
-                    )));
+                    let message = format!("`{name}` is not part of this project");
+                    return Err(PlanError::NotInProject { name, message });
                 }
                 named.insert(name);
             }
@@ -193,15 +203,17 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             if req.bundles.is_empty() {
                 return Err(PlanError::Usage("name the bundles to uninstall".into()));
             }
+            let mut named = BTreeSet::new();
             for spec in &req.bundles {
                 let (name, _) = parse_spec(spec)?;
                 let before = requests.len();
                 requests.retain(|r| r.name != name);
-                if requests.len() == before {
-                    return Err(PlanError::Usage(format!(
-                        "`{name}` is not in capm.toml's [bundles]"
-                    )));
+                // A name given twice is removed once.
+                if requests.len() == before && !named.contains(&name) {
+                    let message = format!("`{name}` is not in capm.toml's [bundles]");
+                    return Err(PlanError::NotInProject { name, message });
                 }
+                named.insert(name);
             }
         }
     }
@@ -218,9 +230,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             .filter(|n| resolution.bundles.iter().any(|b| b.name == *n))
             .collect();
         if let Some(n) = still.first() {
-            return Err(PlanError::Usage(format!(
-                "`{n}` is still needed by another bundle of the project; uninstall that one too"
-            )));
+            return Err(PlanError::StillNeeded(n.to_string()));
         }
     }
     let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
@@ -310,7 +320,7 @@ fn edit_manifest(
     let text = project.source.text.as_str();
     let mut doc: toml_edit::DocumentMut = text
         .parse()
-        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
+        .map_err(|e| PlanError::Manifest(format!("capm.toml cannot be edited: {e}")))?;
     let mut changes = Vec::new();
     for (name, value) in &req.inputs {
         if !crate::validate::is_env_name(name) {
@@ -322,7 +332,7 @@ fn edit_manifest(
             doc["inputs"] = toml_edit::table();
         }
         let Some(table) = doc["inputs"].as_table_like_mut() else {
-            return Err(PlanError::Usage(
+            return Err(PlanError::Manifest(
                 "capm.toml's `inputs` is not a table".into(),
             ));
         };
@@ -339,7 +349,7 @@ fn edit_manifest(
         doc["bundles"] = toml_edit::table();
     }
     let Some(table) = doc["bundles"].as_table_like_mut() else {
-        return Err(PlanError::Usage(
+        return Err(PlanError::Manifest(
             "capm.toml's `bundles` is not a table".into(),
         ));
     };

@@ -40,8 +40,8 @@ pub enum ProjectError {
     },
 }
 
-/// The directory holding capm.toml: `dir` itself when given, else the nearest one from the
-/// current directory upwards.
+/// The directory holding capm.toml: the nearest one from `dir` (when given) or from the
+/// current directory upwards, so a directory inside a project finds it.
 pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
     if let Some(d) = dir {
         // `--project path/to/capm.toml` names the file; its directory is the project.
@@ -52,28 +52,39 @@ pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
                 .unwrap_or(Path::new("."));
             return Ok(parent.to_path_buf());
         }
-        return if d.join(PROJECT_MANIFEST).is_file() {
-            Ok(d.to_path_buf())
-        } else {
-            Err(ProjectError::NotFound(d.to_path_buf()))
-        };
+        if !d.is_dir() {
+            return Err(ProjectError::NotFound(d.to_path_buf()));
+        }
+        // As the user wrote it first (`sub/dir`, `sub`), then absolute above that.
+        let mut written = d.ancestors().map(|a| match a.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => a,
+        });
+        if let Some(found) = written.find(|a| a.join(PROJECT_MANIFEST).is_file()) {
+            return Ok(found.to_path_buf());
+        }
+        let absolute = std::path::absolute(d).map_err(|e| ProjectError::Io {
+            path: d.to_path_buf(),
+            source: e,
+        })?;
+        return nearest(&absolute)
+            .map(Path::to_path_buf)
+            .ok_or_else(|| ProjectError::NotFound(d.to_path_buf()));
     }
     let cwd = std::env::current_dir().map_err(|e| ProjectError::Io {
         path: PathBuf::from("."),
         source: e,
     })?;
-    let mut at = cwd.as_path();
-    loop {
-        if at.join(PROJECT_MANIFEST).is_file() {
-            // Shown relative to where the user stands.
-            let rel = pathdiff(at, &cwd);
-            return Ok(rel);
-        }
-        match at.parent() {
-            Some(p) => at = p,
-            None => return Err(ProjectError::NotFound(cwd)),
-        }
+    match nearest(&cwd) {
+        // Shown relative to where the user stands.
+        Some(at) => Ok(pathdiff(at, &cwd)),
+        None => Err(ProjectError::NotFound(cwd)),
     }
+}
+
+/// The nearest directory holding capm.toml from `dir` upwards.
+fn nearest(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|a| a.join(PROJECT_MANIFEST).is_file())
 }
 
 /// `target` relative to `base` when it is an ancestor (`.`, `..`, `../..`).
