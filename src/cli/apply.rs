@@ -441,9 +441,13 @@ impl Hooks for Prompt<'_> {
     }
 
     fn confirm(&mut self, plan: &Plan) -> bool {
-        self.show(plan);
+        // `-q --yes` applies silently; a plan someone must approve is always shown.
+        if !(self.yes && self.term.quiet) {
+            self.show(plan);
+        }
         environment_notes(self.term, plan);
         if self.yes {
+            self.stop_spinner();
             return true;
         }
         if !self.interactive() {
@@ -501,7 +505,7 @@ impl Hooks for Prompt<'_> {
         let _ = self.term.warn(
             "the project changed while capm waited for the lock; applying the plan computed now",
         );
-        if self.human {
+        if self.human && !self.term.quiet {
             let text = super::plan::human(plan);
             let _ = write!(self.term.out(), "{text}");
         }
@@ -744,8 +748,14 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
                 .iter()
                 .map(|l| format!("could not delete `{}`: {}", l.path, l.error)),
         );
+        let quiet = term.quiet;
         let out = term.out();
-        for res in &report.resources {
+        // `-q`: only what differs.
+        for res in report
+            .resources
+            .iter()
+            .filter(|r| !quiet || r.status != Drift::Ok)
+        {
             let place = match (&res.pointer, &res.element) {
                 (Some(p), Some(e)) => format!("{} {p} [{e}]", res.path),
                 (Some(p), None) => format!("{} {p}", res.path),

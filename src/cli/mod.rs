@@ -7,6 +7,7 @@ mod excerpt;
 mod explain;
 mod graph;
 mod lint;
+mod log;
 mod new;
 mod plan;
 mod registry;
@@ -230,7 +231,13 @@ pub fn main() -> ExitCode {
     };
     let env = term::Env::from_process();
     let mut term = Term::new(&env, cli.color, cli.quiet, cli.verbose);
-    let result = run(cli, &mut term);
+    let result = match env.invalid.first() {
+        Some(problem) => Err(CliError::Usage {
+            message: problem.clone(),
+            help: Some("unset it, or give it a valid value".into()),
+        }),
+        None => log::init(&env, cli.verbose, term.color).and_then(|()| run(cli, &mut term)),
+    };
     if let Err(e) = &result {
         let broken_pipe =
             matches!(e, CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);

@@ -78,7 +78,12 @@ fn catalog_candidates() -> Result<(Vec<BundleTree>, Vec<Candidate>), GraphError>
     if let Some((trees, candidates)) = CATALOG.get() {
         return Ok((trees.clone(), candidates.clone()));
     }
+    let _span = tracing::info_span!("catalog").entered();
     let trees = crate::catalog::bundles();
+    tracing::info!(
+        "checking the {} bundles of the built-in catalog",
+        trees.len()
+    );
     let mut candidates = Vec::new();
     for (i, tree) in trees.iter().enumerate() {
         candidates.push(from_tree(tree, SourceId::Catalog, Origin::Catalog(i))?);
@@ -343,6 +348,7 @@ impl Sources {
             for (name, decl) in &p.registries {
                 let Some(dir) = &decl.path else { continue };
                 let dir = root.join(&dir.value);
+                tracing::info!("reading registry `{}` at `{}`", name.value, dir.display());
                 sources
                     .registry_data
                     .push(Registry::open(&name.value, &dir)?);
@@ -360,6 +366,7 @@ impl Sources {
                             path: dir,
                         });
                     }
+                    tracing::info!("reading bundle `{name}` at `{}`", dir.display());
                     let tree =
                         BundleTree::read(&dir, path.value.clone()).map_err(|e| GraphError::Io {
                             path: dir.clone(),
@@ -442,6 +449,7 @@ impl Sources {
         let tree = match &c.origin {
             Origin::Catalog(i) => self.catalog[*i].clone(),
             Origin::Dir(dir) => {
+                tracing::info!("reading {} {} at `{}`", c.name, c.version, dir.display());
                 let shown = dir.display().to_string();
                 let shown = shown.strip_prefix("./").unwrap_or(&shown);
                 BundleTree::read(dir, shown).map_err(|e| GraphError::Io {

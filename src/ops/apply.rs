@@ -200,6 +200,7 @@ pub fn apply(
     let scope = scope_of(&project, &opts.request.global_config);
     let roots = roots(&project, &scope);
     if txn::needs_recovery(&roots) {
+        tracing::info!("an interrupted transaction is waiting for recovery");
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
@@ -255,6 +256,7 @@ pub fn apply(
         return Ok(Outcome::Declined(first.plan));
     }
     let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+    tracing::info!("holding the scope's lock; planning again under it");
     recover(&roots, hooks)?;
     // Everything again, under the lock.
     let project = project::load(root)?;

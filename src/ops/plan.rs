@@ -142,6 +142,7 @@ pub fn plan(project: &Project, req: &PlanRequest) -> Result<Plan, PlanError> {
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
+    let _span = tracing::info_span!("plan", operation = ?req.operation).entered();
     for id in &req.skip {
         let known = id.split_once(':').is_some_and(|(kind, name)| {
             ["mcp", "skill", "plugin", "agent", "command"].contains(&kind) && is_valid_name(name)
@@ -273,6 +274,13 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         policy,
     };
     let plan = build(&input)?;
+    tracing::info!(
+        "{}, {} actions, {} findings, risk {}",
+        format!("{:?}", plan.status).to_lowercase(),
+        plan.actions.len(),
+        plan.findings.len(),
+        format!("{:?}", plan.risk).to_lowercase()
+    );
     // A secret's value is never recorded, in capm.toml or anywhere; and a value is only
     // taken for a setting a server of the project reads.
     for e in plan.environment.iter().filter(|e| e.secret) {

@@ -110,6 +110,7 @@ fn pathdiff(target: &Path, base: &Path) -> PathBuf {
 /// Reads and checks the project at `root`.
 pub fn load(root: &Path) -> Result<Project, ProjectError> {
     let path = root.join(PROJECT_MANIFEST);
+    tracing::info!("reading `{}`", path.display());
     let bytes = std::fs::read(&path).map_err(|e| ProjectError::Io {
         path: path.clone(),
         source: e,
@@ -137,6 +138,7 @@ pub fn load(root: &Path) -> Result<Project, ProjectError> {
     let lock_path = root.join(LOCK_FILE);
     let lock = match std::fs::read(&lock_path) {
         Ok(bytes) => {
+            tracing::info!("reading `{}`", lock_path.display());
             let lock = std::str::from_utf8(&bytes)
                 .map_err(|e| LockError::Malformed {
                     message: crate::manifest::span::not_utf8(&e),

@@ -19,3 +19,4 @@ mod policy;
 mod rules;
 mod serve;
 mod support;
+mod verbosity;
