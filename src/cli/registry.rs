@@ -83,13 +83,15 @@ pub fn init(
             )?;
             Ok(Status::Success)
         }
+        Err(_) if dir.exists() && !dir.is_dir() => Err(CliError::Usage {
+            message: format!("`{}` is a file, not a directory", dir.display()),
+            help: Some(
+                "name the directory to create capm.toml in (it is created if missing)".into(),
+            ),
+        }),
         Err(crate::apply::WriteError::Exists(p)) => Err(CliError::Usage {
             message: format!("`{}` already exists", p.display()),
             help: Some("edit it, or `capm lint capm.toml` to check it".into()),
-        }),
-        Err(_) if !dir.is_dir() => Err(CliError::Usage {
-            message: format!("the directory `{}` does not exist", dir.display()),
-            help: Some("create it first, or run `capm init` inside it".into()),
         }),
         Err(e) => Err(CliError::Other(e.to_string())),
     }

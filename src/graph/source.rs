@@ -137,9 +137,14 @@ fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Cand
     let (Some(m), Some(name), Some(version), true) =
         (check.manifest.as_ref(), name, version, errors.is_empty())
     else {
+        let mut sources = crate::diagnostic::Sources::default();
+        for file in check.sources {
+            sources.insert(file);
+        }
         return Err(GraphError::InvalidBundle {
             path: tree.display_root.clone(),
             diagnostics: errors,
+            sources,
         });
     };
     let meta = m.bundle.as_ref().expect("checked above");
@@ -465,6 +470,7 @@ impl Sources {
                 source_id: c.source.to_string(),
                 expected: c.digest.clone(),
                 actual,
+                by_lock: false,
             });
         }
         Ok(tree)

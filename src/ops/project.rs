@@ -30,8 +30,13 @@ pub enum ProjectError {
         diagnostics: Vec<Diagnostic>,
         sources: DiagSources,
     },
+    /// capm.lock cannot be read; `text` is its content, when it has some, for showing where.
     #[error("`{path}`: {error}")]
-    Lock { path: PathBuf, error: LockError },
+    Lock {
+        path: PathBuf,
+        error: LockError,
+        text: Option<Arc<SourceFile>>,
+    },
     #[error("cannot read `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -107,6 +112,40 @@ fn pathdiff(target: &Path, base: &Path) -> PathBuf {
     up
 }
 
+/// Reads capm.lock beside capm.toml in `root`, if there is one, strictly.
+fn read_lock(root: &Path) -> Result<Option<Lockfile>, ProjectError> {
+    let lock_path = root.join(LOCK_FILE);
+    let bytes = match std::fs::read(&lock_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ProjectError::Io {
+                path: lock_path,
+                source,
+            });
+        }
+    };
+    tracing::info!("reading `{}`", lock_path.display());
+    let lock = std::str::from_utf8(&bytes)
+        .map_err(|e| LockError::Malformed {
+            message: crate::manifest::span::not_utf8(&e),
+            span: Some(e.valid_up_to()..e.valid_up_to() + 1),
+        })
+        .and_then(Lockfile::parse);
+    lock.map(Some).map_err(|error| {
+        let shown = match root == Path::new(".") {
+            true => LOCK_FILE.to_string(),
+            false => lock_path.display().to_string(),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        ProjectError::Lock {
+            text: Some(Arc::new(SourceFile::new(shown, text))),
+            path: lock_path,
+            error,
+        }
+    })
+}
+
 /// Reads and checks the project at `root`.
 pub fn load(root: &Path) -> Result<Project, ProjectError> {
     let path = root.join(PROJECT_MANIFEST);
@@ -135,29 +174,7 @@ pub fn load(root: &Path) -> Result<Project, ProjectError> {
             sources,
         });
     };
-    let lock_path = root.join(LOCK_FILE);
-    let lock = match std::fs::read(&lock_path) {
-        Ok(bytes) => {
-            tracing::info!("reading `{}`", lock_path.display());
-            let lock = std::str::from_utf8(&bytes)
-                .map_err(|e| LockError::Malformed {
-                    message: crate::manifest::span::not_utf8(&e),
-                    span: Some(e.valid_up_to()..e.valid_up_to() + 1),
-                })
-                .and_then(Lockfile::parse);
-            Some(lock.map_err(|error| ProjectError::Lock {
-                path: lock_path.clone(),
-                error,
-            })?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(ProjectError::Io {
-                path: lock_path,
-                source: e,
-            });
-        }
-    };
+    let lock = read_lock(root)?;
     Ok(Project {
         root: root.to_path_buf(),
         manifest,

@@ -12,6 +12,7 @@ mod io_errors;
 mod json_outputs;
 mod lint;
 mod lint_cases;
+mod messages;
 mod new;
 mod plan;
 mod plan_cases;
