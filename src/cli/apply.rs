@@ -605,7 +605,13 @@ fn run(
         print_json(term, &ApplyDoc::of(&outcome))?;
     }
     match &outcome {
-        Outcome::Blocked(p) | Outcome::DryRun(p) if human => {
+        Outcome::Blocked(p) if human => {
+            let text = super::plan::human(p);
+            write!(term.out(), "{text}")?;
+            term.out().flush()?;
+            show_blocking(term, p)?;
+        }
+        Outcome::DryRun(p) if human => {
             let text = super::plan::human(p);
             write!(term.out(), "{text}")?;
         }
@@ -668,6 +674,16 @@ fn run(
             Ok(Status::Success)
         }
     }
+}
+
+/// The findings that block a plan, on stderr with their source lines, as lint shows them.
+fn show_blocking(term: &mut Term, plan: &Plan) -> std::io::Result<()> {
+    let color = term.color;
+    for d in plan.findings.iter().filter(|d| d.is_error()) {
+        let text = super::render::human(d, &plan.sources, color);
+        writeln!(term.err(), "{text}\n")?;
+    }
+    Ok(())
 }
 
 pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {

@@ -244,3 +244,42 @@ fn an_invalid_path_bundle_is_shown_with_its_source() {
     );
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn a_blocked_install_shows_what_blocks_it_with_its_source() {
+    let dir = project();
+    let d = dir.path();
+    write_valid_bundle(&d.join("kit"), "kit");
+    let manifest = d.join("kit/bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text + "\n[mcp.shell]\ncommand = \"sh\"\nargs = [\"-c\", \"echo hi\"]\n";
+    std::fs::write(&manifest, &text).unwrap();
+    let line = text.lines().count();
+    let toml = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    std::fs::write(d.join("capm.toml"), toml + "kit = { path = \"kit\" }\n").unwrap();
+    write_files(d, &[("opencode.json", "{\n  \"mcp\": { \"x\": 1,, }\n}\n")]);
+    let before = tree(d);
+    let run = capm(d, &["install", "-y"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with("Plan: install"), "{}", run.stdout);
+    let config = "error[invalid-config]: `opencode.json` does not parse: Unexpected token in object\n \
+                  --> opencode.json:2:19\n  |\n2 |   \"mcp\": { \"x\": 1,, }\n  |                   ^\n";
+    assert!(run.stderr.contains(config), "{}", run.stderr);
+    let rule = format!(
+        "error[STDIO-001]: `sh` is given inline code with `-c`\n  --> kit/bundle.toml:{line}:9\n   |\n\
+         {line} | args = [\"-c\", \"echo hi\"]\n   |         ^^^^\n"
+    );
+    assert!(run.stderr.contains(&rule), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("error[plan-blocked]: the plan is blocked; nothing was written\nhelp: the plan above says what blocks it and how to fix it\n"),
+        "{}",
+        run.stderr
+    );
+    // JSON readers get the plan document, not the snippets.
+    let json = capm(d, &["install", "-y", "--format", "json"]);
+    assert_eq!(json.code, 1);
+    assert_eq!(json.json()["outcome"], "blocked");
+    assert!(!json.stderr.contains(" --> "), "{}", json.stderr);
+    assert_eq!(tree(d), before);
+}
