@@ -158,10 +158,6 @@ pub enum CliError {
     },
 }
 
-/// The codes of failures that are not refusals (exit 2 and 3); a refusal (exit 1) carries
-/// the code of what was refused, which `capm explain` knows.
-pub const FAILURE_CODES: &[&str] = &["usage", "io", "no-project", "path-not-found", "locked"];
-
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
         CliError::Usage {

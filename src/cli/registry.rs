@@ -154,6 +154,13 @@ pub fn search(
 }
 
 pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
+    if !args.bundle.exists() {
+        return Err(CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", args.bundle.display()),
+            help: Some("pass the directory of the bundle to publish".into()),
+        });
+    }
     let quiet = term.quiet;
     let waiting = move |path: &Path| {
         if !quiet {

@@ -96,6 +96,8 @@ fn refused(dir: &Path, args: &[&str], exit: i32, json: bool) -> Option<String> {
     assert_eq!(doc["exit"], run.code, "`{cmd} --format json`: {doc:#}");
     assert_eq!(tree(dir), before, "`{cmd} --format json` wrote something");
     let code = doc["code"].as_str().unwrap().to_string();
+    let explained = capm(dir, &["explain", &code]);
+    assert_eq!(explained.code, 0, "`capm explain {code}`: {}", explained.stderr);
     if exit == 1 {
         let tag = format!("error[{code}]");
         assert!(human.stderr.contains(&tag), "`{cmd}`: {}", human.stderr);
@@ -216,6 +218,27 @@ fn remove_names_a_bundle_once_however_often_it_is_given() {
     assert!(!manifest.contains("code-review"), "{manifest}");
     let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
     assert!(!lock.contains("name = \"code-review\""), "{lock}");
+}
+
+#[test]
+fn a_path_that_does_not_exist_fails_with_exit_2() {
+    let dir = tempdir();
+    let d = dir.path();
+    for args in [
+        &["lint", "nowhere"][..],
+        &["publish", "nowhere", "--registry", "reg"],
+    ] {
+        let human = capm(d, args);
+        assert_eq!(human.code, 2, "{}", human.transcript());
+        assert!(
+            human.stderr.starts_with("error: `nowhere` does not exist"),
+            "{}",
+            human.stderr
+        );
+    }
+    let code = refused(d, &["lint", "nowhere"], 2, true);
+    assert_eq!(code.as_deref(), Some("path-not-found"));
+    assert!(tree(d).is_empty());
 }
 
 #[test]
