@@ -41,13 +41,15 @@ pub struct Cli {
     /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
-    /// Print less: only errors.
+    /// Print only errors, and the data a command is asked for (a tree, a JSON document).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
-    /// Print more detail.
+    /// Print more detail on stderr: files read, resolution steps, stage timings
+    /// (`CAPM_LOG=capm=debug` for diagnostic logs).
     #[arg(short, long, global = true)]
     verbose: bool,
-    /// The project directory (holding capm.toml); by default the nearest one upwards.
+    /// The project: the nearest capm.toml from DIR upwards (by default from the current
+    /// directory).
     #[arg(long, global = true, value_name = "DIR")]
     project: Option<std::path::PathBuf>,
 }
@@ -67,7 +69,7 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Create a new bundle that passes `capm lint --deny-warnings`.
     New(new::NewArgs),
-    /// Create a capm.toml in the current (or given) directory.
+    /// Create a capm.toml in the current (or given, created if missing) directory.
     Init(registry::InitArgs),
     /// Resolve the project's bundles and record them in capm.lock, installing nothing.
     Lock(graph::LockArgs),

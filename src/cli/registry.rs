@@ -17,7 +17,7 @@ use crate::ops::search::Hit;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to create capm.toml; defaults to the current directory.
+    /// Where to create capm.toml (created if missing); defaults to the current directory.
     dir: Option<PathBuf>,
     /// The product mode the project runs in.
     #[arg(long, value_parser = parse_mode, default_value = "desktop-local")]

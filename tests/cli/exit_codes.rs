@@ -97,7 +97,11 @@ fn refused(dir: &Path, args: &[&str], exit: i32, json: bool) -> Option<String> {
     assert_eq!(tree(dir), before, "`{cmd} --format json` wrote something");
     let code = doc["code"].as_str().unwrap().to_string();
     let explained = capm(dir, &["explain", &code]);
-    assert_eq!(explained.code, 0, "`capm explain {code}`: {}", explained.stderr);
+    assert_eq!(
+        explained.code, 0,
+        "`capm explain {code}`: {}",
+        explained.stderr
+    );
     if exit == 1 {
         let tag = format!("error[{code}]");
         assert!(human.stderr.contains(&tag), "`{cmd}`: {}", human.stderr);
