@@ -625,7 +625,7 @@ fn execute(
         }
     }
     progress(changes.len(), changes.len());
-    tracing::info!("staged {} changes beside their targets", changes.len());
+    tracing::info!("staged beside their targets: {} changes", changes.len());
     for r in roots.all() {
         let b = roots.backup(r, id);
         if b.is_dir() {

@@ -156,7 +156,7 @@ fn verbose_shows_resolution_files_read_and_timings_on_stderr() {
         "plan: ready, 5 actions",
         "holding the scope's lock; planning again under it",
         "transaction: journal written: `./.capm/txn/",
-        "transaction: staged ",
+        "transaction: staged beside their targets: ",
         "transaction: committed",
         "transaction: done in ",
         "Applied 0 created, 0 updated, 5 removed",

@@ -86,7 +86,7 @@ pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
     let _span = tracing::info_span!("lint").entered();
     let mut found = discover::find(opts)?;
     tracing::info!(
-        "found {} bundles and {} projects to check",
+        "to check: bundles {}, projects {}",
         found.bundles.len(),
         found.projects.len()
     );
