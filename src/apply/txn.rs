@@ -502,6 +502,7 @@ pub fn run(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Recovery, TxnError> {
     let id = new_id();
+    let _span = tracing::info_span!("transaction", id = %id, changes = changes.len()).entered();
     for r in roots.all() {
         check_meta(roots.dir(r), None).map_err(TxnError::Refused)?;
     }
@@ -538,18 +539,20 @@ pub fn run(
             .and_then(|()| sync_dir(&txn_dir))
             .map_err(TxnError::Fs)?;
         hit("journal-written").map_err(io_at(&journal_path))?;
+        tracing::info!("journal written: `{}`", journal_path.display());
         execute(roots, &id, changes, &mut journal, &mut swapped, progress)
     })();
     drop(journal);
     match result {
         Ok(()) => {
             // Committed: what remains is clean-up, which the next run finishes if it fails.
+            tracing::info!("committed; removing the backups and the journal");
             Ok(Recovery {
                 leftovers: close(roots, &id, &journal_path),
                 ..Recovery::default()
             })
         }
-        Err(error) => match recover_journal(roots, &journal_path, Some(&swapped)) {
+        Err(error) => match rollback(roots, &journal_path, &swapped, &error) {
             Ok(rec) if !rec.finished.is_empty() => Ok(rec),
             Ok(rec) if !rec.conflicts.is_empty() => Err(TxnError::RolledBackWithConflicts {
                 error: error.to_string(),
@@ -562,6 +565,17 @@ pub fn run(
             }),
         },
     }
+}
+
+/// Undoes a transaction that failed before its commit point.
+fn rollback(
+    roots: &Roots,
+    journal_path: &Path,
+    swapped: &BTreeSet<u32>,
+    error: &TxnError,
+) -> Result<Recovery, TxnError> {
+    tracing::info!("failed before the commit point ({error}); rolling back");
+    recover_journal(roots, journal_path, Some(swapped))
 }
 
 fn execute(
@@ -611,6 +625,7 @@ fn execute(
         }
     }
     progress(changes.len(), changes.len());
+    tracing::info!("staged beside their targets: {} changes", changes.len());
     for r in roots.all() {
         let b = roots.backup(r, id);
         if b.is_dir() {
@@ -679,6 +694,7 @@ fn execute(
         } else {
             hit("swapped").map_err(io_at(&target))?;
         }
+        tracing::debug!("swapped `{}`", c.path);
         // Recovery goes by digests, so progress records need not be synced one by one.
         journal
             .write_all(journal::encode(&Record::Done { seq }).as_bytes())
@@ -740,10 +756,15 @@ fn close(roots: &Roots, id: &str, journal_path: &Path) -> Vec<Leftover> {
 /// Finishes or undoes every transaction left in the project's `.capm/txn/`, then empties
 /// the trash.
 pub fn recover(roots: &Roots) -> Result<Recovery, TxnError> {
+    let _span = tracing::info_span!("recover").entered();
     let mut all = Recovery::default();
     let mut journals = pending(roots);
     journals.sort();
     for path in journals {
+        tracing::info!(
+            "recovering the interrupted transaction `{}`",
+            path.display()
+        );
         match recover_journal(roots, &path, None) {
             Ok(rec) => all.absorb(rec),
             Err(TxnError::Refused(why)) => all.refused.push((path.display().to_string(), why)),

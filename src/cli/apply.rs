@@ -336,18 +336,24 @@ fn request_and_run(
 }
 
 pub fn apply(args: ApplyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let text = std::fs::read_to_string(&args.plan).map_err(|e| CliError::Usage {
-        message: format!("cannot read `{}`: {e}", args.plan.display()),
-        help: None,
+    let text = std::fs::read_to_string(&args.plan).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", args.plan.display()),
+            help: Some("save a plan with `capm plan install|update|uninstall … --out FILE`".into()),
+        },
+        _ => CliError::Other(format!("cannot read `{}`: {e}", args.plan.display())),
     })?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| CliError::Usage {
-        message: format!("`{}` is not a capm plan: {e}", args.plan.display()),
+    let not_a_plan = |why: String| CliError::Refused {
+        code: "invalid-plan",
+        message: format!("`{}` is not a capm plan: {why}", args.plan.display()),
+        details: Vec::new(),
         help: Some("save one with `capm plan install|update|uninstall … --out FILE`".into()),
-    })?;
+    };
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| not_a_plan(e.to_string()))?;
     if saved.schema != crate::plan::model::PLAN_SCHEMA {
-        return Err(CliError::usage(format!(
-            "`{}` is a `{}` document, not a `{}` plan",
-            args.plan.display(),
+        return Err(not_a_plan(format!(
+            "it is a `{}` document, not a `{}` plan",
             saved.schema,
             crate::plan::model::PLAN_SCHEMA
         )));
@@ -548,9 +554,13 @@ impl Hooks for Prompt<'_> {
     }
 
     fn confirm(&mut self, plan: &Plan) -> bool {
-        self.show(plan);
+        // `-q --yes` applies silently; a plan someone must approve is always shown.
+        if !(self.yes && self.term.quiet) {
+            self.show(plan);
+        }
         environment_notes(self.term, plan);
         if self.yes {
+            self.stop_spinner();
             return true;
         }
         if !self.interactive() {
@@ -608,7 +618,7 @@ impl Hooks for Prompt<'_> {
         let _ = self.term.warn(
             "the project changed while capm waited for the lock; applying the plan computed now",
         );
-        if self.human {
+        if self.human && !self.term.quiet {
             let text = super::plan::human(plan);
             let _ = write!(self.term.out(), "{text}");
         }
@@ -708,7 +718,13 @@ fn run(
         print_json(term, &ApplyDoc::of(&outcome))?;
     }
     match &outcome {
-        Outcome::Blocked(p) | Outcome::DryRun(p) if human => {
+        Outcome::Blocked(p) if human => {
+            let text = super::plan::human(p);
+            write!(term.out(), "{text}")?;
+            term.out().flush()?;
+            show_blocking(term, p)?;
+        }
+        Outcome::DryRun(p) if human => {
             let text = super::plan::human(p);
             write!(term.out(), "{text}")?;
         }
@@ -775,6 +791,16 @@ fn run(
             Ok(Status::Success)
         }
     }
+}
+
+/// The findings that block a plan, on stderr with their source lines, as lint shows them.
+fn show_blocking(term: &mut Term, plan: &Plan) -> std::io::Result<()> {
+    let color = term.color;
+    for d in plan.findings.iter().filter(|d| d.is_error()) {
+        let text = super::render::human(d, &plan.sources, color);
+        writeln!(term.err(), "{text}\n")?;
+    }
+    Ok(())
 }
 
 pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
@@ -884,8 +910,14 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
                 .iter()
                 .map(|l| format!("could not delete `{}`: {}", l.path, l.error)),
         );
+        let quiet = term.quiet;
         let out = term.out();
-        for res in &report.resources {
+        // `-q`: only what differs.
+        for res in report
+            .resources
+            .iter()
+            .filter(|r| !quiet || r.status != Drift::Ok)
+        {
             let place = match (&res.pointer, &res.element) {
                 (Some(p), Some(e)) => format!("{} {p} [{e}]", res.path),
                 (Some(p), None) => format!("{} {p}", res.path),

@@ -154,8 +154,10 @@ pub fn run(args: ExplainArgs, term: &mut Term) -> Result<Status, CliError> {
             Some(s) => format!("did you mean `{s}`? `capm explain --list` lists every code"),
             None => "`capm explain --list` lists every code".into(),
         };
-        return Err(CliError::Usage {
+        return Err(CliError::Refused {
+            code: "unknown-code",
             message: format!("unknown code `{code}`"),
+            details: Vec::new(),
             help: Some(help),
         });
     };

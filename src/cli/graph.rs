@@ -248,7 +248,13 @@ pub enum EdgeDoc {
 /// Turns a project-loading failure into what the user sees.
 pub(super) fn project_error(e: ProjectError, term: &mut Term) -> CliError {
     match e {
-        ProjectError::NotFound(dir) => CliError::Usage {
+        ProjectError::NotFound(dir) if !dir.exists() => CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", dir.display()),
+            help: Some("pass --project the directory holding capm.toml".into()),
+        },
+        ProjectError::NotFound(dir) => CliError::Missing {
+            code: "no-project",
             message: format!(
                 "no capm.toml in `{}` or any parent directory",
                 dir.display()
@@ -270,16 +276,53 @@ pub(super) fn project_error(e: ProjectError, term: &mut Term) -> CliError {
                 help: Some("`capm lint capm.toml` shows every problem".into()),
             }
         }
-        ProjectError::Lock { path, error } => CliError::Refused {
-            code: "corrupt-lock",
-            message: format!("`{}` cannot be read: {error}", path.display()),
-            details: Vec::new(),
-            help: Some(
-                "restore capm.lock from version control, or delete it and run `capm lock`".into(),
-            ),
-        },
+        ProjectError::Lock { path, error, text } => {
+            let message = match corrupt_lock_at(&error, text, term) {
+                Some(at) => format!("`{}` is damaged {at}", path.display()),
+                None => format!("`{}` cannot be read: {error}", path.display()),
+            };
+            CliError::Refused {
+                code: "corrupt-lock",
+                message,
+                details: Vec::new(),
+                help: Some(
+                    "restore capm.lock from version control, or delete it and run `capm lock`"
+                        .into(),
+                ),
+            }
+        }
         ProjectError::Io { .. } => CliError::Other(e.to_string()),
     }
+}
+
+/// Where and how a damaged capm.lock goes wrong (`at line L, column C: …`), after showing
+/// the place as lint would; `None` when the error has no place.
+fn corrupt_lock_at(
+    error: &crate::manifest::lock::LockError,
+    source: Option<std::sync::Arc<crate::manifest::span::SourceFile>>,
+    term: &mut Term,
+) -> Option<String> {
+    let (
+        crate::manifest::lock::LockError::Malformed {
+            message,
+            span: Some(span),
+        },
+        Some(source),
+    ) = (error, source)
+    else {
+        return None;
+    };
+    let span = crate::manifest::span::Span::new(span.start, span.end);
+    let d = crate::diagnostic::Diagnostic::new("corrupt-lock", message.clone()).at(&source, span);
+    let at = source.line_col(span.start);
+    let mut sources = crate::diagnostic::Sources::default();
+    sources.insert(source);
+    let text = render::human(&d, &sources, term.color);
+    let _ = writeln!(term.err(), "{text}\n");
+    Some(format!(
+        "at line {}, column {}: {message}",
+        at.line, at.column
+    ))
 }
 
 /// Turns a resolution failure into what the user sees.
@@ -328,15 +371,25 @@ pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
                 None => "no bundle has a similar name; a bundle from a registry needs the registry in capm.toml's [registries]".into(),
             });
         }
-        GraphError::InvalidBundle { diagnostics, .. } => {
-            let sources = crate::diagnostic::Sources::default();
+        GraphError::InvalidBundle {
+            diagnostics,
+            sources,
+            ..
+        } => {
             for d in diagnostics {
-                let text = render::human(d, &sources, term.color);
+                let text = render::human(d, sources, term.color);
                 let _ = writeln!(term.err(), "{text}\n");
             }
             help = Some("`capm lint` on the bundle shows every problem".into());
         }
         GraphError::Cycle(_) => help = Some("remove one of the dependencies on the cycle".into()),
+        GraphError::DigestMismatch { by_lock, .. } => {
+            help = Some(if *by_lock {
+                "the bundle's content changed since capm.lock recorded it, and capm installs only what the lock records; review the change, and if you trust it, delete capm.lock and run `capm lock` to record it again".into()
+            } else {
+                "the registry's copy changed after it was published (its index.toml records another digest); restore it, or publish the change as a new version".into()
+            })
+        }
         GraphError::Io { .. } => return CliError::Other(message),
         _ => {}
     }

@@ -51,6 +51,11 @@ pub fn run(
     };
     let mut report = lint(&opts).map_err(|e| match e {
         LintError::Io { .. } => CliError::Other(e.to_string()),
+        LintError::NotFound(_) => CliError::Missing {
+            code: "path-not-found",
+            message: e.to_string(),
+            help: Some("pass a bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles".into()),
+        },
         _ => CliError::Usage {
             message: e.to_string(),
             help: Some("pass a bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles".into()),

@@ -8,6 +8,7 @@ mod explain;
 mod graph;
 mod info;
 mod lint;
+mod log;
 mod man;
 mod new;
 mod outdated;
@@ -31,8 +32,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success, or a lint with no errors
   1  the input was refused: lint errors, a blocked or stale plan, a resolution
-     conflict, a conflict with the user's files, an unconfirmed change
-  2  usage error or unexpected failure (I/O, a bug)
+     conflict, an unknown bundle, a conflict with the user's files, an unconfirmed change
+  2  usage error, a missing path or capm.toml, or unexpected failure (I/O, a bug)
   3  the scope is locked by another capm process past the wait timeout";
 
 /// A package manager for capability bundles: MCP servers, skills, plugins, agents and
@@ -45,10 +46,11 @@ pub struct Cli {
     /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
-    /// Print less: only errors.
+    /// Print only errors, and the data a command is asked for (a tree, a JSON document).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
-    /// Print more detail.
+    /// Print more detail on stderr: files read, resolution steps, stage timings
+    /// (`CAPM_LOG=capm=debug` for diagnostic logs).
     #[arg(short, long, global = true)]
     verbose: bool,
     /// `--project DIR` before the command name, as older capm took it: handed to the
@@ -86,7 +88,7 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Create a new bundle that passes `capm lint --deny-warnings`.
     New(new::NewArgs),
-    /// Create a capm.toml in the current (or given) directory.
+    /// Create a capm.toml in the current (or given, created if missing) directory.
     Init(registry::InitArgs),
     /// Resolve the project's bundles and record them in capm.lock, installing nothing.
     Lock(graph::LockArgs),
@@ -203,21 +205,32 @@ pub enum Status {
     Refused,
 }
 
-/// A failure that is not about the user's input being refused: exit 2.
+/// Why a command failed. Every kind has a stable code (what `--format json` prints in
+/// `code`) and an exit status, both decided in [`CliError::code`] and [`CliError::exit`].
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The command line asks for something capm cannot do (exit 2, `usage`).
     #[error("{message}")]
     Usage {
         message: String,
         help: Option<String>,
     },
+    /// An operation of the system failed (exit 2, `io`).
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// Any other failure of the system, or a bug (exit 2, `io`).
     #[error("{0}")]
     Other(String),
-    /// Another capm process holds the lock past the timeout (exit 3).
+    /// Another capm process holds the lock past the timeout (exit 3, `locked`).
     #[error("{0}")]
     Locked(String),
+    /// Something the command line names does not exist: a path, or a project (exit 2).
+    #[error("{message}")]
+    Missing {
+        code: &'static str,
+        message: String,
+        help: Option<String>,
+    },
     /// The user's input was refused (exit 1), with details and a hint.
     #[error("{message}")]
     Refused {
@@ -235,6 +248,44 @@ impl CliError {
             help: None,
         }
     }
+
+    /// The stable code of this failure, printed in JSON errors and by `capm serve`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Usage { .. } => "usage",
+            CliError::Io(_) | CliError::Other(_) => "io",
+            CliError::Locked(_) => "locked",
+            CliError::Missing { code, .. } | CliError::Refused { code, .. } => code,
+        }
+    }
+
+    /// The exit status: 1 input refused, 2 usage or system failure, 3 locked.
+    pub fn exit(&self) -> u8 {
+        match self {
+            CliError::Refused { .. } => 1,
+            CliError::Locked(_) => 3,
+            CliError::Usage { .. } | CliError::Io(_) | CliError::Other(_) => 2,
+            CliError::Missing { .. } => 2,
+        }
+    }
+
+    /// The `help:` line, when there is one.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            CliError::Usage { help, .. }
+            | CliError::Missing { help, .. }
+            | CliError::Refused { help, .. } => help.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Lines that explain the message (a conflict's requirements, a stale lock's changes).
+    pub fn details(&self) -> &[String] {
+        match self {
+            CliError::Refused { details, .. } => details,
+            _ => &[],
+        }
+    }
 }
 
 /// The one place exit codes are decided.
@@ -243,9 +294,7 @@ pub fn exit_code(result: &Result<Status, CliError>) -> ExitCode {
         Ok(Status::Success) => ExitCode::from(0),
         Ok(Status::Refused) => ExitCode::from(1),
         Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
-        Err(CliError::Refused { .. }) => ExitCode::from(1),
-        Err(CliError::Locked(_)) => ExitCode::from(3),
-        Err(_) => ExitCode::from(2),
+        Err(e) => ExitCode::from(e.exit()),
     }
 }
 
@@ -259,36 +308,17 @@ pub fn main() -> ExitCode {
     });
     let (cli, json) = match parsed {
         Ok(x) => x,
-        Err(e) => {
-            let _ = e.print();
-            if e.use_stderr() {
-                // Even a command line clap refuses gets its error document under
-                // `--format json` (looked for in the raw arguments, which did not parse).
-                let args: Vec<String> = std::env::args().collect();
-                let json = args
-                    .windows(2)
-                    .any(|w| w[0] == "--format" && w[1] == "json")
-                    || args.iter().any(|a| a == "--format=json");
-                if json {
-                    let doc = ErrorDoc {
-                        schema: "capm.error/v1",
-                        code: None,
-                        message: e.kind().to_string(),
-                        details: Vec::new(),
-                        help: Some("`capm help` lists the commands and their options".into()),
-                        exit: 2,
-                    };
-                    if let Ok(text) = serde_json::to_string_pretty(&doc) {
-                        println!("{text}");
-                    }
-                }
-            }
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return command_line_error(&e),
     };
     let env = term::Env::from_process();
     let mut term = Term::new(&env, cli.color, cli.quiet, cli.verbose);
-    let result = run(cli, &mut term);
+    let result = match env.invalid.first() {
+        Some(problem) => Err(CliError::Usage {
+            message: problem.clone(),
+            help: Some("unset it, or give it a valid value".into()),
+        }),
+        None => log::init(&env, cli.verbose, term.color).and_then(|()| run(cli, &mut term)),
+    };
     if let Err(e) = &result {
         let broken_pipe =
             matches!(e, CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);
@@ -303,6 +333,61 @@ pub fn main() -> ExitCode {
     }
     let _ = term.flush();
     exit_code(&result)
+}
+
+/// Prints clap's refusal of the command line (or its help and version, exit 0); under
+/// `--format json`, also one error document that names the argument at fault.
+fn command_line_error(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    if !e.use_stderr() {
+        return ExitCode::from(0);
+    }
+    // The raw arguments: the command line did not parse.
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    if json {
+        let (message, tip) = clap_message(e);
+        let doc = ErrorDoc {
+            schema: "capm.error/v1",
+            code: "usage".into(),
+            message,
+            details: Vec::new(),
+            help: Some(tip.unwrap_or_else(|| {
+                "`capm help` lists the commands, `capm COMMAND --help` their options".into()
+            })),
+            exit: 2,
+        };
+        if let Ok(text) = serde_json::to_string_pretty(&doc) {
+            println!("{text}");
+        }
+    }
+    ExitCode::from(2)
+}
+
+/// clap's error as one line that names the argument at fault (`unexpected argument
+/// '--bogus' found`), and its tip, if any.
+fn clap_message(e: &clap::Error) -> (String, Option<String>) {
+    let text = e.render().to_string();
+    let mut message = Vec::new();
+    let mut tip = None;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if let Some(t) = line.strip_prefix("tip:") {
+            tip = Some(t.trim().to_string());
+        } else if !line.is_empty() {
+            message.push(line.strip_prefix("error:").unwrap_or(line).trim());
+        }
+    }
+    let mut message = message.join(" ");
+    if message.is_empty() {
+        message = e.kind().to_string();
+    }
+    (message, tip)
 }
 
 fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
@@ -368,9 +453,11 @@ pub struct ErrorDoc {
     /// Always `capm.error/v1`.
     #[schemars(extend("const" = "capm.error/v1"))]
     pub schema: &'static str,
-    /// The diagnostic code, when there is one (`capm explain CODE` tells more).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    /// What failed, as a stable code. Exit 2: `usage` (the command line), `io` (the
+    /// system), `no-project` (no capm.toml), `path-not-found`; exit 3: `locked`; exit 1:
+    /// the code of what was refused (`bundle-not-found`, `plan-blocked`, `lock-stale`, …),
+    /// which `capm explain CODE` explains, like every code here.
+    pub code: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
@@ -382,24 +469,13 @@ pub struct ErrorDoc {
 
 impl ErrorDoc {
     fn of(e: &CliError) -> Self {
-        let (code, details, help, exit) = match e {
-            CliError::Refused {
-                code,
-                details,
-                help,
-                ..
-            } => (Some(code.to_string()), details.clone(), help.clone(), 1),
-            CliError::Usage { help, .. } => (None, Vec::new(), help.clone(), 2),
-            CliError::Locked(_) => (Some("locked".into()), Vec::new(), None, 3),
-            CliError::Io(_) | CliError::Other(_) => (None, Vec::new(), None, 2),
-        };
         ErrorDoc {
             schema: "capm.error/v1",
-            code,
+            code: e.code().to_string(),
             message: e.to_string(),
-            details,
-            help,
-            exit,
+            details: e.details().to_vec(),
+            help: e.help().map(str::to_string),
+            exit: e.exit(),
         }
     }
 }

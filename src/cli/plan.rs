@@ -365,6 +365,26 @@ pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
             message,
             help: None,
         },
+        PlanError::NotInProject { name, message } => CliError::Refused {
+            code: "not-in-project",
+            message,
+            details: Vec::new(),
+            help: Some(format!(
+                "`capm list` shows the project's bundles; `capm add {name}` adds one"
+            )),
+        },
+        PlanError::StillNeeded(_) => CliError::Refused {
+            code: "still-needed",
+            message: e.to_string(),
+            details: Vec::new(),
+            help: Some("`capm why BUNDLE` shows what needs it".into()),
+        },
+        PlanError::Manifest(message) => CliError::Refused {
+            code: "invalid-project",
+            message,
+            details: Vec::new(),
+            help: Some("`capm lint capm.toml` shows every problem".into()),
+        },
         PlanError::Io(e) => CliError::Other(format!("cannot read the scope: {e}")),
     }
 }

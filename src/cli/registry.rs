@@ -17,7 +17,7 @@ use crate::ops::search::Hit;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to create capm.toml; defaults to the current directory.
+    /// Where to create capm.toml (created if missing); defaults to the current directory.
     dir: Option<PathBuf>,
     /// Output format: human for people, or json for one `capm.init/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
@@ -94,13 +94,15 @@ pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
             }
             Ok(Status::Success)
         }
+        Err(_) if dir.exists() && !dir.is_dir() => Err(CliError::Usage {
+            message: format!("`{}` is a file, not a directory", dir.display()),
+            help: Some(
+                "name the directory to create capm.toml in (it is created if missing)".into(),
+            ),
+        }),
         Err(crate::apply::WriteError::Exists(p)) => Err(CliError::Usage {
             message: format!("`{}` already exists", p.display()),
             help: Some("edit it, or `capm lint capm.toml` to check it".into()),
-        }),
-        Err(_) if !dir.is_dir() => Err(CliError::Usage {
-            message: format!("the directory `{}` does not exist", dir.display()),
-            help: Some("create it first, or run `capm init` inside it".into()),
         }),
         Err(e) => Err(CliError::Other(e.to_string())),
     }
@@ -205,6 +207,13 @@ pub(super) fn modes_text(modes: &std::collections::BTreeMap<ProductMode, Tier>) 
 }
 
 pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
+    if !args.bundle.exists() {
+        return Err(CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` does not exist", args.bundle.display()),
+            help: Some("pass the directory of the bundle to publish".into()),
+        });
+    }
     let quiet = term.quiet;
     let waiting = move |path: &Path| {
         if !quiet {

@@ -176,58 +176,17 @@ fn bad_params(message: impl Into<String>) -> RpcError {
 
 /// What the CLI would have said, as an error response.
 fn refusal(e: CliError) -> RpcError {
-    let exit = match e {
-        CliError::Refused { .. } => 1,
-        CliError::Locked(_) => 3,
-        _ => 2,
+    let data = ErrorData {
+        code: Some(e.code().to_string()),
+        exit: e.exit(),
+        details: e.details().to_vec(),
+        help: e.help().map(str::to_string),
     };
-    match e {
-        CliError::Usage { message, help } => RpcError {
-            code: codes::INVALID_PARAMS,
-            message,
-            data: help.map(|h| ErrorData {
-                code: None,
-                exit: 2,
-                details: Vec::new(),
-                help: Some(h),
-            }),
-        },
-        CliError::Refused {
-            code,
-            message,
-            details,
-            help,
-        } => error(
-            codes::REFUSED,
-            message,
-            Some(ErrorData {
-                code: Some(code.to_string()),
-                exit,
-                details,
-                help,
-            }),
-        ),
-        CliError::Locked(message) => error(
-            codes::REFUSED,
-            message,
-            Some(ErrorData {
-                code: Some("locked".into()),
-                exit,
-                details: Vec::new(),
-                help: None,
-            }),
-        ),
-        other => error(
-            codes::REFUSED,
-            other.to_string(),
-            Some(ErrorData {
-                code: None,
-                exit,
-                details: Vec::new(),
-                help: None,
-            }),
-        ),
-    }
+    let code = match e {
+        CliError::Usage { .. } | CliError::Missing { .. } => codes::INVALID_PARAMS,
+        _ => codes::REFUSED,
+    };
+    error(code, e.to_string(), Some(data))
 }
 
 fn params<T: serde::de::DeserializeOwned>(p: Option<Value>) -> Result<T, RpcError> {

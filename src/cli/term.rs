@@ -27,6 +27,11 @@ pub struct Env {
     /// `CAPM_LOCK_TIMEOUT`: how long to wait for a lock held by another capm (seconds,
     /// default 60).
     pub lock_timeout: std::time::Duration,
+    /// `CAPM_LOG`: a tracing filter (`capm=debug`, `capm::graph=trace`, …) for diagnostic
+    /// logging on stderr.
+    pub log: Option<String>,
+    /// Variables set to a value capm cannot use, with the reason: each is a usage error.
+    pub invalid: Vec<String>,
     /// OpenCode's global config directory: `$XDG_CONFIG_HOME/opencode`, by default
     /// `~/.config/opencode`.
     pub opencode_config: std::path::PathBuf,
@@ -35,7 +40,7 @@ pub struct Env {
 impl Env {
     pub fn from_process() -> Self {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        Env {
+        let mut env = Env {
             no_color: var("NO_COLOR").is_some(),
             force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
             stderr_tty: std::io::stderr().is_terminal(),
@@ -50,14 +55,27 @@ impl Env {
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
                 .unwrap_or_else(|| std::path::PathBuf::from(".config"))
                 .join("opencode"),
-            lock_timeout: std::time::Duration::from_secs(
-                std::env::var("CAPM_LOCK_TIMEOUT")
-                    .ok()
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(60),
-            ),
+            lock_timeout: std::time::Duration::from_secs(60),
+            log: var("CAPM_LOG").map(|v| v.to_string_lossy().into_owned()),
+            invalid: Vec::new(),
+        };
+        if let Some(v) = var("CAPM_LOCK_TIMEOUT") {
+            match seconds(&v.to_string_lossy()) {
+                Some(d) => env.lock_timeout = d,
+                None => env.invalid.push(format!(
+                    "CAPM_LOCK_TIMEOUT=`{}` is not a number of seconds",
+                    v.to_string_lossy()
+                )),
+            }
         }
+        env
     }
+}
+
+/// A non-negative number of seconds (`30`, `0.5`) as a duration.
+fn seconds(text: &str) -> Option<std::time::Duration> {
+    let n: f64 = text.trim().parse().ok()?;
+    std::time::Duration::try_from_secs_f64(n).ok()
 }
 
 /// Output streams plus the decisions about how to write to them.
@@ -142,16 +160,10 @@ impl Term {
                 let _ = writeln!(self.err, "{style}error{style:#}: {e}");
             }
         }
-        let help = match e {
-            CliError::Usage { help, .. } => help.as_deref(),
-            CliError::Refused { details, help, .. } => {
-                for d in details {
-                    let _ = writeln!(self.err, "  {d}");
-                }
-                help.as_deref()
-            }
-            _ => None,
-        };
+        for d in e.details() {
+            let _ = writeln!(self.err, "  {d}");
+        }
+        let help = e.help();
         if let Some(help) = help {
             let h = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
             let _ = writeln!(self.err, "{h}help{h:#}: {help}");

@@ -355,6 +355,46 @@ codes! {
         why: "`capm install` makes the project match capm.toml; a capm.toml emptied or truncated by mistake would uninstall everything.",
         fix: "If capm.toml lost its bundles by mistake, restore it (from version control) before installing; to remove bundles on purpose, `capm remove NAME` says so explicitly.",
     }
+    "not-in-project" Error {
+        summary: "`capm update` or `capm remove` named a bundle the project does not have (for removal: one capm.toml does not list).",
+        why: "capm changes only what was asked for; a name it does not know is more likely a typo than a request to do nothing.",
+        fix: "`capm list` shows the installed bundles and capm.toml lists the ones you asked for; a dependency goes away with the bundles that need it.",
+    }
+    "still-needed" Error {
+        summary: "`capm remove` named a bundle another bundle of the project still depends on.",
+        why: "Removing it would break the bundle that needs it.",
+        fix: "`capm why BUNDLE` shows what needs it; remove that bundle too, or keep this one.",
+    }
+    "invalid-plan" Error {
+        summary: "The file given to `capm apply --plan` is not a plan capm saved.",
+        why: "`apply --plan` applies exactly the plan a person reviewed; a file that is not one cannot say what that was.",
+        fix: "Save the plan with `capm plan install|update|uninstall … --out FILE`, review it, and apply that file.",
+    }
+    "unknown-code" Error {
+        summary: "`capm explain` was asked about a code capm does not have.",
+        why: "There is nothing to explain.",
+        fix: "`capm explain --list` lists every code; the error names the closest one.",
+    }
+    "usage" Error {
+        summary: "The command line asks for something capm cannot do: an unknown option, a missing or invalid argument, an invalid environment setting. Exit 2.",
+        why: "capm does nothing rather than guess what was meant.",
+        fix: "Correct the argument the message names; `capm COMMAND --help` lists the options.",
+    }
+    "no-project" Error {
+        summary: "No capm.toml in the directory given by --project, nor in any directory above it (or above the current directory). Exit 2.",
+        why: "Project commands start from capm.toml.",
+        fix: "Run `capm init` to create one, or pass `--project DIR` naming the project.",
+    }
+    "io" Error {
+        summary: "An operation of the system failed: reading, writing, creating or syncing a file, or a bug. Exit 2.",
+        why: "The message names the file and the operation; a change under way was rolled back, so nothing is half-written.",
+        fix: "Fix what the system reported (space on the disk, permissions), then run the command again.",
+    }
+    "locked" Error {
+        summary: "Another capm process held the scope's lock (`.capm/lock`) or the registry's lock past the wait. Exit 3.",
+        why: "Two changes to the same files at once could interleave; capm waits `CAPM_LOCK_TIMEOUT` seconds (default 60), then gives up without touching anything.",
+        fix: "Wait for the other capm to finish, then run the command again; raise CAPM_LOCK_TIMEOUT to wait longer.",
+    }
     "invalid-config" Error {
         summary: "An OpenCode config file of the scope does not parse.",
         why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",

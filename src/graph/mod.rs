@@ -45,6 +45,8 @@ pub enum GraphError {
     InvalidBundle {
         path: String,
         diagnostics: Vec<Diagnostic>,
+        /// The files the diagnostics point into, to show the offending lines.
+        sources: crate::diagnostic::Sources,
     },
     #[error("capm.toml asks for `{requested}` at `{path}`, but the bundle there is `{found}`")]
     NameMismatch {
@@ -60,6 +62,8 @@ pub enum GraphError {
         source_id: String,
         expected: String,
         actual: String,
+        /// Whether capm.lock recorded the expected digest (otherwise the registry's index).
+        by_lock: bool,
     },
     #[error("`{resource}`, required by {required_by}, is provided by no bundle in the graph")]
     MissingResource {
@@ -171,6 +175,7 @@ pub fn requests(project: &ProjectManifest) -> Result<Vec<Request>, GraphError> {
                     "invalid-version-req",
                     format!("`{name} = \"{t}\"`: {e}"),
                 )],
+                sources: Default::default(),
             })?,
             None => VersionReq::STAR,
         };
@@ -456,6 +461,7 @@ pub fn verify_lock(lock: &Lockfile, r: &Resolution) -> Result<(), GraphError> {
                 source_id: source,
                 expected: l.sha256.clone(),
                 actual: b.digest.clone(),
+                by_lock: true,
             });
         }
     }

@@ -57,6 +57,7 @@ pub fn resolve<'a>(
     requests: &[Request],
     locked: &'a BTreeMap<String, Version>,
 ) -> Result<Solution<'a>, GraphError> {
+    let _span = tracing::info_span!("resolve", requests = requests.len()).entered();
     let mut s = Solver {
         sources,
         locked,
@@ -72,6 +73,9 @@ pub fn resolve<'a>(
         });
     }
     if s.search()? {
+        for (name, c) in &s.decided {
+            tracing::info!("picked {name} {} ({})", c.version, c.source);
+        }
         Ok(s.decided)
     } else {
         Err(s
@@ -139,10 +143,13 @@ impl<'a> Solver<'a> {
             return Ok(true);
         };
         if options.is_empty() {
+            tracing::debug!("no version of {name} fits; backtracking");
             self.record_conflict(&name)?;
             return Ok(false);
         }
+        let count = options.len();
         for cand in options {
+            tracing::debug!("trying {name} {} (of {count} that fit)", cand.version);
             self.decided.insert(name.clone(), cand);
             let from = Some((cand.name.clone(), cand.version.clone()));
             let mut consistent = true;

@@ -78,7 +78,12 @@ fn catalog_candidates() -> Result<(Vec<BundleTree>, Vec<Candidate>), GraphError>
     if let Some((trees, candidates)) = CATALOG.get() {
         return Ok((trees.clone(), candidates.clone()));
     }
+    let _span = tracing::info_span!("catalog").entered();
     let trees = crate::catalog::bundles();
+    tracing::info!(
+        "checking the {} bundles of the built-in catalog",
+        trees.len()
+    );
     let mut candidates = Vec::new();
     for (i, tree) in trees.iter().enumerate() {
         candidates.push(from_tree(tree, SourceId::Catalog, Origin::Catalog(i))?);
@@ -132,9 +137,14 @@ fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Cand
     let (Some(m), Some(name), Some(version), true) =
         (check.manifest.as_ref(), name, version, errors.is_empty())
     else {
+        let mut sources = crate::diagnostic::Sources::default();
+        for file in check.sources {
+            sources.insert(file);
+        }
         return Err(GraphError::InvalidBundle {
             path: tree.display_root.clone(),
             diagnostics: errors,
+            sources,
         });
     };
     let meta = m.bundle.as_ref().expect("checked above");
@@ -385,6 +395,7 @@ impl Sources {
             for (name, decl) in &p.registries {
                 let Some(dir) = &decl.path else { continue };
                 let dir = root.join(&dir.value);
+                tracing::info!("reading registry `{}` at `{}`", name.value, dir.display());
                 let opened = Registry::open(&name.value, &dir).and_then(|r| {
                     if tolerant {
                         r.check_all()?;
@@ -409,6 +420,7 @@ impl Sources {
                     continue;
                 };
                 if let Some(path) = path {
+                    tracing::info!("reading bundle `{name}` at `{}`", path.value);
                     let c = path_candidate(root, &path.value, &format!("bundle `{name}`"))?;
                     if c.name != name.value {
                         return Err(GraphError::NameMismatch {
@@ -503,6 +515,7 @@ impl Sources {
         let tree = match &c.origin {
             Origin::Catalog(i) => self.catalog[*i].clone(),
             Origin::Dir(dir) => {
+                tracing::info!("reading {} {} at `{}`", c.name, c.version, dir.display());
                 let shown = dir.display().to_string();
                 let shown = shown.strip_prefix("./").unwrap_or(&shown);
                 BundleTree::read(dir, shown).map_err(|e| GraphError::Io {
@@ -518,6 +531,7 @@ impl Sources {
                 source_id: c.source.to_string(),
                 expected: c.digest.clone(),
                 actual,
+                by_lock: false,
             });
         }
         Ok(tree)

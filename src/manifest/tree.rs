@@ -48,6 +48,7 @@ pub struct BundleTree {
 impl BundleTree {
     /// Reads a bundle directory from disk.
     pub fn read(dir: &Path, display_root: impl Into<String>) -> io::Result<BundleTree> {
+        tracing::debug!("reading the bundle directory `{}`", dir.display());
         let mut tree = BundleTree {
             display_root: display_root.into(),
             entries: BTreeMap::new(),

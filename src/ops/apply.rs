@@ -201,6 +201,7 @@ pub fn apply(
     let roots = roots(&project, &scope);
     // A dry run is read-only: it recovers nothing (see below).
     if !opts.dry_run && txn::needs_recovery(&roots) {
+        tracing::info!("an interrupted transaction is waiting for recovery");
         let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
         recover(&roots, hooks)?;
     }
@@ -263,6 +264,7 @@ pub fn apply(
         return Ok(Outcome::Declined(first.plan));
     }
     let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+    tracing::info!("holding the scope's lock; planning again under it");
     recover(&roots, hooks)?;
     // Everything again, under the lock.
     let project = project::load(root)?;

@@ -19,9 +19,15 @@ pub fn template(mode: ProductMode) -> String {
     )
 }
 
-/// Creates `DIR/capm.toml`, refusing to replace one.
+/// Creates `DIR/capm.toml`, refusing to replace one; `DIR` is created (with its parents)
+/// when it does not exist, as `cargo new` does.
 pub fn init(dir: &Path, mode: ProductMode) -> Result<PathBuf, crate::apply::WriteError> {
-    let path = dir.join(super::project::PROJECT_MANIFEST);
-    crate::apply::create_file_atomic(&path, template(mode).as_bytes())?;
+    let name = super::project::PROJECT_MANIFEST;
+    let path = dir.join(name);
+    if dir.symlink_metadata().is_err() {
+        crate::apply::create_dir_tree(dir, &[(name.to_string(), template(mode))])?;
+    } else {
+        crate::apply::create_file_atomic(&path, template(mode).as_bytes())?;
+    }
     Ok(path)
 }

@@ -88,6 +88,10 @@ Check it with `capm lint .` and install it into a project with
 
 /// Creates the bundle directory; refuses to touch an existing non-empty directory.
 pub fn new_bundle(opts: &NewOptions) -> Result<Created, NewError> {
+    // A file in the way says so before its name is judged.
+    if opts.path.exists() && !opts.path.is_dir() {
+        return Err(crate::apply::WriteError::Exists(opts.path.clone()).into());
+    }
     let name = match &opts.name {
         Some(n) => n.clone(),
         None => fs_err::canonicalize(&opts.path)

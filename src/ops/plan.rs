@@ -47,8 +47,19 @@ pub struct PlanRequest {
 pub enum PlanError {
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// The command line asks for something impossible (an invalid name or requirement).
     #[error("{0}")]
     Usage(String),
+    /// A bundle named for update or removal that the project does not have (for removal:
+    /// that capm.toml does not list).
+    #[error("{message}")]
+    NotInProject { name: String, message: String },
+    /// A bundle named for removal that another bundle of the project still needs.
+    #[error("`{0}` is still needed by another bundle of the project; uninstall that one too")]
+    StillNeeded(String),
+    /// capm.toml cannot be edited as the operation needs.
+    #[error("{0}")]
+    Manifest(String),
     /// A value given for an environment variable that may not have one (a secret, or a
     /// variable no server of the project reads). The value is never repeated.
     #[error("{0}")]
@@ -163,6 +174,7 @@ pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepare
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
     // Bundles named by a path or bound to a registry: planned as if capm.toml said so.
+    let _span = tracing::info_span!("plan", operation = ?req.operation).entered();
     let asked = req;
     let (named, manifest, new_sources) = super::project_edit::with_sources(project, req)?;
     let req = &named;
@@ -190,9 +202,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             .filter(|n| resolution.bundles.iter().any(|b| b.name == *n))
             .collect();
         if let Some(n) = still.first() {
-            return Err(PlanError::Usage(format!(
-                "`{n}` is still needed by another bundle of the project; uninstall that one too"
-            )));
+            return Err(PlanError::StillNeeded(n.to_string()));
         }
     }
     let keep: BTreeSet<String> = resolution.bundles.iter().map(|b| b.name.clone()).collect();
@@ -251,6 +261,13 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     if !settled.is_empty() {
         (plan, manifest_text) = plan_with(&settled)?;
     }
+    tracing::info!(
+        "{}, {} actions, {} findings, risk {}",
+        format!("{:?}", plan.status).to_lowercase(),
+        plan.actions.len(),
+        plan.findings.len(),
+        format!("{:?}", plan.risk).to_lowercase()
+    );
     check_edit_choices(&plan, req)?;
     check_inputs(project, req, &resolution)?;
     Ok(Prepared {
@@ -361,10 +378,11 @@ fn requests_for(
                             .flat_map(|l| &l.bundles)
                             .map(|b| b.name.as_str()),
                     );
-                    return Err(PlanError::Usage(format!(
+                    let message = format!(
                         "`{name}` is not part of this project{}",
                         did_you_mean(&name, &names)
-                    )));
+                    );
+                    return Err(PlanError::NotInProject { name, message });
                 }
                 named.insert(name);
             }
@@ -386,17 +404,19 @@ fn requests_for(
             if req.bundles.is_empty() {
                 return Err(PlanError::Usage("name the bundles to uninstall".into()));
             }
+            let mut named = BTreeSet::new();
             for spec in &req.bundles {
                 let (name, _) = parse_spec(spec)?;
                 let names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
                 let hint = did_you_mean(&name, &names);
                 let before = requests.len();
                 requests.retain(|r| r.name != name);
-                if requests.len() == before {
-                    return Err(PlanError::Usage(format!(
-                        "`{name}` is not in capm.toml's [bundles]{hint}"
-                    )));
+                // A name given twice is removed once.
+                if requests.len() == before && !named.contains(&name) {
+                    let message = format!("`{name}` is not in capm.toml's [bundles]{hint}");
+                    return Err(PlanError::NotInProject { name, message });
                 }
+                named.insert(name);
             }
         }
     }

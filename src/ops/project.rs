@@ -30,8 +30,13 @@ pub enum ProjectError {
         diagnostics: Vec<Diagnostic>,
         sources: DiagSources,
     },
+    /// capm.lock cannot be read; `text` is its content, when it has some, for showing where.
     #[error("`{path}`: {error}")]
-    Lock { path: PathBuf, error: LockError },
+    Lock {
+        path: PathBuf,
+        error: LockError,
+        text: Option<Arc<SourceFile>>,
+    },
     #[error("cannot read `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -40,8 +45,8 @@ pub enum ProjectError {
     },
 }
 
-/// The directory holding capm.toml: `dir` itself when given, else the nearest one from the
-/// current directory upwards.
+/// The directory holding capm.toml: the nearest one from `dir` (when given) or from the
+/// current directory upwards, so a directory inside a project finds it.
 pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
     if let Some(d) = dir {
         // `--project path/to/capm.toml` names the file; its directory is the project.
@@ -52,28 +57,39 @@ pub fn find_root(dir: Option<&Path>) -> Result<PathBuf, ProjectError> {
                 .unwrap_or(Path::new("."));
             return Ok(parent.to_path_buf());
         }
-        return if d.join(PROJECT_MANIFEST).is_file() {
-            Ok(d.to_path_buf())
-        } else {
-            Err(ProjectError::NotFound(d.to_path_buf()))
-        };
+        if !d.is_dir() {
+            return Err(ProjectError::NotFound(d.to_path_buf()));
+        }
+        // As the user wrote it first (`sub/dir`, `sub`), then absolute above that.
+        let mut written = d.ancestors().map(|a| match a.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => a,
+        });
+        if let Some(found) = written.find(|a| a.join(PROJECT_MANIFEST).is_file()) {
+            return Ok(found.to_path_buf());
+        }
+        let absolute = std::path::absolute(d).map_err(|e| ProjectError::Io {
+            path: d.to_path_buf(),
+            source: e,
+        })?;
+        return nearest(&absolute)
+            .map(Path::to_path_buf)
+            .ok_or_else(|| ProjectError::NotFound(d.to_path_buf()));
     }
     let cwd = std::env::current_dir().map_err(|e| ProjectError::Io {
         path: PathBuf::from("."),
         source: e,
     })?;
-    let mut at = cwd.as_path();
-    loop {
-        if at.join(PROJECT_MANIFEST).is_file() {
-            // Shown relative to where the user stands.
-            let rel = pathdiff(at, &cwd);
-            return Ok(rel);
-        }
-        match at.parent() {
-            Some(p) => at = p,
-            None => return Err(ProjectError::NotFound(cwd)),
-        }
+    match nearest(&cwd) {
+        // Shown relative to where the user stands.
+        Some(at) => Ok(pathdiff(at, &cwd)),
+        None => Err(ProjectError::NotFound(cwd)),
     }
+}
+
+/// The nearest directory holding capm.toml from `dir` upwards.
+fn nearest(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|a| a.join(PROJECT_MANIFEST).is_file())
 }
 
 /// `target` relative to `base` when it is an ancestor (`.`, `..`, `../..`).
@@ -96,9 +112,44 @@ fn pathdiff(target: &Path, base: &Path) -> PathBuf {
     up
 }
 
+/// Reads capm.lock beside capm.toml in `root`, if there is one, strictly.
+fn read_lock(root: &Path) -> Result<Option<Lockfile>, ProjectError> {
+    let lock_path = root.join(LOCK_FILE);
+    let bytes = match std::fs::read(&lock_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ProjectError::Io {
+                path: lock_path,
+                source,
+            });
+        }
+    };
+    tracing::info!("reading `{}`", lock_path.display());
+    let lock = std::str::from_utf8(&bytes)
+        .map_err(|e| LockError::Malformed {
+            message: crate::manifest::span::not_utf8(&e),
+            span: Some(e.valid_up_to()..e.valid_up_to() + 1),
+        })
+        .and_then(Lockfile::parse);
+    lock.map(Some).map_err(|error| {
+        let shown = match root == Path::new(".") {
+            true => LOCK_FILE.to_string(),
+            false => lock_path.display().to_string(),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        ProjectError::Lock {
+            text: Some(Arc::new(SourceFile::new(shown, text))),
+            path: lock_path,
+            error,
+        }
+    })
+}
+
 /// Reads and checks the project at `root`.
 pub fn load(root: &Path) -> Result<Project, ProjectError> {
     let path = root.join(PROJECT_MANIFEST);
+    tracing::info!("reading `{}`", path.display());
     let bytes = std::fs::read(&path).map_err(|e| ProjectError::Io {
         path: path.clone(),
         source: e,
@@ -123,28 +174,7 @@ pub fn load(root: &Path) -> Result<Project, ProjectError> {
             sources,
         });
     };
-    let lock_path = root.join(LOCK_FILE);
-    let lock = match std::fs::read(&lock_path) {
-        Ok(bytes) => {
-            let lock = std::str::from_utf8(&bytes)
-                .map_err(|e| LockError::Malformed {
-                    message: crate::manifest::span::not_utf8(&e),
-                    span: Some(e.valid_up_to()..e.valid_up_to() + 1),
-                })
-                .and_then(Lockfile::parse);
-            Some(lock.map_err(|error| ProjectError::Lock {
-                path: lock_path.clone(),
-                error,
-            })?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(ProjectError::Io {
-                path: lock_path,
-                source: e,
-            });
-        }
-    };
+    let lock = read_lock(root)?;
     Ok(Project {
         root: root.to_path_buf(),
         manifest,

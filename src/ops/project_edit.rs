@@ -30,7 +30,7 @@ pub fn edit(
     let text = project.source.text.as_str();
     let mut doc: DocumentMut = text
         .parse()
-        .map_err(|e| PlanError::Usage(format!("capm.toml cannot be edited: {e}")))?;
+        .map_err(|e| PlanError::Manifest(format!("capm.toml cannot be edited: {e}")))?;
     let mut changes = Vec::new();
     set_inputs(&mut doc, req, &mut changes)?;
     match req.operation {
@@ -63,7 +63,7 @@ fn table_mut<'d>(doc: &'d mut DocumentMut, name: &str) -> Result<&'d mut dyn Tab
     }
     doc[name]
         .as_table_like_mut()
-        .ok_or_else(|| PlanError::Usage(format!("capm.toml's `{name}` is not a table")))
+        .ok_or_else(|| PlanError::Manifest(format!("capm.toml's `{name}` is not a table")))
 }
 
 /// `--input NAME=VALUE`: set in `[inputs]`.

@@ -172,6 +172,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         policy,
     } = *input;
     let mut findings: Vec<Diagnostic> = Vec::new();
+    let mut sources = crate::diagnostic::Sources::default();
     for (rel, e) in state.parse_errors() {
         let text = state
             .configs
@@ -188,6 +189,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             .at(&source, crate::manifest::span::Span::new(e.start, e.end))
             .help("fix the file; capm never writes a config it cannot read"),
         );
+        sources.insert(std::sync::Arc::new(source));
     }
     let mut permissions = Vec::new();
     for b in &resolution.bundles {
@@ -195,7 +197,9 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         if let Some((policy, source)) = policy {
             let stale = crate::security::apply_policy(&mut check.diagnostics, policy, source);
             findings.extend(stale);
+            sources.insert(std::sync::Arc::new(source.clone()));
         }
+        check.sources.drain(..).for_each(|f| sources.insert(f));
         findings.extend(
             check
                 .diagnostics
@@ -525,6 +529,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         manifest_changes: manifest_changes.to_vec(),
         environment,
         rendered: payload,
+        sources,
     };
     plan.fingerprint = fingerprint(&plan, state);
     Ok(plan)

@@ -174,4 +174,8 @@ pub struct Plan {
     #[serde(skip)]
     #[schemars(skip)]
     pub rendered: Vec<Option<crate::target::Rendered>>,
+    /// The files the findings point into, to show their lines (not part of the document).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub sources: crate::diagnostic::Sources,
 }

@@ -1,4 +1,4 @@
-//! `capm explain`: every code has an explanation; unknown codes are usage errors.
+//! `capm explain`: every code has an explanation; unknown codes are refused (exit 1).
 
 use crate::support::{capm, tempdir};
 
@@ -48,10 +48,10 @@ fn the_list_is_a_table() {
 fn unknown_codes_are_refused_with_a_suggestion() {
     let dir = tempdir();
     let run = capm(dir.path(), &["explain", "invalid-semvr"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "");
     insta::assert_snapshot!(run.stderr, @r"
-    error: unknown code `invalid-semvr`
+    error[unknown-code]: unknown code `invalid-semvr`
     help: did you mean `invalid-semver`? `capm explain --list` lists every code
     ");
 }

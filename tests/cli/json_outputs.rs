@@ -309,7 +309,7 @@ fn refusals_print_at_most_one_document() {
     let nowhere = tempdir();
     let runs: [(&Path, Vec<&str>, i32); 3] = [
         (d, in_p(&["why", "mcp:nothing", "--format", "json"]), 1),
-        (d, vec!["explain", "no-such-code", "--format", "json"], 2),
+        (d, vec!["explain", "no-such-code", "--format", "json"], 1),
         (nowhere.path(), vec!["tree", "--format", "json"], 2),
     ];
     for (dir, args, code) in runs {

@@ -5,6 +5,7 @@ mod apply;
 mod bad_input;
 mod catalog;
 mod docs;
+mod exit_codes;
 mod explain;
 #[path = "../common/fixtures.rs"]
 #[allow(dead_code)]
@@ -17,6 +18,7 @@ mod json_outputs;
 mod json_results;
 mod lint;
 mod lint_cases;
+mod messages;
 mod new;
 mod plan;
 mod plan_cases;
@@ -28,3 +30,4 @@ mod sarif;
 mod serve;
 mod support;
 mod user_edits;
+mod verbosity;

@@ -73,7 +73,7 @@ fn update_stays_within_requirements_unless_latest() {
     .json();
     assert_eq!(version(&latest), "2.0.0");
     let unknown = capm(d, &["plan", "update", "nothing"]);
-    assert_eq!(unknown.code, 2);
+    assert_eq!(unknown.code, 1);
     assert!(
         unknown
             .stderr
@@ -109,7 +109,7 @@ fn uninstall_needs_a_bundle_of_the_project() {
     let dir = registry_project();
     let d = dir.path();
     let run = capm(d, &["plan", "uninstall", "github"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1);
     assert!(
         run.stderr
             .contains("`github` is not in capm.toml's [bundles]"),

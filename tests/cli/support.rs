@@ -41,6 +41,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
         .env_remove("CAPM_LOCK_TIMEOUT")
+        .env_remove("CAPM_LOG")
         .env_remove("CAPM_FAILPOINTS")
         // Plans name the variables a server needs that are unset.
         .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
@@ -51,7 +52,14 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
 
 /// Runs `capm ARGS` in `dir` with colour off and no inherited settings.
 pub fn capm(dir: &Path, args: &[&str]) -> Run {
-    let out = command(dir, args).output().expect("capm runs");
+    capm_with(dir, args, &[])
+}
+
+/// Runs `capm ARGS` in `dir` like [`capm`], with the environment variables `env` set.
+pub fn capm_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(dir, args);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("capm runs");
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),

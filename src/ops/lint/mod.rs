@@ -83,7 +83,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LintError + '_ {
 
 /// Lints the bundles and projects behind `opts.paths` (the current directory when empty).
 pub fn lint(opts: &LintOptions) -> Result<LintReport, LintError> {
+    let _span = tracing::info_span!("lint").entered();
     let mut found = discover::find(opts)?;
+    tracing::info!(
+        "to check: bundles {}, projects {}",
+        found.bundles.len(),
+        found.projects.len()
+    );
     let mut report = LintReport::default();
     let mut seen = HashSet::new();
     let mut projects =
