@@ -289,6 +289,11 @@ pub struct Fields<'n, 'i> {
 }
 
 impl<'n, 'i> Fields<'n, 'i> {
+    /// Whether the table has no key at all.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
     /// The value under `key`, if present.
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node<'i>> {
         self.asked.push(key);

@@ -109,6 +109,15 @@ impl ProjectManifest {
         let Some(mut top) = dec.table(root, "", Span::default()) else {
             return m;
         };
+        // An empty capm.toml is one cut short or emptied by mistake: read as "no bundles",
+        // it would uninstall everything.
+        if top.is_empty() {
+            dec.diag(
+                "missing-field",
+                Span::default(),
+                "capm.toml is empty: it has no `[project]` and no `[bundles]`; `capm init` writes one to start from",
+            );
+        }
         if let Some(node) = top.get("project") {
             let anchor = top.key_span("project");
             if let Some(mut f) = dec.table(node, "project", anchor) {

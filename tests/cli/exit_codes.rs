@@ -31,15 +31,17 @@ const fn cmd(args: &'static [&'static str], json: bool, project: bool) -> Cmd {
 const COMMANDS: &[Cmd] = &[
     cmd(&["lint"], true, false),
     cmd(&["explain", "usage"], true, false),
-    cmd(&["new", "kit"], false, false),
-    cmd(&["init"], false, false),
-    cmd(&["lock"], false, true),
+    cmd(&["new", "kit"], true, false),
+    cmd(&["init"], true, false),
+    cmd(&["lock"], true, true),
     cmd(&["list"], true, true),
     cmd(&["tree"], true, true),
     cmd(&["why", "github"], true, true),
     cmd(&["graph"], true, true),
     cmd(&["search", "git"], true, false),
-    cmd(&["publish", "kit", "--registry", "reg"], false, false),
+    cmd(&["outdated"], true, true),
+    cmd(&["info", "github"], true, false),
+    cmd(&["publish", "kit", "--registry", "reg"], true, false),
     cmd(&["plan", "install"], true, true),
     cmd(&["plan", "update"], true, true),
     cmd(&["plan", "uninstall", "github"], true, true),
@@ -47,6 +49,8 @@ const COMMANDS: &[Cmd] = &[
     cmd(&["add", "github"], true, true),
     cmd(&["update"], true, true),
     cmd(&["remove", "github"], true, true),
+    cmd(&["keep", "agent:reviewer"], true, true),
+    cmd(&["restore", "agent:reviewer"], true, true),
     cmd(&["apply", "--plan", "p.json"], true, true),
     cmd(&["doctor"], true, true),
     cmd(&["serve", "--stdio"], false, false),
@@ -63,7 +67,24 @@ const UNKNOWN_BUNDLE: &[(&[&str], &str)] = &[
     (&["update", "nope"], "not-in-project"),
     (&["plan", "update", "nope"], "not-in-project"),
     (&["why", "nope"], "not-in-graph"),
+    (&["info", "nope"], "bundle-not-found"),
 ];
+
+#[test]
+fn the_walk_covers_every_subcommand() {
+    use clap::CommandFactory;
+    let walked: std::collections::BTreeSet<&str> = COMMANDS.iter().map(|c| c.args[0]).collect();
+    let all: std::collections::BTreeSet<String> = capm::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|n| !walked.contains(n.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not walked: {missing:?}");
+}
 
 /// Runs `capm ARGS` in `dir` (human output, then with `--format json` when `json`),
 /// checks the exit code, that nothing was written, and the error document; returns the

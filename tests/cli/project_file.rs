@@ -95,6 +95,22 @@ fn a_misspelt_key_inside_a_bundle_table_is_an_error_for_every_command() {
 }
 
 #[test]
+fn an_empty_capm_toml_is_an_error_for_every_command_and_nothing_is_written() {
+    for empty in ["", "\n  \n", "# my project\n"] {
+        let dir = installed();
+        std::fs::write(dir.path().join("capm.toml"), empty).unwrap();
+        // `outdated` and `info` read capm.toml too.
+        let mut commands = COMMANDS.to_vec();
+        commands.extend([&["outdated"][..], &["info", "memory"][..]]);
+        each_refuses(
+            dir.path(),
+            &commands,
+            &["error[missing-field]: capm.toml is empty: it has no `[project]` and no `[bundles]`"],
+        );
+    }
+}
+
+#[test]
 fn lint_reports_an_unknown_key_in_capm_toml_as_an_error_in_json() {
     let dir = project();
     replace_in(dir.path(), "capm.toml", "[project]", "[projet]");
@@ -110,7 +126,11 @@ fn lint_reports_an_unknown_key_in_capm_toml_as_an_error_in_json() {
 #[test]
 fn an_install_that_removes_every_bundle_says_so_in_the_plan() {
     let dir = installed();
-    std::fs::write(dir.path().join("capm.toml"), "").unwrap();
+    // capm.toml without its bundles (an empty one is refused outright).
+    let path = dir.path().join("capm.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut = text.split("[bundles]").next().unwrap().to_string();
+    std::fs::write(&path, cut).unwrap();
     let run = capm(dir.path(), &["install", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     has(
