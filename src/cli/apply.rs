@@ -23,8 +23,8 @@ use crate::plan::ownership::ActionKind;
 pub struct ApplyFlags {
     /// Compute and check the plan as an apply would (blocked actions, --locked, a saved
     /// plan's fingerprint), print it, and stop before applying it: exit 0 when it could be
-    /// applied, 1 when not. An earlier capm's interrupted transaction is still recovered
-    /// first.
+    /// applied, 1 when not. Nothing is written: an earlier capm's interrupted transaction
+    /// is reported, not recovered.
     #[arg(long)]
     dry_run: bool,
     /// Apply without asking (required when not on a terminal).
@@ -57,8 +57,8 @@ pub struct AddArgs {
     /// (`./tools`), recorded as a path bundle.
     #[arg(required_unless_present = "path")]
     bundles: Vec<String>,
-    /// Add the bundle in directory DIR, recorded in capm.toml as `{ path = "DIR" }`
-    /// (relative to the project).
+    /// Add the bundle in directory DIR (relative to the current directory), recorded in
+    /// capm.toml as `{ path = "…" }` relative to the project.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["bundles", "registry"])]
     path: Option<PathBuf>,
     /// Take the bundles named from registry NAME (declared under capm.toml's
@@ -232,10 +232,10 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         .into_iter()
         .map(|spec| match crate::ops::project_edit::is_path_spec(&spec) {
             true => in_project(Path::new(&spec), &root),
-            false => spec,
+            false => Ok(spec),
         })
         .chain(args.path.iter().map(|p| in_project(p, &root)))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut req = request(
         term,
         Operation::Install,
@@ -248,23 +248,29 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
     run(req, args.flags, None, dir, term)
 }
 
-/// A bundle directory given on the command line (relative to the current directory) as a
-/// path relative to the project `root`, starting with `./` or `../` (or absolute when
-/// nothing is shared). A directory that does not exist stays as given, for the plan to
-/// report.
-fn in_project(dir: &Path, root: &Path) -> String {
-    let rel = match (dir.canonicalize(), root.canonicalize()) {
-        (Ok(d), Ok(r)) => pathdiff::diff_paths(&d, &r).unwrap_or(d),
-        _ => dir.to_path_buf(),
+/// A bundle directory given on the command line, relative to the current directory (as
+/// `cargo add --path` reads it), as a path relative to the project `root`, starting with
+/// `./` or `../` (or absolute when nothing is shared). A directory that does not exist is
+/// refused: it is never looked for anywhere else.
+fn in_project(dir: &Path, root: &Path) -> Result<String, CliError> {
+    let missing = || CliError::Missing {
+        code: "path-not-found",
+        message: format!("`{}` does not exist", dir.display()),
+        help: Some(
+            "a bundle's path is read from the current directory; it must hold bundle.toml".into(),
+        ),
     };
+    let dir = dir.canonicalize().map_err(|_| missing())?;
+    let root = root.canonicalize().map_err(CliError::Io)?;
+    let rel = pathdiff::diff_paths(&dir, &root).unwrap_or(dir);
     let rel = rel.to_string_lossy().replace('\\', "/");
-    if rel.starts_with('.') || rel.starts_with('/') {
+    Ok(if rel.starts_with('.') || rel.starts_with('/') {
         rel
     } else if rel.is_empty() {
         ".".to_string()
     } else {
         format!("./{rel}")
-    }
+    })
 }
 
 pub fn update(args: UpdateArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {

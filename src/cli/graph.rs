@@ -391,6 +391,14 @@ pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
             })
         }
         GraphError::Io { .. } => return CliError::Other(message),
+        // A path capm.toml names that does not exist: a missing path is exit 2 everywhere.
+        GraphError::MissingSource { .. } => {
+            return CliError::Missing {
+                code,
+                message,
+                help: Some("fix the path in capm.toml, or create what it names".into()),
+            };
+        }
         _ => {}
     }
     CliError::Refused {

@@ -49,14 +49,6 @@ pub fn outdated(
     let root = project::find_root(project_dir).map_err(|e| project_error(e, term))?;
     let p = project::load(&root).map_err(|e| project_error(e, term))?;
     let bundles = crate::ops::outdated::outdated(&p).map_err(|e| match e {
-        OutdatedError::NoLock => CliError::Refused {
-            code: "no-lock",
-            message: e.to_string(),
-            details: Vec::new(),
-            help: Some(
-                "run `capm install` (or `capm lock`) to choose and record the versions".into(),
-            ),
-        },
         OutdatedError::Graph(g) => graph_error(g, term),
     })?;
     let any = bundles.iter().any(|b| b.outdated);
@@ -72,8 +64,11 @@ pub fn outdated(
         write!(term.out(), "{}", table(&bundles))?;
     } else {
         let n = bundles.len();
-        let what = if n == 1 { "bundle is" } else { "bundles are" };
-        term.status("Checked", format!("{n} {what} up to date"))?;
+        let what = match n {
+            1 => "1 bundle: up to date".to_string(),
+            n => format!("{n} bundles: all up to date"),
+        };
+        term.status("Checked", what)?;
     }
     Ok(if any && args.exit_code {
         Status::Refused

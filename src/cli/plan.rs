@@ -352,6 +352,12 @@ pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
                     .into(),
             ),
         },
+        PlanError::UnknownResource(message) => CliError::Refused {
+            code: "unknown-resource",
+            message,
+            details: Vec::new(),
+            help: Some("`capm list` shows the resources of the project's bundles".into()),
+        },
         PlanError::Refused(message) => CliError::Refused {
             code: "not-edited",
             message,
@@ -365,14 +371,21 @@ pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
             message,
             help: None,
         },
-        PlanError::NotInProject { name, message } => CliError::Refused {
-            code: "not-in-project",
-            message,
-            details: Vec::new(),
-            help: Some(format!(
-                "`capm list` shows the project's bundles; `capm add {name}` adds one"
-            )),
-        },
+        PlanError::NotInProject { name, message } => {
+            // After a did-you-mean or a dependency's explanation, adding the name is not
+            // what the user wants.
+            let help = if message.contains("did you mean") || message.contains("dependency") {
+                "`capm list` shows the project's bundles".to_string()
+            } else {
+                format!("`capm list` shows the project's bundles; `capm add {name}` adds one")
+            };
+            CliError::Refused {
+                code: "not-in-project",
+                message,
+                details: Vec::new(),
+                help: Some(help),
+            }
+        }
         PlanError::StillNeeded(_) => CliError::Refused {
             code: "still-needed",
             message: e.to_string(),

@@ -251,9 +251,9 @@ codes! {
         fix: "Provide the resource, add the dependency that provides it, or remove it from `requires`.",
     }
     "unknown-resource" Error {
-        summary: "A reference to a resource this bundle does not define (for example in `[uninstall] preserves`).",
-        why: "The reference would have no effect, which hides a typo.",
-        fix: "Name a resource defined in this bundle as `KIND:NAME`.",
+        summary: "A reference to a resource that does not exist: one a bundle does not define (in `[uninstall] preserves`), or one `--skip`, `capm keep` or `capm restore` names that no bundle of the project provides.",
+        why: "The reference would have no effect, which hides a typo: a conflict meant to be settled would stay, an edit meant to be kept would not be.",
+        fix: "Name the resource as `KIND:NAME`, as the bundle defines it or as `capm list` shows it; the error names the closest one.",
     }
     "empty-bundle" Warning {
         summary: "The bundle provides no resources and has no dependencies.",
@@ -339,11 +339,6 @@ codes! {
         summary: "`capm info NAME@VERSION` named a version, or a requirement, that no published version matches.",
         why: "capm shows what a source publishes; it never picks a version other than the one asked for.",
         fix: "Pick one of the versions the message lists, or write a requirement such as `NAME@^1`.",
-    }
-    "no-lock" Error {
-        summary: "`capm outdated` was run in a project without capm.lock.",
-        why: "Outdated compares the versions in use, which capm.lock records, with the newest ones; without it no version is in use yet.",
-        fix: "Run `capm install` (or `capm lock`) to choose the versions and record them, then ask again.",
     }
     "invalid-skip" Error {
         summary: "A `skip` entry of a bundle in capm.toml is not a resource reference (`KIND:NAME`), or is listed twice.",

@@ -109,7 +109,10 @@ impl GraphError {
 
     /// Whether the error is about the user's input (exit 1) rather than the machine (exit 2).
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, GraphError::Io { .. })
+        !matches!(
+            self,
+            GraphError::Io { .. } | GraphError::MissingSource { .. }
+        )
     }
 }
 

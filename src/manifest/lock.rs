@@ -31,11 +31,25 @@ pub struct Lockfile {
     pub created: Vec<String>,
 }
 
+/// A bundle's version as the lock records it: refused unless it is a semantic version, so
+/// that a damaged lock is reported where it is damaged, not shown as a version.
+fn semantic_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    match semver::Version::parse(&text) {
+        Ok(_) => Ok(text),
+        Err(e) => Err(serde::de::Error::custom(format!(
+            "`{text}` is not a semantic version: {e}"
+        ))),
+    }
+}
+
 /// A resolved bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LockedBundle {
     pub name: String,
+    /// A semantic version.
+    #[serde(deserialize_with = "semantic_version")]
     pub version: String,
     /// Where it came from: `catalog`, `path+RELATIVE/DIR` or `registry+NAME`.
     pub source: String,

@@ -40,8 +40,6 @@ pub struct OutdatedBundle {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutdatedError {
-    #[error("the project has no capm.lock, so no version is in use yet")]
-    NoLock,
     #[error(transparent)]
     Graph(#[from] GraphError),
 }
@@ -49,7 +47,9 @@ pub enum OutdatedError {
 /// Every bundle of the project's capm.lock, and every one capm.toml asks for that the lock
 /// does not record yet, by name.
 pub fn outdated(project: &Project) -> Result<Vec<OutdatedBundle>, OutdatedError> {
-    let lock = project.lock.as_ref().ok_or(OutdatedError::NoLock)?;
+    // Without capm.lock nothing is in use yet: every bundle capm.toml asks for is missing.
+    let none = crate::manifest::lock::Lockfile::default();
+    let lock = project.lock.as_ref().unwrap_or(&none);
     let sources = Sources::load(Some(&project.manifest), &project.root)?;
     let requests = graph::requests(&project.manifest)?;
     // What an update of everything would choose: the lock forgotten, newest first.

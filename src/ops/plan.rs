@@ -14,7 +14,7 @@ use crate::manifest::common::{Scope, is_valid_name};
 use crate::manifest::lock::Lockfile;
 use crate::manifest::project::ProjectManifest;
 use crate::plan::build::{PlanInput, build};
-use crate::plan::model::{Operation, Plan, PlanRequestDoc};
+use crate::plan::model::{Action, Operation, Plan, PlanRequestDoc};
 use crate::plan::state::ScopeState;
 use crate::target::ScopeRoot;
 use crate::target::opencode::OpenCode;
@@ -68,6 +68,9 @@ pub enum PlanError {
     /// a resource nobody edited).
     #[error("{0}")]
     Refused(String),
+    /// `--skip`, `keep` or `restore` names a resource no bundle of the project provides.
+    #[error("{0}")]
+    UnknownResource(String),
     #[error("cannot read the scope: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -261,14 +264,16 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     if !settled.is_empty() {
         (plan, manifest_text) = plan_with(&settled)?;
     }
+    let count = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     tracing::info!(
-        "{}, {} actions, {} findings, risk {}",
+        "{}, {}, {}, risk {}",
         format!("{:?}", plan.status).to_lowercase(),
-        plan.actions.len(),
-        plan.findings.len(),
+        count(plan.actions.len(), "action"),
+        count(plan.findings.len(), "finding"),
         format!("{:?}", plan.risk).to_lowercase()
     );
     check_edit_choices(&plan, req)?;
+    check_skips(&plan, req)?;
     check_inputs(project, req, &resolution)?;
     Ok(Prepared {
         plan,
@@ -283,15 +288,16 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
 /// edited; anything else is refused.
 fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
     for id in req.keep.iter().chain(&req.restore) {
-        let Some(a) = plan.actions.iter().find(|a| &a.resource == id) else {
-            return Err(PlanError::Refused(format!(
-                "`{id}` is not a resource of this project's bundles"
-            )));
-        };
+        let a = resource_named(plan, id)?;
         let edited = matches!(
             a.reason.as_deref(),
             Some("recorded-as-yours" | "restored" | "kept-by-user")
         );
+        if a.reason.as_deref() == Some("kept-yours") {
+            return Err(PlanError::Refused(format!(
+                "`{id}` is your own (capm.toml's `skip` keeps it): capm never installed its version there"
+            )));
+        }
         if !edited {
             return Err(PlanError::Refused(format!(
                 "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
@@ -299,6 +305,30 @@ fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
         }
     }
     Ok(())
+}
+
+/// `--skip KIND:NAME` names a resource of the project's bundles: a misspelt one would
+/// settle nothing, silently.
+fn check_skips(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
+    for id in &req.skip {
+        resource_named(plan, id)?;
+    }
+    Ok(())
+}
+
+/// The plan's action on resource `id`; refused, with the closest resource, when the
+/// project's bundles have none.
+fn resource_named<'p>(plan: &'p Plan, id: &str) -> Result<&'p Action, PlanError> {
+    plan.actions
+        .iter()
+        .find(|a| a.resource == id)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = plan.actions.iter().map(|a| a.resource.as_str()).collect();
+            PlanError::UnknownResource(format!(
+                "`{id}` is not a resource of this project's bundles{}",
+                did_you_mean(id, &ids)
+            ))
+        })
 }
 
 /// What a read-only command says about a transaction waiting for recovery.
@@ -413,7 +443,16 @@ fn requests_for(
                 requests.retain(|r| r.name != name);
                 // A name given twice is removed once.
                 if requests.len() == before && !named.contains(&name) {
-                    let message = format!("`{name}` is not in capm.toml's [bundles]{hint}");
+                    let dependency = lock
+                        .as_ref()
+                        .is_some_and(|l| l.bundles.iter().any(|b| b.name == name));
+                    let message = if dependency {
+                        format!(
+                            "`{name}` is installed as a dependency, not named in capm.toml's [bundles]: it goes with the bundles that need it (`capm why {name}` lists them)"
+                        )
+                    } else {
+                        format!("`{name}` is not in capm.toml's [bundles]{hint}")
+                    };
                     return Err(PlanError::NotInProject { name, message });
                 }
                 named.insert(name);

@@ -36,14 +36,18 @@ pub fn edit(
     match req.operation {
         Operation::Install => add_bundles(&mut doc, req, resolution, new_sources, &mut changes)?,
         Operation::Uninstall => {
-            remove_bundles(&mut doc, req, &mut changes)?;
+            let kept = remove_bundles(&mut doc, req, resolution, &mut changes)?;
             drop_unread_inputs(&mut doc, resolution, &mut changes);
+            record_skips(&mut doc, resolution, &kept, &mut changes)?;
         }
         Operation::Update if req.latest => follow_latest(&mut doc, req, resolution, &mut changes)?,
         Operation::Update => {}
     }
     record_skips(&mut doc, resolution, record, &mut changes)?;
-    let new = doc.to_string();
+    let mut new = doc.to_string();
+    if text.ends_with('\n') && !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
     Ok(((new != text).then_some(new), changes))
 }
 
@@ -87,22 +91,116 @@ fn set_inputs(
     Ok(())
 }
 
-/// `remove`: the named bundles leave `[bundles]`.
+/// `remove`: the named bundles leave `[bundles]`. Returns the settled conflicts their
+/// entries recorded whose resource a bundle staying still provides, with that bundle: they
+/// stay settled, recorded on the entry that now brings the provider in. The comments above
+/// a removed `[bundles.NAME]` header stay where they were.
 fn remove_bundles(
     doc: &mut DocumentMut,
     req: &PlanRequest,
+    resolution: &Resolution,
     changes: &mut Vec<String>,
-) -> Result<(), PlanError> {
+) -> Result<BTreeMap<String, String>, PlanError> {
+    let mut kept = BTreeMap::new();
+    let mut orphaned = Vec::new();
     let Some(table) = doc.get_mut("bundles").and_then(Item::as_table_like_mut) else {
-        return Ok(());
+        return Ok(kept);
     };
     for spec in &req.bundles {
         let (name, _) = parse_spec(spec)?;
-        if table.remove(&name).is_some() {
-            changes.push(format!("remove {name}"));
+        let Some(item) = table.remove(&name) else {
+            continue;
+        };
+        changes.push(format!("remove {name}"));
+        for id in skips_of(&item) {
+            if let Some(provider) = provider_of(resolution, &id) {
+                kept.insert(id, provider);
+            }
+        }
+        // A `[bundles.NAME]` header carries the comments written above it.
+        if let Some(t) = item.as_table() {
+            let prefix = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+            if !prefix.trim().is_empty() {
+                orphaned.push((t.position().unwrap_or(isize::MAX), prefix.to_string()));
+            }
         }
     }
-    Ok(())
+    for (position, comments) in orphaned {
+        keep_comments(doc, position, &comments);
+    }
+    Ok(kept)
+}
+
+/// Puts `comments`, left by a table removed from `position`, above the table that now
+/// follows that place, or at the end of the file.
+fn keep_comments(doc: &mut DocumentMut, position: isize, comments: &str) {
+    let mut tables = Vec::new();
+    positions(doc.as_table(), &mut Vec::new(), &mut tables);
+    let next = tables
+        .into_iter()
+        .filter(|(p, _)| *p > position)
+        .min_by_key(|(p, _)| *p);
+    let target = next.and_then(|(_, path)| {
+        let mut t = doc.as_table_mut();
+        for key in &path {
+            t = t.get_mut(key)?.as_table_mut()?;
+        }
+        Some(t)
+    });
+    match target {
+        Some(t) => {
+            let own = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+            let prefix = format!("{comments}{own}");
+            t.decor_mut().set_prefix(prefix);
+        }
+        None => {
+            let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
+            doc.set_trailing(format!("{trailing}{comments}"));
+        }
+    }
+}
+
+/// Every table below `table` (headers in the file), with its position and key path.
+fn positions(
+    table: &toml_edit::Table,
+    path: &mut Vec<String>,
+    out: &mut Vec<(isize, Vec<String>)>,
+) {
+    for (key, item) in table.iter() {
+        if let Some(t) = item.as_table() {
+            path.push(key.to_string());
+            if let Some(p) = t.position() {
+                out.push((p, path.clone()));
+            }
+            positions(t, path, out);
+            path.pop();
+        }
+    }
+}
+
+/// The resources a capm.toml entry's `skip` lists.
+fn skips_of(item: &Item) -> Vec<String> {
+    let list = item.as_table_like().and_then(|t| t.get("skip"));
+    list.and_then(Item::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The bundle that provides resource `id` in the resolved graph.
+fn provider_of(resolution: &Resolution, id: &str) -> Option<String> {
+    let g = &resolution.graph;
+    let resource = g
+        .node_indices()
+        .find(|&n| matches!(&g[n], Node::Resource { id: x } if x == id))?;
+    g.neighbors_directed(resource, petgraph::Direction::Incoming)
+        .find_map(|n| match &g[n] {
+            Node::Bundle { name, .. } => Some(name.clone()),
+            _ => None,
+        })
 }
 
 /// `remove`: `[inputs]` that no server of the bundles staying reads go with the bundles
@@ -120,9 +218,23 @@ fn drop_unread_inputs(doc: &mut DocumentMut, resolution: &Resolution, changes: &
         .map(|(k, _)| k.to_string())
         .filter(|k| !read.contains(k))
         .collect();
+    if unread.is_empty() {
+        return;
+    }
     for name in unread {
         table.remove(&name);
         changes.push(format!("remove input {name}"));
+    }
+    if table.is_empty() {
+        // An empty `[inputs]` goes; the comments above its header stay.
+        let header = doc["inputs"].as_table().map(|t| {
+            let prefix = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+            (t.position().unwrap_or(isize::MAX), prefix.to_string())
+        });
+        doc.remove("inputs");
+        if let Some((position, comments)) = header.filter(|(_, c)| !c.trim().is_empty()) {
+            keep_comments(doc, position, &comments);
+        }
     }
 }
 
@@ -210,7 +322,21 @@ fn set_source(
     }
     let verb = if old.is_some() { "set" } else { "add" };
     changes.push(format!("{verb} {name} = {wanted}"));
-    table.insert(name, toml_edit::value(wanted));
+    match table.get_mut(name) {
+        Some(item) => replace_value(item, wanted.into()),
+        None => {
+            table.insert(name, toml_edit::value(wanted));
+        }
+    }
+}
+
+/// Replaces a value in place, keeping the spaces and the comment around it
+/// (`code-review = "^1" # for reviews` keeps `# for reviews`).
+fn replace_value(item: &mut Item, mut new: toml_edit::Value) {
+    if let Some(old) = item.as_value() {
+        *new.decor_mut() = old.decor().clone();
+    }
+    *item = Item::Value(new);
 }
 
 /// Where a bundle that `add` names comes from, when not from the usual search.
@@ -306,7 +432,7 @@ fn set_requirement(table: &mut dyn TableLike, name: &str, wanted: &str, changes:
     match table.get_mut(name) {
         Some(item) if item.is_str() => {
             if item.as_str() != Some(wanted) {
-                *item = toml_edit::value(wanted);
+                replace_value(item, wanted.into());
                 changes.push(format!("set {name} = \"{wanted}\""));
             }
         }
@@ -392,7 +518,7 @@ fn record_skips(
         if let Some(req) = item.as_str().map(str::to_string) {
             let mut t = toml_edit::InlineTable::new();
             t.insert("version", req.into());
-            *item = toml_edit::value(t);
+            replace_value(item, t.into());
         }
         let Some(entry) = item.as_table_like_mut() else {
             continue;

@@ -126,7 +126,9 @@ fn settle_edit(
     }
     if restore.contains(id) {
         settled(ActionKind::Update, "restored")
-    } else if keep.contains(id) && decision.reason != Some("kept-by-user") {
+    } else if keep.contains(id) {
+        // Kept before too: recorded again, which takes back a proposal a bundle change
+        // wrote beside it since.
         settled(ActionKind::Keep, "recorded-as-yours")
     } else {
         decision

@@ -538,11 +538,11 @@ fn missing_sources_are_refused_and_empty_registries_are_empty() {
         d,
         &[("capm.toml", "[bundles]\nghost = { path = \"nope\" }\n")],
     );
+    // A path that does not exist is exit 2, as everywhere.
     let run = capm(d, &["tree"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 2);
     assert!(
-        run.stderr
-            .contains("error[path-not-found]: bundle `ghost` is expected at"),
+        run.stderr.contains("error: bundle `ghost` is expected at"),
         "{}",
         run.stderr
     );

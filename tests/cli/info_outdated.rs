@@ -154,7 +154,7 @@ fn outdated_says_when_everything_is_up_to_date() {
         let run = capm(d, args);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(run.stdout, "");
-        assert_eq!(run.stderr, "     Checked 2 bundles are up to date\n");
+        assert_eq!(run.stderr, "     Checked 2 bundles: all up to date\n");
     }
     // A bundle capm.toml asks for that is not installed yet is missing, like npm says.
     write_files(
@@ -191,18 +191,24 @@ fn outdated_without_a_lock_or_a_project_says_what_to_do() {
     let d = dir.path();
     write_files(d, &[("capm.toml", "[bundles]\ntime = \"^1\"\n")]);
     let before = tree(d);
-    let run = capm(d, &["outdated"]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.stdout, "");
+    // Nothing is installed yet: every bundle capm.toml asks for is missing.
+    let run = capm(d, &["outdated", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["bundles"][0]["name"], "time", "{doc:#}");
     assert_eq!(
-        run.stderr,
-        "error[no-lock]: the project has no capm.lock, so no version is in use yet\n\
-         help: run `capm install` (or `capm lock`) to choose and record the versions\n"
+        doc["bundles"][0]["current"],
+        serde_json::Value::Null,
+        "{doc:#}"
     );
+    assert_eq!(doc["bundles"][0]["outdated"], true, "{doc:#}");
     assert_eq!(before, tree(d), "outdated wrote something");
-    let json = capm(d, &["outdated", "--format", "json"]);
-    assert_eq!(json.code, 1);
-    assert_eq!(json.json()["code"], "no-lock");
+
+    // A project asking for nothing has nothing outdated.
+    write_files(d, &[("capm.toml", "[bundles]\n")]);
+    let run = capm(d, &["outdated"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
 
     let nowhere = tempdir();
     let run = capm(nowhere.path(), &["outdated"]);
@@ -429,9 +435,9 @@ fn an_unreachable_registry_is_a_warning_not_a_failed_search() {
         json.json()["results"].as_array().unwrap().len(),
         catalog + 4
     );
-    // Installing still fails closed on the missing registry.
+    // Installing still fails closed on the missing registry (a missing path: exit 2).
     let run = capm(d, &["tree"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 2);
     assert_eq!(before, tree(d));
 }
 

@@ -18,6 +18,7 @@ mod json_outputs;
 mod json_results;
 mod lint;
 mod lint_cases;
+mod manifest_edits;
 mod messages;
 mod new;
 mod plan;

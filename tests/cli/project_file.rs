@@ -527,8 +527,8 @@ fn add_refuses_an_unknown_registry_or_a_missing_path_and_writes_nothing() {
         ),
         (
             &["add", "--path", "vendor/nothing", "--yes"],
-            1,
-            "error[path-not-found]: a bundle is expected at `./vendor/nothing`, but nothing is there",
+            2,
+            "error: `vendor/nothing` does not exist",
         ),
         (
             &["add", "./vendor/tools", "--registry", "team", "--yes"],

@@ -198,7 +198,7 @@ fn keep_and_restore_refuse_what_is_not_an_edit_and_write_nothing() {
         (
             &["keep", "agent:nope", "-y"],
             1,
-            "error[not-edited]: `agent:nope` is not a resource of this project's bundles",
+            "error[unknown-resource]: `agent:nope` is not a resource of this project's bundles",
         ),
         (
             &["restore", "skill:notes", "-y"],
@@ -219,7 +219,7 @@ fn keep_and_restore_refuse_what_is_not_an_edit_and_write_nothing() {
         assert_eq!(tree(p), before, "capm {} wrote", args.join(" "));
     }
     let json = capm(p, &["keep", "agent:nope", "--format", "json"]);
-    assert_eq!(json.json()["code"], "not-edited");
+    assert_eq!(json.json()["code"], "unknown-resource");
 }
 
 /// The `tool` path bundle alone, installed, with `config` as the user's opencode.json.
@@ -266,4 +266,41 @@ fn removing_the_last_bundle_removes_the_config_capm_created() {
     let p = dir.path();
     ok(p, &["remove", "tool", "-y"]);
     assert_eq!(read(p, "opencode.json"), skeleton);
+}
+
+#[test]
+fn keeping_again_takes_back_a_proposal_written_after_the_first_keep() {
+    let dir = edited();
+    let p = dir.path();
+    ok(p, &["keep", "agent:helper", "-y"]);
+    fixtures::to_v2(p);
+    ok(p, &["update", "-y"]);
+    assert!(read(p, PROPOSAL).contains("Helper, version two."));
+    ok(p, &["keep", "agent:helper", "-y"]);
+    assert!(!p.join(PROPOSAL).exists(), "keep left the proposal");
+    assert_eq!(read(p, AGENT), MINE);
+    assert_eq!(doctor_status(p, "agent:helper"), "kept");
+}
+
+#[test]
+fn misspelt_resources_are_refused_with_the_closest_one() {
+    let dir = edited();
+    let p = dir.path();
+    for args in [
+        &["keep", "agent:helpr", "-y"][..],
+        &["restore", "agent:helpr", "-y"],
+        &["install", "--skip", "agent:helpr", "--dry-run"],
+    ] {
+        let before = tree(p);
+        let run = support::capm(p, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.transcript());
+        assert!(
+            run.stderr.starts_with(
+                "error[unknown-resource]: `agent:helpr` is not a resource of this project's bundles; did you mean `agent:helper`?"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(tree(p), before, "{args:?} wrote something");
+    }
 }
