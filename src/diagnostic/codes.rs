@@ -340,6 +340,11 @@ codes! {
         why: "capm shows what a source publishes; it never picks a version other than the one asked for.",
         fix: "Pick one of the versions the message lists, or write a requirement such as `NAME@^1`.",
     }
+    "unused-skip" Warning {
+        summary: "A bundle's `skip` in capm.toml names a resource that no bundle of the project provides.",
+        why: "It settles nothing: a misspelt name leaves the conflict it was meant for unsettled.",
+        fix: "Correct the name (the warning names the closest resource), or remove the entry.",
+    }
     "invalid-skip" Error {
         summary: "A `skip` entry of a bundle in capm.toml is not a resource reference (`KIND:NAME`), or is listed twice.",
         why: "`skip` records conflicts settled by keeping your own version; an entry capm cannot match to a resource settles nothing.",

@@ -465,6 +465,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         })
         .collect();
     findings.extend(removes_everything(operation, lock, resolution));
+    findings.extend(unused_skips(input.skip, &actions));
     let mut environment = environment(resolution, inputs);
     without_kept(
         &actions,
@@ -559,6 +560,25 @@ fn removes_everything(
         )
         .help("if capm.toml lost them by mistake, restore it before installing; `capm remove NAME` removes a bundle on purpose"),
     )
+}
+
+/// A skip capm.toml records for a resource no bundle of the project provides: a typo, or
+/// a leftover of a bundle that changed; it settles nothing.
+fn unused_skips(skip: &std::collections::BTreeSet<String>, actions: &[Action]) -> Vec<Diagnostic> {
+    skip.iter()
+        .filter(|id| !actions.iter().any(|a| &a.resource == *id))
+        .map(|id| {
+            let ids: Vec<&str> = actions.iter().map(|a| a.resource.as_str()).collect();
+            let hint = crate::manifest::decode::suggest(id, &ids)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Diagnostic::new(
+                "unused-skip",
+                format!("capm.toml skips `{id}`, which no bundle of the project provides{hint}"),
+            )
+            .help("remove it from the bundle's `skip` in capm.toml, or correct its name")
+        })
+        .collect()
 }
 
 /// The environment variables one server reads, each with whether it is secret and

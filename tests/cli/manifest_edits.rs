@@ -195,3 +195,24 @@ fn a_lock_version_that_is_not_semantic_is_refused_where_it_is() {
         run.stderr
     );
 }
+
+#[test]
+fn a_recorded_skip_that_names_nothing_is_a_warning_in_the_plan() {
+    let dir = project();
+    let d = dir.path();
+    ok(d, &["add", "memory", "--yes"]);
+    rewrite(
+        d,
+        "memory = \"^1.0.0\"",
+        "memory = { version = \"^1.0.0\", skip = [\"mcp:memroy\"] }",
+    );
+    let run = capm(d, &["plan", "install"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.contains(
+            "warning[unused-skip] capm.toml skips `mcp:memroy`, which no bundle of the project provides; did you mean `mcp:memory`?"
+        ),
+        "{}",
+        run.stdout
+    );
+}
