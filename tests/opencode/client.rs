@@ -60,10 +60,15 @@ impl OpenCode {
     /// `opencode ARGS` in `project`, with no network access it could need (no update
     /// check, no models list) and nothing of the machine's environment but PATH.
     pub fn run(&self, project: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(project, env);
+        cmd.args(args);
+        cmd.output().expect("opencode runs")
+    }
+
+    fn command(&self, project: &Path, env: &[(&str, &str)]) -> Command {
         let home = self.home.path();
         let mut cmd = Command::new(&self.bin);
-        cmd.args(args)
-            .current_dir(project)
+        cmd.current_dir(project)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home)
@@ -74,7 +79,7 @@ impl OpenCode {
             .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
             .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
             .envs(env.iter().copied());
-        cmd.output().expect("opencode runs")
+        cmd
     }
 
     /// `opencode ARGS`, which must succeed; its stdout.
@@ -111,6 +116,42 @@ impl OpenCode {
             .collect()
     }
 
+    /// The OpenAPI document OpenCode's own server publishes (`/doc`), whose
+    /// `components.schemas` hold the types of its configuration (`Config`, `AgentConfig`,
+    /// `McpLocalConfig`, …). The server listens on 127.0.0.1 only, and is stopped after.
+    pub fn openapi(&self, project: &Path) -> Value {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = self.command(project, &[]);
+        server
+            .args([
+                "serve",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = server.spawn().expect("opencode serve starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let doc = loop {
+            if let Some(body) = http_get(port, "/doc") {
+                break body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "opencode serve did not answer on 127.0.0.1:{port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        serde_json::from_str(&doc).unwrap_or_else(|e| panic!("/doc is not JSON ({e})"))
+    }
+
     /// The agents OpenCode lists (`opencode agent list`), with their mode.
     pub fn agents(&self, project: &Path) -> Vec<(String, String)> {
         let text = self.ok(project, &["agent", "list"], &[]);
@@ -122,4 +163,50 @@ impl OpenCode {
             })
             .collect()
     }
+}
+
+/// The body of `GET PATH` from 127.0.0.1:`port` when it answers 200; `None` while nothing
+/// listens. Read up to the length the response states (the server may keep the
+/// connection open), with a timeout on every read.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+        if let Some(body) = complete_body(&response) {
+            return body;
+        }
+    }
+    complete_body(&response).flatten()
+}
+
+/// The body of a complete HTTP response with a Content-Length: `Some(None)` when it is
+/// not a 200, `None` while more is to come.
+fn complete_body(response: &[u8]) -> Option<Option<String>> {
+    let text = String::from_utf8_lossy(response);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let length: usize = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())
+            .flatten()
+    })?;
+    if body.len() < length {
+        return None;
+    }
+    Some(
+        head.starts_with("HTTP/1.1 200")
+            .then(|| body[..length].to_string()),
+    )
 }
