@@ -193,6 +193,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
             out: &mut out,
         };
         mode::check_plugin_source(plugin, &mut sink);
+        subst::check_plugin(plugin, &mut sink);
     }
     mode::check(m, modes, &mut out);
     mode::check_trust(m, &mut out);

@@ -5,14 +5,15 @@
 //! nothing is trimmed, and a missing file makes the whole config invalid. Both are
 //! case-sensitive, and because `{env:}` goes first, `{file:{env:X}/y}` reads a file the
 //! environment names. They apply anywhere in the text, so every string capm renders into
-//! the config (command, args, environment, headers, url, cwd) is checked here.
+//! the config (a server's command, args, environment, headers, url and cwd, a plugin's npm
+//! spec) is checked here.
 //!
 //! `tests/opencode/substitution.rs` proves each of these against the real binary; agent and
 //! command markdown files are not substituted.
 
 use super::launch::{sensitive_path, whole_tree};
 use super::{Level, Sink};
-use crate::manifest::bundle::{EnvValue, McpServer, Permission};
+use crate::manifest::bundle::{EnvValue, McpServer, Permission, Plugin};
 use crate::manifest::common::PermissionKind;
 use crate::manifest::span::Spanned;
 
@@ -150,7 +151,6 @@ pub fn file_reads(s: &McpServer) -> Vec<(String, String)> {
 /// Checks every string of `s` that OpenCode substitutes. `permissions` are the bundle's:
 /// a `filesystem` one lets the server's config read a file that is not sensitive.
 pub(crate) fn check(s: &McpServer, permissions: &[Permission], sink: &mut Sink<'_>) {
-    let declared = declared_vars(s);
     let fs_permission = permissions
         .iter()
         .find(|p| {
@@ -160,13 +160,37 @@ pub(crate) fn check(s: &McpServer, permissions: &[Permission], sink: &mut Sink<'
         })
         .and_then(|p| p.id.as_ref())
         .map(|id| id.value.as_str());
-    for r in rendered_strings(s) {
+    check_strings(rendered_strings(s), &declared_vars(s), fs_permission, sink);
+}
+
+/// The field name of a plugin's npm spec in findings.
+const NPM_SPEC: &str = "the npm spec";
+
+/// Checks a plugin's npm spec, rendered into the `plugin` array: nothing can declare a
+/// read there, so any substitution is refused.
+pub(crate) fn check_plugin(p: &Plugin, sink: &mut Sink<'_>) {
+    let strings = p.npm.iter().map(|npm| Rendered {
+        text: npm,
+        field: NPM_SPEC.into(),
+        literal_value: true,
+        template: false,
+    });
+    check_strings(strings.collect(), &[], None, sink);
+}
+
+fn check_strings(
+    strings: Vec<Rendered<'_>>,
+    declared: &[&str],
+    fs_permission: Option<&str>,
+    sink: &mut Sink<'_>,
+) {
+    for r in strings {
         for sub in refs(&r.text.value) {
             if r.template && matches!(sub, Subst::Env(_) | Subst::Unclosed("env")) {
                 continue;
             }
             match sub {
-                Subst::Env(name) => env_ref(&r, name, &declared, sink),
+                Subst::Env(name) => env_ref(&r, name, declared, sink),
                 Subst::File { path, dynamic } => file_ref(&r, path, dynamic, fs_permission, sink),
                 Subst::Unclosed(kind) => unclosed(&r, kind, sink),
             }
@@ -189,9 +213,13 @@ fn env_ref(r: &Rendered<'_>, name: &str, declared: &[&str], sink: &mut Sink<'_>)
         r.text.span,
         format!("`{{env:{name}}}` in {} makes OpenCode read the environment variable `{name}`, {how}", r.field),
     )
-    .help(format!(
-        "declare the read: `{{ from-env = \"{name}\" }}` (with `secret = true` for a secret) or `{{ template = \"…{{env:{name}}}…\" }}` in `env` or `headers`"
-    ));
+    .help(if r.field == NPM_SPEC {
+        "write the package's exact `name@version`".to_string()
+    } else {
+        format!(
+            "declare the read: `{{ from-env = \"{name}\" }}` (with `secret = true` for a secret) or `{{ template = \"…{{env:{name}}}…\" }}` in `env` or `headers`"
+        )
+    });
 }
 
 fn file_ref(
