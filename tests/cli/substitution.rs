@@ -123,3 +123,49 @@ fn a_declared_file_read_is_shown_in_the_plan_and_installed_as_written() {
     let config = std::fs::read_to_string(d.join("opencode.json")).unwrap();
     assert!(config.contains("\"{file:prompts/system.md}\""), "{config}");
 }
+
+#[test]
+fn a_setting_whose_value_opencode_would_substitute_is_refused() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    crate::support::db_bundle(d, false);
+    let mut capm_toml = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    capm_toml.push_str("db = { path = \"db\" }\n");
+    std::fs::write(d.join("capm.toml"), &capm_toml).unwrap();
+    let before = tree(d);
+    let run = capm(d, &["install", "-y", "--input", "DB_HOST={file:~/.netrc}"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[input-refused]: the value of `DB_HOST` contains a `{file:}` reference, which OpenCode would replace with a file's contents when it loads its config"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before);
+
+    capm_toml.push_str("\n[inputs]\nDB_HOST = \"db-{env:AWS_SECRET_ACCESS_KEY}\"\n");
+    std::fs::write(d.join("capm.toml"), &capm_toml).unwrap();
+    let before = tree(d);
+    let run = capm(d, &["install", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the value of `DB_HOST` contains an `{env:}` reference"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before);
+    // A plain value given with --input replaces it, and is rendered as it is.
+    let ok = capm(d, &["install", "-y", "--input", "DB_HOST=db.example.com"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let config = std::fs::read_to_string(d.join("opencode.json")).unwrap();
+    assert!(
+        config.contains("\"DB_HOST\": \"db.example.com\""),
+        "{config}"
+    );
+    let recorded = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert!(
+        recorded.contains("DB_HOST = \"db.example.com\""),
+        "{recorded}"
+    );
+    assert!(!recorded.contains("{env:"), "{recorded}");
+}
