@@ -2,7 +2,8 @@
 //! config file as text and, before parsing it, replaces every `{env:NAME}` with that
 //! variable (empty when unset), then every `{file:PATH}` with the contents of that file:
 //! `~/` is the home directory, a relative path is taken from the config file's directory,
-//! nothing is trimmed, and a missing file makes the whole config invalid. Both are
+//! the path is not trimmed (the contents are), and a missing file makes the whole config
+//! invalid. Both are
 //! case-sensitive, and because `{env:}` goes first, `{file:{env:X}/y}` reads a file the
 //! environment names. They apply anywhere in the text, so every string capm renders into
 //! the config (a server's command, args, environment, headers, url and cwd, a plugin's npm
