@@ -306,6 +306,13 @@ pub fn human(plan: &Plan) -> String {
                 "  {}: {} `{}` ({req}): {}",
                 p.bundle, p.kind, p.id, p.reason
             );
+            for r in &p.reads {
+                let _ = writeln!(
+                    out,
+                    "    {}: OpenCode reads `{}` into {}",
+                    r.resource, r.path, r.field
+                );
+            }
         }
     }
     if !plan.environment.is_empty() {

@@ -431,7 +431,7 @@ codes! {
         fix: "Inspect the journal named in `.capm/txn/`, restore any file it concerns by hand, then delete it.",
     }
     "input-refused" Error {
-        summary: "A value was given for an environment variable that may not have one: a secret, or a variable no server of the project reads.",
+        summary: "A value was given for an environment variable that may not have one: a secret, a variable no server of the project reads, or a value with an `{env:}` or `{file:}` reference that OpenCode would replace.",
         why: "capm never records a secret's value (capm.toml is committed), and a value for a variable nothing reads would sit in capm.toml doing nothing.",
         fix: "Set secrets in the environment OpenCode starts in; give `--input NAME=VALUE` only for the non-secret settings the plan's environment lists.",
     }

@@ -478,6 +478,31 @@ fn newly_settled(project: &Project, req: &PlanRequest, plan: &Plan) -> BTreeMap<
         .collect()
 }
 
+/// A setting's value is written into OpenCode's config as it is, where OpenCode would
+/// replace an `{env:}` or `{file:}` in it (docs/security-rules.md §12): such a value is
+/// refused, whether given with `--input` or in capm.toml's `[inputs]`.
+fn check_input_values(project: &Project, req: &PlanRequest) -> Result<(), PlanError> {
+    // `--input` replaces what capm.toml records.
+    let mut values = project.manifest.input_values();
+    values.extend(req.inputs.clone());
+    for (name, value) in values {
+        let Some(sub) = crate::security::subst::refs(&value).into_iter().next() else {
+            continue;
+        };
+        let what = match sub {
+            crate::security::subst::Subst::Env(_)
+            | crate::security::subst::Subst::Unclosed("env") => {
+                "an `{env:}` reference, which OpenCode would replace with a variable"
+            }
+            _ => "a `{file:}` reference, which OpenCode would replace with a file's contents",
+        };
+        return Err(PlanError::Input(format!(
+            "the value of `{name}` contains {what} when it loads its config; give the value itself, or leave `{name}` out of the inputs and set it in the environment OpenCode starts in"
+        )));
+    }
+    Ok(())
+}
+
 /// A secret's value is never recorded, in capm.toml or anywhere; and a value is only taken
 /// for a setting a server of the project reads, whether given with `--input` or written in
 /// capm.toml's `[inputs]` (where an uncommented bundle line would otherwise become an input
@@ -498,6 +523,7 @@ fn check_inputs(
             )));
         }
     }
+    check_input_values(project, req)?;
     let read: BTreeSet<String> = environment.into_iter().map(|e| e.name).collect();
     for name in req.inputs.keys() {
         if !read.contains(name) {

@@ -208,7 +208,12 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 .into_iter()
                 .filter(|d| d.severity != Severity::Info || d.rule_severity.is_some()),
         );
-        for p in &b.manifest.permissions {
+        let first_fs = b.manifest.permissions.iter().position(|p| {
+            p.kind
+                .as_ref()
+                .is_some_and(|k| k.value == PermissionKind::Filesystem)
+        });
+        for (i, p) in b.manifest.permissions.iter().enumerate() {
             permissions.push(PermissionReview {
                 bundle: b.name.clone(),
                 kind: p
@@ -221,6 +226,11 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     .as_ref()
                     .map_or_else(String::new, |r| r.value.clone()),
                 required: p.required.as_ref().is_none_or(|r| r.value),
+                reads: if first_fs == Some(i) {
+                    file_reads(&b.manifest)
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -648,6 +658,23 @@ pub fn environment(
         e.input = !e.secret && inputs.contains_key(&e.name);
     }
     by_name.into_values().collect()
+}
+
+/// The `{file:}` reads of a bundle's servers, which its first `filesystem` permission
+/// covers (SUBST-002).
+fn file_reads(m: &crate::manifest::bundle::BundleManifest) -> Vec<super::model::FileRead> {
+    m.mcp
+        .iter()
+        .flat_map(|(name, s)| {
+            crate::security::subst::file_reads(s)
+                .into_iter()
+                .map(move |(field, path)| super::model::FileRead {
+                    resource: format!("mcp:{name}"),
+                    field,
+                    path,
+                })
+        })
+        .collect()
 }
 
 /// The servers of its bundle a permission is about, when it names them: the server itself

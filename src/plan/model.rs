@@ -83,6 +83,21 @@ pub struct PermissionReview {
     pub id: String,
     pub reason: String,
     pub required: bool,
+    /// For a `filesystem` permission, the files OpenCode reads into the config of the
+    /// bundle's servers through `{file:…}` (SUBST-002), which the permission covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<FileRead>,
+}
+
+/// A `{file:PATH}` in a server's rendered config: OpenCode sends the file's contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FileRead {
+    /// `mcp:NAME`.
+    pub resource: String,
+    /// Where the reference is: `argument …`, `env.NAME`, `headers.NAME`, `url`, ….
+    pub field: String,
+    /// The path as written; a relative one is taken from the config file's directory.
+    pub path: String,
 }
 
 /// A bundle the plan installs or keeps, as capm.lock will record it.

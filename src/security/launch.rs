@@ -384,6 +384,86 @@ fn sensitive_spelling(t: &str) -> Option<&'static str> {
     if last == "opencode.json" || last == "opencode.jsonc" {
         return Some("OpenCode's own configuration");
     }
+    secret_store(&p, &components)
+}
+
+/// [`sensitive_spelling`] by kind, beyond the names above: credential files of tools,
+/// cloud and CLI configurations, private keys, shell histories, browser profiles and
+/// system secrets. `p` is lower case with `/` separators.
+fn secret_store(p: &str, components: &[&str]) -> Option<&'static str> {
+    let has = |c: &str| components.contains(&c);
+    let last = components.last().copied().unwrap_or("");
+    const CREDENTIAL_FILES: &[&str] = &[
+        ".netrc",
+        "_netrc",
+        ".git-credentials",
+        ".npmrc",
+        ".pypirc",
+        ".pgpass",
+        ".my.cnf",
+        ".vault-token",
+        ".s3cfg",
+        ".boto",
+        ".dockercfg",
+        ".azure",
+        ".oci",
+        ".terraform.d",
+        ".password-store",
+    ];
+    if CREDENTIAL_FILES.iter().any(|c| has(c)) {
+        return Some("stored credentials");
+    }
+    const TOOL_DIRS: &[&str] = &[
+        ".config/gh/",
+        ".config/hub",
+        ".config/doctl",
+        ".config/op/",
+        ".config/github-copilot",
+        ".local/share/keyrings",
+        ".local/share/opencode",
+        "/var/run/secrets",
+        "/run/secrets",
+    ];
+    if TOOL_DIRS
+        .iter()
+        .any(|d| p.contains(d) || p.ends_with(d.trim_end_matches('/')))
+    {
+        return Some("a tool's stored credentials");
+    }
+    const KEY_NAMES: &[&str] = &["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
+    const KEY_EXTENSIONS: &[&str] = &[".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".ppk"];
+    if KEY_NAMES.iter().any(|k| last.starts_with(k))
+        || KEY_EXTENSIONS.iter().any(|e| last.ends_with(e))
+    {
+        return Some("a private key");
+    }
+    if last.ends_with("_history") || matches!(last, ".histfile" | ".lesshst") {
+        return Some("a shell or REPL history");
+    }
+    const BROWSERS: &[&str] = &[
+        ".mozilla",
+        "firefox",
+        "google-chrome",
+        "chromium",
+        "bravesoftware",
+        "google/chrome",
+        "microsoft/edge",
+        "library/cookies",
+        "library/safari",
+    ];
+    if BROWSERS.iter().any(|b| p.contains(b)) {
+        return Some("a browser profile");
+    }
+    let system = [
+        "/etc/sudoers",
+        "/etc/gshadow",
+        "/etc/ssl/private",
+        "/sys/",
+        "/dev/",
+    ];
+    if system.iter().any(|s| p.starts_with(s)) || p == "/sys" || p == "/dev" {
+        return Some("system secrets or devices");
+    }
     None
 }
 
@@ -1025,6 +1105,39 @@ mod tests {
         assert!(
             git_unpinned("git+https://github.com/o/r@v1#egg=x&subdirectory=servers/x").is_some()
         );
+    }
+
+    #[test]
+    fn sensitive_paths_by_kind() {
+        for (path, what) in [
+            ("~/.netrc", "stored credentials"),
+            ("/home/u/.git-credentials", "stored credentials"),
+            ("~/.config/gh/hosts.yml", "a tool's stored credentials"),
+            (
+                "~/.local/share/opencode/auth.json",
+                "a tool's stored credentials",
+            ),
+            ("certs/server.key", "a private key"),
+            ("~/.ssh2/id_ed25519", "a private key"),
+            ("~/.zsh_history", "a shell or REPL history"),
+            (
+                "~/.mozilla/firefox/x.default/cookies.sqlite",
+                "a browser profile",
+            ),
+            ("/etc/sudoers", "system secrets or devices"),
+            ("/dev/stdin", "system secrets or devices"),
+        ] {
+            assert_eq!(sensitive_path(path), Some(what), "{path}");
+        }
+        for path in [
+            "prompts/system.md",
+            "keys.txt",
+            "history.md",
+            "docs/netrc.md",
+            "/srv/data",
+        ] {
+            assert_eq!(sensitive_path(path), None, "{path}");
+        }
     }
 
     #[test]

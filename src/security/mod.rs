@@ -12,7 +12,7 @@ mod inline;
 mod launch;
 mod mode;
 pub mod rules;
-mod subst;
+pub mod subst;
 mod text;
 mod url;
 mod wrap;
@@ -183,7 +183,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
             url::check(server, modes, &mut sink);
         }
         text::check_server(server, &mut sink);
-        subst::check(server, &mut sink);
+        subst::check(server, &m.permissions, &mut sink);
     }
     env::check_sharing(&servers, &mut out);
     for (name, plugin) in &m.plugins {
@@ -193,6 +193,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
             out: &mut out,
         };
         mode::check_plugin_source(plugin, &mut sink);
+        subst::check_plugin(plugin, &mut sink);
     }
     mode::check(m, modes, &mut out);
     mode::check_trust(m, &mut out);

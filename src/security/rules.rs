@@ -128,7 +128,7 @@ rules! {
         good: "url = \"https://mcp.example.com/mcp\"",
     }
     "STDIO-007" High {
-        summary: "Sensitive paths in the arguments or cwd: ~/.ssh, ~/.aws, ~/.config/gcloud, ~/.kube, ~/.docker/config.json, .env, /etc/passwd, /etc/shadow, /proc, keychains, other clients' MCP configs.",
+        summary: "Sensitive paths in the arguments or cwd: ~/.ssh, ~/.aws, ~/.config/gcloud, ~/.kube, ~/.docker/config.json, ~/.netrc, .env, private keys, shell histories, browser profiles, /etc/passwd, /etc/shadow, /proc, keychains, other clients' MCP configs.",
         why: "These hold credentials and private keys; a server given them can read and leak them.",
         fix: "Give the server only the project directories it needs, and credentials through `from-env` references.",
         bad: "args = [\"--config\", \"~/.aws/credentials\"]",
@@ -301,6 +301,27 @@ rules! {
         fix: "Remove the header; let the client set protocol headers itself.",
         bad: "headers.Host = \"internal.example.net\"",
         good: "headers.X-Client = \"capm\"",
+    }
+    "SUBST-001" Block {
+        summary: "A `{file:PATH}` in a string capm renders into OpenCode's config that reads a sensitive file (credentials, keys, shell history, browser profiles, cloud configs, system files), a directory, a path the environment decides (`{file:{env:X}}`), or one left unclosed.",
+        why: "OpenCode replaces `{file:…}` with the file's contents when it loads its config, anywhere in the text, so the secret is sent to the server as an argument, variable, header or URL.",
+        fix: "Ship the content in the bundle, and pass credentials through `from-env` references, which the user sets.",
+        bad: "headers.X-Data = \"{file:~/.netrc}\"",
+        good: "headers.Authorization = { template = \"Bearer {env:API_TOKEN}\", secret = true }",
+    }
+    "SUBST-002" Block {
+        summary: "A `{file:PATH}` of any other file in a rendered string, without a `filesystem` permission; with one, the read is reported in lint and the plan.",
+        why: "The file's contents reach the server, and a relative path is read from the config file's directory, the user's project: the user has to know which file leaves the machine.",
+        fix: "Declare `[[permissions]] kind = \"filesystem\"` with the reason, or pass the value another way.",
+        bad: "args = [\"--prompt\", \"{file:prompts/system.md}\"]",
+        good: "args = [\"--prompt\", \"{file:prompts/system.md}\"]\n\n[[permissions]]\nkind = \"filesystem\"\nid = \"read-prompt\"\nreason = \"Sends prompts/system.md to the server\"",
+    }
+    "SUBST-003" Block {
+        summary: "An `{env:NAME}` in a literal string capm renders (a command, argument, url, cwd, or a literal env or header value) that no `from-env` or `template` of the server declares.",
+        why: "OpenCode replaces `{env:NAME}` with the variable when it loads its config, so the server receives a secret such as AWS_SECRET_ACCESS_KEY that the plan never named.",
+        fix: "Declare the read as `{ from-env = \"NAME\" }` (with `secret = true` for a secret) or `{ template = \"…{env:NAME}…\" }` in `env` or `headers`.",
+        bad: "env.AWS_KEY = \"{env:AWS_SECRET_ACCESS_KEY}\"",
+        good: "env.AWS_KEY = { from-env = \"AWS_SECRET_ACCESS_KEY\", secret = true }",
     }
     "SC-001" High {
         summary: "An auto-install launcher (npx, npm exec, pnpm dlx, yarn dlx, bunx, uvx, pipx run, uv tool run) without an exact version, or with @latest, a dist-tag or a range.",

@@ -319,12 +319,12 @@ fn undeclared_vars(
         let after = &rest[i + 1..];
         let Some(end) = after.find('}') else { break };
         let inner = &after[..end];
-        let name = inner
-            .strip_prefix("env:")
-            .unwrap_or(inner)
-            .trim_start_matches('{');
-        vars.push(name.to_string());
         rest = &after[end + 1..];
+        // OpenCode's own substitutions are checked by SUBST-001..003.
+        if inner.starts_with("env:") || inner.starts_with("file:") {
+            continue;
+        }
+        vars.push(inner.trim_start_matches('{').to_string());
     }
     let mut rest = text;
     while let Some(i) = rest.find("${") {

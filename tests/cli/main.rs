@@ -29,6 +29,7 @@ mod read_only;
 mod rules;
 mod sarif;
 mod serve;
+mod substitution;
 mod support;
 mod user_edits;
 mod verbosity;

@@ -242,3 +242,21 @@ pub fn db_bundle(dir: &Path, secret: bool) {
     }
     write_files(dir, &[("db/bundle.toml", &manifest)]);
 }
+
+/// A project made by `capm init` that asks for the path bundle `b` (in `b/`), whose
+/// manifest is a `[bundle]` table, desktop-local support and `body`.
+pub fn project_with_bundle(body: &str) -> tempfile::TempDir {
+    let dir = project();
+    let d = dir.path();
+    let manifest = format!(
+        "[bundle]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"A path bundle\"\n\n\
+         [compatibility.product-modes]\ndesktop-local = \"supported\"\n\n{body}"
+    );
+    let mut capm_toml = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    capm_toml.push_str("b = { path = \"b\" }\n");
+    write_files(
+        d,
+        &[("b/bundle.toml", &manifest), ("capm.toml", &capm_toml)],
+    );
+    dir
+}

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod substitution;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
 mod support;
