@@ -1,5 +1,5 @@
-//! OpenCode's config substitution. capm writes a server's command, args, env, headers, cwd
-//! and url into opencode.json, where OpenCode replaces `{env:NAME}` with a variable and
+//! OpenCode's config substitution. capm writes a server's command, args, env, headers, cwd,
+//! url and oauth into opencode.json, where OpenCode replaces `{env:NAME}` with a variable and
 //! `{file:PATH}` with the contents of a file (`~/` is the home directory). A `{file:…}`
 //! anywhere in those strings therefore reads that file, and is checked like a path
 //! argument (STDIO-007, STDIO-008); reading a sensitive file into an env or header value
@@ -29,6 +29,7 @@ pub fn check(s: &McpServer, sink: &mut Sink<'_>) {
     strings.extend(s.args.iter());
     strings.extend(s.cwd.iter());
     strings.extend(s.url.iter());
+    strings.extend(s.oauth.iter().flat_map(|o| o.written_strings()));
     for (_, v) in s.env.iter().chain(s.headers.iter()) {
         match v {
             EnvValue::Literal(x) => strings.push(x),

@@ -532,6 +532,17 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
                     .help("pass settings to a local server through `env`");
                 ck.push(d);
             }
+            if let Some(o) = &s.oauth {
+                let d = ck
+                    .at(
+                        "invalid-mcp-launch",
+                        o.span(),
+                        "`oauth` applies to remote servers only",
+                    )
+                    .resource(id)
+                    .help("remove `oauth`; a local server gets credentials through `env`");
+                ck.push(d);
+            }
         }
         (None, Some(url)) => {
             if let Err(e) = url::Url::parse(&url.value) {
@@ -589,6 +600,9 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
                 .resource(id);
             ck.push(d);
         }
+        check_env_value(ck, id, value);
+    }
+    for (value, _) in s.oauth.iter().flat_map(|o| o.values()) {
         check_env_value(ck, id, value);
     }
 }

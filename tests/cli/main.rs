@@ -18,6 +18,9 @@ mod json_outputs;
 mod json_results;
 mod lint;
 mod lint_cases;
+mod mcp_fields;
+#[path = "../common/mcp_fields.rs"]
+mod mcp_fields_fixture;
 mod messages;
 mod new;
 mod plan;

@@ -5,6 +5,9 @@
 
 mod catalog;
 mod client;
+#[path = "../common/mcp_fields.rs"]
+mod mcp_fields_fixture;
+mod rendering;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
 mod support;
