@@ -25,6 +25,9 @@ mod messages;
 mod new;
 mod plan;
 mod plan_cases;
+mod plugin_imports;
+#[path = "../common/plugins.rs"]
+mod plugins_fixture;
 mod policy;
 mod project_file;
 mod read_only;

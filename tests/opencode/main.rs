@@ -7,6 +7,9 @@ mod catalog;
 mod client;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
+mod plugins;
+#[path = "../common/plugins.rs"]
+mod plugins_fixture;
 mod rendering;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
