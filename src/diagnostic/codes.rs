@@ -190,6 +190,11 @@ codes! {
         why: "A plugin comes from exactly one place: an npm package or a file in the bundle.",
         fix: "Keep exactly one: `npm = \"pkg@1.2.3\"` or `path = \"plugins/name.ts\"`.",
     }
+    "plugin-local-import" Error {
+        summary: "A path plugin imports a file of its own (`./helper`, `../x`, an absolute path).",
+        why: "capm installs a path plugin as its one file; the import would not resolve there, and OpenCode skips a plugin that fails to load without a word.",
+        fix: "Put the code in the plugin file, or publish the plugin and use `npm = \"package@1.2.3\"`.",
+    }
     "invalid-mcp-launch" Error {
         summary: "An MCP server has neither or both of `command` (stdio) and `url` (remote).",
         why: "A server is either launched locally or reached over the network; capm cannot tell which one is meant.",

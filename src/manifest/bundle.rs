@@ -137,7 +137,7 @@ impl Dependency {
 }
 
 /// An MCP server. Local servers have `command` (and `args`, `env`, `cwd`); remote ones
-/// have `url` (and `transport`, `headers`).
+/// have `url` (and `transport`, `headers`, `oauth`). Both may set `timeout` and `enabled`.
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct McpServer {
@@ -155,6 +155,16 @@ pub struct McpServer {
     pub transport: Option<Spanned<Transport>>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: Map<EnvValue>,
+    /// OAuth for a remote server: a client to use, or `false` to turn OAuth detection off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuth>,
+    /// Milliseconds OpenCode waits for the server to start and answer (its default: 30000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub timeout: Option<Spanned<i64>>,
+    /// Whether OpenCode starts the server; defaults to true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Spanned<bool>>,
     /// Modes this server may run in; defaults to the bundle's supported modes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_modes: Option<Vec<Spanned<ProductMode>>>,
@@ -188,6 +198,78 @@ pub enum EnvValue {
         #[serde(skip_serializing_if = "Option::is_none")]
         required: Option<Spanned<bool>>,
     },
+}
+
+/// The longest `timeout` OpenCode can wait: JavaScript timers hold 2^31 - 1 milliseconds.
+pub const MAX_TIMEOUT_MS: i64 = 2_147_483_647;
+
+/// `oauth` of a remote server: `false`, or the client OpenCode registers as.
+// One per remote server at most: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OAuth {
+    /// `oauth = false`: OpenCode does not try OAuth (only `false` is accepted).
+    #[schemars(extend("const" = false))]
+    Off(Spanned<bool>),
+    /// A pre-registered client.
+    #[serde(rename_all = "kebab-case")]
+    Client {
+        /// The client id: a literal or `{ from-env = "VAR" }`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<EnvValue>,
+        /// The client secret: only `{ from-env = "VAR" }`, never a literal.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_secret: Option<EnvValue>,
+        /// The scopes to ask for, space-separated.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scope: Option<Spanned<String>>,
+        #[serde(skip)]
+        span: Span,
+    },
+}
+
+impl OAuth {
+    /// The strings capm writes for it as given (scope, and a client id that is not a
+    /// `from-env`), which OpenCode's substitutions apply to.
+    pub fn written_strings(&self) -> Vec<&Spanned<String>> {
+        let OAuth::Client {
+            client_id, scope, ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        let id = client_id.iter().filter_map(|v| match v {
+            EnvValue::Literal(s) | EnvValue::Template { template: s, .. } => Some(s),
+            EnvValue::FromEnv { .. } => None,
+        });
+        id.chain(scope).collect()
+    }
+
+    /// The values read from the environment: the client id, and the client secret, which
+    /// is secret whatever it says (`true` with it).
+    pub fn values(&self) -> Vec<(&EnvValue, bool)> {
+        match self {
+            OAuth::Off(_) => Vec::new(),
+            OAuth::Client {
+                client_id,
+                client_secret,
+                ..
+            } => client_id
+                .iter()
+                .map(|v| (v, false))
+                .chain(client_secret.iter().map(|v| (v, true)))
+                .collect(),
+        }
+    }
+
+    /// Where `oauth` is declared.
+    pub fn span(&self) -> Span {
+        match self {
+            OAuth::Off(b) => b.span,
+            OAuth::Client { span, .. } => *span,
+        }
+    }
 }
 
 /// An OpenCode plugin: an npm package or a file in the bundle. Its `tier` is required.
@@ -552,6 +634,9 @@ fn decode_mcp(
         decode_env_value(dec, value, &format!("{path}.headers.{key}"))
     });
     let transport = f.get("transport");
+    let oauth = f.get("oauth");
+    let timeout = f.get("timeout");
+    let timeout_range = (1, MAX_TIMEOUT_MS);
     let server = McpServer {
         command: optional_string(dec, &mut f, "command"),
         args: optional_strings(dec, &mut f, "args").unwrap_or_default(),
@@ -560,12 +645,70 @@ fn decode_mcp(
         url: optional_string(dec, &mut f, "url"),
         transport: transport.and_then(|n| dec.keyword(n, &format!("{path}.transport"))),
         headers,
+        oauth: oauth.and_then(|n| decode_oauth(dec, n, &format!("{path}.oauth"))),
+        timeout: timeout.and_then(|n| {
+            dec.integer_in(n, &format!("{path}.timeout"), timeout_range, "milliseconds")
+        }),
+        enabled: optional_bool(dec, &mut f, "enabled"),
         product_modes: optional_modes(dec, &mut f),
         requires: optional_strings(dec, &mut f, "requires"),
         span: anchor,
     };
     f.finish(dec);
     Some(server)
+}
+
+fn decode_oauth(dec: &mut Decoder<'_>, node: &Node<'_>, path: &str) -> Option<OAuth> {
+    let span = Span::from(node.span());
+    if let toml::de::DeValue::Boolean(b) = node.get_ref() {
+        if *b {
+            dec.diag(
+                "invalid-type",
+                span,
+                format!("`{path}` is `false` or a table; OpenCode tries OAuth by default"),
+            );
+            return None;
+        }
+        return Some(OAuth::Off(Spanned::new(false, span)));
+    }
+    let toml::de::DeValue::Table(_) = node.get_ref() else {
+        dec.diag(
+            "invalid-type",
+            span,
+            format!("`{path}` must be `false` or a table"),
+        );
+        return None;
+    };
+    let mut f = dec.table(node, path, span)?;
+    let id = f.get("client-id");
+    let secret = f.get("client-secret");
+    let client_id = id.and_then(|n| decode_env_value(dec, n, &format!("{path}.client-id")));
+    let secret_path = format!("{path}.client-secret");
+    let client_secret = secret.and_then(|n| decode_env_value(dec, n, &secret_path));
+    let client_secret = client_secret.filter(|v| from_env_only(dec, v, &secret_path));
+    let scope = optional_string(dec, &mut f, "scope");
+    f.finish(dec);
+    Some(OAuth::Client {
+        client_id,
+        client_secret,
+        scope,
+        span,
+    })
+}
+
+/// Whether `v` comes from the environment; a literal or template secret is reported.
+fn from_env_only(dec: &mut Decoder<'_>, v: &EnvValue, path: &str) -> bool {
+    let span = match v {
+        EnvValue::FromEnv { .. } => return true,
+        EnvValue::Literal(s) => s.span,
+        EnvValue::Template { template, .. } => template.span,
+    };
+    dec.diag(
+        "invalid-env-value",
+        span,
+        format!("`{path}` must be `{{ from-env = \"VAR\" }}`: a client secret is never written in the manifest"),
+    );
+    false
 }
 
 fn decode_env_value(dec: &mut Decoder<'_>, node: &Node<'_>, path: &str) -> Option<EnvValue> {

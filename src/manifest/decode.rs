@@ -142,6 +142,31 @@ impl<'s> Decoder<'s> {
         }
     }
 
+    /// An integer from `min` to `max`; anything else is reported with `what` (a unit).
+    pub fn integer_in(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        (min, max): (i64, i64),
+        what: &str,
+    ) -> Option<Spanned<i64>> {
+        let DeValue::Integer(i) = node.get_ref() else {
+            self.type_error(node, path, &format!("an integer ({what})"));
+            return None;
+        };
+        match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(v) if (min..=max).contains(&v) => Some(Spanned::new(v, span_of(node.span()))),
+            _ => {
+                self.diag(
+                    "invalid-type",
+                    span_of(node.span()),
+                    format!("`{path}` must be from {min} to {max} ({what})"),
+                );
+                None
+            }
+        }
+    }
+
     /// An array of strings; elements of another type are reported and skipped.
     pub fn strings(&mut self, node: &Node<'_>, path: &str) -> Option<Vec<Spanned<String>>> {
         let DeValue::Array(items) = node.get_ref() else {

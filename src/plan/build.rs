@@ -596,7 +596,9 @@ fn unused_skips(skip: &std::collections::BTreeSet<String>, actions: &[Action]) -
 fn server_vars(server: &crate::manifest::bundle::McpServer) -> Vec<(String, bool, bool)> {
     use crate::manifest::bundle::EnvValue;
     let mut out = Vec::new();
-    for v in server.env.values().chain(server.headers.values()) {
+    let plain = server.env.values().chain(server.headers.values());
+    let oauth = server.oauth.iter().flat_map(|o| o.values());
+    for (v, always_secret) in plain.map(|v| (v, false)).chain(oauth) {
         let (vars, secret, required): (Vec<String>, _, _) = match v {
             EnvValue::Literal(_) => continue,
             EnvValue::FromEnv {
@@ -618,7 +620,7 @@ fn server_vars(server: &crate::manifest::bundle::McpServer) -> Vec<(String, bool
                 required,
             ),
         };
-        let secret = secret.as_ref().is_some_and(|s| s.value);
+        let secret = always_secret || secret.as_ref().is_some_and(|s| s.value);
         let required = required.as_ref().is_some_and(|r| r.value);
         out.extend(vars.into_iter().map(|var| (var, secret, required)));
     }

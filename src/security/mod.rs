@@ -230,7 +230,8 @@ fn digest_json(v: &Value) -> String {
 }
 
 /// The canonical launch spec of an MCP server, as JSON with sorted keys: command, args,
-/// env names with their value or reference, cwd, url, transport and headers.
+/// env names with their value or reference, cwd, url, transport, headers and oauth (when
+/// set, so that digests of servers without it are unchanged).
 pub fn mcp_spec(s: &McpServer) -> Value {
     let map = |m: &indexmap::IndexMap<crate::manifest::span::Spanned<String>, EnvValue>| {
         m.iter()
@@ -260,6 +261,9 @@ pub fn mcp_spec(s: &McpServer) -> Value {
             ),
         );
         spec.insert("headers", json!(map(&s.headers)));
+    }
+    if let Some(o) = &s.oauth {
+        spec.insert("oauth", serde_json::to_value(o).expect("json serialises"));
     }
     json!(spec)
 }

@@ -95,6 +95,8 @@ fn rendered_strings(s: &McpServer) -> Vec<Rendered<'_>> {
     );
     out.extend(s.cwd.iter().map(|c| plain(c, "cwd".into())));
     out.extend(s.url.iter().map(|u| plain(u, "url".into())));
+    let oauth = s.oauth.iter().flat_map(|o| o.written_strings());
+    out.extend(oauth.map(|o| plain(o, "oauth".into())));
     for (what, map) in [("env", &s.env), ("headers", &s.headers)] {
         for (key, v) in map {
             let (text, literal_value) = match v {

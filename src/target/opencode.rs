@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{Kind, Rendered, Resource, ScopeRoot, Target};
-use crate::manifest::bundle::EnvValue;
+use crate::manifest::bundle::{EnvValue, McpServer, OAuth};
 use crate::manifest::span::Spanned;
 use crate::manifest::tree::normalise;
 
@@ -56,6 +56,63 @@ fn env_map(
             .map(|(k, v)| (k.value.clone(), env_value(v, inputs)))
             .collect::<Map<_, _>>(),
     )
+}
+
+/// A server's entry under `mcp`, with every field OpenCode's `McpLocalConfig` or
+/// `McpRemoteConfig` takes that the bundle sets; `None` without a command or url.
+fn mcp_value(s: &McpServer, inputs: &BTreeMap<String, String>) -> Option<Value> {
+    let mut v = if let Some(cmd) = &s.command {
+        let mut command = vec![json!(cmd.value)];
+        command.extend(s.args.iter().map(|a| json!(a.value)));
+        let mut v = json!({ "type": "local", "command": command });
+        if !s.env.is_empty() {
+            v["environment"] = env_map(&s.env, inputs);
+        }
+        if let Some(cwd) = &s.cwd {
+            v["cwd"] = json!(cwd.value);
+        }
+        v
+    } else {
+        let url = s.url.as_ref()?;
+        let mut v = json!({ "type": "remote", "url": url.value });
+        if !s.headers.is_empty() {
+            v["headers"] = env_map(&s.headers, inputs);
+        }
+        if let Some(oauth) = &s.oauth {
+            v["oauth"] = oauth_value(oauth, inputs);
+        }
+        v
+    };
+    v["enabled"] = json!(s.enabled.as_ref().is_none_or(|e| e.value));
+    if let Some(t) = &s.timeout {
+        v["timeout"] = json!(t.value);
+    }
+    Some(v)
+}
+
+/// `oauth`: `false`, or `clientId`, `clientSecret` (always a reference) and `scope`.
+fn oauth_value(o: &OAuth, inputs: &BTreeMap<String, String>) -> Value {
+    let OAuth::Client {
+        client_id,
+        client_secret,
+        scope,
+        ..
+    } = o
+    else {
+        return json!(false);
+    };
+    let mut v = Map::new();
+    if let Some(id) = client_id {
+        v.insert("clientId".into(), env_value(id, inputs));
+    }
+    if let Some(secret) = client_secret {
+        // Never a recorded value: the secret stays in the user's environment.
+        v.insert("clientSecret".into(), env_value(secret, &BTreeMap::new()));
+    }
+    if let Some(scope) = scope {
+        v.insert("scope".into(), json!(scope.value));
+    }
+    Value::Object(v)
 }
 
 /// The prefix of resource files in a scope: `.opencode/` in a project, nothing in the
@@ -111,29 +168,11 @@ impl Target for OpenCode {
     fn render(&self, scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
         let prefix = files_prefix(scope);
         match &r.kind {
-            Kind::Mcp(s) => {
-                let value = if let Some(cmd) = &s.command {
-                    let mut command = vec![json!(cmd.value)];
-                    command.extend(s.args.iter().map(|a| json!(a.value)));
-                    let mut v = json!({ "type": "local", "command": command, "enabled": true });
-                    if !s.env.is_empty() {
-                        v["environment"] = env_map(&s.env, r.inputs);
-                    }
-                    v
-                } else if let Some(url) = &s.url {
-                    let mut v = json!({ "type": "remote", "url": url.value, "enabled": true });
-                    if !s.headers.is_empty() {
-                        v["headers"] = env_map(&s.headers, r.inputs);
-                    }
-                    v
-                } else {
-                    return Err(format!("`{}` has neither a command nor a url", r.id));
-                };
-                Ok(Rendered::ConfigEntry {
-                    pointer: format!("/mcp/{}", r.name),
-                    value,
-                })
-            }
+            Kind::Mcp(s) => Ok(Rendered::ConfigEntry {
+                pointer: format!("/mcp/{}", r.name),
+                value: mcp_value(s, r.inputs)
+                    .ok_or_else(|| format!("`{}` has neither a command nor a url", r.id))?,
+            }),
             Kind::Plugin(p) => {
                 if let Some(npm) = &p.npm {
                     let key = crate::validate::npm_package_name(&npm.value).to_string();
@@ -282,6 +321,38 @@ mod tests {
         assert!(
             matches!(OpenCode.render(&global, &res[4]).unwrap(), Rendered::File { path, .. } if path == "agents/a.md")
         );
+    }
+
+    #[test]
+    fn renders_cwd_timeout_enabled_and_oauth() {
+        let (m, tree) = bundle(
+            "[bundle]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"d\"\n\
+             [mcp.local]\ncommand = \"npx\"\ncwd = \"tools\"\ntimeout = 120000\nenabled = false\n\
+             [mcp.remote]\nurl = \"https://mcp.example.com/mcp\"\ntimeout = 5000\n\
+             oauth = { client-id = { from-env = \"ID\" }, client-secret = { from-env = \"SECRET\", secret = true }, scope = \"read write\" }\n\
+             [mcp.plain]\nurl = \"https://mcp.example.com/other\"\noauth = false\n",
+            &[],
+        );
+        let scope = ScopeRoot::Project(".".into());
+        // A recorded value for the secret is never rendered.
+        let inputs = BTreeMap::from([("SECRET".to_string(), "s3cret".to_string())]);
+        let values: Vec<Value> = resources(&m, &tree, &inputs)
+            .iter()
+            .map(|r| match OpenCode.render(&scope, r).unwrap() {
+                Rendered::ConfigEntry { value, .. } => value,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            values[0],
+            json!({"type": "local", "command": ["npx"], "cwd": "tools", "enabled": false, "timeout": 120000})
+        );
+        assert_eq!(
+            values[1],
+            json!({"type": "remote", "url": "https://mcp.example.com/mcp", "enabled": true, "timeout": 5000,
+                   "oauth": {"clientId": "{env:ID}", "clientSecret": "{env:SECRET}", "scope": "read write"}})
+        );
+        assert_eq!(values[2]["oauth"], json!(false));
     }
 
     #[test]

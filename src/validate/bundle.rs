@@ -387,17 +387,8 @@ fn check_resources(ck: &mut Checker<'_>, m: &BundleManifest) {
                 }
             }
             (None, Some(path)) => {
-                if let Some(rel) = ck.path(path, Expect::File, &id)
-                    && !(rel.ends_with(".ts") || rel.ends_with(".js"))
-                {
-                    let d = ck
-                        .at(
-                            "invalid-plugin-source",
-                            path.span,
-                            format!("plugin file `{rel}` must be a .ts or .js file"),
-                        )
-                        .resource(&id);
-                    ck.push(d);
+                if let Some(rel) = ck.path(path, Expect::File, &id) {
+                    check_plugin_file(ck, &id, path, &rel);
                 }
             }
             (Some(_), Some(path)) => {
@@ -532,6 +523,17 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
                     .help("pass settings to a local server through `env`");
                 ck.push(d);
             }
+            if let Some(o) = &s.oauth {
+                let d = ck
+                    .at(
+                        "invalid-mcp-launch",
+                        o.span(),
+                        "`oauth` applies to remote servers only",
+                    )
+                    .resource(id)
+                    .help("remove `oauth`; a local server gets credentials through `env`");
+                ck.push(d);
+            }
         }
         (None, Some(url)) => {
             if let Err(e) = url::Url::parse(&url.value) {
@@ -591,6 +593,9 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
         }
         check_env_value(ck, id, value);
     }
+    for (value, _) in s.oauth.iter().flat_map(|o| o.values()) {
+        check_env_value(ck, id, value);
+    }
 }
 
 pub(crate) fn is_env_name(s: &str) -> bool {
@@ -622,6 +627,42 @@ pub(crate) fn template_vars(t: &str) -> Result<Vec<&str>, String> {
         rest = &after[end + 1..];
     }
     Ok(vars)
+}
+
+/// A path plugin's file: JavaScript or TypeScript, and installed as its one file, so a local
+/// import would not resolve there.
+fn check_plugin_file(ck: &mut Checker<'_>, id: &str, path: &Spanned<String>, rel: &str) {
+    if !(rel.ends_with(".ts") || rel.ends_with(".js")) {
+        let d = ck
+            .at(
+                "invalid-plugin-source",
+                path.span,
+                format!("plugin file `{rel}` must be a .ts or .js file"),
+            )
+            .resource(id);
+        ck.push(d);
+    }
+    let Some(bytes) = ck.tree.file(rel) else {
+        return;
+    };
+    let source = String::from_utf8_lossy(bytes);
+    for spec in super::plugin::specifiers(&source) {
+        if !super::plugin::is_local(&spec.text) {
+            continue;
+        }
+        let d = ck
+            .at(
+                "plugin-local-import",
+                path.span,
+                format!(
+                    "`{rel}` imports `{}` (line {}), which is not installed with it",
+                    spec.text, spec.line
+                ),
+            )
+            .resource(id)
+            .help("capm installs a path plugin as its one file, and OpenCode skips a plugin whose import fails: put the code in that file, or publish the plugin and use `npm = \"package@1.2.3\"`");
+        ck.push(d);
+    }
 }
 
 fn check_env_value(ck: &mut Checker<'_>, id: &str, v: &EnvValue) {

@@ -6,6 +6,7 @@
 
 mod across;
 mod bundle;
+mod plugin;
 mod project;
 mod skill;
 

@@ -19,10 +19,16 @@ mod json_results;
 mod lint;
 mod lint_cases;
 mod manifest_edits;
+mod mcp_fields;
+#[path = "../common/mcp_fields.rs"]
+mod mcp_fields_fixture;
 mod messages;
 mod new;
 mod plan;
 mod plan_cases;
+mod plugin_imports;
+#[path = "../common/plugins.rs"]
+mod plugins_fixture;
 mod policy;
 mod project_file;
 mod read_only;

@@ -60,15 +60,17 @@ impl OpenCode {
     /// `opencode ARGS` in `project`, with no network access it could need (no update
     /// check, no models list) and nothing of the machine's environment but PATH.
     pub fn run(&self, project: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = self.command(project, env);
-        cmd.args(args);
+        let mut cmd = self.command(project, args);
+        cmd.envs(env.iter().copied());
         cmd.output().expect("opencode runs")
     }
 
-    fn command(&self, project: &Path, env: &[(&str, &str)]) -> Command {
+    /// `opencode ARGS` in `project` with the environment of [`OpenCode::run`], not started.
+    pub fn command(&self, project: &Path, args: &[&str]) -> Command {
         let home = self.home.path();
         let mut cmd = Command::new(&self.bin);
-        cmd.current_dir(project)
+        cmd.args(args)
+            .current_dir(project)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home)
@@ -77,8 +79,7 @@ impl OpenCode {
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-            .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
-            .envs(env.iter().copied());
+            .env("OPENCODE_DISABLE_MODELS_FETCH", "1");
         cmd
     }
 
@@ -124,15 +125,10 @@ impl OpenCode {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut server = self.command(project, &[]);
+        let port_arg = port.to_string();
+        let serve = ["serve", "--hostname", "127.0.0.1", "--port", &port_arg];
+        let mut server = self.command(project, &serve);
         server
-            .args([
-                "serve",
-                "--hostname",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let mut child = server.spawn().expect("opencode serve starts");

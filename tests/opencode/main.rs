@@ -5,6 +5,12 @@
 
 mod catalog;
 mod client;
+#[path = "../common/mcp_fields.rs"]
+mod mcp_fields_fixture;
+mod plugins;
+#[path = "../common/plugins.rs"]
+mod plugins_fixture;
+mod rendering;
 mod substitution;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
