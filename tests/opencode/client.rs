@@ -60,6 +60,13 @@ impl OpenCode {
     /// `opencode ARGS` in `project`, with no network access it could need (no update
     /// check, no models list) and nothing of the machine's environment but PATH.
     pub fn run(&self, project: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(project, args);
+        cmd.envs(env.iter().copied());
+        cmd.output().expect("opencode runs")
+    }
+
+    /// The command `run` runs, to start it otherwise (a server).
+    pub fn command(&self, project: &Path, args: &[&str]) -> Command {
         let home = self.home.path();
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
@@ -72,9 +79,8 @@ impl OpenCode {
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-            .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
-            .envs(env.iter().copied());
-        cmd.output().expect("opencode runs")
+            .env("OPENCODE_DISABLE_MODELS_FETCH", "1");
+        cmd
     }
 
     /// `opencode ARGS`, which must succeed; its stdout.

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod collisions;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
 mod support;
