@@ -73,6 +73,30 @@ fn one_of_two_agents_or_commands_of_a_name_is_kept() {
 }
 
 #[test]
+fn the_global_singular_directories_are_read_too() {
+    let Some(bin) = binary("the_global_singular_directories_are_read_too") else {
+        return;
+    };
+    let oc = OpenCode::new(bin);
+    let global = oc.config_dir();
+    markdown(&global.join("agent/x.md"), "singular");
+    markdown(&global.join("command/c.md"), "singular");
+    skill(&global.join("skill"), "s", "singular");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = oc.config(elsewhere.path(), &[]);
+    assert_eq!(
+        config["agent"]["x"]["description"], "singular",
+        "{config:#}"
+    );
+    assert_eq!(
+        config["command"]["c"]["description"], "singular",
+        "{config:#}"
+    );
+    let at = skill_location(&oc, elsewhere.path(), "s");
+    assert!(at.ends_with("opencode/skill/s/SKILL.md"), "{at}");
+}
+
+#[test]
 fn a_markdown_file_replaces_the_inline_entry_of_its_name() {
     let Some(bin) = binary("a_markdown_file_replaces_the_inline_entry_of_its_name") else {
         return;
