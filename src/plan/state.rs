@@ -244,6 +244,22 @@ mod tests {
     }
 
     #[test]
+    fn the_directories_above_a_project_up_to_its_git_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let project = root.join("a/b");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        assert_eq!(worktree_parents(&project), [root.join("a"), root.clone()]);
+        assert!(worktree_parents(&root).is_empty(), "the root itself");
+        std::fs::write(project.join(".git"), "gitdir: elsewhere").unwrap();
+        assert!(
+            worktree_parents(&project).is_empty(),
+            "a worktree of its own"
+        );
+    }
+
+    #[test]
     fn a_config_that_does_not_parse_is_reported_with_its_place() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
