@@ -360,6 +360,11 @@ codes! {
         why: "`capm install` makes the project match capm.toml; a capm.toml emptied or truncated by mistake would uninstall everything.",
         fix: "If capm.toml lost its bundles by mistake, restore it (from version control) before installing; to remove bundles on purpose, `capm remove NAME` says so explicitly.",
     }
+    "replaces-built-in" Warning {
+        summary: "A bundle's command, agent or skill has the name of one OpenCode provides itself (`/review`, `plan`, …), so it replaces the built-in.",
+        why: "OpenCode reads the project's files after its own: the built-in disappears without a word, and `/review` runs the bundle's prompt instead.",
+        fix: "Nothing to do if you want the bundle's version; otherwise leave the bundle out, or ask its author for another name.",
+    }
     "not-in-project" Error {
         summary: "`capm update` or `capm remove` named a bundle the project does not have (for removal: one capm.toml does not list).",
         why: "capm changes only what was asked for; a name it does not know is more likely a typo than a request to do nothing.",

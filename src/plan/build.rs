@@ -5,6 +5,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::collisions;
 use super::model::{
     Action, Location, Operation, PLAN_SCHEMA, PermissionReview, Plan, PlanStatus, PlannedBundle,
     Risk,
@@ -319,6 +320,10 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
             };
             let lock_entry = recorded(lock, &loc);
+            let mut elsewhere = elsewhere;
+            if lock_entry == Recorded::Nothing && elsewhere.is_none() {
+                elsewhere = collisions::same_name_elsewhere(target, scope, state, &r, &rendered)?;
+            }
             let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
             let config_broken = matches!(
                 rendered,
@@ -331,7 +336,8 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     propose_beside: false,
                 };
             } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
-                // Another file of the scope defines the same key: whichever wins, one hides the other.
+                // Another file the client reads defines the same name: whichever wins, one
+                // hides the other.
                 decision = ownership::Decision {
                     action: ActionKind::Block,
                     reason: Some("shadowed"),
@@ -347,6 +353,9 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     reason: Some("kept-yours"),
                     propose_beside: false,
                 };
+            }
+            if lock_entry == Recorded::Nothing && decision.action != ActionKind::Keep {
+                findings.extend(collisions::replaces_built_in(target, &r, &b.name));
             }
             let before = match &disk {
                 OnDisk::Present(d) => Some(d.clone()),
@@ -373,7 +382,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 }
                 Some("shadowed") => elsewhere.as_ref().map(|f| {
                     format!(
-                        "`{f}` defines `{}` too; keep that one with `--skip {}`, remove that entry, or leave this bundle out",
+                        "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
                         r.id, r.id
                     )
                 }),

@@ -2,6 +2,7 @@
 //! written. Pure: (resolved graph, what is on disk, capm.lock) → Plan.
 
 pub mod build;
+pub mod collisions;
 pub mod model;
 pub mod ownership;
 pub mod state;

@@ -25,6 +25,25 @@ pub struct ScopeState {
     pub root: PathBuf,
     /// The existing config files, lowest precedence first.
     pub configs: Vec<ConfigFile>,
+    /// For a project: the directories above it up to the root of its git worktree, which
+    /// OpenCode reads too (config files, agents, commands, skills), nearest first.
+    pub parents: Vec<PathBuf>,
+}
+
+/// The directories above `dir` up to the root of the git worktree holding it (the nearest
+/// one with a `.git`), nearest first; none when `dir` is not inside a worktree.
+pub fn worktree_parents(dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = std::path::absolute(dir) else {
+        return Vec::new();
+    };
+    let above: Vec<PathBuf> = dir.ancestors().skip(1).map(Path::to_path_buf).collect();
+    if dir.join(".git").exists() {
+        return Vec::new();
+    }
+    match above.iter().position(|d| d.join(".git").exists()) {
+        Some(root) => above[..=root].to_vec(),
+        None => Vec::new(),
+    }
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -54,11 +73,21 @@ impl ScopeState {
         beneath: Option<&ScopeRoot>,
     ) -> std::io::Result<ScopeState> {
         let root = scope.dir().to_path_buf();
+        let parents = match scope {
+            ScopeRoot::Project(dir) => worktree_parents(dir),
+            ScopeRoot::Global(_) => Vec::new(),
+        };
         let mut configs = Vec::new();
         let mut files: Vec<(PathBuf, String)> = Vec::new();
-        if let Some(global) = beneath {
-            for rel in target.config_files(global) {
-                let path = global.dir().join(&rel);
+        // Read, never written, and named by their full path: the global config, then the
+        // parent directories', farthest first.
+        let outside = beneath
+            .map(|g| (g.dir().to_path_buf(), g))
+            .into_iter()
+            .chain(parents.iter().rev().map(|p| (p.clone(), scope)));
+        for (dir, kind) in outside {
+            for rel in target.config_files(kind) {
+                let path = dir.join(&rel);
                 files.push((path.clone(), path.display().to_string()));
             }
         }
@@ -89,7 +118,11 @@ impl ScopeState {
                 Err(e) => return Err(e),
             }
         }
-        Ok(ScopeState { root, configs })
+        Ok(ScopeState {
+            root,
+            configs,
+            parents,
+        })
     }
 
     /// Config files that do not parse: a plan touching this scope is blocked by them.
@@ -208,6 +241,22 @@ mod tests {
             value: github[0].1.clone(),
         };
         assert_eq!(value_digest(github[0].1), entry.digest());
+    }
+
+    #[test]
+    fn the_directories_above_a_project_up_to_its_git_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let project = root.join("a/b");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        assert_eq!(worktree_parents(&project), [root.join("a"), root.clone()]);
+        assert!(worktree_parents(&root).is_empty(), "the root itself");
+        std::fs::write(project.join(".git"), "gitdir: elsewhere").unwrap();
+        assert!(
+            worktree_parents(&project).is_empty(),
+            "a worktree of its own"
+        );
     }
 
     #[test]

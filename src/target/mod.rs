@@ -3,6 +3,7 @@
 //! the OpenCode target is the first. Nothing here writes: rendering produces values that a
 //! plan compares with what is on disk.
 
+pub mod builtins;
 pub mod jsonc;
 pub mod opencode;
 
@@ -116,6 +117,22 @@ pub trait Target {
     fn new_config(&self) -> String;
     /// A resource rendered for the client, or why it cannot be.
     fn render(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> Result<Rendered, String>;
+    /// Other places the client reads a resource of the same kind and name from: whatever
+    /// is there and the resource would silently replace one another.
+    fn same_name(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> SameName;
+    /// The client's own resource that this one would replace, described (`the built-in
+    /// `/review` command of OpenCode 1.18.33`).
+    fn built_in(&self, resource: &Resource<'_>) -> Option<String>;
+}
+
+/// Where else a resource's name is defined for the client.
+#[derive(Debug, Default, PartialEq)]
+pub struct SameName {
+    /// Files or directories, relative to a scope root (or to a directory above a project
+    /// that the client reads too).
+    pub paths: Vec<String>,
+    /// A config entry (`/agent/NAME`) in any of the config files the client merges.
+    pub pointer: Option<String>,
 }
 
 /// A resource of a resolved bundle, with what rendering needs.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Rendered, Resource, ScopeRoot, Target};
+use super::{Kind, Rendered, Resource, SameName, ScopeRoot, Target, builtins};
 use crate::manifest::bundle::{EnvValue, McpServer, OAuth};
 use crate::manifest::span::Spanned;
 use crate::manifest::tree::normalise;
@@ -239,6 +239,49 @@ impl Target for OpenCode {
                 })
             }
         }
+    }
+
+    /// OpenCode also reads the singular `agent/`, `command/` and `skill/` directories, inline
+    /// `agent.NAME` and `command.NAME` entries (which the markdown files replace), and, in a
+    /// project, skills under `.claude/skills/` and `.agents/skills/`.
+    fn same_name(&self, scope: &ScopeRoot, r: &Resource<'_>) -> SameName {
+        let prefix = files_prefix(scope);
+        let name = r.name;
+        let file_and_entry = |folder: &str, key: &str| SameName {
+            paths: vec![format!("{prefix}{folder}/{name}.md")],
+            pointer: Some(format!("/{key}/{name}")),
+        };
+        match &r.kind {
+            Kind::Agent(_) => file_and_entry("agent", "agent"),
+            Kind::Command(_) => file_and_entry("command", "command"),
+            Kind::Skill(_) => {
+                let mut paths = vec![format!("{prefix}skill/{name}")];
+                if matches!(scope, ScopeRoot::Project(_)) {
+                    paths.push(format!(".claude/skills/{name}"));
+                    paths.push(format!(".agents/skills/{name}"));
+                }
+                SameName {
+                    paths,
+                    pointer: None,
+                }
+            }
+            _ => SameName::default(),
+        }
+    }
+
+    fn built_in(&self, r: &Resource<'_>) -> Option<String> {
+        let (list, what) = match &r.kind {
+            Kind::Command(_) => (builtins::COMMANDS, format!("`/{}` command", r.name)),
+            Kind::Agent(_) => (builtins::AGENTS, format!("`{}` agent", r.name)),
+            Kind::Skill(_) => (builtins::SKILLS, format!("`{}` skill", r.name)),
+            _ => return None,
+        };
+        list.contains(&r.name).then(|| {
+            format!(
+                "the built-in {what} of OpenCode {}",
+                builtins::OPENCODE_VERSION
+            )
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 mod apply;
 mod bad_input;
 mod catalog;
+mod collisions;
 mod docs;
 mod exit_codes;
 mod explain;

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod collisions;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
 mod plugins;

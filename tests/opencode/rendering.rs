@@ -2,12 +2,6 @@
 //! and `oauth` reach `opencode debug config` as capm wrote them, and the file capm writes
 //! validates against the `Config` schema of OpenCode's own OpenAPI document (`/doc`).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 
 use crate::client::{OpenCode, binary};
@@ -72,7 +66,7 @@ fn the_rendered_config_validates_against_opencodes_schema() {
     let oc = OpenCode::new(bin);
     let dir = installed();
     let d = dir.path();
-    let doc = openapi_doc(&oc, d);
+    let doc = oc.openapi(d);
     assert!(doc["info"]["version"].is_string(), "{}", doc["info"]);
     // The whole document, entered at its `Config` type, so its `$ref`s resolve.
     let mut schema = doc.clone();
@@ -89,76 +83,4 @@ fn the_rendered_config_validates_against_opencodes_schema() {
     let mut wrong = written.clone();
     wrong["mcp"]["local-tool"]["transport"] = json!("stdio");
     assert!(!validator.is_valid(&wrong));
-}
-
-/// OpenCode's OpenAPI document: `opencode serve` on a free port of 127.0.0.1, GET /doc.
-fn openapi_doc(oc: &OpenCode, project: &Path) -> Value {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Server(serve(oc, project, port));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(body) = get(port, "/doc") {
-            let _ = server.0.kill();
-            return serde_json::from_str(&body).expect("/doc is JSON");
-        }
-        let exited = server.0.try_wait().unwrap();
-        assert!(
-            exited.is_none() && Instant::now() < deadline,
-            "no /doc: {exited:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(oc: &OpenCode, project: &Path, port: u16) -> Child {
-    let port = port.to_string();
-    let args = ["serve", "--hostname", "127.0.0.1", "--port", &port];
-    oc.command(project, &args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("opencode serve starts")
-}
-
-/// The body of a 200 answer to `GET path`, or `None` while the server is not up. The
-/// server may keep the connection open: the body is read to its `Content-Length`.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(request.as_bytes()).ok()?;
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 65536];
-    loop {
-        let n = s.read(&mut buf).ok()?;
-        bytes.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&bytes);
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
-            });
-            if n == 0 || length.is_some_and(|len| body.len() >= len) {
-                return head.starts_with("HTTP/1.1 200").then(|| body.to_string());
-            }
-        }
-        if n == 0 {
-            return None;
-        }
-    }
 }
