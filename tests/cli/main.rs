@@ -23,6 +23,7 @@ mod new;
 mod plan;
 mod plan_cases;
 mod policy;
+mod probe;
 mod project_file;
 mod read_only;
 mod rules;
