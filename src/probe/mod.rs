@@ -294,6 +294,7 @@ fn handshake(s: &mut dyn Session, result: &mut ProbeResult) -> Result<(), Failur
         let listed = page["tools"]
             .as_array()
             .ok_or_else(|| Failure("its answer to `tools/list` has no `tools` array".into()))?;
+        listed.iter().try_for_each(check_tool)?;
         tools += listed.len();
         result.tools = Some(tools);
         match page["nextCursor"].as_str() {
@@ -304,6 +305,20 @@ fn handshake(s: &mut dyn Session, result: &mut ProbeResult) -> Result<(), Failur
     Err(Failure(format!(
         "`tools/list` still had more pages after {MAX_PAGES}"
     )))
+}
+
+/// A tool as clients validate it: a `name` and an `inputSchema` object (OpenCode's MCP
+/// client refuses the whole list otherwise).
+fn check_tool(tool: &Value) -> Result<(), Failure> {
+    let Some(name) = tool["name"].as_str() else {
+        return Err(Failure("`tools/list` lists a tool without a name".into()));
+    };
+    if !tool["inputSchema"].is_object() {
+        return Err(Failure(format!(
+            "`tools/list` lists tool `{name}` without an `inputSchema` object"
+        )));
+    }
+    Ok(())
 }
 
 /// The result of a JSON-RPC response to request `id`, or its error as a failure.

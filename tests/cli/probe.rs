@@ -7,39 +7,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::json_outputs::Schemas;
-use crate::support::{Run, capm, capm_with, command, repo, tempdir, tree, write_files};
-
-/// A project in `dir` whose path bundle `t` has one server with `server` as its table body,
-/// and the test servers copied beside capm.toml.
-fn project_with(dir: &Path, server: &str) {
-    let manifest = format!(
-        "[bundle]\nname = \"t\"\nversion = \"1.0.0\"\ndescription = \"Probe test server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.srv]\n{server}"
-    );
-    write_files(
-        dir,
-        &[
-            ("capm.toml", "[bundles]\nt = { path = \"t\" }\n"),
-            ("t/bundle.toml", &manifest),
-        ],
-    );
-    for f in ["stdio_server.py", "http_server.py"] {
-        std::fs::copy(repo().join("tests/cli/probe").join(f), dir.join(f)).unwrap();
-    }
-}
-
-/// A stdio server running the test server in `mode`, with `TOKEN` from the environment
-/// (optional).
-fn stdio(mode: &str) -> String {
-    format!(
-        "command = \"python3\"\nargs = [\"stdio_server.py\", \"{mode}\"]\nenv.TOKEN = {{ from-env = \"PROBE_TOKEN\", secret = true, required = false }}\n"
-    )
-}
+use crate::support::{Run, capm, capm_with, command, probe_project, stdio, tempdir, tree};
 
 #[test]
 fn probe_starts_a_stdio_server_as_opencode_would_and_lists_every_page_of_tools() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("ok"));
+    probe_project(d, &stdio("ok"));
     let run = capm_with(d, &["probe", "t"], &[("PROBE_TOKEN", "tok-secret-1")]);
     expect(
         &run,
@@ -69,7 +43,7 @@ fn probe_starts_a_stdio_server_as_opencode_would_and_lists_every_page_of_tools()
 fn probe_without_names_starts_the_servers_the_project_resolves_to() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("ok"));
+    probe_project(d, &stdio("ok"));
     let sub = d.join("t");
     let run = capm_with(
         &sub,
@@ -90,7 +64,7 @@ fn probe_without_names_starts_the_servers_the_project_resolves_to() {
 fn probe_json_matches_its_schema() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("crash"));
+    probe_project(d, &stdio("crash"));
     let doc = Schemas::default().check(d, &["probe", "--format", "json"], 1, "probe.schema.json");
     let s = &doc["servers"][0];
     assert_eq!(doc["ok"], false);
@@ -103,7 +77,7 @@ fn probe_json_matches_its_schema() {
 fn a_server_that_exits_shows_its_stderr_with_secrets_redacted() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("crash"));
+    probe_project(d, &stdio("crash"));
     let before = tree(d);
     let run = capm_with(d, &["probe", "t"], &[("PROBE_TOKEN", "tok-secret-2")]);
     expect(
@@ -135,7 +109,7 @@ fn a_server_that_exits_shows_its_stderr_with_secrets_redacted() {
 fn a_server_that_hangs_is_stopped_with_its_whole_process_group_at_the_timeout() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("hang"));
+    probe_project(d, &stdio("hang"));
     let started = std::time::Instant::now();
     let run = capm(d, &["probe", "t", "--timeout", "2"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
@@ -184,7 +158,7 @@ fn gone(pid: &str) -> bool {
 fn a_server_that_writes_no_json_rpc_is_named_as_such() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("garbage"));
+    probe_project(d, &stdio("garbage"));
     let run = capm(d, &["probe", "t", "--timeout", "20"]);
     expect(
         &run,
@@ -197,7 +171,7 @@ fn a_server_that_writes_no_json_rpc_is_named_as_such() {
 fn a_server_that_refuses_initialize_shows_its_error() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("refuse"));
+    probe_project(d, &stdio("refuse"));
     let run = capm(d, &["probe", "t"]);
     expect(
         &run,
@@ -207,10 +181,23 @@ fn a_server_that_refuses_initialize_shows_its_error() {
 }
 
 #[test]
+fn a_tool_without_an_input_schema_fails_as_it_does_in_opencode() {
+    let dir = tempdir();
+    let d = dir.path();
+    probe_project(d, &stdio("bad-tool"));
+    let run = capm(d, &["probe", "t"]);
+    expect(
+        &run,
+        1,
+        "failed  t/srv (stdio): `tools/list` lists tool `two` without an `inputSchema` object",
+    );
+}
+
+#[test]
 fn a_program_that_does_not_exist_is_reported_without_starting_anything() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, "command = \"capm-no-such-program\"\nargs = [\"x\"]\n");
+    probe_project(d, "command = \"capm-no-such-program\"\nargs = [\"x\"]\n");
     let run = capm(d, &["probe"]);
     expect(
         &run,
@@ -224,7 +211,7 @@ fn a_required_variable_that_is_unset_keeps_the_server_from_starting() {
     let dir = tempdir();
     let d = dir.path();
     let server = stdio("ok").replace("required = false", "required = true");
-    project_with(d, &server);
+    probe_project(d, &server);
     let run = capm(d, &["probe", "t"]);
     expect(
         &run,
@@ -238,7 +225,7 @@ fn a_required_variable_that_is_unset_keeps_the_server_from_starting() {
 fn an_optional_variable_that_is_unset_is_passed_empty_as_opencode_does() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("ok"));
+    probe_project(d, &stdio("ok"));
     let run = capm(d, &["probe", "t"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     let seen = seen(d);
@@ -249,7 +236,7 @@ fn an_optional_variable_that_is_unset_is_passed_empty_as_opencode_does() {
 fn probe_speaks_streamable_http_with_a_session_and_secret_headers() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, "command = \"unused\"\n");
+    probe_project(d, "command = \"unused\"\n");
     let mut server = std::process::Command::new("python3")
         .args(["http_server.py", "port.txt"])
         .current_dir(d)
@@ -259,7 +246,7 @@ fn probe_speaks_streamable_http_with_a_session_and_secret_headers() {
     let remote = format!(
         "url = \"http://127.0.0.1:{port}/mcp\"\ntransport = \"streamable-http\"\nheaders.Authorization = {{ template = \"Bearer {{env:PROBE_HTTP_TOKEN}}\", secret = true }}\n"
     );
-    project_with(d, &remote);
+    probe_project(d, &remote);
     let ok = capm_with(d, &["probe", "t"], &[("PROBE_HTTP_TOKEN", "tok-123")]);
     let refused = capm_with(d, &["probe", "t"], &[("PROBE_HTTP_TOKEN", "wrong")]);
     server.kill().unwrap();
@@ -293,7 +280,7 @@ fn wait_for(file: &Path) -> String {
 fn an_unknown_bundle_is_refused_and_a_bad_timeout_is_a_usage_error() {
     let dir = tempdir();
     let d = dir.path();
-    project_with(d, &stdio("ok"));
+    probe_project(d, &stdio("ok"));
     let run = capm(d, &["probe", "no-such-bundle"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(

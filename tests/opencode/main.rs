@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod probe;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
 mod support;

@@ -43,7 +43,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(400, b'{"error": "no session"}')
         if "id" not in msg:
             return self.reply(202)
-        tools = [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}]
+        tools = [{"name": n, "inputSchema": {"type": "object"}} for n in "abcd"]
         body = json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"tools": tools}})
         self.reply(200, body.encode())
 

@@ -1,6 +1,6 @@
 """A tiny MCP server over stdio for capm's probe tests (Python 3 standard library only).
 
-The first argument picks how it behaves: ok, crash, hang, garbage or refuse.
+The first argument picks how it behaves: ok, crash, hang, garbage, refuse or bad-tool.
 """
 import json
 import os
@@ -27,7 +27,11 @@ if MODE == "garbage":
 with open("seen.json", "w") as f:
     json.dump({"argv": sys.argv[1:], "token": os.environ.get("TOKEN"), "cwd": os.getcwd()}, f)
 
-PAGES = [[{"name": "one"}, {"name": "two"}], [{"name": "three"}]]
+SCHEMA = {"type": "object", "properties": {}}
+PAGES = [[{"name": n, "inputSchema": SCHEMA} for n in ["one", "two"]],
+         [{"name": "three", "inputSchema": SCHEMA}]]
+if MODE == "bad-tool":
+    PAGES = [[{"name": "one", "inputSchema": SCHEMA}, {"name": "two"}]]
 
 
 def send(msg):
