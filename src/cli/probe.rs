@@ -57,6 +57,12 @@ pub fn run(
         return Err(CliError::usage("--timeout must be at least 1 second"));
     }
     let servers = select(&args, project_dir, term)?;
+    // The server runs in a process group of its own, out of reach of the terminal's
+    // Ctrl-C: an interrupted probe takes it down itself.
+    let _ = ctrlc::set_handler(|| {
+        crate::probe::kill_running();
+        std::process::exit(130);
+    });
     let mut results = Vec::new();
     for s in &servers {
         term.status("Probing", format!("{}/{}", s.bundle, s.name))?;

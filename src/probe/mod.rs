@@ -8,6 +8,8 @@
 mod http;
 mod stdio;
 
+pub use stdio::kill_running;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,6 +31,7 @@ pub(super) fn run(
     talk: impl FnOnce(&mut dyn Session) -> Result<(), Failure>,
 ) -> Result<(), (Failure, Vec<String>)> {
     let mut child = spawn(argv, env, cwd).map_err(|f| (f, Vec::new()))?;
+    RUNNING.store(child.id(), Ordering::SeqCst);
     let tail: Tail = Arc::default();
     let stderr = child.stderr.take().map(|e| keep_tail(e, tail.clone()));
     let rx = child.stdout.take().map(lines).expect("stdout is piped");
@@ -44,6 +46,7 @@ pub(super) fn run(
     let outcome = talk(&mut session);
     drop(session);
     stop(&mut child);
+    RUNNING.store(0, Ordering::SeqCst);
     outcome.map_err(|f| (f, finish(stderr, &tail)))
 }
 
@@ -68,6 +71,21 @@ fn spawn(argv: &[String], env: &BTreeMap<String, String>, cwd: &Path) -> Result<
         };
         Failure(format!("cannot start `{program}`: {e}{hint}"))
     })
+}
+
+/// The process group of the server being probed (its leader's id), 0 when none.
+static RUNNING: AtomicU32 = AtomicU32::new(0);
+
+/// Kills the process group of the server being probed, if any: for an interrupted capm,
+/// whose Ctrl-C the server, in a group of its own, does not receive.
+pub fn kill_running() {
+    #[cfg(unix)]
+    {
+        let pid = i32::try_from(RUNNING.load(Ordering::SeqCst)).ok();
+        if let Some(pid) = pid.and_then(rustix::process::Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 /// Stops the server: its stdin is already closed; the process group gets SIGTERM, then

@@ -136,6 +136,34 @@ fn expect(run: &Run, code: i32, line: &str) {
     assert!(run.stdout.contains(line), "{}", run.transcript());
 }
 
+#[test]
+fn an_interrupted_probe_takes_the_server_down_with_it() {
+    let dir = tempdir();
+    let d = dir.path();
+    probe_project(d, &stdio("hang"));
+    let mut child = command(d, &["probe", "t", "--timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = (0..200)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            std::fs::read_to_string(d.join("helper.pid"))
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
+        .expect("the server started its helper");
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(gone(pid.trim()), "process {pid} outlived the probe");
+}
+
 /// Whether process `pid` has ended (reaped, or a zombie waiting to be).
 fn gone(pid: &str) -> bool {
     let stat = Path::new("/proc").join(pid).join("stat");
