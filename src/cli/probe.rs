@@ -19,8 +19,8 @@ use crate::probe::{ProbeResult, Server};
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Bundles whose servers to start (NAME, NAME@VERSION or NAME@REQ); by default every
-    /// server installed in the project.
+    /// Bundles whose servers to start (NAME, NAME@VERSION or NAME@REQ); by default the
+    /// servers of every bundle the project resolves to.
     bundles: Vec<String>,
     /// Seconds each server has to start, answer `initialize` and list its tools (a cold
     /// npx or uvx cache downloads the server first).
