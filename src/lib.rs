@@ -15,6 +15,7 @@ pub mod manifest;
 mod mutation;
 pub mod ops;
 pub mod plan;
+pub mod probe;
 pub mod security;
 pub mod synthetic;
 pub mod target;

@@ -409,7 +409,7 @@ pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
     }
 }
 
-fn resolve_error(e: ResolveProjectError, term: &mut Term) -> CliError {
+pub(super) fn resolve_error(e: ResolveProjectError, term: &mut Term) -> CliError {
     match e {
         ResolveProjectError::Graph(g) => graph_error(g, term),
         ResolveProjectError::Stale { changes } => CliError::Refused {

@@ -61,7 +61,7 @@ pub fn info(
     Ok(Status::Success)
 }
 
-fn info_error(e: InfoError, term: &mut Term) -> CliError {
+pub(super) fn info_error(e: InfoError, term: &mut Term) -> CliError {
     let message = e.to_string();
     match e {
         InfoError::UnknownBundle { suggestion, .. } => CliError::Refused {

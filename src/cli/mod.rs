@@ -13,6 +13,7 @@ mod man;
 mod new;
 mod outdated;
 mod plan;
+mod probe;
 mod registry;
 mod render;
 mod results;
@@ -132,6 +133,8 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Recover interrupted transactions and report drift between capm.lock and disk.
     Doctor(apply::DoctorArgs),
+    /// Start MCP servers as OpenCode would and check that they answer and list their tools.
+    Probe(probe::ProbeArgs),
     /// Serve the desktop planner protocol: JSON-RPC 2.0 on stdin/stdout, one message per line.
     Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -161,6 +164,7 @@ impl Command {
             Command::Doctor(a) => Some(&mut a.project),
             Command::Outdated(a) => Some(&mut a.project),
             Command::Info(a) => Some(&mut a.project),
+            Command::Probe(a) => Some(&mut a.project),
             Command::Explain(_)
             | Command::New(_)
             | Command::Init(_)
@@ -416,6 +420,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Restore(args) => apply::restore(args, project, term),
         Command::Apply(args) => apply::apply(args, project, term),
         Command::Doctor(args) => apply::doctor(args, project, term),
+        Command::Probe(args) => probe::run(args, project, term),
         Command::Serve(args) => serve::run(args, term),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -60,6 +60,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("error.schema.json", schema_of::<super::ErrorDoc>()),
         ("list.schema.json", schema_of::<super::graph::ListDoc>()),
         ("info.schema.json", schema_of::<super::info::InfoDoc>()),
+        ("probe.schema.json", schema_of::<super::probe::ProbeDoc>()),
         (
             "outdated.schema.json",
             schema_of::<super::outdated::OutdatedDoc<'static>>(),

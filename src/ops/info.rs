@@ -109,18 +109,9 @@ pub fn info(
     spec: &str,
     lock: Option<&Lockfile>,
 ) -> Result<BundleInfo, InfoError> {
-    let (name, wanted) = match spec.split_once('@') {
-        Some((n, v)) => (n, Some(v)),
-        None => (spec, None),
-    };
+    let name = spec.split_once('@').map_or(spec, |(n, _)| n);
     let all = sources.candidates(name)?;
-    if all.is_empty() {
-        return Err(InfoError::UnknownBundle {
-            name: name.to_string(),
-            suggestion: sources.suggest(name),
-        });
-    }
-    let chosen = choose(&all, spec, wanted)?;
+    let chosen = find(sources, spec)?;
     let tree = sources.tree(chosen)?;
     let manifest = crate::validate::check_bundle(&tree)
         .manifest
@@ -144,6 +135,22 @@ pub fn info(
         permissions: permissions(&manifest),
         dependencies: dependencies(&manifest),
     })
+}
+
+/// The bundle `spec` names, as [`info`] chooses it.
+pub fn find<'a>(sources: &'a Sources, spec: &str) -> Result<&'a Candidate, InfoError> {
+    let (name, wanted) = match spec.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (spec, None),
+    };
+    let all = sources.candidates(name)?;
+    if all.is_empty() {
+        return Err(InfoError::UnknownBundle {
+            name: name.to_string(),
+            suggestion: sources.suggest(name),
+        });
+    }
+    choose(&all, spec, wanted)
 }
 
 /// The candidate `wanted` names among `all` (newest first).

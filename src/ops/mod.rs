@@ -10,6 +10,7 @@ pub mod lock;
 pub mod new;
 pub mod outdated;
 pub mod plan;
+pub mod probe;
 pub mod project;
 pub mod project_edit;
 pub mod proposals;

@@ -53,6 +53,7 @@ const COMMANDS: &[Cmd] = &[
     cmd(&["restore", "agent:reviewer"], true, true),
     cmd(&["apply", "--plan", "p.json"], true, true),
     cmd(&["doctor"], true, true),
+    cmd(&["probe"], true, true),
     cmd(&["serve", "--stdio"], false, false),
     cmd(&["completions", "bash"], false, false),
     cmd(&["man"], false, false),
@@ -68,6 +69,7 @@ const UNKNOWN_BUNDLE: &[(&[&str], &str)] = &[
     (&["plan", "update", "nope"], "not-in-project"),
     (&["why", "nope"], "not-in-graph"),
     (&["info", "nope"], "bundle-not-found"),
+    (&["probe", "nope"], "bundle-not-found"),
 ];
 
 #[test]

@@ -31,6 +31,7 @@ mod plugin_imports;
 #[path = "../common/plugins.rs"]
 mod plugins_fixture;
 mod policy;
+mod probe;
 mod project_file;
 mod read_only;
 mod rules;

@@ -260,3 +260,29 @@ pub fn project_with_bundle(body: &str) -> tempfile::TempDir {
     );
     dir
 }
+
+/// A project in `dir` whose path bundle `t` has one MCP server with `server` as its table
+/// body, and the MCP test servers of `tests/cli/probe/` copied beside capm.toml.
+pub fn probe_project(dir: &Path, server: &str) {
+    let manifest = format!(
+        "[bundle]\nname = \"t\"\nversion = \"1.0.0\"\ndescription = \"Probe test server\"\nlicense = \"MIT\"\n\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.srv]\n{server}"
+    );
+    write_files(
+        dir,
+        &[
+            ("capm.toml", "[bundles]\nt = { path = \"t\" }\n"),
+            ("t/bundle.toml", &manifest),
+        ],
+    );
+    for f in ["stdio_server.py", "http_server.py"] {
+        std::fs::copy(repo().join("tests/cli/probe").join(f), dir.join(f)).unwrap();
+    }
+}
+
+/// The table of a stdio server running `tests/cli/probe/stdio_server.py` in `mode`, with
+/// `TOKEN` from the environment (optional).
+pub fn stdio(mode: &str) -> String {
+    format!(
+        "command = \"python3\"\nargs = [\"stdio_server.py\", \"{mode}\"]\nenv.TOKEN = {{ from-env = \"PROBE_TOKEN\", secret = true, required = false }}\n"
+    )
+}

@@ -11,6 +11,7 @@ mod mcp_fields_fixture;
 mod plugins;
 #[path = "../common/plugins.rs"]
 mod plugins_fixture;
+mod probe;
 mod rendering;
 mod substitution;
 #[path = "../cli/support.rs"]
