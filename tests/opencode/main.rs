@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod front_matter;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
 mod support;
