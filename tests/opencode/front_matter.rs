@@ -187,3 +187,84 @@ fn lint(bundle: &Path, kind: &str, name: &str, text: &str) -> (i32, String) {
     let run = capm(bundle, &["lint", "."]);
     (run.code, run.stderr)
 }
+
+/// The schemas capm checks front matter against are the ones this OpenCode serves at `/doc`.
+#[test]
+fn the_schema_data_file_is_what_opencode_publishes() {
+    let Some(bin) = binary("the_schema_data_file_is_what_opencode_publishes") else {
+        return;
+    };
+    let doc = served_doc(&bin);
+    let ours: serde_json::Value = serde_json::from_str(capm::validate::OPENCODE_SCHEMA).unwrap();
+    let theirs = &doc["components"]["schemas"];
+    let version = std::process::Command::new(&bin)
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert_eq!(
+        version.trim(),
+        ours["opencode"],
+        "the data file names another release"
+    );
+    for (name, schema) in ours["schemas"].as_object().unwrap() {
+        let published = match name.as_str() {
+            "CommandConfig" => &theirs["Config"]["properties"]["command"]["additionalProperties"],
+            _ => &theirs[name],
+        };
+        assert_eq!(schema, published, "{name} differs from OpenCode's /doc");
+    }
+    let agent = &theirs["Config"]["properties"]["agent"]["additionalProperties"];
+    assert_eq!(agent["$ref"], "#/components/schemas/AgentConfig");
+}
+
+/// `GET /doc` of `opencode serve` on 127.0.0.1, on a port that was free.
+fn served_doc(bin: &Path) -> serde_json::Value {
+    use std::io::{Read, Write};
+    use std::os::unix::process::CommandExt;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let home = tempdir();
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--hostname",
+            "127.0.0.1",
+        ])
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        // Its own process group: in the test's group, stopping the server took the test down.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut response = String::new();
+    for _ in 0..120 {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        conn.write_all(b"GET /doc HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .unwrap();
+        conn.read_to_string(&mut response).unwrap();
+        break;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("/doc is not JSON ({e}): {response:.300}"))
+}
