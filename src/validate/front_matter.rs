@@ -294,3 +294,50 @@ impl OffsetMap {
         Span::new(self.offset(s.start), self.offset(s.end))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn found(kind: Kind, text: &str) -> Vec<(&'static str, String)> {
+        let f = SourceFile::new("a.md", text);
+        check(&f, kind, "a")
+            .into_iter()
+            .map(|d| {
+                let at = d
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.span)
+                    .map(|s| f.line_col(s.start));
+                (d.code, format!("{at:?}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_front_matter_and_empty_front_matter_are_fine() {
+        assert!(found(Kind::Agent, "Just a prompt\n").is_empty());
+        assert!(found(Kind::Agent, "---\n---\nPrompt\n").is_empty());
+        assert!(found(Kind::Command, "---\nname: a\n---\n").is_empty());
+    }
+
+    /// After OpenCode's colon fallback rewrites a line, later lines keep their place.
+    #[test]
+    fn the_colon_fallback_keeps_locations() {
+        let text = "---\ndescription: Use: this\nmode: weird\n---\nP\n";
+        let got = found(Kind::Agent, text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "front-matter-value");
+        assert!(got[0].1.contains("line: 3, column: 7"), "{got:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_front_matter_is_checked_without_panicking(body in crate::mutation::text(300)) {
+            found(Kind::Agent, &format!("---\n{body}\n---\n"));
+            found(Kind::Command, &format!("---\r\ndescription: a: b\r\n{body}\n---\n"));
+        }
+    }
+}
