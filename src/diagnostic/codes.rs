@@ -171,14 +171,24 @@ codes! {
         fix: "Add SKILL.md to the skill directory, starting with YAML front matter holding `name` and `description`.",
     }
     "invalid-front-matter" Error {
-        summary: "SKILL.md does not start with valid YAML front matter holding `name` and `description`.",
-        why: "OpenCode reads the skill's name and description from its front matter and ignores a skill without them.",
-        fix: "Start SKILL.md with `---`, then `name: NAME` and `description: …`, then `---`.",
+        summary: "SKILL.md does not start with valid YAML front matter holding `name` and `description`, or an agent's or command's front matter is not YAML OpenCode can read.",
+        why: "OpenCode reads the skill's name and description from its front matter and ignores a skill without them. Agent or command front matter it cannot parse (or that is never closed) it silently ignores, reading it as part of the prompt.",
+        fix: "Start SKILL.md with `---`, then `name: NAME` and `description: …`, then `---`. In agents and commands, fix the YAML between the `---` lines (a key given twice, an unclosed bracket or quote).",
+    }
+    "front-matter-value" Error {
+        summary: "An agent's or command's front matter has a value OpenCode's schema refuses (a `mode`, `color`, `temperature`, `steps`, `permission`… of the wrong type or outside its values), or a `name` other than the file's.",
+        why: "OpenCode 1.18.33 checks agent and command files against its config schema when it starts: one refused value makes every OpenCode command fail with \"Configuration is invalid\". A front-matter `name` renames the agent or command.",
+        fix: "Write the value the message names (e.g. `mode: subagent`, `color: \"#FF5733\"`, `steps: 5`, `hidden: true`), and leave `name` out.",
     }
     "skill-name-mismatch" Error {
         summary: "A skill's front-matter name differs from its directory or resource name.",
         why: "OpenCode requires a skill's name to equal its directory name, and capm installs the skill under its resource name.",
         fix: "Use one name for the resource key, the directory and the `name` in SKILL.md.",
+    }
+    "front-matter-key" Warning {
+        summary: "An agent's or command's front matter has a key OpenCode does not know, or one the body replaces (`prompt`, `template`).",
+        why: "An unknown key is usually a typo whose setting is then lost: OpenCode passes an agent's to the model as a provider option and drops a command's.",
+        fix: "Correct the spelling (the help line suggests the closest known key) or remove the key; put the prompt or template in the body.",
     }
     "not-markdown" Error {
         summary: "An agent or command file is not a `.md` file.",

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::{BundleCheck, parse_resource_ref, resource_ids, skill};
+use super::{BundleCheck, front_matter, parse_resource_ref, resource_ids, skill};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
 use crate::manifest::common::{ProductMode, Tier, is_valid_name};
@@ -442,23 +442,44 @@ fn check_resources(ck: &mut Checker<'_>, m: &BundleManifest) {
                     )
                     .resource(&id);
                 ck.push(d);
-            } else if ck
-                .tree
-                .file(&rel)
-                .is_some_and(|b| std::str::from_utf8(b).is_err())
-            {
-                let d = ck
-                    .at(
-                        "invalid-utf8",
-                        p.span,
-                        format!("`{rel}` is not valid UTF-8"),
-                    )
-                    .resource(&id);
-                ck.push(d);
+            } else {
+                check_markdown(ck, kind, name, p, &rel);
             }
         }
     }
     check_requires_syntax(ck, m);
+}
+
+/// An agent's or command's markdown: UTF-8, and its front matter as OpenCode reads it.
+fn check_markdown(ck: &mut Checker<'_>, kind: &str, name: &str, p: &Spanned<String>, rel: &str) {
+    let id = format!("{kind}:{name}");
+    let Some(bytes) = ck.tree.file(rel) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let d = ck
+            .at(
+                "invalid-utf8",
+                p.span,
+                format!("`{rel}` is not valid UTF-8"),
+            )
+            .resource(&id);
+        ck.push(d);
+        return;
+    };
+    let file = Arc::new(SourceFile::new(ck.tree.display_path(rel), text));
+    let fm_kind = if kind == "agent" {
+        front_matter::Kind::Agent
+    } else {
+        front_matter::Kind::Command
+    };
+    let diags = front_matter::check(&file, fm_kind, name);
+    if !diags.is_empty() {
+        ck.extra_sources.push(file);
+    }
+    for d in diags {
+        ck.push(d.resource(&id));
+    }
 }
 
 /// The package name of an npm spec: `@scope/name@1.0.0` → `@scope/name`.

@@ -6,9 +6,12 @@
 
 mod across;
 mod bundle;
+mod front_matter;
+mod opencode_schema;
 mod plugin;
 mod project;
 mod skill;
+mod yaml_node;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::manifest::tree::BundleTree;
 
 pub use across::{BundleFacts, Collisions, check_requires};
 pub(crate) use bundle::{is_env_name, npm_package_name, template_vars};
+pub use opencode_schema::{OPENCODE_VERSION, SCHEMA_TEXT as OPENCODE_SCHEMA};
 pub use project::{ProjectCheck, check_project};
 
 /// The largest manifest capm reads.

@@ -11,6 +11,7 @@ mod explain;
 #[path = "../common/fixtures.rs"]
 #[allow(dead_code)]
 mod fixtures;
+mod front_matter;
 mod graph;
 mod info_outdated;
 mod interactive;

@@ -6,6 +6,7 @@
 mod catalog;
 mod client;
 mod collisions;
+mod front_matter;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
 mod plugins;
