@@ -218,53 +218,8 @@ fn the_schema_data_file_is_what_opencode_publishes() {
     assert_eq!(agent["$ref"], "#/components/schemas/AgentConfig");
 }
 
-/// `GET /doc` of `opencode serve` on 127.0.0.1, on a port that was free.
+/// `GET /doc` of `opencode serve` on 127.0.0.1, in an empty directory.
 fn served_doc(bin: &Path) -> serde_json::Value {
-    use std::io::{Read, Write};
-    use std::os::unix::process::CommandExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let home = tempdir();
-    let mut server = std::process::Command::new(bin)
-        .args([
-            "serve",
-            "--port",
-            &port.to_string(),
-            "--hostname",
-            "127.0.0.1",
-        ])
-        .current_dir(home.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-        .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        // Its own process group: in the test's group, stopping the server took the test down.
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut response = String::new();
-    for _ in 0..120 {
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-            continue;
-        };
-        conn.write_all(b"GET /doc HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .unwrap();
-        conn.read_to_string(&mut response).unwrap();
-        break;
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("/doc is not JSON ({e}): {response:.300}"))
+    let dir = tempdir();
+    OpenCode::new(bin.to_path_buf()).openapi(dir.path())
 }
