@@ -59,10 +59,16 @@ impl OpenCode {
 
     /// `opencode ARGS` in `project`, with no network access it could need (no update
     /// check, no models list) and nothing of the machine's environment but PATH.
+    /// Its stdout goes to a file, not a pipe: OpenCode exits without waiting for a pipe to
+    /// drain, and a long answer (`debug skill` with many skills) came back cut short.
     pub fn run(&self, project: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let stdout = tempfile::NamedTempFile::new().expect("a file for stdout");
         let mut cmd = self.command(project, args);
-        cmd.envs(env.iter().copied());
-        cmd.output().expect("opencode runs")
+        cmd.envs(env.iter().copied())
+            .stdout(stdout.reopen().expect("stdout file opens"));
+        let mut out = cmd.output().expect("opencode runs");
+        out.stdout = std::fs::read(stdout.path()).expect("stdout file reads");
+        out
     }
 
     /// `opencode ARGS` in `project` with the environment of [`OpenCode::run`], not started.
