@@ -176,8 +176,8 @@ pub fn prepare_read_only(project: &Project, req: &PlanRequest) -> Result<Prepare
 
 /// Computes the plan for `req`, keeping what applying it needs.
 pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanError> {
-    // Bundles named by a path or bound to a registry: planned as if capm.toml said so.
     let _span = tracing::info_span!("plan", operation = ?req.operation).entered();
+    // Bundles named by a path or bound to a registry: planned as if capm.toml said so.
     let asked = req;
     let (named, manifest, new_sources) = super::project_edit::with_sources(project, req)?;
     let req = &named;
