@@ -137,7 +137,7 @@ impl OpenCode {
         server
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        let mut child = server.spawn().expect("opencode serve starts");
+        let _server = Stopped(server.spawn().expect("opencode serve starts"));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let doc = loop {
             if let Some(body) = http_get(port, "/doc") {
@@ -149,8 +149,6 @@ impl OpenCode {
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         };
-        let _ = child.kill();
-        let _ = child.wait();
         serde_json::from_str(&doc).unwrap_or_else(|e| panic!("/doc is not JSON ({e})"))
     }
 
@@ -164,6 +162,16 @@ impl OpenCode {
                 (!name.starts_with(char::is_whitespace)).then(|| (name.into(), mode.into()))
             })
             .collect()
+    }
+}
+
+/// A server process, stopped when dropped: when the test ends, and when it fails too.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
