@@ -1,14 +1,13 @@
 //! Catalog bundles, installed by capm, as OpenCode sees them.
 
-use crate::client::{OpenCode, binary};
+use crate::client::OpenCode;
 use crate::support::{capm_with, project};
 
 #[test]
 fn a_catalog_kit_is_seen_whole_by_opencode() {
-    let Some(bin) = binary("a_catalog_kit_is_seen_whole_by_opencode") else {
+    let Some(oc) = OpenCode::found("a_catalog_kit_is_seen_whole_by_opencode") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = project();
     let d = dir.path();
     let token = [("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_test")];
@@ -46,10 +45,9 @@ fn a_catalog_kit_is_seen_whole_by_opencode() {
 
 #[test]
 fn a_global_install_is_seen_from_any_project() {
-    let Some(bin) = binary("a_global_install_is_seen_from_any_project") else {
+    let Some(oc) = OpenCode::found("a_global_install_is_seen_from_any_project") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = project();
     let d = dir.path();
     let text = std::fs::read_to_string(d.join("capm.toml")).unwrap();
@@ -128,10 +126,10 @@ fn seen_as_written(seen: &serde_json::Value, written: &serde_json::Value, env: &
 
 #[test]
 fn every_catalog_bundle_together_is_seen_as_capm_rendered_it() {
-    let Some(bin) = binary("every_catalog_bundle_together_is_seen_as_capm_rendered_it") else {
+    let Some(oc) = OpenCode::found("every_catalog_bundle_together_is_seen_as_capm_rendered_it")
+    else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let (dir, names, written) = everything();
     let d = dir.path();
     // Every variable the servers read is set, so that OpenCode masks its value (an unset
@@ -169,10 +167,9 @@ fn every_catalog_bundle_together_is_seen_as_capm_rendered_it() {
 
 #[test]
 fn capms_config_is_valid_under_opencodes_own_schema() {
-    let Some(bin) = binary("capms_config_is_valid_under_opencodes_own_schema") else {
+    let Some(oc) = OpenCode::found("capms_config_is_valid_under_opencodes_own_schema") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let (dir, _, written) = everything();
     let doc = oc.openapi(dir.path());
     let schema = serde_json::json!({

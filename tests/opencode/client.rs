@@ -43,6 +43,11 @@ pub struct OpenCode {
 }
 
 impl OpenCode {
+    /// OpenCode for `test`, when the binary is there (see [`binary`]).
+    pub fn found(test: &str) -> Option<OpenCode> {
+        binary(test).map(OpenCode::new)
+    }
+
     pub fn new(bin: PathBuf) -> OpenCode {
         let home = tempfile::tempdir().unwrap();
         OpenCode { bin, home }

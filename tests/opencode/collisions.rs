@@ -51,10 +51,9 @@ fn skill_location(oc: &OpenCode, project: &Path, name: &str) -> String {
 
 #[test]
 fn one_of_two_agents_or_commands_of_a_name_is_kept() {
-    let Some(bin) = binary("one_of_two_agents_or_commands_of_a_name_is_kept") else {
+    let Some(oc) = OpenCode::found("one_of_two_agents_or_commands_of_a_name_is_kept") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     markdown(&d.join(".opencode/agent/x.md"), "singular");
@@ -74,10 +73,9 @@ fn one_of_two_agents_or_commands_of_a_name_is_kept() {
 
 #[test]
 fn the_global_singular_directories_are_read_too() {
-    let Some(bin) = binary("the_global_singular_directories_are_read_too") else {
+    let Some(oc) = OpenCode::found("the_global_singular_directories_are_read_too") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let global = oc.config_dir();
     markdown(&global.join("agent/x.md"), "singular");
     markdown(&global.join("command/c.md"), "singular");
@@ -98,10 +96,9 @@ fn the_global_singular_directories_are_read_too() {
 
 #[test]
 fn a_markdown_file_replaces_the_inline_entry_of_its_name() {
-    let Some(bin) = binary("a_markdown_file_replaces_the_inline_entry_of_its_name") else {
+    let Some(oc) = OpenCode::found("a_markdown_file_replaces_the_inline_entry_of_its_name") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(
@@ -119,10 +116,10 @@ fn a_markdown_file_replaces_the_inline_entry_of_its_name() {
 
 #[test]
 fn one_skill_of_a_name_is_kept_across_the_skill_directories() {
-    let Some(bin) = binary("one_skill_of_a_name_is_kept_across_the_skill_directories") else {
+    let Some(oc) = OpenCode::found("one_skill_of_a_name_is_kept_across_the_skill_directories")
+    else {
         return;
     };
-    let oc = OpenCode::new(bin);
     // capm's directory beside each other one OpenCode reads skills from: one is kept (which
     // one varies from run to run), the other is hidden.
     for other in [".claude/skills", ".agents/skills", ".opencode/skill"] {
@@ -140,10 +137,9 @@ fn one_skill_of_a_name_is_kept_across_the_skill_directories() {
 
 #[test]
 fn config_above_the_project_merges_up_to_the_git_root() {
-    let Some(bin) = binary("config_above_the_project_merges_up_to_the_git_root") else {
+    let Some(oc) = OpenCode::found("config_above_the_project_merges_up_to_the_git_root") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempfile::tempdir().unwrap();
     let outside = dir.path();
     let root = outside.join("repo");

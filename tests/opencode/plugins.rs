@@ -3,16 +3,15 @@
 //! loads; one whose local import is missing is skipped with exit 0 and nothing on stderr,
 //! which is why lint refuses local imports (`plugin-local-import`).
 
-use crate::client::{OpenCode, binary};
+use crate::client::OpenCode;
 use crate::plugins_fixture::{PLUGIN, add_marker};
 use crate::support::{capm_with, project};
 
 #[test]
 fn a_path_plugin_installed_by_capm_is_loaded() {
-    let Some(bin) = binary("a_path_plugin_installed_by_capm_is_loaded") else {
+    let Some(oc) = OpenCode::found("a_path_plugin_installed_by_capm_is_loaded") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = project();
     let d = dir.path();
     add_marker(d, "");
@@ -31,11 +30,11 @@ fn a_path_plugin_installed_by_capm_is_loaded() {
 
 #[test]
 fn opencode_skips_a_plugin_whose_local_import_is_missing_without_a_word() {
-    let Some(bin) = binary("opencode_skips_a_plugin_whose_local_import_is_missing_without_a_word")
+    let Some(oc) =
+        OpenCode::found("opencode_skips_a_plugin_whose_local_import_is_missing_without_a_word")
     else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = project();
     let d = dir.path();
     // What installing only the entry of a two-file plugin would leave.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::client::{OpenCode, binary};
+use crate::client::OpenCode;
 use crate::support::{capm_with, probe_project, stdio, tempdir};
 
 /// A git project whose path bundle `t` runs the stdio test server in `mode`, installed.
@@ -45,10 +45,9 @@ fn opencode_connects(oc: &OpenCode, dir: &Path, env: &[(&str, &str)]) -> bool {
 
 #[test]
 fn probe_launches_the_server_exactly_as_opencode_does() {
-    let Some(bin) = binary("probe_launches_the_server_exactly_as_opencode_does") else {
+    let Some(oc) = OpenCode::found("probe_launches_the_server_exactly_as_opencode_does") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempdir();
     let d = dir.path();
     installed(d, "ok");
@@ -64,10 +63,9 @@ fn probe_launches_the_server_exactly_as_opencode_does() {
 
 #[test]
 fn probe_fails_the_servers_opencode_cannot_use() {
-    let Some(bin) = binary("probe_fails_the_servers_opencode_cannot_use") else {
+    let Some(oc) = OpenCode::found("probe_fails_the_servers_opencode_cannot_use") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     for (mode, works) in [("ok", true), ("bad-tool", false), ("crash", false)] {
         let dir = tempdir();
         let d = dir.path();

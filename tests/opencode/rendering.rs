@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::client::{OpenCode, binary};
+use crate::client::OpenCode;
 use crate::mcp_fields_fixture::{BUNDLE, with_bundle};
 use crate::support::capm_with;
 
@@ -24,10 +24,10 @@ fn installed() -> tempfile::TempDir {
 
 #[test]
 fn opencode_reads_every_rendered_mcp_field_as_capm_wrote_it() {
-    let Some(bin) = binary("opencode_reads_every_rendered_mcp_field_as_capm_wrote_it") else {
+    let Some(oc) = OpenCode::found("opencode_reads_every_rendered_mcp_field_as_capm_wrote_it")
+    else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = installed();
     let d = dir.path();
     let written: Value =
@@ -60,10 +60,9 @@ fn opencode_reads_every_rendered_mcp_field_as_capm_wrote_it() {
 
 #[test]
 fn the_rendered_config_validates_against_opencodes_schema() {
-    let Some(bin) = binary("the_rendered_config_validates_against_opencodes_schema") else {
+    let Some(oc) = OpenCode::found("the_rendered_config_validates_against_opencodes_schema") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = installed();
     let d = dir.path();
     let doc = oc.openapi(d);

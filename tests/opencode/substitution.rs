@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::client::{OpenCode, binary};
+use crate::client::OpenCode;
 use crate::support::{capm, project_with_bundle, tempdir, write_files};
 
 const ENV: &[(&str, &str)] = &[("CAPM_SUBST_NAME", "named"), ("CAPM_SUBST_FILE", "data")];
@@ -17,10 +17,10 @@ fn write_config(dir: &Path, text: &str) {
 
 #[test]
 fn opencode_expands_env_and_file_anywhere_in_its_config_text() {
-    let Some(bin) = binary("opencode_expands_env_and_file_anywhere_in_its_config_text") else {
+    let Some(oc) = OpenCode::found("opencode_expands_env_and_file_anywhere_in_its_config_text")
+    else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempdir();
     let d = dir.path();
     std::fs::write(
@@ -69,11 +69,11 @@ fn opencode_expands_env_and_file_anywhere_in_its_config_text() {
 
 #[test]
 fn a_spaced_or_missing_file_reference_makes_the_whole_config_invalid() {
-    let Some(bin) = binary("a_spaced_or_missing_file_reference_makes_the_whole_config_invalid")
+    let Some(oc) =
+        OpenCode::found("a_spaced_or_missing_file_reference_makes_the_whole_config_invalid")
     else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempdir();
     let d = dir.path();
     write_files(d, &[("data.txt", "x")]);
@@ -90,10 +90,9 @@ fn a_spaced_or_missing_file_reference_makes_the_whole_config_invalid() {
 
 #[test]
 fn markdown_agents_and_commands_are_not_substituted() {
-    let Some(bin) = binary("markdown_agents_and_commands_are_not_substituted") else {
+    let Some(oc) = OpenCode::found("markdown_agents_and_commands_are_not_substituted") else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = tempdir();
     let d = dir.path();
     let text = "---\ndescription: \"d {env:CAPM_SUBST_FILE} {file:data.txt}\"\n---\nbody {env:CAPM_SUBST_FILE} {file:data.txt}\n";
@@ -121,10 +120,10 @@ fn markdown_agents_and_commands_are_not_substituted() {
 
 #[test]
 fn a_declared_file_read_capm_installs_is_read_from_the_project() {
-    let Some(bin) = binary("a_declared_file_read_capm_installs_is_read_from_the_project") else {
+    let Some(oc) = OpenCode::found("a_declared_file_read_capm_installs_is_read_from_the_project")
+    else {
         return;
     };
-    let oc = OpenCode::new(bin);
     let dir = project_with_bundle(
         "[mcp.tool]\ncommand = \"npx\"\nargs = [\"-y\", \"server@1.0.0\", \"--prompt\", \"{file:prompts/system.md}\"]\n\
          env.REGION = { from-env = \"CAPM_SUBST_FILE\" }\n\n\
