@@ -130,8 +130,14 @@ impl OpenCode {
 
     /// The OpenAPI document OpenCode's own server publishes (`/doc`), whose
     /// `components.schemas` hold the types of its configuration (`Config`, `AgentConfig`,
-    /// `McpLocalConfig`, …). The server listens on 127.0.0.1 only, and is stopped after.
+    /// `McpLocalConfig`, …).
     pub fn openapi(&self, project: &Path) -> Value {
+        self.serve(project).get("/doc")
+    }
+
+    /// `opencode serve` in `project`, on a free port of 127.0.0.1 only; stopped when
+    /// dropped, when the test fails too.
+    pub fn serve(&self, project: &Path) -> Served {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -142,19 +148,8 @@ impl OpenCode {
         server
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        let _server = Stopped(server.spawn().expect("opencode serve starts"));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let doc = loop {
-            if let Some(body) = http_get(port, "/doc") {
-                break body;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "opencode serve did not answer on 127.0.0.1:{port}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        };
-        serde_json::from_str(&doc).unwrap_or_else(|e| panic!("/doc is not JSON ({e})"))
+        let child = server.spawn().expect("opencode serve starts");
+        Served { child, port }
     }
 
     /// The agents OpenCode lists (`opencode agent list`), with their mode.
@@ -170,13 +165,35 @@ impl OpenCode {
     }
 }
 
-/// A server process, stopped when dropped: when the test ends, and when it fails too.
-struct Stopped(std::process::Child);
+/// A running `opencode serve`, stopped when dropped.
+pub struct Served {
+    child: std::process::Child,
+    port: u16,
+}
 
-impl Drop for Stopped {
+impl Served {
+    /// The JSON answer to `GET path`, asked again while the server starts.
+    pub fn get(&self, path: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let body = loop {
+            if let Some(body) = http_get(self.port, path) {
+                break body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "opencode serve did not answer GET {path} on 127.0.0.1:{}",
+                self.port
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path} is not JSON ({e})"))
+    }
+}
+
+impl Drop for Served {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

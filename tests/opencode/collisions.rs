@@ -3,10 +3,8 @@
 //! project merge, and which commands, agents and skills it provides itself (the lists
 //! `src/target/builtins.rs` keeps as data).
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -169,83 +167,6 @@ fn config_above_the_project_merges_up_to_the_git_root() {
     assert!(config["mcp"].get("beyond").is_none(), "{config:#}");
 }
 
-/// `opencode serve` on a free port of 127.0.0.1, in `project`; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(oc: &OpenCode, project: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let port_text = port.to_string();
-        let args = ["serve", "--hostname", "127.0.0.1", "--port", &port_text];
-        let child = oc
-            .command(project, &args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("opencode serve starts");
-        Server { child, port }
-    }
-
-    /// The JSON of `GET path`, retried while the server starts.
-    fn get(&self, path: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match self.try_get(path) {
-                Ok(v) => return v,
-                Err(e) if Instant::now() > deadline => panic!("GET {path}: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(250)),
-            }
-        }
-    }
-
-    fn try_get(&self, path: &str) -> std::io::Result<Value> {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-        let mut text = String::new();
-        s.read_to_string(&mut text)?;
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        serde_json::from_str(&body).map_err(std::io::Error::other)
-    }
-}
-
-/// An HTTP chunked body, joined.
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Names of `items` whose `key` is `value` (all when `key` is empty), sorted.
 fn names(items: &Value, key: &str, value: &str) -> Vec<String> {
     let mut out: Vec<String> = items
@@ -275,7 +196,7 @@ fn built_ins_are_the_listed_ones_and_a_project_file_replaces_them() {
     let empty = tempfile::tempdir().unwrap();
     let version = oc.ok(empty.path(), &["--version"], &[]);
     assert_eq!(version.trim(), builtins::OPENCODE_VERSION);
-    let server = Server::start(&oc, empty.path());
+    let server = oc.serve(empty.path());
     let commands = server.get("/command");
     assert_eq!(
         names(&commands, "source", "command"),
@@ -301,7 +222,7 @@ fn built_ins_are_the_listed_ones_and_a_project_file_replaces_them() {
     markdown(&d.join(".opencode/commands/review.md"), "mine");
     markdown(&d.join(".opencode/agents/plan.md"), "mine");
     skill(&d.join(".opencode/skills"), "customize-opencode", "mine");
-    let server = Server::start(&oc, d);
+    let server = oc.serve(d);
     let described = |list: &Value, name: &str| -> Vec<Value> {
         let items = list.as_array().unwrap().iter();
         items
