@@ -76,12 +76,10 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>, CliError> {
 
 /// Writes the page of `cmd` and of every command below it into `dir`; the count written.
 fn write_all(cmd: &clap::Command, dir: &Path) -> Result<usize, CliError> {
-    let failed = |what: &str, path: &Path, e: std::io::Error| {
-        CliError::Other(format!("failed to {what} `{}`: {e}", path.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed("create the directory", dir, e))?;
+    fs_err::create_dir_all(dir)?;
     let path = dir.join(format!("{}.1", display_name(cmd)));
-    std::fs::write(&path, render(cmd)?).map_err(|e| failed("write", &path, e))?;
+    crate::apply::write_file_atomic(&path, &render(cmd)?)
+        .map_err(|e| CliError::Other(e.to_string()))?;
     let mut written = 1;
     for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
         written += write_all(sub, dir)?;
