@@ -295,6 +295,14 @@ fn record_nested(node: &Node<'_>, path: &str, out: &mut Vec<Spanned<String>>) {
     }
 }
 
+/// `; did you mean `NAME`?` for the closest of `candidates` to a misspelt `word`, to end
+/// a message with, or nothing.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    suggest(word, candidates)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 /// The closest candidate to a misspelled word, if any is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates

@@ -11,6 +11,7 @@ use crate::apply::txn::Pending;
 use crate::diagnostic::Diagnostic;
 use crate::graph::{self, GraphError, Request, Sources};
 use crate::manifest::common::{Scope, is_valid_name};
+use crate::manifest::decode::did_you_mean;
 use crate::manifest::lock::Lockfile;
 use crate::manifest::project::ProjectManifest;
 use crate::plan::build::{PlanInput, build};
@@ -93,13 +94,6 @@ pub(super) fn parse_spec(spec: &str) -> Result<(String, Option<VersionReq>), Pla
         })
         .transpose()?;
     Ok((name.to_string(), req))
-}
-
-/// `; did you mean `NAME`?` for the closest of `names` to a misspelled `name`, or nothing.
-fn did_you_mean(name: &str, names: &[&str]) -> String {
-    crate::manifest::decode::suggest(name, names)
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default()
 }
 
 /// The resources that bundles leaving the graph hand to the user (`[uninstall] preserves`),

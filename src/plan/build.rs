@@ -588,9 +588,7 @@ fn unused_skips(skip: &std::collections::BTreeSet<String>, actions: &[Action]) -
         .filter(|id| !actions.iter().any(|a| &a.resource == *id))
         .map(|id| {
             let ids: Vec<&str> = actions.iter().map(|a| a.resource.as_str()).collect();
-            let hint = crate::manifest::decode::suggest(id, &ids)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
+            let hint = crate::manifest::decode::did_you_mean(id, &ids);
             Diagnostic::new(
                 "unused-skip",
                 format!("capm.toml skips `{id}`, which no bundle of the project provides{hint}"),
