@@ -196,14 +196,14 @@ codes! {
         fix: "Rename the file to end in `.md` and update the path.",
     }
     "invalid-plugin-source" Error {
-        summary: "A plugin has neither or both of `npm` and `path`.",
-        why: "A plugin comes from exactly one place: an npm package or a file in the bundle.",
-        fix: "Keep exactly one: `npm = \"pkg@1.2.3\"` or `path = \"plugins/name.ts\"`.",
+        summary: "A plugin has neither or both of `npm` and `path`, a plugin file is not .ts or .js, or a plugin directory has not exactly one of `index.ts` and `index.js`.",
+        why: "A plugin comes from exactly one place: an npm package, a file in the bundle, or a directory loaded through its one entry.",
+        fix: "Keep exactly one: `npm = \"pkg@1.2.3\"`, `path = \"plugins/name.ts\"`, or `path = \"plugins/name\"` with one `index.ts` or `index.js` in it.",
     }
     "plugin-local-import" Error {
-        summary: "A path plugin imports a file of its own (`./helper`, `../x`, an absolute path).",
-        why: "capm installs a path plugin as its one file; the import would not resolve there, and OpenCode skips a plugin that fails to load without a word.",
-        fix: "Put the code in the plugin file, or publish the plugin and use `npm = \"package@1.2.3\"`.",
+        summary: "A plugin file imports a file of its own, or a plugin directory imports a file it does not hold.",
+        why: "capm installs a plugin file alone and a plugin directory with exactly its files; the import would not resolve there, and OpenCode skips a plugin that fails to load without a word.",
+        fix: "Make the plugin a directory holding `index.ts` and every file it imports (`path = \"plugins/name\"`), put the code in the one file, or publish the plugin and use `npm = \"package@1.2.3\"`.",
     }
     "invalid-mcp-launch" Error {
         summary: "An MCP server has neither or both of `command` (stdio) and `url` (remote).",

@@ -243,7 +243,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         resolution.bundles.iter().map(|b| b.name.as_str()).collect();
     for b in &resolution.bundles {
         for r in crate::target::resources(&b.manifest, &b.tree, inputs) {
-            let rendered = match target.render(scope, &r) {
+            let parts = match target.render(scope, &r) {
                 Ok(x) => x,
                 Err(e) => {
                     actions.push(Action {
@@ -265,142 +265,147 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     continue;
                 }
             };
-            let after = rendered.digest();
-            let (loc, current, elsewhere) = match &rendered {
-                Rendered::ConfigEntry { pointer, .. } => {
-                    let loc = Location {
-                        file: writable.clone(),
-                        pointer: Some(pointer.clone()),
-                        element: None,
-                    };
-                    let entries = state.entries_at(pointer);
-                    let here = entries
-                        .iter()
-                        .find(|(f, _)| *f == writable)
-                        .map(|(_, v)| (*v).clone());
-                    let other = entries
-                        .iter()
-                        .find(|(f, _)| *f != writable)
-                        .map(|(f, _)| f.to_string());
-                    (loc, here, other)
-                }
-                Rendered::ArrayElement { pointer, key, .. } => {
-                    let loc = Location {
-                        file: writable.clone(),
-                        pointer: Some(pointer.clone()),
-                        element: Some(key.clone()),
-                    };
-                    let elements = state.elements_at(pointer, key);
-                    let here = elements
-                        .iter()
-                        .find(|(f, _)| *f == writable)
-                        .map(|(_, v)| (*v).clone());
-                    let other = elements
-                        .iter()
-                        .find(|(f, _)| *f != writable)
-                        .map(|(f, _)| f.to_string());
-                    (loc, here, other)
-                }
-                Rendered::File { path, .. } | Rendered::Dir { path, .. } => (
-                    Location {
-                        file: path.clone(),
-                        pointer: None,
-                        element: None,
-                    },
-                    None,
-                    None,
-                ),
-            };
-            let disk = match &rendered {
-                Rendered::File { path, .. } | Rendered::Dir { path, .. } => state
-                    .path_digest(path)?
-                    .map_or(OnDisk::Nothing, OnDisk::Present),
-                _ => current
-                    .as_ref()
-                    .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
-            };
-            let lock_entry = recorded(lock, &loc);
-            let mut elsewhere = elsewhere;
-            if lock_entry == Recorded::Nothing && elsewhere.is_none() {
-                elsewhere = collisions::same_name_elsewhere(target, scope, state, &r, &rendered)?;
-            }
-            let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
-            let config_broken = matches!(
-                rendered,
-                Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
-            ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
-            if config_broken {
-                decision = ownership::Decision {
-                    action: ActionKind::Block,
-                    reason: Some("invalid-config"),
-                    propose_beside: false,
-                };
-            } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
-                // Another file the client reads defines the same name: whichever wins, one
-                // hides the other.
-                decision = ownership::Decision {
-                    action: ActionKind::Block,
-                    reason: Some("shadowed"),
-                    propose_beside: false,
-                };
-            }
-            decision = settle_edit(decision, &r.id, keep, restore);
-            let conflict = ownership::settleable(decision.reason);
-            if conflict && skip.contains(&r.id) {
-                // The user keeps theirs: nothing is written there, nothing proposed.
-                decision = ownership::Decision {
-                    action: ActionKind::Keep,
-                    reason: Some("kept-yours"),
-                    propose_beside: false,
-                };
-            }
-            if lock_entry == Recorded::Nothing && decision.action != ActionKind::Keep {
-                findings.extend(collisions::replaces_built_in(target, &r, &b.name));
-            }
-            let before = match &disk {
-                OnDisk::Present(d) => Some(d.clone()),
-                OnDisk::Nothing => None,
-            };
-            let diff = match (&rendered, decision.action) {
-                (
-                    Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
-                    ActionKind::Create | ActionKind::Update | ActionKind::Block,
-                ) => {
-                    let mut d = String::new();
-                    if let Some(old) = &current {
-                        d.push_str(&format!("- {}\n", short(old)));
+            // Each place the resource lands is an action; the checks of its name run once.
+            for (i, rendered) in parts.into_iter().enumerate() {
+                let main = i == 0;
+                let after = rendered.digest();
+                let (loc, current, elsewhere) = match &rendered {
+                    Rendered::ConfigEntry { pointer, .. } => {
+                        let loc = Location {
+                            file: writable.clone(),
+                            pointer: Some(pointer.clone()),
+                            element: None,
+                        };
+                        let entries = state.entries_at(pointer);
+                        let here = entries
+                            .iter()
+                            .find(|(f, _)| *f == writable)
+                            .map(|(_, v)| (*v).clone());
+                        let other = entries
+                            .iter()
+                            .find(|(f, _)| *f != writable)
+                            .map(|(f, _)| f.to_string());
+                        (loc, here, other)
                     }
-                    d.push_str(&format!("+ {}", short(value)));
-                    Some(d)
+                    Rendered::ArrayElement { pointer, key, .. } => {
+                        let loc = Location {
+                            file: writable.clone(),
+                            pointer: Some(pointer.clone()),
+                            element: Some(key.clone()),
+                        };
+                        let elements = state.elements_at(pointer, key);
+                        let here = elements
+                            .iter()
+                            .find(|(f, _)| *f == writable)
+                            .map(|(_, v)| (*v).clone());
+                        let other = elements
+                            .iter()
+                            .find(|(f, _)| *f != writable)
+                            .map(|(f, _)| f.to_string());
+                        (loc, here, other)
+                    }
+                    Rendered::File { path, .. } | Rendered::Dir { path, .. } => (
+                        Location {
+                            file: path.clone(),
+                            pointer: None,
+                            element: None,
+                        },
+                        None,
+                        None,
+                    ),
+                };
+                let disk = match &rendered {
+                    Rendered::File { path, .. } | Rendered::Dir { path, .. } => state
+                        .path_digest(path)?
+                        .map_or(OnDisk::Nothing, OnDisk::Present),
+                    _ => current
+                        .as_ref()
+                        .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
+                };
+                let lock_entry = recorded(lock, &loc);
+                let mut elsewhere = elsewhere;
+                if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
+                    elsewhere =
+                        collisions::same_name_elsewhere(target, scope, state, &r, &rendered)?;
                 }
-                _ => None,
-            };
-            let reason = decision.reason.map(str::to_string);
-            let help = match decision.reason {
-                Some("invalid-config") => {
-                    Some(format!("`{writable}` does not parse; fix it first"))
+                let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
+                let config_broken = matches!(
+                    rendered,
+                    Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
+                ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
+                if config_broken {
+                    decision = ownership::Decision {
+                        action: ActionKind::Block,
+                        reason: Some("invalid-config"),
+                        propose_beside: false,
+                    };
+                } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
+                    // Another file the client reads defines the same name: whichever wins, one
+                    // hides the other.
+                    decision = ownership::Decision {
+                        action: ActionKind::Block,
+                        reason: Some("shadowed"),
+                        propose_beside: false,
+                    };
                 }
-                Some("shadowed") => elsewhere.as_ref().map(|f| {
-                    format!(
-                        "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
-                        r.id, r.id
-                    )
-                }),
-                Some(reason) => help_for(reason, &r.id),
-                None => None,
-            };
-            actions.push(Action {
-                action: decision.action,
-                resource: r.id.clone(),
-                bundle: b.name.clone(),
-                target: loc,
-                before,
-                after: Some(after),
-                diff,
-                reason,
-                help,
-            });
-            payload.push(Some(rendered));
+                decision = settle_edit(decision, &r.id, keep, restore);
+                let conflict = ownership::settleable(decision.reason);
+                if conflict && skip.contains(&r.id) {
+                    // The user keeps theirs: nothing is written there, nothing proposed.
+                    decision = ownership::Decision {
+                        action: ActionKind::Keep,
+                        reason: Some("kept-yours"),
+                        propose_beside: false,
+                    };
+                }
+                if lock_entry == Recorded::Nothing && decision.action != ActionKind::Keep && main {
+                    findings.extend(collisions::replaces_built_in(target, &r, &b.name));
+                }
+                let before = match &disk {
+                    OnDisk::Present(d) => Some(d.clone()),
+                    OnDisk::Nothing => None,
+                };
+                let diff = match (&rendered, decision.action) {
+                    (
+                        Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
+                        ActionKind::Create | ActionKind::Update | ActionKind::Block,
+                    ) => {
+                        let mut d = String::new();
+                        if let Some(old) = &current {
+                            d.push_str(&format!("- {}\n", short(old)));
+                        }
+                        d.push_str(&format!("+ {}", short(value)));
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                let reason = decision.reason.map(str::to_string);
+                let help = match decision.reason {
+                    Some("invalid-config") => {
+                        Some(format!("`{writable}` does not parse; fix it first"))
+                    }
+                    Some("shadowed") => elsewhere.as_ref().map(|f| {
+                        format!(
+                            "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
+                            r.id, r.id
+                        )
+                    }),
+                    Some(reason) => help_for(reason, &r.id),
+                    None => None,
+                };
+                actions.push(Action {
+                    action: decision.action,
+                    resource: r.id.clone(),
+                    bundle: b.name.clone(),
+                    target: loc,
+                    before,
+                    after: Some(after),
+                    diff,
+                    reason,
+                    help,
+                });
+                payload.push(Some(rendered));
+            }
         }
     }
     // Resources no resolved bundle provides any more come out: those of bundles leaving,
@@ -409,12 +414,31 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         .iter()
         .map(|a| (a.bundle.clone(), a.resource.clone()))
         .collect();
+    // A file or directory a resource no longer lands in comes out too (a plugin that was
+    // a directory and is one file now).
+    let placed: std::collections::BTreeSet<(&str, &str, &str)> = actions
+        .iter()
+        .filter(|a| a.target.pointer.is_none() && !a.target.file.is_empty())
+        .map(|a| {
+            (
+                a.bundle.as_str(),
+                a.resource.as_str(),
+                a.target.file.as_str(),
+            )
+        })
+        .collect();
+    let moved = |e: &crate::manifest::lock::LockedResource| {
+        e.pointer.is_none()
+            && placed.iter().any(|(b, r, _)| *b == e.bundle && *r == e.id)
+            && !placed.contains(&(e.bundle.as_str(), e.id.as_str(), e.path.as_str()))
+    };
     let leaving: Vec<&crate::manifest::lock::LockedResource> = lock
         .into_iter()
         .flat_map(|l| &l.resources)
         .filter(|e| {
             !wanted.contains(e.bundle.as_str())
                 || !provided.contains(&(e.bundle.clone(), e.id.clone()))
+                || moved(e)
         })
         .collect();
     for entry in leaving {

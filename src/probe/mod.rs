@@ -108,7 +108,7 @@ pub fn servers(
         let Kind::Mcp(decl) = &r.kind else {
             continue;
         };
-        let Rendered::ConfigEntry { value, .. } = OpenCode.render(&scope, &r)? else {
+        let Some(Rendered::ConfigEntry { value, .. }) = OpenCode.render(&scope, &r)?.pop() else {
             continue;
         };
         let mut s = server(bundle, r.name, &value, cwd);

@@ -300,7 +300,7 @@ pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<Strin
             // A resource that cannot be rendered is reported by validation; its digest
             // then stands for the error, so it never matches real content.
             let digest = match OpenCode.render(&scope, &r) {
-                Ok(rendered) => rendered.digest(),
+                Ok(parts) => crate::target::digest_of(&parts),
                 Err(e) => format!("unrenderable:{e}"),
             };
             let span = spans.get(&r.id).copied().unwrap_or_default();

@@ -54,6 +54,21 @@ pub enum Rendered {
     },
 }
 
+/// The digest of a resource rendered in one or more places: the one place's digest, or
+/// sha256 over the places' digests, one per line, in order.
+pub fn digest_of(parts: &[Rendered]) -> String {
+    match parts {
+        [one] => one.digest(),
+        _ => {
+            let lines: Vec<String> = parts.iter().map(Rendered::digest).collect();
+            format!(
+                "sha256:{}",
+                crate::manifest::tree::hex(&Sha256::digest(lines.join("\n").as_bytes()))
+            )
+        }
+    }
+}
+
 impl Rendered {
     /// The digest of exactly what capm would write, as recorded in capm.lock: canonical JSON
     /// (sorted keys, no spaces) for config values, the bytes for a file, and the content
@@ -115,8 +130,10 @@ pub trait Target {
     fn writable_config(&self, scope: &ScopeRoot, existing: &[String]) -> String;
     /// The text of a config file capm creates.
     fn new_config(&self) -> String;
-    /// A resource rendered for the client, or why it cannot be.
-    fn render(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> Result<Rendered, String>;
+    /// A resource rendered for the client, or why it cannot be: the places it lands, the
+    /// main one first. Most resources land in one place; a plugin directory lands as the
+    /// directory and the entry file the client loads.
+    fn render(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> Result<Vec<Rendered>, String>;
     /// Other places the client reads a resource of the same kind and name from: whatever
     /// is there and the resource would silently replace one another.
     fn same_name(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> SameName;

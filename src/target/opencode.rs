@@ -165,80 +165,15 @@ impl Target for OpenCode {
         format!("{{\n  \"$schema\": \"{SCHEMA_URL}\"\n}}\n")
     }
 
-    fn render(&self, scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
-        let prefix = files_prefix(scope);
-        match &r.kind {
-            Kind::Mcp(s) => Ok(Rendered::ConfigEntry {
-                pointer: format!("/mcp/{}", r.name),
-                value: mcp_value(s, r.inputs)
-                    .ok_or_else(|| format!("`{}` has neither a command nor a url", r.id))?,
-            }),
-            Kind::Plugin(p) => {
-                if let Some(npm) = &p.npm {
-                    let key = crate::validate::npm_package_name(&npm.value).to_string();
-                    return Ok(Rendered::ArrayElement {
-                        pointer: "/plugin".into(),
-                        key,
-                        value: json!(npm.value),
-                    });
-                }
-                let path = p
-                    .path
-                    .as_ref()
-                    .map(|p| normalise(&p.value))
-                    .ok_or_else(|| format!("`{}` has no source", r.id))?;
-                let bytes = r
-                    .tree
-                    .file(&path)
-                    .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
-                let ext = if path.ends_with(".js") { "js" } else { "ts" };
-                Ok(Rendered::File {
-                    path: format!("{prefix}plugins/{}.{ext}", r.name),
-                    bytes: bytes.to_vec(),
-                })
-            }
-            Kind::Skill(s) => {
-                let dir = s
-                    .path
-                    .as_ref()
-                    .map(|p| normalise(&p.value))
-                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
-                let files: Vec<(String, Vec<u8>)> = r
-                    .tree
-                    .below(&dir)
-                    .filter_map(|(p, e)| match e {
-                        crate::manifest::tree::Entry::File(b) => {
-                            Some((p[dir.len() + 1..].to_string(), b.to_vec()))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                Ok(Rendered::Dir {
-                    path: format!("{prefix}skills/{}", r.name),
-                    files,
-                })
-            }
-            Kind::Agent(a) | Kind::Command(a) => {
-                let folder = if matches!(r.kind, Kind::Agent(_)) {
-                    "agents"
-                } else {
-                    "commands"
-                };
-                let path = a
-                    .path
-                    .as_ref()
-                    .map(|p| normalise(&p.value))
-                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
-                let bytes = r
-                    .tree
-                    .file(&path)
-                    .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
-                Ok(Rendered::File {
-                    path: format!("{prefix}{folder}/{}.md", r.name),
-                    bytes: bytes.to_vec(),
-                })
-            }
+    fn render(&self, scope: &ScopeRoot, r: &Resource<'_>) -> Result<Vec<Rendered>, String> {
+        if let Kind::Plugin(p) = &r.kind
+            && let Some(path) = &p.path
+            && let dir = normalise(&path.value)
+            && matches!(r.tree.get(&dir), Some(crate::manifest::tree::Entry::Dir))
+        {
+            return plugin_dir(scope, r, &dir);
         }
+        render_one(scope, r).map(|one| vec![one])
     }
 
     /// OpenCode also reads the singular `agent/`, `command/` and `skill/` directories, inline
@@ -285,11 +220,131 @@ impl Target for OpenCode {
     }
 }
 
+/// A resource that lands in one place.
+fn render_one(scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
+    let prefix = files_prefix(scope);
+    match &r.kind {
+        Kind::Mcp(s) => Ok(Rendered::ConfigEntry {
+            pointer: format!("/mcp/{}", r.name),
+            value: mcp_value(s, r.inputs)
+                .ok_or_else(|| format!("`{}` has neither a command nor a url", r.id))?,
+        }),
+        Kind::Plugin(p) => {
+            if let Some(npm) = &p.npm {
+                let key = crate::validate::npm_package_name(&npm.value).to_string();
+                return Ok(Rendered::ArrayElement {
+                    pointer: "/plugin".into(),
+                    key,
+                    value: json!(npm.value),
+                });
+            }
+            let path = p
+                .path
+                .as_ref()
+                .map(|p| normalise(&p.value))
+                .ok_or_else(|| format!("`{}` has no source", r.id))?;
+            let bytes = r
+                .tree
+                .file(&path)
+                .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+            let ext = if path.ends_with(".js") { "js" } else { "ts" };
+            Ok(Rendered::File {
+                path: format!("{prefix}plugins/{}.{ext}", r.name),
+                bytes: bytes.to_vec(),
+            })
+        }
+        Kind::Skill(s) => {
+            let dir = s
+                .path
+                .as_ref()
+                .map(|p| normalise(&p.value))
+                .ok_or_else(|| format!("`{}` has no path", r.id))?;
+            Ok(Rendered::Dir {
+                path: format!("{prefix}skills/{}", r.name),
+                files: files_below(r.tree, &dir),
+            })
+        }
+        Kind::Agent(a) | Kind::Command(a) => {
+            let folder = if matches!(r.kind, Kind::Agent(_)) {
+                "agents"
+            } else {
+                "commands"
+            };
+            let path = a
+                .path
+                .as_ref()
+                .map(|p| normalise(&p.value))
+                .ok_or_else(|| format!("`{}` has no path", r.id))?;
+            let bytes = r
+                .tree
+                .file(&path)
+                .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+            Ok(Rendered::File {
+                path: format!("{prefix}{folder}/{}.md", r.name),
+                bytes: bytes.to_vec(),
+            })
+        }
+    }
+}
+
+/// The files below directory `dir` of a bundle, with paths relative to it.
+fn files_below(tree: &crate::manifest::tree::BundleTree, dir: &str) -> Vec<(String, Vec<u8>)> {
+    tree.below(dir)
+        .filter_map(|(p, e)| match e {
+            crate::manifest::tree::Entry::File(b) => {
+                Some((p[dir.len() + 1..].to_string(), b.to_vec()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A plugin directory: copied whole to `plugins/NAME/`, where OpenCode does not look for
+/// plugins (it loads only the files directly in `plugins/`), and loaded through an entry
+/// file `plugins/NAME.ts` (`.js` for an `index.js`) that re-exports the directory's
+/// `index`, its default export included when it has one.
+fn plugin_dir(scope: &ScopeRoot, r: &Resource<'_>, dir: &str) -> Result<Vec<Rendered>, String> {
+    let prefix = files_prefix(scope);
+    let name = r.name;
+    let (index, ext) = ["ts", "js"]
+        .iter()
+        .find_map(|ext| {
+            let index = format!("{dir}/index.{ext}");
+            r.tree.file(&index).map(|b| (b, *ext))
+        })
+        .ok_or_else(|| format!("`{dir}` has no `index.ts` or `index.js`"))?;
+    let module = crate::validate::plugin::scan(&String::from_utf8_lossy(index));
+    let from = format!("./{name}/index.{ext}");
+    let mut entry = format!(
+        "// The plugin `{name}`, installed by capm with its files in `{name}/`.\nexport * from \"{from}\";\n"
+    );
+    if module.default_export {
+        entry.push_str(&format!("export {{ default }} from \"{from}\";\n"));
+    }
+    Ok(vec![
+        Rendered::File {
+            path: format!("{prefix}plugins/{name}.{ext}"),
+            bytes: entry.into_bytes(),
+        },
+        Rendered::Dir {
+            path: format!("{prefix}plugins/{name}"),
+            files: files_below(r.tree, dir),
+        },
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::manifest::tree::BundleTree;
     use crate::target::resources;
+
+    /// The one place a resource lands.
+    fn one(r: Result<Vec<Rendered>, String>) -> Rendered {
+        let mut parts = r.unwrap();
+        assert_eq!(parts.len(), 1, "{parts:?}");
+        parts.remove(0)
+    }
 
     fn bundle(
         manifest: &str,
@@ -319,7 +374,7 @@ mod tests {
         let scope = ScopeRoot::Project(".".into());
         let r: Vec<Rendered> = resources(&m, &tree, &crate::target::NO_INPUTS)
             .iter()
-            .map(|r| OpenCode.render(&scope, r).unwrap())
+            .map(|r| one(OpenCode.render(&scope, r)))
             .collect();
         assert_eq!(
             r[0],
@@ -362,7 +417,7 @@ mod tests {
         let global = ScopeRoot::Global("/cfg".into());
         let res = resources(&m, &tree, &crate::target::NO_INPUTS);
         assert!(
-            matches!(OpenCode.render(&global, &res[4]).unwrap(), Rendered::File { path, .. } if path == "agents/a.md")
+            matches!(one(OpenCode.render(&global, &res[4])), Rendered::File { path, .. } if path == "agents/a.md")
         );
     }
 
@@ -381,7 +436,7 @@ mod tests {
         let inputs = BTreeMap::from([("SECRET".to_string(), "s3cret".to_string())]);
         let values: Vec<Value> = resources(&m, &tree, &inputs)
             .iter()
-            .map(|r| match OpenCode.render(&scope, r).unwrap() {
+            .map(|r| match one(OpenCode.render(&scope, r)) {
                 Rendered::ConfigEntry { value, .. } => value,
                 other => panic!("{other:?}"),
             })

@@ -387,7 +387,15 @@ fn check_resources(ck: &mut Checker<'_>, m: &BundleManifest) {
                 }
             }
             (None, Some(path)) => {
-                if let Some(rel) = ck.path(path, Expect::File, &id) {
+                let as_dir = matches!(
+                    ck.tree.get(&crate::manifest::tree::normalise(&path.value)),
+                    Some(Entry::Dir)
+                );
+                if as_dir {
+                    if let Some(rel) = ck.path(path, Expect::Dir, &id) {
+                        check_plugin_dir(ck, &id, path, &rel);
+                    }
+                } else if let Some(rel) = ck.path(path, Expect::File, &id) {
                     check_plugin_file(ck, &id, path, &rel);
                 }
             }
@@ -681,8 +689,68 @@ fn check_plugin_file(ck: &mut Checker<'_>, id: &str, path: &Spanned<String>, rel
                 ),
             )
             .resource(id)
-            .help("capm installs a path plugin as its one file, and OpenCode skips a plugin whose import fails: put the code in that file, or publish the plugin and use `npm = \"package@1.2.3\"`");
+            .help("a plugin file is installed alone, and OpenCode skips a plugin whose import fails: make the plugin a directory holding `index.ts` and the files it imports (`path = \"plugins/NAME\"`), or put the code in this file");
         ck.push(d);
+    }
+}
+
+/// A path plugin's directory: installed whole, loaded through its `index.ts` or `index.js`,
+/// and every local import of every module in it leads to a file inside it.
+fn check_plugin_dir(ck: &mut Checker<'_>, id: &str, path: &Spanned<String>, rel: &str) {
+    let entries: Vec<String> = ["index.ts", "index.js"]
+        .iter()
+        .map(|e| format!("{rel}/{e}"))
+        .filter(|p| ck.tree.file(p).is_some())
+        .collect();
+    if entries.len() != 1 {
+        let what = if entries.is_empty() {
+            "neither"
+        } else {
+            "both"
+        };
+        let d = ck
+            .at(
+                "invalid-plugin-source",
+                path.span,
+                format!("the plugin directory `{rel}` holds {what} `index.ts` and `index.js`"),
+            )
+            .resource(id)
+            .help(
+                "a plugin directory is loaded through its one entry file, `index.ts` or `index.js`",
+            );
+        ck.push(d);
+    }
+    let tree = ck.tree;
+    let modules = tree.below(rel).filter_map(|(p, e)| match e {
+        Entry::File(b) if super::plugin::is_module(p) => Some((p, b)),
+        _ => None,
+    });
+    for (file, bytes) in modules {
+        let source = String::from_utf8_lossy(bytes);
+        for spec in super::plugin::specifiers(&source) {
+            if !super::plugin::is_local(&spec.text) {
+                continue;
+            }
+            let found = super::plugin::resolve(&spec.text, file, rel, |f| tree.file(f).is_some());
+            let Err(why) = found else { continue };
+            let what = match why {
+                super::plugin::Unresolved::Absolute => "a file outside the bundle",
+                super::plugin::Unresolved::Outside => "a file outside the plugin directory",
+                super::plugin::Unresolved::Missing => "no file of the plugin",
+            };
+            let d = ck
+                .at(
+                    "plugin-local-import",
+                    path.span,
+                    format!(
+                        "`{file}` imports `{}` (line {}), which names {what}",
+                        spec.text, spec.line
+                    ),
+                )
+                .resource(id)
+                .help(format!("the directory `{rel}` is installed whole and nothing else with it: keep every file the plugin imports inside it"));
+            ck.push(d);
+        }
     }
 }
 

@@ -8,7 +8,7 @@ mod across;
 mod bundle;
 mod front_matter;
 mod opencode_schema;
-mod plugin;
+pub mod plugin;
 mod project;
 mod skill;
 mod yaml_node;

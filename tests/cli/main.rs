@@ -28,6 +28,7 @@ mod messages;
 mod new;
 mod plan;
 mod plan_cases;
+mod plugin_dirs;
 mod plugin_imports;
 #[path = "../common/plugins.rs"]
 mod plugins_fixture;

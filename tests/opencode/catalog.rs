@@ -48,16 +48,9 @@ fn a_global_install_is_seen_from_any_project() {
     let Some(oc) = OpenCode::found("a_global_install_is_seen_from_any_project") else {
         return;
     };
-    let dir = project();
+    let (dir, env) = oc.global_project();
     let d = dir.path();
-    let text = std::fs::read_to_string(d.join("capm.toml")).unwrap();
-    std::fs::write(
-        d.join("capm.toml"),
-        text.replace("scope = \"project\"", "scope = \"global\""),
-    )
-    .unwrap();
-    let config_home = oc.home().join(".config");
-    let env = [("XDG_CONFIG_HOME", config_home.to_str().unwrap())];
+    let env = [(env[0].0, env[0].1.as_str())];
     let run = capm_with(d, &["add", "memory", "--yes"], &env);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(oc.config_dir().join("opencode.json").is_file());

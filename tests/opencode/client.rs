@@ -62,6 +62,21 @@ impl OpenCode {
         self.home.path().join(".config/opencode")
     }
 
+    /// A project whose capm.toml installs into this user's global scope, and the
+    /// environment capm needs to find that scope.
+    pub fn global_project(&self) -> (tempfile::TempDir, [(&'static str, String); 1]) {
+        let dir = crate::support::project();
+        let path = dir.path().join("capm.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("scope = \"project\"", "scope = \"global\""),
+        )
+        .unwrap();
+        let config_home = self.home().join(".config").display().to_string();
+        (dir, [("XDG_CONFIG_HOME", config_home)])
+    }
+
     /// `opencode ARGS` in `project`, with no network access it could need (no update
     /// check, no models list) and nothing of the machine's environment but PATH.
     /// Its stdout goes to a file, not a pipe: OpenCode exits without waiting for a pipe to
