@@ -16,6 +16,7 @@ mod mutation;
 pub mod ops;
 pub mod plan;
 pub mod probe;
+pub mod remote;
 pub mod security;
 pub mod synthetic;
 pub mod target;

@@ -1,0 +1,203 @@
+//! Bundles that live elsewhere: static (sparse) registries served over HTTP or read from a
+//! directory, git repositories, and OCI registries, all through one content-addressed cache.
+//!
+//! This module knows nothing of resolution or plans: it answers "which releases of these
+//! names does this source have" ([`Release`]) and "give me the files of this pinned
+//! release" ([`Fetch`] → [`BundleTree`]), verifying every byte against a digest before
+//! anything is unpacked. `graph::source` turns releases into candidates.
+//!
+//! Layout: `archive.rs` packs and unpacks a bundle as a deterministic `.tar.gz`;
+//! `cache.rs` is the cache under `$XDG_CACHE_HOME/capm`; `http.rs` the HTTP transport;
+//! `sparse.rs` the registry layout (docs/spec.md §5); `git.rs` git sources through the `git`
+//! command; `oci.rs` OCI registries.
+
+pub mod archive;
+pub mod cache;
+pub mod git;
+pub mod http;
+pub mod oci;
+pub mod sparse;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use cache::Cache;
+
+/// How capm reaches the network, read once from the environment by the CLI.
+#[derive(Clone, Debug)]
+pub struct Net {
+    pub cache: Cache,
+    /// `--offline` (or `--frozen`): only the cache answers; nothing is fetched.
+    pub offline: bool,
+    pub http: HttpSettings,
+}
+
+/// HTTP settings: `CAPM_HTTP_TIMEOUT` (seconds), `CAPM_HTTP_RETRIES`, `SSL_CERT_FILE`.
+/// Proxies come from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY`.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub timeout: Duration,
+    pub retries: u32,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            timeout: Duration::from_secs(30),
+            retries: 2,
+            ca_file: None,
+        }
+    }
+}
+
+impl Net {
+    /// A `Net` over the cache at `root`, online, with default HTTP settings.
+    pub fn new(root: PathBuf) -> Net {
+        Net {
+            cache: Cache::new(root),
+            offline: false,
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+/// A dependency as a release lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dep {
+    pub name: String,
+    /// A semver requirement (`^1.2`).
+    pub req: String,
+    pub optional: bool,
+}
+
+/// One version of a bundle a remote source offers, with what resolution needs to know
+/// without its files, and how to get them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub name: String,
+    pub version: semver::Version,
+    /// The bundle's content digest (`manifest::tree::BundleTree::content_digest`).
+    pub digest: String,
+    pub deps: Vec<Dep>,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub yanked: bool,
+    pub fetch: Fetch,
+}
+
+/// How to get a release's files: exactly what capm.lock pins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetch {
+    /// An archive at a URL (`https://…`, or a `file://` URL of a directory registry),
+    /// whose bytes have `digest`.
+    Archive {
+        url: String,
+        digest: String,
+        format: archive::Format,
+    },
+    /// A commit of a git repository, and the bundle's directory in it (`None`: the root).
+    Git {
+        url: String,
+        commit: String,
+        subdir: Option<String>,
+    },
+    /// An OCI manifest (`sha256:…`) in a repository (`ghcr.io/org/kit`), and its one layer.
+    Oci {
+        repository: String,
+        manifest: String,
+        layer: String,
+        format: archive::Format,
+    },
+}
+
+/// Why a remote source could not answer. Each has a diagnostic code.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error("offline, and the cache does not hold: {}", .missing.join("; "))]
+    Offline { missing: Vec<String> },
+    #[error("{url}: the server answered {status}")]
+    Http { url: String, status: u16 },
+    #[error("{url}: no answer within {}s", .after.as_secs())]
+    Timeout { url: String, after: Duration },
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error("{url}: the download stopped after {got} of {expected} bytes")]
+    Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error("{what}: expected {expected}, got {actual}")]
+    Digest {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    BadIndex {
+        url: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{what}: {message}")]
+    BadArchive { what: String, message: String },
+    #[error("the `git` command was not found on PATH")]
+    GitNotFound,
+    #[error("git {args} ({url}) failed: {stderr}")]
+    Git {
+        url: String,
+        args: String,
+        stderr: String,
+    },
+    #[error("{url} has no {reference}")]
+    RefNotFound { url: String, reference: String },
+    #[error("{reference}: {message}")]
+    Oci { reference: String, message: String },
+    #[error("{url}: {why}")]
+    UrlRefused {
+        rule: &'static str,
+        url: String,
+        why: String,
+    },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RemoteError {
+    /// The diagnostic code of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RemoteError::Offline { .. } => "offline-missing",
+            RemoteError::Http { .. } => "http-error",
+            RemoteError::Timeout { .. } => "network-timeout",
+            RemoteError::Network { .. } => "network-error",
+            RemoteError::Truncated { .. } => "truncated-download",
+            RemoteError::Digest { .. } => "SC-002",
+            RemoteError::BadIndex { .. } => "invalid-registry",
+            RemoteError::BadArchive { .. } => "invalid-archive",
+            RemoteError::GitNotFound => "git-not-found",
+            RemoteError::Git { .. } => "git-error",
+            RemoteError::RefNotFound { .. } => "git-ref-not-found",
+            RemoteError::Oci { .. } => "oci-error",
+            RemoteError::UrlRefused { rule, .. } => rule,
+            RemoteError::Io { .. } => "io",
+        }
+    }
+
+    /// Whether the input was refused (exit 1) rather than the system failing (exit 2).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            RemoteError::Digest { .. }
+                | RemoteError::BadIndex { .. }
+                | RemoteError::BadArchive { .. }
+                | RemoteError::RefNotFound { .. }
+                | RemoteError::UrlRefused { .. }
+        )
+    }
+}

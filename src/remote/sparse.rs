@@ -1,0 +1,2 @@
+//! The static registry layout (docs/spec.md §5): `config.json`, one index file per bundle
+//! name, one archive per version; read from a directory or over HTTP.
