@@ -1,11 +1,53 @@
-//! The cache every project shares, under `$XDG_CACHE_HOME/capm` (`~/.cache/capm`).
+//! The cache every project shares, under `$XDG_CACHE_HOME/capm` (`~/.cache/capm`):
+//!
+//! ```text
+//! blobs/sha256/ab/abcdef…   archives and OCI blobs, by the digest of their bytes
+//! index/KEY/…               index files of a registry, each with `FILE.meta` (validators)
+//! git/db/KEY.git            bare repositories; git/checkouts/KEY/COMMIT/ trees
+//! oci/KEY/…                 tag lists
+//! tmp/                      staging: every entry is written there, then renamed in place
+//! ```
+//!
+//! `KEY` names a URL: a readable slug and 16 hex digits of its sha256. Entries are written
+//! to `tmp/` and renamed, so a reader sees a whole entry or none, whatever other capm
+//! processes do; a blob is hashed again on every read, and one that does not match its
+//! name is removed and reported missing.
 
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::RemoteError;
+use super::http::Validators;
 
 /// The cache at a root directory (created on first write).
 #[derive(Clone, Debug)]
 pub struct Cache {
     root: PathBuf,
+}
+
+/// `sha256:HEX` of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!(
+        "sha256:{}",
+        crate::manifest::tree::hex(&Sha256::digest(bytes))
+    )
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RemoteError + '_ {
+    move |source| RemoteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `Ok(None)` for a file that is not there.
+fn read_if_there(path: &Path) -> Result<Option<Vec<u8>>, RemoteError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
 }
 
 impl Cache {
@@ -15,5 +57,179 @@ impl Cache {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The key of a URL: its host and path as a slug (at most 40 characters), and 16 hex
+    /// digits of its sha256.
+    pub fn key(url: &str) -> String {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let mut slug: String = rest
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        slug.truncate(40);
+        let slug = slug.trim_matches('-');
+        let hash = crate::manifest::tree::hex(&Sha256::digest(url.as_bytes()));
+        format!("{slug}-{}", &hash[..16])
+    }
+
+    /// A directory of an area (`index`, `git/db`, `oci`) for a key.
+    pub fn dir(&self, area: &str, key: &str) -> PathBuf {
+        self.root.join(area).join(key)
+    }
+
+    fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        let shard = hex.get(..2).unwrap_or("00");
+        self.root.join("blobs/sha256").join(shard).join(hex)
+    }
+
+    /// The bytes stored under `digest`, checked against it; `None` when absent or damaged
+    /// (a damaged blob is removed).
+    pub fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, RemoteError> {
+        let path = self.blob_path(digest);
+        let Some(bytes) = read_if_there(&path)? else {
+            return Ok(None);
+        };
+        if sha256(&bytes) != digest {
+            let _ = std::fs::remove_file(&path);
+            return Ok(None);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Stores `bytes` under `digest`, after checking that they have it.
+    pub fn put_blob(&self, digest: &str, bytes: &[u8]) -> Result<(), RemoteError> {
+        let actual = sha256(bytes);
+        if actual != digest {
+            return Err(RemoteError::Digest {
+                what: format!("blob {digest}"),
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        self.write(&self.blob_path(digest), bytes)
+    }
+
+    /// A file of an area, and the validators it was fetched with.
+    pub fn file(
+        &self,
+        area: &str,
+        key: &str,
+        rel: &str,
+    ) -> Result<Option<(Vec<u8>, Validators)>, RemoteError> {
+        let path = self.dir(area, key).join(rel);
+        let Some(body) = read_if_there(&path)? else {
+            return Ok(None);
+        };
+        let meta = read_if_there(&meta_path(&path))?;
+        let Some(meta) = meta.and_then(|m| serde_json::from_slice::<Meta>(&m).ok()) else {
+            return Ok(None);
+        };
+        // Body and meta written by two different processes: treat as absent.
+        if meta.sha256 != sha256(&body) {
+            return Ok(None);
+        }
+        Ok(Some((
+            body,
+            Validators {
+                etag: meta.etag,
+                last_modified: meta.last_modified,
+            },
+        )))
+    }
+
+    /// Stores a file of an area with its validators.
+    pub fn put_file(
+        &self,
+        area: &str,
+        key: &str,
+        rel: &str,
+        body: &[u8],
+        validators: &Validators,
+    ) -> Result<(), RemoteError> {
+        let path = self.dir(area, key).join(rel);
+        self.write(&path, body)?;
+        let meta = Meta {
+            sha256: sha256(body),
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+        };
+        let meta = serde_json::to_vec(&meta).expect("meta serialises");
+        self.write(&meta_path(&path), &meta)
+    }
+
+    /// Writes `bytes` at `path` through `tmp/` and a rename.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), RemoteError> {
+        use std::io::Write;
+        let tmp_dir = self.root.join("tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(io(&tmp_dir))?;
+        let parent = path.parent().expect("a cache path has a parent");
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io(&tmp_dir))?;
+        tmp.write_all(bytes).map_err(io(tmp.path()))?;
+        tmp.persist(path).map_err(|e| io(path)(e.error))?;
+        Ok(())
+    }
+}
+
+fn meta_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".meta");
+    PathBuf::from(s)
+}
+
+/// What `FILE.meta` records of `FILE`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Meta {
+    sha256: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_checked_on_the_way_in_and_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let d = sha256(b"hello");
+        assert!(cache.blob(&d).unwrap().is_none());
+        assert!(matches!(
+            cache.put_blob(&d, b"other"),
+            Err(RemoteError::Digest { .. })
+        ));
+        cache.put_blob(&d, b"hello").unwrap();
+        assert_eq!(cache.blob(&d).unwrap().unwrap(), b"hello");
+        std::fs::write(cache.blob_path(&d), b"damaged").unwrap();
+        assert!(cache.blob(&d).unwrap().is_none());
+        assert!(!cache.blob_path(&d).exists(), "a damaged blob is removed");
+    }
+
+    #[test]
+    fn files_keep_their_validators_and_a_mismatched_pair_is_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let key = Cache::key("https://reg.example.com/capm/");
+        assert!(key.starts_with("reg-example-com-capm-"), "{key}");
+        let v = Validators {
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+        };
+        cache
+            .put_file("index", &key, "gi/th/github", b"line\n", &v)
+            .unwrap();
+        let (body, got) = cache.file("index", &key, "gi/th/github").unwrap().unwrap();
+        assert_eq!((body.as_slice(), got), (&b"line\n"[..], v));
+        std::fs::write(cache.dir("index", &key).join("gi/th/github"), b"changed").unwrap();
+        assert!(cache.file("index", &key, "gi/th/github").unwrap().is_none());
     }
 }
