@@ -109,6 +109,7 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         restore: Default::default(),
         inputs: Default::default(),
         registry: None,
+        git_ref: None,
         global_config: Path::new("/nonexistent").to_path_buf(),
     };
     bencher.bench(|| divan::black_box(capm::ops::plan::plan(&project, &request).unwrap()));

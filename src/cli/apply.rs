@@ -33,7 +33,7 @@ pub struct ApplyFlags {
     /// Fail if capm.lock's bundles would change.
     #[arg(long)]
     locked: bool,
-    /// `--locked`, and no network: capm never reaches the network, so the same as --locked.
+    /// `--locked` and `--offline`: install exactly what capm.lock names, from the cache.
     #[arg(long)]
     frozen: bool,
     /// Output format: human for people, or json for one `capm.apply/v1` document on stdout.
@@ -65,6 +65,15 @@ pub struct AddArgs {
     /// `[registries]`), recorded as `{ version = "…", registry = "NAME" }`.
     #[arg(long, value_name = "NAME")]
     registry: Option<String>,
+    /// For a git URL: follow tag TAG, recorded as `{ git = "…", tag = "TAG" }`.
+    #[arg(long, value_name = "TAG", group = "git-ref")]
+    tag: Option<String>,
+    /// For a git URL: follow branch BRANCH.
+    #[arg(long, value_name = "BRANCH", group = "git-ref")]
+    branch: Option<String>,
+    /// For a git URL: stay at commit REV.
+    #[arg(long, value_name = "REV", group = "git-ref")]
+    rev: Option<String>,
     #[command(flatten)]
     flags: ApplyFlags,
 }
@@ -230,9 +239,9 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
     let bundles = args
         .bundles
         .into_iter()
-        .map(|spec| match crate::ops::project_edit::is_path_spec(&spec) {
-            true => in_project(Path::new(&spec), &root),
-            false => Ok(spec),
+        .map(|spec| match crate::ops::project_edit::classify(&spec) {
+            crate::ops::project_edit::Spec::Path => in_project(Path::new(&spec), &root),
+            _ => Ok(spec),
         })
         .chain(args.path.iter().map(|p| in_project(p, &root)))
         .collect::<Result<_, _>>()?;
@@ -245,6 +254,13 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         &args.flags.choices,
     )?;
     req.registry = args.registry;
+    req.git_ref = [
+        ("tag", args.tag),
+        ("branch", args.branch),
+        ("rev", args.rev),
+    ]
+    .into_iter()
+    .find_map(|(k, v)| v.map(|v| (k.to_string(), v)));
     run(req, args.flags, None, dir, term)
 }
 
@@ -692,6 +708,9 @@ fn run(
     term: &mut Term,
 ) -> Result<Status, CliError> {
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    if flags.frozen {
+        crate::remote::go_offline();
+    }
     let opts = ApplyOptions {
         request,
         dry_run: flags.dry_run,

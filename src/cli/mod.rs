@@ -54,6 +54,10 @@ pub struct Cli {
     /// (`CAPM_LOG=capm=debug` for diagnostic logs).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Fetch nothing: remote bundles, registry indexes and git repositories come from the
+    /// cache only, and what it lacks is named.
+    #[arg(long, global = true)]
+    offline: bool,
     /// `--project DIR` before the command name, as older capm took it: handed to the
     /// command when it takes a project, refused otherwise.
     #[arg(long, value_name = "DIR", hide = true)]

@@ -83,6 +83,7 @@ pub(super) fn request(
         restore: Default::default(),
         inputs: inputs_of(&choices.input)?,
         registry: None,
+        git_ref: None,
         global_config: term.env.opencode_config.clone(),
     })
 }

@@ -252,6 +252,7 @@ impl<'t> Server<'t> {
             restore: p.restore.iter().cloned().collect(),
             inputs: p.inputs.clone(),
             registry: None,
+            git_ref: None,
             global_config: self.term.env.opencode_config.clone(),
         }
     }

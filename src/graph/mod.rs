@@ -80,6 +80,8 @@ pub enum GraphError {
     MissingSource { what: String, path: PathBuf },
     #[error("registry index `{path}` is not valid: {message}")]
     BadIndex { path: PathBuf, message: String },
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
     #[error("cannot read `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -103,16 +105,20 @@ impl GraphError {
             GraphError::Collision { .. } => "NAME-001",
             GraphError::BadIndex { .. } => "invalid-registry",
             GraphError::MissingSource { .. } => "path-not-found",
+            GraphError::Remote(e) => e.code(),
             GraphError::Io { .. } => "io-error",
         }
     }
 
     /// Whether the error is about the user's input (exit 1) rather than the machine (exit 2).
     pub fn is_refusal(&self) -> bool {
-        !matches!(
-            self,
-            GraphError::Io { .. } | GraphError::MissingSource { .. }
-        )
+        match self {
+            GraphError::Remote(e) => e.is_refusal(),
+            _ => !matches!(
+                self,
+                GraphError::Io { .. } | GraphError::MissingSource { .. }
+            ),
+        }
     }
 }
 
@@ -148,6 +154,8 @@ pub struct ResolvedBundle {
     pub version: Version,
     pub source: SourceId,
     pub digest: String,
+    /// How a remote bundle was fetched, as capm.lock pins it.
+    pub fetch: Option<crate::remote::Fetch>,
     pub tree: BundleTree,
     pub manifest: BundleManifest,
     /// Names of the bundles it depends on that are in the graph.
@@ -247,12 +255,16 @@ pub fn build(
     };
     // Dependencies first: the reverse of the topological order of depends-on edges.
     let mut bundles = Vec::new();
-    for n in order.into_iter().rev() {
-        let Node::Bundle { name, .. } = &graph[n] else {
-            continue;
-        };
-        let c = solution[name.as_str()];
-        let tree = sources.tree(c)?;
+    let chosen: Vec<&Candidate> = order
+        .into_iter()
+        .rev()
+        .filter_map(|n| match &graph[n] {
+            Node::Bundle { name, .. } => Some(solution[name.as_str()]),
+            _ => None,
+        })
+        .collect();
+    let trees = sources.trees(&chosen)?;
+    for (c, tree) in chosen.into_iter().zip(trees) {
         let manifest = crate::validate::check_bundle(&tree)
             .manifest
             .unwrap_or_default();
@@ -269,6 +281,7 @@ pub fn build(
             version: c.version.clone(),
             source: c.source.clone(),
             digest: c.digest.clone(),
+            fetch: c.fetch().cloned(),
             tree,
             manifest,
             dependencies,
@@ -397,16 +410,40 @@ pub fn lock_bundles(r: &Resolution) -> Vec<LockedBundle> {
     let mut out: Vec<LockedBundle> = r
         .bundles
         .iter()
-        .map(|b| LockedBundle {
-            name: b.name.clone(),
-            version: b.version.to_string(),
-            source: b.source.to_string(),
-            sha256: b.digest.clone(),
-            dependencies: b.dependencies.clone(),
+        .map(|b| {
+            let (commit, manifest, archive) = pins(b.fetch.as_ref());
+            LockedBundle {
+                name: b.name.clone(),
+                version: b.version.to_string(),
+                source: b.source.to_string(),
+                sha256: b.digest.clone(),
+                commit,
+                manifest,
+                archive,
+                dependencies: b.dependencies.clone(),
+            }
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+fn short_commit(c: Option<&str>) -> &str {
+    c.map_or("-", |c| &c[..c.len().min(12)])
+}
+
+/// What capm.lock records of how a bundle was fetched: the commit, the OCI manifest, and
+/// the archive's digest.
+fn pins(fetch: Option<&crate::remote::Fetch>) -> (Option<String>, Option<String>, Option<String>) {
+    use crate::remote::Fetch;
+    match fetch {
+        Some(Fetch::Git { commit, .. }) => (Some(commit.clone()), None, None),
+        Some(Fetch::Oci {
+            manifest, layer, ..
+        }) => (None, Some(manifest.clone()), Some(layer.clone())),
+        Some(Fetch::Archive { digest, .. }) => (None, None, Some(digest.clone())),
+        None => (None, None, None),
+    }
 }
 
 /// How a lock differs from a resolution: bundles added, removed or changed.
@@ -425,6 +462,12 @@ pub fn lock_changes(lock: &Lockfile, r: &Resolution) -> Vec<String> {
             Some(o) if o.source != b.source => out.push(format!(
                 "change the source of {name} from {} to {}",
                 o.source, b.source
+            )),
+            Some(o) if o.commit.is_some() && o.commit != b.commit => out.push(format!(
+                "move {name} {} from commit {} to {}",
+                b.version,
+                short_commit(o.commit.as_deref()),
+                short_commit(b.commit.as_deref())
             )),
             Some(o) if o.sha256 != b.sha256 => {
                 out.push(format!("change the digest of {name} {}", b.version))
@@ -458,6 +501,9 @@ pub fn verify_lock(lock: &Lockfile, r: &Resolution) -> Result<(), GraphError> {
             .iter()
             .find(|l| l.name == b.name && l.version == b.version.to_string() && l.source == source)
             && l.sha256 != b.digest
+            // A git reference that moved to another commit (`capm update`) is a change,
+            // not a tampered copy: the commit says which content is which.
+            && (l.commit.is_none() || l.commit == pins(b.fetch.as_ref()).0)
         {
             return Err(GraphError::DigestMismatch {
                 bundle: format!("{} {}", b.name, b.version),

@@ -110,6 +110,8 @@ impl<'a> Solver<'a> {
             .candidates(name)?
             .into_iter()
             .filter(|c| self.matches(name, &c.version))
+            // A yanked version only where capm.lock already has it (cargo's rule).
+            .filter(|c| !c.yanked || self.locked.get(name) == Some(&c.version))
             .collect();
         if let Some(v) = self.locked.get(name)
             && let Some(i) = cands.iter().position(|c| &c.version == v)

@@ -1,7 +1,12 @@
-//! Where bundles come from: the built-in catalog, `{ path = "…" }` bundles, and directory
-//! registries. Every source is turned into candidates (name, version, digest and
-//! dependency requirements) for the resolver; a candidate's files are read only when it
-//! is chosen.
+//! Where bundles come from: the built-in catalog, `{ path = "…" }` bundles, directory
+//! registries, and remote sources (registries over HTTP or in the static layout, git
+//! repositories, OCI registries: `crate::remote`). Every source is turned into candidates
+//! (name, version, digest and dependency requirements) for the resolver; a candidate's
+//! files are read (or fetched) only when it is chosen.
+//!
+//! Remote sources are asked in waves before resolution: first for the names capm.toml
+//! lists, then for the dependencies of what they answered, and so on, each wave's requests
+//! in parallel, so a resolution needs as many round trips as its dependency depth.
 //!
 //! Each bundle name comes from exactly one source, so that a registry cannot shadow a
 //! catalog bundle by publishing a higher version under its name: a name the project pins
@@ -19,8 +24,10 @@ use std::sync::OnceLock;
 use super::GraphError;
 use super::index::{self, INDEX_FILE, RegistryIndex};
 use crate::manifest::bundle::BundleManifest;
+use crate::manifest::lock::Lockfile;
 use crate::manifest::project::{BundleRequest, ProjectManifest};
 use crate::manifest::tree::BundleTree;
+use crate::remote::Declared;
 
 /// Where a bundle came from, as recorded in `capm.lock`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,6 +37,11 @@ pub enum SourceId {
     Path(String),
     /// A registry declared in capm.toml, by name.
     Registry(String),
+    /// A git repository and the reference capm.toml names: `URL?tag=v1` (`?branch=`,
+    /// `?rev=`, and `path=SUB` for a bundle below the root).
+    Git(String),
+    /// An OCI repository (`ghcr.io/org/kit`).
+    Oci(String),
 }
 
 impl fmt::Display for SourceId {
@@ -38,6 +50,8 @@ impl fmt::Display for SourceId {
             SourceId::Catalog => f.write_str("catalog"),
             SourceId::Path(p) => write!(f, "path+{p}"),
             SourceId::Registry(r) => write!(f, "registry+{r}"),
+            SourceId::Git(g) => write!(f, "git+{g}"),
+            SourceId::Oci(o) => write!(f, "oci+{o}"),
         }
     }
 }
@@ -55,6 +69,7 @@ pub struct Dep {
 enum Origin {
     Catalog(usize),
     Dir(PathBuf),
+    Remote(crate::remote::Fetch),
 }
 
 /// One version of one bundle that resolution may choose.
@@ -68,6 +83,8 @@ pub struct Candidate {
     pub deps: Vec<Dep>,
     pub description: String,
     pub keywords: Vec<String>,
+    /// Withdrawn by its publisher: chosen only when capm.lock already names it.
+    pub yanked: bool,
     origin: Origin,
 }
 
@@ -102,6 +119,18 @@ pub struct Sources {
     catalog: Vec<BundleTree>,
     /// Registry names by directory, for messages.
     pub registries: Vec<(String, PathBuf)>,
+    /// The remote sources capm.toml declares, asked name by name (see [`Sources::fetch`]).
+    remotes: Vec<Remote>,
+    /// Names the remote sources were asked for already.
+    asked: std::collections::BTreeSet<String>,
+}
+
+/// A remote source, the id its candidates carry, and the one name it is bound to (git and
+/// OCI sources; a registry answers any name).
+struct Remote {
+    id: SourceId,
+    binds: Option<String>,
+    source: Box<dyn crate::remote::Source>,
 }
 
 fn deps_of(m: &BundleManifest) -> Vec<Dep> {
@@ -156,6 +185,7 @@ fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Cand
         name,
         version,
         source,
+        yanked: false,
         origin,
     })
 }
@@ -198,6 +228,7 @@ fn candidates_from(
             deps,
             description: e.description,
             keywords: e.keywords,
+            yanked: false,
         });
     }
     Ok(out)
@@ -326,6 +357,14 @@ impl fmt::Display for Unreachable {
 }
 
 impl Candidate {
+    /// How a remote candidate's files are fetched.
+    pub fn fetch(&self) -> Option<&crate::remote::Fetch> {
+        match &self.origin {
+            Origin::Remote(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// A candidate held only in memory, for resolver tests and tools: it has no files.
     pub fn in_memory(name: &str, version: Version, deps: Vec<Dep>) -> Candidate {
         Candidate {
@@ -336,6 +375,7 @@ impl Candidate {
             deps,
             description: String::new(),
             keywords: Vec::new(),
+            yanked: false,
             origin: Origin::Dir(PathBuf::new()),
         }
     }
@@ -354,6 +394,8 @@ impl Sources {
             pinned: BTreeMap::new(),
             catalog: Vec::new(),
             registries: Vec::new(),
+            remotes: Vec::new(),
+            asked: Default::default(),
         }
     }
 
@@ -364,7 +406,17 @@ impl Sources {
 
     /// The catalog, plus the project's registries and path bundles.
     pub fn load(project: Option<&ProjectManifest>, root: &Path) -> Result<Sources, GraphError> {
-        Sources::load_with(project, root, false).map(|(sources, _)| sources)
+        Sources::load_with(project, root, false, None).map(|(sources, _)| sources)
+    }
+
+    /// Like [`Sources::load`], with capm.lock: a git source stays at the commit the lock
+    /// records for it.
+    pub fn load_locked(
+        project: &ProjectManifest,
+        root: &Path,
+        lock: Option<&Lockfile>,
+    ) -> Result<Sources, GraphError> {
+        Sources::load_with(Some(project), root, false, lock).map(|(sources, _)| sources)
     }
 
     /// Like [`Sources::load`], but a registry that cannot be read (its directory missing or
@@ -374,13 +426,14 @@ impl Sources {
         project: Option<&ProjectManifest>,
         root: &Path,
     ) -> Result<(Sources, Vec<Unreachable>), GraphError> {
-        Sources::load_with(project, root, true)
+        Sources::load_with(project, root, true, None)
     }
 
     fn load_with(
         project: Option<&ProjectManifest>,
         root: &Path,
         tolerant: bool,
+        lock: Option<&Lockfile>,
     ) -> Result<(Sources, Vec<Unreachable>), GraphError> {
         let (catalog, mut all) = catalog_candidates()?;
         let mut unreachable = Vec::new();
@@ -390,58 +443,245 @@ impl Sources {
             pinned: BTreeMap::new(),
             catalog,
             registries: Vec::new(),
+            remotes: Vec::new(),
+            asked: Default::default(),
         };
-        if let Some(p) = project {
-            for (name, decl) in &p.registries {
-                let Some(dir) = &decl.path else { continue };
+        let Some(p) = project else {
+            sources.add(all);
+            return Ok((sources, unreachable));
+        };
+        let net = crate::remote::net();
+        for (name, decl) in &p.registries {
+            match sources.open_registry(&name.value, decl, root, tolerant, &net) {
+                Ok(()) => {}
+                Err(error) if tolerant => unreachable.push(Unreachable {
+                    registry: name.value.clone(),
+                    error,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        for (name, req) in &p.bundles {
+            if let Some(c) = sources.bind(&name.value, req, root, lock, &net)? {
+                all.push(c);
+            }
+        }
+        sources.add(all);
+        let names: Vec<String> = p.bundles.keys().map(|k| k.value.clone()).collect();
+        unreachable.extend(sources.fetch_with(&names, tolerant)?);
+        Ok((sources, unreachable))
+    }
+
+    fn add(&mut self, candidates: Vec<Candidate>) {
+        for c in candidates {
+            self.by_name.entry(c.name.clone()).or_default().push(c);
+        }
+    }
+
+    /// Opens a registry capm.toml declares: a directory in the old layout (`index.toml`) is
+    /// read here; one in the static layout (`config.json`) and a URL are remote sources.
+    fn open_registry(
+        &mut self,
+        name: &str,
+        decl: &crate::manifest::project::RegistryDecl,
+        root: &Path,
+        tolerant: bool,
+        net: &crate::remote::Net,
+    ) -> Result<(), GraphError> {
+        let location = match (&decl.path, &decl.url) {
+            (Some(dir), _) => {
                 let dir = root.join(&dir.value);
-                tracing::info!("reading registry `{}` at `{}`", name.value, dir.display());
-                let opened = Registry::open(&name.value, &dir).and_then(|r| {
+                if !dir.join(crate::remote::sparse::CONFIG_FILE).is_file() {
+                    tracing::info!("reading registry `{name}` at `{}`", dir.display());
+                    let r = Registry::open(name, &dir)?;
                     if tolerant {
                         r.check_all()?;
                     }
-                    Ok(r)
+                    self.registry_data.push(r);
+                    self.registries.push((name.to_string(), dir));
+                    return Ok(());
+                }
+                dir.display().to_string()
+            }
+            (None, Some(url)) => url.value.clone(),
+            // capm.toml's check reports a registry with neither.
+            (None, None) => return Ok(()),
+        };
+        tracing::info!("opening registry `{name}` at `{location}`");
+        let source = crate::remote::open(
+            &Declared::Registry {
+                location: location.clone(),
+            },
+            net,
+        )?;
+        self.remotes.push(Remote {
+            id: SourceId::Registry(name.to_string()),
+            binds: None,
+            source,
+        });
+        self.registries
+            .push((name.to_string(), PathBuf::from(location)));
+        Ok(())
+    }
+
+    /// Binds `name` to the source its capm.toml entry names: a path bundle (returned as its
+    /// candidate), a registry, a git repository or an OCI repository. A git source whose
+    /// capm.lock entry records a commit stays at that commit.
+    fn bind(
+        &mut self,
+        name: &str,
+        req: &BundleRequest,
+        root: &Path,
+        lock: Option<&Lockfile>,
+        net: &crate::remote::Net,
+    ) -> Result<Option<Candidate>, GraphError> {
+        let BundleRequest::Detailed {
+            path,
+            registry,
+            git,
+            oci,
+            ..
+        } = req
+        else {
+            return Ok(None);
+        };
+        if let Some(r) = registry {
+            self.pinned
+                .insert(name.to_string(), SourceId::Registry(r.value.clone()));
+            return Ok(None);
+        }
+        if git.is_none()
+            && oci.is_none()
+            && let Some(path) = path
+        {
+            tracing::info!("reading bundle `{name}` at `{}`", path.value);
+            let c = path_candidate(root, &path.value, &format!("bundle `{name}`"))?;
+            if c.name != name {
+                return Err(GraphError::NameMismatch {
+                    requested: name.to_string(),
+                    found: c.name,
+                    path: path.value.clone(),
                 });
-                match opened {
-                    Ok(r) => sources.registry_data.push(r),
+            }
+            self.pinned.insert(name.to_string(), c.source.clone());
+            return Ok(Some(c));
+        }
+        let Some((id, decl)) = declared(req, root, |id| {
+            lock.and_then(|l| l.bundles.iter().find(|b| b.name == name))
+                .filter(|b| b.source == id.to_string())
+                .and_then(|b| b.commit.clone())
+        }) else {
+            return Ok(None);
+        };
+        let source = crate::remote::open(&decl, net)?;
+        self.pinned.insert(name.to_string(), id.clone());
+        self.remotes.push(Remote {
+            id,
+            binds: Some(name.to_string()),
+            source,
+        });
+        Ok(None)
+    }
+
+    /// Asks the remote sources for `names` and, wave by wave, for the dependencies of what
+    /// they answer, until every name reachable has been asked once. For a name capm.toml
+    /// does not list (`capm info NAME`).
+    pub fn fetch(&mut self, names: &[String]) -> Result<(), GraphError> {
+        self.fetch_with(names, false).map(|_| ())
+    }
+
+    fn fetch_with(
+        &mut self,
+        names: &[String],
+        tolerant: bool,
+    ) -> Result<Vec<Unreachable>, GraphError> {
+        let net = crate::remote::net();
+        let mut unreachable = Vec::new();
+        let mut todo: std::collections::BTreeSet<String> = names
+            .iter()
+            .filter(|n| !self.asked.contains(*n))
+            .cloned()
+            .collect();
+        while !todo.is_empty() {
+            self.asked.extend(todo.iter().cloned());
+            let asks: Vec<(usize, Vec<String>)> = (0..self.remotes.len())
+                .map(|i| {
+                    let wanted = todo.iter().filter(|n| self.asks(i, n)).cloned();
+                    (i, wanted.collect::<Vec<_>>())
+                })
+                .filter(|(_, n)| !n.is_empty())
+                .collect();
+            let answers = self.ask_all(&asks, &net);
+            let mut next: std::collections::BTreeSet<String> = Default::default();
+            for ((i, _), answer) in asks.iter().zip(answers) {
+                let id = self.remotes[*i].id.clone();
+                let answer = match answer {
+                    Ok(a) => a,
                     Err(error) if tolerant => {
                         unreachable.push(Unreachable {
-                            registry: name.value.clone(),
-                            error,
+                            registry: id.to_string(),
+                            error: error.into(),
                         });
                         continue;
                     }
-                    Err(e) => return Err(e),
-                }
-                sources.registries.push((name.value.clone(), dir));
-            }
-            for (name, req) in &p.bundles {
-                let BundleRequest::Detailed { path, registry, .. } = req else {
-                    continue;
+                    Err(e) => return Err(e.into()),
                 };
-                if let Some(path) = path {
-                    tracing::info!("reading bundle `{name}` at `{}`", path.value);
-                    let c = path_candidate(root, &path.value, &format!("bundle `{name}`"))?;
-                    if c.name != name.value {
-                        return Err(GraphError::NameMismatch {
-                            requested: name.value.clone(),
-                            found: c.name,
-                            path: path.value.clone(),
-                        });
+                for (name, releases) in answer {
+                    for r in releases {
+                        let c = from_release(r, id.clone())?;
+                        next.extend(c.deps.iter().map(|d| d.name.clone()));
+                        self.by_name.entry(name.clone()).or_default().push(c);
                     }
-                    sources.pinned.insert(name.value.clone(), c.source.clone());
-                    all.push(c);
-                } else if let Some(r) = registry {
-                    sources
-                        .pinned
-                        .insert(name.value.clone(), SourceId::Registry(r.value.clone()));
                 }
             }
+            // Local candidates of these names depend on remote ones too.
+            for n in &todo {
+                for c in self.everywhere(n).unwrap_or_default() {
+                    next.extend(c.deps.iter().map(|d| d.name.clone()));
+                }
+            }
+            todo = next
+                .into_iter()
+                .filter(|n| !self.asked.contains(n))
+                .collect();
         }
-        for c in all {
-            sources.by_name.entry(c.name.clone()).or_default().push(c);
+        Ok(unreachable)
+    }
+
+    /// Whether remote source `i` is asked for `name`: a bound source for its name; a
+    /// registry for a name pinned to it, or pinned nowhere and not in the catalog.
+    fn asks(&self, i: usize, name: &str) -> bool {
+        let r = &self.remotes[i];
+        match (&r.binds, self.pinned.get(name)) {
+            (Some(bound), _) => bound == name,
+            (None, Some(pin)) => *pin == r.id,
+            (None, None) => !self
+                .by_name
+                .get(name)
+                .is_some_and(|l| l.iter().any(|c| c.source == SourceId::Catalog)),
         }
-        Ok((sources, unreachable))
+    }
+
+    /// Each source's answer for its names, all sources at once.
+    #[allow(clippy::type_complexity)]
+    fn ask_all(
+        &self,
+        asks: &[(usize, Vec<String>)],
+        net: &crate::remote::Net,
+    ) -> Vec<Result<Vec<(String, Vec<crate::remote::Release>)>, crate::remote::RemoteError>> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = asks
+                .iter()
+                .map(|(i, names)| {
+                    let source = &self.remotes[*i].source;
+                    scope.spawn(move || source.releases(names, net))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a source's thread does not panic"))
+                .collect()
+        })
     }
 
     /// Every bundle name some source has.
@@ -510,6 +750,26 @@ impl Sources {
         Ok(out)
     }
 
+    /// The trees of `chosen`, in order: remote ones fetched at the same time.
+    pub fn trees(&self, chosen: &[&Candidate]) -> Result<Vec<BundleTree>, GraphError> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chosen
+                .iter()
+                .map(|c| match c.origin {
+                    Origin::Remote(_) => Err(scope.spawn(move || self.tree(c))),
+                    _ => Ok(c),
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(c) => self.tree(c),
+                    Err(h) => h.join().expect("a fetch does not panic"),
+                })
+                .collect()
+        })
+    }
+
     /// Reads a candidate's files, refusing content that does not match its digest.
     pub fn tree(&self, c: &Candidate) -> Result<BundleTree, GraphError> {
         let tree = match &c.origin {
@@ -522,6 +782,11 @@ impl Sources {
                     path: dir.clone(),
                     source: e,
                 })?
+            }
+            Origin::Remote(fetch) => {
+                let shown = format!("{} {} ({})", c.name, c.version, c.source);
+                tracing::info!("fetching {shown}");
+                crate::remote::materialize(fetch, &shown, &crate::remote::net())?
             }
         };
         let actual = tree.content_digest();
@@ -553,4 +818,103 @@ fn path_candidate(root: &Path, path: &str, what: &str) -> Result<Candidate, Grap
         source: e,
     })?;
     from_tree(&tree, SourceId::Path(path.to_string()), Origin::Dir(dir))
+}
+
+/// A remote candidate from a source's release.
+fn from_release(r: crate::remote::Release, source: SourceId) -> Result<Candidate, GraphError> {
+    let mut deps = Vec::with_capacity(r.deps.len());
+    for d in r.deps {
+        let req = VersionReq::parse(&d.req).map_err(|e| crate::remote::RemoteError::BadIndex {
+            url: source.to_string(),
+            line: None,
+            message: format!("{} {} → {} {}: {e}", r.name, r.version, d.name, d.req),
+        })?;
+        deps.push(Dep {
+            name: d.name,
+            req,
+            optional: d.optional,
+        });
+    }
+    Ok(Candidate {
+        name: r.name,
+        version: r.version,
+        source,
+        digest: r.digest,
+        deps,
+        description: r.description,
+        keywords: r.keywords,
+        yanked: r.yanked,
+        origin: Origin::Remote(r.fetch),
+    })
+}
+
+/// The git or OCI source a capm.toml entry declares, with its id; `locked` gives the
+/// commit capm.lock records for a source id, which a git source then stays at. A local
+/// repository path is taken relative to the project `root`.
+pub fn declared(
+    req: &BundleRequest,
+    root: &Path,
+    locked: impl Fn(&SourceId) -> Option<String>,
+) -> Option<(SourceId, Declared)> {
+    let BundleRequest::Detailed {
+        version,
+        path,
+        git,
+        tag,
+        branch,
+        rev,
+        oci,
+        ..
+    } = req
+    else {
+        return None;
+    };
+    let value =
+        |v: &Option<crate::manifest::span::Spanned<String>>| v.as_ref().map(|v| v.value.clone());
+    let version = version
+        .as_ref()
+        .and_then(|v| VersionReq::parse(&v.value).ok());
+    if let Some(repository) = oci {
+        let decl = Declared::Oci {
+            repository: repository.value.clone(),
+            version: version.unwrap_or(VersionReq::STAR),
+        };
+        return Some((SourceId::Oci(repository.value.clone()), decl));
+    }
+    let url = git.as_ref()?.value.clone();
+    let mut query = Vec::new();
+    for (key, v) in [
+        ("tag", tag),
+        ("branch", branch),
+        ("rev", rev),
+        ("path", path),
+    ] {
+        if let Some(v) = v {
+            query.push(format!("{key}={}", v.value));
+        }
+    }
+    let id = SourceId::Git(if query.is_empty() {
+        url.clone()
+    } else {
+        format!("{url}?{}", query.join("&"))
+    });
+    let local = url.starts_with('.') || url.starts_with('/');
+    let commit = locked(&id);
+    let decl = Declared::Git {
+        url: if local {
+            root.join(&url).display().to_string()
+        } else {
+            url
+        },
+        tag: if commit.is_some() { None } else { value(tag) },
+        branch: if commit.is_some() {
+            None
+        } else {
+            value(branch)
+        },
+        rev: commit.or_else(|| value(rev)),
+        version,
+        subdir: value(path),
+    };
+    Some((id, decl))
 }

@@ -51,10 +51,21 @@ pub struct LockedBundle {
     /// A semantic version.
     #[serde(deserialize_with = "semantic_version")]
     pub version: String,
-    /// Where it came from: `catalog`, `path+RELATIVE/DIR` or `registry+NAME`.
+    /// Where it came from: `catalog`, `path+RELATIVE/DIR`, `registry+NAME`,
+    /// `git+URL?tag=T` (`?branch=`, `?rev=`, `&path=SUB`, or nothing for a version range) or
+    /// `oci+REPOSITORY`.
     pub source: String,
     /// `sha256:` and the content digest of the bundle directory.
     pub sha256: String,
+    /// For a git source: the commit installed (40 hex digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// For an OCI source: the digest of the manifest installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// For a registry archive or an OCI layer: the digest of the archive's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
     /// Names of the bundles it depends on, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
@@ -167,6 +178,9 @@ mod tests {
             version: LOCK_VERSION,
             bundles: vec![
                 LockedBundle {
+                    commit: None,
+                    manifest: None,
+                    archive: None,
                     name: "b".into(),
                     version: "1.0.0".into(),
                     source: "catalog".into(),
@@ -174,6 +188,9 @@ mod tests {
                     dependencies: vec!["z".into(), "a".into()],
                 },
                 LockedBundle {
+                    commit: None,
+                    manifest: None,
+                    archive: None,
                     name: "a".into(),
                     version: "2.0.0".into(),
                     source: "path+../a".into(),

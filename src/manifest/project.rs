@@ -47,6 +47,8 @@ pub struct ProjectSection {
 }
 
 /// A requested bundle: a version requirement, or a table naming its source.
+// A capm.toml holds tens of entries: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum BundleRequest {
@@ -60,6 +62,22 @@ pub enum BundleRequest {
         /// A registry declared under `[registries]`.
         #[serde(skip_serializing_if = "Option::is_none")]
         registry: Option<Spanned<String>>,
+        /// A git repository: a URL (`https://`, `ssh://`, `git@host:path`) or a local
+        /// path. With it, `path` is the bundle's directory inside the repository.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        git: Option<Spanned<String>>,
+        /// With `git`: a tag.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tag: Option<Spanned<String>>,
+        /// With `git`: a branch.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        branch: Option<Spanned<String>>,
+        /// With `git`: a commit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rev: Option<Spanned<String>>,
+        /// An OCI repository (`ghcr.io/org/kit`), whose tags are the versions.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        oci: Option<Spanned<String>>,
         /// Resources (`KIND:NAME`) of this bundle or its dependencies whose conflicts are
         /// settled by keeping the user's own version: capm writes nothing there.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -69,13 +87,16 @@ pub enum BundleRequest {
     },
 }
 
-/// A registry declaration.
+/// A registry declaration: exactly one of `path` and `url`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct RegistryDecl {
-    /// A directory holding `index.toml` and `NAME/VERSION/` bundle trees.
-    #[schemars(required)]
+    /// A directory holding a registry, relative to the project.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<Spanned<String>>,
+    /// The `https://` URL of a registry's root (`http://` only for this machine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Spanned<String>>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -143,10 +164,26 @@ impl ProjectManifest {
             let dir = f.get("path");
             let registry = f.get("registry");
             let skip = f.get("skip");
+            let mut field = |key: &'static str| {
+                f.get(key)
+                    .and_then(|n| dec.string(n, &format!("{path}.{key}")))
+            };
+            let (git, tag, branch, rev, oci) = (
+                field("git"),
+                field("tag"),
+                field("branch"),
+                field("rev"),
+                field("oci"),
+            );
             let req = BundleRequest::Detailed {
                 version: version.and_then(|n| dec.string(n, &format!("{path}.version"))),
                 path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
                 registry: registry.and_then(|n| dec.string(n, &format!("{path}.registry"))),
+                git,
+                tag,
+                branch,
+                rev,
+                oci,
                 skip: skip
                     .and_then(|n| dec.strings(n, &format!("{path}.skip")))
                     .unwrap_or_default(),
@@ -159,9 +196,11 @@ impl ProjectManifest {
         m.registries = dec.named_map(registries, "registries", |dec, name, node| {
             let path = format!("registries.{name}");
             let mut f = dec.table(node, &path, name.span)?;
-            let dir = f.require(dec, "path");
+            let dir = f.get("path");
+            let url = f.get("url");
             let decl = RegistryDecl {
                 path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
+                url: url.and_then(|n| dec.string(n, &format!("{path}.url"))),
                 span: name.span,
             };
             f.finish(dec);

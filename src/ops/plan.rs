@@ -34,6 +34,9 @@ pub struct PlanRequest {
     pub skip: BTreeSet<String>,
     /// Install: the registry (declared in capm.toml) the bundles named come from.
     pub registry: Option<String>,
+    /// Install: for a git URL, the reference to follow: `("tag", "v1.2.0")`, `("branch",
+    /// …)` or `("rev", …)`; without it, the newest version tag (else the default branch).
+    pub git_ref: Option<(String, String)>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
     /// Resources whose edited version the user keeps as theirs (`capm keep`).
@@ -186,7 +189,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         }
     }
     let (requests, lock) = requests_for(&manifest, project.lock.as_ref(), req)?;
-    let sources = Sources::load(Some(&manifest), &project.root)?;
+    let sources = Sources::load_locked(&manifest, &project.root, lock.as_ref())?;
     let resolution = graph::build(&sources, &requests, lock.as_ref())?;
     if let Some(l) = &project.lock {
         graph::verify_lock(l, &resolution)?;

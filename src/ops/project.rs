@@ -204,7 +204,7 @@ pub fn resolve(
     project: &Project,
     opts: ResolveOptions,
 ) -> Result<(Sources, Resolution), ResolveProjectError> {
-    let sources = Sources::load(Some(&project.manifest), &project.root)?;
+    let sources = Sources::load_locked(&project.manifest, &project.root, project.lock.as_ref())?;
     let requests = graph::requests(&project.manifest)?;
     let resolution = graph::build(&sources, &requests, project.lock.as_ref())?;
     if let Some(lock) = &project.lock {

