@@ -43,7 +43,12 @@ pub fn info(
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<Status, CliError> {
-    let (sources, project) = lookup_sources(project_dir, term)?;
+    let (mut sources, project) = lookup_sources(project_dir, term)?;
+    // A name capm.toml does not list: the project's registries are asked for it too.
+    let name = args.bundle.split('@').next().unwrap_or(&args.bundle);
+    sources
+        .fetch(&[name.to_string()])
+        .map_err(|e| super::graph::graph_error(e, term))?;
     let lock = project.as_ref().and_then(|p| p.lock.as_ref());
     let bundle =
         crate::ops::info::info(&sources, &args.bundle, lock).map_err(|e| info_error(e, term))?;

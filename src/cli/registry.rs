@@ -136,7 +136,10 @@ pub fn search(
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<Status, CliError> {
-    let (sources, _) = lookup_sources(project_dir, term)?;
+    let (mut sources, _) = lookup_sources(project_dir, term)?;
+    for u in sources.list_remote() {
+        term.warn(u.to_string())?;
+    }
     let query = args.query.join(" ");
     let found = crate::ops::search::search(&sources, &query).map_err(|e| graph_error(e, term))?;
     for w in &found.warnings {

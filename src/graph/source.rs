@@ -648,6 +648,36 @@ impl Sources {
         Ok(unreachable)
     }
 
+    /// Adds what each remote registry lists (its newest version of every bundle), for
+    /// `capm search`; a registry that cannot list is reported and left out.
+    pub fn list_remote(&mut self) -> Vec<Unreachable> {
+        let net = crate::remote::net();
+        let mut unreachable = Vec::new();
+        let mut found = Vec::new();
+        for r in self.remotes.iter().filter(|r| r.binds.is_none()) {
+            match r.source.list(&net) {
+                Ok(list) => found.extend(list.into_iter().map(|rel| (r.id.clone(), rel))),
+                Err(error) => unreachable.push(Unreachable {
+                    registry: r.id.to_string(),
+                    error: error.into(),
+                }),
+            }
+        }
+        for (id, rel) in found {
+            let known = self
+                .by_name
+                .get(&rel.name)
+                .is_some_and(|l| l.iter().any(|c| c.source == id && c.version == rel.version));
+            if known {
+                continue;
+            }
+            if let Ok(c) = from_release(rel, id) {
+                self.by_name.entry(c.name.clone()).or_default().push(c);
+            }
+        }
+        unreachable
+    }
+
     /// Whether remote source `i` is asked for `name`: a bound source for its name; a
     /// registry for a name pinned to it, or pinned nowhere and not in the catalog.
     fn asks(&self, i: usize, name: &str) -> bool {

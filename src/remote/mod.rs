@@ -98,6 +98,13 @@ pub trait Source: Send + Sync {
         names: &[String],
         net: &Net,
     ) -> Result<Vec<(String, Vec<Release>)>, RemoteError>;
+
+    /// Every bundle the source lists, each at its newest version, for `capm search`; a
+    /// source that cannot list (a git repository answers for its one bundle) lists none.
+    fn list(&self, net: &Net) -> Result<Vec<Release>, RemoteError> {
+        let _ = net;
+        Ok(Vec::new())
+    }
 }
 
 /// A dependency as a release lists it.
