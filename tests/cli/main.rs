@@ -13,6 +13,8 @@ mod explain;
 mod fixtures;
 mod front_matter;
 mod graph;
+#[path = "../common/http_server.rs"]
+mod http_server;
 mod info_outdated;
 mod interactive;
 mod io_errors;
