@@ -3,6 +3,7 @@
 
 mod apply;
 mod bad_input;
+mod cache;
 mod catalog;
 mod collisions;
 mod docs;
