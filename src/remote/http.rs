@@ -318,7 +318,7 @@ impl HttpClient {
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if expected.is_some() => {
+                Err(e) if expected.is_some() && !is_timeout(&e) => {
                     tracing::debug!(url, error = %e, "body cut short");
                     break;
                 }
@@ -359,9 +359,8 @@ impl HttpClient {
     }
 
     fn io_failure(&self, url: &str, e: std::io::Error) -> Failure {
-        use std::io::ErrorKind as K;
         match e.kind() {
-            K::TimedOut | K::WouldBlock => Failure::Transient(self.timeout(url)),
+            _ if is_timeout(&e) => Failure::Transient(self.timeout(url)),
             _ => Failure::Transient(RemoteError::Network {
                 url: url.to_string(),
                 message: e.to_string(),
@@ -375,6 +374,15 @@ impl HttpClient {
             after: self.settings.timeout,
         }
     }
+}
+
+/// Whether a read failed for want of data in time (ureq wraps its own timeouts).
+fn is_timeout(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e.kind(), K::TimedOut | K::WouldBlock)
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
 }
 
 /// A failed attempt: worth retrying or not.

@@ -112,13 +112,13 @@ fn client_errors_are_not_retried_and_404_is_missing() {
     assert_eq!((f.server.count("/nope"), f.server.count("/a.txt")), (1, 1));
 }
 
-#[test]
-fn a_silent_server_times_out_within_the_configured_time() {
+/// GETs `/a.txt` under `fault` with a timeout of `ms`, which must fail as a timeout
+/// well before the server would have answered.
+fn times_out(fault: Fault, ms: u64) -> RemoteError {
     let f = fixture();
-    f.server
-        .fault("/a.txt", Fault::Delay(Duration::from_secs(5)));
+    f.server.fault("/a.txt", fault);
     let start = Instant::now();
-    let err = client(400, 0)
+    let err = client(ms, 0)
         .get(&format!("{}/a.txt", f.server.url()), None)
         .unwrap_err();
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
@@ -127,7 +127,18 @@ fn a_silent_server_times_out_within_the_configured_time() {
         "{:?}",
         start.elapsed()
     );
+    err
+}
+
+#[test]
+fn a_silent_server_times_out_within_the_configured_time() {
+    let err = times_out(Fault::Delay(Duration::from_secs(5)), 400);
     assert!(err.to_string().contains("/a.txt"), "{err}");
+}
+
+#[test]
+fn a_body_that_stalls_times_out() {
+    times_out(Fault::StallAfter(2, Duration::from_secs(3)), 300);
 }
 
 #[test]
@@ -289,4 +300,38 @@ fn proxies_follow_the_scheme_and_no_proxy() {
     assert_eq!(everything.for_url(&url("https://reg.io/x")), None);
     let all = ProxyEnv::from_vars(|k| (k == "ALL_PROXY").then(|| "http://all:1".to_string()));
     assert_eq!(all.for_url(&url("http://reg.io/x")), Some("http://all:1"));
+}
+
+#[test]
+fn connections_are_kept_alive_and_last_modified_revalidates() {
+    let f = fixture();
+    let url = format!("{}/a.txt", f.server.url());
+    let http = client(2000, 0);
+    let (_, v) = fresh(http.get(&url, None).unwrap());
+    let by_date = Validators {
+        etag: None,
+        last_modified: v.last_modified.clone(),
+    };
+    assert_eq!(http.get(&url, Some(&by_date)).unwrap(), Got::NotModified);
+    let stale = Validators {
+        etag: None,
+        last_modified: Some("Thu, 01 Jan 1970 00:00:00 GMT".into()),
+    };
+    fresh(http.get(&url, Some(&stale)).unwrap());
+    assert_eq!(f.server.connections(), 1, "{:?}", f.server.requests());
+}
+
+#[test]
+fn the_test_server_answers_head_without_a_body() {
+    use std::io::{Read, Write};
+    let f = fixture();
+    let addr = f.server.url().replace("http://", "");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("Content-Length: 5\r\n") && answer.ends_with("\r\n\r\n"));
+    assert_eq!(f.server.requests(), [("HEAD".into(), "/a.txt".into(), 200)]);
 }

@@ -26,6 +26,8 @@ pub enum Fault {
     Delay(Duration),
     /// Send the full Content-Length but only this many bytes of the body, then close.
     Truncate(usize),
+    /// Send the head and this many bytes of the body, wait, then send the rest.
+    StallAfter(usize, Duration),
     /// Serve these bytes instead of the file (ETag and length follow them).
     Replace(Vec<u8>),
     /// The next n requests get this status, then the path is served normally.
@@ -42,6 +44,7 @@ struct State {
     faults: Mutex<HashMap<String, Fault>>,
     log: Mutex<Vec<Logged>>,
     open: Mutex<Vec<TcpStream>>,
+    connections: std::sync::atomic::AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -62,6 +65,7 @@ impl TestServer {
             faults: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
             open: Mutex::new(Vec::new()),
+            connections: std::sync::atomic::AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
         let shared = Arc::clone(&state);
@@ -98,6 +102,11 @@ impl TestServer {
         self.requests().iter().filter(|r| r.1 == path).count()
     }
 
+    /// How many connections clients opened.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
     /// How many requests were answered with `status`.
     pub fn count_status(&self, status: u16) -> usize {
         self.requests().iter().filter(|r| r.2 == status).count()
@@ -128,6 +137,7 @@ fn accept_loop(listener: &TcpListener, state: &Arc<State>) {
             return;
         }
         let Ok(stream) = stream else { continue };
+        state.connections.fetch_add(1, Ordering::SeqCst);
         if let Ok(clone) = stream.try_clone() {
             lock(&state.open).push(clone);
         }
@@ -202,6 +212,7 @@ struct Answer {
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     cut: Option<usize>,
+    stall: Option<(usize, Duration)>,
 }
 
 impl Answer {
@@ -211,6 +222,7 @@ impl Answer {
             headers: Vec::new(),
             body: format!("{status}\n").into_bytes(),
             cut: None,
+            stall: None,
         }
     }
 }
@@ -232,8 +244,10 @@ fn answer(req: &Request, state: &State, out: &mut TcpStream) -> std::io::Result<
         Some(Fault::Replace(bytes)) => file_answer(req, bytes, None),
         other => {
             let mut a = serve_file(req, state);
-            if let Some(Fault::Truncate(n)) = other {
-                a.cut = Some(n);
+            match other {
+                Some(Fault::Truncate(n)) => a.cut = Some(n),
+                Some(Fault::StallAfter(n, d)) => a.stall = Some((n, d)),
+                _ => {}
             }
             a
         }
@@ -303,6 +317,7 @@ fn file_answer(req: &Request, body: Vec<u8>, modified: Option<SystemTime>) -> An
         headers,
         body: if not_modified { Vec::new() } else { body },
         cut: None,
+        stall: None,
     }
 }
 
@@ -320,8 +335,15 @@ fn send(req: &Request, ans: Answer, out: &mut TcpStream) -> std::io::Result<bool
         out.flush()?;
         return Ok(true);
     }
+    let mut sent = 0;
+    if let Some((n, pause)) = ans.stall {
+        sent = n.min(ans.body.len());
+        out.write_all(&ans.body[..sent])?;
+        out.flush()?;
+        std::thread::sleep(pause);
+    }
     let n = ans.cut.unwrap_or(ans.body.len()).min(ans.body.len());
-    out.write_all(&ans.body[..n])?;
+    out.write_all(&ans.body[sent.min(n)..n])?;
     out.flush()?;
     Ok(ans.cut.is_none())
 }
