@@ -335,3 +335,24 @@ fn the_test_server_answers_head_without_a_body() {
     assert!(answer.contains("Content-Length: 5\r\n") && answer.ends_with("\r\n\r\n"));
     assert_eq!(f.server.requests(), [("HEAD".into(), "/a.txt".into(), 200)]);
 }
+
+#[test]
+fn the_test_server_checks_basic_credentials() {
+    use std::io::{Read, Write};
+    let f = fixture();
+    f.server
+        .fault("/a.txt", Fault::RequireBasic("u".into(), "p".into()));
+    let ask = |auth: &str| {
+        let addr = f.server.url().replace("http://", "");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let head = format!("GET /a.txt HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    // base64("u:p") = "dTpw"
+    assert!(ask("Authorization: Basic dTpw\r\n").ends_with("\r\n\r\nalpha"));
+    assert!(ask("Authorization: Basic dTpx\r\n").starts_with("HTTP/1.1 401"));
+    assert!(ask("").contains("WWW-Authenticate: Basic"));
+}
