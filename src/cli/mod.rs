@@ -3,6 +3,7 @@
 //! operation, and prints the result.
 
 pub mod apply;
+mod cache;
 mod excerpt;
 mod explain;
 mod graph;
@@ -114,6 +115,8 @@ enum Command {
     Search(registry::SearchArgs),
     /// Lint a bundle and publish it into a directory registry.
     Publish(registry::PublishArgs),
+    /// Show where the cache of remote bundles is, clean it or prune what was not used.
+    Cache(cache::CacheArgs),
     /// Show what install, update or uninstall would do, writing nothing.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
@@ -173,6 +176,7 @@ impl Command {
             | Command::New(_)
             | Command::Init(_)
             | Command::Publish(_)
+            | Command::Cache(_)
             | Command::Serve(_)
             | Command::Completions(_)
             | Command::Man(_) => None,
@@ -415,6 +419,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Graph(args) => graph::graph(args, project, term),
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
+        Command::Cache(args) => cache::run(args, term),
         Command::Plan(cmd) => plan::run(cmd, project, term),
         Command::Install(args) => apply::install(args, project, term),
         Command::Add(args) => apply::add(args, project, term),

@@ -35,6 +35,11 @@ pub struct Env {
     /// OpenCode's global config directory: `$XDG_CONFIG_HOME/opencode`, by default
     /// `~/.config/opencode`.
     pub opencode_config: std::path::PathBuf,
+    /// The cache of remote sources: `CAPM_CACHE_DIR`, else `$XDG_CACHE_HOME/capm`, else
+    /// `~/.cache/capm`.
+    pub cache_dir: std::path::PathBuf,
+    /// `CAPM_HTTP_TIMEOUT` (seconds), `CAPM_HTTP_RETRIES` and `SSL_CERT_FILE`.
+    pub http: crate::remote::HttpSettings,
 }
 
 impl Env {
@@ -55,20 +60,60 @@ impl Env {
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
                 .unwrap_or_else(|| std::path::PathBuf::from(".config"))
                 .join("opencode"),
+            cache_dir: var("CAPM_CACHE_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(|| var("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("capm")))
+                .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/capm")))
+                .unwrap_or_else(|| std::path::PathBuf::from(".cache/capm")),
+            http: crate::remote::HttpSettings {
+                ca_file: var("SSL_CERT_FILE").map(std::path::PathBuf::from),
+                ..crate::remote::HttpSettings::default()
+            },
             lock_timeout: std::time::Duration::from_secs(60),
             log: var("CAPM_LOG").map(|v| v.to_string_lossy().into_owned()),
             invalid: Vec::new(),
         };
-        if let Some(v) = var("CAPM_LOCK_TIMEOUT") {
-            match seconds(&v.to_string_lossy()) {
-                Some(d) => env.lock_timeout = d,
-                None => env.invalid.push(format!(
-                    "CAPM_LOCK_TIMEOUT=`{}` is not a number of seconds",
-                    v.to_string_lossy()
-                )),
-            }
-        }
+        let var = |k: &str| var(k).map(|v| v.to_string_lossy().into_owned());
+        let lock = env.parse(&var, "CAPM_LOCK_TIMEOUT", "a number of seconds", seconds);
+        env.lock_timeout = lock.unwrap_or(env.lock_timeout);
+        let timeout = env.parse(
+            &var,
+            "CAPM_HTTP_TIMEOUT",
+            "a number of seconds above 0",
+            |v| seconds(v).filter(|d| !d.is_zero()),
+        );
+        env.http.timeout = timeout.unwrap_or(env.http.timeout);
+        let retries = env.parse(&var, "CAPM_HTTP_RETRIES", "a number from 0 to 10", |v| {
+            v.trim().parse::<u32>().ok().filter(|n| *n <= 10)
+        });
+        env.http.retries = retries.unwrap_or(env.http.retries);
         env
+    }
+
+    /// The value of variable `name` through `parse`; one it refuses is recorded in
+    /// `invalid` as "`NAME=value` is not WHAT".
+    fn parse<T>(
+        &mut self,
+        var: &dyn Fn(&str) -> Option<String>,
+        name: &str,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let value = var(name)?;
+        let parsed = parse(&value);
+        if parsed.is_none() {
+            self.invalid.push(format!("{name}=`{value}` is not {what}"));
+        }
+        parsed
+    }
+
+    /// How capm reaches remote sources: the cache, the HTTP settings, and `offline`.
+    pub fn net(&self, offline: bool) -> crate::remote::Net {
+        crate::remote::Net {
+            cache: crate::remote::Cache::new(self.cache_dir.clone()),
+            offline,
+            http: self.http.clone(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! for the CLI to print. They never print and never decide exit codes.
 
 pub mod apply;
+pub mod cache;
 pub mod doctor;
 pub mod info;
 pub mod init;

@@ -12,6 +12,11 @@
 //! to `tmp/` and renamed, so a reader sees a whole entry or none, whatever other capm
 //! processes do; a blob is hashed again on every read, and one that does not match its
 //! name is removed and reported missing.
+//!
+//! `CACHEDIR.TAG` marks the root for backup tools; `.capm-lock` is held shared by every
+//! capm that uses the cache and exclusively by `capm cache clean` / `prune`
+//! (`housekeeping.rs`). Reading an entry touches its mtime (at most once an hour), which
+//! `prune` takes as its last use.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +24,10 @@ use sha2::{Digest, Sha256};
 
 use super::RemoteError;
 use super::http::Validators;
+
+mod housekeeping;
+
+pub use housekeeping::{CacheLock, CleanReport, PruneReport, SizeReport};
 
 /// The cache at a root directory (created on first write).
 #[derive(Clone, Debug)]
@@ -101,6 +110,7 @@ impl Cache {
             let _ = std::fs::remove_file(&path);
             return Ok(None);
         }
+        touch(&path);
         Ok(Some(bytes))
     }
 
@@ -136,6 +146,7 @@ impl Cache {
         if meta.sha256 != sha256(&body) {
             return Ok(None);
         }
+        touch(&path);
         Ok(Some((
             body,
             Validators {
@@ -170,6 +181,7 @@ impl Cache {
         use std::io::Write;
         let tmp_dir = self.root.join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(io(&tmp_dir))?;
+        self.tag()?;
         let parent = path.parent().expect("a cache path has a parent");
         std::fs::create_dir_all(parent).map_err(io(parent))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io(&tmp_dir))?;
@@ -178,6 +190,22 @@ impl Cache {
         Ok(())
     }
 }
+
+/// Records a use of the entry at `path` for `prune`: sets its mtime to now when it is more
+/// than an hour old (so reads do not write every time). Best effort: a read-only cache
+/// still answers.
+pub fn touch(path: &Path) {
+    let now = std::time::SystemTime::now();
+    let stale = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > TOUCH_EVERY);
+    if stale && let Ok(f) = std::fs::File::open(path) {
+        let _ = f.set_modified(now);
+    }
+}
+
+/// How often a read records a use of an entry.
+pub const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn meta_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

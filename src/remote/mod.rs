@@ -205,6 +205,12 @@ pub enum RemoteError {
         url: String,
         why: String,
     },
+    #[error("{url}: the answer is larger than {limit} bytes, the most capm accepts")]
+    TooLarge { url: String, limit: u64 },
+    #[error("SSL_CERT_FILE `{}` cannot be used: {message}", .path.display())]
+    CaFile { path: PathBuf, message: String },
+    #[error("the cache `{}` is locked by another capm process; gave up after {seconds} s", .path.display())]
+    CacheLocked { path: PathBuf, seconds: u64 },
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -230,6 +236,9 @@ impl RemoteError {
             RemoteError::RefNotFound { .. } => "git-ref-not-found",
             RemoteError::Oci { .. } => "oci-error",
             RemoteError::UrlRefused { rule, .. } => rule,
+            RemoteError::TooLarge { .. } => "download-too-large",
+            RemoteError::CaFile { .. } => "invalid-ca-file",
+            RemoteError::CacheLocked { .. } => "locked",
             RemoteError::Io { .. } => "io",
         }
     }
@@ -243,6 +252,7 @@ impl RemoteError {
                 | RemoteError::BadArchive { .. }
                 | RemoteError::RefNotFound { .. }
                 | RemoteError::UrlRefused { .. }
+                | RemoteError::TooLarge { .. }
         )
     }
 }

@@ -3,6 +3,7 @@
 
 mod apply;
 mod bad_input;
+mod cache;
 mod catalog;
 mod collisions;
 mod docs;
@@ -13,6 +14,8 @@ mod explain;
 mod fixtures;
 mod front_matter;
 mod graph;
+#[path = "../common/http_server.rs"]
+mod http_server;
 mod info_outdated;
 mod interactive;
 mod io_errors;

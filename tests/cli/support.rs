@@ -43,10 +43,15 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .env_remove("CAPM_LOCK_TIMEOUT")
         .env_remove("CAPM_LOG")
         .env_remove("CAPM_FAILPOINTS")
+        .env_remove("CAPM_CACHE_DIR")
+        .env_remove("CAPM_HTTP_TIMEOUT")
+        .env_remove("CAPM_HTTP_RETRIES")
         // Plans name the variables a server needs that are unset.
         .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
         .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"));
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        // A fresh cache per test, never the developer's ~/.cache (a test may set its own).
+        .env("XDG_CACHE_HOME", dir.join(".no-user-cache"));
     cmd
 }
 
