@@ -323,6 +323,7 @@ pub fn main() -> ExitCode {
         Err(e) => return command_line_error(&e),
     };
     let env = term::Env::from_process();
+    crate::remote::set_net(env.net(cli.offline));
     let mut term = Term::new(&env, cli.color, cli.quiet, cli.verbose);
     let result = match env.invalid.first() {
         Some(problem) => Err(CliError::Usage {
