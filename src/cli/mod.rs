@@ -110,6 +110,8 @@ enum Command {
     Search(registry::SearchArgs),
     /// Lint a bundle and publish it into a directory registry.
     Publish(registry::PublishArgs),
+    /// Mark a published version as yanked (or not, with --undo) in a registry.
+    Yank(registry::YankArgs),
     /// Show what install, update or uninstall would do, writing nothing.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
@@ -169,6 +171,7 @@ impl Command {
             | Command::New(_)
             | Command::Init(_)
             | Command::Publish(_)
+            | Command::Yank(_)
             | Command::Serve(_)
             | Command::Completions(_)
             | Command::Man(_) => None,
@@ -411,6 +414,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Graph(args) => graph::graph(args, project, term),
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
+        Command::Yank(args) => registry::yank(args, term),
         Command::Plan(cmd) => plan::run(cmd, project, term),
         Command::Install(args) => apply::install(args, project, term),
         Command::Add(args) => apply::add(args, project, term),

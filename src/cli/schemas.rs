@@ -122,6 +122,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "publish.schema.json",
             schema_of::<super::results::PublishDoc>(),
         ),
+        ("yank.schema.json", schema_of::<super::results::YankDoc>()),
     ]
 }
 
