@@ -538,3 +538,42 @@ fn serve(conn: TcpStream, root: &Path, log: &Mutex<Vec<(String, u16)>>) {
         }
     }
 }
+
+#[test]
+fn a_damaged_registry_refuses_publish_without_writing() {
+    let dir = tempdir();
+    let d = dir.path();
+    published(d);
+    let rel = bundle(d, "kit", "2.0.0", &[], "");
+    let reg = d.join("reg");
+    let config = std::fs::read_to_string(reg.join("config.json")).unwrap();
+    let index = std::fs::read_to_string(reg.join("index/3/k/kit")).unwrap();
+    let cases = [
+        (
+            "index/3/k/kit",
+            format!("{index}{{not json\n"),
+            "error[invalid-registry]: the registry index `reg/index/3/k/kit` is not valid: line 3:",
+        ),
+        (
+            "config.json",
+            config.replace(":1,", ":2,"),
+            "error[invalid-registry]: the registry index `reg/config.json` is not valid: layout 2 is newer",
+        ),
+        (
+            "config.json",
+            config.replace("archives/", "https://cdn.example/"),
+            "error[publish-refused]: the registry's archives are served from `https://cdn.example/",
+        ),
+    ];
+    for (file, damaged, start) in cases {
+        let good = std::fs::read(reg.join(file)).unwrap();
+        std::fs::write(reg.join(file), &damaged).unwrap();
+        let before = tree(&reg);
+        let run = publish(d, &rel);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        assert!(run.stderr.starts_with(start), "{}", run.stderr);
+        assert_eq!(tree(&reg), before, "a refused publish wrote something");
+        std::fs::write(reg.join(file), good).unwrap();
+    }
+    assert_eq!(publish(d, &rel).code, 0);
+}
