@@ -107,6 +107,9 @@ fn read_entries(archive: &mut tar::Archive<impl Read>) -> Result<Files, String> 
         if kind.is_dir() {
             continue;
         }
+        if path.is_empty() {
+            return Err("a file without a name".into());
+        }
         if !(kind.is_file() || kind.is_contiguous()) {
             return Err(format!("`{path}` is not a regular file ({kind:?})"));
         }
@@ -259,6 +262,7 @@ mod tests {
         assert!(refusal(&[("fifo", T::Fifo, b"")]).contains("not a regular file"));
         let twice = [("a", T::Regular, &b"1"[..]), ("./a", T::Regular, b"2")];
         assert!(refusal(&twice).contains("appears twice"));
+        assert!(refusal(&[("./", T::Regular, b"x")]).contains("without a name"));
         let both = [("a", T::Regular, &b"1"[..]), ("a/b", T::Regular, b"2")];
         assert!(refusal(&both).contains("both a file and a directory"));
     }
