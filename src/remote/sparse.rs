@@ -278,6 +278,8 @@ pub struct SparseRegistry {
     location: Location,
     config: Config,
     client: Option<HttpClient>,
+    /// The releases of each name read so far: an index file is read once per process.
+    read: std::sync::Mutex<std::collections::BTreeMap<String, Vec<Release>>>,
 }
 
 impl SparseRegistry {
@@ -308,6 +310,7 @@ impl SparseRegistry {
             location,
             config: Config::default(),
             client,
+            read: Default::default(),
         };
         let url = registry.url_of(CONFIG_FILE);
         registry.config = match registry.read(CONFIG_FILE, net)? {
@@ -333,25 +336,38 @@ impl SparseRegistry {
     }
 
     /// The releases of each name, newest first (yanked ones included); a name the
-    /// registry does not have gets none. The index files are fetched in parallel.
+    /// registry does not have gets none. The index files not read yet are fetched in
+    /// parallel.
     pub fn releases(
         &self,
         names: &[String],
         net: &Net,
     ) -> Result<Vec<(String, Vec<Release>)>, RemoteError> {
-        let results = in_parallel(names, |name| self.releases_of(name, net));
-        let mut found = Vec::with_capacity(names.len());
+        let mut todo: Vec<String> = {
+            let read = self.read.lock().expect("no reader panics holding it");
+            names
+                .iter()
+                .filter(|n| !read.contains_key(*n))
+                .cloned()
+                .collect()
+        };
+        todo.sort();
+        todo.dedup();
+        let results = in_parallel(&todo, |name| self.releases_of(name, net));
         let mut missing = Vec::new();
-        for (name, got) in names.iter().zip(results) {
+        let mut read = self.read.lock().expect("no reader panics holding it");
+        for (name, got) in todo.into_iter().zip(results) {
             match got? {
-                Ok(releases) => found.push((name.clone(), releases)),
+                Ok(releases) => {
+                    read.insert(name, releases);
+                }
                 Err(what) => missing.push(format!("the index of {name} ({what})")),
             }
         }
         if !missing.is_empty() {
             return Err(RemoteError::Offline { missing });
         }
-        Ok(found)
+        Ok(names.iter().map(|n| (n.clone(), read[n].clone())).collect())
     }
 
     /// One name's releases, or (offline) what the cache lacks.

@@ -356,10 +356,19 @@ fn the_registry_reads_back_over_http_through_the_cache() {
 
     // Warm: index files are revalidated (304), archives come from the cache.
     server.clear();
+    let reg = SparseRegistry::open(&url, &net).unwrap();
+    reg.releases(&["kit".into(), "base".into()], &net).unwrap();
+    // Within one process, an index file is fetched once.
+    reg.releases(&["base".into(), "kit".into(), "base".into()], &net)
+        .unwrap();
     read_back(&url, &net, &["kit", "base"]);
     let warm = server.log();
     assert!(warm.iter().all(|(_, s)| *s == 304), "{warm:?}");
-    assert_eq!(warm.len(), 3, "config.json and two index files: {warm:?}");
+    assert_eq!(
+        warm.len(),
+        6,
+        "twice config.json and two index files: {warm:?}"
+    );
 
     // A yank is seen on the next read.
     assert_eq!(capm(d, &["yank", "kit@1.1.0", "--registry", "reg"]).code, 0);
