@@ -135,6 +135,59 @@ fn bundle_files(
     ]
 }
 
+/// Writes `reg` into `out` in the static registry layout (config.json, index files,
+/// archives, search.jsonl), packing archives in parallel; returns the number of archives.
+pub fn write_sparse(reg: &Registry, out: &std::path::Path) -> std::io::Result<usize> {
+    use crate::remote::sparse::{self, CONFIG_FILE, Config, INDEX_DIR, SEARCH_FILE};
+    use rayon::prelude::*;
+    use std::collections::BTreeMap;
+    let mut trees: BTreeMap<&str, Vec<(&str, &[u8])>> = BTreeMap::new();
+    for (rel, content) in &reg.files {
+        let cut = rel.match_indices('/').nth(1).map_or(0, |(i, _)| i);
+        trees
+            .entry(&rel[..cut])
+            .or_default()
+            .push((&rel[cut + 1..], content.as_bytes()));
+    }
+    let mut by_name: BTreeMap<&str, Vec<&IndexEntry>> = BTreeMap::new();
+    for e in &reg.index.bundles {
+        by_name.entry(e.name.as_str()).or_default().push(e);
+    }
+    let config = Config::default();
+    let write = |rel: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().expect("registry files are in directories"))?;
+        std::fs::write(path, bytes)
+    };
+    let newest: Vec<String> = by_name
+        .par_iter()
+        .map(|(name, entries)| {
+            let mut text = String::new();
+            for e in entries {
+                let files = &trees[format!("{name}/{}", e.version).as_str()];
+                let bytes = crate::remote::archive::pack(&BundleTree::from_files(
+                    "",
+                    files.iter().copied(),
+                ));
+                let format = crate::remote::archive::Format::TarGz;
+                write(&config.archive_path(name, &e.version, format), &bytes)?;
+                let line =
+                    crate::ops::publish_sparse::line_for(e, crate::remote::cache::sha256(&bytes));
+                text.push_str(&line.to_json());
+                text.push('\n');
+            }
+            write(
+                &format!("{INDEX_DIR}/{}", sparse::index_path(name)),
+                text.as_bytes(),
+            )?;
+            Ok(text.lines().last().unwrap_or_default().to_string() + "\n")
+        })
+        .collect::<std::io::Result<_>>()?;
+    write(SEARCH_FILE, newest.concat().as_bytes())?;
+    write(CONFIG_FILE, config.to_json().as_bytes())?;
+    Ok(reg.index.bundles.len())
+}
+
 /// A capm.toml asking for `count` of the registry's bundles (mostly recent ones, which
 /// have the deepest dependency trees), with the registry at `registry_path`.
 pub fn project(bundles: usize, count: usize, seed: u64, registry_path: &str) -> String {

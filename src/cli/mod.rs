@@ -117,6 +117,8 @@ enum Command {
     Publish(registry::PublishArgs),
     /// Show where the cache of remote bundles is, clean it or prune what was not used.
     Cache(cache::CacheArgs),
+    /// Mark a published version as yanked (or not, with --undo) in a registry.
+    Yank(registry::YankArgs),
     /// Show what install, update or uninstall would do, writing nothing.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
@@ -177,6 +179,7 @@ impl Command {
             | Command::Init(_)
             | Command::Publish(_)
             | Command::Cache(_)
+            | Command::Yank(_)
             | Command::Serve(_)
             | Command::Completions(_)
             | Command::Man(_) => None,
@@ -421,6 +424,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
         Command::Cache(args) => cache::run(args, term),
+        Command::Yank(args) => registry::yank(args, term),
         Command::Plan(cmd) => plan::run(cmd, project, term),
         Command::Install(args) => apply::install(args, project, term),
         Command::Add(args) => apply::add(args, project, term),

@@ -1,4 +1,4 @@
-//! `capm init`, `capm search` and `capm publish`.
+//! `capm init`, `capm search`, `capm publish` and `capm yank`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::graph::{TextFormat, graph_error, project_error};
+use super::results::{YankDoc, YankOutcome};
 use super::{CliError, Status, Term, print_json, render};
 use crate::graph::Sources;
 use crate::manifest::common::{ProductMode, Tier};
@@ -52,12 +53,40 @@ pub struct SearchArgs {
 pub struct PublishArgs {
     /// The bundle directory to publish.
     bundle: PathBuf,
-    /// The directory registry to publish into (created if missing).
+    /// The directory registry to publish into (created if missing): a new one gets the
+    /// static layout that can be served over HTTP as it is.
     #[arg(long, value_name = "DIR")]
     registry: PathBuf,
     /// Output format: human for people, or json for one `capm.publish/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct YankArgs {
+    /// The published version, as NAME@VERSION.
+    #[arg(value_name = "NAME@VERSION", value_parser = name_at_version)]
+    version: (String, semver::Version),
+    /// The registry directory (one with config.json, as `capm publish` writes it).
+    #[arg(long, value_name = "DIR")]
+    registry: PathBuf,
+    /// Unyank: let resolution pick the version again.
+    #[arg(long)]
+    undo: bool,
+    /// Output format: human for people, or json for one `capm.yank/v1` document on stdout.
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    format: TextFormat,
+}
+
+fn name_at_version(spec: &str) -> Result<(String, semver::Version), String> {
+    let (name, version) = spec
+        .split_once('@')
+        .ok_or_else(|| format!("`{spec}` is not NAME@VERSION"))?;
+    if !crate::manifest::common::is_valid_name(name) {
+        return Err(format!("`{name}` is not a bundle name"));
+    }
+    let version = semver::Version::parse(version).map_err(|e| format!("`{version}`: {e}"))?;
+    Ok((name.to_string(), version))
 }
 
 const SEARCH_SCHEMA: &str = "capm.search/v1";
@@ -209,6 +238,16 @@ pub(super) fn modes_text(modes: &std::collections::BTreeMap<ProductMode, Tier>) 
     }
 }
 
+/// Tells once, unless quiet, that the registry's lock is held by another capm.
+fn lock_waiting(term: &Term) -> impl Fn(&Path) + use<> {
+    let quiet = term.quiet;
+    move |path: &Path| {
+        if !quiet {
+            anstream::eprintln!("    Blocking waiting for lock on {}", path.display());
+        }
+    }
+}
+
 pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
     if !args.bundle.exists() {
         return Err(CliError::Missing {
@@ -217,12 +256,7 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
             help: Some("pass the directory of the bundle to publish".into()),
         });
     }
-    let quiet = term.quiet;
-    let waiting = move |path: &Path| {
-        if !quiet {
-            anstream::eprintln!("    Blocking waiting for lock on {}", path.display());
-        }
-    };
+    let waiting = lock_waiting(term);
     let opts = PublishOptions {
         bundle: args.bundle,
         registry: args.registry,
@@ -272,20 +306,30 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
                 help: Some("`capm lint` on the bundle shows every problem".into()),
             })
         }
-        Err(
-            e @ (PublishError::VersionTaken { .. }
-            | PublishError::Stray { .. }
-            | PublishError::BadIndex { .. }),
-        ) => Err(CliError::Refused {
-            code: "publish-refused",
-            message: e.to_string(),
-            details: Vec::new(),
-            help: None,
-        }),
-        Err(PublishError::Write(e @ crate::apply::WriteError::Locked { .. })) => {
-            Err(CliError::Locked(e.to_string()))
+        Err(e) => Err(registry_error(e)),
+    }
+}
+
+/// How a registry refused a publish or a yank.
+fn registry_error(e: PublishError) -> CliError {
+    let refused = |code, e: PublishError| CliError::Refused {
+        code,
+        message: e.to_string(),
+        details: Vec::new(),
+        help: None,
+    };
+    match e {
+        e @ (PublishError::VersionTaken { .. }
+        | PublishError::Stray { .. }
+        | PublishError::ArchivesElsewhere { .. }) => refused("publish-refused", e),
+        e @ (PublishError::BadIndex { .. } | PublishError::NotARegistry { .. }) => {
+            refused("invalid-registry", e)
         }
-        Err(e) => Err(CliError::Other(e.to_string())),
+        e @ PublishError::NotPublished { .. } => refused("version-not-found", e),
+        PublishError::Write(e @ crate::apply::WriteError::Locked { .. }) => {
+            CliError::Locked(e.to_string())
+        }
+        e => CliError::Other(e.to_string()),
     }
 }
 
@@ -307,4 +351,55 @@ fn publish_doc(published: Published, registry: &Path) -> super::results::Publish
         registry: registry.display().to_string(),
         digest,
     }
+}
+
+pub fn yank(args: YankArgs, term: &mut Term) -> Result<Status, CliError> {
+    if !args.registry.is_dir() {
+        return Err(CliError::Missing {
+            code: "path-not-found",
+            message: format!("`{}` is not a directory", args.registry.display()),
+            help: Some("pass the registry directory `capm publish` writes into".into()),
+        });
+    }
+    let waiting = lock_waiting(term);
+    let (name, version) = args.version;
+    let opts = crate::ops::yank::YankOptions {
+        name,
+        version,
+        registry: args.registry,
+        undo: args.undo,
+        lock_timeout: term.env.lock_timeout,
+        waiting: &waiting,
+    };
+    let done = crate::ops::yank::yank(&opts).map_err(registry_error)?;
+    let outcome = match (done.changed, done.yanked) {
+        (false, _) => YankOutcome::Unchanged,
+        (true, true) => YankOutcome::Yanked,
+        (true, false) => YankOutcome::Unyanked,
+    };
+    let shown = format!("{} {}", opts.name, opts.version);
+    if args.format == TextFormat::Json {
+        let doc = YankDoc {
+            schema: "capm.yank/v1",
+            outcome,
+            name: opts.name.clone(),
+            version: opts.version.to_string(),
+            yanked: done.yanked,
+            registry: opts.registry.display().to_string(),
+        };
+        print_json(term, &doc)?;
+    } else {
+        match outcome {
+            YankOutcome::Yanked => term.status("Yanked", shown)?,
+            YankOutcome::Unyanked => term.status("Unyanked", shown)?,
+            YankOutcome::Unchanged => term.status(
+                "Unchanged",
+                format!(
+                    "{shown} is already {}",
+                    if done.yanked { "yanked" } else { "not yanked" }
+                ),
+            )?,
+        }
+    }
+    Ok(Status::Success)
 }

@@ -1,5 +1,5 @@
 //! What `--format json` prints for the commands that create or record something: `lock`,
-//! `init`, `new` and `publish`. One document each, with a schema in `schemas/`; a failure
+//! `init`, `new`, `publish` and `yank`. One document each, with a schema in `schemas/`; a failure
 //! prints `capm.error/v1` instead, as for every command.
 
 use schemars::JsonSchema;
@@ -73,5 +73,32 @@ pub struct PublishDoc {
 #[serde(rename_all = "kebab-case")]
 pub enum PublishOutcome {
     Published,
+    Unchanged,
+}
+
+/// What `capm yank --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm yank result (capm yank --format json)")]
+pub struct YankDoc {
+    /// Always `capm.yank/v1`.
+    #[schemars(extend("const" = "capm.yank/v1"))]
+    pub schema: &'static str,
+    /// `yanked` or `unyanked`; `unchanged` when the version already was (nothing was
+    /// written).
+    pub outcome: YankOutcome,
+    pub name: String,
+    pub version: String,
+    /// Whether the version is yanked now.
+    pub yanked: bool,
+    /// The registry directory.
+    pub registry: String,
+}
+
+/// How a yank ended.
+#[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum YankOutcome {
+    Yanked,
+    Unyanked,
     Unchanged,
 }

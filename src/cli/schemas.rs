@@ -123,6 +123,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             schema_of::<super::results::PublishDoc>(),
         ),
         ("cache.schema.json", schema_of::<super::cache::CacheDoc>()),
+        ("yank.schema.json", schema_of::<super::results::YankDoc>()),
     ]
 }
 

@@ -351,7 +351,7 @@ codes! {
         fix: "`capm tree --resources` lists everything in the graph.",
     }
     "version-not-found" Error {
-        summary: "`capm info NAME@VERSION` named a version, or a requirement, that no published version matches.",
+        summary: "`capm info NAME@VERSION` or `capm yank NAME@VERSION` named a version, or a requirement, that no published version matches.",
         why: "capm shows what a source publishes; it never picks a version other than the one asked for.",
         fix: "Pick one of the versions the message lists, or write a requirement such as `NAME@^1`.",
     }

@@ -1,6 +1,10 @@
-//! `capm publish`: lint a bundle, copy it into a directory registry as `NAME/VERSION/`,
-//! and add it to `index.toml`, all under the registry's lock. A published version never
-//! changes: publishing it again with other content is refused.
+//! `capm publish`: lint a bundle and add it to a directory registry, under the registry's
+//! lock. A published version never changes: publishing it again with other content is
+//! refused.
+//!
+//! A new (missing or empty) registry, or one holding `config.json`, gets the static layout
+//! of `remote::sparse` (`publish_sparse.rs`). One holding `index.toml` keeps the older
+//! layout: each bundle copied as `NAME/VERSION/` and listed in `index.toml`.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +49,14 @@ pub enum PublishError {
         version: String,
         existing: String,
     },
+    #[error("`{path}` is not a capm registry (it holds neither config.json nor index.toml)")]
+    NotARegistry { path: PathBuf },
+    #[error(
+        "the registry's archives are served from `{dl}`; capm publishes only into the registry directory"
+    )]
+    ArchivesElsewhere { dl: String },
+    #[error("{name} {version} is not in the registry")]
+    NotPublished { name: String, version: String },
     #[error("`{path}` already exists but is not in the registry's index")]
     Stray { path: PathBuf },
     #[error("the registry index `{path}` is not valid: {message}")]
@@ -59,13 +71,31 @@ pub enum PublishError {
     Write(#[from] crate::apply::WriteError),
 }
 
+/// A bundle that passed lint, with what an index records of it.
+pub(crate) struct Checked {
+    pub tree: BundleTree,
+    pub entry: IndexEntry,
+}
+
 pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
-    let shown = opts.bundle.display().to_string();
-    let tree =
-        BundleTree::read(&opts.bundle, shown.clone()).map_err(|source| PublishError::Read {
-            path: opts.bundle.clone(),
-            source,
-        })?;
+    let bundle = check(&opts.bundle)?;
+    if crate::ops::publish_sparse::is_for_sparse(&opts.registry)? {
+        return crate::ops::publish_sparse::publish(opts, &bundle);
+    }
+    let index_path = opts.registry.join(INDEX_FILE);
+    // A damaged index is refused before anything is created or locked.
+    read_index(&index_path)?;
+    let _lock = crate::apply::DirLock::acquire(&opts.registry, opts.lock_timeout, opts.waiting)?;
+    add_to_index_toml(&opts.registry, &bundle)
+}
+
+/// Reads and lints the bundle at `dir`.
+fn check(dir: &Path) -> Result<Checked, PublishError> {
+    let shown = dir.display().to_string();
+    let tree = BundleTree::read(dir, shown.clone()).map_err(|source| PublishError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let check = crate::validate::check_bundle(&tree);
     let errors: Vec<Diagnostic> = check
         .diagnostics
@@ -91,43 +121,11 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
             sources,
         });
     };
-    let digest = tree.content_digest();
-    let index_path = opts.registry.join(INDEX_FILE);
-    // A damaged index is refused before anything is created or locked.
-    read_index(&index_path)?;
-    let _lock = crate::apply::DirLock::acquire(&opts.registry, opts.lock_timeout, opts.waiting)?;
-    let mut index = read_index(&index_path)?;
-    if let Some(existing) = index.find(&name, &version) {
-        return if existing.sha256 == digest {
-            Ok(Published::Unchanged { name, version })
-        } else {
-            Err(PublishError::VersionTaken {
-                name,
-                version,
-                existing: existing.sha256.clone(),
-            })
-        };
-    }
-    let dest = opts.registry.join(&name).join(&version);
-    if dest.exists() {
-        // Left by an interrupted publish: reuse it only if it holds exactly this bundle.
-        let there = BundleTree::read(&dest, dest.display().to_string()).map_err(|source| {
-            PublishError::Read {
-                path: dest.clone(),
-                source,
-            }
-        })?;
-        if there.content_digest() != digest {
-            return Err(PublishError::Stray { path: dest });
-        }
-    } else {
-        crate::apply::install_tree(&tree, &dest)?;
-    }
     let meta = manifest.bundle.as_ref().expect("checked above");
-    index.bundles.push(IndexEntry {
-        name: name.clone(),
-        version: version.clone(),
-        sha256: digest.clone(),
+    let entry = IndexEntry {
+        name,
+        version,
+        sha256: tree.content_digest(),
         description: meta.description_text(),
         keywords: meta.keyword_list(),
         dependencies: manifest
@@ -141,7 +139,51 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
                 })
             })
             .collect(),
-    });
+    };
+    Ok(Checked { tree, entry })
+}
+
+/// Copies the bundle to `REG/NAME/VERSION/` and lists it in `REG/index.toml` (the caller
+/// holds the registry's lock).
+pub(crate) fn add_to_index_toml(
+    registry: &Path,
+    bundle: &Checked,
+) -> Result<Published, PublishError> {
+    let IndexEntry {
+        name,
+        version,
+        sha256: digest,
+        ..
+    } = bundle.entry.clone();
+    let index_path = registry.join(INDEX_FILE);
+    let mut index = read_index(&index_path)?;
+    if let Some(existing) = index.find(&name, &version) {
+        return if existing.sha256 == digest {
+            Ok(Published::Unchanged { name, version })
+        } else {
+            Err(PublishError::VersionTaken {
+                name,
+                version,
+                existing: existing.sha256.clone(),
+            })
+        };
+    }
+    let dest = registry.join(&name).join(&version);
+    if dest.exists() {
+        // Left by an interrupted publish: reuse it only if it holds exactly this bundle.
+        let there = BundleTree::read(&dest, dest.display().to_string()).map_err(|source| {
+            PublishError::Read {
+                path: dest.clone(),
+                source,
+            }
+        })?;
+        if there.content_digest() != digest {
+            return Err(PublishError::Stray { path: dest });
+        }
+    } else {
+        crate::apply::install_tree(&bundle.tree, &dest)?;
+    }
+    index.bundles.push(bundle.entry.clone());
     crate::apply::write_file_atomic(&index_path, index.to_toml_string().as_bytes())?;
     Ok(Published::New {
         name,

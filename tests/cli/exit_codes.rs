@@ -43,6 +43,7 @@ const COMMANDS: &[Cmd] = &[
     cmd(&["info", "github"], true, false),
     cmd(&["publish", "kit", "--registry", "reg"], true, false),
     cmd(&["cache", "clean"], true, false),
+    cmd(&["yank", "kit@1.0.0", "--registry", "reg"], true, false),
     cmd(&["plan", "install"], true, true),
     cmd(&["plan", "update"], true, true),
     cmd(&["plan", "uninstall", "github"], true, true),

@@ -42,6 +42,7 @@ mod read_only;
 mod rules;
 mod sarif;
 mod serve;
+mod sparse_registry;
 mod substitution;
 mod support;
 mod user_edits;
