@@ -35,6 +35,9 @@ pub struct Env {
     /// OpenCode's global config directory: `$XDG_CONFIG_HOME/opencode`, by default
     /// `~/.config/opencode`.
     pub opencode_config: std::path::PathBuf,
+    /// The cache of remote sources: `$CAPM_CACHE_DIR`, else `$XDG_CACHE_HOME/capm`, else
+    /// `~/.cache/capm`.
+    pub cache_dir: std::path::PathBuf,
 }
 
 impl Env {
@@ -55,6 +58,11 @@ impl Env {
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
                 .unwrap_or_else(|| std::path::PathBuf::from(".config"))
                 .join("opencode"),
+            cache_dir: var("CAPM_CACHE_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(|| var("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("capm")))
+                .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/capm")))
+                .unwrap_or_else(|| std::path::PathBuf::from(".cache/capm")),
             lock_timeout: std::time::Duration::from_secs(60),
             log: var("CAPM_LOG").map(|v| v.to_string_lossy().into_owned()),
             invalid: Vec::new(),
@@ -153,7 +161,9 @@ impl Term {
     pub fn error(&mut self, e: &CliError) {
         let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
         match e {
-            CliError::Refused { code, .. } => {
+            // A refusal (exit 1) names its code.
+            _ if e.exit() == 1 => {
+                let code = e.code();
                 let _ = writeln!(self.err, "{style}error[{code}]{style:#}: {e}");
             }
             _ => {

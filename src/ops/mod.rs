@@ -15,4 +15,5 @@ pub mod project;
 pub mod project_edit;
 pub mod proposals;
 pub mod publish;
+pub mod publish_oci;
 pub mod search;
