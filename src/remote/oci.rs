@@ -44,6 +44,8 @@ const A_DESCRIPTION: &str = "org.opencontainers.image.description";
 const A_TITLE: &str = "org.opencontainers.image.title";
 /// Tags asked for per page of `tags/list`.
 const TAGS_PAGE: usize = 1000;
+/// Manifests fetched at once while listing releases.
+const PARALLEL_PULLS: usize = 8;
 
 /// What a bundle version is pushed as, besides its files.
 #[derive(Clone, Debug)]
@@ -257,15 +259,29 @@ impl Session {
 
     /// The manifest bytes at a tag or digest; `None` when the registry has none there.
     fn manifest_bytes(&self, at: &str) -> Result<Option<Vec<u8>>, RemoteError> {
+        block_on(self.pull_manifest(at))
+    }
+
+    async fn pull_manifest(&self, at: &str) -> Result<Option<Vec<u8>>, RemoteError> {
         let r = self.at(at);
-        match block_on(
-            self.client
-                .pull_manifest_raw(&r, &self.auth, &[MANIFEST_TYPE]),
-        ) {
+        let pulled = self
+            .client
+            .pull_manifest_raw(&r, &self.auth, &[MANIFEST_TYPE])
+            .await;
+        match pulled {
             Ok((bytes, _)) => Ok(Some(bytes.to_vec())),
             Err(e) if not_found(&e) => Ok(None),
             Err(e) => Err(from_client(&self.shown(at), e)),
         }
+    }
+
+    /// The manifests at `tags`, in order, [`PARALLEL_PULLS`] at a time.
+    fn manifests(&self, tags: &[String]) -> Result<Vec<Option<Vec<u8>>>, RemoteError> {
+        use futures_util::StreamExt;
+        let pulls = futures_util::stream::iter(tags.iter().map(|t| self.pull_manifest(t)))
+            .buffered(PARALLEL_PULLS)
+            .collect::<Vec<_>>();
+        block_on(pulls).into_iter().collect()
     }
 
     /// Every tag, page by page.
@@ -487,21 +503,27 @@ impl OciSource {
     }
 
     /// Lists the tags, fetches the manifests of those `req` matches into the cache, and
-    /// records tag → manifest digest.
+    /// records tag → manifest digest (replacing what was recorded for versions `req`
+    /// matches, keeping the others for another requirement offline).
     fn fetch_tags(&self, req: &semver::VersionReq, net: &Net) -> Result<TagsFile, RemoteError> {
         let session = Session::open(&self.repository, net)?;
-        let mut file = TagsFile::default();
+        let tags: Vec<String> = session
+            .tags()?
+            .into_iter()
+            .filter(|t| version_of_tag(t).is_some_and(|v| req.matches(&v)))
+            .collect();
+        let manifests = session.manifests(&tags)?;
+        let mut file = self.cached_tags(net).unwrap_or_default();
+        file.tags
+            .retain(|t, _| !version_of_tag(t).is_some_and(|v| req.matches(&v)));
         let mut seen: BTreeMap<semver::Version, String> = BTreeMap::new();
-        for tag in session.tags()? {
-            let Some(version) = version_of_tag(&tag).filter(|v| req.matches(v)) else {
-                continue;
-            };
-            let Some(bytes) = session.manifest_bytes(&tag)? else {
-                continue;
-            };
+        for (tag, bytes) in tags.into_iter().zip(manifests) {
+            let Some(bytes) = bytes else { continue };
             let digest = sha256(&bytes);
-            if let Some(other) = seen.insert(version.clone(), digest.clone())
-                && other != digest
+            let version = version_of_tag(&tag).expect("filtered above");
+            if seen
+                .insert(version.clone(), digest.clone())
+                .is_some_and(|d| d != digest)
             {
                 return Err(oci_err(
                     &session.shown(&tag),
