@@ -141,6 +141,43 @@ fn a_version_is_pushed_once_and_never_changes() {
 }
 
 #[test]
+fn foreign_manifests_and_conflicting_tags_are_refused() {
+    let Some(Setup {
+        reg,
+        work,
+        net,
+        repo,
+    }) = setup("foreign_manifests_and_conflicting_tags_are_refused")
+    else {
+        return;
+    };
+    let (t, meta) = bundle(&work.path().join("a"), "kit", "1.0.0", "text");
+    oci::push(&t, &meta, &repo, &net).unwrap();
+    let mut m = reg.manifest("capm/kit", "1.0.0");
+
+    m["annotations"]["org.opencontainers.image.description"] = "changed".into();
+    reg.put_manifest("capm/kit", "v1.0.0", &m);
+    let err = OciSource::new(&repo)
+        .releases(&req("^1"), &net)
+        .unwrap_err();
+    assert_eq!(err.code(), "oci-error");
+    assert!(
+        err.to_string()
+            .contains("two tags name version 1.0.0 with different manifests"),
+        "{err}"
+    );
+
+    m["artifactType"] = "application/vnd.example.other".into();
+    m["annotations"]["org.opencontainers.image.version"] = "2.0.0".into();
+    reg.put_manifest("capm/kit", "2.0.0", &m);
+    let err = OciSource::new(&repo)
+        .releases(&req("^2"), &net)
+        .unwrap_err();
+    assert!(err.to_string().contains("not a capm bundle"), "{err}");
+    assert!(!err.is_refusal(), "exit 2, oci-error");
+}
+
+#[test]
 fn a_tampered_layer_is_refused_and_not_cached() {
     let Some(Setup {
         reg,

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
 pub struct OciRegistry {
     child: Child,
     storage: tempfile::TempDir,
@@ -120,6 +122,25 @@ impl OciRegistry {
             ),
             Err(_) => (0, String::new()),
         }
+    }
+
+    /// The manifest at `repo:tag`, as JSON.
+    pub fn manifest(&self, repo: &str, tag: &str) -> serde_json::Value {
+        let url = format!("http://{}/v2/{repo}/manifests/{tag}", self.host);
+        let mut r = ureq::get(&url)
+            .header("Accept", MANIFEST_TYPE)
+            .call()
+            .unwrap();
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    /// Stores `manifest` at `repo:tag` (its blobs must be there already).
+    pub fn put_manifest(&self, repo: &str, tag: &str, manifest: &serde_json::Value) {
+        let url = format!("http://{}/v2/{repo}/manifests/{tag}", self.host);
+        ureq::put(&url)
+            .header("Content-Type", MANIFEST_TYPE)
+            .send(serde_json::to_vec(manifest).unwrap())
+            .unwrap();
     }
 
     /// The tags of a repository, as `tags/list` lists them.
