@@ -126,8 +126,30 @@ fn from_client(reference: &str, e: OciDistributionError) -> RemoteError {
                 actual,
             }
         }
-        other => oci_err(reference, other),
+        OciDistributionError::UnauthorizedError { url } => oci_err(
+            reference,
+            format!(
+                "not authorized at {url}; set CAPM_OCI_USERNAME and CAPM_OCI_PASSWORD, or an \
+                 `auths` entry in Docker's config.json (`docker login`)"
+            ),
+        ),
+        other => oci_err(reference, with_causes(&other)),
     }
+}
+
+/// An error and its causes, `: `-separated (reqwest's own message omits the cause).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn not_found(e: &OciDistributionError) -> bool {
