@@ -350,3 +350,65 @@ fn publish_oci_refuses_bad_input_and_pushes_nothing() {
     assert!(run.stderr.contains("config.json"), "{}", run.stderr);
     assert!(reg.tags("capm/kit").is_empty(), "nothing was pushed");
 }
+
+/// `u:p`, bcrypt (cost 4), as docker-registry's htpasswd wants it.
+const HTPASSWD: &str = "u:$2b$04$uqMP1hKcaWtRP8s/Xdcz2eJCxAqrdNFCAdIjcoAaaDHDEJXm7k8IS";
+
+#[test]
+fn credentials_come_from_the_environment_or_the_docker_config() {
+    let test = "credentials_come_from_the_environment_or_the_docker_config";
+    let Some(reg) = OciRegistry::start_with_auth(test, HTPASSWD) else {
+        return;
+    };
+    let dir = tempdir();
+    write_valid_bundle(&dir.path().join("kit"), "kit");
+    let repo = |name: &str| format!("{}/capm/{name}", reg.host);
+
+    let run = publish(
+        dir.path(),
+        &["kit", "--oci", &repo("anon"), "--format", "json"],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(run.json()["code"], "oci-error");
+    assert!(
+        run.stderr.contains("not authorized at http://"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("CAPM_OCI_USERNAME"), "{}", run.stderr);
+
+    let with_env = |user: &str, pass: &str, name: &str| {
+        let cache = dir.path().join(".cache");
+        let args = ["publish", "kit", "--oci", &repo(name)];
+        capm_with(
+            dir.path(),
+            &args,
+            &[
+                ("CAPM_CACHE_DIR", cache.to_str().unwrap()),
+                ("DOCKER_CONFIG", "/nonexistent"),
+                ("CAPM_OCI_USERNAME", user),
+                ("CAPM_OCI_PASSWORD", pass),
+            ],
+        )
+    };
+    let run = with_env("u", "wrong", "bad");
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let run = with_env("u", "p", "env");
+    assert_eq!(run.code, 0, "{}", run.transcript());
+
+    // base64("u:p")
+    let config = format!(r#"{{"auths":{{"{}":{{"auth":"dTpw"}}}}}}"#, reg.host);
+    write_files(&dir.path().join(".docker"), &[("config.json", &config)]);
+    let run = publish(dir.path(), &["kit", "--oci", &repo("docker")]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+
+    let (_, body) = reg.get(&format!("http://u:p@{}/v2/_catalog", reg.host));
+    assert!(
+        body.contains("capm/env") && body.contains("capm/docker"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("capm/anon") && !body.contains("capm/bad"),
+        "{body}"
+    );
+}

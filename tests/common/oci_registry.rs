@@ -37,6 +37,15 @@ fn binary() -> Option<PathBuf> {
 impl OciRegistry {
     /// A running registry, or `None` (after saying why) when the binary is missing.
     pub fn start(test: &str) -> Option<OciRegistry> {
+        Self::start_with(test, None)
+    }
+
+    /// A registry that wants Basic credentials: `htpasswd` is one `USER:BCRYPT-HASH` line.
+    pub fn start_with_auth(test: &str, htpasswd: &str) -> Option<OciRegistry> {
+        Self::start_with(test, Some(htpasswd))
+    }
+
+    fn start_with(test: &str, htpasswd: Option<&str>) -> Option<OciRegistry> {
         let Some(bin) = binary() else {
             let why = "docker-registry not found (set CAPM_DOCKER_REGISTRY; .ci/run installs it)";
             if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -48,14 +57,14 @@ impl OciRegistry {
             return None;
         };
         for _ in 0..3 {
-            if let Some(r) = Self::try_start(&bin) {
+            if let Some(r) = Self::try_start(&bin, htpasswd) {
                 return Some(r);
             }
         }
         panic!("{test}: docker-registry did not start (3 attempts)");
     }
 
-    fn try_start(bin: &Path) -> Option<OciRegistry> {
+    fn try_start(bin: &Path, htpasswd: Option<&str>) -> Option<OciRegistry> {
         let storage = tempfile::Builder::new()
             .prefix("capm-oci-")
             .tempdir()
@@ -70,14 +79,19 @@ impl OciRegistry {
         let host = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
         let root = storage.path().join("data");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
-                root.display()
-            ),
-        )
-        .unwrap();
+        let mut yml = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            root.display()
+        );
+        if let Some(line) = htpasswd {
+            let file = storage.path().join("htpasswd");
+            std::fs::write(&file, format!("{line}\n")).unwrap();
+            yml.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: capm\n    path: {}\n",
+                file.display()
+            ));
+        }
+        std::fs::write(&config, yml).unwrap();
         let child = Command::new(bin)
             .arg("serve")
             .arg(&config)
@@ -101,7 +115,8 @@ impl OciRegistry {
             if self.child.try_wait().ok().flatten().is_some() {
                 return false;
             }
-            if self.get(&format!("http://{}/v2/", self.host)).0 == 200 {
+            // 401: up, and asking for credentials.
+            if matches!(self.get(&format!("http://{}/v2/", self.host)).0, 200 | 401) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(50));
