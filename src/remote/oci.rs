@@ -306,15 +306,22 @@ impl Session {
         block_on(pulls).into_iter().collect()
     }
 
-    /// Every tag, page by page.
+    /// Every tag, page by page. oci-client does not expose the `Link` header, and some
+    /// registries cap a page below the `n` asked for, so paging stops at the first page
+    /// that brings no new tag (one request more than the `Link` header would need).
     fn tags(&self) -> Result<Vec<String>, RemoteError> {
+        self.tags_by(TAGS_PAGE)
+    }
+
+    fn tags_by(&self, page_size: usize) -> Result<Vec<String>, RemoteError> {
         let mut all: Vec<String> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         loop {
             let last = all.last().cloned();
             let page = block_on(self.client.list_tags(
                 &self.reference,
                 &self.auth,
-                Some(TAGS_PAGE),
+                Some(page_size),
                 last.as_deref(),
             ));
             let page = match page {
@@ -322,9 +329,9 @@ impl Session {
                 Err(e) if not_found(&e) => Vec::new(),
                 Err(e) => return Err(from_client(&self.name(), e)),
             };
-            let full = page.len() >= TAGS_PAGE;
-            all.extend(page);
-            if !full {
+            let before = all.len();
+            all.extend(page.into_iter().filter(|t| seen.insert(t.clone())));
+            if all.len() == before {
                 return Ok(all);
             }
         }
@@ -823,8 +830,39 @@ mod tgz {
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/oci_registry.rs"]
+#[allow(dead_code)]
+mod oci_registry;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_page_of_tags_is_read() {
+        let Some(reg) = oci_registry::OciRegistry::start("every_page_of_tags_is_read") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let net = Net::new(dir.path().join("cache"));
+        let repo = format!("{}/capm/kit", reg.host);
+        for minor in 0..5 {
+            let version = semver::Version::new(1, minor, 0);
+            let manifest = format!("[bundle]\nversion = \"{version}\"\n");
+            let tree = BundleTree::from_files("kit", [("bundle.toml", manifest.as_bytes())]);
+            let meta = PushMeta {
+                name: "kit".into(),
+                version,
+                description: String::new(),
+                deps: Vec::new(),
+            };
+            push(&tree, &meta, &repo, &net).unwrap();
+        }
+        let session = Session::open(&repo, &net).unwrap();
+        let mut tags = session.tags_by(2).unwrap();
+        tags.sort();
+        assert_eq!(tags, ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
+    }
 
     #[test]
     fn tags_and_versions_round_trip() {
