@@ -113,7 +113,7 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Search the catalog and the project's registries; with no words, list every bundle.
     Search(registry::SearchArgs),
-    /// Lint a bundle and publish it into a directory registry.
+    /// Lint a bundle and publish it into a directory registry, or push it to an OCI registry (`--oci`).
     Publish(registry::PublishArgs),
     /// Show where the cache of remote bundles is, clean it or prune what was not used.
     Cache(cache::CacheArgs),
@@ -254,6 +254,9 @@ pub enum CliError {
         details: Vec<String>,
         help: Option<String>,
     },
+    /// A remote source failed or refused what it served (exit 1 or 2 by its code).
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
 }
 
 impl CliError {
@@ -271,6 +274,7 @@ impl CliError {
             CliError::Io(_) | CliError::Other(_) => "io",
             CliError::Locked(_) => "locked",
             CliError::Missing { code, .. } | CliError::Refused { code, .. } => code,
+            CliError::Remote(e) => e.code(),
         }
     }
 
@@ -281,6 +285,8 @@ impl CliError {
             CliError::Locked(_) => 3,
             CliError::Usage { .. } | CliError::Io(_) | CliError::Other(_) => 2,
             CliError::Missing { .. } => 2,
+            CliError::Remote(e) if e.is_refusal() => 1,
+            CliError::Remote(_) => 2,
         }
     }
 

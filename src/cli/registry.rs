@@ -55,8 +55,11 @@ pub struct PublishArgs {
     bundle: PathBuf,
     /// The directory registry to publish into (created if missing): a new one gets the
     /// static layout that can be served over HTTP as it is.
-    #[arg(long, value_name = "DIR")]
-    registry: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "oci")]
+    registry: Option<PathBuf>,
+    /// Push to an OCI registry instead, as HOST/REPOSITORY (tagged with the version).
+    #[arg(long, value_name = "REF", conflicts_with = "registry")]
+    oci: Option<String>,
     /// Output format: human for people, or json for one `capm.publish/v1` document on stdout.
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
     format: TextFormat,
@@ -256,10 +259,15 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
             help: Some("pass the directory of the bundle to publish".into()),
         });
     }
+    let (registry, oci) = (args.registry.clone(), args.oci.clone());
+    let Some(registry) = registry else {
+        let oci = oci.expect("clap requires --registry or --oci");
+        return publish_oci(args.bundle, oci, args.format, term);
+    };
     let waiting = lock_waiting(term);
     let opts = PublishOptions {
         bundle: args.bundle,
-        registry: args.registry,
+        registry,
         lock_timeout: term.env.lock_timeout,
         waiting: &waiting,
     };
@@ -279,18 +287,19 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
             )?;
             Ok(Status::Success)
         }
-        Ok(Published::Unchanged { name, version }) => {
-            term.status(
-                "Unchanged",
-                format!("{name} {version} is already published with the same content"),
-            )?;
-            Ok(Status::Success)
-        }
-        Err(PublishError::Invalid {
+        Ok(Published::Unchanged { name, version }) => unchanged(term, &name, &version),
+        Err(e) => publish_refusal(e, term),
+    }
+}
+
+/// Why a bundle was not published (lint errors, a taken version, the registry).
+fn publish_refusal(e: PublishError, term: &mut Term) -> Result<Status, CliError> {
+    match e {
+        PublishError::Invalid {
             path,
             diagnostics,
             sources,
-        }) => {
+        } => {
             for d in &diagnostics {
                 let text = render::human(d, &sources, term.color);
                 writeln!(term.err(), "{text}\n")?;
@@ -306,7 +315,7 @@ pub fn publish(args: PublishArgs, term: &mut Term) -> Result<Status, CliError> {
                 help: Some("`capm lint` on the bundle shows every problem".into()),
             })
         }
-        Err(e) => Err(registry_error(e)),
+        e => Err(registry_error(e)),
     }
 }
 
@@ -350,6 +359,97 @@ fn publish_doc(published: Published, registry: &Path) -> super::results::Publish
         version,
         registry: registry.display().to_string(),
         digest,
+        manifest: None,
+    }
+}
+
+/// `capm publish DIR --oci HOST/REPO`.
+fn publish_oci(
+    bundle: PathBuf,
+    repository: String,
+    format: TextFormat,
+    term: &mut Term,
+) -> Result<Status, CliError> {
+    use crate::ops::publish_oci::{OciPublishError, OciPublishOptions};
+    use crate::remote::oci::Pushed;
+    let net = crate::remote::Net::new(term.env.cache_dir.clone());
+    let opts = OciPublishOptions {
+        bundle,
+        repository,
+        net: &net,
+    };
+    let pushed = match crate::ops::publish_oci::publish_oci(&opts) {
+        Ok(p) => p,
+        Err(OciPublishError::Remote(e)) => return Err(CliError::Remote(e)),
+        Err(OciPublishError::Lint(e)) => return publish_refusal(e, term),
+    };
+    if format == TextFormat::Json {
+        print_json(term, &oci_publish_doc(pushed))?;
+        return Ok(Status::Success);
+    }
+    match pushed {
+        Pushed::New {
+            name,
+            version,
+            reference,
+            manifest,
+            ..
+        } => term.status(
+            "Published",
+            format!("{name} {version} to {reference} ({manifest})"),
+        )?,
+        Pushed::Unchanged { name, version, .. } => return unchanged(term, &name, &version),
+    }
+    Ok(Status::Success)
+}
+
+fn unchanged(term: &mut Term, name: &str, version: &str) -> Result<Status, CliError> {
+    term.status(
+        "Unchanged",
+        format!("{name} {version} is already published with the same content"),
+    )?;
+    Ok(Status::Success)
+}
+
+fn oci_publish_doc(pushed: crate::remote::oci::Pushed) -> super::results::PublishDoc {
+    use super::results::{PublishDoc, PublishOutcome};
+    use crate::remote::oci::Pushed;
+    let (outcome, name, version, reference, digest, manifest) = match pushed {
+        Pushed::New {
+            name,
+            version,
+            reference,
+            manifest,
+            digest,
+        } => (
+            PublishOutcome::Published,
+            name,
+            version,
+            reference,
+            Some(digest),
+            Some(manifest),
+        ),
+        Pushed::Unchanged {
+            name,
+            version,
+            reference,
+        } => (
+            PublishOutcome::Unchanged,
+            name,
+            version,
+            reference,
+            None,
+            None,
+        ),
+    };
+    PublishDoc {
+        schema: "capm.publish/v1",
+        outcome,
+        name,
+        version,
+        registry: reference,
+        digest,
+        manifest,
     }
 }
 

@@ -61,11 +61,14 @@ pub struct PublishDoc {
     pub outcome: PublishOutcome,
     pub name: String,
     pub version: String,
-    /// The registry directory.
+    /// The registry directory, or with `--oci` the reference pushed (`host/repo:tag`).
     pub registry: String,
     /// The sha256 of the published content; present when `published`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// With `--oci`, the sha256 of the pushed manifest; present when `published`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
 }
 
 /// How a publish ended.

@@ -198,7 +198,9 @@ impl Term {
     pub fn error(&mut self, e: &CliError) {
         let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
         match e {
-            CliError::Refused { code, .. } => {
+            // A refusal (exit 1) names its code.
+            _ if e.exit() == 1 => {
+                let code = e.code();
                 let _ = writeln!(self.err, "{style}error[{code}]{style:#}: {e}");
             }
             _ => {

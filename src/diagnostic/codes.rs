@@ -345,6 +345,11 @@ codes! {
         why: "A published version never changes, so that every lock naming it keeps meaning the same bytes.",
         fix: "Bump the bundle's version and publish again.",
     }
+    "oci-error" Error {
+        summary: "An OCI registry could not be used: unreachable, refused the credentials, or served something that is not a capm bundle.",
+        why: "capm reads only manifests it wrote (artifactType application/vnd.capm.bundle.v1, one bundle layer); anything else could be any image.",
+        fix: "Check the reference (HOST/REPOSITORY, no tag), the network, and the credentials (CAPM_OCI_USERNAME/CAPM_OCI_PASSWORD or ~/.docker/config.json).",
+    }
     "not-in-graph" Error {
         summary: "`capm why` was asked about a bundle or resource the project does not resolve to.",
         why: "There is no chain to show.",

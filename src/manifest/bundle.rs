@@ -388,6 +388,18 @@ impl<'a> ResourceRef<'a> {
 }
 
 impl BundleManifest {
+    /// Each dependency that has a version requirement: its name, the requirement, and
+    /// whether it is optional.
+    pub fn requirements(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.dependencies.iter().filter_map(|(n, d)| {
+            Some((
+                n.value.as_str(),
+                d.requirement()?.value.as_str(),
+                d.is_optional(),
+            ))
+        })
+    }
+
     /// Every resource, in a fixed order: MCP servers, plugins, skills, agents, commands,
     /// each in manifest order.
     pub fn resources(&self) -> Vec<ResourceRef<'_>> {

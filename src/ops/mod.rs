@@ -17,5 +17,6 @@ pub mod project_edit;
 pub mod proposals;
 pub mod publish;
 pub mod publish_sparse;
+pub mod publish_oci;
 pub mod search;
 pub mod yank;

@@ -199,6 +199,10 @@ pub enum RemoteError {
     RefNotFound { url: String, reference: String },
     #[error("{reference}: {message}")]
     Oci { reference: String, message: String },
+    #[error(
+        "{reference} is already published with different content ({existing}); publish a new version instead"
+    )]
+    VersionTaken { reference: String, existing: String },
     #[error("{url}: {why}")]
     UrlRefused {
         rule: &'static str,
@@ -235,6 +239,7 @@ impl RemoteError {
             RemoteError::Git { .. } => "git-error",
             RemoteError::RefNotFound { .. } => "git-ref-not-found",
             RemoteError::Oci { .. } => "oci-error",
+            RemoteError::VersionTaken { .. } => "publish-refused",
             RemoteError::UrlRefused { rule, .. } => rule,
             RemoteError::TooLarge { .. } => "download-too-large",
             RemoteError::CaFile { .. } => "invalid-ca-file",
@@ -251,6 +256,7 @@ impl RemoteError {
                 | RemoteError::BadIndex { .. }
                 | RemoteError::BadArchive { .. }
                 | RemoteError::RefNotFound { .. }
+                | RemoteError::VersionTaken { .. }
                 | RemoteError::UrlRefused { .. }
                 | RemoteError::TooLarge { .. }
         )

@@ -73,6 +73,15 @@ pub struct BundleCheck {
 }
 
 impl BundleCheck {
+    /// The diagnostics that are errors.
+    pub fn errors(&self) -> Vec<Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect()
+    }
+
     pub fn name(&self) -> Option<&str> {
         let meta = self.manifest.as_ref()?.bundle.as_ref()?;
         meta.name.as_ref().map(|n| n.as_str())

@@ -29,6 +29,9 @@ mod mcp_fields;
 mod mcp_fields_fixture;
 mod messages;
 mod new;
+mod oci;
+#[path = "../common/oci_registry.rs"]
+mod oci_registry;
 mod plan;
 mod plan_cases;
 mod plugin_dirs;
