@@ -166,6 +166,10 @@ pub enum RemoteError {
         #[source]
         source: std::io::Error,
     },
+    /// What a source serves contradicts what it claims (a tag `v1.2.0` whose bundle.toml
+    /// says 1.3.0, two tags of one version on different commits, no bundle.toml).
+    #[error("{what}: {message}")]
+    InvalidSource { what: String, message: String },
 }
 
 impl RemoteError {
@@ -186,6 +190,7 @@ impl RemoteError {
             RemoteError::Oci { .. } => "oci-error",
             RemoteError::UrlRefused { rule, .. } => rule,
             RemoteError::Io { .. } => "io",
+            RemoteError::InvalidSource { .. } => "invalid-bundle-source",
         }
     }
 
@@ -198,6 +203,7 @@ impl RemoteError {
                 | RemoteError::BadArchive { .. }
                 | RemoteError::RefNotFound { .. }
                 | RemoteError::UrlRefused { .. }
+                | RemoteError::InvalidSource { .. }
         )
     }
 }

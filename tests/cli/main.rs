@@ -12,6 +12,9 @@ mod explain;
 #[allow(dead_code)]
 mod fixtures;
 mod front_matter;
+#[path = "../common/git_server.rs"]
+mod git_server;
+mod git_sources;
 mod graph;
 mod info_outdated;
 mod interactive;
