@@ -772,3 +772,91 @@ fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
         deps,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+    const C: &str = "3333333333333333333333333333333333333333";
+
+    fn listing(lines: &[(&str, &str)]) -> Refs {
+        let text: String = lines.iter().map(|(h, n)| format!("{h}\t{n}\n")).collect();
+        parse_refs(&text)
+    }
+
+    #[test]
+    fn an_annotated_tag_is_its_commit() {
+        let refs = listing(&[
+            (A, "HEAD"),
+            (A, "refs/heads/main"),
+            (C, "refs/tags/v1.0.0"),
+            (B, "refs/tags/v1.0.0^{}"),
+        ]);
+        assert_eq!(refs["refs/tags/v1.0.0"], B);
+        let tag = GitRef::Tag("v1.0.0".into());
+        assert_eq!(resolve_ref("u", &refs, &tag).unwrap(), B);
+        assert_eq!(resolve_ref("u", &refs, &GitRef::Default).unwrap(), A);
+        let gone = resolve_ref("u", &refs, &GitRef::Branch("dev".into())).unwrap_err();
+        assert_eq!(gone.to_string(), "u has no branch dev");
+    }
+
+    #[test]
+    fn version_tags_skip_other_tags_and_prereleases_unless_asked() {
+        let refs = listing(&[
+            (A, "refs/tags/v1.0.0"),
+            (B, "refs/tags/1.2.0"),
+            (C, "refs/tags/v1.3.0-rc.1"),
+            (C, "refs/tags/release-2"),
+            (C, "refs/heads/v9.0.0"),
+        ]);
+        let got = |req: &str| -> Vec<String> {
+            tagged_versions("u", &refs, &req.parse().unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|(v, _)| v.to_string())
+                .collect()
+        };
+        assert_eq!(got("^1"), ["1.2.0", "1.0.0"]);
+        assert_eq!(got(">=1.3.0-rc.1"), ["1.3.0-rc.1"]);
+        let none = tagged_versions("u", &refs, &"^9".parse().unwrap()).unwrap_err();
+        assert_eq!(none.code(), "git-ref-not-found");
+    }
+
+    #[test]
+    fn subdirectories_stay_inside_the_repository() {
+        assert!(check_subdir("u", None).is_ok());
+        assert!(check_subdir("u", Some("bundles/kit")).is_ok());
+        for bad in ["", "/etc", "../x", "a/../../b", "-c", "a\\b", "./a"] {
+            assert!(check_subdir("u", Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_paths_are_explicit() {
+        for path in ["/srv/kit", "./kit", "../kit", ".", ".."] {
+            assert!(is_local_path(path) && check_url(path).is_ok(), "{path}");
+        }
+        for not in ["kit", "kit/sub", "~/kit"] {
+            assert!(!is_local_path(not), "{not}");
+            assert_eq!(check_url(not).unwrap_err().code(), "SRC-001", "{not}");
+        }
+    }
+
+    #[test]
+    fn refusals_explain_themselves() {
+        let err = check_url("https://u:tok@example.com/kit.git").unwrap_err();
+        assert!(err.to_string().contains("credential helper"), "{err}");
+        let err = check_url("git://example.com/kit.git").unwrap_err();
+        assert!(err.to_string().contains("use https://"), "{err}");
+        let err = check_url("file:///srv/kit").unwrap_err();
+        assert!(err.to_string().contains("as a path"), "{err}");
+        let err = check_url("ext::sh -c id").unwrap_err();
+        assert!(err.to_string().contains("remote helper"), "{err}");
+        assert_eq!(
+            check_url("https://example.com/a\nb").unwrap_err().code(),
+            "SRC-001"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use capm::remote::git::{GitRef, GitSource, check_url, materialize};
 use capm::remote::{Fetch, Net, Release, RemoteError};
 
-use crate::git_server::{GitDaemon, commit_bundle, git, git_config, init_repo};
+use crate::git_server::{GitDaemon, GitHttp, commit_bundle, git, git_config, init_repo};
 use crate::support::tempdir;
 
 /// A repository `kit` with tags v1.0.0 (annotated), 1.1.0, v2.0.0, a branch `next` at
@@ -340,4 +340,67 @@ fn a_ref_starting_with_a_dash_is_not_an_option() {
         .unwrap_err();
     assert_eq!(err.code(), "git-ref-not-found", "{err}");
     assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn a_private_repository_over_http_uses_the_credential_helper() {
+    let dir = tempdir();
+    let commits = kit_repo(&dir.path().join("srv/kit"));
+    let server = GitHttp::start(&dir.path().join("srv"));
+    let url = server.url("kit");
+    let n = net(dir.path());
+    let req = GitRef::Version("^2".parse().unwrap());
+    let releases = GitSource::new(&url, req, None).releases(&n).unwrap();
+    assert_eq!(versions(&releases), ["2.0.0"]);
+    assert_eq!(commit_of(&releases[0]), commits[2].1);
+    // The server asked for credentials, and the configured helper answered.
+    assert!(server.refused.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    let other = tempdir();
+    let tree = materialize(&url, &commits[0].1, None, &net(other.path())).unwrap();
+    assert!(tree.file("bundle.toml").is_some());
+    // Credentials in the URL itself are refused before git runs.
+    let with_token = url.replace("http://", "http://u:p@");
+    let err = GitSource::new(&with_token, GitRef::Default, None)
+        .releases(&n)
+        .unwrap_err();
+    assert_eq!(err.code(), "SRC-002");
+}
+
+#[test]
+fn two_fetches_at_once_share_one_cache() {
+    let dir = tempdir();
+    let commits = kit_repo(&dir.path().join("srv/kit"));
+    let daemon = GitDaemon::start(&dir.path().join("srv"));
+    let url = daemon.url("kit");
+    let results: Vec<Vec<Release>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let req = GitRef::Version("*".parse().unwrap());
+                    GitSource::new(&url, req, None).releases(&net(dir.path()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    assert_eq!(results[0], results[1]);
+    assert_eq!(versions(&results[0]), ["2.0.0", "1.1.0", "1.0.0"]);
+    let cache = dir.path().join("cache");
+    let key_dirs: Vec<_> = std::fs::read_dir(cache.join("git/checkouts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(key_dirs.len(), 1);
+    let mut checked_out: Vec<String> = std::fs::read_dir(&key_dirs[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    checked_out.sort();
+    let mut expected: Vec<String> = commits[..3].iter().map(|(_, c)| c.clone()).collect();
+    expected.sort();
+    assert_eq!(checked_out, expected);
+    assert_eq!(std::fs::read_dir(cache.join("tmp")).unwrap().count(), 0);
 }
