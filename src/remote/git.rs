@@ -80,18 +80,23 @@ impl GitSource {
         check_url(&self.url)?;
         check_subdir(&self.url, self.subdir.as_deref())?;
         let repo = Repo::new(&self.url, net);
-        let pins: Vec<(Option<Version>, String)> = match &self.reference {
+        // Each commit, with the tag that names it when the tag claims a version.
+        let pins: Vec<(Option<String>, String)> = match &self.reference {
             GitRef::Version(req) => tagged_versions(&self.url, &repo.refs(net)?, req)?
                 .into_iter()
-                .map(|(v, c)| (Some(v), c))
+                .map(|(_, tag, c)| (Some(tag), c))
                 .collect(),
             GitRef::Rev(rev) => vec![(None, repo.rev(rev, net)?)],
+            GitRef::Tag(tag) => {
+                let commit = resolve_ref(&self.url, &repo.refs(net)?, &self.reference)?;
+                vec![(tag_version(tag).map(|_| tag.clone()), commit)]
+            }
             other => vec![(None, resolve_ref(&self.url, &repo.refs(net)?, other)?)],
         };
         let commits: Vec<String> = pins.iter().map(|(_, c)| c.clone()).collect();
         repo.ensure(&commits, net)?;
         pins.into_iter()
-            .map(|(tag, commit)| self.release(&repo, &commit, tag.as_ref(), net))
+            .map(|(tag, commit)| self.release(&repo, &commit, tag.as_deref(), net))
             .collect()
     }
 
@@ -99,12 +104,12 @@ impl GitSource {
         &self,
         repo: &Repo,
         commit: &str,
-        tag: Option<&Version>,
+        tag: Option<&str>,
         net: &Net,
     ) -> Result<Release, RemoteError> {
         let tree = repo.tree(commit, self.subdir.as_deref(), net)?;
         let meta = read_meta(&tree)?;
-        if let Some(tag) = tag.filter(|t| **t != meta.version) {
+        if let Some(tag) = tag.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
             return Err(RemoteError::InvalidSource {
                 what: format!("{} tag {tag}", self.url),
                 message: format!(
@@ -429,18 +434,23 @@ fn resolve_ref(url: &str, refs: &Refs, reference: &GitRef) -> Result<String, Rem
         .ok_or_else(|| not_found(url, reference))
 }
 
-/// The tags that are versions (`v1.2.3` or `1.2.3`) matching `req`, newest first.
+/// The version a tag names: `v1.2.3` and `1.2.3` name 1.2.3.
+fn tag_version(tag: &str) -> Option<Version> {
+    Version::parse(tag.strip_prefix('v').unwrap_or(tag)).ok()
+}
+
+/// The tags that are versions matching `req`, newest first: (version, tag, commit).
 fn tagged_versions(
     url: &str,
     refs: &Refs,
     req: &VersionReq,
-) -> Result<Vec<(Version, String)>, RemoteError> {
+) -> Result<Vec<(Version, String, String)>, RemoteError> {
     let mut found: BTreeMap<Version, (String, String)> = BTreeMap::new();
     for (name, commit) in refs {
         let Some(tag) = name.strip_prefix("refs/tags/") else {
             continue;
         };
-        let Ok(version) = Version::parse(tag.strip_prefix('v').unwrap_or(tag)) else {
+        let Some(version) = tag_version(tag) else {
             continue;
         };
         if !req.matches(&version) {
@@ -463,7 +473,11 @@ fn tagged_versions(
     if found.is_empty() {
         return Err(not_found(url, &GitRef::Version(req.clone())));
     }
-    Ok(found.into_iter().rev().map(|(v, (_, c))| (v, c)).collect())
+    Ok(found
+        .into_iter()
+        .rev()
+        .map(|(v, (t, c))| (v, t, c))
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -815,11 +829,11 @@ mod tests {
             tagged_versions("u", &refs, &req.parse().unwrap())
                 .unwrap()
                 .into_iter()
-                .map(|(v, _)| v.to_string())
+                .map(|(v, tag, _)| format!("{v} {tag}"))
                 .collect()
         };
-        assert_eq!(got("^1"), ["1.2.0", "1.0.0"]);
-        assert_eq!(got(">=1.3.0-rc.1"), ["1.3.0-rc.1"]);
+        assert_eq!(got("^1"), ["1.2.0 1.2.0", "1.0.0 v1.0.0"]);
+        assert_eq!(got(">=1.3.0-rc.1"), ["1.3.0-rc.1 v1.3.0-rc.1"]);
         let none = tagged_versions("u", &refs, &"^9".parse().unwrap()).unwrap_err();
         assert_eq!(none.code(), "git-ref-not-found");
     }

@@ -240,8 +240,18 @@ fn a_version_tag_must_match_the_bundle_version() {
     assert!(err.is_refusal());
     let text = err.to_string();
     assert!(
-        text.contains("tag 3.0.0") && text.contains("says version 2.0.0"),
+        text.contains("tag v3.0.0") && text.contains("says version 2.0.0"),
         "{text}"
+    );
+    // A tag named as such claims its version too; a tag that is not a version claims none.
+    let tag = GitSource::new(&url, GitRef::Tag("v3.0.0".into()), None);
+    let err = tag.releases(&net(dir.path())).unwrap_err();
+    assert_eq!(err.code(), "invalid-bundle-source");
+    git(&repo, &["tag", "stable", "v2.0.0"]);
+    let stable = GitSource::new(&url, GitRef::Tag("stable".into()), None);
+    assert_eq!(
+        versions(&stable.releases(&net(dir.path())).unwrap()),
+        ["2.0.0"]
     );
 }
 
