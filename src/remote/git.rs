@@ -79,6 +79,7 @@ impl GitSource {
     pub fn releases(&self, net: &Net) -> Result<Vec<Release>, RemoteError> {
         check_url(&self.url)?;
         check_subdir(&self.url, self.subdir.as_deref())?;
+        check_ref(&self.url, &self.reference)?;
         let repo = Repo::new(&self.url, net);
         // Each commit, with the tag that names it when the tag claims a version.
         let pins: Vec<(Option<String>, String)> = match &self.reference {
@@ -173,6 +174,21 @@ fn check_subdir(url: &str, subdir: Option<&str>) -> Result<(), RemoteError> {
             message: format!(
                 "`{sub}` is not a subdirectory of the repository (write a relative path such as `bundles/kit`)"
             ),
+        });
+    }
+    Ok(())
+}
+
+/// A tag, branch or commit starting with `-` (git would read it as an option) or holding
+/// a control character is refused, whatever the repository has.
+fn check_ref(url: &str, reference: &GitRef) -> Result<(), RemoteError> {
+    let (GitRef::Tag(name) | GitRef::Branch(name) | GitRef::Rev(name)) = reference else {
+        return Ok(());
+    };
+    if name.is_empty() || name.starts_with('-') || name.chars().any(char::is_control) {
+        return Err(RemoteError::InvalidSource {
+            what: url.to_string(),
+            message: format!("`{}` is not a valid {reference}", name.escape_debug()),
         });
     }
     Ok(())

@@ -342,13 +342,18 @@ fn refused_urls_name_their_rule_and_touch_nothing() {
 fn a_ref_starting_with_a_dash_is_not_an_option() {
     let (dir, _, url) = local_kit();
     let url = url.as_str();
-    let src = GitSource::new(url, GitRef::Rev("--upload-pack=touch".into()), None);
-    let err = src.releases(&net(dir.path())).unwrap_err();
-    assert_eq!(err.code(), "invalid-bundle-source", "{err}");
-    let err = GitSource::new(url, GitRef::Tag("--output=x".into()), None)
-        .releases(&net(dir.path()))
-        .unwrap_err();
-    assert_eq!(err.code(), "git-ref-not-found", "{err}");
+    for reference in [
+        GitRef::Rev("--upload-pack=touch".into()),
+        GitRef::Tag("--output=x".into()),
+        GitRef::Branch("-b".into()),
+        GitRef::Tag(String::new()),
+    ] {
+        let err = GitSource::new(url, reference, None)
+            .releases(&net(dir.path()))
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid-bundle-source", "{err}");
+    }
+    assert!(!dir.path().join("cache").exists());
     assert!(!dir.path().join("x").exists());
 }
 
