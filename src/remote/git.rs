@@ -62,6 +62,9 @@ const FETCH_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
 const REFS_FILE: &str = "capm-ls-remote";
 
 impl GitSource {
+    /// A source; nothing is checked or fetched until [`GitSource::releases`]. A local
+    /// repository is a path (`/…`, `./…`, `../…`), taken from the current directory: the
+    /// caller resolves one written in capm.toml against the project's directory first.
     pub fn new(url: &str, reference: GitRef, subdir: Option<String>) -> GitSource {
         GitSource {
             url: url.to_string(),
@@ -241,6 +244,13 @@ pub fn check_url(url: &str) -> Result<(), RemoteError> {
             "SRC-001",
             url,
             format!("`{helper}::` hands the URL to a git remote helper, which can run any command"),
+        ));
+    }
+    if url.chars().any(char::is_whitespace) {
+        return Err(refuse(
+            "SRC-001",
+            url,
+            "a URL holds no spaces (a local repository is written as a path: `./dir`)",
         ));
     }
     match url.split_once("://") {
@@ -888,5 +898,7 @@ mod tests {
             check_url("https://example.com/a\nb").unwrap_err().code(),
             "SRC-001"
         );
+        assert_eq!(check_url(" ext::sh -c id").unwrap_err().code(), "SRC-001");
+        assert!(check_url("/srv/My Repos/kit").is_ok());
     }
 }
