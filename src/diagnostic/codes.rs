@@ -310,6 +310,21 @@ codes! {
         why: "capm installs dependencies before the bundles that need them, and removes them after; a cycle has no such order.",
         fix: "Remove one dependency on the cycle the message prints, for instance by merging the bundles.",
     }
+    "git-not-found" Error {
+        summary: "A bundle comes from a git repository, and the `git` command is not on PATH. Exit 2.",
+        why: "capm fetches git sources with the `git` command, so that the user's credential helpers, SSH agent and `insteadOf` rules apply.",
+        fix: "Install git (`apt install git`, `brew install git`, or from git-scm.com) and make sure `git --version` works in the same shell.",
+    }
+    "git-error" Error {
+        summary: "A git command capm ran for a git source failed; the message shows the command and what git printed. Exit 2.",
+        why: "The repository could not be listed or fetched: a wrong URL, missing credentials (capm never prompts), an unreachable host, or a server that refused the request.",
+        fix: "Run `git ls-remote URL` yourself to see the problem; set up a credential helper or SSH key for a private repository, then run capm again.",
+    }
+    "git-ref-not-found" Error {
+        summary: "The tag, branch or commit a git source names is not in the repository, or no tag matches its version requirement.",
+        why: "capm installs exactly what the source names; another ref would be a different bundle.",
+        fix: "Check the name with `git ls-remote URL`, then fix `tag`, `branch`, `rev` or `version` in capm.toml.",
+    }
     "ambiguous-source" Error {
         summary: "Several registries publish a bundle of the same name, and the project did not choose one.",
         why: "Taking whichever is found first would let one registry stand in for another's bundle.",

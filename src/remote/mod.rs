@@ -221,6 +221,10 @@ pub enum RemoteError {
         #[source]
         source: std::io::Error,
     },
+    /// What a source serves contradicts what it claims (a tag `v1.2.0` whose bundle.toml
+    /// says 1.3.0, two tags of one version on different commits, no bundle.toml).
+    #[error("{what}: {message}")]
+    InvalidSource { what: String, message: String },
 }
 
 impl RemoteError {
@@ -245,6 +249,7 @@ impl RemoteError {
             RemoteError::CaFile { .. } => "invalid-ca-file",
             RemoteError::CacheLocked { .. } => "locked",
             RemoteError::Io { .. } => "io",
+            RemoteError::InvalidSource { .. } => "invalid-bundle-source",
         }
     }
 
@@ -259,6 +264,7 @@ impl RemoteError {
                 | RemoteError::VersionTaken { .. }
                 | RemoteError::UrlRefused { .. }
                 | RemoteError::TooLarge { .. }
+                | RemoteError::InvalidSource { .. }
         )
     }
 }

@@ -17,6 +17,8 @@ mod text;
 mod url;
 mod wrap;
 
+pub use self::url::is_loopback;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;

@@ -358,6 +358,27 @@ rules! {
         bad: "npm = \"opencode-notify@^1.0\"",
         good: "npm = \"opencode-notify@1.0.3\"",
     }
+    "SRC-001" Block {
+        summary: "A git source whose URL uses a dangerous or unknown transport: a remote helper (`ext::`, `fd::`, any `X::`), `file://`, a scheme other than https, ssh or git, a value starting with `-`, or neither a URL nor an explicit local path.",
+        why: "`ext::` runs any command the URL names, and a value starting with `-` is read by git as an option; both turn fetching a bundle into running code. A local repository must be written as a path so that it is plain which one is meant.",
+        fix: "Use `https://host/org/repo.git`, `ssh://git@host/org/repo.git` or `git@host:org/repo.git`; give a local repository as a path (`../repos/kit`, `/srv/git/kit`).",
+        bad: "[bundles]\nkit = { git = \"ext::sh -c touch% /tmp/pwned\", tag = \"v1.0.0\" }",
+        good: "[bundles]\nkit = { git = \"https://github.com/org/kit.git\", tag = \"v1.0.0\" }",
+    }
+    "SRC-002" Block {
+        summary: "A git source URL with credentials in it (`https://user:token@host/…`, `https://token@host/…`, a password in an ssh URL); the `git@` user of ssh is fine.",
+        why: "capm.toml and capm.lock are committed and shared: a token in the URL is published with them, and shows in logs and error messages.",
+        fix: "Remove the credentials from the URL and let a git credential helper (`git config credential.helper`) or the SSH agent supply them.",
+        bad: "[bundles]\nkit = { git = \"https://bot:ghp_XXXX@github.com/org/kit.git\", tag = \"v1.0.0\" }",
+        good: "[bundles]\nkit = { git = \"https://github.com/org/kit.git\", tag = \"v1.0.0\" }",
+    }
+    "SRC-003" Block {
+        summary: "A git source over plain `http://` or `git://` to a host other than this machine (`localhost`, 127.0.0.0/8 and `::1` are allowed).",
+        why: "Neither transport is encrypted or authenticated: anyone on the path can serve other commits, and the bundle's content with them.",
+        fix: "Use `https://` or `ssh://` (or `git@host:path`).",
+        bad: "[bundles]\nkit = { git = \"git://git.example.com/kit.git\", tag = \"v1.0.0\" }",
+        good: "[bundles]\nkit = { git = \"https://git.example.com/kit.git\", tag = \"v1.0.0\" }",
+    }
     "TRUST-001" Design {
         summary: "Every allowance is keyed by the sha256 of the resource's launch spec, never by name; an allowance without a valid digest, or whose digest no longer matches, is reported.",
         why: "An allowance by name would silently cover whatever the resource becomes later; a digest covers exactly the reviewed spec, and any change voids it.",

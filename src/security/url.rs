@@ -67,6 +67,21 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     None
 }
 
+/// Whether a URL's host is this machine: `localhost` (or `*.localhost`), 127.0.0.0/8, `::1`
+/// (or 127.x embedded in an IPv6 address).
+pub fn is_loopback(host: &::url::Host<&str>) -> bool {
+    match host {
+        ::url::Host::Ipv4(ip) => ip.is_loopback(),
+        ::url::Host::Ipv6(ip) => {
+            ip.is_loopback() || embedded_v4(*ip).is_some_and(|v| v.is_loopback())
+        }
+        ::url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+    }
+}
+
 /// Classifies an address: (why it is not public, whether it is loopback, whether it is
 /// cloud metadata).
 fn classify(ip: IpAddr) -> Option<(String, bool, bool)> {
@@ -141,17 +156,7 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
         )
         .help("write the URL as `https://host/path`");
     }
-    let is_loopback_host = match &host_kind {
-        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(::url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || embedded_v4(*ip).is_some_and(|v| v.is_loopback())
-        }
-        Some(::url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.');
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => false,
-    };
+    let is_loopback_host = host_kind.as_ref().is_some_and(is_loopback);
     match scheme {
         "https" | "wss" => {}
         "http" if is_loopback_host => {

@@ -13,6 +13,9 @@ mod explain;
 #[allow(dead_code)]
 mod fixtures;
 mod front_matter;
+#[path = "../common/git_server.rs"]
+mod git_server;
+mod git_sources;
 mod graph;
 #[path = "../common/http_server.rs"]
 mod http_server;

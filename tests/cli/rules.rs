@@ -20,7 +20,10 @@ struct RuleFile {
 #[derive(Deserialize)]
 struct Case {
     name: String,
+    #[serde(default)]
     bundle: String,
+    /// A git source URL, checked by the SRC rules instead of a bundle.
+    git_url: Option<String>,
     #[serde(default)]
     files: BTreeMap<String, String>,
     other: Option<String>,
@@ -49,7 +52,18 @@ fn write_bundle(dir: &Path, name: &str, fragment: &str, files: &BTreeMap<String,
     }
 }
 
+/// The SRC rules' verdict on a git source URL, as a finding.
+fn url_case(url: &str) -> Found {
+    match capm::remote::git::check_url(url) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![(e.code().to_string(), "error".to_string(), false)],
+    }
+}
+
 fn run_case(case: &Case) -> Found {
+    if let Some(url) = &case.git_url {
+        return url_case(url);
+    }
     let dir = tempdir();
     write_bundle(&dir.path().join("b"), "case", &case.bundle, &case.files);
     if let Some(other) = &case.other {
