@@ -816,7 +816,7 @@ impl Sources {
             Origin::Remote(fetch) => {
                 let shown = format!("{} {} ({})", c.name, c.version, c.source);
                 tracing::info!("fetching {shown}");
-                crate::remote::materialize(fetch, &shown, &crate::remote::net())?
+                crate::remote::materialize(fetch, &c.digest, &shown, &crate::remote::net())?
             }
         };
         let actual = tree.content_digest();

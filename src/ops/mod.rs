@@ -16,7 +16,7 @@ pub mod project;
 pub mod project_edit;
 pub mod proposals;
 pub mod publish;
-pub mod publish_sparse;
 pub mod publish_oci;
+pub mod publish_sparse;
 pub mod search;
 pub mod yank;

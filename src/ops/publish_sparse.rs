@@ -72,7 +72,6 @@ pub(crate) fn publish(
                 existing: existing.sha256.clone(),
             });
         }
-        super::publish::add_to_index_toml(reg, bundle)?;
         return Ok(Published::Unchanged {
             name: entry.name.clone(),
             version: entry.version.clone(),
@@ -89,9 +88,6 @@ pub(crate) fn publish(
     let mut lines = index.lines;
     lines.push(line);
     update_search(reg, &config, &entry.name, &lines)?;
-    // Until resolution reads this layout, the registry keeps the older one beside it
-    // (also when the version was already there: a publish interrupted before it).
-    super::publish::add_to_index_toml(reg, bundle)?;
     Ok(Published::New {
         name: entry.name.clone(),
         version: entry.version.clone(),

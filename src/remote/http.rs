@@ -115,6 +115,17 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// The client this process shares (one connection pool), built with the settings of
+    /// the first call: a process has one set of HTTP settings.
+    pub fn shared(settings: &HttpSettings) -> Result<&'static HttpClient, RemoteError> {
+        static SHARED: std::sync::OnceLock<HttpClient> = std::sync::OnceLock::new();
+        if let Some(c) = SHARED.get() {
+            return Ok(c);
+        }
+        let client = HttpClient::new(settings)?;
+        Ok(SHARED.get_or_init(|| client))
+    }
+
     /// A client with the proxies of the process environment.
     pub fn new(settings: &HttpSettings) -> Result<HttpClient, RemoteError> {
         HttpClient::with_proxies(settings, ProxyEnv::from_process())

@@ -290,26 +290,112 @@ pub enum Declared {
     },
 }
 
-/// Opens a declared source (no request is made yet).
+/// Opens a declared source. A registry reads its `config.json`; a git or OCI source makes
+/// no request until it is asked.
 pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> {
-    let _ = net;
-    Err(RemoteError::Network {
-        url: format!("{decl:?}"),
-        message: "not available".into(),
+    Ok(match decl {
+        Declared::Registry { location } => Box::new(sparse::SparseRegistry::open(location, net)?),
+        Declared::Git {
+            url,
+            tag,
+            branch,
+            rev,
+            version,
+            subdir,
+        } => {
+            git::check_url(url)?;
+            let reference = match (tag, branch, rev, version) {
+                (_, _, Some(r), _) => git::GitRef::Rev(r.clone()),
+                (Some(t), ..) => git::GitRef::Tag(t.clone()),
+                (_, Some(b), ..) => git::GitRef::Branch(b.clone()),
+                (.., Some(v)) => git::GitRef::Version(v.clone()),
+                _ => git::GitRef::Default,
+            };
+            Box::new(git::GitSource::new(url, reference, subdir.clone()))
+        }
+        Declared::Oci {
+            repository,
+            version,
+        } => Box::new(OciRange {
+            source: oci::OciSource::new(repository),
+            req: version.clone(),
+        }),
     })
 }
 
+impl Source for sparse::SparseRegistry {
+    fn releases(
+        &self,
+        names: &[String],
+        net: &Net,
+    ) -> Result<Vec<(String, Vec<Release>)>, RemoteError> {
+        sparse::SparseRegistry::releases(self, names, net)
+    }
+
+    fn list(&self, net: &Net) -> Result<Vec<Release>, RemoteError> {
+        sparse::SparseRegistry::list(self, net)
+    }
+}
+
+/// The releases of a source bound to one bundle, grouped by the name they carry (a
+/// repository holds one bundle, whatever capm.toml calls it).
+fn by_name(releases: Vec<Release>) -> Vec<(String, Vec<Release>)> {
+    let mut out: Vec<(String, Vec<Release>)> = Vec::new();
+    for r in releases {
+        match out.iter_mut().find(|(n, _)| *n == r.name) {
+            Some((_, list)) => list.push(r),
+            None => out.push((r.name.clone(), vec![r])),
+        }
+    }
+    out
+}
+
+impl Source for git::GitSource {
+    fn releases(
+        &self,
+        _names: &[String],
+        net: &Net,
+    ) -> Result<Vec<(String, Vec<Release>)>, RemoteError> {
+        git::GitSource::releases(self, net).map(by_name)
+    }
+}
+
+/// An OCI repository and the version range capm.toml asks of it.
+struct OciRange {
+    source: oci::OciSource,
+    req: semver::VersionReq,
+}
+
+impl Source for OciRange {
+    fn releases(
+        &self,
+        _names: &[String],
+        net: &Net,
+    ) -> Result<Vec<(String, Vec<Release>)>, RemoteError> {
+        self.source.releases(&self.req, net).map(by_name)
+    }
+}
+
 /// Reads a pinned release's files: from the cache, else fetched (unless offline), each
-/// byte checked against the pin's digest before anything is unpacked. `display` names the
-/// bundle in messages.
+/// byte checked against the pin's digest before anything is unpacked, and the files
+/// against the bundle's content digest `content`. `display` names the bundle in messages.
 pub fn materialize(
     fetch: &Fetch,
+    content: &str,
     display: &str,
     net: &Net,
 ) -> Result<crate::manifest::tree::BundleTree, RemoteError> {
-    let _ = (fetch, net);
-    Err(RemoteError::Network {
-        url: display.to_string(),
-        message: "not available".into(),
-    })
+    match fetch {
+        Fetch::Archive {
+            url,
+            digest,
+            format,
+        } => sparse::materialize(url, digest, *format, content, display, net),
+        Fetch::Git {
+            url,
+            commit,
+            subdir,
+        } => git::materialize(url, commit, subdir.as_deref(), net),
+        Fetch::Oci { .. } => oci::materialize(fetch, content, net),
+    }
 }

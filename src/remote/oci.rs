@@ -441,7 +441,7 @@ pub fn push(
             existing,
         });
     }
-    let layer = tgz::pack(tree);
+    let layer = super::archive::pack(tree);
     let manifest = manifest_for(meta, &digest, &layer);
     let body = serde_json::to_vec(&manifest).expect("a manifest serialises");
     let at = session.at(&tag);
@@ -647,13 +647,7 @@ pub fn materialize(fetch: &Fetch, content: &str, net: &Net) -> Result<BundleTree
         }
         None => pull_layer(repository, manifest, layer, net)?,
     };
-    if *format != Format::TarGz {
-        return Err(RemoteError::BadArchive {
-            what: shown,
-            message: "only .tar.gz layers can be unpacked".into(),
-        });
-    }
-    let tree = tgz::unpack(&bytes, &shown)?;
+    let tree = super::archive::unpack(&bytes, *format, &shown)?;
     let actual = tree.content_digest();
     if actual != content {
         return Err(RemoteError::Digest {
@@ -758,77 +752,6 @@ mod auth {
     }
 }
 
-mod tgz {
-    //! A deterministic `.tar.gz` of a bundle (entries sorted, mode 0644, uid/gid 0, mtime
-    //! 0, no names in the gzip header) and its reading, refusing anything but relative
-    //! regular files within the bundle limits. Stands in for `remote::archive` until that
-    //! is written; the same format.
-    use std::io::Read;
-
-    use crate::manifest::tree::{BundleTree, Entry, MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES};
-
-    use super::RemoteError;
-
-    pub(super) fn pack(tree: &BundleTree) -> Vec<u8> {
-        let gz = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(Vec::new(), flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        for (path, entry) in &tree.entries {
-            let Entry::File(bytes) = entry else { continue };
-            let mut header = tar::Header::new_ustar();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_uid(0);
-            header.set_gid(0);
-            header.set_mtime(0);
-            header.set_entry_type(tar::EntryType::Regular);
-            tar.append_data(&mut header, path, &bytes[..])
-                .expect("writing to memory");
-        }
-        let gz = tar.into_inner().expect("writing to memory");
-        gz.finish().expect("writing to memory")
-    }
-
-    pub(super) fn unpack(bytes: &[u8], display: &str) -> Result<BundleTree, RemoteError> {
-        let bad = |m: String| RemoteError::BadArchive {
-            what: display.to_string(),
-            message: m,
-        };
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut total = 0u64;
-        for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
-            let entry = entry.map_err(|e| bad(e.to_string()))?;
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                return Err(bad("holds something other than a regular file".into()));
-            }
-            let path = entry.path().map_err(|e| bad(e.to_string()))?;
-            let rel = path.to_string_lossy().into_owned();
-            let parts_ok = path
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-            if rel.is_empty() || !parts_ok {
-                return Err(bad(format!("holds the path `{rel}` outside the bundle")));
-            }
-            total += entry.header().size().unwrap_or(0);
-            if files.len() >= MAX_BUNDLE_FILES || total > MAX_BUNDLE_BYTES {
-                return Err(bad("exceeds the bundle size limits".into()));
-            }
-            let mut data = Vec::new();
-            entry
-                .take(MAX_BUNDLE_BYTES)
-                .read_to_end(&mut data)
-                .map_err(|e| bad(e.to_string()))?;
-            files.push((rel, data));
-        }
-        Ok(BundleTree::from_files(
-            display,
-            files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
-        ))
-    }
-}
-
 #[cfg(test)]
 #[path = "../../tests/common/oci_registry.rs"]
 #[allow(dead_code)]
@@ -893,25 +816,6 @@ mod tests {
         let other = auth::from_config(cfg, "ghcr.io").unwrap();
         assert!(matches!(other, RegistryAuth::Anonymous));
         assert!(auth::from_config(br#"{"auths":{"h":{"auth":"!"}}}"#, "h").is_err());
-    }
-
-    #[test]
-    fn archives_are_reproducible_and_unpack_to_the_same_content() {
-        let tree = BundleTree::from_files(
-            "kit",
-            [
-                ("bundle.toml", &b"[bundle]\n"[..]),
-                ("skills/a/SKILL.md", b"x"),
-            ],
-        );
-        let a = tgz::pack(&tree);
-        assert_eq!(a, tgz::pack(&tree), "packing twice gives the same bytes");
-        let back = tgz::unpack(&a, "kit").unwrap();
-        assert_eq!(back.content_digest(), tree.content_digest());
-        assert!(matches!(
-            tgz::unpack(b"not gzip", "kit"),
-            Err(RemoteError::BadArchive { .. })
-        ));
     }
 
     #[test]

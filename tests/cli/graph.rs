@@ -64,6 +64,9 @@ fn setup() -> tempfile::TempDir {
         )],
     );
     rels.push(kit);
+    // A registry in the directory layout of index.toml and unpacked bundles, which capm
+    // still reads and publishes into (tests/cli/sparse_registry.rs has the static layout).
+    write_files(&d.join("registry"), &[("index.toml", "version = 1\n")]);
     for rel in rels {
         let run = publish(d, &rel);
         assert_eq!(run.code, 0, "{rel}: {}", run.stderr);

@@ -57,7 +57,7 @@ fn new_and_publish_print_their_documents() {
     assert_eq!(first["outcome"], "published");
     assert_eq!(first["version"], "0.1.0");
     assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
-    assert!(d.join("reg/kit/0.1.0/bundle.toml").is_file());
+    assert!(d.join("reg/archives/kit/kit-0.1.0.tar.gz").is_file());
     let again = s.check(d, &args, 0, "publish.schema.json");
     assert_eq!(again["outcome"], "unchanged");
     assert!(again.get("digest").is_none());

@@ -159,9 +159,11 @@ fn a_damaged_lock_is_shown_at_its_line_and_column() {
     assert_eq!(tree(d), before);
 }
 
-/// A project using `kit` from the directory registry `registry`, locked.
+/// A project using `kit` from the directory registry `registry` (in the layout of
+/// `index.toml` and unpacked bundles), locked.
 fn registry_project(d: &Path) {
     write_valid_bundle(&d.join("kit"), "kit");
+    write_files(&d.join("registry"), &[("index.toml", "version = 1\n")]);
     let run = capm(d, &["publish", "kit", "--registry", "registry"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     write_files(
