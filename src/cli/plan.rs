@@ -199,7 +199,11 @@ pub fn human(plan: &Plan) -> String {
         }
     }
     // A version change shows even when none of the bundle's resources change.
-    for b in plan.bundles.iter().filter(|b| b.previous.is_some()) {
+    for b in plan
+        .bundles
+        .iter()
+        .filter(|b| b.previous.is_some() || b.previous_commit.is_some())
+    {
         if !bundles.contains(&b.name.as_str()) {
             bundles.push(&b.name);
         }
@@ -217,10 +221,14 @@ pub fn human(plan: &Plan) -> String {
                 .as_ref()
                 .map(|p| format!("{p} → "))
                 .unwrap_or_default();
+            let moved = match (&x.previous_commit, &x.commit) {
+                (Some(old), Some(new)) => format!(", commit {} → {}", short(old), short(new)),
+                _ => String::new(),
+            };
             if x.source == "catalog" {
                 format!(" {from}{}", x.version)
             } else {
-                format!(" {from}{} ({})", x.version, x.source)
+                format!(" {from}{} ({}{moved})", x.version, x.source)
             }
         });
         let _ = writeln!(
@@ -408,4 +416,9 @@ pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
         },
         PlanError::Io(e) => CliError::Other(format!("cannot read the scope: {e}")),
     }
+}
+
+/// A commit id as people read it: its first 12 digits.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
 }

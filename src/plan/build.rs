@@ -496,15 +496,21 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
     }
     let bundles: Vec<PlannedBundle> = crate::graph::lock_bundles(resolution)
         .into_iter()
-        .map(|b| PlannedBundle {
-            previous: lock
-                .and_then(|l| l.bundles.iter().find(|o| o.name == b.name))
-                .filter(|o| o.version != b.version)
-                .map(|o| o.version.clone()),
-            name: b.name,
-            version: b.version,
-            source: b.source,
-            sha256: b.sha256,
+        .map(|b| {
+            let old = lock.and_then(|l| l.bundles.iter().find(|o| o.name == b.name));
+            PlannedBundle {
+                previous: old
+                    .filter(|o| o.version != b.version)
+                    .map(|o| o.version.clone()),
+                previous_commit: old
+                    .filter(|o| o.commit.is_some() && o.commit != b.commit)
+                    .and_then(|o| o.commit.clone()),
+                commit: b.commit,
+                name: b.name,
+                version: b.version,
+                source: b.source,
+                sha256: b.sha256,
+            }
         })
         .collect();
     findings.extend(removes_everything(operation, lock, resolution));

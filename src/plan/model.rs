@@ -111,6 +111,13 @@ pub struct PlannedBundle {
     /// `0.2.0 → 0.3.0`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// For a git source: the commit it will be at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// For a git source whose reference moved (a tag pushed again, a branch with new
+    /// commits): the commit capm.lock records now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_commit: Option<String>,
 }
 
 /// What was asked for, so that `capm apply --plan` can compute the plan again and check
