@@ -327,6 +327,10 @@ fn corrupt_lock_at(
 
 /// Turns a resolution failure into what the user sees.
 pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
+    let e = match e {
+        GraphError::Remote(r) => return CliError::Remote(r),
+        e => e,
+    };
     let code = e.code();
     let message = e.to_string();
     let mut details = Vec::new();

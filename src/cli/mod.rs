@@ -259,6 +259,27 @@ pub enum CliError {
     Remote(#[from] crate::remote::RemoteError),
 }
 
+/// What to do about a remote source's failure.
+fn remote_help(e: &crate::remote::RemoteError) -> Option<&'static str> {
+    use crate::remote::RemoteError as R;
+    Some(match e {
+        R::Offline { .. } => "run once without --offline (or --frozen) to fetch it into the cache",
+        R::Http { .. } | R::Network { .. } | R::Timeout { .. } | R::Truncated { .. } => {
+            "check the URL and the connection (proxies come from HTTPS_PROXY and NO_PROXY); CAPM_HTTP_TIMEOUT and CAPM_HTTP_RETRIES set the patience"
+        }
+        R::Digest { .. } => {
+            "what the source served is not what its index or capm.lock records: nothing was installed; if the publisher changed it on purpose, ask for a new version"
+        }
+        R::BadIndex { .. } | R::BadArchive { .. } => {
+            "the registry serves something capm cannot read: tell its maintainer"
+        }
+        R::UrlRefused { .. } => {
+            "`capm explain` with the rule's code says why and what to write instead"
+        }
+        _ => return None,
+    })
+}
+
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
         CliError::Usage {
@@ -285,6 +306,7 @@ impl CliError {
             CliError::Locked(_) => 3,
             CliError::Usage { .. } | CliError::Io(_) | CliError::Other(_) => 2,
             CliError::Missing { .. } => 2,
+            CliError::Remote(crate::remote::RemoteError::CacheLocked { .. }) => 3,
             CliError::Remote(e) if e.is_refusal() => 1,
             CliError::Remote(_) => 2,
         }
@@ -296,6 +318,7 @@ impl CliError {
             CliError::Usage { help, .. }
             | CliError::Missing { help, .. }
             | CliError::Refused { help, .. } => help.as_deref(),
+            CliError::Remote(e) => remote_help(e),
             _ => None,
         }
     }

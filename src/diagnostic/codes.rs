@@ -325,6 +325,46 @@ codes! {
         why: "capm installs exactly what the source names; another ref would be a different bundle.",
         fix: "Check the name with `git ls-remote URL`, then fix `tag`, `branch`, `rev` or `version` in capm.toml.",
     }
+    "offline-missing" Error {
+        summary: "With --offline or --frozen, something a remote source needs is not in the cache; the message lists each item. Exit 2.",
+        why: "An offline run fetches nothing: index files, archives, git commits and OCI blobs come from the cache only, and capm does not install something it cannot verify.",
+        fix: "Run once online (without --offline or --frozen) to fill the cache, then offline runs install from it.",
+    }
+    "http-error" Error {
+        summary: "A registry answered an HTTP request with an error status (after retries for 5xx and 429). Exit 2.",
+        why: "capm cannot resolve or install from a registry whose index or archive it cannot read.",
+        fix: "Check the registry's `url` in capm.toml and that the server is up; a 404 on an archive means the registry lost a file its index lists.",
+    }
+    "network-timeout" Error {
+        summary: "A server sent nothing for longer than the HTTP timeout (CAPM_HTTP_TIMEOUT, 30 s by default), after retries. Exit 2.",
+        why: "Waiting forever would hang CI and the desktop app.",
+        fix: "Check the connection and proxy settings (HTTPS_PROXY, NO_PROXY), or raise CAPM_HTTP_TIMEOUT for a slow server.",
+    }
+    "network-error" Error {
+        summary: "A connection to a server failed: the name did not resolve, the connection was refused or reset, or TLS failed. Exit 2.",
+        why: "The registry cannot be reached from this machine.",
+        fix: "Check the URL, the connection and proxy settings; for a private CA, point SSL_CERT_FILE at its certificates.",
+    }
+    "truncated-download" Error {
+        summary: "A download ended before the length the server announced. Exit 2.",
+        why: "A cut-short index or archive cannot be verified, so nothing of it is used.",
+        fix: "Run the command again; a server that keeps cutting responses short needs fixing on its side.",
+    }
+    "download-too-large" Error {
+        summary: "A server sent more than capm reads for one file (100 MiB). Exit 1.",
+        why: "A bundle is never that large; reading on would let a hostile server exhaust memory or disk.",
+        fix: "Check the registry: an index file or archive that size is not a capm bundle.",
+    }
+    "invalid-ca-file" Error {
+        summary: "SSL_CERT_FILE names a file that cannot be read or holds no PEM certificate. Exit 2.",
+        why: "capm trusts exactly the certificates that file holds when it is set; with none, no HTTPS server could be trusted.",
+        fix: "Point SSL_CERT_FILE at a PEM bundle of CA certificates, or unset it to use the built-in roots.",
+    }
+    "invalid-archive" Error {
+        summary: "A bundle's archive is not a valid .tar.gz or .tar.zst of regular files inside the bundle (absolute paths, `..`, links, devices, duplicates, or past the size limits).",
+        why: "capm unpacks only archives that cannot write outside the bundle or exhaust the disk.",
+        fix: "Republish the bundle with `capm publish`, which writes archives capm reads.",
+    }
     "ambiguous-source" Error {
         summary: "Several registries publish a bundle of the same name, and the project did not choose one.",
         why: "Taking whichever is found first would let one registry stand in for another's bundle.",
