@@ -489,6 +489,22 @@ fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// `https://` anywhere; `http://` only to a loopback host.
+/// A registry URL capm.toml may name: `https://` (`http://` only to this machine), and
+/// no credentials in it (SRC-002: they would sit in a committed file).
+pub fn check_registry_url(url: &str) -> Result<(), RemoteError> {
+    let parsed = check_scheme(url)?;
+    if !parsed.password().unwrap_or_default().is_empty() || !parsed.username().is_empty() {
+        return Err(RemoteError::UrlRefused {
+            rule: "SRC-002",
+            url: url.to_string(),
+            why:
+                "the URL holds credentials, which capm.toml would share with everyone who reads it"
+                    .into(),
+        });
+    }
+    Ok(())
+}
+
 fn check_scheme(url: &str) -> Result<url::Url, RemoteError> {
     let parsed = url::Url::parse(url).map_err(|e| RemoteError::UrlRefused {
         rule: "invalid-url",

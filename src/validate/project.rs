@@ -99,6 +99,11 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                 )
                 .help("a registry is a directory (`path`) or a server (`url`): keep one"),
             ),
+            (None, Some(u)) => {
+                if let Err(e) = crate::remote::http::check_registry_url(&u.value) {
+                    diags.push(url_refused(e, u, &source));
+                }
+            }
             (None, None) => diags.push(
                 at(
                     "missing-field",
@@ -257,6 +262,11 @@ fn check_source(
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
     .collect();
+    if let Some(g) = git
+        && let Err(e) = crate::remote::git::check_url(&g.value)
+    {
+        out.push(url_refused(e, g, source));
+    }
     if git.is_none() {
         if let Some((key, v)) = refs.first() {
             out.push(
@@ -302,6 +312,34 @@ fn check_source(
         );
     }
     out
+}
+
+/// A URL with the password it carries replaced by `***`.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A source URL a security rule refuses, as a blocking finding at its place.
+fn url_refused(
+    e: crate::remote::RemoteError,
+    at: &Spanned<String>,
+    source: &SourceFile,
+) -> Diagnostic {
+    let crate::remote::RemoteError::UrlRefused { rule, why, .. } = &e else {
+        return Diagnostic::new("invalid-url", e.to_string()).at(source, at.span);
+    };
+    let mut d =
+        Diagnostic::new(rule, format!("`{}`: {why}", redacted(&at.value))).at(source, at.span);
+    if rule.starts_with("SRC-") {
+        d.rule_severity = Some(crate::security::Level::Block);
+    }
+    d.help(format!("`capm explain {rule}` says what to write instead"))
 }
 
 /// A bundle's `skip` lists resources as `KIND:NAME`, each once.
