@@ -1,4 +1,5 @@
-//! Listing a bundle's directories and reading its files, for [`BundleTree::read`].
+//! Listing directories and reading their files, for [`BundleTree::read`] and for the
+//! search for bundle directories behind `capm lint`.
 //!
 //! On Unix every entry is opened relative to its open directory (`openat`), so the kernel
 //! does not walk the whole path from the working directory again for each one; elsewhere
@@ -7,14 +8,14 @@
 //!
 //! [`BundleTree::read`]: super::tree::BundleTree::read
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// What a directory entry is, links not followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
+pub enum Kind {
     Dir,
     Symlink,
     /// Anything else: read as a file.
@@ -68,125 +69,139 @@ fn fits(content: Vec<u8>, room: u64) -> io::Result<Option<Vec<u8>>> {
 }
 
 #[cfg(unix)]
-pub(super) use unix::Root;
+pub use unix::OpenDir;
 
 #[cfg(not(unix))]
-pub(super) use portable::Root;
+pub use portable::OpenDir;
+
+/// Sorts a listing by name.
+fn sorted(mut entries: Vec<(OsString, Kind)>) -> Vec<(OsString, Kind)> {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+}
 
 #[cfg(unix)]
 mod unix {
-    use std::cell::{Cell, Ref, RefCell};
-    use std::os::fd::OwnedFd;
+    use std::os::fd::{AsFd, OwnedFd};
     use std::os::unix::ffi::OsStringExt;
 
-    use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, openat, readlinkat, statat};
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, openat, readlinkat, statat};
 
     use super::*;
 
-    /// An open bundle directory. Its own listing reads the same descriptor the
-    /// directories below are opened from, so no second one is made for it.
-    pub struct Root {
-        dir: RefCell<Dir>,
-        /// Whether the descriptor was read already, and must be rewound to list again.
-        listed: Cell<bool>,
-    }
-
-    impl Root {
-        pub fn open(dir: &Path) -> io::Result<Root> {
-            Ok(Root {
-                dir: RefCell::new(Dir::new(open_dir(CWD, dir)?)?),
-                listed: Cell::new(false),
-            })
-        }
-
-        /// Lists the directory at `rel` (relative to the root; empty for the root itself),
-        /// sorted by name.
-        pub fn list(&self, rel: &Path) -> io::Result<Listing<'_>> {
-            if rel.as_os_str().is_empty() {
-                let entries = {
-                    let mut dir = self.dir.borrow_mut();
-                    if self.listed.replace(true) {
-                        dir.rewind();
-                    }
-                    entries(&mut dir)?
-                };
-                let dir = Source::Root(self.dir.borrow());
-                return Ok(Listing { dir, entries });
-            }
-            let fd = open_dir(self.dir.borrow().fd()?, rel)?;
-            let mut dir = Dir::new(fd)?;
-            let entries = entries(&mut dir)?;
-            Ok(Listing {
-                dir: Source::Own(dir),
-                entries,
-            })
-        }
-    }
-
-    /// A directory's entries and their kinds, sorted by name.
-    fn entries(dir: &mut Dir) -> io::Result<Vec<(OsString, Kind)>> {
-        let mut entries = Vec::new();
-        while let Some(entry) = dir.read() {
-            let entry = entry?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let name = OsString::from_vec(name.to_vec());
-            let kind = kind(dir, &name, entry.file_type())?;
-            entries.push((name, kind));
-        }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(entries)
-    }
-
-    enum Source<'r> {
-        Own(Dir),
-        Root(Ref<'r, Dir>),
-    }
-
-    /// One listed directory: its entries, and the directory to open them from.
-    pub struct Listing<'r> {
-        dir: Source<'r>,
+    /// An open directory and its entries, sorted by name. The directories below it are
+    /// opened relative to it, and its files are read through the same descriptor.
+    pub struct OpenDir {
+        fd: OwnedFd,
         pub entries: Vec<(OsString, Kind)>,
     }
 
-    impl Listing<'_> {
-        fn dir(&self) -> &Dir {
-            match &self.dir {
-                Source::Own(d) => d,
-                Source::Root(d) => d,
-            }
+    impl OpenDir {
+        /// Opens and lists the directory at `path`.
+        pub fn open(path: &Path) -> io::Result<OpenDir> {
+            Self::list(open_dir(CWD, path)?)
         }
 
-        pub fn read_link(&self, name: &OsString) -> io::Result<PathBuf> {
-            let target = readlinkat(self.dir().fd()?, name.as_os_str(), Vec::new())?;
+        /// Opens and lists the directory at `rel`, relative to this one.
+        pub fn open_child(&self, rel: &Path) -> io::Result<OpenDir> {
+            Self::list(open_dir(&self.fd, rel)?)
+        }
+
+        fn list(fd: OwnedFd) -> io::Result<OpenDir> {
+            let entries = sorted(read_entries(&fd)?);
+            Ok(OpenDir { fd, entries })
+        }
+
+        /// Whether `rel`, relative to this directory, is a regular file, links followed
+        /// (as [`Path::is_file`] says).
+        pub fn is_file(&self, rel: &Path) -> bool {
+            statat(&self.fd, rel, AtFlags::empty())
+                .is_ok_and(|s| FileType::from_raw_mode(s.st_mode).is_file())
+        }
+
+        /// Where the link `name` here points.
+        pub fn read_link(&self, name: &OsStr) -> io::Result<PathBuf> {
+            let target = readlinkat(&self.fd, name, Vec::new())?;
             Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
         }
 
-        /// The file `name`'s content, when its size fits in `room` bytes.
-        pub fn read_file(&self, name: &OsString, room: u64) -> io::Result<Option<Vec<u8>>> {
-            let dir = self.dir().fd()?;
+        /// The content of the file `name` here, when its size fits in `room` bytes.
+        pub fn read_file(&self, name: &OsStr, room: u64) -> io::Result<Option<Vec<u8>>> {
+            let dir = &self.fd;
             let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-            let file = openat(dir, name.as_os_str(), flags, Mode::empty()).map(File::from);
+            let file = openat(dir, name, flags, Mode::empty()).map(File::from);
             read_at_most(file.map_err(io::Error::from), room, || {
-                let stat = statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+                let stat = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
                 Ok(stat.st_size as u64)
             })
         }
     }
 
-    fn open_dir<Fd: std::os::fd::AsFd>(at: Fd, path: &Path) -> io::Result<OwnedFd> {
+    fn open_dir<Fd: AsFd>(at: Fd, path: &Path) -> io::Result<OwnedFd> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         Ok(openat(at, path, flags, Mode::empty())?)
     }
 
+    /// The size of the buffer each thread lists directories into: room for a few hundred
+    /// entries per system call, used again for every directory.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const LISTING_BUFFER: usize = 32 * 1024;
+
+    /// A directory's entries, read with `getdents64` into the thread's listing buffer
+    /// rather than a buffer allocated (and zeroed) for each directory.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn read_entries(fd: &OwnedFd) -> io::Result<Vec<(OsString, Kind)>> {
+        use std::cell::RefCell;
+        use std::mem::MaybeUninit;
+        thread_local! {
+            static BUFFER: RefCell<Box<[MaybeUninit<u8>]>> =
+                RefCell::new(Box::new_uninit_slice(LISTING_BUFFER));
+        }
+        BUFFER.with_borrow_mut(|buffer| {
+            let mut dir = rustix::fs::RawDir::new(fd, buffer);
+            let mut entries = Vec::new();
+            while let Some(entry) = dir.next() {
+                let entry = entry?;
+                add_entry(fd, &mut entries, entry.file_name(), entry.file_type())?;
+            }
+            Ok(entries)
+        })
+    }
+
+    /// A directory's entries.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn read_entries(fd: &OwnedFd) -> io::Result<Vec<(OsString, Kind)>> {
+        let mut dir = rustix::fs::Dir::new(fd.try_clone()?)?;
+        let mut entries = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry?;
+            add_entry(fd, &mut entries, entry.file_name(), entry.file_type())?;
+        }
+        Ok(entries)
+    }
+
+    /// Adds one listed entry (but not `.` and `..`) with its kind.
+    fn add_entry(
+        dir: &OwnedFd,
+        entries: &mut Vec<(OsString, Kind)>,
+        name: &std::ffi::CStr,
+        listed: FileType,
+    ) -> io::Result<()> {
+        let name = name.to_bytes();
+        if name != b"." && name != b".." {
+            let name = OsString::from_vec(name.to_vec());
+            let kind = kind(dir, &name, listed)?;
+            entries.push((name, kind));
+        }
+        Ok(())
+    }
+
     /// The entry's type from the listing; asked of the file system (links not followed)
     /// when the listing does not say.
-    fn kind(dir: &Dir, name: &OsString, listed: FileType) -> io::Result<Kind> {
+    fn kind(dir: &OwnedFd, name: &OsString, listed: FileType) -> io::Result<Kind> {
         let file_type = match listed {
             FileType::Unknown => {
-                let stat = statat(dir.fd()?, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+                let stat = statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
                 FileType::from_raw_mode(stat.st_mode)
             }
             known => known,
@@ -203,19 +218,17 @@ mod unix {
 mod portable {
     use super::*;
 
-    /// A bundle directory.
-    pub struct Root(PathBuf);
+    /// A listed directory, by path.
+    pub struct OpenDir {
+        path: PathBuf,
+        pub entries: Vec<(OsString, Kind)>,
+    }
 
-    impl Root {
-        pub fn open(dir: &Path) -> io::Result<Root> {
-            Ok(Root(dir.to_path_buf()))
-        }
-
-        /// Lists the directory at `rel` (relative to the root), sorted by name.
-        pub fn list(&self, rel: &Path) -> io::Result<Listing> {
-            let dir = self.0.join(rel);
+    impl OpenDir {
+        /// Lists the directory at `path`.
+        pub fn open(path: &Path) -> io::Result<OpenDir> {
             let mut entries = Vec::new();
-            for entry in std::fs::read_dir(&dir)? {
+            for entry in std::fs::read_dir(path)? {
                 let entry = entry?;
                 let file_type = entry.file_type()?;
                 let kind = if file_type.is_symlink() {
@@ -227,25 +240,30 @@ mod portable {
                 };
                 entries.push((entry.file_name(), kind));
             }
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Ok(Listing { dir, entries })
-        }
-    }
-
-    /// One listed directory: its entries, and its path to open them from.
-    pub struct Listing {
-        dir: PathBuf,
-        pub entries: Vec<(OsString, Kind)>,
-    }
-
-    impl Listing {
-        pub fn read_link(&self, name: &OsString) -> io::Result<PathBuf> {
-            std::fs::read_link(self.dir.join(name))
+            Ok(OpenDir {
+                path: path.to_path_buf(),
+                entries: sorted(entries),
+            })
         }
 
-        /// The file `name`'s content, when its size fits in `room` bytes.
-        pub fn read_file(&self, name: &OsString, room: u64) -> io::Result<Option<Vec<u8>>> {
-            let path = self.dir.join(name);
+        /// Lists the directory at `rel`, relative to this one.
+        pub fn open_child(&self, rel: &Path) -> io::Result<OpenDir> {
+            Self::open(&self.path.join(rel))
+        }
+
+        /// Whether `rel`, relative to this directory, is a regular file, links followed.
+        pub fn is_file(&self, rel: &Path) -> bool {
+            self.path.join(rel).is_file()
+        }
+
+        /// Where the link `name` here points.
+        pub fn read_link(&self, name: &OsStr) -> io::Result<PathBuf> {
+            std::fs::read_link(self.path.join(name))
+        }
+
+        /// The content of the file `name` here, when its size fits in `room` bytes.
+        pub fn read_file(&self, name: &OsStr, room: u64) -> io::Result<Option<Vec<u8>>> {
+            let path = self.path.join(name);
             read_at_most(File::open(&path), room, || {
                 Ok(path.symlink_metadata()?.len())
             })

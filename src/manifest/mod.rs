@@ -4,7 +4,7 @@
 pub mod bundle;
 pub mod common;
 pub mod decode;
-mod dirs;
+pub mod dirs;
 pub mod lock;
 pub mod project;
 pub mod span;

@@ -49,18 +49,23 @@ impl BundleTree {
     /// Reads a bundle directory from disk.
     pub fn read(dir: &Path, display_root: impl Into<String>) -> io::Result<BundleTree> {
         tracing::debug!("reading the bundle directory `{}`", dir.display());
+        let root = dirs::OpenDir::open(dir)?;
         let mut tree = BundleTree {
             display_root: display_root.into(),
             entries: BTreeMap::new(),
             too_large: false,
         };
-        let root = dirs::Root::open(dir)?;
         let mut bytes = 0u64;
         // Directories still to list: their path below the root, and as shown in `entries`.
         let mut stack = vec![(PathBuf::new(), String::new())];
         while let Some((at, rel)) = stack.pop() {
-            let listing = root.list(&at)?;
-            for (name, kind) in &listing.entries {
+            let below = if at.as_os_str().is_empty() {
+                None
+            } else {
+                Some(root.open_child(&at)?)
+            };
+            let dir = below.as_ref().unwrap_or(&root);
+            for (name, kind) in &dir.entries {
                 let shown = name.to_string_lossy();
                 if rel.is_empty() && shown == ".git" {
                     continue;
@@ -76,7 +81,7 @@ impl BundleTree {
                 }
                 let entry = match kind {
                     dirs::Kind::Symlink => {
-                        let target = listing.read_link(name)?;
+                        let target = dir.read_link(name)?;
                         let escapes = link_escapes(&child_rel, &target);
                         Entry::Symlink { target, escapes }
                     }
@@ -86,7 +91,7 @@ impl BundleTree {
                     }
                     dirs::Kind::File => {
                         let room = MAX_BUNDLE_BYTES - bytes;
-                        let Some(content) = listing.read_file(name, room)? else {
+                        let Some(content) = dir.read_file(name, room)? else {
                             tree.too_large = true;
                             return Ok(tree);
                         };

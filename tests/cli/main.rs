@@ -26,6 +26,7 @@ mod json_outputs;
 mod json_results;
 mod lint;
 mod lint_cases;
+mod lint_search;
 mod manifest_edits;
 mod mcp_fields;
 #[path = "../common/mcp_fields.rs"]

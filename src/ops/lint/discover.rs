@@ -2,14 +2,17 @@
 //! paths it is given, and how each is shown in diagnostics.
 //!
 //! Directories are searched in parallel; the result, and the error when a directory
-//! cannot be read, are the same as a walk one directory at a time would give.
+//! cannot be read, are the same as a walk one directory at a time would give. Each
+//! directory is listed once, and what is below it is looked at relative to it (on Unix,
+//! through its descriptor), with the entry types the listing gives.
 
-use std::fs::DirEntry;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::{LintError, LintOptions, io_err};
+use crate::manifest::dirs::{Kind, OpenDir};
 use crate::manifest::tree::MANIFEST;
 use crate::ops::project::{self, PROJECT_MANIFEST};
 
@@ -115,8 +118,13 @@ fn discover(path: &Path, found: &mut Found) -> Result<(), LintError> {
     }
     // No link is followed below `path`, so a bundle's canonical path is the root's and
     // the names on the way.
-    let key = std::fs::canonicalize(path).ok();
-    found.bundles.extend(scan(path, &shown, key.as_deref())?);
+    let root = Place {
+        path: path.to_path_buf(),
+        shown,
+        key: std::fs::canonicalize(path).ok(),
+    };
+    let dir = OpenDir::open(path).map_err(io_err(path))?;
+    found.bundles.extend(scan(&dir, &root)?);
     if found.bundles.len() + found.projects.len() == before {
         return Err(LintError::NothingFound(path.to_path_buf()));
     }
@@ -141,18 +149,34 @@ fn discover_file(path: &Path, found: &mut Found) -> Result<(), LintError> {
     Ok(())
 }
 
-/// The bundle directories below `dir`, in no particular order. Subdirectories are
-/// searched in parallel; when several cannot be read, the error returned is the one a
-/// walk of one directory at a time (depth first, last subdirectory first) meets first.
-fn scan(dir: &Path, shown: &str, key: Option<&Path>) -> Result<Vec<FoundBundle>, LintError> {
-    let mut children: Vec<DirEntry> = std::fs::read_dir(dir)
-        .map_err(io_err(dir))?
-        .filter_map(Result::ok)
-        .collect();
-    children.sort_by_cached_key(DirEntry::file_name);
-    let below: Vec<Result<Vec<FoundBundle>, LintError>> = children
+/// A directory a search meets: its path as given, how it is shown, and its canonical
+/// path when known.
+struct Place {
+    path: PathBuf,
+    shown: String,
+    key: Option<PathBuf>,
+}
+
+impl Place {
+    fn child(&self, name: &OsString) -> Place {
+        Place {
+            path: self.path.join(name),
+            shown: join_display(&self.shown, &name.to_string_lossy()),
+            key: self.key.as_ref().map(|k| k.join(name)),
+        }
+    }
+}
+
+/// The bundle directories below `dir` (at `place`), in no particular order. Its
+/// subdirectories are searched in parallel; when several cannot be read, the error
+/// returned is the one a walk of one directory at a time (depth first, last subdirectory
+/// first) meets first.
+fn scan(dir: &OpenDir, place: &Place) -> Result<Vec<FoundBundle>, LintError> {
+    let below: Vec<Result<Vec<FoundBundle>, LintError>> = dir
+        .entries
         .par_iter()
-        .map(|child| visit(child, shown, key))
+        .filter(|(name, kind)| *kind == Kind::Dir && !skipped_dir(&name.to_string_lossy()))
+        .map(|(name, _)| visit(dir, name, place.child(name)))
         .collect();
     let mut found = Vec::new();
     for r in below.into_iter().rev() {
@@ -161,26 +185,18 @@ fn scan(dir: &Path, shown: &str, key: Option<&Path>) -> Result<Vec<FoundBundle>,
     Ok(found)
 }
 
-/// One entry of a searched directory: a bundle directory, or one to search in turn.
-fn visit(
-    child: &DirEntry,
-    parent_shown: &str,
-    parent_key: Option<&Path>,
-) -> Result<Vec<FoundBundle>, LintError> {
-    let name = child.file_name();
-    let shown_name = name.to_string_lossy();
-    let Ok(ft) = child.file_type() else {
-        return Ok(Vec::new());
-    };
-    if !ft.is_dir() || skipped_dir(&shown_name) {
-        return Ok(Vec::new());
+/// The subdirectory `name` of a searched directory: a bundle directory, or one to search
+/// in turn. Both are looked at relative to the open `parent`.
+fn visit(parent: &OpenDir, name: &OsString, place: Place) -> Result<Vec<FoundBundle>, LintError> {
+    if parent.is_file(&Path::new(name).join(MANIFEST)) {
+        return Ok(vec![FoundBundle {
+            dir: place.path,
+            shown: place.shown,
+            key: place.key,
+        }]);
     }
-    let dir = child.path();
-    let shown = join_display(parent_shown, &shown_name);
-    let key = parent_key.map(|k| k.join(&name));
-    if dir.join(MANIFEST).is_file() {
-        Ok(vec![FoundBundle { dir, shown, key }])
-    } else {
-        scan(&dir, &shown, key.as_deref())
-    }
+    let dir = parent
+        .open_child(Path::new(name))
+        .map_err(io_err(&place.path))?;
+    scan(&dir, &place)
 }
