@@ -14,10 +14,18 @@ peak resident set size. Setup that is not part of an operation (copying the star
 project) happens outside the timed part. Nothing here runs in the test suite.
 
     python3 bench/run.py --lint-only     # only the lint rows
+    python3 bench/run.py --remote-only   # only the rows of a registry served over HTTP
+
+The remote rows serve a 100,000-bundle synthetic registry in the static layout from a
+threaded HTTP server on 127.0.0.1 inside this script, which counts the requests each run
+makes; a cold run starts from an empty cache directory, a warm one from the cache the
+previous runs filled.
 """
 
 import argparse
+import http.server
 import json
+import threading
 import os
 import platform
 import shutil
@@ -195,6 +203,136 @@ def serve_latency(project, runs):
     return samples
 
 
+SPARSE_BUNDLES = 100_000
+
+
+def sparse_registry():
+    out = WORK / f"sparse-{SPARSE_BUNDLES}"
+    if not (out / "config.json").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        sh([GEN, out, "--bundles", str(SPARSE_BUNDLES), "--project", "50", "--sparse"])
+    return out
+
+
+class Counting(http.server.SimpleHTTPRequestHandler):
+    """Serves the registry directory; counts requests and 304 answers."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_response(self, code, message=None):
+        with self.server.lock:
+            self.server.requests += 1
+            self.server.not_modified += code == 304
+        super().send_response(code, message)
+
+
+def serve(directory):
+    handler = lambda *a, **k: Counting(*a, directory=str(directory), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.lock = threading.Lock()
+    server.requests = server.not_modified = 0
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def with_five_dependencies(reg):
+    """A bundle that brings in exactly five others (direct and indirect dependencies, by the
+    newest versions' requirements)."""
+    def newest(name):
+        path = reg / "index" / index_path(name)
+        return json.loads(path.read_text().splitlines()[-1])
+
+    for path in sorted((reg / "index").rglob("*"))[:20000]:
+        if not path.is_file():
+            continue
+        top = json.loads(path.read_text().splitlines()[-1])
+        seen, todo = set(), [d["name"] for d in top.get("deps", [])]
+        while todo and len(seen) <= 5:
+            d = todo.pop()
+            if d not in seen:
+                seen.add(d)
+                todo.extend(x["name"] for x in newest(d).get("deps", []))
+        if len(seen) == 5 and len(top.get("deps", [])) >= 2:
+            return top["name"]
+    sys.exit("no bundle with five dependencies in the registry")
+
+
+def index_path(name):
+    """cargo's index path scheme, as the registry layout uses it."""
+    if len(name) <= 2:
+        return f"{len(name)}/{name}"
+    if len(name) == 3:
+        return f"3/{name[0]}/{name}"
+    return f"{name[:2]}/{name[2:4]}/{name}"
+
+
+def remote_rows(runs, row):
+    """`capm add` and a 50-bundle resolution against a registry served over HTTP."""
+    reg = sparse_registry()
+    server = serve(reg)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    name = with_five_dependencies(reg)
+    template = WORK / "remote-empty"
+    shutil.rmtree(template, ignore_errors=True)
+    template.mkdir(parents=True)
+    (template / "capm.toml").write_text(
+        f'[project]\ntarget = "opencode"\n\n[registries]\nsynth = {{ url = "{url}" }}\n\n[bundles]\n')
+    project50 = WORK / "remote-50"
+    shutil.rmtree(project50, ignore_errors=True)
+    project50.mkdir(parents=True)
+    text = (reg / "project" / "capm.toml").read_text()
+    text = text.replace('path = ".."', f'url = "{url}"')
+    (project50 / "capm.toml").write_text(text)
+    warm_cache = WORK / "remote-cache-warm"
+    shutil.rmtree(warm_cache, ignore_errors=True)
+
+    def counted(label, size, args, prepare, cache, target):
+        before = server.requests, server.not_modified
+
+        def env_of(cwd):
+            e = env_for(cwd)
+            e["XDG_CACHE_HOME"] = str(cache())
+            return e
+
+        samples = Samples()
+        for i in range(runs + 1):
+            cwd = prepare()
+            e = env_of(cwd)
+            t = time.perf_counter()
+            out = subprocess.run(args, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            dt = (time.perf_counter() - t) * 1000
+            if out.returncode != 0:
+                sys.exit(f"`{' '.join(map(str, args))}` exited {out.returncode}: {out.stderr.decode()}")
+            if i > 0:
+                samples.append(dt)
+        requests = (server.requests - before[0]) / (runs + 1)
+        not_modified = (server.not_modified - before[1]) / (runs + 1)
+        note = f"{requests:.0f} requests" + (f" ({not_modified:.0f} answered 304)" if not_modified else "")
+        row(label, f"{size}; {note}", samples, " ".join(map(str, args[1:])), target)
+
+    def fresh_cache():
+        d = Path(tempfile.mkdtemp(prefix="capm-cold-", dir=WORK))
+        return d
+
+    counted("add, cold cache", f"{name} (+5 dependencies) of {SPARSE_BUNDLES:,}",
+            [CAPM, "add", name, "-y", "-q"], lambda: fresh_copy(template, "add-cold"),
+            fresh_cache, "≤ 150 ms")
+    # Fill the warm cache once, then every run adds the same bundle to a fresh project.
+    sh([CAPM, "add", name, "-y", "-q"], cwd=fresh_copy(template, "warm-up"),
+       env={**env_for(template), "XDG_CACHE_HOME": str(warm_cache)})
+    counted("add, warm cache", f"{name} (+5 dependencies) of {SPARSE_BUNDLES:,}",
+            [CAPM, "add", name, "-y", "-q"], lambda: fresh_copy(template, "add-warm"),
+            lambda: warm_cache, "≤ 30 ms")
+    counted("resolve + plan, cold cache", f"50 bundles of {SPARSE_BUNDLES:,}",
+            [CAPM, "plan", "install", "--format", "json"], lambda: project50,
+            fresh_cache, "≤ 400 ms")
+    server.shutdown()
+    for d in WORK.glob("capm-cold-*"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def machine():
     cores = os.cpu_count()
     cpu = platform.processor() or platform.machine()
@@ -248,6 +386,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer runs, skip the 10,000-bundle lint")
     ap.add_argument("--compare", action="store_true", help="also time agpm and APM (installed on demand)")
     ap.add_argument("--lint-only", action="store_true", help="only the lint rows")
+    ap.add_argument("--remote-only", action="store_true", help="only the rows of a registry over HTTP")
     ap.add_argument("--runs", type=int, default=None)
     args = ap.parse_args()
     runs = args.runs or (5 if args.quick else 15)
@@ -263,6 +402,10 @@ def main():
         print(f"{op:<44} {size:<28} median {med:9.2f} ms  ({lo:.2f} .. {hi:.2f})  peak {mib(peak) or '-'}",
               file=sys.stderr)
 
+    if args.remote_only:
+        remote_rows(runs, row)
+        print_tables(rows, runs)
+        return
     lint_rows(runs, args.quick, row)
     if args.lint_only:
         print_tables(rows, runs)
@@ -278,7 +421,7 @@ def main():
         sh([CAPM, "init", desk])
     row("desktop call, cold process", "built-in catalog",
         timed([CAPM, "plan", "install", "code-review", "--format", "json"], desk, runs),
-        "capm plan install code-review --format json", "< 20 ms")
+        "capm plan install code-review --format json", "≤ 10 ms")
     row("serve --stdio plan request", "built-in catalog", serve_latency(desk, runs * 4),
         '{"method":"plan",…} on a warm `capm serve --stdio`', "< 5 ms")
 
@@ -300,6 +443,8 @@ def main():
     row("uninstall", f"{UNITS} bundles",
         timed([CAPM, "remove", *names, "-y", "-q"], None, runs, prepare=installed_copy),
         "capm remove unit-00 … unit-19 -y")
+
+    remote_rows(runs, row)
 
     if args.compare:
         import compare  # noqa: E402  (bench/compare.py)

@@ -189,7 +189,10 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         }
     }
     let (requests, lock) = requests_for(&manifest, project.lock.as_ref(), req)?;
-    let sources = Sources::load_locked(&manifest, &project.root, lock.as_ref())?;
+    let mut sources = Sources::load_locked(&manifest, &project.root, lock.as_ref())?;
+    // Names asked for on the command line, which capm.toml does not list yet.
+    let named: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
+    sources.fetch(&named)?;
     let resolution = graph::build(&sources, &requests, lock.as_ref())?;
     if let Some(l) = &project.lock {
         graph::verify_lock(l, &resolution)?;
