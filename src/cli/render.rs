@@ -210,7 +210,7 @@ pub fn sarif(diagnostics: &[Diagnostic], root: &Path) -> serde_json::Value {
 /// else an absolute `file://` URI (a relative reference must not begin with a slash, nor
 /// climb out of its base with `..`).
 fn artifact_location(file: &str, root: &Path) -> serde_json::Value {
-    let absolute = normalize(&root.join(file));
+    let absolute = crate::manifest::tree::normalize_lexically(&root.join(file));
     match absolute.strip_prefix(root) {
         Ok(rel) if !rel.as_os_str().is_empty() => json!({
             "uri": uri_reference(&rel.to_string_lossy()),
@@ -226,23 +226,6 @@ fn artifact_location(file: &str, root: &Path) -> serde_json::Value {
 /// `root` as a `file://` URI ending in a slash, as a base URI must.
 fn directory_uri(root: &Path) -> String {
     url::Url::from_directory_path(root).map_or_else(|()| "file:///".into(), String::from)
-}
-
-/// `path` with its `.` and `..` components resolved lexically (lint names files as it was
-/// given them, so `../x/bundle.toml` is a file beside the root, whatever links say).
-fn normalize(path: &Path) -> std::path::PathBuf {
-    use std::path::Component;
-    let mut out = std::path::PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// A relative path as a URI reference: every byte outside the unreserved set and `/`

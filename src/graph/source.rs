@@ -878,6 +878,17 @@ fn from_release(r: crate::remote::Release, source: SourceId) -> Result<Candidate
     })
 }
 
+/// A local repository written in capm.toml, as the absolute path git is given: `..`
+/// resolved lexically, so that it names one cache entry (and `--offline` finds it) from
+/// any directory capm runs in and from any copy of the project beside the original.
+fn local_repository(root: &Path, url: &str) -> String {
+    let joined = root.join(url);
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    crate::manifest::tree::normalize_lexically(&absolute)
+        .display()
+        .to_string()
+}
+
 /// The git or OCI source a capm.toml entry declares, with its id; `locked` gives the
 /// commit capm.lock records for a source id, which a git source then stays at. A local
 /// repository path is taken relative to the project `root`.
@@ -932,7 +943,7 @@ pub fn declared(
     let commit = locked(&id);
     let decl = Declared::Git {
         url: if local {
-            root.join(&url).display().to_string()
+            local_repository(root, &url)
         } else {
             url
         },

@@ -294,6 +294,23 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// `path` with its `.` and `..` components resolved lexically, whatever links say (lint
+/// names files as it was given them, so `../x/bundle.toml` is a file beside the root; a
+/// local git repository names one cache entry from any directory).
+pub fn normalize_lexically(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Whether a link at `link_rel` (relative to the bundle root) pointing at `target` leaves the
 /// bundle, judged lexically.
 fn link_escapes(link_rel: &str, target: &Path) -> bool {

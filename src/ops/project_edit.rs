@@ -16,6 +16,7 @@ use crate::graph::{Edge, Node, Resolution};
 use crate::manifest::project::{BundleRequest, ProjectManifest};
 use crate::manifest::span::{Span, Spanned};
 use crate::plan::model::Operation;
+use crate::remote::RemoteError;
 
 /// capm.toml after the operation, and the edits in words; `None` when it is unchanged.
 /// `record` maps conflicts settled now by keeping the user's version to the bundle that
@@ -506,33 +507,32 @@ fn remote_source(
     source: NewSource,
 ) -> Result<(String, Option<semver::VersionReq>, NewSource), PlanError> {
     let net = crate::remote::net();
-    let ask = |source: &NewSource| -> Result<Vec<crate::remote::Release>, PlanError> {
+    let ask = |source: &NewSource| -> Result<Vec<crate::remote::Release>, RemoteError> {
         let request = planned(source, None);
         let decl = crate::graph::source::declared(&request, &project.root, |_| None)
             .map(|(_, d)| d)
             .expect("a git or OCI source");
-        let answer = crate::remote::open(&decl, &net)
-            .and_then(|s| s.releases(&[], &net))
-            .map_err(crate::graph::GraphError::from)?;
+        let answer = crate::remote::open(&decl, &net).and_then(|s| s.releases(&[], &net))?;
         Ok(answer.into_iter().flat_map(|(_, r)| r).collect())
     };
     let mut source = source;
-    let mut releases = ask(&source)?;
-    if let NewSource::Git {
-        reference: reference @ None,
-        ..
-    } = &mut source
-    {
-        *reference = Some(("version".into(), "*".into()));
-        releases = ask(&source)?;
-        if releases.is_empty() {
-            let NewSource::Git { reference, .. } = &mut source else {
-                unreachable!()
-            };
-            *reference = None;
-            releases = ask(&source)?;
+    let releases = match &mut source {
+        // Over its version tags; a repository with none is followed on its default branch.
+        NewSource::Git { reference, .. } if reference.is_none() => {
+            *reference = Some(("version".into(), "*".into()));
+            match ask(&source) {
+                Err(RemoteError::RefNotFound { .. }) => {
+                    if let NewSource::Git { reference, .. } = &mut source {
+                        *reference = None;
+                    }
+                    ask(&source)
+                }
+                other => other,
+            }
         }
+        _ => ask(&source),
     }
+    .map_err(crate::graph::GraphError::from)?;
     let newest = releases
         .iter()
         .filter(|r| !r.yanked)

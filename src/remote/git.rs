@@ -41,7 +41,7 @@ impl std::fmt::Display for GitRef {
             GitRef::Tag(t) => write!(f, "tag {t}"),
             GitRef::Branch(b) => write!(f, "branch {b}"),
             GitRef::Rev(r) => write!(f, "commit {r}"),
-            GitRef::Version(v) => write!(f, "a tag matching {v}"),
+            GitRef::Version(v) => write!(f, "tag matching {v}"),
             GitRef::Default => f.write_str("the default branch"),
         }
     }

@@ -280,7 +280,10 @@ fn a_missing_ref_is_named() {
     for (reference, shown) in [
         (GitRef::Tag("v9.0.0".into()), "tag v9.0.0"),
         (GitRef::Branch("gone".into()), "branch gone"),
-        (GitRef::Version("^7".parse().unwrap()), "a tag matching ^7"),
+        (
+            GitRef::Version("^7".parse().unwrap()),
+            "has no tag matching ^7",
+        ),
         (GitRef::Rev("abcdef1".into()), "commit abcdef1"),
     ] {
         let err = GitSource::new(url, reference, None)

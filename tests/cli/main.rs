@@ -46,6 +46,7 @@ mod policy;
 mod probe;
 mod project_file;
 mod read_only;
+mod remote_git;
 mod rules;
 mod sarif;
 mod serve;

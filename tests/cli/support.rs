@@ -90,8 +90,19 @@ pub fn assert_os_errors_name_a_path(text: &str) {
 /// Runs `capm ARGS` like [`capm`], but kills it and fails the test if it has not ended
 /// within `limit`: a guard against a hang, not a benchmark.
 pub fn capm_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Run {
+    capm_within_with(dir, args, &[], limit)
+}
+
+/// [`capm_within`] with the environment variables `env` set.
+pub fn capm_within_with(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> Run {
     use std::io::Read;
     let mut child = command(dir, args)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
