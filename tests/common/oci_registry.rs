@@ -158,6 +158,16 @@ impl OciRegistry {
             .unwrap();
     }
 
+    /// Links blob `digest` of repository `from` into `repo` (a cross-repository mount).
+    pub fn mount_blob(&self, repo: &str, digest: &str, from: &str) {
+        let url = format!(
+            "http://{}/v2/{repo}/blobs/uploads/?mount={digest}&from={from}",
+            self.host
+        );
+        let r = ureq::post(&url).send_empty().unwrap();
+        assert_eq!(r.status().as_u16(), 201, "{digest} mounted into {repo}");
+    }
+
     /// The tags of a repository, as `tags/list` lists them.
     pub fn tags(&self, repo: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("http://{}/v2/{repo}/tags/list", self.host));
