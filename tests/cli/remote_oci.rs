@@ -364,3 +364,51 @@ fn update_moves_to_a_newly_pushed_version_and_outdated_shows_it() {
     assert_ne!(newest, old);
     assert!(skill(project.path(), "kit").contains("kit three"));
 }
+
+#[test]
+fn a_locked_manifest_out_of_the_new_requirement_gives_way() {
+    let Some(env) = Env::start("a_locked_manifest_out_of_the_new_requirement_gives_way") else {
+        return;
+    };
+    let [_, newest] = env.publish_kit();
+    let project = env.project("=1.0.0");
+    assert_ok(&env.capm(project.path(), &["install", "-y"]));
+    assert_eq!(field(&locked(project.path(), "kit"), "version"), "1.0.0");
+
+    let toml = std::fs::read_to_string(project.path().join("capm.toml")).unwrap();
+    let toml = toml.replace("\"=1.0.0\"", "\"^1.1\"");
+    std::fs::write(project.path().join("capm.toml"), toml).unwrap();
+    let run = env.capm(project.path(), &["install", "-y"]);
+    assert_ok(&run);
+    assert!(
+        run.stdout.contains("kit 1.0.0 → 1.1.0"),
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(field(&locked(project.path(), "kit"), "manifest"), newest);
+    assert!(skill(project.path(), "kit").contains("kit two"));
+}
+
+#[test]
+fn a_locked_manifest_the_registry_lost_is_named_and_nothing_is_written() {
+    let test = "a_locked_manifest_the_registry_lost_is_named_and_nothing_is_written";
+    let Some(env) = Env::start(test) else {
+        return;
+    };
+    let [_, newest] = env.publish_kit();
+    let project = env.project("^1");
+    assert_ok(&env.capm(project.path(), &["install", "-y"]));
+    std::fs::remove_dir_all(project.path().join(".opencode")).unwrap();
+    env.reg.delete_manifest("org/kit", &newest);
+
+    let before = tree(project.path());
+    let cold = tempdir();
+    let args = ["install", "-y", "--format", "json"];
+    let run = capm_in(project.path(), &args, cold.path());
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(run.json()["code"], "oci-error");
+    let said = format!("{}@{newest}", env.repo("kit"));
+    assert!(run.stderr.contains(&said), "{}", run.stderr);
+    assert!(run.stderr.contains("no such manifest"), "{}", run.stderr);
+    assert_eq!(tree(project.path()), before, "nothing was written");
+}
