@@ -267,13 +267,18 @@ fn a_tampered_layer_is_refused_and_nothing_is_written_or_cached() {
 
     let project = env.project("^1");
     let before = tree(project.path());
-    let run = env.capm(project.path(), &["install", "-y"]);
+    let fresh = tempdir();
+    let run = capm_in(project.path(), &["install", "-y"], fresh.path());
     assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stderr.contains("SC-002"), "{}", run.stderr);
+    assert!(run.stderr.starts_with("error[SC-002]: "), "{}", run.stderr);
     assert!(run.stderr.contains(layer), "{}", run.stderr);
     assert_eq!(tree(project.path()), before, "nothing was written");
     let hex = layer.strip_prefix("sha256:").unwrap();
-    let cached = tree(&env.cache());
+    let cached = tree(fresh.path());
+    assert!(
+        cached.keys().any(|p| p.contains("blobs/")),
+        "manifests were cached"
+    );
     assert!(
         !cached.keys().any(|p| p.contains(hex)),
         "the layer was not cached: {:?}",
