@@ -883,8 +883,7 @@ fn from_release(r: crate::remote::Release, source: SourceId) -> Result<Candidate
 
 /// The git or OCI source a capm.toml entry declares, with its id; `locked` gives the pin
 /// capm.lock records for a source id (a git commit, an OCI manifest digest), which the
-/// source then stays at. A local
-/// repository path is taken relative to the project `root`.
+/// source then stays at. A local repository path is taken relative to the project `root`.
 pub fn declared(
     req: &BundleRequest,
     root: &Path,
