@@ -526,7 +526,7 @@ impl Sources {
 
     /// Binds `name` to the source its capm.toml entry names: a path bundle (returned as its
     /// candidate), a registry, a git repository or an OCI repository. A git source whose
-    /// capm.lock entry records a commit stays at that commit.
+    /// capm.lock entry records a commit stays at that commit; an OCI one at its manifest.
     fn bind(
         &mut self,
         name: &str,
@@ -569,7 +569,10 @@ impl Sources {
         let Some((id, decl)) = declared(req, root, |id| {
             lock.and_then(|l| l.bundles.iter().find(|b| b.name == name))
                 .filter(|b| b.source == id.to_string())
-                .and_then(|b| b.commit.clone())
+                .and_then(|b| match id {
+                    SourceId::Oci(_) => b.manifest.clone(),
+                    _ => b.commit.clone(),
+                })
         }) else {
             return Ok(None);
         };
@@ -889,9 +892,9 @@ fn local_repository(root: &Path, url: &str) -> String {
         .to_string()
 }
 
-/// The git or OCI source a capm.toml entry declares, with its id; `locked` gives the
-/// commit capm.lock records for a source id, which a git source then stays at. A local
-/// repository path is taken relative to the project `root`.
+/// The git or OCI source a capm.toml entry declares, with its id; `locked` gives the pin
+/// capm.lock records for a source id (a git commit, an OCI manifest digest), which the
+/// source then stays at. A local repository path is taken relative to the project `root`.
 pub fn declared(
     req: &BundleRequest,
     root: &Path,
@@ -916,11 +919,13 @@ pub fn declared(
         .as_ref()
         .and_then(|v| VersionReq::parse(&v.value).ok());
     if let Some(repository) = oci {
+        let id = SourceId::Oci(repository.value.clone());
         let decl = Declared::Oci {
             repository: repository.value.clone(),
             version: version.unwrap_or(VersionReq::STAR),
+            manifest: locked(&id),
         };
-        return Some((SourceId::Oci(repository.value.clone()), decl));
+        return Some((id, decl));
     }
     let url = git.as_ref()?.value.clone();
     let mut query = Vec::new();

@@ -283,10 +283,12 @@ pub enum Declared {
         version: Option<semver::VersionReq>,
         subdir: Option<String>,
     },
-    /// An OCI repository, over its version tags.
+    /// An OCI repository, over its version tags; at one manifest (the sha256 capm.lock
+    /// records) while that manifest's version still matches `version`.
     Oci {
         repository: String,
         version: semver::VersionReq,
+        manifest: Option<String>,
     },
 }
 
@@ -316,9 +318,11 @@ pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> 
         Declared::Oci {
             repository,
             version,
+            manifest,
         } => Box::new(OciRange {
             source: oci::OciSource::new(repository),
             req: version.clone(),
+            manifest: manifest.clone(),
         }),
     })
 }
@@ -360,18 +364,28 @@ impl Source for git::GitSource {
     }
 }
 
-/// An OCI repository and the version range capm.toml asks of it.
+/// An OCI repository, the version range capm.toml asks of it, and the manifest capm.lock
+/// pins it to.
 struct OciRange {
     source: oci::OciSource,
     req: semver::VersionReq,
+    manifest: Option<String>,
 }
 
 impl Source for OciRange {
+    /// The locked manifest's release alone while it is in range (a tag moved since does
+    /// not change what is installed); else every tagged version in range.
     fn releases(
         &self,
         _names: &[String],
         net: &Net,
     ) -> Result<Vec<(String, Vec<Release>)>, RemoteError> {
+        if let Some(digest) = &self.manifest {
+            let pinned = self.source.pinned(digest, net)?;
+            if self.req.matches(&pinned.version) {
+                return Ok(by_name(vec![pinned]));
+            }
+        }
         self.source.releases(&self.req, net).map(by_name)
     }
 }

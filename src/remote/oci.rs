@@ -515,6 +515,29 @@ impl OciSource {
         Ok(out)
     }
 
+    /// The release of one manifest, by its sha256 (as capm.lock pins it): from the cache,
+    /// else pulled by digest and checked. Its version is the one it is annotated with.
+    pub fn pinned(&self, manifest: &str, net: &Net) -> Result<Release, RemoteError> {
+        let shown = format!("{}@{manifest}", self.repository);
+        let bytes = match net.cache.blob(manifest)? {
+            Some(bytes) => bytes,
+            None if net.offline => {
+                return Err(RemoteError::Offline {
+                    missing: vec![format!("the manifest {shown} is not in the cache")],
+                });
+            }
+            None => {
+                let bytes = manifest_by_digest(&Session::open(&self.repository, net)?, manifest)?;
+                net.cache.put_blob(manifest, &bytes)?;
+                bytes
+            }
+        };
+        let annotated = check_manifest(&shown, &bytes)?.manifest.annotations[A_VERSION].clone();
+        let version = semver::Version::parse(&annotated)
+            .map_err(|e| oci_err(&shown, format!("annotated version {annotated:?}: {e}")))?;
+        self.release(&shown, version, manifest, &bytes)
+    }
+
     fn tags_key(&self) -> String {
         super::Cache::key(&format!("oci://{}", self.repository))
     }
@@ -659,14 +682,9 @@ pub fn materialize(fetch: &Fetch, content: &str, net: &Net) -> Result<BundleTree
     Ok(tree)
 }
 
-/// Pulls `repository@manifest`, checks it names `layer`, pulls the layer, and caches both.
-fn pull_layer(
-    repository: &str,
-    manifest: &str,
-    layer: &str,
-    net: &Net,
-) -> Result<Vec<u8>, RemoteError> {
-    let session = Session::open(repository, net)?;
+/// The bytes of the manifest whose sha256 is `manifest`, pulled by that digest and checked
+/// (SC-002 when they are other bytes).
+fn manifest_by_digest(session: &Session, manifest: &str) -> Result<Vec<u8>, RemoteError> {
     let shown = session.shown(manifest);
     let body = session
         .manifest_bytes(manifest)?
@@ -679,6 +697,19 @@ fn pull_layer(
             actual,
         });
     }
+    Ok(body)
+}
+
+/// Pulls `repository@manifest`, checks it names `layer`, pulls the layer, and caches both.
+fn pull_layer(
+    repository: &str,
+    manifest: &str,
+    layer: &str,
+    net: &Net,
+) -> Result<Vec<u8>, RemoteError> {
+    let session = Session::open(repository, net)?;
+    let shown = session.shown(manifest);
+    let body = manifest_by_digest(&session, manifest)?;
     let checked = check_manifest(&shown, &body)?;
     let desc = &checked.manifest.layers[0];
     if desc.digest != layer {

@@ -47,6 +47,7 @@ mod probe;
 mod project_file;
 mod read_only;
 mod remote_git;
+mod remote_oci;
 mod rules;
 mod sarif;
 mod serve;

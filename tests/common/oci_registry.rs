@@ -158,6 +158,23 @@ impl OciRegistry {
             .unwrap();
     }
 
+    /// Links blob `digest` of repository `from` into `repo` (a cross-repository mount).
+    pub fn mount_blob(&self, repo: &str, digest: &str, from: &str) {
+        let url = format!(
+            "http://{}/v2/{repo}/blobs/uploads/?mount={digest}&from={from}",
+            self.host
+        );
+        let r = ureq::post(&url).send_empty().unwrap();
+        assert_eq!(r.status().as_u16(), 201, "{digest} mounted into {repo}");
+    }
+
+    /// Deletes the manifest `digest` of `repo`, and so every tag naming it.
+    pub fn delete_manifest(&self, repo: &str, digest: &str) {
+        let url = format!("http://{}/v2/{repo}/manifests/{digest}", self.host);
+        let r = ureq::delete(&url).call().unwrap();
+        assert_eq!(r.status().as_u16(), 202, "{repo}@{digest} deleted");
+    }
+
     /// The tags of a repository, as `tags/list` lists them.
     pub fn tags(&self, repo: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("http://{}/v2/{repo}/tags/list", self.host));
