@@ -69,6 +69,7 @@ pub fn excerpt(src: &SourceFile, span: Span) -> Excerpt {
         shown.write(content, &mut text);
     }
     mapped.end = mapped.end.max(mapped.start);
+    mask_url_passwords(&mut text);
     Excerpt {
         text,
         line_start: first,
@@ -140,6 +141,32 @@ impl Shown {
     }
 }
 
+/// Replaces the password of every URL in `text` (`https://user:PASSWORD@host`) with as
+/// many `*`, so that a snippet of a capm.toml line never prints a token (SRC-002) into a
+/// terminal or a CI log; byte offsets stay where they were.
+fn mask_url_passwords(text: &mut String) {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("://") {
+        let start = from + i + 3;
+        let end = text[start..]
+            .find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace())
+            .map_or(text.len(), |e| start + e);
+        from = end.max(start);
+        let authority = &text[start..end];
+        let Some(at) = authority.rfind('@') else {
+            continue;
+        };
+        let Some(colon) = authority[..at].find(':') else {
+            continue;
+        };
+        let password = start + colon + 1..start + at;
+        if text[password.clone()].is_ascii() {
+            let stars = "*".repeat(password.len());
+            text.replace_range(password, &stars);
+        }
+    }
+}
+
 /// A carriage return as the symbol annotate-snippets shows for it; any other character
 /// as it is.
 fn visible(c: char) -> char {
@@ -182,6 +209,20 @@ fn columns(c: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_password_is_masked_in_place() {
+        let mut t = String::from(
+            "a = { git = \"https://me:ghp_x1@h.example/o.git\", u = \"https://h/x@y\" }",
+        );
+        let before = t.len();
+        mask_url_passwords(&mut t);
+        assert_eq!(
+            t,
+            "a = { git = \"https://me:******@h.example/o.git\", u = \"https://h/x@y\" }"
+        );
+        assert_eq!(t.len(), before);
+    }
 
     fn shown(text: &str, (start, end): (usize, usize)) -> (String, Range<usize>) {
         let e = excerpt(&SourceFile::new("f", text), Span::new(start, end));
