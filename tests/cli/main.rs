@@ -45,6 +45,7 @@ mod policy;
 mod probe;
 mod project_file;
 mod read_only;
+mod remote_registry;
 mod rules;
 mod sarif;
 mod serve;
