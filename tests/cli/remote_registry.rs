@@ -270,12 +270,13 @@ fn a_slow_answer_past_the_timeout_is_network_timeout() {
     let d = dir.path();
     let server = registry(d);
     let p = project(d, "p", &server);
-    server.fault(KIT_INDEX, Fault::Delay(Duration::from_secs(4)));
+    server.fault(KIT_INDEX, Fault::Delay(Duration::from_secs(30)));
     let start = Instant::now();
-    let env = [("CAPM_HTTP_TIMEOUT", "1"), ("CAPM_HTTP_RETRIES", "0")];
+    let env = [("CAPM_HTTP_TIMEOUT", "1")];
     let run = run_in(&p, &d.join("cache"), &["install", "-y"], &env);
+    // Three tries of a second each (the default 2 retries) and 0.5 s of backoff.
     assert!(
-        start.elapsed() < Duration::from_secs(4),
+        start.elapsed() < Duration::from_secs(8),
         "{:?}",
         start.elapsed()
     );
@@ -434,6 +435,25 @@ fn offline_and_frozen_installs_answer_from_the_shared_cache() {
         std::fs::read(frozen.join("capm.lock")).unwrap(),
         std::fs::read(first.join("capm.lock")).unwrap()
     );
+
+    // A name never fetched: what the cache lacks is named, nothing is written.
+    let more = d.join("more");
+    project_at(&more, &url);
+    let toml = std::fs::read_to_string(more.join("capm.toml")).unwrap();
+    let toml = toml.replace(
+        "[registries]",
+        "other = { version = \"^1\", registry = \"team\" }\n\n[registries]",
+    );
+    write_files(&more, &[("capm.toml", &toml)]);
+    let run = run_in(&more, &cache, &["--offline", "install", "-y"], &[]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        format!(
+            "error: offline, and the cache does not hold: the index of other ({url}index/ot/he/other)"
+        )
+    );
+    untouched(&more);
 }
 
 #[test]
