@@ -516,7 +516,7 @@ impl SparseRegistry {
 
 /// Runs `f` on every item, up to 16 at a time (fetches wait on the network, not on a
 /// core), and returns the results in the order of the items.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     if items.len() <= 1 {

@@ -604,3 +604,32 @@ fn each_request_of_serve_sees_the_registry_as_it_is_then() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn search_fetches_the_archives_it_reads_modes_from_at_the_same_time() {
+    let dir = crate::support::tempdir();
+    let d = dir.path();
+    let server = registry(d);
+    let p = project(d, "p", &server);
+    let archives = [
+        KIT_ARCHIVE,
+        BASE_ARCHIVE,
+        "/archives/other/other-1.0.0.tar.gz",
+    ];
+    for archive in archives {
+        server.fault(archive, Fault::Delay(Duration::from_millis(500)));
+    }
+    let run = run_in(&p, &d.join("cache"), &["search", "the test bundle"], &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let names: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(names, ["base", "kit", "other"], "{}", run.stdout);
+    assert!(run.stdout.contains("desktop-local"), "{}", run.stdout);
+    for archive in archives {
+        assert_eq!(server.count(archive), 1, "{:?}", server.requests());
+    }
+    assert_eq!(server.most_at_once(), 3, "{:?}", server.requests());
+}
