@@ -341,6 +341,8 @@ impl<'t> Server<'t> {
     /// Answers one line; `None` for a notification. The second value is true after
     /// `shutdown`.
     pub fn handle(&mut self, line: &str) -> (Option<Response>, bool) {
+        // Each request sees the registries as they are now.
+        crate::remote::new_operation();
         let respond = |id: Value, r: Result<Value, RpcError>| {
             Some(match r {
                 Ok(result) => Response {

@@ -783,24 +783,19 @@ impl Sources {
         Ok(out)
     }
 
-    /// The trees of `chosen`, in order: remote ones fetched at the same time.
+    /// The trees of `chosen`, in order: remote ones fetched at the same time (up to 16).
     pub fn trees(&self, chosen: &[&Candidate]) -> Result<Vec<BundleTree>, GraphError> {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chosen
-                .iter()
-                .map(|c| match c.origin {
-                    Origin::Remote(_) => Err(scope.spawn(move || self.tree(c))),
-                    _ => Ok(c),
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| match h {
-                    Ok(c) => self.tree(c),
-                    Err(h) => h.join().expect("a fetch does not panic"),
-                })
-                .collect()
-        })
+        self.trees_each(chosen).into_iter().collect()
+    }
+
+    /// The tree of each of `chosen`, or why it could not be read, in order: up to 16 read
+    /// (remote ones fetched) at the same time.
+    pub fn trees_each(&self, chosen: &[&Candidate]) -> Vec<Result<BundleTree, GraphError>> {
+        // Local trees are read at once: no thread is worth starting for them alone.
+        if !chosen.iter().any(|c| matches!(c.origin, Origin::Remote(_))) {
+            return chosen.iter().map(|c| self.tree(c)).collect();
+        }
+        crate::remote::sparse::in_parallel(chosen, |c| self.tree(c))
     }
 
     /// Reads a candidate's files, refusing content that does not match its digest.

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::graph::{Candidate, GraphError, Sources};
 use crate::manifest::bundle::BundleManifest;
 use crate::manifest::common::{ProductMode, Tier};
+use crate::manifest::tree::BundleTree;
 
 /// One search result: a bundle's newest version in one source.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -31,16 +32,12 @@ pub struct Found {
     pub warnings: Vec<String>,
 }
 
-/// The product modes a candidate's manifest declares, with their tiers.
-pub fn modes_of(
-    sources: &Sources,
-    c: &Candidate,
-) -> Result<BTreeMap<ProductMode, Tier>, GraphError> {
-    let tree = sources.tree(c)?;
-    let manifest = crate::validate::check_bundle(&tree)
+/// The product modes the manifest of `tree` declares, with their tiers.
+fn tree_modes(tree: &BundleTree) -> BTreeMap<ProductMode, Tier> {
+    let manifest = crate::validate::check_bundle(tree)
         .manifest
         .unwrap_or_default();
-    Ok(modes(&manifest))
+    modes(&manifest)
 }
 
 /// The product modes a manifest declares, with their tiers.
@@ -97,8 +94,11 @@ pub fn search(sources: &Sources, query: &str) -> Result<Found, GraphError> {
             .then(a.1.source.cmp(&b.1.source))
     });
     let mut found = Found::default();
-    for (_, c) in ranked {
-        let modes = modes_of(sources, c).unwrap_or_else(|e| {
+    // The manifests the modes are read from, remote ones fetched at the same time.
+    let chosen: Vec<&Candidate> = ranked.iter().map(|(_, c)| *c).collect();
+    let trees = sources.trees_each(&chosen);
+    for (c, tree) in chosen.into_iter().zip(trees) {
+        let modes = tree.map(|t| tree_modes(&t)).unwrap_or_else(|e| {
             found.warnings.push(format!(
                 "the modes of {} {} are unknown: {e}",
                 c.name, c.version

@@ -18,7 +18,9 @@
 //! (`housekeeping.rs`). Reading an entry touches its mtime (at most once an hour), which
 //! `prune` takes as its last use.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -33,6 +35,9 @@ pub use housekeeping::{CacheLock, CleanReport, PruneReport, SizeReport};
 #[derive(Clone, Debug)]
 pub struct Cache {
     root: PathBuf,
+    /// With [`Cache::once_per_operation`]: the index files already revalidated by this
+    /// operation (shared by every clone), each with whether the server had it.
+    checked: Option<Arc<Mutex<HashMap<PathBuf, bool>>>>,
 }
 
 /// `sha256:HEX` of `bytes`.
@@ -61,7 +66,45 @@ fn read_if_there(path: &Path) -> Result<Option<Vec<u8>>, RemoteError> {
 
 impl Cache {
     pub fn new(root: PathBuf) -> Cache {
-        Cache { root }
+        Cache {
+            root,
+            checked: None,
+        }
+    }
+
+    /// This cache, remembering from now on which index files were revalidated through it
+    /// (or a clone), so that one operation asks the server for each at most once: an
+    /// install plans twice (before asking and under the lock) and revalidates once. Made
+    /// anew for each operation (a command, a request of `capm serve`), which then sees
+    /// what the server has at that time.
+    pub fn once_per_operation(self) -> Cache {
+        Cache {
+            checked: Some(Arc::default()),
+            ..self
+        }
+    }
+
+    /// Whether this operation already revalidated the index file `rel` of an area, and
+    /// whether the server had it (`None`: not yet, or no memory of it).
+    pub fn checked(&self, area: &str, key: &str, rel: &str) -> Option<bool> {
+        let checked = self.checked.as_ref()?;
+        let path = self.dir(area, key).join(rel);
+        checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&path)
+            .copied()
+    }
+
+    /// Records that this operation revalidated `rel` (`present`: the server had it).
+    pub fn mark_checked(&self, area: &str, key: &str, rel: &str, present: bool) {
+        if let Some(checked) = &self.checked {
+            let path = self.dir(area, key).join(rel);
+            checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path, present);
+        }
     }
 
     pub fn root(&self) -> &Path {

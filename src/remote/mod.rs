@@ -79,6 +79,14 @@ pub fn go_offline() {
     set_net(net);
 }
 
+/// Starts a new operation (a request of `capm serve`): index files are revalidated again
+/// (see [`Cache::once_per_operation`]).
+pub fn new_operation() {
+    let mut net = net();
+    net.cache = net.cache.once_per_operation();
+    set_net(net);
+}
+
 /// The process's `Net` (see [`set_net`]).
 pub fn net() -> Net {
     let net = NET.read().unwrap_or_else(|e| e.into_inner()).clone();

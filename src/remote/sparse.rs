@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::archive::{self, Format};
 use super::cache::{Cache, sha256};
-use super::http::{Got, HttpClient};
+use super::http::{Got, HttpClient, Validators};
 use super::{Dep, Fetch, Net, Release, RemoteError};
 use crate::manifest::common::is_valid_name;
 use crate::manifest::tree::BundleTree;
@@ -474,7 +474,30 @@ impl SparseRegistry {
                 None => Text::NotCached(url),
             });
         };
-        match client.get(&url, cached.as_ref().map(|(_, v)| v))? {
+        // Revalidated earlier in this operation: the server is not asked again.
+        match (net.cache.checked("index", key, rel), cached) {
+            (Some(false), _) => Ok(Text::Absent),
+            (Some(true), Some((body, _))) => Ok(Text::Body(body)),
+            (_, cached) => {
+                let got = self.revalidate(client, &url, cached, (key, rel), net)?;
+                net.cache
+                    .mark_checked("index", key, rel, !matches!(got, Text::Absent));
+                Ok(got)
+            }
+        }
+    }
+
+    /// Asks the server for `url`, conditionally when the cache holds it, and caches a
+    /// new body.
+    fn revalidate(
+        &self,
+        client: &HttpClient,
+        url: &str,
+        cached: Option<(Vec<u8>, Validators)>,
+        (key, rel): (&str, &str),
+        net: &Net,
+    ) -> Result<Text, RemoteError> {
+        match client.get(url, cached.as_ref().map(|(_, v)| v))? {
             Got::Fresh { body, validators } => {
                 net.cache.put_file("index", key, rel, &body, &validators)?;
                 Ok(Text::Body(body))
@@ -482,7 +505,7 @@ impl SparseRegistry {
             Got::NotModified => match cached {
                 Some((body, _)) => Ok(Text::Body(body)),
                 None => Err(RemoteError::Network {
-                    url,
+                    url: url.to_string(),
                     message: "answered 304 to an unconditional request".into(),
                 }),
             },
@@ -493,7 +516,7 @@ impl SparseRegistry {
 
 /// Runs `f` on every item, up to 16 at a time (fetches wait on the network, not on a
 /// core), and returns the results in the order of the items.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     if items.len() <= 1 {

@@ -48,6 +48,7 @@ mod project_file;
 mod read_only;
 mod remote_git;
 mod remote_oci;
+mod remote_registry;
 mod rules;
 mod sarif;
 mod serve;

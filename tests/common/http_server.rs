@@ -45,6 +45,8 @@ struct State {
     log: Mutex<Vec<Logged>>,
     open: Mutex<Vec<TcpStream>>,
     connections: std::sync::atomic::AtomicUsize,
+    /// Requests being answered now, and the most ever answered at once.
+    in_flight: Mutex<(usize, usize)>,
     stop: AtomicBool,
 }
 
@@ -66,6 +68,7 @@ impl TestServer {
             log: Mutex::new(Vec::new()),
             open: Mutex::new(Vec::new()),
             connections: std::sync::atomic::AtomicUsize::new(0),
+            in_flight: Mutex::new((0, 0)),
             stop: AtomicBool::new(false),
         });
         let shared = Arc::clone(&state);
@@ -105,6 +108,11 @@ impl TestServer {
     /// How many connections clients opened.
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn most_at_once(&self) -> usize {
+        lock(&self.state.in_flight).1
     }
 
     /// How many requests were answered with `status`.
@@ -227,8 +235,20 @@ impl Answer {
     }
 }
 
-/// Answers one request; `false` when the connection must be closed.
+/// Answers one request, counting it in flight meanwhile; `false` when the connection
+/// must be closed.
 fn answer(req: &Request, state: &State, out: &mut TcpStream) -> std::io::Result<bool> {
+    {
+        let mut n = lock(&state.in_flight);
+        n.0 += 1;
+        n.1 = n.1.max(n.0);
+    }
+    let answered = answer_now(req, state, out);
+    lock(&state.in_flight).0 -= 1;
+    answered
+}
+
+fn answer_now(req: &Request, state: &State, out: &mut TcpStream) -> std::io::Result<bool> {
     let fault = take_fault(state, &req.path);
     if let Some(Fault::Delay(d)) = &fault {
         std::thread::sleep(*d);
