@@ -123,6 +123,11 @@ pub struct Sources {
     remotes: Vec<Remote>,
     /// Names the remote sources were asked for already.
     asked: std::collections::BTreeSet<String>,
+    /// The requirements seen on each name (capm.toml's, and every dependency's), and the
+    /// candidates whose dependencies were followed: only a version some requirement allows
+    /// can be chosen, so only its dependencies are asked for.
+    wanted: BTreeMap<String, Vec<VersionReq>>,
+    followed: std::collections::BTreeSet<(String, Version, SourceId)>,
 }
 
 /// A remote source, the id its candidates carry, and the one name it is bound to (git and
@@ -396,6 +401,8 @@ impl Sources {
             registries: Vec::new(),
             remotes: Vec::new(),
             asked: Default::default(),
+            wanted: BTreeMap::new(),
+            followed: Default::default(),
         }
     }
 
@@ -445,6 +452,8 @@ impl Sources {
             registries: Vec::new(),
             remotes: Vec::new(),
             asked: Default::default(),
+            wanted: BTreeMap::new(),
+            followed: Default::default(),
         };
         let Some(p) = project else {
             sources.add(all);
@@ -600,6 +609,12 @@ impl Sources {
     ) -> Result<Vec<Unreachable>, GraphError> {
         let net = crate::remote::net();
         let mut unreachable = Vec::new();
+        for n in names {
+            let seen = self.wanted.entry(n.clone()).or_default();
+            if !seen.contains(&VersionReq::STAR) {
+                seen.push(VersionReq::STAR);
+            }
+        }
         let mut todo: std::collections::BTreeSet<String> = names
             .iter()
             .filter(|n| !self.asked.contains(*n))
@@ -615,7 +630,6 @@ impl Sources {
                 .filter(|(_, n)| !n.is_empty())
                 .collect();
             let answers = self.ask_all(&asks, &net);
-            let mut next: std::collections::BTreeSet<String> = Default::default();
             for ((i, _), answer) in asks.iter().zip(answers) {
                 let id = self.remotes[*i].id.clone();
                 let answer = match answer {
@@ -632,23 +646,48 @@ impl Sources {
                 for (name, releases) in answer {
                     for r in releases {
                         let c = from_release(r, id.clone())?;
-                        next.extend(c.deps.iter().map(|d| d.name.clone()));
                         self.by_name.entry(name.clone()).or_default().push(c);
                     }
                 }
             }
             // Local candidates of these names depend on remote ones too.
-            for n in &todo {
-                for c in self.everywhere(n).unwrap_or_default() {
-                    next.extend(c.deps.iter().map(|d| d.name.clone()));
-                }
-            }
-            todo = next
-                .into_iter()
-                .filter(|n| !self.asked.contains(n))
-                .collect();
+            todo = self.follow(todo.into_iter().collect());
         }
         Ok(unreachable)
+    }
+
+    /// Follows the dependencies of the candidates of `work` that a requirement seen on
+    /// them allows, recording each dependency's requirement; returns the names reached that
+    /// were never asked for. A name asked before that gets a new requirement is looked at
+    /// again, for the versions only that requirement allows.
+    fn follow(&mut self, mut work: Vec<String>) -> std::collections::BTreeSet<String> {
+        let mut unasked = std::collections::BTreeSet::new();
+        while let Some(name) = work.pop() {
+            let reqs = self.wanted.get(&name).cloned().unwrap_or_default();
+            let mut deps = Vec::new();
+            let mut keys = Vec::new();
+            for c in self.everywhere(&name).unwrap_or_default() {
+                let key = (name.clone(), c.version.clone(), c.source.clone());
+                if reqs.iter().any(|r| r.matches(&c.version)) && !self.followed.contains(&key) {
+                    deps.extend(c.deps.iter().map(|d| (d.name.clone(), d.req.clone())));
+                    keys.push(key);
+                }
+            }
+            self.followed.extend(keys);
+            for (dep, req) in deps {
+                let seen = self.wanted.entry(dep.clone()).or_default();
+                if seen.contains(&req) {
+                    continue;
+                }
+                seen.push(req);
+                if self.asked.contains(&dep) {
+                    work.push(dep);
+                } else {
+                    unasked.insert(dep);
+                }
+            }
+        }
+        unasked
     }
 
     /// Adds what each remote registry lists (its newest version of every bundle), for
