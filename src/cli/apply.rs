@@ -62,8 +62,10 @@ pub struct AddArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["bundles", "registry"])]
     path: Option<PathBuf>,
     /// Take the bundles named from registry NAME (declared under capm.toml's
-    /// `[registries]`), recorded as `{ version = "…", registry = "NAME" }`.
-    #[arg(long, value_name = "NAME")]
+    /// `[registries]`), recorded as `{ version = "…", registry = "NAME" }`; or from the
+    /// registry at a URL, which capm.toml then declares (named after its host) unless it
+    /// declares it already.
+    #[arg(long, value_name = "NAME|URL")]
     registry: Option<String>,
     /// For a git URL: follow tag TAG, recorded as `{ git = "…", tag = "TAG" }`.
     #[arg(long, value_name = "TAG", group = "git-ref")]

@@ -119,9 +119,19 @@ pub struct PlanParams {
     pub project: PathBuf,
     /// `install`, `update` or `uninstall`.
     pub operation: Operation,
-    /// Bundles to add, update or remove, as `NAME` or `NAME@REQ`.
+    /// Bundles to add, update or remove, as `NAME` or `NAME@REQ`; to add, also a bundle
+    /// directory, a git URL (`https://…`, `git+PATH`, `git@host:path`) or `oci://REPOSITORY`,
+    /// as `capm add` takes them.
     #[serde(default)]
     pub bundles: Vec<String>,
+    /// Install: the registry the bundles named come from: a name capm.toml declares, or a
+    /// URL (declared in capm.toml when applied), as `capm add --registry`.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Install, with a git URL: follow this tag, branch or commit, as `capm add --tag`,
+    /// `--branch` or `--rev`.
+    #[serde(default)]
+    pub git_ref: Option<GitRefParam>,
     /// Update beyond capm.toml's requirements.
     #[serde(default)]
     pub latest: bool,
@@ -146,6 +156,25 @@ pub struct PlanParams {
     /// plan is computed again and applied only if it is identical (`plan-stale` otherwise).
     #[serde(default)]
     pub fingerprint: Option<String>,
+}
+
+/// A git reference in a `plan` request: exactly one of `tag`, `branch` and `rev`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GitRefParam {
+    Tag(String),
+    Branch(String),
+    Rev(String),
+}
+
+impl GitRefParam {
+    fn pair(&self) -> (String, String) {
+        match self {
+            GitRefParam::Tag(t) => ("tag".into(), t.clone()),
+            GitRefParam::Branch(b) => ("branch".into(), b.clone()),
+            GitRefParam::Rev(r) => ("rev".into(), r.clone()),
+        }
+    }
 }
 
 /// `status`: what capm.lock records against what is on disk, without changing anything.
@@ -251,8 +280,8 @@ impl<'t> Server<'t> {
             keep: p.keep.iter().cloned().collect(),
             restore: p.restore.iter().cloned().collect(),
             inputs: p.inputs.clone(),
-            registry: None,
-            git_ref: None,
+            registry: p.registry.clone(),
+            git_ref: p.git_ref.as_ref().map(GitRefParam::pair),
             global_config: self.term.env.opencode_config.clone(),
         }
     }

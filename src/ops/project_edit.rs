@@ -251,6 +251,15 @@ fn add_bundles(
     if req.bundles.is_empty() {
         return Ok(());
     }
+    for source in new_sources.values() {
+        if let NewSource::Registry {
+            name,
+            declare: Some(url),
+        } = source
+        {
+            declare_registry(doc, name, url, changes)?;
+        }
+    }
     let table = table_mut(doc, "bundles")?;
     for spec in &req.bundles {
         let (name, version) = parse_spec(spec)?;
@@ -279,7 +288,7 @@ fn add_bundles(
                 &[("oci", repository), ("version", version)],
                 changes,
             ),
-            Some(NewSource::Registry(r)) => {
+            Some(NewSource::Registry { name: r, .. }) => {
                 let Some(wanted) = version.as_ref().map(ToString::to_string).or_else(resolved)
                 else {
                     continue;
@@ -361,8 +370,12 @@ fn replace_value(item: &mut Item, mut new: toml_edit::Value) {
 pub enum NewSource {
     /// A bundle directory, relative to the project.
     Path(String),
-    /// A registry declared in capm.toml.
-    Registry(String),
+    /// A registry declared in capm.toml; with `declare`, one `add --registry URL` declares
+    /// under that name.
+    Registry {
+        name: String,
+        declare: Option<String>,
+    },
     /// A git repository, with the capm.toml fields that say which commit (`tag`, `branch`,
     /// `rev` or a `version` range; none for the default branch).
     Git {
@@ -437,18 +450,23 @@ pub fn with_sources(
             "only `add` takes a bundle's path or a registry".into(),
         ));
     }
-    if let Some(r) = &req.registry {
+    if req.registry.is_some() {
         if any_path {
             return Err(PlanError::Usage(
                 "a path bundle comes from its directory, not from a registry: give --registry with bundle names only".into(),
             ));
         }
-        if !manifest.registries.contains_key(r.as_str()) {
+    }
+    let registry = match &req.registry {
+        Some(r) if r.contains("://") => Some(registry_by_url(&mut manifest, r)?),
+        Some(r) if !manifest.registries.contains_key(r.as_str()) => {
             return Err(PlanError::Usage(format!(
-                "registry `{r}` is not declared under [registries] in capm.toml; add `{r} = {{ path = \"…\" }}` there first"
+                "registry `{r}` is not declared under [registries] in capm.toml; add `{r} = {{ url = \"https://…\" }}` there first, or give its URL"
             )));
         }
-    }
+        Some(r) => Some((r.clone(), None)),
+        None => None,
+    };
     for (spec, out) in req.bundles.iter().zip(named.bundles.iter_mut()) {
         let (name, version, source) = match classify(spec) {
             Spec::Git(url) => remote_source(
@@ -480,8 +498,15 @@ pub fn with_sources(
             }
             Spec::Name => {
                 let (name, version) = parse_spec(spec)?;
-                let registry = req.registry.clone().unwrap_or_default();
-                (name, version, NewSource::Registry(registry))
+                let (registry, declare) = registry.clone().unwrap_or_default();
+                (
+                    name,
+                    version,
+                    NewSource::Registry {
+                        name: registry,
+                        declare,
+                    },
+                )
             }
         };
         *out = match &version {
@@ -495,6 +520,77 @@ pub fn with_sources(
         sources.insert(name, source);
     }
     Ok((named, manifest, sources))
+}
+
+/// The registry capm.toml declares with the URL `url`, or a new one named after its host
+/// (`capm-example-com`), declared in `manifest` for planning; `Some(url)` when capm.toml
+/// will get the declaration.
+fn registry_by_url(
+    manifest: &mut ProjectManifest,
+    url: &str,
+) -> Result<(String, Option<String>), PlanError> {
+    crate::remote::http::check_registry_url(url)
+        .map_err(|e| PlanError::Graph(crate::graph::GraphError::Remote(e)))?;
+    let same = |a: &str| a.trim_end_matches('/') == url.trim_end_matches('/');
+    if let Some((name, _)) = manifest
+        .registries
+        .iter()
+        .find(|(_, d)| d.url.as_ref().is_some_and(|u| same(&u.value)))
+    {
+        return Ok((name.value.clone(), None));
+    }
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "registry".into());
+    let base: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let base = base.trim_matches('-').to_string();
+    let name = (1..)
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|n| !manifest.registries.contains_key(n.as_str()))
+        .expect("some name is free");
+    manifest.registries.insert(
+        Spanned::new(name.clone(), Span::default()),
+        crate::manifest::project::RegistryDecl {
+            path: None,
+            url: Some(Spanned::new(url.to_string(), Span::default())),
+            span: Span::default(),
+        },
+    );
+    Ok((name, Some(url.to_string())))
+}
+
+/// Adds `[registries] name = { url = "…" }` to capm.toml.
+fn declare_registry(
+    doc: &mut DocumentMut,
+    name: &str,
+    url: &str,
+    changes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    let table = table_mut(doc, "registries")?;
+    if table.get(name).is_some() {
+        return Ok(());
+    }
+    let mut decl = toml_edit::InlineTable::new();
+    decl.insert("url", url.into());
+    changes.push(format!("add registry {name} = {decl}"));
+    table.insert(name, toml_edit::value(decl));
+    Ok(())
 }
 
 /// A git or OCI repository `add` was given: the bundle's name, learnt by asking the
@@ -572,7 +668,7 @@ fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleReq
             _ => None,
         },
         registry: match source {
-            NewSource::Registry(r) => at(r),
+            NewSource::Registry { name, .. } => at(name),
             _ => None,
         },
         git: match source {

@@ -1,0 +1,126 @@
+//! `capm add NAME --registry URL` and the desktop protocol's `plan` with the same requests
+//! `capm add` takes: a registry by URL, declared in capm.toml once, and a git URL at a tag.
+
+use std::path::Path;
+
+use crate::http_server::TestServer;
+use crate::support::{capm, project, write_files, write_valid_bundle};
+
+/// A registry in `d/reg` holding `kit` 1.0.0, served over HTTP.
+fn served_registry(d: &Path) -> TestServer {
+    write_valid_bundle(&d.join("src/kit"), "kit");
+    let run = capm(d, &["publish", "src/kit", "--registry", "reg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    TestServer::serve_dir(&d.join("reg"))
+}
+
+#[test]
+fn add_with_a_registry_url_declares_it_once_and_installs() {
+    let dir = project();
+    let d = dir.path();
+    let server = served_registry(d);
+    let url = server.url();
+    let run = capm(d, &["add", "kit", "--registry", &url, "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let toml = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert!(
+        toml.contains(&format!(
+            "[registries]\n127-0-0-1 = {{ url = \"{url}\" }}\n"
+        )),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("kit = { version = \"^1.0.0\", registry = \"127-0-0-1\" }"),
+        "{toml}"
+    );
+    assert!(
+        run.stdout.contains("add registry 127-0-0-1 = { url = "),
+        "{}",
+        run.stdout
+    );
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("source = \"registry+127-0-0-1\""), "{lock}");
+    // The same URL again: the declaration is reused, not repeated.
+    let again = capm(d, &["add", "kit", "--registry", &url, "-y"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let after = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    assert_eq!(after.matches("url = ").count(), 1, "{after}");
+}
+
+#[test]
+fn a_registry_url_off_this_machine_over_http_is_refused_and_nothing_written() {
+    let dir = project();
+    let d = dir.path();
+    let before = std::fs::read_to_string(d.join("capm.toml")).unwrap();
+    let run = capm(
+        d,
+        &["add", "kit", "--registry", "http://capm.example.com/", "-y"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[SRC-003]"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.join("capm.toml")).unwrap(),
+        before
+    );
+    assert!(!d.join("capm.lock").exists());
+}
+
+#[test]
+fn the_protocol_plans_a_git_url_at_a_tag_and_a_registry_url() {
+    let dir = project();
+    let d = dir.path();
+    let server = served_registry(d);
+    // A local repository holding `tool`, tagged v1.0.0.
+    let repo = d.join("repo");
+    write_valid_bundle(&repo, "tool");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "tool"]);
+    git(&["tag", "v1.0.0"]);
+    let requests = format!(
+        "{}\n{}\n",
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan", "params": {
+            "project": d, "operation": "install", "bundles": ["git+./repo"],
+            "git_ref": {"tag": "v1.0.0"}}}),
+        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "plan", "params": {
+            "project": d, "operation": "install", "bundles": ["kit"],
+            "registry": server.url()}}),
+    );
+    write_files(d, &[("requests.jsonl", &requests)]);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["serve", "--stdio"])
+        .current_dir(d)
+        .env("XDG_CONFIG_HOME", d.join(".no-user-config"))
+        .env("XDG_CACHE_HOME", d.join(".no-user-cache"))
+        .stdin(std::fs::File::open(d.join("requests.jsonl")).unwrap())
+        .output()
+        .unwrap();
+    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    let git_plan = &answers[0]["result"];
+    assert_eq!(git_plan["status"], "ready", "{:#}", answers[0]);
+    assert_eq!(git_plan["bundles"][0]["source"], "git+./repo?tag=v1.0.0");
+    assert_eq!(
+        git_plan["manifest_changes"][0],
+        "add tool = { git = \"./repo\", tag = \"v1.0.0\" }"
+    );
+    let reg_plan = &answers[1]["result"];
+    assert_eq!(reg_plan["status"], "ready", "{reg_plan:#}");
+    assert_eq!(reg_plan["bundles"][0]["source"], "registry+127-0-0-1");
+    // Planning writes nothing.
+    assert!(!d.join("capm.lock").exists());
+}
