@@ -450,12 +450,10 @@ pub fn with_sources(
             "only `add` takes a bundle's path or a registry".into(),
         ));
     }
-    if req.registry.is_some() {
-        if any_path {
-            return Err(PlanError::Usage(
-                "a path bundle comes from its directory, not from a registry: give --registry with bundle names only".into(),
-            ));
-        }
+    if req.registry.is_some() && any_path {
+        return Err(PlanError::Usage(
+            "a path bundle comes from its directory, not from a registry: give --registry with bundle names only".into(),
+        ));
     }
     let registry = match &req.registry {
         Some(r) if r.contains("://") => Some(registry_by_url(&mut manifest, r)?),
