@@ -110,7 +110,9 @@ impl Env {
     /// How capm reaches remote sources: the cache, the HTTP settings, and `offline`.
     pub fn net(&self, offline: bool) -> crate::remote::Net {
         crate::remote::Net {
-            cache: crate::remote::Cache::new(self.cache_dir.clone()).once_per_operation(),
+            cache: crate::remote::Cache::new(self.cache_dir.clone())
+                .once_per_operation()
+                .held_while_used(),
             offline,
             http: self.http.clone(),
         }

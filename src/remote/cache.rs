@@ -38,6 +38,9 @@ pub struct Cache {
     /// With [`Cache::once_per_operation`]: the index files already revalidated by this
     /// operation (shared by every clone), each with whether the server had it.
     checked: Option<Arc<Mutex<HashMap<PathBuf, bool>>>>,
+    /// With [`Cache::held_while_used`]: the shared lock this process takes on first use, so
+    /// that `capm cache clean` or `prune` in another process waits for it.
+    held: Option<Arc<std::sync::OnceLock<Option<housekeeping::CacheLock>>>>,
 }
 
 /// `sha256:HEX` of `bytes`.
@@ -69,7 +72,31 @@ impl Cache {
         Cache {
             root,
             checked: None,
+            held: None,
         }
+    }
+
+    /// This cache, held shared from its first use to the end of the process (the CLI's
+    /// cache; tests that clean a cache in the same process do not hold it).
+    pub fn held_while_used(self) -> Cache {
+        Cache {
+            held: Some(Arc::default()),
+            ..self
+        }
+    }
+
+    /// Takes the shared lock on first use, when the cache exists or is being written;
+    /// best effort: a cache whose lock cannot be taken (read-only, or clean running past
+    /// the wait) is still used, as before the lock existed.
+    fn hold(&self, writing: bool) {
+        let Some(held) = &self.held else { return };
+        if held.get().is_some() || (!writing && !self.root.exists()) {
+            return;
+        }
+        held.get_or_init(|| {
+            self.lock_shared(std::time::Duration::from_secs(60), &|_| {})
+                .ok()
+        });
     }
 
     /// This cache, remembering from now on which index files were revalidated through it
@@ -145,6 +172,7 @@ impl Cache {
     /// The bytes stored under `digest`, checked against it; `None` when absent or damaged
     /// (a damaged blob is removed).
     pub fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, RemoteError> {
+        self.hold(false);
         let path = self.blob_path(digest);
         let Some(bytes) = read_if_there(&path)? else {
             return Ok(None);
@@ -177,6 +205,7 @@ impl Cache {
         key: &str,
         rel: &str,
     ) -> Result<Option<(Vec<u8>, Validators)>, RemoteError> {
+        self.hold(false);
         let path = self.dir(area, key).join(rel);
         let Some(body) = read_if_there(&path)? else {
             return Ok(None);
@@ -225,6 +254,7 @@ impl Cache {
         let tmp_dir = self.root.join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(io(&tmp_dir))?;
         self.tag()?;
+        self.hold(true);
         let parent = path.parent().expect("a cache path has a parent");
         std::fs::create_dir_all(parent).map_err(io(parent))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io(&tmp_dir))?;

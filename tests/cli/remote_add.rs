@@ -124,3 +124,37 @@ fn the_protocol_plans_a_git_url_at_a_tag_and_a_registry_url() {
     // Planning writes nothing.
     assert!(!d.join("capm.lock").exists());
 }
+
+#[test]
+fn cache_clean_waits_for_a_capm_that_is_using_the_cache() {
+    use std::io::{BufRead, Write};
+    let dir = project();
+    let d = dir.path();
+    let server = served_registry(d);
+    let toml = format!(
+        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
+        server.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    let mut serve = crate::support::command(d, &["serve", "--stdio"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan",
+        "params": {"project": d, "operation": "install"}});
+    let mut stdin = serve.stdin.take().unwrap();
+    writeln!(stdin, "{request}").unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert!(answer.contains("\"status\":\"ready\""), "{answer}");
+    // The running capm holds the cache it fetched into: clean waits, then gives up.
+    let run = crate::support::capm_with(d, &["cache", "clean"], &[("CAPM_LOCK_TIMEOUT", "0.5")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    drop(stdin);
+    assert!(serve.wait().unwrap().success());
+    let run = capm(d, &["cache", "clean"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -17,6 +17,12 @@ pub struct CacheLock {
     _lock: crate::apply::FileLock,
 }
 
+impl std::fmt::Debug for CacheLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CacheLock")
+    }
+}
+
 /// What `clean` removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct CleanReport {
