@@ -713,6 +713,9 @@ fn run(
     if flags.frozen {
         crate::remote::go_offline();
     }
+    if flags.locked || flags.frozen {
+        crate::remote::fetch_only_locked();
+    }
     let opts = ApplyOptions {
         request,
         dry_run: flags.dry_run,

@@ -448,6 +448,9 @@ fn resolved(
     term: &mut Term,
 ) -> Result<(Project, Resolution), CliError> {
     let p = load(dir, term)?;
+    if locked {
+        crate::remote::fetch_only_locked();
+    }
     let (_, r) =
         project::resolve(&p, ResolveOptions { locked }).map_err(|e| resolve_error(e, term))?;
     Ok((p, r))

@@ -114,6 +114,7 @@ impl Env {
                 .once_per_operation()
                 .held_while_used(),
             offline,
+            locked: false,
             http: self.http.clone(),
         }
     }

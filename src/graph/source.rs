@@ -128,6 +128,8 @@ pub struct Sources {
     /// can be chosen, so only its dependencies are asked for.
     wanted: BTreeMap<String, Vec<VersionReq>>,
     followed: std::collections::BTreeSet<(String, Version, SourceId)>,
+    /// The versions capm.lock records, for a `--locked` run (see `remote::Net::locked`).
+    locked: BTreeMap<String, Version>,
 }
 
 /// A remote source, the id its candidates carry, and the one name it is bound to (git and
@@ -403,6 +405,7 @@ impl Sources {
             asked: Default::default(),
             wanted: BTreeMap::new(),
             followed: Default::default(),
+            locked: BTreeMap::new(),
         }
     }
 
@@ -454,11 +457,17 @@ impl Sources {
             asked: Default::default(),
             wanted: BTreeMap::new(),
             followed: Default::default(),
+            locked: BTreeMap::new(),
         };
         let Some(p) = project else {
             sources.add(all);
             return Ok((sources, unreachable));
         };
+        sources.locked = lock
+            .into_iter()
+            .flat_map(|l| &l.bundles)
+            .filter_map(|b| Some((b.name.clone(), Version::parse(&b.version).ok()?)))
+            .collect();
         let net = crate::remote::net();
         for (name, decl) in &p.registries {
             match sources.open_registry(&name.value, decl, root, tolerant, &net) {
@@ -662,8 +671,16 @@ impl Sources {
     /// again, for the versions only that requirement allows.
     fn follow(&mut self, mut work: Vec<String>) -> std::collections::BTreeSet<String> {
         let mut unasked = std::collections::BTreeSet::new();
+        let only_locked = crate::remote::net().locked;
         while let Some(name) = work.pop() {
-            let reqs = self.wanted.get(&name).cloned().unwrap_or_default();
+            let mut reqs = self.wanted.get(&name).cloned().unwrap_or_default();
+            // A --locked run follows the locked version alone, while a requirement allows it.
+            if let Some(v) = self.locked.get(&name).filter(|_| only_locked)
+                && reqs.iter().any(|r| r.matches(v))
+                && let Ok(exact) = VersionReq::parse(&format!("={v}"))
+            {
+                reqs = vec![exact];
+            }
             let mut deps = Vec::new();
             let mut keys = Vec::new();
             for c in self.everywhere(&name).unwrap_or_default() {

@@ -29,6 +29,9 @@ pub struct Net {
     pub cache: Cache,
     /// `--offline` (or `--frozen`): only the cache answers; nothing is fetched.
     pub offline: bool,
+    /// `--locked` (or `--frozen`): of a name capm.lock records, only the locked version's
+    /// dependencies are asked for, so that nothing the lock does not name is fetched.
+    pub locked: bool,
     pub http: HttpSettings,
 }
 
@@ -57,6 +60,7 @@ impl Net {
         Net {
             cache: Cache::new(root),
             offline: false,
+            locked: false,
             http: HttpSettings::default(),
         }
     }
@@ -76,6 +80,13 @@ pub fn set_net(net: Net) {
 pub fn go_offline() {
     let mut net = net();
     net.offline = true;
+    set_net(net);
+}
+
+/// From now on, this process fetches only what capm.lock names (`--locked`).
+pub fn fetch_only_locked() {
+    let mut net = net();
+    net.locked = true;
     set_net(net);
 }
 

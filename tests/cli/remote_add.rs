@@ -158,3 +158,58 @@ fn cache_clean_waits_for_a_capm_that_is_using_the_cache() {
     let run = capm(d, &["cache", "clean"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// Publishes `name` `version` depending on `deps` into `d/reg`.
+fn publish_with(d: &Path, name: &str, version: &str, deps: &[&str]) {
+    let mut files = crate::support::valid_bundle(name);
+    files[0].1 = files[0].1.replace("1.0.0", version);
+    if !deps.is_empty() {
+        files[0].1.push_str("\n[dependencies]\n");
+        for dep in deps {
+            files[0].1.push_str(&format!("{dep} = \"^1\"\n"));
+        }
+    }
+    let rel = format!("src/{name}-{version}");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(&d.join(&rel), &refs);
+    let run = capm(d, &["publish", &rel, "--registry", "reg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_locked_install_fetches_only_what_the_lock_names() {
+    let dir = project();
+    let d = dir.path();
+    // kit 1.0.0 needs `old`, kit 1.1.0 needs `base`: a lock at 1.1.0 never needs `old`.
+    publish_with(d, "old", "1.0.0", &[]);
+    publish_with(d, "base", "1.0.0", &[]);
+    publish_with(d, "kit", "1.0.0", &["old"]);
+    publish_with(d, "kit", "1.1.0", &["base"]);
+    let server = TestServer::serve_dir(&d.join("reg"));
+    let toml = format!(
+        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
+        server.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    assert_eq!(capm(d, &["lock"]).code, 0);
+    // Without --locked, resolution looks at every version capm.toml allows.
+    assert!(server.count("/index/3/o/old") > 0);
+    let fresh = tempfile::tempdir().unwrap();
+    let cache = fresh.path().to_str().unwrap();
+    let before = server.count("/index/3/o/old");
+    let run = crate::support::capm_with(
+        d,
+        &["install", "--locked", "-y"],
+        &[("XDG_CACHE_HOME", cache)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        server.count("/index/3/o/old"),
+        before,
+        "fetched what the lock does not name"
+    );
+    assert!(d.join(".opencode/skills/base/SKILL.md").is_file());
+}
