@@ -541,17 +541,7 @@ fn registry_by_url(
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| "registry".into());
-    let base: String = host
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let base = base.trim_matches('-').to_string();
+    let base = crate::remote::cache::slug(&host).trim_matches('-').to_string();
     let name = (1..)
         .map(|i| {
             if i == 1 {

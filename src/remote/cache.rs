@@ -43,6 +43,20 @@ pub struct Cache {
     held: Option<Arc<std::sync::OnceLock<Option<housekeeping::CacheLock>>>>,
 }
 
+/// `text` in lower case with every character but ASCII letters and digits made a `-`
+/// (`ghcr.io/org` → `ghcr-io-org`).
+pub fn slug(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// `sha256:HEX` of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
     format!(
@@ -142,16 +156,7 @@ impl Cache {
     /// digits of its sha256.
     pub fn key(url: &str) -> String {
         let rest = url.split_once("://").map_or(url, |(_, r)| r);
-        let mut slug: String = rest
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let mut slug = slug(rest);
         slug.truncate(40);
         let slug = slug.trim_matches('-');
         let hash = crate::manifest::tree::hex(&Sha256::digest(url.as_bytes()));

@@ -561,22 +561,7 @@ pub fn download(url: &str, digest: &str, net: &Net) -> Result<Vec<u8>, RemoteErr
             missing: vec![format!("archive {digest} ({url})")],
         });
     }
-    let bytes = match HttpClient::shared(&net.http)?.get(url, None)? {
-        Got::Fresh { body, .. } => body,
-        Got::Missing => {
-            return Err(RemoteError::Http {
-                url: url.to_string(),
-                status: 404,
-            });
-        }
-        Got::NotModified => {
-            return Err(RemoteError::Network {
-                url: url.to_string(),
-                message: "answered 304 to an unconditional request".into(),
-            });
-        }
-    };
-    check_archive(url, digest, &bytes)?;
+    let bytes = HttpClient::shared(&net.http)?.get_verified(url, digest)?;
     net.cache.put_blob(digest, &bytes)?;
     Ok(bytes)
 }
