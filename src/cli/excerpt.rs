@@ -141,9 +141,10 @@ impl Shown {
     }
 }
 
-/// Replaces the password of every URL in `text` (`https://user:PASSWORD@host`) with as
-/// many `*`, so that a snippet of a capm.toml line never prints a token (SRC-002) into a
-/// terminal or a CI log; byte offsets stay where they were.
+/// Replaces the user and password of every `http(s)://` URL in `text`
+/// (`https://user:PASSWORD@host`, `https://TOKEN@host`) and the password of any other
+/// with as many `*`, so that a snippet of a capm.toml line never prints a token (SRC-002)
+/// into a terminal or a CI log; byte offsets stay where they were.
 fn mask_url_passwords(text: &mut String) {
     let mut from = 0;
     while let Some(i) = text[from..].find("://") {
@@ -156,10 +157,12 @@ fn mask_url_passwords(text: &mut String) {
         let Some(at) = authority.rfind('@') else {
             continue;
         };
-        let Some(colon) = authority[..at].find(':') else {
-            continue;
+        let web = text[..start - 3].ends_with("http") || text[..start - 3].ends_with("https");
+        let password = match authority[..at].find(':') {
+            _ if web => start..start + at,
+            Some(colon) => start + colon + 1..start + at,
+            None => continue,
         };
-        let password = start + colon + 1..start + at;
         if text[password.clone()].is_ascii() {
             let stars = "*".repeat(password.len());
             text.replace_range(password, &stars);
@@ -213,13 +216,15 @@ mod tests {
     #[test]
     fn a_url_password_is_masked_in_place() {
         let mut t = String::from(
-            "a = { git = \"https://me:ghp_x1@h.example/o.git\", u = \"https://h/x@y\" }",
+            "a = { git = \"https://me:ghp_x1@h.example/o.git\", u = \"https://h/x@y\", \
+             v = \"https://ghp_t@h/\", s = \"ssh://git:pw@h/r\", g = \"ssh://git@h/r\" }",
         );
         let before = t.len();
         mask_url_passwords(&mut t);
         assert_eq!(
             t,
-            "a = { git = \"https://me:******@h.example/o.git\", u = \"https://h/x@y\" }"
+            "a = { git = \"https://*********@h.example/o.git\", u = \"https://h/x@y\", \
+             v = \"https://*****@h/\", s = \"ssh://git:**@h/r\", g = \"ssh://git@h/r\" }"
         );
         assert_eq!(t.len(), before);
     }

@@ -265,7 +265,7 @@ fn remote_help(e: &crate::remote::RemoteError) -> Option<&'static str> {
     Some(match e {
         R::Offline { .. } => "run once without --offline (or --frozen) to fetch it into the cache",
         R::Http { .. } | R::Network { .. } | R::Timeout { .. } | R::Truncated { .. } => {
-            "check the URL and the connection (proxies come from HTTPS_PROXY and NO_PROXY); CAPM_HTTP_TIMEOUT and CAPM_HTTP_RETRIES set the patience"
+            "check the URL and the connection (proxies come from HTTPS_PROXY and NO_PROXY; CAPM_HTTP_TIMEOUT and CAPM_HTTP_RETRIES set the patience); when the cache already holds everything, --offline works without the network"
         }
         R::Digest { .. } => {
             "what the source served is not what its index or capm.lock records: nothing was installed; if the publisher changed it on purpose, ask for a new version"

@@ -201,8 +201,8 @@ impl Term {
     pub fn error(&mut self, e: &CliError) {
         let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
         match e {
-            // A refusal (exit 1) names its code.
-            _ if e.exit() == 1 => {
+            // A refusal (exit 1) names its code, and so does a remote source's failure.
+            _ if e.exit() == 1 || matches!(e, CliError::Remote(_)) => {
                 let code = e.code();
                 let _ = writeln!(self.err, "{style}error[{code}]{style:#}: {e}");
             }

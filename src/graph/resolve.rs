@@ -104,12 +104,19 @@ impl<'a> Solver<'a> {
             .is_none_or(|es| es.iter().all(|e| e.req.matches(v)))
     }
 
+    /// Whether every requirement on `name` is `*`.
+    fn only_star(&self, name: &str) -> bool {
+        self.edges
+            .get(name)
+            .is_none_or(|es| es.iter().all(|e| e.req == VersionReq::STAR))
+    }
+
     fn options(&self, name: &str) -> Result<Vec<&'a Candidate>, GraphError> {
         let mut cands: Vec<&Candidate> = self
             .sources
             .candidates(name)?
             .into_iter()
-            .filter(|c| self.matches(name, &c.version))
+            .filter(|c| self.matches(name, &c.version) || (c.pinned && self.only_star(name)))
             // A yanked version only where capm.lock already has it (cargo's rule).
             .filter(|c| !c.yanked || self.locked.get(name) == Some(&c.version))
             .collect();

@@ -85,6 +85,9 @@ pub struct Candidate {
     pub keywords: Vec<String>,
     /// Withdrawn by its publisher: chosen only when capm.lock already names it.
     pub yanked: bool,
+    /// The one commit a git tag, branch or rev names: `*` admits it even when its version
+    /// is a prerelease (the user named the commit, not a range).
+    pub pinned: bool,
     origin: Origin,
 }
 
@@ -137,6 +140,8 @@ pub struct Sources {
 struct Remote {
     id: SourceId,
     binds: Option<String>,
+    /// A git source at one tag, branch or rev (see [`Candidate::pinned`]).
+    pinned: bool,
     source: Box<dyn crate::remote::Source>,
 }
 
@@ -193,6 +198,7 @@ fn from_tree(tree: &BundleTree, source: SourceId, origin: Origin) -> Result<Cand
         version,
         source,
         yanked: false,
+        pinned: false,
         origin,
     })
 }
@@ -236,6 +242,7 @@ fn candidates_from(
             description: e.description,
             keywords: e.keywords,
             yanked: false,
+            pinned: false,
         });
     }
     Ok(out)
@@ -383,6 +390,7 @@ impl Candidate {
             description: String::new(),
             keywords: Vec::new(),
             yanked: false,
+            pinned: false,
             origin: Origin::Dir(PathBuf::new()),
         }
     }
@@ -535,6 +543,7 @@ impl Sources {
         self.remotes.push(Remote {
             id: SourceId::Registry(name.to_string()),
             binds: None,
+            pinned: false,
             source,
         });
         self.registries
@@ -595,10 +604,13 @@ impl Sources {
             return Ok(None);
         };
         let source = crate::remote::open(&decl, net)?;
+        let pinned = matches!(&decl, Declared::Git { tag, branch, rev, .. }
+            if tag.is_some() || branch.is_some() || rev.is_some());
         self.pinned.insert(name.to_string(), id.clone());
         self.remotes.push(Remote {
             id,
             binds: Some(name.to_string()),
+            pinned,
             source,
         });
         Ok(None)
@@ -652,9 +664,11 @@ impl Sources {
                     }
                     Err(e) => return Err(e.into()),
                 };
+                let pinned = self.remotes[*i].pinned;
                 for (name, releases) in answer {
                     for r in releases {
-                        let c = from_release(r, id.clone())?;
+                        let mut c = from_release(r, id.clone())?;
+                        c.pinned = pinned;
                         self.by_name.entry(name.clone()).or_default().push(c);
                     }
                 }
@@ -928,6 +942,7 @@ fn from_release(r: crate::remote::Release, source: SourceId) -> Result<Candidate
         description: r.description,
         keywords: r.keywords,
         yanked: r.yanked,
+        pinned: false,
         origin: Origin::Remote(r.fetch),
     })
 }

@@ -442,7 +442,8 @@ pub fn with_sources(
     let mut manifest = project.manifest.clone();
     let mut sources = BTreeMap::new();
     let any_path = req.bundles.iter().any(|s| is_path_spec(s));
-    if !any_path && req.registry.is_none() && req.git_ref.is_none() {
+    let any_source = req.bundles.iter().any(|s| classify(s) != Spec::Name);
+    if !any_source && req.registry.is_none() && req.git_ref.is_none() {
         return Ok((named, manifest, sources));
     }
     if req.operation != Operation::Install {
@@ -541,7 +542,9 @@ fn registry_by_url(
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| "registry".into());
-    let base = crate::remote::cache::slug(&host).trim_matches('-').to_string();
+    let base = crate::remote::cache::slug(&host)
+        .trim_matches('-')
+        .to_string();
     let name = (1..)
         .map(|i| {
             if i == 1 {

@@ -126,6 +126,24 @@ pub trait Source: Send + Sync {
     }
 }
 
+/// `url` as it may be shown: the user and password of an `http(s)://` URL replaced by
+/// `***` (a token is often written as the user: `https://ghp_…@github.com/…`), the
+/// password of any other.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            if matches!(u.scheme(), "http" | "https") {
+                let _ = u.set_password(None);
+                let _ = u.set_username("***");
+            } else if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// A dependency as a release lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dep {
@@ -222,7 +240,7 @@ pub enum RemoteError {
         "{reference} is already published with different content ({existing}); publish a new version instead"
     )]
     VersionTaken { reference: String, existing: String },
-    #[error("{url}: {why}")]
+    #[error("{}: {why}", redact_url(.url))]
     UrlRefused {
         rule: &'static str,
         url: String,

@@ -314,17 +314,6 @@ fn check_source(
     out
 }
 
-/// A URL with the password it carries replaced by `***`.
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
 /// A source URL a security rule refuses, as a blocking finding at its place.
 fn url_refused(
     e: crate::remote::RemoteError,
@@ -334,8 +323,11 @@ fn url_refused(
     let crate::remote::RemoteError::UrlRefused { rule, why, .. } = &e else {
         return Diagnostic::new("invalid-url", e.to_string()).at(source, at.span);
     };
-    let mut d =
-        Diagnostic::new(rule, format!("`{}`: {why}", redacted(&at.value))).at(source, at.span);
+    let mut d = Diagnostic::new(
+        rule,
+        format!("`{}`: {why}", crate::remote::redact_url(&at.value)),
+    )
+    .at(source, at.span);
     if rule.starts_with("SRC-") {
         d.rule_severity = Some(crate::security::Level::Block);
     }

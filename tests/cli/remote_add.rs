@@ -73,20 +73,10 @@ fn the_protocol_plans_a_git_url_at_a_tag_and_a_registry_url() {
     // A local repository holding `tool`, tagged v1.0.0.
     let repo = d.join("repo");
     write_valid_bundle(&repo, "tool");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .current_dir(&repo)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "tool"]);
-    git(&["tag", "v1.0.0"]);
+    git_in(&repo, &["init", "-q", "-b", "main"]);
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "tool"]);
+    git_in(&repo, &["tag", "v1.0.0"]);
     let requests = format!(
         "{}\n{}\n",
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan", "params": {
@@ -212,4 +202,38 @@ fn a_locked_install_fetches_only_what_the_lock_names() {
         "fetched what the lock does not name"
     );
     assert!(d.join(".opencode/skills/base/SKILL.md").is_file());
+}
+
+/// Runs git in `dir` with a fixed author and no system config.
+fn git_in(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn a_branch_whose_bundle_is_a_prerelease_installs() {
+    let dir = project();
+    let d = dir.path();
+    let repo = d.join("repo");
+    let mut files = crate::support::valid_bundle("tool");
+    files[0].1 = files[0].1.replace("1.0.0", "2.0.0-dev");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(&repo, &refs);
+    git_in(&repo, &["init", "-q", "-b", "dev"]);
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "dev"]);
+    let run = capm(d, &["add", "git+./repo", "--branch", "dev", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("version = \"2.0.0-dev\""), "{lock}");
+    assert!(d.join(".opencode/skills/tool/SKILL.md").is_file());
 }

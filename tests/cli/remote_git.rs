@@ -410,7 +410,7 @@ fn a_deleted_repository_installs_from_the_cache_offline_and_nowhere_else() {
     let empty = w.path("empty-cache");
     let env = [("XDG_CACHE_HOME", empty.to_str().unwrap())];
     let missing = format!(
-        "error: offline, and the cache does not hold: commit {} of {}\n",
+        "error[offline-missing]: offline, and the cache does not hold: commit {} of {}\n",
         commits[0],
         w.path("kit").display()
     );
@@ -449,9 +449,9 @@ fn a_private_repository_over_http_needs_the_credential_helper_and_never_prompts(
     let run = capm_within_with(&p, &["install", "-y"], &env, limit);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(
-        run.stderr
-            .starts_with(&format!("error: git ls-remote -- {url} ({url}) failed: "))
-            && run.stderr.contains("terminal prompts disabled"),
+        run.stderr.starts_with(&format!(
+            "error[git-error]: git ls-remote -- {url} ({url}) failed: "
+        )) && run.stderr.contains("terminal prompts disabled"),
         "{}",
         run.stderr
     );

@@ -122,8 +122,8 @@ struct Failed<'a> {
     env: &'a [(&'a str, &'a str)],
 }
 
-/// Checks a failure that is no refusal (exit 2): `error: ` and `text` on stderr, then the
-/// same run with `--format json` for its stable code. Nothing written either time.
+/// Checks a failure that is no refusal (exit 2): `error[CODE]: ` and `text` on stderr, then
+/// the same run with `--format json` for its stable code. Nothing written either time.
 fn system_failure(f: &Failed, run: &Run, code: &str, text: &str) {
     let Failed {
         p,
@@ -132,7 +132,11 @@ fn system_failure(f: &Failed, run: &Run, code: &str, text: &str) {
         env,
     } = *f;
     assert_eq!(run.code, 2, "{}", run.transcript());
-    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(&format!("error[{code}]: ")),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains(text), "{}", run.stderr);
     untouched(p);
     let json = run_in(p, cache, &[args, &["--format", "json"]].concat(), env);
@@ -458,7 +462,7 @@ fn offline_and_frozen_installs_answer_from_the_shared_cache() {
     assert_eq!(
         run.stderr.lines().next().unwrap(),
         format!(
-            "error: offline, and the cache does not hold: the index of other ({url}index/ot/he/other)"
+            "error[offline-missing]: offline, and the cache does not hold: the index of other ({url}index/ot/he/other)"
         )
     );
     untouched(&more);
@@ -479,7 +483,8 @@ fn offline_with_an_empty_cache_names_what_is_missing() {
     project_at(&p, &url);
     let env = [("CAPM_HTTP_RETRIES", "0")];
     let run = run_in(&p, &empty, &["--offline", "install", "-y"], &env);
-    let text = format!("error: offline, and the cache does not hold: {url}config.json\n");
+    let text =
+        format!("error[offline-missing]: offline, and the cache does not hold: {url}config.json\n");
     let args = ["--offline", "install", "-y"];
     let f = Failed {
         p: &p,
