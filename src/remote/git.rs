@@ -366,6 +366,11 @@ fn git(url: &str) -> Command {
         // Only a loopback http:// URL gets here (SRC-003).
         protocols.push_str(":http");
     }
+    // A server that stops sending for the HTTP timeout ends the transfer.
+    let stall = format!(
+        "http.lowSpeedTime={}",
+        super::net().http.timeout.as_secs().max(1)
+    );
     let mut cmd = Command::new("git");
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ALLOW_PROTOCOL", protocols)
@@ -375,6 +380,10 @@ fn git(url: &str) -> Command {
             "protocol.ext.allow=never",
             "-c",
             "core.autocrlf=false",
+            "-c",
+            "http.lowSpeedLimit=1",
+            "-c",
+            &stall,
         ])
         .stdin(Stdio::null());
     for var in [
@@ -395,17 +404,11 @@ fn git(url: &str) -> Command {
 fn run(url: &str, mut cmd: Command) -> Result<Output, RemoteError> {
     let args: Vec<String> = cmd
         .get_args()
-        .skip(4)
+        .skip(8)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     tracing::debug!("git {}", args.join(" "));
-    let out = cmd.output().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => RemoteError::GitNotFound,
-        _ => RemoteError::Io {
-            path: PathBuf::from("git"),
-            source: e,
-        },
-    })?;
+    let out = output_within(url, &mut cmd, super::net().http.timeout * 20)?;
     if !out.status.success() {
         return Err(RemoteError::Git {
             url: url.to_string(),
@@ -414,6 +417,72 @@ fn run(url: &str, mut cmd: Command) -> Result<Output, RemoteError> {
         });
     }
     Ok(out)
+}
+
+/// `cmd`'s output, or [`RemoteError::Timeout`] (and git killed) when it runs past `limit`:
+/// a `git://` or ssh server that accepts and never answers would hold capm for ever.
+fn output_within(
+    url: &str,
+    cmd: &mut Command,
+    limit: std::time::Duration,
+) -> Result<Output, RemoteError> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => RemoteError::GitNotFound,
+            _ => RemoteError::Io {
+                path: PathBuf::from("git"),
+                source: e,
+            },
+        })?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let start = std::time::Instant::now();
+    let io = |source| RemoteError::Io {
+        path: PathBuf::from("git"),
+        source,
+    };
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(io)? {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(RemoteError::Timeout {
+                url: url.to_string(),
+                after: limit,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 //! `capm add NAME --registry URL` and the desktop protocol's `plan` with the same requests
-//! `capm add` takes: a registry by URL, declared in capm.toml once, and a git URL at a tag.
+//! `capm add` takes: a registry by URL, declared in capm.toml once, and a git URL at a tag;
+//! and what such a run may hold or fetch: the cache it uses, only what capm.lock names under
+//! `--locked`, and no git server that never answers.
 
 use std::path::Path;
 
@@ -236,4 +238,30 @@ fn a_branch_whose_bundle_is_a_prerelease_installs() {
     let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
     assert!(lock.contains("version = \"2.0.0-dev\""), "{lock}");
     assert!(d.join(".opencode/skills/tool/SKILL.md").is_file());
+}
+
+#[test]
+fn a_git_server_that_never_answers_times_out() {
+    let dir = project();
+    let d = dir.path();
+    // Accepts connections and says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let url = format!("git://127.0.0.1:{port}/repo.git");
+    let start = std::time::Instant::now();
+    let run = crate::support::capm_with(d, &["add", &url, "-y"], &[("CAPM_HTTP_TIMEOUT", "0.2")]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error[network-timeout]: "),
+        "{}",
+        run.stderr
+    );
+    assert!(!d.join("capm.lock").exists());
 }
