@@ -364,6 +364,9 @@ pub fn main() -> ExitCode {
         }),
         None => log::init(&env, cli.verbose, term.color).and_then(|()| run(cli, &mut term)),
     };
+    for notice in crate::remote::take_notices() {
+        let _ = term.warn(notice);
+    }
     if let Err(e) = &result {
         let broken_pipe =
             matches!(e, CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);

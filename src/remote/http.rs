@@ -374,7 +374,7 @@ impl HttpClient {
             _ if is_timeout(&e) => Failure::Transient(self.timeout(url)),
             _ => Failure::Transient(RemoteError::Network {
                 url: url.to_string(),
-                message: e.to_string(),
+                message: plain(&e),
             }),
         }
     }
@@ -489,6 +489,16 @@ fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// `https://` anywhere; `http://` only to a loopback host.
+/// An I/O error's message without the ` (os error N)` the platform appends: the URL the
+/// message names is what the user needs, not the errno.
+fn plain(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 /// A registry URL capm.toml may name: `https://` (`http://` only to this machine), and
 /// no credentials in it (SRC-002: they would sit in a committed file).
 pub fn check_registry_url(url: &str) -> Result<(), RemoteError> {

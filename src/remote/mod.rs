@@ -83,6 +83,23 @@ pub fn go_offline() {
     set_net(net);
 }
 
+/// What remote sources want the user told that is no failure (an index file used from the
+/// cache because its server could not be reached); the front end prints and clears them.
+static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds a notice, once.
+pub fn notice(message: String) {
+    let mut all = NOTICES.lock().unwrap_or_else(|e| e.into_inner());
+    if !all.contains(&message) {
+        all.push(message);
+    }
+}
+
+/// The notices so far, cleared.
+pub fn take_notices() -> Vec<String> {
+    std::mem::take(&mut *NOTICES.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// From now on, this process fetches only what capm.lock names (`--locked`).
 pub fn fetch_only_locked() {
     let mut net = net();

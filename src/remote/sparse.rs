@@ -497,7 +497,19 @@ impl SparseRegistry {
         (key, rel): (&str, &str),
         net: &Net,
     ) -> Result<Text, RemoteError> {
-        match client.get(url, cached.as_ref().map(|(_, v)| v))? {
+        let answer = match client.get(url, cached.as_ref().map(|(_, v)| v)) {
+            // The server cannot be reached: what the cache holds answers, as npm does.
+            Err(e @ (RemoteError::Network { .. } | RemoteError::Timeout { .. }))
+                if cached.is_some() =>
+            {
+                super::notice(format!(
+                    "{e}; using the copy in the cache, which may be out of date"
+                ));
+                Got::NotModified
+            }
+            other => other?,
+        };
+        match answer {
             Got::Fresh { body, validators } => {
                 net.cache.put_file("index", key, rel, &body, &validators)?;
                 Ok(Text::Body(body))

@@ -265,3 +265,27 @@ fn a_git_server_that_never_answers_times_out() {
     );
     assert!(!d.join("capm.lock").exists());
 }
+
+#[test]
+fn a_registry_that_cannot_be_reached_is_read_from_the_cache_with_a_warning() {
+    let dir = project();
+    let d = dir.path();
+    let server = served_registry(d);
+    let toml = format!(
+        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
+        server.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+    drop(server);
+    std::fs::remove_dir_all(d.join(".opencode")).unwrap();
+    let run = capm(d, &["install", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("using the copy in the cache, which may be out of date"),
+        "{}",
+        run.stderr
+    );
+    assert!(d.join(".opencode/skills/kit/SKILL.md").is_file());
+}
