@@ -630,10 +630,16 @@ impl Sources {
     ) -> Result<Vec<Unreachable>, GraphError> {
         let net = crate::remote::net();
         let mut unreachable = Vec::new();
+        // Names asked for here may take any version: one reached before under a narrower
+        // requirement is looked at again for the versions it did not allow.
+        let mut widened = Vec::new();
         for n in names {
             let seen = self.wanted.entry(n.clone()).or_default();
             if !seen.contains(&VersionReq::STAR) {
                 seen.push(VersionReq::STAR);
+                if self.asked.contains(n) {
+                    widened.push(n.clone());
+                }
             }
         }
         let mut todo: std::collections::BTreeSet<String> = names
@@ -641,6 +647,7 @@ impl Sources {
             .filter(|n| !self.asked.contains(*n))
             .cloned()
             .collect();
+        todo.extend(self.follow(widened));
         while !todo.is_empty() {
             self.asked.extend(todo.iter().cloned());
             let asks: Vec<(usize, Vec<String>)> = (0..self.remotes.len())

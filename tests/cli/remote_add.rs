@@ -289,3 +289,25 @@ fn a_registry_that_cannot_be_reached_is_read_from_the_cache_with_a_warning() {
     );
     assert!(d.join(".opencode/skills/kit/SKILL.md").is_file());
 }
+
+#[test]
+fn adding_a_name_reached_before_under_a_narrower_requirement_fetches_its_new_dependencies() {
+    let dir = project();
+    let d = dir.path();
+    // app 1.0.0 needs kit ^1; kit 2.0.0 (which only `add kit@2` asks for) needs extra.
+    publish_with(d, "app", "1.0.0", &["kit"]);
+    publish_with(d, "app", "2.0.0", &[]);
+    publish_with(d, "kit", "1.0.0", &[]);
+    publish_with(d, "kit", "2.0.0", &["extra"]);
+    publish_with(d, "extra", "1.0.0", &[]);
+    let server = TestServer::serve_dir(&d.join("reg"));
+    let toml = format!(
+        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\napp = {{ version = \"*\", registry = \"team\" }}\n",
+        server.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    let run = capm(d, &["add", "kit@^2", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("name = \"extra\""), "{lock}");
+}
