@@ -857,9 +857,11 @@ pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
         ),
         ApplyError::LockStale { changes } => CliError::Refused {
             code: "lock-stale",
-            message: "capm.lock needs to be updated, but --locked was given".into(),
+            message: "capm.lock needs to be updated, but --locked (or --frozen) was given".into(),
             details: changes,
-            help: Some("run `capm lock` (or drop --locked) and commit capm.lock".into()),
+            help: Some(
+                "run `capm lock` (or drop --locked or --frozen) and commit capm.lock".into(),
+            ),
         },
         ApplyError::Locked(w) => CliError::Locked(w.to_string()),
         ApplyError::ReadOnly(path) => refused(
