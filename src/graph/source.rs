@@ -593,9 +593,22 @@ impl Sources {
             self.pinned.insert(name.to_string(), c.source.clone());
             return Ok(Some(c));
         }
+        // The lock's pin holds while capm.toml's version range still allows its version.
+        let range = match req {
+            BundleRequest::Detailed {
+                version: Some(v), ..
+            } => VersionReq::parse(&v.value).ok(),
+            _ => None,
+        };
+        let allowed = |b: &&crate::manifest::lock::LockedBundle| {
+            range
+                .as_ref()
+                .is_none_or(|r| Version::parse(&b.version).is_ok_and(|v| r.matches(&v)))
+        };
         let Some((id, decl)) = declared(req, root, |id| {
             lock.and_then(|l| l.bundles.iter().find(|b| b.name == name))
                 .filter(|b| b.source == id.to_string())
+                .filter(allowed)
                 .and_then(|b| match id {
                     SourceId::Oci(_) => b.manifest.clone(),
                     _ => b.commit.clone(),
@@ -604,7 +617,8 @@ impl Sources {
             return Ok(None);
         };
         let source = crate::remote::open(&decl, net)?;
-        let pinned = matches!(&decl, Declared::Git { tag, branch, rev, .. }
+        // capm.toml names one commit (not the lock's pin of a version range).
+        let pinned = matches!(req, BundleRequest::Detailed { git: Some(_), tag, branch, rev, .. }
             if tag.is_some() || branch.is_some() || rev.is_some());
         self.pinned.insert(name.to_string(), id.clone());
         self.remotes.push(Remote {

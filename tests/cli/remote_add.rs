@@ -311,3 +311,32 @@ fn adding_a_name_reached_before_under_a_narrower_requirement_fetches_its_new_dep
     let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
     assert!(lock.contains("name = \"extra\""), "{lock}");
 }
+
+#[test]
+fn a_new_version_range_for_a_git_source_leaves_the_locked_commit() {
+    let dir = project();
+    let d = dir.path();
+    let repo = d.join("repo");
+    write_valid_bundle(&repo, "tool");
+    git_in(&repo, &["init", "-q", "-b", "main"]);
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "one"]);
+    git_in(&repo, &["tag", "v1.0.0"]);
+    let manifest = repo.join("bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("1.0.0", "2.0.0")).unwrap();
+    git_in(&repo, &["commit", "-qam", "two"]);
+    git_in(&repo, &["tag", "v2.0.0"]);
+    let toml =
+        |range: &str| format!("[bundles]\ntool = {{ git = \"./repo\", version = \"{range}\" }}\n");
+    write_files(d, &[("capm.toml", &toml("^1"))]);
+    assert_eq!(capm(d, &["install", "-y"]).code, 0);
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("version = \"1.0.0\""), "{lock}");
+    // capm.toml now asks for ^2: the commit locked for 1.0.0 no longer holds.
+    write_files(d, &[("capm.toml", &toml("^2"))]);
+    let run = capm(d, &["install", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
+    assert!(lock.contains("version = \"2.0.0\""), "{lock}");
+}
