@@ -57,6 +57,19 @@ pub fn slug(text: &str) -> String {
         .collect()
 }
 
+/// Checks that `bytes` have `digest`; `what` names them in the error (SC-002).
+pub fn check_digest(what: String, digest: &str, bytes: &[u8]) -> Result<(), RemoteError> {
+    let actual = sha256(bytes);
+    if actual != digest {
+        return Err(RemoteError::Digest {
+            what,
+            expected: digest.to_string(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
 /// `sha256:HEX` of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
     format!(
@@ -192,14 +205,7 @@ impl Cache {
 
     /// Stores `bytes` under `digest`, after checking that they have it.
     pub fn put_blob(&self, digest: &str, bytes: &[u8]) -> Result<(), RemoteError> {
-        let actual = sha256(bytes);
-        if actual != digest {
-            return Err(RemoteError::Digest {
-                what: format!("blob {digest}"),
-                expected: digest.to_string(),
-                actual,
-            });
-        }
+        check_digest(format!("blob {digest}"), digest, bytes)?;
         self.write(&self.blob_path(digest), bytes)
     }
 

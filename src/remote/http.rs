@@ -196,14 +196,7 @@ impl HttpClient {
                 });
             }
         };
-        let actual = super::cache::sha256(&body);
-        if actual != digest {
-            return Err(RemoteError::Digest {
-                what: url.to_string(),
-                expected: digest.to_string(),
-                actual,
-            });
-        }
+        super::cache::check_digest(url.to_string(), digest, &body)?;
         Ok(body)
     }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::archive::{self, Format};
-use super::cache::{Cache, sha256};
+use super::cache::Cache;
 use super::http::{Got, HttpClient, Validators};
 use super::{Dep, Fetch, Net, Release, RemoteError};
 use crate::manifest::common::is_valid_name;
@@ -580,15 +580,7 @@ pub fn download(url: &str, digest: &str, net: &Net) -> Result<Vec<u8>, RemoteErr
 
 /// An archive's bytes have the digest the index records.
 fn check_archive(url: &str, digest: &str, bytes: &[u8]) -> Result<(), RemoteError> {
-    let actual = sha256(bytes);
-    if actual != digest {
-        return Err(RemoteError::Digest {
-            what: format!("the archive {url}"),
-            expected: digest.to_string(),
-            actual,
-        });
-    }
-    Ok(())
+    super::cache::check_digest(format!("the archive {url}"), digest, bytes)
 }
 
 fn file_url_path(url: &str) -> Option<PathBuf> {
@@ -628,6 +620,7 @@ pub fn is_sparse(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::remote::cache::sha256;
 
     const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -8,6 +8,16 @@ use std::path::Path;
 use crate::http_server::TestServer;
 use crate::support::{capm, project, write_files, write_valid_bundle};
 
+/// Writes a capm.toml in `d` asking for `name` `req` from the registry `team` that
+/// `server` serves.
+fn ask_from_team(d: &Path, server: &TestServer, name: &str, req: &str) {
+    let toml = format!(
+        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\n{name} = {{ version = \"{req}\", registry = \"team\" }}\n",
+        server.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+}
+
 /// A registry in `d/reg` holding `kit` 1.0.0, served over HTTP.
 fn served_registry(d: &Path) -> TestServer {
     write_valid_bundle(&d.join("src/kit"), "kit");
@@ -123,11 +133,7 @@ fn cache_clean_waits_for_a_capm_that_is_using_the_cache() {
     let dir = project();
     let d = dir.path();
     let server = served_registry(d);
-    let toml = format!(
-        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
-        server.url()
-    );
-    write_files(d, &[("capm.toml", &toml)]);
+    ask_from_team(d, &server, "kit", "^1");
     let mut serve = crate::support::command(d, &["serve", "--stdio"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -181,11 +187,7 @@ fn a_locked_install_fetches_only_what_the_lock_names() {
     publish_with(d, "kit", "1.0.0", &["old"]);
     publish_with(d, "kit", "1.1.0", &["base"]);
     let server = TestServer::serve_dir(&d.join("reg"));
-    let toml = format!(
-        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
-        server.url()
-    );
-    write_files(d, &[("capm.toml", &toml)]);
+    ask_from_team(d, &server, "kit", "^1");
     assert_eq!(capm(d, &["lock"]).code, 0);
     // Without --locked, resolution looks at every version capm.toml allows.
     assert!(server.count("/index/3/o/old") > 0);
@@ -271,11 +273,7 @@ fn a_registry_that_cannot_be_reached_is_read_from_the_cache_with_a_warning() {
     let dir = project();
     let d = dir.path();
     let server = served_registry(d);
-    let toml = format!(
-        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n",
-        server.url()
-    );
-    write_files(d, &[("capm.toml", &toml)]);
+    ask_from_team(d, &server, "kit", "^1");
     assert_eq!(capm(d, &["install", "-y"]).code, 0);
     drop(server);
     std::fs::remove_dir_all(d.join(".opencode")).unwrap();
@@ -301,11 +299,7 @@ fn adding_a_name_reached_before_under_a_narrower_requirement_fetches_its_new_dep
     publish_with(d, "kit", "2.0.0", &["extra"]);
     publish_with(d, "extra", "1.0.0", &[]);
     let server = TestServer::serve_dir(&d.join("reg"));
-    let toml = format!(
-        "[registries]\nteam = {{ url = \"{}\" }}\n\n[bundles]\napp = {{ version = \"*\", registry = \"team\" }}\n",
-        server.url()
-    );
-    write_files(d, &[("capm.toml", &toml)]);
+    ask_from_team(d, &server, "app", "*");
     let run = capm(d, &["add", "kit@^2", "-y"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lock = std::fs::read_to_string(d.join("capm.lock")).unwrap();
