@@ -803,12 +803,13 @@ pub fn needs_recovery(roots: &Roots) -> bool {
     !pending(roots).is_empty() || trash_left(roots)
 }
 
-/// Whether the trash of an earlier run still holds something.
+/// Whether the trash of an earlier run is still there: emptying it ends by removing the
+/// directory, so even an empty one means a run was stopped while emptying it.
 pub fn trash_left(roots: &Roots) -> bool {
     roots
         .all()
         .into_iter()
-        .any(|r| fs::read_dir(roots.trash(r)).is_ok_and(|mut entries| entries.next().is_some()))
+        .any(|r| fs::symlink_metadata(roots.trash(r)).is_ok())
 }
 
 struct Op {

@@ -46,6 +46,7 @@ mod policy;
 mod probe;
 mod project_file;
 mod read_only;
+mod recovery_debris;
 mod remote_add;
 mod remote_git;
 mod remote_oci;
