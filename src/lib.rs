@@ -9,6 +9,7 @@ pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod diagnostic;
+pub mod formats;
 pub mod graph;
 pub mod manifest;
 #[cfg(test)]

@@ -70,6 +70,21 @@ codes! {
         why: "bundle.toml is what makes a directory a bundle: without it capm knows nothing about what it provides.",
         fix: "Point at the directory holding bundle.toml, or create one with `capm new NAME`.",
     }
+    "invalid-json" Error {
+        summary: "A JSON file of a bundle of another format (plugin.json, .mcp.json, hooks.json, marketplace.json, server.json) does not parse.",
+        why: "capm reads nothing from a file it cannot parse, so the bundle cannot be translated.",
+        fix: "Correct the JSON at the line and column shown.",
+    }
+    "skill-not-found" Error {
+        summary: "`skills` (or `--skill`) names a skill the repository does not hold.",
+        why: "capm installs exactly the skills asked for; a misspelt name would otherwise install nothing, or something else.",
+        fix: "Use one of the names the message lists (the `name` in each SKILL.md), or drop `skills` to take every skill.",
+    }
+    "format-not-carried" Warning {
+        summary: "A field of a bundle of another format that capm does not carry into OpenCode (a Claude model alias, an agent colour name, a `${VAR:-default}` default, a tool without an OpenCode equivalent).",
+        why: "The bundle is installed without it, so it may behave a little differently than in the client it was written for.",
+        fix: "Nothing, if the difference is acceptable; otherwise set the value in OpenCode's own config, or write a native bundle.toml.",
+    }
     "invalid-type" Error {
         summary: "A value has the wrong TOML type (for example a number where a string is expected).",
         why: "capm reads each field as one type; a different type would be silently misread.",

@@ -68,7 +68,8 @@ pub struct Dep {
 #[derive(Clone, Debug)]
 enum Origin {
     Catalog(usize),
-    Dir(PathBuf),
+    /// A directory, read as the options say when it is not a native bundle.
+    Dir(PathBuf, crate::formats::Options),
     Remote(crate::remote::Fetch),
 }
 
@@ -233,7 +234,10 @@ fn candidates_from(
             });
         }
         out.push(Candidate {
-            origin: Origin::Dir(dir.join(&e.name).join(&e.version)),
+            origin: Origin::Dir(
+                dir.join(&e.name).join(&e.version),
+                crate::formats::Options::default(),
+            ),
             name: e.name,
             version,
             source: SourceId::Registry(registry.to_string()),
@@ -391,7 +395,7 @@ impl Candidate {
             keywords: Vec::new(),
             yanked: false,
             pinned: false,
-            origin: Origin::Dir(PathBuf::new()),
+            origin: Origin::Dir(PathBuf::new(), crate::formats::Options::default()),
         }
     }
 }
@@ -514,32 +518,53 @@ impl Sources {
         tolerant: bool,
         net: &crate::remote::Net,
     ) -> Result<(), GraphError> {
-        let location = match (&decl.path, &decl.url) {
-            (Some(dir), _) => {
-                let dir = root.join(&dir.value);
-                if !dir.join(crate::remote::sparse::CONFIG_FILE).is_file() {
-                    tracing::info!("reading registry `{name}` at `{}`", dir.display());
-                    let r = Registry::open(name, &dir)?;
-                    if tolerant {
-                        r.check_all()?;
-                    }
-                    self.registry_data.push(r);
-                    self.registries.push((name.to_string(), dir));
-                    return Ok(());
-                }
-                dir.display().to_string()
+        let declared = if let Some(m) = &decl.marketplace {
+            let local = m.value.starts_with('.') || m.value.starts_with('/');
+            Declared::Marketplace {
+                location: if local {
+                    local_repository(root, &m.value)
+                } else {
+                    m.value.clone()
+                },
             }
-            (None, Some(url)) => url.value.clone(),
-            // capm.toml's check reports a registry with neither.
-            (None, None) => return Ok(()),
+        } else if let Some(url) = &decl.mcp_registry {
+            Declared::McpRegistry {
+                url: url.value.clone(),
+            }
+        } else {
+            match (&decl.path, &decl.url) {
+                (Some(dir), _) => {
+                    let dir = root.join(&dir.value);
+                    if !dir.join(crate::remote::sparse::CONFIG_FILE).is_file() {
+                        tracing::info!("reading registry `{name}` at `{}`", dir.display());
+                        let r = Registry::open(name, &dir)?;
+                        if tolerant {
+                            r.check_all()?;
+                        }
+                        self.registry_data.push(r);
+                        self.registries.push((name.to_string(), dir));
+                        return Ok(());
+                    }
+                    Declared::Registry {
+                        location: dir.display().to_string(),
+                    }
+                }
+                (None, Some(url)) => Declared::Registry {
+                    location: url.value.clone(),
+                },
+                // capm.toml's check reports a registry with none.
+                (None, None) => return Ok(()),
+            }
+        };
+        let location = match &declared {
+            Declared::Registry { location } | Declared::Marketplace { location } => {
+                location.clone()
+            }
+            Declared::McpRegistry { url } => url.clone(),
+            _ => String::new(),
         };
         tracing::info!("opening registry `{name}` at `{location}`");
-        let source = crate::remote::open(
-            &Declared::Registry {
-                location: location.clone(),
-            },
-            net,
-        )?;
+        let source = crate::remote::open(&declared, net)?;
         self.remotes.push(Remote {
             id: SourceId::Registry(name.to_string()),
             binds: None,
@@ -567,6 +592,7 @@ impl Sources {
             registry,
             git,
             oci,
+            skills,
             ..
         } = req
         else {
@@ -582,7 +608,13 @@ impl Sources {
             && let Some(path) = path
         {
             tracing::info!("reading bundle `{name}` at `{}`", path.value);
-            let c = path_candidate(root, &path.value, &format!("bundle `{name}`"))?;
+            let options = crate::formats::Options {
+                name: Some(name.to_string()),
+                version: None,
+                skills: skills.iter().map(|s| s.value.clone()).collect(),
+                plugin: None,
+            };
+            let c = path_candidate(root, &path.value, &format!("bundle `{name}`"), options)?;
             if c.name != name {
                 return Err(GraphError::NameMismatch {
                     requested: name.to_string(),
@@ -605,7 +637,7 @@ impl Sources {
                 .as_ref()
                 .is_none_or(|r| Version::parse(&b.version).is_ok_and(|v| r.matches(&v)))
         };
-        let Some((id, decl)) = declared(req, root, |id| {
+        let Some((id, decl)) = declared(Some(name), req, root, |id| {
             lock.and_then(|l| l.bundles.iter().find(|b| b.name == name))
                 .filter(|b| b.source == id.to_string())
                 .filter(allowed)
@@ -827,7 +859,8 @@ impl Sources {
     /// The name of the bundle in the directory `path` (relative to the project `root`), for
     /// `capm add ./path`.
     pub fn path_bundle_name(root: &Path, path: &str) -> Result<String, GraphError> {
-        Ok(path_candidate(root, path, "a bundle")?.name)
+        let options = crate::formats::Options::default();
+        Ok(path_candidate(root, path, "a bundle", options)?.name)
     }
 
     /// The candidates of `name` from every source, newest first.
@@ -893,11 +926,11 @@ impl Sources {
     pub fn tree(&self, c: &Candidate) -> Result<BundleTree, GraphError> {
         let tree = match &c.origin {
             Origin::Catalog(i) => self.catalog[*i].clone(),
-            Origin::Dir(dir) => {
+            Origin::Dir(dir, options) => {
                 tracing::info!("reading {} {} at `{}`", c.name, c.version, dir.display());
                 let shown = dir.display().to_string();
                 let shown = shown.strip_prefix("./").unwrap_or(&shown);
-                BundleTree::read(dir, shown).map_err(|e| GraphError::Io {
+                crate::formats::read_dir(dir, shown, options).map_err(|e| GraphError::Io {
                     path: dir.clone(),
                     source: e,
                 })?
@@ -924,19 +957,29 @@ impl Sources {
 
 /// The bundle in the directory `path` relative to `root`, as a candidate; `what` names it
 /// when the directory holds no bundle.
-fn path_candidate(root: &Path, path: &str, what: &str) -> Result<Candidate, GraphError> {
+fn path_candidate(
+    root: &Path,
+    path: &str,
+    what: &str,
+    options: crate::formats::Options,
+) -> Result<Candidate, GraphError> {
     let dir = root.join(path);
-    if !dir.join(crate::manifest::tree::MANIFEST).is_file() {
+    if !crate::formats::is_bundle_dir(&dir) {
         return Err(GraphError::MissingSource {
             what: what.to_string(),
             path: dir,
         });
     }
-    let tree = BundleTree::read(&dir, path.to_string()).map_err(|e| GraphError::Io {
-        path: dir.clone(),
-        source: e,
-    })?;
-    from_tree(&tree, SourceId::Path(path.to_string()), Origin::Dir(dir))
+    let tree =
+        crate::formats::read_dir(&dir, path.to_string(), &options).map_err(|e| GraphError::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
+    from_tree(
+        &tree,
+        SourceId::Path(path.to_string()),
+        Origin::Dir(dir, options),
+    )
 }
 
 /// A remote candidate from a source's release.
@@ -983,6 +1026,7 @@ fn local_repository(root: &Path, url: &str) -> String {
 /// capm.lock records for a source id (a git commit, an OCI manifest digest), which the
 /// source then stays at. A local repository path is taken relative to the project `root`.
 pub fn declared(
+    name: Option<&str>,
     req: &BundleRequest,
     root: &Path,
     locked: impl Fn(&SourceId) -> Option<String>,
@@ -995,6 +1039,7 @@ pub fn declared(
         branch,
         rev,
         oci,
+        skills,
         ..
     } = req
     else {
@@ -1048,6 +1093,12 @@ pub fn declared(
         rev: commit.or_else(|| value(rev)),
         version,
         subdir: value(path),
+        options: crate::formats::Options {
+            name: name.map(str::to_string),
+            version: None,
+            skills: skills.iter().map(|s| s.value.clone()).collect(),
+            plugin: None,
+        },
     };
     Some((id, decl))
 }

@@ -6,6 +6,7 @@ pub mod common;
 pub mod decode;
 pub mod dirs;
 pub mod lock;
+pub mod origin;
 pub mod project;
 pub mod span;
 pub mod tree;

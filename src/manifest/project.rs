@@ -82,12 +82,16 @@ pub enum BundleRequest {
         /// settled by keeping the user's own version: capm writes nothing there.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skip: Vec<Spanned<String>>,
+        /// With `git` or `path` naming a repository of Agent Skills: the skills to take
+        /// (every one when absent).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<Spanned<String>>,
         #[serde(skip)]
         span: Span,
     },
 }
 
-/// A registry declaration: exactly one of `path` and `url`.
+/// A registry declaration: exactly one of `path`, `url`, `marketplace` and `mcp-registry`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct RegistryDecl {
@@ -97,6 +101,13 @@ pub struct RegistryDecl {
     /// The `https://` URL of a registry's root (`http://` only for this machine).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<Spanned<String>>,
+    /// A Claude Code marketplace: a git URL or a local path of the repository holding
+    /// `.claude-plugin/marketplace.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketplace: Option<Spanned<String>>,
+    /// The `https://` URL of an MCP Registry (its REST API's root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_registry: Option<Spanned<String>>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -164,6 +175,7 @@ impl ProjectManifest {
             let dir = f.get("path");
             let registry = f.get("registry");
             let skip = f.get("skip");
+            let skills = f.get("skills");
             let mut field = |key: &'static str| {
                 f.get(key)
                     .and_then(|n| dec.string(n, &format!("{path}.{key}")))
@@ -187,6 +199,9 @@ impl ProjectManifest {
                 skip: skip
                     .and_then(|n| dec.strings(n, &format!("{path}.skip")))
                     .unwrap_or_default(),
+                skills: skills
+                    .and_then(|n| dec.strings(n, &format!("{path}.skills")))
+                    .unwrap_or_default(),
                 span: name.span,
             };
             f.finish(dec);
@@ -198,9 +213,14 @@ impl ProjectManifest {
             let mut f = dec.table(node, &path, name.span)?;
             let dir = f.get("path");
             let url = f.get("url");
+            let marketplace = f.get("marketplace");
+            let mcp = f.get("mcp-registry");
             let decl = RegistryDecl {
                 path: dir.and_then(|n| dec.string(n, &format!("{path}.path"))),
                 url: url.and_then(|n| dec.string(n, &format!("{path}.url"))),
+                marketplace: marketplace
+                    .and_then(|n| dec.string(n, &format!("{path}.marketplace"))),
+                mcp_registry: mcp.and_then(|n| dec.string(n, &format!("{path}.mcp-registry"))),
                 span: name.span,
             };
             f.finish(dec);

@@ -43,6 +43,8 @@ pub struct BundleTree {
     /// Set when the directory held more than [`MAX_BUNDLE_FILES`] entries or
     /// [`MAX_BUNDLE_BYTES`] bytes; the snapshot is then incomplete.
     pub too_large: bool,
+    /// For a bundle translated from another format: the files it was read from.
+    pub origin: Option<std::sync::Arc<super::origin::Origin>>,
 }
 
 impl BundleTree {
@@ -54,6 +56,7 @@ impl BundleTree {
             display_root: display_root.into(),
             entries: BTreeMap::new(),
             too_large: false,
+            origin: None,
         };
         let mut bytes = 0u64;
         // Directories still to list: their path below the root, and as shown in `entries`.
@@ -136,6 +139,7 @@ impl BundleTree {
             display_root: display_root.into(),
             entries,
             too_large: false,
+            origin: None,
         }
     }
 
@@ -166,6 +170,7 @@ impl BundleTree {
             display_root: display_root.to_string(),
             entries,
             too_large: false,
+            origin: None,
         }
     }
 

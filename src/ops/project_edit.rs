@@ -560,6 +560,8 @@ fn registry_by_url(
         crate::manifest::project::RegistryDecl {
             path: None,
             url: Some(Spanned::new(url.to_string(), Span::default())),
+            marketplace: None,
+            mcp_registry: None,
             span: Span::default(),
         },
     );
@@ -596,7 +598,7 @@ fn remote_source(
     let net = crate::remote::net();
     let ask = |source: &NewSource| -> Result<Vec<crate::remote::Release>, RemoteError> {
         let request = planned(source, None);
-        let decl = crate::graph::source::declared(&request, &project.root, |_| None)
+        let decl = crate::graph::source::declared(None, &request, &project.root, |_| None)
             .map(|(_, d)| d)
             .expect("a git or OCI source");
         let answer = crate::remote::open(&decl, &net).and_then(|s| s.releases(&[], &net))?;
@@ -674,6 +676,7 @@ fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleReq
             _ => None,
         },
         skip: Vec::new(),
+        skills: Vec::new(),
         span: Span::default(),
     }
 }

@@ -53,6 +53,7 @@ pub struct GitSource {
     url: String,
     reference: GitRef,
     subdir: Option<String>,
+    options: crate::formats::Options,
 }
 
 /// How long a capm waits for another one fetching into the same bare repository.
@@ -70,6 +71,29 @@ impl GitSource {
             url: url.to_string(),
             reference,
             subdir,
+            options: crate::formats::Options::default(),
+        }
+    }
+
+    /// Reads a bundle of another format as `options` say (see [`crate::formats`]).
+    /// A bundle with no name of its own (a repository of skills) is named by `options`,
+    /// else after the repository (`…/team-skills.git` → `team-skills`).
+    pub fn read_as(mut self, mut options: crate::formats::Options) -> GitSource {
+        if options.name.is_none() {
+            let last = self.url.trim_end_matches('/').rsplit(['/', ':']).next();
+            let last = last.map(|l| l.strip_suffix(".git").unwrap_or(l));
+            options.name = last.and_then(crate::formats::bundle_name);
+        }
+        self.options = options;
+        self
+    }
+
+    /// The options for the bundle at a commit: a version tag gives the version of a bundle
+    /// whose format has none.
+    fn options_at(&self, tag: Option<&str>) -> crate::formats::Options {
+        crate::formats::Options {
+            version: tag.and_then(tag_version),
+            ..self.options.clone()
         }
     }
 
@@ -111,7 +135,8 @@ impl GitSource {
         tag: Option<&str>,
         net: &Net,
     ) -> Result<Release, RemoteError> {
-        let tree = repo.tree(commit, self.subdir.as_deref(), net)?;
+        let options = self.options_at(tag);
+        let tree = repo.tree(commit, self.subdir.as_deref(), &options, net)?;
         let meta = read_meta(&tree)?;
         if let Some(tag) = tag.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
             return Err(RemoteError::InvalidSource {
@@ -134,6 +159,7 @@ impl GitSource {
                 url: self.url.clone(),
                 commit: commit.to_string(),
                 subdir: self.subdir.clone(),
+                options,
             },
         })
     }
@@ -145,6 +171,7 @@ pub fn materialize(
     url: &str,
     commit: &str,
     subdir: Option<&str>,
+    options: &crate::formats::Options,
     net: &Net,
 ) -> Result<BundleTree, RemoteError> {
     check_url(url)?;
@@ -157,7 +184,7 @@ pub fn materialize(
     }
     let repo = Repo::new(url, net);
     repo.ensure(&[commit.to_string()], net)?;
-    repo.tree(commit, subdir, net)
+    repo.tree(commit, subdir, options, net)
 }
 
 fn is_full_hash(s: &str) -> bool {
@@ -767,6 +794,7 @@ impl Repo {
         &self,
         commit: &str,
         subdir: Option<&str>,
+        options: &crate::formats::Options,
         net: &Net,
     ) -> Result<BundleTree, RemoteError> {
         let dir = self.checkouts.join(commit);
@@ -780,13 +808,16 @@ impl Repo {
             &commit[..7],
             subdir.map(|s| format!(":{s}")).unwrap_or_default()
         );
-        if !root.join(MANIFEST).is_file() {
+        if !crate::formats::is_bundle_dir(&root) {
             return Err(RemoteError::InvalidSource {
                 what: display,
-                message: format!("there is no {MANIFEST} there"),
+                message: format!(
+                    "there is no {MANIFEST}, SKILL.md, skills/, .claude-plugin/plugin.json or server.json there"
+                ),
             });
         }
-        BundleTree::read(&root, display).map_err(|source| RemoteError::Io { path: root, source })
+        crate::formats::read_dir(&root, display, options)
+            .map_err(|source| RemoteError::Io { path: root, source })
     }
 
     /// Writes every file of `commit` into a staging directory, then renames it to `dir`

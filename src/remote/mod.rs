@@ -15,6 +15,8 @@ pub mod archive;
 pub mod cache;
 pub mod git;
 pub mod http;
+pub mod marketplace;
+pub mod mcp_registry;
 pub mod oci;
 pub mod sparse;
 
@@ -195,11 +197,13 @@ pub enum Fetch {
         digest: String,
         format: archive::Format,
     },
-    /// A commit of a git repository, and the bundle's directory in it (`None`: the root).
+    /// A commit of a git repository, and the bundle's directory in it (`None`: the root),
+    /// read as `options` say when it is not a native bundle.
     Git {
         url: String,
         commit: String,
         subdir: Option<String>,
+        options: crate::formats::Options,
     },
     /// An OCI manifest (`sha256:…`) in a repository (`ghcr.io/org/kit`), and its one layer.
     Oci {
@@ -336,7 +340,15 @@ pub enum Declared {
         rev: Option<String>,
         version: Option<semver::VersionReq>,
         subdir: Option<String>,
+        /// How to read a bundle of another format there (its name, the skills to take).
+        options: crate::formats::Options,
     },
+    /// A Claude Code marketplace: a git URL or a local path of the repository holding
+    /// `.claude-plugin/marketplace.json`; its plugins are the bundles it offers.
+    Marketplace { location: String },
+    /// An MCP Registry's REST API (`https://registry.modelcontextprotocol.io`); its servers'
+    /// `server.json` documents are the bundles it offers.
+    McpRegistry { url: String },
     /// An OCI repository, over its version tags; at one manifest (the sha256 capm.lock
     /// records) while that manifest's version still matches `version`.
     Oci {
@@ -358,6 +370,7 @@ pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> 
             rev,
             version,
             subdir,
+            options,
         } => {
             git::check_url(url)?;
             let reference = match (tag, branch, rev, version) {
@@ -367,8 +380,12 @@ pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> 
                 (.., Some(v)) => git::GitRef::Version(v.clone()),
                 _ => git::GitRef::Default,
             };
-            Box::new(git::GitSource::new(url, reference, subdir.clone()))
+            Box::new(git::GitSource::new(url, reference, subdir.clone()).read_as(options.clone()))
         }
+        Declared::Marketplace { location } => {
+            Box::new(marketplace::Marketplace::open(location, net)?)
+        }
+        Declared::McpRegistry { url } => Box::new(mcp_registry::McpRegistry::open(url, net)?),
         Declared::Oci {
             repository,
             version,
@@ -463,7 +480,8 @@ pub fn materialize(
             url,
             commit,
             subdir,
-        } => git::materialize(url, commit, subdir.as_deref(), net),
+            options,
+        } => git::materialize(url, commit, subdir.as_deref(), options, net),
         Fetch::Oci { .. } => oci::materialize(fetch, content, net),
     }
 }

@@ -8,6 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
 use crate::manifest::common::{ProductMode, Tier, is_valid_name};
 use crate::manifest::decode::{self, Decoder};
+use crate::manifest::origin::Origin;
 use crate::manifest::span::{SourceFile, Span, Spanned};
 use crate::manifest::tree::{BundleTree, Entry, MANIFEST};
 
@@ -114,6 +115,32 @@ impl Checker<'_> {
 }
 
 pub(super) fn check(tree: &BundleTree, modes: Option<&[ProductMode]>) -> BundleCheck {
+    let mut check = check_generated(tree, modes);
+    if let Some(origin) = &tree.origin {
+        to_origin(&mut check, tree, origin);
+    }
+    check
+}
+
+/// Moves the diagnostics of a translated bundle into the files it was translated from,
+/// adds the translation's own findings, and keeps the generated manifest only as the
+/// source of what still points into it.
+fn to_origin(check: &mut BundleCheck, tree: &BundleTree, origin: &Origin) {
+    let shown = |rel: &str| tree.display_path(rel);
+    if tree.get(MANIFEST).is_none() {
+        // Nothing could be generated: the translation's findings say why.
+        check.diagnostics.clear();
+    }
+    for d in &mut check.diagnostics {
+        origin.relocate(d, &shown);
+    }
+    let mut findings = origin.findings.clone();
+    findings.append(&mut check.diagnostics);
+    check.diagnostics = findings;
+    check.sources.extend(origin.files.iter().cloned());
+}
+
+fn check_generated(tree: &BundleTree, modes: Option<&[ProductMode]>) -> BundleCheck {
     let manifest_path = tree.display_path(MANIFEST);
     let fail = |d: Diagnostic| BundleCheck {
         manifest: None,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::common::is_valid_name;
 use crate::manifest::decode::{self, Decoder};
-use crate::manifest::project::{BundleRequest, ProjectManifest};
+use crate::manifest::project::{BundleRequest, ProjectManifest, RegistryDecl};
 use crate::manifest::span::{SourceFile, Spanned};
 
 use super::parse_resource_ref;
@@ -76,6 +76,7 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
             );
         }
         diags.extend(check_source(name, req, &m, &source));
+        diags.extend(check_skills(name, req, &source));
     }
     for (name, reg) in &m.registries {
         if !is_valid_name(&name.value) {
@@ -85,37 +86,7 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                 format!("invalid registry name `{name}`"),
             ));
         }
-        match (&reg.path, &reg.url) {
-            (Some(p), _) if p.value.is_empty() => diags.push(at(
-                "invalid-bundle-source",
-                p.span,
-                format!("registry `{name}` has an empty path"),
-            )),
-            (Some(_), Some(u)) => diags.push(
-                at(
-                    "invalid-bundle-source",
-                    u.span,
-                    format!("registry `{name}` names both a path and a url"),
-                )
-                .help("a registry is a directory (`path`) or a server (`url`): keep one"),
-            ),
-            (None, Some(u)) => {
-                if let Err(e) = crate::remote::http::check_registry_url(&u.value) {
-                    diags.push(url_refused(e, u, &source));
-                }
-            }
-            (None, None) => diags.push(
-                at(
-                    "missing-field",
-                    name.span,
-                    format!("registry `{name}` has no `path` or `url`"),
-                )
-                .help(format!(
-                    "write `{name} = {{ url = \"https://…/\" }}` or `{name} = {{ path = \"../registry\" }}`"
-                )),
-            ),
-            _ => {}
-        }
+        diags.extend(check_registry(name, reg, &source));
     }
     if let Some(policy) = &m.policy {
         for a in &policy.allow {
@@ -146,13 +117,16 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
                     }
                 }
             }
+            // `bundle:NAME` names a bundle as a whole (what FMT-001 and FMT-002 concern).
+            let whole_bundle = r_is_bundle(a.resource.as_ref());
             if let Some(r) = &a.resource
                 && parse_resource_ref(&r.value).is_none()
+                && !whole_bundle
             {
                 diags.push(at(
                     "invalid-policy",
                     r.span,
-                    format!("`{r}` is not a resource reference like `mcp:NAME`"),
+                    format!("`{r}` is not a resource reference like `mcp:NAME` or `bundle:NAME`"),
                 ));
             }
             match &a.spec {
@@ -186,6 +160,107 @@ pub fn check_project(display_path: &str, bytes: &[u8]) -> ProjectCheck {
 /// Where a detailed capm.toml entry says the bundle comes from: exactly one of `path`,
 /// `registry`, `git` (where `path` is the directory inside the repository) and `oci`; a
 /// git reference is one of `tag`, `branch`, `rev` and `version`.
+/// Whether an allowance's resource is `bundle:NAME`.
+fn r_is_bundle(r: Option<&Spanned<String>>) -> bool {
+    r.and_then(|r| r.value.strip_prefix("bundle:"))
+        .is_some_and(is_valid_name)
+}
+
+/// A registry names exactly one location, of a kind capm can reach.
+fn check_registry(
+    name: &Spanned<String>,
+    reg: &RegistryDecl,
+    source: &SourceFile,
+) -> Vec<Diagnostic> {
+    let at = |code, span, msg: String| Diagnostic::new(code, msg).at(source, span);
+    let kinds: Vec<(&str, &Spanned<String>)> = [
+        ("path", reg.path.as_ref()),
+        ("url", reg.url.as_ref()),
+        ("marketplace", reg.marketplace.as_ref()),
+        ("mcp-registry", reg.mcp_registry.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    let mut out = Vec::new();
+    match kinds.as_slice() {
+        [] => out.push(
+            at(
+                "missing-field",
+                name.span,
+                format!("registry `{name}` has no `path`, `url`, `marketplace` or `mcp-registry`"),
+            )
+            .help(format!(
+                "write `{name} = {{ url = \"https://…/\" }}` or `{name} = {{ path = \"../registry\" }}`"
+            )),
+        ),
+        [(first, _), (second, v), ..] => out.push(
+            at(
+                "invalid-bundle-source",
+                v.span,
+                format!("registry `{name}` names both `{first}` and `{second}`"),
+            )
+            .help("a registry is one place: keep one of them"),
+        ),
+        [(kind, v)] if v.value.is_empty() => out.push(at(
+            "invalid-bundle-source",
+            v.span,
+            format!("registry `{name}` has an empty {kind}"),
+        )),
+        [("url", u)] | [("mcp-registry", u)] => {
+            if let Err(e) = crate::remote::http::check_registry_url(&u.value) {
+                out.push(url_refused(e, u, source));
+            }
+        }
+        [("marketplace", u)] => {
+            if let Err(e) = crate::remote::git::check_url(&u.value) {
+                out.push(url_refused(e, u, source));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `skills` picks skills of a repository reached by `git` or `path`, each named once.
+fn check_skills(
+    name: &Spanned<String>,
+    req: &BundleRequest,
+    source: &SourceFile,
+) -> Vec<Diagnostic> {
+    let BundleRequest::Detailed {
+        skills, git, path, ..
+    } = req
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(first) = skills.first()
+        && git.is_none()
+        && path.is_none()
+    {
+        out.push(
+            Diagnostic::new(
+                "invalid-bundle-source",
+                format!("`skills` picks skills of a repository, and bundle `{name}` names no `git` or `path`"),
+            )
+            .at(source, first.span)
+            .help("add `git = \"https://…\"` or `path = \"…\"`, or drop `skills`"),
+        );
+    }
+    for (i, s) in skills.iter().enumerate() {
+        let message = if !is_valid_name(&s.value) {
+            format!("`{s}` is not a skill name (lower-case letters, digits and `-`)")
+        } else if skills[..i].iter().any(|x| x.value == s.value) {
+            format!("skill `{s}` is listed twice")
+        } else {
+            continue;
+        };
+        out.push(Diagnostic::new("invalid-bundle-source", message).at(source, s.span));
+    }
+    out
+}
+
 fn check_source(
     name: &Spanned<String>,
     req: &BundleRequest,

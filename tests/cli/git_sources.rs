@@ -88,7 +88,14 @@ fn a_version_requirement_takes_every_matching_tag_newest_first() {
     assert_eq!(r.name, "kit");
     assert_eq!(r.description, "Bundle kit");
     assert_eq!(r.keywords, ["git"]);
-    let tree = materialize(url, commit_of(r), None, &net(dir.path())).unwrap();
+    let tree = materialize(
+        url,
+        commit_of(r),
+        None,
+        &Default::default(),
+        &net(dir.path()),
+    )
+    .unwrap();
     assert_eq!(tree.content_digest(), r.digest);
     assert!(tree.file("skills/hello/SKILL.md").is_some());
     assert!(tree.get(".git").is_none());
@@ -154,9 +161,20 @@ fn a_bundle_in_a_subdirectory() {
         url: url.to_string(),
         commit: commit.clone(),
         subdir: Some("bundles/mono".into()),
+        options: capm::formats::Options {
+            version: Some("0.3.0".parse().unwrap()),
+            ..Default::default()
+        },
     };
     assert_eq!(r.fetch, expected);
-    let tree = materialize(url, &commit, Some("bundles/mono"), &net(dir.path())).unwrap();
+    let tree = materialize(
+        url,
+        &commit,
+        Some("bundles/mono"),
+        &Default::default(),
+        &net(dir.path()),
+    )
+    .unwrap();
     assert!(tree.file("bundle.toml").is_some());
     assert!(tree.file("README").is_none());
     assert_eq!(tree.content_digest(), r.digest);
@@ -166,7 +184,14 @@ fn a_bundle_in_a_subdirectory() {
     assert_eq!(err.code(), "invalid-bundle-source", "{err}");
     assert!(err.to_string().contains("no bundle.toml"), "{err}");
     for bad in ["../up", "/abs", "-x", "a/./b"] {
-        let err = materialize(url, &commit, Some(bad), &net(dir.path())).unwrap_err();
+        let err = materialize(
+            url,
+            &commit,
+            Some(bad),
+            &Default::default(),
+            &net(dir.path()),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "invalid-bundle-source", "{bad}: {err}");
     }
 }
@@ -189,7 +214,7 @@ fn a_force_moved_tag_keeps_the_pinned_commit_and_shows_the_new_one() {
     // The old commit still materializes, from this cache and from an empty one.
     let other = tempdir();
     for n in [net(dir.path()), net(other.path())] {
-        let tree = materialize(&url, commit_of(&pinned), None, &n).unwrap();
+        let tree = materialize(&url, commit_of(&pinned), None, &Default::default(), &n).unwrap();
         assert_eq!(tree.content_digest(), pinned.digest);
     }
 }
@@ -202,15 +227,36 @@ fn offline_reads_the_cache_after_the_repository_is_gone() {
     let url = repo.to_str().unwrap().to_string();
     let pinned = one(&url, GitRef::Tag("v1.0.0".into()), &net(dir.path()));
     std::fs::remove_dir_all(&repo).unwrap();
-    let tree = materialize(&url, &commits[0].1, None, &offline(dir.path())).unwrap();
+    let tree = materialize(
+        &url,
+        &commits[0].1,
+        None,
+        &Default::default(),
+        &offline(dir.path()),
+    )
+    .unwrap();
     assert_eq!(tree.content_digest(), pinned.digest);
     let again = one(&url, GitRef::Tag("v1.0.0".into()), &offline(dir.path()));
     assert_eq!(again, pinned);
     // Online, the repository is gone: the checkout in the cache still answers.
-    let tree = materialize(&url, &commits[0].1, None, &net(dir.path())).unwrap();
+    let tree = materialize(
+        &url,
+        &commits[0].1,
+        None,
+        &Default::default(),
+        &net(dir.path()),
+    )
+    .unwrap();
     assert_eq!(tree.content_digest(), pinned.digest);
     // What was never fetched is named.
-    let err = materialize(&url, &commits[2].1, None, &offline(dir.path())).unwrap_err();
+    let err = materialize(
+        &url,
+        &commits[2].1,
+        None,
+        &Default::default(),
+        &offline(dir.path()),
+    )
+    .unwrap_err();
     assert!(matches!(err, RemoteError::Offline { .. }), "{err}");
     assert!(err.to_string().contains(&commits[2].1), "{err}");
     let never = GitSource::new("../elsewhere", GitRef::Branch("main".into()), None);
@@ -292,7 +338,7 @@ fn a_missing_ref_is_named() {
         assert_eq!(err.code(), "git-ref-not-found", "{err}");
         assert!(err.to_string().contains(shown), "{err}");
     }
-    let err = materialize(url, "abc", None, &net(dir.path())).unwrap_err();
+    let err = materialize(url, "abc", None, &Default::default(), &net(dir.path())).unwrap_err();
     assert_eq!(err.code(), "invalid-bundle-source");
 }
 
@@ -322,7 +368,14 @@ fn refused_urls_name_their_rule_and_touch_nothing() {
         let src = GitSource::new(url, GitRef::Default, None);
         let err = src.releases(&net(dir.path())).unwrap_err();
         assert_eq!(err.code(), rule, "{url}");
-        let err = materialize(url, &"a".repeat(40), None, &net(dir.path())).unwrap_err();
+        let err = materialize(
+            url,
+            &"a".repeat(40),
+            None,
+            &Default::default(),
+            &net(dir.path()),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), rule, "{url}");
     }
     assert!(!dir.path().join("cache").exists());
@@ -374,7 +427,14 @@ fn a_private_repository_over_http_uses_the_credential_helper() {
     // The server asked for credentials, and the configured helper answered.
     assert!(server.refused.load(std::sync::atomic::Ordering::SeqCst) > 0);
     let other = tempdir();
-    let tree = materialize(&url, &commits[0].1, None, &net(other.path())).unwrap();
+    let tree = materialize(
+        &url,
+        &commits[0].1,
+        None,
+        &Default::default(),
+        &net(other.path()),
+    )
+    .unwrap();
     assert!(tree.file("bundle.toml").is_some());
     // Credentials in the URL itself are refused before git runs.
     let with_token = url.replace("http://", "http://u:p@");

@@ -30,6 +30,9 @@ struct Case {
     #[serde(default)]
     other_files: BTreeMap<String, String>,
     project: Option<String>,
+    /// The bundle is of another format: `files` alone, no bundle.toml.
+    #[serde(default)]
+    foreign: bool,
 }
 
 /// A diagnostic as the case needs it: code, severity, allowed.
@@ -45,6 +48,10 @@ fn write_bundle(dir: &Path, name: &str, fragment: &str, files: &BTreeMap<String,
         text.push_str("\n[compatibility.product-modes]\ndesktop-local = \"supported\"\n");
     }
     std::fs::write(dir.join("bundle.toml"), text).unwrap();
+    write_files(dir, files);
+}
+
+fn write_files(dir: &Path, files: &BTreeMap<String, String>) {
     for (rel, content) in files {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -65,7 +72,11 @@ fn run_case(case: &Case) -> Found {
         return url_case(url);
     }
     let dir = tempdir();
-    write_bundle(&dir.path().join("b"), "case", &case.bundle, &case.files);
+    if case.foreign {
+        write_files(&dir.path().join("b"), &case.files);
+    } else {
+        write_bundle(&dir.path().join("b"), "case", &case.bundle, &case.files);
+    }
     if let Some(other) = &case.other {
         write_bundle(&dir.path().join("other"), "other", other, &case.other_files);
     }

@@ -81,7 +81,8 @@ fn lint_one(input: Input) -> Result<Linted, LintError> {
     match input {
         Input::Embedded(tree) => Ok(Linted::of(&tree)),
         Input::Dir { dir, shown } => {
-            let tree = BundleTree::read(&dir, shown).map_err(io_err(&dir))?;
+            let options = crate::formats::Options::default();
+            let tree = crate::formats::read_dir(&dir, shown, &options).map_err(io_err(&dir))?;
             Ok(Linted::of(&tree))
         }
     }

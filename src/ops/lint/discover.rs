@@ -100,7 +100,7 @@ fn discover(path: &Path, found: &mut Found) -> Result<(), LintError> {
         return discover_file(path, found);
     }
     let shown = display(path);
-    if path.join(MANIFEST).is_file() {
+    if crate::formats::has_marker(path) {
         found.bundles.push(FoundBundle {
             dir: path.to_path_buf(),
             shown,
@@ -126,25 +126,37 @@ fn discover(path: &Path, found: &mut Found) -> Result<(), LintError> {
     let dir = OpenDir::open(path).map_err(io_err(path))?;
     found.bundles.extend(scan(&dir, &root)?);
     if found.bundles.len() + found.projects.len() == before {
-        return Err(LintError::NothingFound(path.to_path_buf()));
+        // No bundle below: a repository of Agent Skills is one bundle of them all.
+        if !crate::formats::is_bundle_dir(path) {
+            return Err(LintError::NothingFound(path.to_path_buf()));
+        }
+        found.bundles.push(FoundBundle {
+            dir: path.to_path_buf(),
+            shown: root.shown,
+            key: None,
+        });
     }
     found.bundles[bundles_before..].sort_by(|a, b| a.shown.cmp(&b.shown));
     Ok(())
 }
 
 fn discover_file(path: &Path, found: &mut Found) -> Result<(), LintError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     match path.file_name().and_then(|n| n.to_str()) {
-        Some(MANIFEST) => found.bundles.push(FoundBundle {
-            dir: parent.to_path_buf(),
-            shown: display(parent),
-            key: None,
-        }),
         Some(PROJECT_MANIFEST) => found.projects.push((path.to_path_buf(), display(path))),
-        _ => return Err(LintError::NotLintable(path.to_path_buf())),
+        _ => {
+            let dir = crate::formats::marked_dir(path)
+                .ok_or_else(|| LintError::NotLintable(path.to_path_buf()))?;
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            found.bundles.push(FoundBundle {
+                dir: dir.to_path_buf(),
+                shown: display(dir),
+                key: None,
+            });
+        }
     }
     Ok(())
 }
