@@ -323,7 +323,7 @@ fn add_of_a_repository_holding_no_bundle_is_refused_and_writes_nothing() {
     assert!(
         run.stderr
             .starts_with("error[invalid-bundle-source]: https://git.example.com/notes@")
-            && run.stderr.contains(": there is no bundle.toml there"),
+            && run.stderr.contains(": there is no bundle.toml, SKILL.md, skills/, .claude-plugin/plugin.json or server.json there"),
         "{}",
         run.stderr
     );
