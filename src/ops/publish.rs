@@ -92,7 +92,9 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<Published, PublishError> {
 /// Reads and lints the bundle at `dir`.
 fn check(dir: &Path) -> Result<Checked, PublishError> {
     let shown = dir.display().to_string();
-    let tree = BundleTree::read(dir, shown.clone()).map_err(|source| PublishError::Read {
+    // A bundle of another format is published as the native bundle capm reads it as.
+    let options = crate::formats::Options::default();
+    let tree = crate::formats::read_dir(dir, shown.clone(), &options).map_err(|source| PublishError::Read {
         path: dir.to_path_buf(),
         source,
     })?;

@@ -28,7 +28,8 @@ pub enum OciPublishError {
 
 pub fn publish_oci(opts: &OciPublishOptions<'_>) -> Result<Pushed, OciPublishError> {
     let shown = opts.bundle.display().to_string();
-    let tree = BundleTree::read(&opts.bundle, shown.clone()).map_err(|source| {
+    let options = crate::formats::Options::default();
+    let tree = crate::formats::read_dir(&opts.bundle, shown.clone(), &options).map_err(|source| {
         OciPublishError::Lint(PublishError::Read {
             path: opts.bundle.clone(),
             source,
