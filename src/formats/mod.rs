@@ -55,9 +55,12 @@ const MARKERS: &[(&str, Format)] = &[
 /// What the reader of a format needs to know that the files do not say.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// The name for a bundle whose format names none (a repository of skills): the name
-    /// capm.toml gives it.
+    /// The name capm.toml gives the bundle: names a bundle whose format has no name of its
+    /// own (a repository of skills).
     pub name: Option<String>,
+    /// The name of the place the bundle was fetched from (a git repository's), for a
+    /// repository of several skills that capm.toml does not name.
+    pub place: Option<String>,
     /// The version for a bundle whose format has none: the version tag it was fetched at.
     pub version: Option<semver::Version>,
     /// Of a repository of skills, the skills to take, by name (every skill when empty).

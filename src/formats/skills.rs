@@ -2,8 +2,8 @@
 //! directory with skills below it (`skills/NAME/SKILL.md` or any other depth) is a bundle
 //! of the skills selected from it, each left where the author put it.
 //!
-//! The Agent Skills standard has no version: a skill's `metadata.version` is used when it
-//! has one, else the version tag it was fetched at, else `0.0.0`.
+//! The Agent Skills standard has no version: the version tag a bundle was fetched at is
+//! used, else a single skill's `metadata.version`, else `0.0.0`.
 
 use yaml_rust2::Yaml;
 
@@ -48,8 +48,8 @@ pub fn single(raw: BundleTree, opts: &Options) -> BundleTree {
 }
 
 /// A directory with skills below it: the bundle of the skills `opts.skills` names (all of
-/// them when it names none), named after the skill when there is one, else by
-/// `opts.name`, else after the directory.
+/// them when it names none), named by capm.toml (`opts.name`), else after the one skill
+/// taken, else after the repository or directory.
 pub fn repository(raw: BundleTree, opts: &Options) -> BundleTree {
     let root_name = last_part(&raw.display_root);
     let mut t = Translation::new(raw, "skills");
@@ -81,10 +81,13 @@ pub fn repository(raw: BundleTree, opts: &Options) -> BundleTree {
         let dir = f.dir.clone();
         t.copy(&dir, &dir);
     }
-    let name = match chosen.as_slice() {
+    let one = match chosen.as_slice() {
         [one] => bundle_name(&one.name),
-        _ => opts.name.clone().or_else(|| bundle_name(&root_name)),
+        _ => None,
     };
+    let name = (opts.name.clone().or(one))
+        .or_else(|| opts.place.clone())
+        .or_else(|| bundle_name(&root_name));
     let dirs: Vec<String> = chosen.iter().map(|f| f.dir.clone()).collect();
     let main = chosen[0].file;
     write_manifest(&mut t, name, opts, &chosen, &dirs);
@@ -177,7 +180,9 @@ fn read_skill(t: &mut Translation, dir: &str, fallback: &str) -> Option<Found> {
 /// `metadata: { version: "1.2.0" }`.
 fn metadata_version(fm: &FrontMatter) -> Option<String> {
     let (meta, _) = fm.get("metadata")?;
-    front::scalar(meta.as_hash()?.get(&Yaml::String("version".into()))?)
+    let v = front::scalar(meta.as_hash()?.get(&Yaml::String("version".into()))?)?;
+    // Skills often say `version: "1.0"`, which is no semantic version: not one to use.
+    semver::Version::parse(&v).is_ok().then_some(v)
 }
 
 /// The generated manifest: `[bundle]` and one `[skills.NAME]` per skill, at `dirs`.
@@ -193,9 +198,10 @@ fn write_manifest(
     let first = &skills[0];
     let from_name: From = first.name_span.map(|s| (first.file, Some(s)));
     m.string("name", name.as_deref().unwrap_or(&first.name), from_name);
-    let version = match (&first.version, &opts.version) {
-        (Some(v), _) if skills.len() == 1 => v.clone(),
-        (_, Some(v)) => v.to_string(),
+    // A version tag names the release of the whole repository, so it wins.
+    let version = match (&opts.version, &first.version) {
+        (Some(v), _) => v.to_string(),
+        (None, Some(v)) if skills.len() == 1 => v.clone(),
         _ => "0.0.0".to_string(),
     };
     m.string("version", &version, Some((first.file, None)));

@@ -612,6 +612,7 @@ impl Sources {
                 name: Some(name.to_string()),
                 version: None,
                 skills: skills.iter().map(|s| s.value.clone()).collect(),
+                place: None,
                 plugin: None,
             };
             let c = path_candidate(root, &path.value, &format!("bundle `{name}`"), options)?;
@@ -1097,6 +1098,7 @@ pub fn declared(
             name: name.map(str::to_string),
             version: None,
             skills: skills.iter().map(|s| s.value.clone()).collect(),
+            place: None,
             plugin: None,
         },
     };

@@ -94,9 +94,11 @@ fn check(dir: &Path) -> Result<Checked, PublishError> {
     let shown = dir.display().to_string();
     // A bundle of another format is published as the native bundle capm reads it as.
     let options = crate::formats::Options::default();
-    let tree = crate::formats::read_dir(dir, shown.clone(), &options).map_err(|source| PublishError::Read {
-        path: dir.to_path_buf(),
-        source,
+    let tree = crate::formats::read_dir(dir, shown.clone(), &options).map_err(|source| {
+        PublishError::Read {
+            path: dir.to_path_buf(),
+            source,
+        }
     })?;
     let check = crate::validate::check_bundle(&tree);
     let errors: Vec<Diagnostic> = check

@@ -29,12 +29,13 @@ pub enum OciPublishError {
 pub fn publish_oci(opts: &OciPublishOptions<'_>) -> Result<Pushed, OciPublishError> {
     let shown = opts.bundle.display().to_string();
     let options = crate::formats::Options::default();
-    let tree = crate::formats::read_dir(&opts.bundle, shown.clone(), &options).map_err(|source| {
-        OciPublishError::Lint(PublishError::Read {
-            path: opts.bundle.clone(),
-            source,
-        })
-    })?;
+    let tree =
+        crate::formats::read_dir(&opts.bundle, shown.clone(), &options).map_err(|source| {
+            OciPublishError::Lint(PublishError::Read {
+                path: opts.bundle.clone(),
+                source,
+            })
+        })?;
     let meta = checked_meta(&tree, shown).map_err(OciPublishError::Lint)?;
     Ok(crate::remote::oci::push(
         &tree,

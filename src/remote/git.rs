@@ -79,11 +79,9 @@ impl GitSource {
     /// A bundle with no name of its own (a repository of skills) is named by `options`,
     /// else after the repository (`…/team-skills.git` → `team-skills`).
     pub fn read_as(mut self, mut options: crate::formats::Options) -> GitSource {
-        if options.name.is_none() {
-            let last = self.url.trim_end_matches('/').rsplit(['/', ':']).next();
-            let last = last.map(|l| l.strip_suffix(".git").unwrap_or(l));
-            options.name = last.and_then(crate::formats::bundle_name);
-        }
+        let last = self.url.trim_end_matches('/').rsplit(['/', ':']).next();
+        let last = last.map(|l| l.strip_suffix(".git").unwrap_or(l));
+        options.place = last.and_then(crate::formats::bundle_name);
         self.options = options;
         self
     }
