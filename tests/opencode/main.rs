@@ -14,6 +14,7 @@ mod plugins;
 mod plugins_fixture;
 mod probe;
 mod rendering;
+mod skill_repos;
 mod substitution;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
