@@ -328,6 +328,8 @@ impl RemoteError {
 }
 
 /// A remote source as capm.toml declares it.
+// A capm.toml declares a handful: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Declared {
     /// A registry: an `https://` URL, or a directory in the static layout.
