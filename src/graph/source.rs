@@ -857,9 +857,16 @@ impl Sources {
     }
 
     /// The name of the bundle in the directory `path` (relative to the project `root`), for
-    /// `capm add ./path`.
-    pub fn path_bundle_name(root: &Path, path: &str) -> Result<String, GraphError> {
-        let options = crate::formats::Options::default();
+    /// `capm add ./path` (with `--skill`: of those skills of a repository of skills).
+    pub fn path_bundle_name(
+        root: &Path,
+        path: &str,
+        skills: &[String],
+    ) -> Result<String, GraphError> {
+        let options = crate::formats::Options {
+            skills: skills.to_vec(),
+            ..crate::formats::Options::default()
+        };
         Ok(path_candidate(root, path, "a bundle", options)?.name)
     }
 

@@ -114,7 +114,10 @@ impl GitSource {
                 .into_iter()
                 .map(|(_, tag, c)| (Some(tag), c))
                 .collect(),
-            GitRef::Rev(rev) => vec![(None, repo.rev(rev, net)?)],
+            GitRef::Rev(rev) => {
+                let commit = repo.rev(rev, net)?;
+                vec![(repo.version_tag_at(&commit, net), commit)]
+            }
             GitRef::Tag(tag) => {
                 let commit = resolve_ref(&self.url, &repo.refs(net)?, &self.reference)?;
                 vec![(tag_version(tag).map(|_| tag.clone()), commit)]
@@ -138,7 +141,9 @@ impl GitSource {
         let options = self.options_at(tag);
         let tree = repo.tree(commit, self.subdir.as_deref(), &options, net)?;
         let meta = read_meta(&tree)?;
-        if let Some(tag) = tag.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
+        // A commit named by hash takes its tag's version only where its files name none.
+        let checked = tag.filter(|_| !matches!(self.reference, GitRef::Rev(_)));
+        if let Some(tag) = checked.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
             return Err(RemoteError::InvalidSource {
                 what: format!("{} tag {tag}", self.url),
                 message: format!(
@@ -652,6 +657,24 @@ impl Repo {
         Ok(parse_refs(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// The newest version tag on `commit`, for a bundle whose format has no version that is
+    /// pinned by hash (capm.lock's pin of a version range): from the listing saved by an
+    /// earlier run, else listed now when online; `None` when neither can say.
+    fn version_tag_at(&self, commit: &str, net: &Net) -> Option<String> {
+        let saved = std::fs::read_to_string(self.db.join(REFS_FILE)).ok();
+        let refs = match saved {
+            Some(text) => parse_refs(&text),
+            None if !net.offline => self.refs(net).ok()?,
+            None => return None,
+        };
+        refs.iter()
+            .filter(|(_, c)| *c == commit)
+            .filter_map(|(name, _)| name.strip_prefix("refs/tags/"))
+            .filter_map(|tag| Some((tag_version(tag)?, tag)))
+            .max()
+            .map(|(_, tag)| tag.to_string())
+    }
+
     /// The full hash of a commit named by a (possibly abbreviated) hash.
     fn rev(&self, rev: &str, net: &Net) -> Result<String, RemoteError> {
         if rev.len() < 7 || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -857,18 +880,24 @@ impl Repo {
 // bundle.toml
 
 /// What a release says about itself.
-struct Meta {
-    name: String,
-    version: Version,
-    description: String,
-    keywords: Vec<String>,
-    deps: Vec<Dep>,
+pub(crate) struct Meta {
+    pub name: String,
+    pub version: Version,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub deps: Vec<Dep>,
 }
 
 /// Reads name, version, description, keywords and dependencies of the tree's bundle.toml
 /// (validation proper happens when the bundle is used).
-fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
+pub(crate) fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
     use crate::manifest::{bundle::BundleManifest, decode, span::SourceFile};
+    if let Some(why) = crate::formats::failure(tree) {
+        return Err(RemoteError::InvalidSource {
+            what: tree.display_root.clone(),
+            message: why,
+        });
+    }
     let bad = |message: String| RemoteError::InvalidSource {
         what: tree.display_path(MANIFEST),
         message,

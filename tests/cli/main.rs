@@ -54,6 +54,7 @@ mod remote_registry;
 mod rules;
 mod sarif;
 mod serve;
+mod skill_repos;
 mod sparse_registry;
 mod substitution;
 mod support;
