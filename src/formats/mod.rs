@@ -11,12 +11,14 @@
 //!
 //! Layout: `json.rs` JSON with spans; `front.rs` markdown front matter with spans;
 //! `generated.rs` the generated manifest; `skills.rs`, `claude.rs`, `server_json.rs` the readers;
+//! `marketplace.rs` the plugins a Claude Code marketplace lists;
 //! `export.rs` the writers of `capm export`.
 
 pub mod claude;
 pub mod front;
 pub mod generated;
 pub mod json;
+pub mod marketplace;
 pub mod server_json;
 pub mod skills;
 

@@ -192,6 +192,29 @@ pub fn materialize(
     repo.tree(commit, subdir, options, net)
 }
 
+/// The commit `reference` names in `url` (a tag, branch, commit or the default branch)
+/// and the directory of its files, checked out once into the cache: for sources that read
+/// a repository's own files, such as a marketplace's `marketplace.json`.
+pub fn checkout(
+    url: &str,
+    reference: &GitRef,
+    net: &Net,
+) -> Result<(String, PathBuf), RemoteError> {
+    check_url(url)?;
+    check_ref(url, reference)?;
+    let repo = Repo::new(url, net);
+    let commit = match reference {
+        GitRef::Rev(rev) => repo.rev(rev, net)?,
+        other => resolve_ref(url, &repo.refs(net)?, other)?,
+    };
+    repo.ensure(std::slice::from_ref(&commit), net)?;
+    let dir = repo.checkouts.join(&commit);
+    if !dir.is_dir() {
+        repo.checkout(&commit, &dir, net)?;
+    }
+    Ok((commit, dir))
+}
+
 fn is_full_hash(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -831,7 +854,9 @@ impl Repo {
             &commit[..7],
             subdir.map(|s| format!(":{s}")).unwrap_or_default()
         );
-        if !crate::formats::is_bundle_dir(&root) {
+        // A plugin a marketplace lists is any directory: its entry there may stand for it.
+        let plugin = options.plugin.is_some() && root.is_dir();
+        if !plugin && !crate::formats::is_bundle_dir(&root) {
             return Err(RemoteError::InvalidSource {
                 what: display,
                 message: format!(

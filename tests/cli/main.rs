@@ -28,6 +28,7 @@ mod lint;
 mod lint_cases;
 mod lint_search;
 mod manifest_edits;
+mod marketplace;
 mod mcp_fields;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
