@@ -10,6 +10,8 @@
 //! pins the commit, and the content digest covers the translated bundle. Sources capm
 //! cannot fetch as git (`npm`, `archive`, `command`) are refused by name when asked for.
 
+use std::collections::BTreeMap;
+
 use super::git::{self, GitRef, GitSource};
 use super::{Net, Release, RemoteError, Source};
 use crate::diagnostic::Diagnostic;
@@ -20,15 +22,29 @@ use crate::manifest::span::SourceFile;
 pub struct Marketplace {
     location: String,
     commit: String,
-    /// Each entry of marketplace.json, or why it cannot be used (with its name).
+    /// Each entry of marketplace.json, or why it cannot be used.
     plugins: Vec<listing::Entry>,
+    /// The marketplace commit capm.lock records for a plugin of its own repository.
+    pinned: BTreeMap<String, String>,
 }
 
 impl Marketplace {
     /// Reads marketplace.json at the default branch of `location` (a git URL, or the
     /// absolute path of a local repository).
     pub fn open(location: &str, net: &Net) -> Result<Marketplace, RemoteError> {
-        let (commit, dir) = git::checkout(location, &GitRef::Default, net)?;
+        Marketplace::read(location, &GitRef::Default, net)
+    }
+
+    /// Keeps each plugin of the marketplace's own repository that `pinned` names at that
+    /// marketplace commit (capm.lock's), as git sources stay at theirs: another commit of
+    /// the marketplace does not move it until it is updated.
+    pub fn pinned(mut self, pinned: BTreeMap<String, String>) -> Marketplace {
+        self.pinned = pinned;
+        self
+    }
+
+    fn read(location: &str, reference: &GitRef, net: &Net) -> Result<Marketplace, RemoteError> {
+        let (commit, dir) = git::checkout(location, reference, net)?;
         let shown = format!("{location}@{}/{}", &commit[..7], listing::FILE);
         let path = dir.join(listing::FILE);
         let bytes = match std::fs::read(&path) {
@@ -59,6 +75,7 @@ impl Marketplace {
             location: location.to_string(),
             commit,
             plugins,
+            pinned: BTreeMap::new(),
         })
     }
 
@@ -80,8 +97,22 @@ impl Marketplace {
         Ok(None)
     }
 
-    /// The releases of a plugin, newest first.
+    /// The releases of a plugin, newest first; one of the marketplace's own repository
+    /// that capm.lock pins, at that commit, its entry as marketplace.json said then.
     fn plugin_releases(&self, p: &Plugin, net: &Net) -> Result<Vec<Release>, RemoteError> {
+        let pin = self.pinned.get(&p.bundle).filter(|c| **c != self.commit);
+        if let (PluginSource::Here(_), Some(commit)) = (&p.source, pin) {
+            let then = Marketplace::read(&self.location, &GitRef::Rev(commit.clone()), net)?;
+            let entry = then.plugins.iter().flatten().find(|q| q.bundle == p.bundle);
+            if let Some(q) = entry.filter(|q| matches!(q.source, PluginSource::Here(_))) {
+                return then.releases_now(q, net);
+            }
+        }
+        self.releases_now(p, net)
+    }
+
+    /// The releases of a plugin as this commit of the marketplace lists it.
+    fn releases_now(&self, p: &Plugin, net: &Net) -> Result<Vec<Release>, RemoteError> {
         let options = crate::formats::Options {
             name: Some(p.bundle.clone()),
             plugin: Some(p.entry.clone()),

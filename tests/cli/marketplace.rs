@@ -166,3 +166,30 @@ fn installs_again_offline_from_the_cache() {
     ok(&w.capm(&p, &["install", "--offline", "-y"]));
     assert!(p.join(".opencode/skills/write-docs/SKILL.md").is_file());
 }
+
+#[test]
+#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
+fn a_plugin_stays_at_its_locked_commit_until_updated() {
+    let w = World::new();
+    let (p, first) = setup(&w);
+    ok(&w.capm(&p, &["add", "docs-kit", "-y"]));
+    let lock = std::fs::read_to_string(p.join("capm.lock")).unwrap();
+    let skill = w.path("market/plugins/docs-kit/skills/write-docs/SKILL.md");
+    let text = std::fs::read_to_string(&skill).unwrap() + "\nLink every page.\n";
+    std::fs::write(&skill, text).unwrap();
+    let second = crate::skill_repos::commit(&w.path("market"), None);
+    ok(&w.capm(&p, &["install", "--locked", "-y"]));
+    assert_eq!(std::fs::read_to_string(p.join("capm.lock")).unwrap(), lock);
+    ok(&w.capm(&p, &["update", "docs-kit", "-y"]));
+    assert_eq!(
+        locked(&p, "docs-kit")["commit"].as_str(),
+        Some(second.as_str())
+    );
+    assert_ne!(first, second);
+    let installed = p.join(".opencode/skills/write-docs/SKILL.md");
+    assert!(
+        std::fs::read_to_string(installed)
+            .unwrap()
+            .contains("Link every page.")
+    );
+}
