@@ -110,6 +110,7 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         inputs: Default::default(),
         registry: None,
         git_ref: None,
+        skills: Vec::new(),
         global_config: Path::new("/nonexistent").to_path_buf(),
     };
     bencher.bench(|| divan::black_box(capm::ops::plan::plan(&project, &request).unwrap()));

@@ -76,6 +76,10 @@ pub struct AddArgs {
     /// For a git URL: stay at commit REV.
     #[arg(long, value_name = "REV", group = "git-ref")]
     rev: Option<String>,
+    /// For a git URL or a directory holding skills: take skill NAME (repeat for several),
+    /// recorded as `skills = ["NAME", …]`; every skill when not given.
+    #[arg(long = "skill", value_name = "NAME", conflicts_with = "registry")]
+    skills: Vec<String>,
     #[command(flatten)]
     flags: ApplyFlags,
 }
@@ -263,6 +267,7 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
     ]
     .into_iter()
     .find_map(|(k, v)| v.map(|v| (k.to_string(), v)));
+    req.skills = args.skills;
     run(req, args.flags, None, dir, term)
 }
 

@@ -84,6 +84,7 @@ pub(super) fn request(
         inputs: inputs_of(&choices.input)?,
         registry: None,
         git_ref: None,
+        skills: Vec::new(),
         global_config: term.env.opencode_config.clone(),
     })
 }

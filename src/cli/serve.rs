@@ -282,6 +282,7 @@ impl<'t> Server<'t> {
             inputs: p.inputs.clone(),
             registry: p.registry.clone(),
             git_ref: p.git_ref.as_ref().map(GitRefParam::pair),
+            skills: Vec::new(),
             global_config: self.term.env.opencode_config.clone(),
         }
     }

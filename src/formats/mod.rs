@@ -11,12 +11,14 @@
 //!
 //! Layout: `json.rs` JSON with spans; `front.rs` markdown front matter with spans;
 //! `generated.rs` the generated manifest; `skills.rs`, `claude.rs`, `server_json.rs` the readers;
+//! `marketplace.rs` the plugins a Claude Code marketplace lists;
 //! `export.rs` the writers of `capm export`.
 
 pub mod claude;
 pub mod front;
 pub mod generated;
 pub mod json;
+pub mod marketplace;
 pub mod server_json;
 pub mod skills;
 
@@ -116,13 +118,58 @@ pub fn translate(tree: BundleTree, opts: &Options) -> BundleTree {
     if opts.plugin.is_some() {
         return claude::plugin(tree, opts);
     }
-    match detect(&tree) {
+    let format = detect(&tree);
+    if !opts.skills.is_empty() && !matches!(format, Format::Skill | Format::Skills) {
+        return not_skills(tree, format);
+    }
+    match format {
         Format::Native => tree,
         Format::Skill => skills::single(tree, opts),
         Format::Skills => skills::repository(tree, opts),
         Format::ClaudePlugin => claude::plugin(tree, opts),
         Format::ServerJson => server_json::translate(tree, opts),
     }
+}
+
+/// A selection of skills (`skills = [...]`, `--skill`) from a bundle of another kind: a
+/// finding in its marker file, and no bundle.
+fn not_skills(tree: BundleTree, format: Format) -> BundleTree {
+    let (marker, kind) = match format {
+        Format::ClaudePlugin => (".claude-plugin/plugin.json", "a Claude Code plugin"),
+        Format::ServerJson => ("server.json", "an MCP Registry server"),
+        _ => (MANIFEST, "a native bundle"),
+    };
+    let mut t = Translation::new(tree, "skills");
+    let shown = t.raw.display_path(marker);
+    let d = Diagnostic::new(
+        "invalid-bundle-source",
+        format!(
+            "`{}` is {kind}, not a repository of skills, so no skills can be chosen from it",
+            t.raw.display_root
+        ),
+    )
+    .in_file(shown)
+    .help("remove `skills` (`--skill`) to take the bundle as it is");
+    t.finding(d);
+    t.fail()
+}
+
+/// Why a translation gave no bundle (its findings, with their help), when it gave none.
+pub fn failure(tree: &BundleTree) -> Option<String> {
+    if tree.file(MANIFEST).is_some() {
+        return None;
+    }
+    let origin = tree.origin.as_ref()?;
+    let why: Vec<String> = origin
+        .findings
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| match &d.help {
+            Some(help) => format!("{} ({help})", d.message),
+            None => d.message.clone(),
+        })
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// Reads a bundle directory of any format (see [`translate`]).

@@ -34,6 +34,9 @@ pub fn single(raw: BundleTree, opts: &Options) -> BundleTree {
     let Some(found) = read_skill(&mut t, "", &dir) else {
         return t.fail();
     };
+    let Some(found) = select(&mut t, vec![found], &opts.skills).pop() else {
+        return t.fail();
+    };
     let to = format!("skills/{}", if dir.is_empty() { &found.name } else { &dir });
     let mut files: Vec<String> = t.raw.entries.keys().cloned().collect();
     files.retain(|k| !k.contains('/') || !k.starts_with('.'));
@@ -313,6 +316,21 @@ mod tests {
                 .unwrap()
                 .contains("alpha")
         );
+    }
+
+    #[test]
+    fn a_single_skill_is_chosen_only_by_its_own_name() {
+        let md = skill("pdf", "Read PDFs.");
+        let raw = BundleTree::from_files("repo/pdf", [("SKILL.md", md.as_bytes())]);
+        let opts = |name: &str| Options {
+            skills: vec![name.into()],
+            ..Options::default()
+        };
+        let check = crate::validate::check_bundle(&single(raw.clone(), &opts("pdf")));
+        assert!(check.diagnostics.is_empty(), "{:#?}", check.diagnostics);
+        let check = crate::validate::check_bundle(&single(raw, &opts("docx")));
+        assert_eq!(check.diagnostics.len(), 1, "{:#?}", check.diagnostics);
+        assert_eq!(check.diagnostics[0].code, "skill-not-found");
     }
 
     #[test]

@@ -482,7 +482,8 @@ impl Sources {
             .collect();
         let net = crate::remote::net();
         for (name, decl) in &p.registries {
-            match sources.open_registry(&name.value, decl, root, tolerant, &net) {
+            let opened = sources.open_registry(&name.value, decl, root, (tolerant, lock), &net);
+            match opened {
                 Ok(()) => {}
                 Err(error) if tolerant => unreachable.push(Unreachable {
                     registry: name.value.clone(),
@@ -510,22 +511,30 @@ impl Sources {
 
     /// Opens a registry capm.toml declares: a directory in the old layout (`index.toml`) is
     /// read here; one in the static layout (`config.json`) and a URL are remote sources.
+    /// A marketplace keeps the plugins of its own repository at the commits `lock` records.
     fn open_registry(
         &mut self,
         name: &str,
         decl: &crate::manifest::project::RegistryDecl,
         root: &Path,
-        tolerant: bool,
+        (tolerant, lock): (bool, Option<&Lockfile>),
         net: &crate::remote::Net,
     ) -> Result<(), GraphError> {
         let declared = if let Some(m) = &decl.marketplace {
             let local = m.value.starts_with('.') || m.value.starts_with('/');
+            let id = SourceId::Registry(name.to_string()).to_string();
             Declared::Marketplace {
                 location: if local {
                     local_repository(root, &m.value)
                 } else {
                     m.value.clone()
                 },
+                pinned: lock
+                    .into_iter()
+                    .flat_map(|l| &l.bundles)
+                    .filter(|b| b.source == id)
+                    .filter_map(|b| Some((b.name.clone(), b.commit.clone()?)))
+                    .collect(),
             }
         } else if let Some(url) = &decl.mcp_registry {
             Declared::McpRegistry {
@@ -557,7 +566,7 @@ impl Sources {
             }
         };
         let location = match &declared {
-            Declared::Registry { location } | Declared::Marketplace { location } => {
+            Declared::Registry { location } | Declared::Marketplace { location, .. } => {
                 location.clone()
             }
             Declared::McpRegistry { url } => url.clone(),
@@ -858,9 +867,16 @@ impl Sources {
     }
 
     /// The name of the bundle in the directory `path` (relative to the project `root`), for
-    /// `capm add ./path`.
-    pub fn path_bundle_name(root: &Path, path: &str) -> Result<String, GraphError> {
-        let options = crate::formats::Options::default();
+    /// `capm add ./path` (with `--skill`: of those skills of a repository of skills).
+    pub fn path_bundle_name(
+        root: &Path,
+        path: &str,
+        skills: &[String],
+    ) -> Result<String, GraphError> {
+        let options = crate::formats::Options {
+            skills: skills.to_vec(),
+            ..crate::formats::Options::default()
+        };
         Ok(path_candidate(root, path, "a bundle", options)?.name)
     }
 

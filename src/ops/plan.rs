@@ -37,6 +37,9 @@ pub struct PlanRequest {
     /// Install: for a git URL, the reference to follow: `("tag", "v1.2.0")`, `("branch",
     /// …)` or `("rev", …)`; without it, the newest version tag (else the default branch).
     pub git_ref: Option<(String, String)>,
+    /// Install: of the one git repository or directory named, the skills to take
+    /// (`--skill`), recorded as its `skills = [...]`.
+    pub skills: Vec<String>,
     /// Values for non-secret environment variables, to record in capm.toml's `[inputs]`.
     pub inputs: std::collections::BTreeMap<String, String>,
     /// Resources whose edited version the user keeps as theirs (`capm keep`).

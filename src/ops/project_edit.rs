@@ -271,11 +271,18 @@ fn add_bundles(
                 .map(|b| format!("^{}", b.version))
         };
         match new_sources.get(&name) {
-            Some(NewSource::Path(path)) => set_source(table, &name, &[("path", path)], changes),
-            Some(NewSource::Git { url, reference }) => {
-                let mut fields = vec![("git", url.as_str())];
+            Some(NewSource::Path { path, skills }) => {
+                let fields = with_skills(vec![("path", path.into())], skills);
+                set_source(table, &name, &fields, changes)
+            }
+            Some(NewSource::Git {
+                url,
+                reference,
+                skills,
+            }) => {
+                let mut fields = with_skills(vec![("git", url.into())], skills);
                 if let Some((k, v)) = reference {
-                    fields.push((k.as_str(), v.as_str()));
+                    fields.push((k.as_str(), v.into()));
                 }
                 set_source(table, &name, &fields, changes);
             }
@@ -285,7 +292,7 @@ fn add_bundles(
             }) => set_source(
                 table,
                 &name,
-                &[("oci", repository), ("version", version)],
+                &[("oci", repository.into()), ("version", version.into())],
                 changes,
             ),
             Some(NewSource::Registry { name: r, .. }) => {
@@ -296,7 +303,7 @@ fn add_bundles(
                 set_source(
                     table,
                     &name,
-                    &[("version", &wanted), ("registry", r)],
+                    &[("version", wanted.into()), ("registry", r.into())],
                     changes,
                 );
             }
@@ -321,20 +328,22 @@ fn add_bundles(
 fn set_source(
     table: &mut dyn TableLike,
     name: &str,
-    fields: &[(&str, &str)],
+    fields: &[(&str, toml_edit::Value)],
     changes: &mut Vec<String>,
 ) {
     let mut wanted = toml_edit::InlineTable::new();
     for (k, v) in fields {
-        wanted.insert(*k, (*v).into());
+        wanted.insert(*k, v.clone());
     }
     let old = table.get(name);
     let same = old.and_then(Item::as_table_like).is_some_and(|t| {
-        fields
+        fields.iter().all(|(k, v)| {
+            t.get(k)
+                .and_then(Item::as_value)
+                .is_some_and(|o| same_value(o, v))
+        }) && t
             .iter()
-            .all(|(k, v)| t.get(k).and_then(Item::as_str) == Some(*v))
-            && t.iter()
-                .all(|(k, _)| k == "skip" || fields.iter().any(|(f, _)| *f == k))
+            .all(|(k, _)| k == "skip" || fields.iter().any(|(f, _)| *f == k))
     });
     if same {
         return;
@@ -356,6 +365,31 @@ fn set_source(
     }
 }
 
+/// Whether two values of capm.toml are equal, whatever their layout: strings, or arrays
+/// of strings (`skills`).
+fn same_value(a: &toml_edit::Value, b: &toml_edit::Value) -> bool {
+    let strings = |v: &toml_edit::Value| -> Option<Vec<String>> {
+        match v {
+            toml_edit::Value::Array(a) => {
+                a.iter().map(|e| e.as_str().map(str::to_string)).collect()
+            }
+            other => other.as_str().map(|s| vec![s.to_string()]),
+        }
+    };
+    a.is_array() == b.is_array() && strings(a).is_some() && strings(a) == strings(b)
+}
+
+/// `fields` followed by `skills = [...]` when skills are taken.
+fn with_skills<'a>(
+    mut fields: Vec<(&'a str, toml_edit::Value)>,
+    skills: &[String],
+) -> Vec<(&'a str, toml_edit::Value)> {
+    if !skills.is_empty() {
+        fields.push(("skills", skills.iter().collect::<toml_edit::Array>().into()));
+    }
+    fields
+}
+
 /// Replaces a value in place, keeping the spaces and the comment around it
 /// (`code-review = "^1" # for reviews` keeps `# for reviews`).
 fn replace_value(item: &mut Item, mut new: toml_edit::Value) {
@@ -368,8 +402,8 @@ fn replace_value(item: &mut Item, mut new: toml_edit::Value) {
 /// Where a bundle that `add` names comes from, when not from the usual search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NewSource {
-    /// A bundle directory, relative to the project.
-    Path(String),
+    /// A bundle directory, relative to the project, and the skills taken from it.
+    Path { path: String, skills: Vec<String> },
     /// A registry declared in capm.toml; with `declare`, one `add --registry URL` declares
     /// under that name.
     Registry {
@@ -381,6 +415,7 @@ pub enum NewSource {
     Git {
         url: String,
         reference: Option<(String, String)>,
+        skills: Vec<String>,
     },
     /// An OCI repository, and the version range over its tags.
     Oci { repository: String, version: String },
@@ -443,7 +478,7 @@ pub fn with_sources(
     let mut sources = BTreeMap::new();
     let any_path = req.bundles.iter().any(|s| is_path_spec(s));
     let any_source = req.bundles.iter().any(|s| classify(s) != Spec::Name);
-    if !any_source && req.registry.is_none() && req.git_ref.is_none() {
+    if !any_source && req.registry.is_none() && req.git_ref.is_none() && req.skills.is_empty() {
         return Ok((named, manifest, sources));
     }
     if req.operation != Operation::Install {
@@ -466,6 +501,7 @@ pub fn with_sources(
         Some(r) => Some((r.clone(), None)),
         None => None,
     };
+    check_skills(req)?;
     for (spec, out) in req.bundles.iter().zip(named.bundles.iter_mut()) {
         let (name, version, source) = match classify(spec) {
             Spec::Git(url) => remote_source(
@@ -474,6 +510,7 @@ pub fn with_sources(
                 NewSource::Git {
                     url,
                     reference: req.git_ref.clone(),
+                    skills: req.skills.clone(),
                 },
             )?,
             Spec::Oci(repository) => remote_source(
@@ -492,8 +529,9 @@ pub fn with_sources(
             Spec::Path => {
                 let path = spec.replace('\\', "/");
                 let path = path.strip_prefix("./").unwrap_or(&path).to_string();
-                let name = crate::graph::Sources::path_bundle_name(&project.root, &path)?;
-                (name, None, NewSource::Path(path))
+                let skills = req.skills.clone();
+                let name = crate::graph::Sources::path_bundle_name(&project.root, &path, &skills)?;
+                (name, None, NewSource::Path { path, skills })
             }
             Spec::Name => {
                 let (name, version) = parse_spec(spec)?;
@@ -519,6 +557,22 @@ pub fn with_sources(
         sources.insert(name, source);
     }
     Ok((named, manifest, sources))
+}
+
+/// `--skill` takes skills of one git repository or directory: not of a bundle named.
+fn check_skills(req: &PlanRequest) -> Result<(), PlanError> {
+    if req.skills.is_empty() {
+        return Ok(());
+    }
+    match req.bundles.as_slice() {
+        [one] if classify(one) == Spec::Name => Err(PlanError::Usage(format!(
+            "--skill takes skills from a git repository or a directory, and `{one}` is a bundle name; give the repository (`git+URL`, `./dir`)"
+        ))),
+        [_] => Ok(()),
+        _ => Err(PlanError::Usage(
+            "--skill takes skills from one git repository or directory: name only that one".into(),
+        )),
+    }
 }
 
 /// The registry capm.toml declares with the URL `url`, or a new one named after its host
@@ -657,7 +711,7 @@ fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleReq
     BundleRequest::Detailed {
         version,
         path: match source {
-            NewSource::Path(p) => at(p),
+            NewSource::Path { path, .. } => at(path),
             _ => None,
         },
         registry: match source {
@@ -676,7 +730,13 @@ fn planned(source: &NewSource, version: Option<semver::VersionReq>) -> BundleReq
             _ => None,
         },
         skip: Vec::new(),
-        skills: Vec::new(),
+        skills: match source {
+            NewSource::Path { skills, .. } | NewSource::Git { skills, .. } => skills
+                .iter()
+                .map(|s| Spanned::new(s.clone(), Span::default()))
+                .collect(),
+            _ => Vec::new(),
+        },
         span: Span::default(),
     }
 }

@@ -112,7 +112,10 @@ impl GitSource {
                 .into_iter()
                 .map(|(_, tag, c)| (Some(tag), c))
                 .collect(),
-            GitRef::Rev(rev) => vec![(None, repo.rev(rev, net)?)],
+            GitRef::Rev(rev) => {
+                let commit = repo.rev(rev, net)?;
+                vec![(repo.version_tag_at(&commit, net), commit)]
+            }
             GitRef::Tag(tag) => {
                 let commit = resolve_ref(&self.url, &repo.refs(net)?, &self.reference)?;
                 vec![(tag_version(tag).map(|_| tag.clone()), commit)]
@@ -136,7 +139,9 @@ impl GitSource {
         let options = self.options_at(tag);
         let tree = repo.tree(commit, self.subdir.as_deref(), &options, net)?;
         let meta = read_meta(&tree)?;
-        if let Some(tag) = tag.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
+        // A commit named by hash takes its tag's version only where its files name none.
+        let checked = tag.filter(|_| !matches!(self.reference, GitRef::Rev(_)));
+        if let Some(tag) = checked.filter(|t| tag_version(t).as_ref() != Some(&meta.version)) {
             return Err(RemoteError::InvalidSource {
                 what: format!("{} tag {tag}", self.url),
                 message: format!(
@@ -183,6 +188,29 @@ pub fn materialize(
     let repo = Repo::new(url, net);
     repo.ensure(&[commit.to_string()], net)?;
     repo.tree(commit, subdir, options, net)
+}
+
+/// The commit `reference` names in `url` (a tag, branch, commit or the default branch)
+/// and the directory of its files, checked out once into the cache: for sources that read
+/// a repository's own files, such as a marketplace's `marketplace.json`.
+pub fn checkout(
+    url: &str,
+    reference: &GitRef,
+    net: &Net,
+) -> Result<(String, PathBuf), RemoteError> {
+    check_url(url)?;
+    check_ref(url, reference)?;
+    let repo = Repo::new(url, net);
+    let commit = match reference {
+        GitRef::Rev(rev) => repo.rev(rev, net)?,
+        other => resolve_ref(url, &repo.refs(net)?, other)?,
+    };
+    repo.ensure(std::slice::from_ref(&commit), net)?;
+    let dir = repo.checkouts.join(&commit);
+    if !dir.is_dir() {
+        repo.checkout(&commit, &dir, net)?;
+    }
+    Ok((commit, dir))
 }
 
 fn is_full_hash(s: &str) -> bool {
@@ -650,6 +678,24 @@ impl Repo {
         Ok(parse_refs(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// The newest version tag on `commit`, for a bundle whose format has no version that is
+    /// pinned by hash (capm.lock's pin of a version range): from the listing saved by an
+    /// earlier run, else listed now when online; `None` when neither can say.
+    fn version_tag_at(&self, commit: &str, net: &Net) -> Option<String> {
+        let saved = std::fs::read_to_string(self.db.join(REFS_FILE)).ok();
+        let refs = match saved {
+            Some(text) => parse_refs(&text),
+            None if !net.offline => self.refs(net).ok()?,
+            None => return None,
+        };
+        refs.iter()
+            .filter(|(_, c)| *c == commit)
+            .filter_map(|(name, _)| name.strip_prefix("refs/tags/"))
+            .filter_map(|tag| Some((tag_version(tag)?, tag)))
+            .max()
+            .map(|(_, tag)| tag.to_string())
+    }
+
     /// The full hash of a commit named by a (possibly abbreviated) hash.
     fn rev(&self, rev: &str, net: &Net) -> Result<String, RemoteError> {
         if rev.len() < 7 || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -806,7 +852,9 @@ impl Repo {
             &commit[..7],
             subdir.map(|s| format!(":{s}")).unwrap_or_default()
         );
-        if !crate::formats::is_bundle_dir(&root) {
+        // A plugin a marketplace lists is any directory: its entry there may stand for it.
+        let plugin = options.plugin.is_some() && root.is_dir();
+        if !plugin && !crate::formats::is_bundle_dir(&root) {
             return Err(RemoteError::InvalidSource {
                 what: display,
                 message: format!(
@@ -855,18 +903,24 @@ impl Repo {
 // bundle.toml
 
 /// What a release says about itself.
-struct Meta {
-    name: String,
-    version: Version,
-    description: String,
-    keywords: Vec<String>,
-    deps: Vec<Dep>,
+pub(crate) struct Meta {
+    pub name: String,
+    pub version: Version,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub deps: Vec<Dep>,
 }
 
 /// Reads name, version, description, keywords and dependencies of the tree's bundle.toml
 /// (validation proper happens when the bundle is used).
-fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
+pub(crate) fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
     use crate::manifest::{bundle::BundleManifest, decode, span::SourceFile};
+    if let Some(why) = crate::formats::failure(tree) {
+        return Err(RemoteError::InvalidSource {
+            what: tree.display_root.clone(),
+            message: why,
+        });
+    }
     let bad = |message: String| RemoteError::InvalidSource {
         what: tree.display_path(MANIFEST),
         message,

@@ -346,8 +346,13 @@ pub enum Declared {
         options: crate::formats::Options,
     },
     /// A Claude Code marketplace: a git URL or a local path of the repository holding
-    /// `.claude-plugin/marketplace.json`; its plugins are the bundles it offers.
-    Marketplace { location: String },
+    /// `.claude-plugin/marketplace.json`; its plugins are the bundles it offers. `pinned`:
+    /// the marketplace commit capm.lock records for a plugin of its own repository, by
+    /// bundle name, where that plugin stays.
+    Marketplace {
+        location: String,
+        pinned: std::collections::BTreeMap<String, String>,
+    },
     /// An MCP Registry's REST API (`https://registry.modelcontextprotocol.io`); its servers'
     /// `server.json` documents are the bundles it offers.
     McpRegistry { url: String },
@@ -384,8 +389,8 @@ pub fn open(decl: &Declared, net: &Net) -> Result<Box<dyn Source>, RemoteError> 
             };
             Box::new(git::GitSource::new(url, reference, subdir.clone()).read_as(options.clone()))
         }
-        Declared::Marketplace { location } => {
-            Box::new(marketplace::Marketplace::open(location, net)?)
+        Declared::Marketplace { location, pinned } => {
+            Box::new(marketplace::Marketplace::open(location, net)?.pinned(pinned.clone()))
         }
         Declared::McpRegistry { url } => Box::new(mcp_registry::McpRegistry::open(url, net)?),
         Declared::Oci {

@@ -28,6 +28,7 @@ mod lint;
 mod lint_cases;
 mod lint_search;
 mod manifest_edits;
+mod marketplace;
 mod mcp_fields;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
@@ -54,6 +55,7 @@ mod remote_registry;
 mod rules;
 mod sarif;
 mod serve;
+mod skill_repos;
 mod sparse_registry;
 mod substitution;
 mod support;
