@@ -357,7 +357,7 @@ fn a_bundle_exports_as_a_claude_code_plugin() {
     );
     assert_eq!(
         std::fs::read_to_string(out.join("agents/reviewer.md")).unwrap(),
-        "---\nname: reviewer\ndescription: Reviews code for bugs and style\nmodel: claude-sonnet-4-5\ntools: Read, Bash, Glob, Grep, LS, WebFetch, WebSearch, Task, TodoWrite, TodoRead, Skill, AskUserQuestion, LSP\n---\nYou review code. Point at the line of each finding.\n"
+        "---\nname: reviewer\ndescription: Reviews code for bugs and style\nmodel: claude-sonnet-4-5\ndisallowedTools: Write, Edit\n---\nYou review code. Point at the line of each finding.\n"
     );
     assert_eq!(
         std::fs::read_to_string(out.join("commands/fix-issue.md")).unwrap(),

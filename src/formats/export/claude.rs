@@ -14,8 +14,23 @@ pub(super) fn export(tree: &BundleTree, m: &BundleManifest) -> Exported {
     let mut out = Exported::default();
     out.json(".claude-plugin/plugin.json".into(), &manifest(m));
     copy_skills(&mut out, tree, m);
-    markdown_files(&mut out, tree, &m.agents, "agents", markdown::agent);
-    markdown_files(&mut out, tree, &m.commands, "commands", markdown::command);
+    let servers: Vec<String> = m.mcp.keys().map(|n| n.value.clone()).collect();
+    markdown_files(
+        &mut out,
+        tree,
+        &m.agents,
+        "agents",
+        markdown::agent,
+        &servers,
+    );
+    markdown_files(
+        &mut out,
+        tree,
+        &m.commands,
+        "commands",
+        markdown::command,
+        &servers,
+    );
     if !m.mcp.is_empty() {
         let servers = mcp_servers(&mut out, m);
         out.json(".mcp.json".into(), &json!({ "mcpServers": servers }));
@@ -82,7 +97,8 @@ fn markdown_files(
     tree: &BundleTree,
     resources: &indexmap::IndexMap<Spanned<String>, PathResource>,
     dir: &str,
-    translate: fn(&str, &str) -> markdown::Translated,
+    translate: fn(&str, &str, &[String]) -> markdown::Translated,
+    servers: &[String],
 ) {
     for (name, r) in resources {
         let Some(path) = &r.path else { continue };
@@ -90,7 +106,7 @@ fn markdown_files(
             continue;
         };
         let text = String::from_utf8_lossy(bytes);
-        let t = translate(&name.value, &text);
+        let t = translate(&name.value, &text, servers);
         out.files
             .insert(format!("{dir}/{}.md", name.value), t.text.into_bytes());
         out.notes.extend(t.notes);

@@ -3,8 +3,6 @@
 //! `$2`, … becoming Claude's `$ARGUMENTS[0]`, `$ARGUMENTS[1]`, …, which no version of
 //! Claude Code reads differently).
 
-use std::collections::BTreeMap;
-
 use yaml_rust2::Yaml;
 
 use crate::formats::front::{self, FrontMatter};
@@ -85,8 +83,9 @@ fn split(text: &str) -> (Option<FrontMatter>, &str) {
     }
 }
 
-/// An OpenCode agent as a Claude Code subagent named `name`.
-pub(super) fn agent(name: &str, text: &str) -> Translated {
+/// An OpenCode agent as a Claude Code subagent named `name`; `servers` are the bundle's
+/// MCP servers, whose tools the agent may name.
+pub(super) fn agent(name: &str, text: &str, servers: &[String]) -> Translated {
     let (fm, body) = split(text);
     let mut w = Writer::new(format!("agent:{name}"));
     w.key("name", name);
@@ -94,7 +93,7 @@ pub(super) fn agent(name: &str, text: &str) -> Translated {
         match key.as_str() {
             "description" => scalar_key(&mut w, key, value),
             "model" => model(&mut w, value),
-            "tools" => tools(&mut w, value),
+            "tools" => tools(&mut w, value, servers),
             "steps" | "maxSteps" => match value {
                 Yaml::Integer(n) => w.lines.push(format!("maxTurns: {n}")),
                 _ => w.drop(key, "it is not a whole number"),
@@ -108,7 +107,7 @@ pub(super) fn agent(name: &str, text: &str) -> Translated {
 }
 
 /// An OpenCode command as a Claude Code command.
-pub(super) fn command(name: &str, text: &str) -> Translated {
+pub(super) fn command(name: &str, text: &str, _servers: &[String]) -> Translated {
     let (fm, body) = split(text);
     let mut w = Writer::new(format!("command:{name}"));
     for (key, value, _) in fm.iter().flat_map(|f| &f.keys) {
@@ -141,41 +140,51 @@ fn model(w: &mut Writer, value: &Yaml) {
     }
 }
 
-/// OpenCode's `tools` map (every tool on unless switched off) as Claude's allowlist; no
-/// list when nothing is switched off, as Claude then grants every tool too.
-fn tools(w: &mut Writer, value: &Yaml) {
+/// OpenCode's `tools` map: every tool is on unless switched off, so the tools switched
+/// off become Claude's `disallowedTools`; after `"*": false`, the tools switched back on
+/// become Claude's `tools` allowlist. MCP tools (`SERVER_TOOL`, of the bundle's servers)
+/// are Claude's `mcp__SERVER__TOOL`.
+fn tools(w: &mut Writer, value: &Yaml, servers: &[String]) {
     let Yaml::Hash(map) = value else {
         return w.drop("tools", "it is not a map of tool names to true or false");
     };
-    let mut on: BTreeMap<&str, bool> = TOOLS.iter().map(|(t, _)| (*t, true)).collect();
-    let mut restricted = false;
-    let mut entries: Vec<(String, bool)> = map
+    let entries: Vec<(String, bool)> = map
         .iter()
         .filter_map(|(k, v)| Some((front::scalar(k)?, v.as_bool()?)))
         .collect();
-    // The wildcard first, so that the names it covers can be switched back on.
-    entries.sort_by_key(|(k, _)| k != "*");
-    for (tool, enabled) in entries {
-        restricted |= !enabled;
-        if tool == "*" {
-            on.values_mut().for_each(|v| *v = enabled);
-        } else if let Some(v) = on.get_mut(tool.as_str()) {
-            *v = enabled;
-        } else {
-            w.drop(
+    let all_off = entries.iter().any(|(k, on)| k == "*" && !on);
+    let mut listed = Vec::new();
+    for (tool, on) in entries.iter().filter(|(k, _)| k != "*") {
+        match claude_tool(tool, servers) {
+            Some(name) if *on == all_off => listed.push(name),
+            Some(_) => {}
+            None => w.drop(
                 &format!("tools.{tool}"),
                 "Claude Code has no tool of that name",
-            );
+            ),
         }
     }
-    if restricted {
-        let list: Vec<&str> = TOOLS
-            .iter()
-            .filter(|(t, _)| on[t])
-            .map(|(_, c)| *c)
-            .collect();
-        w.lines.push(format!("tools: {}", list.join(", ")));
+    match (all_off, listed.is_empty()) {
+        (true, _) => w.lines.push(format!("tools: {}", listed.join(", "))),
+        (false, false) => w
+            .lines
+            .push(format!("disallowedTools: {}", listed.join(", "))),
+        (false, true) => {}
     }
+}
+
+/// The Claude Code name of an OpenCode tool.
+fn claude_tool(tool: &str, servers: &[String]) -> Option<String> {
+    if let Some((_, claude)) = TOOLS.iter().find(|(t, _)| *t == tool) {
+        return Some(claude.to_string());
+    }
+    let server = servers
+        .iter()
+        .find(|s| tool.starts_with(&format!("{s}_")))?;
+    Some(match &tool[server.len() + 1..] {
+        "*" => format!("mcp__{server}"),
+        rest => format!("mcp__{server}__{rest}"),
+    })
 }
 
 /// OpenCode's `$1`, `$2`, … (counted from 1) as Claude's `$ARGUMENTS[0]`, `$ARGUMENTS[1]`, ….
@@ -243,13 +252,23 @@ mod tests {
     }
 
     #[test]
-    fn switched_off_tools_become_an_allowlist() {
-        let text = "---\ndescription: Reviews\nmode: subagent\ntools:\n  write: false\n  edit: false\n  bash: false\ntemperature: 0.1\n---\nBody $1\n";
-        let t = agent("reviewer", text);
+    fn switched_off_tools_are_disallowed_and_switched_on_ones_allowed_after_a_wildcard() {
+        let text = "---\ndescription: Reviews\nmode: subagent\ntools:\n  write: false\n  bash: false\n  github_merge: false\n  read: true\ntemperature: 0.1\n---\nBody $1\n";
+        let servers = ["github".to_string()];
+        let t = agent("reviewer", text, &servers);
         assert_eq!(
             t.text,
-            "---\nname: reviewer\ndescription: Reviews\ntools: Read, Glob, Grep, LS, WebFetch, WebSearch, Task, TodoWrite, TodoRead, Skill, AskUserQuestion, LSP\n---\nBody $1\n"
+            "---\nname: reviewer\ndescription: Reviews\ndisallowedTools: Write, Bash, mcp__github__merge\n---\nBody $1\n"
         );
+        let only =
+            "---\ntools:\n  \"*\": false\n  read: true\n  github_*: true\n  nope: true\n---\n";
+        let t = agent("reader", only, &servers);
+        assert_eq!(t.text, "---\nname: reader\ntools: Read, mcp__github\n---\n");
+        assert_eq!(
+            t.notes,
+            ["agent:reader: `tools.nope` is left out: Claude Code has no tool of that name"]
+        );
+        let t = agent("reviewer", text, &servers);
         assert_eq!(
             t.notes,
             ["agent:reviewer: `temperature` is left out: Claude Code agents have no such field"]
