@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::json_outputs::Schemas;
-use crate::support::{capm, repo, tempdir, tree, write_files};
+use crate::support::{Run, capm, repo, tempdir, tree, write_files};
 
 const AGENT: &str = "---\ndescription: Reviews code for bugs and style\nmode: subagent\nmodel: anthropic/claude-sonnet-4-5\ntemperature: 0.1\ntools:\n  write: false\n  edit: false\n---\nYou review code. Point at the line of each finding.\n";
 const COMMAND: &str = "---\ndescription: Fix an issue by number\nagent: build\n---\nFix issue $1, then explain the change: $ARGUMENTS\n";
@@ -64,6 +64,12 @@ url = "https://mcp.tracker.example.com/mcp"
 headers.Authorization = { template = "Bearer {env:TRACKER_TOKEN}", secret = true }
 "#;
 
+/// stderr of `run` holds `text`.
+fn says(run: &Run, text: impl AsRef<str>) {
+    let text = text.as_ref();
+    assert!(run.stderr.contains(text), "no `{text}` in:\n{}", run.stderr);
+}
+
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
@@ -103,24 +109,11 @@ fn a_catalog_bundle_exports_to_server_json() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "out/server.json\n");
-    assert!(
-        run.stderr
-            .contains("Exported github 1.0.0 to `out` (server.json)"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("note: the description is cut to 100 characters"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(
-            "note: skill:github-operations is left out: server.json describes MCP servers only"
-        ),
-        "{}",
-        run.stderr
+    says(&run, "Exported github 1.0.0 to `out` (server.json)");
+    says(&run, "note: the description is cut to 100 characters");
+    says(
+        &run,
+        "note: skill:github-operations is left out: server.json describes MCP servers only",
     );
     let doc = read_json(&dir.path().join("out/server.json"));
     assert_schema("server.schema.2025-12-11.json", &doc);
@@ -212,11 +205,7 @@ env.FETCH_TOKEN = { from-env = "ACME_FETCH_TOKEN", secret = true, required = fal
         json!([{"name": "FETCH_TOKEN", "value": "{ACME_FETCH_TOKEN}", "variables": {"ACME_FETCH_TOKEN": {"isRequired": false, "isSecret": true}}, "isSecret": true}])
     );
     for left in ["skill:review-notes", "agent:reviewer", "command:fix-issue"] {
-        assert!(
-            run.stderr.contains(&format!("note: {left} is left out")),
-            "{}",
-            run.stderr
-        );
+        says(&run, format!("note: {left} is left out"));
     }
 }
 
@@ -235,11 +224,17 @@ fn a_server_json_cannot_describe_is_refused_and_nothing_is_written() {
     );
     let run = capm(dir.path(), &["export", "kit", "--to", "server.json", "out"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("error[export-refused]: mcp:local runs `node server.js`, which server.json cannot describe"), "{}", run.stderr);
+    says(
+        &run,
+        "error[export-refused]: mcp:local runs `node server.js`, which server.json cannot describe",
+    );
     assert!(!dir.path().join("out").exists());
     let run = capm(dir.path(), &["export", "kit", "--to", "skills", "out"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("error[export-refused]: `kit` has no skills, so there is nothing to export as a repository of Agent Skills"), "{}", run.stderr);
+    says(
+        &run,
+        "error[export-refused]: `kit` has no skills, so there is nothing to export as a repository of Agent Skills",
+    );
     assert!(!dir.path().join("out").exists());
 }
 
@@ -256,13 +251,11 @@ fn a_namespace_is_needed_off_github() {
     .unwrap();
     let run = capm(dir.path(), &["export", "kit", "--to", "server.json", "out"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("error: server.json names need a namespace, and the repository `https://gitlab.com/acme/kit` is not on GitHub"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("help: pass `--namespace io.github.OWNER`"),
-        "{}",
-        run.stderr
+    says(
+        &run,
+        "error: server.json names need a namespace, and the repository `https://gitlab.com/acme/kit` is not on GitHub",
     );
+    says(&run, "help: pass `--namespace io.github.OWNER`");
     assert!(!dir.path().join("out").exists());
     let run = capm(
         dir.path(),
@@ -277,11 +270,7 @@ fn a_namespace_is_needed_off_github() {
         ],
     );
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("`bad/ns` is not a namespace"),
-        "{}",
-        run.stderr
-    );
+    says(&run, "`bad/ns` is not a namespace");
     let run = capm(
         dir.path(),
         &[
@@ -298,11 +287,9 @@ fn a_namespace_is_needed_off_github() {
     let doc = read_json(&dir.path().join("out/server.json"));
     assert_eq!(doc["name"], "com.gitlab.acme/weather");
     assert!(doc.get("repository").is_none());
-    assert!(
-        run.stderr
-            .contains("note: the repository `https://gitlab.com/acme/kit` is left out"),
-        "{}",
-        run.stderr
+    says(
+        &run,
+        "note: the repository `https://gitlab.com/acme/kit` is left out",
     );
 }
 
@@ -372,7 +359,7 @@ fn a_bundle_exports_as_a_claude_code_plugin() {
         "note: command:fix-issue: `agent` is left out: Claude Code commands have no such field",
         "note: plugin:notify is left out: Claude Code plugins cannot run OpenCode plugins",
     ] {
-        assert!(run.stderr.contains(note), "{note}\n{}", run.stderr);
+        says(&run, note);
     }
 }
 
@@ -422,12 +409,9 @@ fn skills_export_as_a_repository_of_agent_skills() {
     let copied = tree(&dir.path().join("out/skills/review-notes"));
     assert_eq!(copied, tree(&dir.path().join("kit/skills/review-notes")));
     for left in ["mcp:weather", "agent:reviewer", "command:fix-issue"] {
-        assert!(
-            run.stderr.contains(&format!(
-                "note: {left} is left out: a repository of Agent Skills holds only skills"
-            )),
-            "{}",
-            run.stderr
+        says(
+            &run,
+            format!("note: {left} is left out: a repository of Agent Skills holds only skills"),
         );
     }
 }
@@ -447,21 +431,11 @@ fn a_bundle_with_lint_errors_is_refused_and_nothing_is_written() {
         &["export", "kit", "--to", "claude-plugin", "out"],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("error[invalid-semver]"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("--> kit/bundle.toml:3:11"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("error[invalid-bundle]: `kit` has 1 error; nothing was exported"),
-        "{}",
-        run.stderr
+    says(&run, "error[invalid-semver]");
+    says(&run, "--> kit/bundle.toml:3:11");
+    says(
+        &run,
+        "error[invalid-bundle]: `kit` has 1 error; nothing was exported",
     );
     assert_eq!(run.stdout, "");
     assert!(!dir.path().join("out").exists());
@@ -475,12 +449,9 @@ fn a_destination_with_files_is_refused_and_an_empty_one_is_used() {
     let before = tree(dir.path());
     let run = capm(dir.path(), &["export", "kit", "--to", "skills", "out"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "error[destination-not-empty]: `out` already exists and is not an empty directory"
-        ),
-        "{}",
-        run.stderr
+    says(
+        &run,
+        "error[destination-not-empty]: `out` already exists and is not an empty directory",
     );
     assert_eq!(tree(dir.path()), before);
     std::fs::write(dir.path().join("file"), "x").unwrap();
@@ -501,26 +472,14 @@ fn unknown_bundles_and_missing_paths_are_named() {
     let dir = tempdir();
     let run = capm(dir.path(), &["export", "githb", "--to", "skills", "out"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("error[bundle-not-found]"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("did you mean `github`?"),
-        "{}",
-        run.stderr
-    );
+    says(&run, "error[bundle-not-found]");
+    says(&run, "did you mean `github`?");
     let run = capm(
         dir.path(),
         &["export", "./nowhere", "--to", "skills", "out"],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("`./nowhere` does not exist"),
-        "{}",
-        run.stderr
-    );
+    says(&run, "`./nowhere` does not exist");
     assert!(!dir.path().join("out").exists());
 }
 
