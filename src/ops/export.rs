@@ -97,10 +97,13 @@ fn write_dir(
         _ => Path::new("."),
     };
     fs_err::create_dir_all(parent)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".capm-export-")
-        .tempdir_in(parent)
-        .map_err(|e| named(e, parent))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".capm-export-");
+    // The directory becomes the user's: created as any directory is (the umask decides),
+    // not private as a temporary one.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    let staging = builder.tempdir_in(parent).map_err(|e| named(e, parent))?;
     for (rel, bytes) in files {
         let path = staging.path().join(rel);
         if let Some(dir) = path.parent() {

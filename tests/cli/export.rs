@@ -144,6 +144,17 @@ fn a_catalog_bundle_exports_to_server_json() {
         .filter(|n| !n.starts_with(".no-user"))
         .collect();
     assert_eq!(names, ["out"]);
+    // Made like any directory (the umask decides), not private like a temporary one.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        std::fs::create_dir(dir.path().join("plain")).unwrap();
+        assert_eq!(
+            mode(&dir.path().join("out")),
+            mode(&dir.path().join("plain"))
+        );
+    }
 }
 
 #[test]
