@@ -23,7 +23,7 @@ pub struct ExportArgs {
     /// project's registries.
     bundle: String,
     /// The format to write.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "FORMAT")]
     to: ToArg,
     /// The directory to write; it must not exist, or be empty.
     dir: PathBuf,
