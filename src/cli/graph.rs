@@ -265,10 +265,7 @@ pub(super) fn project_error(e: ProjectError, term: &mut Term) -> CliError {
             diagnostics,
             sources,
         } => {
-            for d in &diagnostics {
-                let text = render::human(d, &sources, term.color);
-                let _ = writeln!(term.err(), "{text}\n");
-            }
+            render::print_refusal(term, &diagnostics, &sources);
             CliError::Refused {
                 code: "invalid-project",
                 message: "capm.toml has errors".into(),

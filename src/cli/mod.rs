@@ -6,6 +6,7 @@ pub mod apply;
 mod cache;
 mod excerpt;
 mod explain;
+mod export;
 mod graph;
 mod info;
 mod lint;
@@ -115,6 +116,8 @@ enum Command {
     Search(registry::SearchArgs),
     /// Lint a bundle and publish it into a directory registry, or push it to an OCI registry (`--oci`).
     Publish(registry::PublishArgs),
+    /// Write a bundle as Agent Skills, a Claude Code plugin or MCP Registry server.json files.
+    Export(export::ExportArgs),
     /// Show where the cache of remote bundles is, clean it or prune what was not used.
     Cache(cache::CacheArgs),
     /// Mark a published version as yanked (or not, with --undo) in a registry.
@@ -174,6 +177,7 @@ impl Command {
             Command::Outdated(a) => Some(&mut a.project),
             Command::Info(a) => Some(&mut a.project),
             Command::Probe(a) => Some(&mut a.project),
+            Command::Export(a) => Some(&mut a.project),
             Command::Explain(_)
             | Command::New(_)
             | Command::Init(_)
@@ -455,6 +459,7 @@ fn run(mut cli: Cli, term: &mut Term) -> Result<Status, CliError> {
         Command::Graph(args) => graph::graph(args, project, term),
         Command::Search(args) => registry::search(args, project, term),
         Command::Publish(args) => registry::publish(args, term),
+        Command::Export(args) => export::run(args, project, term),
         Command::Cache(args) => cache::run(args, term),
         Command::Yank(args) => registry::yank(args, term),
         Command::Plan(cmd) => plan::run(cmd, project, term),

@@ -300,10 +300,7 @@ fn publish_refusal(e: PublishError, term: &mut Term) -> Result<Status, CliError>
             diagnostics,
             sources,
         } => {
-            for d in &diagnostics {
-                let text = render::human(d, &sources, term.color);
-                writeln!(term.err(), "{text}\n")?;
-            }
+            render::print_refusal(term, &diagnostics, &sources);
             Err(CliError::Refused {
                 code: "invalid-bundle",
                 message: format!(

@@ -29,6 +29,15 @@ pub struct DiagnosticsDocument<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
+/// Each diagnostic as [`human`] shows it, on stderr, for a command that refuses its input.
+pub(super) fn print_refusal(term: &mut super::Term, diagnostics: &[Diagnostic], sources: &Sources) {
+    use std::io::Write as _;
+    for d in diagnostics {
+        let text = human(d, sources, term.color);
+        let _ = writeln!(term.err(), "{text}\n");
+    }
+}
+
 /// One diagnostic as cargo shows it: `error[CODE]: message`, `--> file:line:col`, the
 /// source line with a caret, and a `help:` line.
 pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {

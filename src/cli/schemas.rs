@@ -124,6 +124,10 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ),
         ("cache.schema.json", schema_of::<super::cache::CacheDoc>()),
         ("yank.schema.json", schema_of::<super::results::YankDoc>()),
+        (
+            "export.schema.json",
+            schema_of::<super::export::ExportDoc>(),
+        ),
     ]
 }
 

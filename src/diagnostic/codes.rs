@@ -390,6 +390,16 @@ codes! {
         why: "capm never installs or publishes a bundle that fails its checks.",
         fix: "Run `capm lint` on the bundle and fix what it reports.",
     }
+    "export-refused" Error {
+        summary: "`capm export` cannot write the bundle in the format asked for.",
+        why: "Each format holds only some of what a bundle can say: server.json describes MCP servers run as npm, PyPI or OCI packages or reached by URL, a repository of Agent Skills holds skills. capm writes nothing rather than a file that runs something else.",
+        fix: "Export to a format that holds the bundle's resources, or change the server to be launched as a pinned package (`npx -y pkg@1.2.3`, `uvx pkg==1.2.3`, `docker run … image`).",
+    }
+    "destination-not-empty" Error {
+        summary: "The directory `capm export` was asked to write already holds files.",
+        why: "Writing into it would mix the export with what is there, or overwrite someone's files; capm never does either.",
+        fix: "Name a directory that does not exist yet (it is created), or empty this one first.",
+    }
     "invalid-registry" Error {
         summary: "A registry's index.toml cannot be read.",
         why: "Resolution trusts the index for versions, dependencies and digests; a broken index cannot be trusted.",

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod cache;
 pub mod doctor;
+pub mod export;
 pub mod info;
 pub mod init;
 pub mod lint;

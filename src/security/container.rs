@@ -56,7 +56,7 @@ const GLOBAL_FLAGS: &[&str] = &[
 ];
 
 /// `run` options that take a value.
-const RUN_VALUED: &[&str] = &[
+pub(crate) const RUN_VALUED: &[&str] = &[
     "-a",
     "--attach",
     "--add-host",

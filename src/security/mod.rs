@@ -5,11 +5,11 @@
 //! A check that cannot be evaluated (an unparseable URL, a value that cannot be classified)
 //! counts as a match: capm fails closed.
 
-mod container;
+pub(crate) mod container;
 mod env;
 mod fetch;
 mod inline;
-mod launch;
+pub(crate) mod launch;
 mod mode;
 pub mod rules;
 pub mod subst;

@@ -227,9 +227,9 @@ fn every_command_but_three_takes_format_json() {
 }
 
 /// The commands README says take `--project`.
-const PROJECT_COMMANDS: [&str; 19] = [
+const PROJECT_COMMANDS: [&str; 20] = [
     "lint", "lock", "list", "tree", "why", "graph", "search", "outdated", "info", "plan",
-    "install", "add", "update", "remove", "keep", "restore", "apply", "doctor", "probe",
+    "install", "add", "update", "remove", "keep", "restore", "apply", "doctor", "probe", "export",
 ];
 
 #[test]

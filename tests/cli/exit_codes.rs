@@ -42,6 +42,7 @@ const COMMANDS: &[Cmd] = &[
     cmd(&["outdated"], true, true),
     cmd(&["info", "github"], true, false),
     cmd(&["publish", "kit", "--registry", "reg"], true, false),
+    cmd(&["export", "github", "--to", "skills", "out"], true, false),
     cmd(&["cache", "clean"], true, false),
     cmd(&["yank", "kit@1.0.0", "--registry", "reg"], true, false),
     cmd(&["plan", "install"], true, true),
@@ -72,6 +73,10 @@ const UNKNOWN_BUNDLE: &[(&[&str], &str)] = &[
     (&["why", "nope"], "not-in-graph"),
     (&["info", "nope"], "bundle-not-found"),
     (&["probe", "nope"], "bundle-not-found"),
+    (
+        &["export", "nope", "--to", "skills", "out"],
+        "bundle-not-found",
+    ),
 ];
 
 #[test]

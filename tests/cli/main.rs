@@ -9,6 +9,7 @@ mod collisions;
 mod docs;
 mod exit_codes;
 mod explain;
+mod export;
 #[path = "../common/fixtures.rs"]
 #[allow(dead_code)]
 mod fixtures;
