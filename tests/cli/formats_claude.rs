@@ -282,3 +282,32 @@ fn agent_fields_opencode_lacks_are_one_warning_each_at_their_line() {
         "{json:#}"
     );
 }
+
+#[test]
+fn lint_finds_every_plugin_of_a_marketplace_repository() {
+    let dir = tempdir();
+    let plugin = |name: &str| {
+        format!(
+            "{{ \"name\": \"{name}\", \"version\": \"1.0.0\", \"description\": \"The {name} plugin\" }}"
+        )
+    };
+    let (a, b) = (plugin("alpha"), plugin("beta"));
+    let skill = "---\nname: notes\ndescription: Takes notes.\n---\nWrite notes.\n";
+    write_files(
+        dir.path(),
+        &[
+            ("plugins/alpha/.claude-plugin/plugin.json", &a),
+            ("plugins/alpha/skills/notes/SKILL.md", skill),
+            ("plugins/beta/.claude-plugin/plugin.json", &b),
+        ],
+    );
+    let run = capm(dir.path(), &["lint", ".", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let names: Vec<String> = run.json()["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["alpha", "beta"]);
+}

@@ -42,6 +42,21 @@ struct Setting {
     from: From,
 }
 
+/// A server being translated.
+struct Server<'a> {
+    file: usize,
+    name: &'a str,
+    /// Its name's place, for findings about it as a whole.
+    key: Span,
+    cfg: &'a Node,
+}
+
+/// A line of `[mcp.NAME]`: key, TOML value, and where it came from.
+type Line = (String, String, From);
+
+/// Why a server is left out: where, and the message of its FMT-002 finding.
+type LeftOut = (Span, String);
+
 /// One server: its `[mcp.NAME]` table, or the finding that it cannot be installed.
 fn server(t: &mut Translation, p: &Plugin, file: usize, (name, key): (&str, Span), cfg: &Node) {
     if !matches!(cfg.value, Value::Object(_)) {
@@ -49,110 +64,132 @@ fn server(t: &mut Translation, p: &Plugin, file: usize, (name, key): (&str, Span
         error(t, "invalid-type", (file, cfg.span), message);
         return;
     }
-    let text = t.origin.files[file].text.clone();
-    let own = &text[cfg.span.start..cfg.span.end];
-    let reviewed = cfg.to_json().to_string();
-    if let Some(at) = plugin_var(own) {
-        let span = Span::new(cfg.span.start + at.start, cfg.span.start + at.end);
-        let var = &own[at.start..at.end];
-        let message = format!(
-            "the server `{name}` needs `{var}`, a directory of the plugin Claude Code provides; \
-             capm installs no files for a server, so it is left out"
-        );
-        t.rule("FMT-002", (file, span), &p.resource, message, &reviewed);
-        return;
-    }
-    if let Some((k, _)) = cfg
-        .members()
-        .iter()
-        .find(|(k, _)| k.value == "headersHelper")
-    {
-        let message = format!(
-            "the server `{name}` mints its headers with a command (`headersHelper`), which \
-             OpenCode cannot run; it is left out"
-        );
-        t.rule("FMT-002", (file, k.span), &p.resource, message, &reviewed);
-        return;
-    }
-    let kind = cfg.get("type").and_then(Node::as_str);
-    let transport = match kind {
-        Some("stdio") => None,
-        None if cfg.get("url").is_none() => None,
-        None | Some("http") | Some("streamable-http") => Some("streamable-http"),
-        Some("sse") => Some("sse"),
-        Some(other) => {
-            let at = cfg.get("type").map_or(key, |n| n.span);
-            let message = format!(
-                "the server `{name}` is of type `{other}`, which OpenCode cannot connect to; \
-                 it is left out"
-            );
-            t.rule("FMT-002", (file, at), &p.resource, message, &reviewed);
-            return;
-        }
+    let s = Server {
+        file,
+        name,
+        key,
+        cfg,
     };
-    let env = settings(t, file, cfg.get("env"), name, "env");
-    let headers = settings(t, file, cfg.get("headers"), name, "headers");
+    let text = t.origin.files[file].text.clone();
+    let transport = match needs_plugin(&s, &text).map_or_else(|| transport(&s), Err) {
+        Ok(transport) => transport,
+        Err(why) => return left_out(t, p, &s, why),
+    };
+    let env = settings(t, &s, "env");
+    let headers = settings(t, &s, "headers");
     let declared: Vec<String> = env
         .iter()
         .chain(&headers)
         .flat_map(|s| reads(&s.toml))
         .collect();
-    let mut lines: Vec<(String, String, From)> = Vec::new();
-    let launch_keys: &[&str] = if transport.is_some() {
-        &["url"]
-    } else {
-        &["command", "args", "cwd"]
+    match launch(t, &s, transport, &declared) {
+        Ok(Some(lines)) => {
+            other_keys(t, &s, transport.is_some());
+            write(t, name, lines, env, headers);
+        }
+        Ok(None) => {}
+        Err(why) => left_out(t, p, &s, why),
+    }
+}
+
+/// FMT-002 for a server left out, reviewed as its JSON.
+fn left_out(t: &mut Translation, p: &Plugin, s: &Server<'_>, (span, message): LeftOut) {
+    let reviewed = s.cfg.to_json().to_string();
+    t.rule("FMT-002", (s.file, span), &p.resource, message, &reviewed);
+}
+
+/// A server that needs the plugin's own directory, or mints its headers with a command.
+fn needs_plugin(s: &Server<'_>, text: &str) -> Option<LeftOut> {
+    let own = &text[s.cfg.span.start..s.cfg.span.end];
+    if let Some(at) = plugin_var(own) {
+        let span = Span::new(s.cfg.span.start + at.start, s.cfg.span.start + at.end);
+        let message = format!(
+            "the server `{}` needs `{}`, a directory of the plugin Claude Code provides; \
+             capm installs no files for a server, so it is left out",
+            s.name,
+            &own[at.start..at.end]
+        );
+        return Some((span, message));
+    }
+    let (k, _) = s
+        .cfg
+        .members()
+        .iter()
+        .find(|(k, _)| k.value == "headersHelper")?;
+    let message = format!(
+        "the server `{}` mints its headers with a command (`headersHelper`), which OpenCode \
+         cannot run; it is left out",
+        s.name
+    );
+    Some((k.span, message))
+}
+
+/// The transport of a remote server (`None` for a local one).
+fn transport(s: &Server<'_>) -> Result<Option<&'static str>, LeftOut> {
+    let node = s.cfg.get("type");
+    match node.and_then(Node::as_str) {
+        Some("stdio") => Ok(None),
+        None if s.cfg.get("url").is_none() => Ok(None),
+        None | Some("http") | Some("streamable-http") => Ok(Some("streamable-http")),
+        Some("sse") => Ok(Some("sse")),
+        Some(other) => Err((
+            node.map_or(s.key, |n| n.span),
+            format!(
+                "the server `{}` is of type `{other}`, which OpenCode cannot connect to; it is \
+                 left out",
+                s.name
+            ),
+        )),
+    }
+}
+
+/// The lines of `[mcp.NAME]` before its `env` and `headers`: how it is launched or
+/// reached, and its timeout. `Ok(None)` after an error in them.
+fn launch(
+    t: &mut Translation,
+    s: &Server<'_>,
+    transport: Option<&str>,
+    declared: &[String],
+) -> Result<Option<Vec<Line>>, LeftOut> {
+    let keys: &[&str] = match transport {
+        Some(_) => &["url"],
+        None => &["command", "args", "cwd"],
     };
-    for k in launch_keys {
-        let Some(node) = cfg.get(k) else { continue };
+    let mut lines: Vec<Line> = Vec::new();
+    for k in keys {
+        let Some(node) = s.cfg.get(k) else { continue };
         if matches!(node.value, Value::Object(_) | Value::Null) {
-            let message = format!("`{k}` of the server `{name}` cannot be {}", node.kind());
-            error(t, "invalid-type", (file, node.span), message);
-            return;
+            let message = format!("`{k}` of the server `{}` cannot be {}", s.name, node.kind());
+            error(t, "invalid-type", (s.file, node.span), message);
+            return Ok(None);
         }
-        match expressed(node, &declared) {
-            Ok(toml) => lines.push((k.to_string(), toml, Some((file, Some(node.span))))),
-            Err(var) => {
-                let message = format!(
-                    "the server `{name}` reads `${{{var}}}` in `{k}`, which OpenCode cannot \
-                     fill in there; it is left out"
-                );
-                t.rule(
-                    "FMT-002",
-                    (file, node.span),
-                    &p.resource,
-                    message,
-                    &reviewed,
-                );
-                return;
-            }
-        }
+        let toml = expressed(node, declared).map_err(|var| {
+            let message = format!(
+                "the server `{}` reads `${{{var}}}` in `{k}`, which OpenCode cannot fill in \
+                 there; it is left out",
+                s.name
+            );
+            (node.span, message)
+        })?;
+        lines.push((k.to_string(), toml, Some((s.file, Some(node.span)))));
     }
     if let Some(tr) = transport {
-        lines.push((
-            "transport".into(),
-            string(tr),
-            cfg.get("type").map(|n| (file, Some(n.span))),
-        ));
+        let from = s.cfg.get("type").map(|n| (s.file, Some(n.span)));
+        lines.push(("transport".into(), string(tr), from));
     }
-    if let Some(n) = cfg
-        .get("timeout")
-        .filter(|n| matches!(n.value, Value::Number(_)))
+    if let Some(n) = s.cfg.get("timeout")
+        && let Value::Number(v) = &n.value
     {
-        let Value::Number(v) = &n.value else {
-            unreachable!()
-        };
-        lines.push(("timeout".into(), v.clone(), Some((file, Some(n.span)))));
+        lines.push(("timeout".into(), v.clone(), Some((s.file, Some(n.span)))));
     }
-    other_keys(t, file, cfg, name, transport.is_some());
-    write(t, name, lines, env, headers);
+    Ok(Some(lines))
 }
 
 /// Writes `[mcp.NAME]` and its `env` or `headers` table.
 fn write(
     t: &mut Translation,
     name: &str,
-    lines: Vec<(String, String, From)>,
+    lines: Vec<Line>,
     env: Vec<Setting>,
     headers: Vec<Setting>,
 ) {
@@ -173,7 +210,8 @@ fn write(
 }
 
 /// A warning for each key of a server that is not carried.
-fn other_keys(t: &mut Translation, file: usize, cfg: &Node, name: &str, remote: bool) {
+fn other_keys(t: &mut Translation, s: &Server<'_>, remote: bool) {
+    let (file, cfg, name) = (s.file, s.cfg, s.name);
     let carried: &[&str] = if remote {
         &["type", "url", "headers", "timeout"]
     } else {
@@ -231,14 +269,11 @@ fn parts(text: &str) -> Vec<Part<'_>> {
 }
 
 /// The `env` or `headers` of a server as native values.
-fn settings(
-    t: &mut Translation,
-    file: usize,
-    node: Option<&Node>,
-    name: &str,
-    what: &str,
-) -> Vec<Setting> {
-    let Some(node) = node else { return Vec::new() };
+fn settings(t: &mut Translation, s: &Server<'_>, what: &str) -> Vec<Setting> {
+    let (file, name) = (s.file, s.name);
+    let Some(node) = s.cfg.get(what) else {
+        return Vec::new();
+    };
     if !matches!(node.value, Value::Object(_)) {
         let message = format!(
             "`{what}` of the server `{name}` must be an object, not {}",
