@@ -213,6 +213,11 @@ fn bad_plugin_json_is_refused_in_place_and_nothing_is_installed() {
             "plugin.json:1:1",
         ),
         ("{ \"name\": 7 }\n", "invalid-type", "plugin.json:1:11"),
+        (
+            "{ \"name\": \"kit\", \"version\": \"one\" }\n",
+            "invalid-semver",
+            "plugin.json:1:29",
+        ),
     ];
     for (text, code, at) in cases {
         let dir = project();
@@ -310,4 +315,35 @@ fn lint_finds_every_plugin_of_a_marketplace_repository() {
         .map(|b| b["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, ["alpha", "beta"]);
+}
+
+#[test]
+fn a_broken_mcp_json_is_refused_at_its_place() {
+    let dir = tempdir();
+    write_files(
+        &dir.path().join("kit"),
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                "{ \"name\": \"kit\", \"version\": \"1.0.0\", \"description\": \"A kit\" }",
+            ),
+            (
+                ".mcp.json",
+                "{\n  \"mcpServers\": {\n    \"a\": { \"command\": }\n  }\n}\n",
+            ),
+        ],
+    );
+    let run = capm(dir.path(), &["lint", "kit"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error[invalid-json]: .mcp.json is not valid JSON"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--> kit/.mcp.json:3:"),
+        "{}",
+        run.stderr
+    );
 }
