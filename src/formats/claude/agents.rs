@@ -73,7 +73,7 @@ const MODEL_ALIASES: &[&str] = &["sonnet", "opus", "haiku", "opusplan", "default
 /// Translates every agent of the plugin and writes its `[agents.NAME]` table.
 pub fn translate(t: &mut Translation, doc: &Doc, p: &Plugin) {
     let mut names: Vec<String> = Vec::new();
-    for (root, _) in doc.paths(t, "agents", "agents") {
+    for root in doc.paths(t, "agents", "agents") {
         for rel in markdown_files(&t.raw, &root) {
             let Some((name, to, file)) = agent(t, p, &rel) else {
                 continue;

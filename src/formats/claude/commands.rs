@@ -13,7 +13,7 @@ use crate::manifest::span::Span;
 /// Translates every command of the plugin and writes its `[commands.NAME]` table.
 pub fn translate(t: &mut Translation, doc: &Doc, p: &Plugin) {
     let mut names: Vec<String> = Vec::new();
-    for (root, _) in doc.paths(t, "commands", "commands") {
+    for root in doc.paths(t, "commands", "commands") {
         for rel in markdown_files(&t.raw, &root) {
             let inside = rel.strip_prefix(&format!("{root}/")).unwrap_or(&rel);
             let inside = if rel == root {

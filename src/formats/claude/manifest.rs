@@ -43,10 +43,10 @@ impl Doc {
     /// The paths a component key gives (a string or an array of strings), each made
     /// relative to the plugin root, after `default` when that exists. A path that is not
     /// a string, or leaves the plugin, is an error.
-    pub fn paths(&self, t: &mut Translation, key: &str, default: &str) -> Vec<(String, usize)> {
-        let mut out: Vec<(String, usize)> = Vec::new();
+    pub fn paths(&self, t: &mut Translation, key: &str, default: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         if t.raw.get(default).is_some() {
-            out.push((default.to_string(), self.main));
+            out.push(default.to_string());
         }
         let Some((file, node)) = self.get(key) else {
             return out;
@@ -65,16 +65,14 @@ impl Doc {
         };
         for item in items {
             if let Some(rel) = relative(t, file, item)
-                && !out.iter().any(|(p, _)| *p == rel)
+                && !out.contains(&rel)
             {
-                out.push((rel, file));
+                out.push(rel);
             }
         }
         out
     }
-}
 
-impl Doc {
     /// The JSON documents of a component: the file at `default` when there is one, and
     /// what `key` gives in each manifest (a path, a list of paths, or the object itself).
     pub fn documents(&self, t: &mut Translation, key: &str, default: &str) -> Vec<(usize, Node)> {
@@ -204,7 +202,7 @@ fn parse(t: &mut Translation, entry: Option<&str>) -> Option<(usize, Node)> {
             return None;
         }
     };
-    if root.members().is_empty() && !matches!(root.value, json::Value::Object(_)) {
+    if !matches!(root.value, json::Value::Object(_)) {
         let what = if entry.is_some() {
             "a marketplace entry"
         } else {

@@ -12,7 +12,7 @@ use crate::manifest::tree::Entry;
 pub fn translate(t: &mut Translation, doc: &Doc, p: &Plugin) {
     let roots = doc.paths(t, "skills", "skills");
     let mut dirs: Vec<String> = Vec::new();
-    for (root, _) in &roots {
+    for root in &roots {
         for dir in skill_dirs(t, root) {
             if !dirs.contains(&dir) {
                 dirs.push(dir);
