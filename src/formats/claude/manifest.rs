@@ -34,9 +34,20 @@ impl Doc {
 
     /// Every document's value of `key`, with its file.
     pub fn all(&self, key: &str) -> Vec<(usize, &Node)> {
+        self.keyed(key)
+            .into_iter()
+            .map(|(f, _, n)| (f, n))
+            .collect()
+    }
+
+    /// Every document's member `key`: its file, the key's span and the value.
+    pub fn keyed(&self, key: &str) -> Vec<(usize, Span, &Node)> {
         self.docs
             .iter()
-            .filter_map(|(file, root)| root.get(key).map(|n| (*file, n)))
+            .filter_map(|(file, root)| {
+                let (k, v) = root.members().iter().find(|(k, _)| k.value == key)?;
+                Some((*file, k.span, v))
+            })
             .collect()
     }
 

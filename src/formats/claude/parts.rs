@@ -53,8 +53,7 @@ const PLACES: &[(&str, &str)] = &[
 /// Reports every such part.
 pub fn report(t: &mut Translation, doc: &Doc, p: &Plugin) {
     for (key, what) in KEYS {
-        for (file, node) in doc.all(key) {
-            let span = key_span(t, file, node.span);
+        for (file, span, node) in doc.keyed(key) {
             let message = format!("`{key}` declares {what}; the plugin is installed without them");
             t.rule(
                 "FMT-002",
@@ -106,18 +105,6 @@ fn experimental(t: &mut Translation, doc: &Doc, p: &Plugin) {
                 not_carried(t, file, key.span, message);
             }
         }
-    }
-}
-
-/// The span of the key whose value is at `value` (the value itself when not found).
-fn key_span(t: &Translation, file: usize, value: Span) -> Span {
-    let text = &t.origin.files[file].text[..value.start];
-    let colon = text.rfind(':');
-    let quote_end = colon.and_then(|c| text[..c].rfind('"'));
-    let quote_start = quote_end.and_then(|e| text[..e].rfind('"'));
-    match (quote_start, quote_end) {
-        (Some(s), Some(e)) => Span::new(s, e + 1),
-        _ => value,
     }
 }
 
