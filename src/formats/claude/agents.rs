@@ -320,3 +320,21 @@ fn color(t: &mut Translation, file: usize, span: Span, value: &Yaml, out: &mut R
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_lists_keep_parentheses_together() {
+        let s = |t: &str| Yaml::String(t.into());
+        assert_eq!(
+            tool_list(&s("Bash(git add:*), Read")),
+            ["Bash(git add:*)", "Read"]
+        );
+        assert_eq!(tool_list(&s("Read Grep")), ["Read", "Grep"]);
+        let (names, lost) = tool_names(&s("Agent(explore), mcp__my_srv__run, ExitPlanMode"));
+        assert_eq!(names, ["task", "my-srv_run"]);
+        assert_eq!(lost, ["ExitPlanMode"]);
+    }
+}

@@ -319,4 +319,23 @@ mod tests {
             "{manifest}"
         );
     }
+
+    #[test]
+    fn a_plugin_with_only_a_root_skill_is_that_skill() {
+        let md = "---\nname: notes\ndescription: Takes notes.\n---\nWrite notes.\n";
+        let raw = BundleTree::from_files(
+            "notes",
+            [
+                (PLUGIN_JSON, &br#"{ "name": "notes" }"#[..]),
+                ("SKILL.md", md.as_bytes()),
+                ("scripts/x.py", b"print(1)\n"),
+            ],
+        );
+        let tree = plugin(raw, &Options::default());
+        let check = crate::validate::check_bundle(&tree);
+        assert!(check.diagnostics.is_empty(), "{:#?}", check.diagnostics);
+        assert_eq!(text(&tree, "skills/notes/SKILL.md"), md);
+        assert!(tree.file("skills/notes/scripts/x.py").is_some());
+        assert!(text(&tree, "bundle.toml").contains("version = \"0.0.0\""));
+    }
 }
