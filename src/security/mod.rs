@@ -17,6 +17,7 @@ mod text;
 mod url;
 mod wrap;
 
+pub use self::text::secret_name;
 pub use self::url::is_loopback;
 
 use std::collections::BTreeMap;

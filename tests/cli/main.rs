@@ -13,6 +13,7 @@ mod export;
 #[path = "../common/fixtures.rs"]
 #[allow(dead_code)]
 mod fixtures;
+mod formats_claude;
 mod front_matter;
 #[path = "../common/git_server.rs"]
 mod git_server;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{capm, findings, tempdir, write_files};
+use crate::support::{capm, findings, spec_of, tempdir, write_files};
 
 fn bundle(dir: &Path, package: &str, extra_env: &str) {
     write_files(
@@ -24,16 +24,6 @@ fn an_allowance_covers_exactly_the_reviewed_spec() {
     let dir = tempdir();
     bundle(dir.path(), "tool", "env.LD_PRELOAD = \"./hook.so\"\n");
     let alone = capm(dir.path(), &["lint", "b", "--format", "json"]).json();
-    let spec_of = |doc: &serde_json::Value, code: &str| {
-        doc["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["code"] == code)
-            .and_then(|d| d["spec"].as_str())
-            .unwrap()
-            .to_string()
-    };
     let spec = spec_of(&alone, "SC-001");
     assert!(spec.starts_with("sha256:") && spec.len() == 71, "{spec}");
     let human = capm(dir.path(), &["lint", "b"]);

@@ -229,6 +229,18 @@ pub fn write_valid_bundle(dir: &Path, name: &str) {
     write_files(dir, &refs);
 }
 
+/// The spec digest of the first diagnostic `code` of a lint JSON document.
+pub fn spec_of(doc: &serde_json::Value, code: &str) -> String {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+        .and_then(|d| d["spec"].as_str())
+        .unwrap_or_else(|| panic!("no {code} with a spec: {doc:#}"))
+        .to_string()
+}
+
 /// Every diagnostic of a JSON document as (code, severity, allowed).
 pub fn findings(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
     doc["diagnostics"]

@@ -4,6 +4,7 @@
 //! real `opencode` binary (see `client.rs`).
 
 mod catalog;
+mod claude_plugin;
 mod client;
 mod collisions;
 mod front_matter;

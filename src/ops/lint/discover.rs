@@ -197,10 +197,14 @@ fn scan(dir: &OpenDir, place: &Place) -> Result<Vec<FoundBundle>, LintError> {
     Ok(found)
 }
 
-/// The subdirectory `name` of a searched directory: a bundle directory, or one to search
-/// in turn. Both are looked at relative to the open `parent`.
+/// The subdirectory `name` of a searched directory: a bundle directory (`bundle.toml`, or a
+/// Claude Code plugin), or one to search in turn. Both are looked at relative to the open `parent`.
 fn visit(parent: &OpenDir, name: &OsString, place: Place) -> Result<Vec<FoundBundle>, LintError> {
-    if parent.is_file(&Path::new(name).join(MANIFEST)) {
+    // A Claude Code plugin is a bundle too (a marketplace's repository holds many).
+    let marked = [MANIFEST, crate::formats::claude::PLUGIN_JSON]
+        .iter()
+        .any(|m| parent.is_file(&Path::new(name).join(m)));
+    if marked {
         return Ok(vec![FoundBundle {
             dir: place.path,
             shown: place.shown,
