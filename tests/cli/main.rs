@@ -12,6 +12,7 @@ mod explain;
 #[path = "../common/fixtures.rs"]
 #[allow(dead_code)]
 mod fixtures;
+mod formats_server_json;
 mod front_matter;
 #[path = "../common/git_server.rs"]
 mod git_server;
