@@ -586,4 +586,21 @@ mod tests {
             "Bearer {env:TOKEN}"
         );
     }
+
+    #[test]
+    fn a_package_serving_http_is_a_url_server_with_a_warning_on_how_to_start_it() {
+        let doc = r#"{"name": "io.github.acme/web", "description": "Web", "version": "1.0.0",
+          "packages": [{"registryType": "npm", "identifier": "web-mcp", "version": "1.0.0",
+            "packageArguments": [{"type": "named", "name": "-p", "value": "8080"}],
+            "transport": {"type": "streamable-http", "url": "http://localhost:8080/mcp"}}]}"#;
+        let tree = read(doc, &|_| true);
+        let text = manifest(&tree);
+        assert!(
+            text.contains("url = \"http://localhost:8080/mcp\"\ntransport = \"streamable-http\""),
+            "{text}"
+        );
+        let origin = tree.origin.as_ref().unwrap();
+        let help = origin.findings[0].help.as_deref().unwrap();
+        assert_eq!(help, "start it yourself: `npx -y web-mcp@1.0.0 -p 8080`");
+    }
 }
