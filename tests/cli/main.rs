@@ -32,6 +32,7 @@ mod manifest_edits;
 mod mcp_fields;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
+mod mcp_registry;
 mod messages;
 mod new;
 mod oci;
