@@ -172,3 +172,28 @@ fn add_takes_a_server_name_from_the_registry_and_records_its_bundle_name() {
         unknown.stderr
     );
 }
+
+#[test]
+fn search_lists_the_newest_version_of_each_server_and_a_bare_name_resolves() {
+    let dir = project();
+    let d = dir.path();
+    let srv = registry(d, &[server("1.2.0", "1.2.0", "active")]);
+    let page = serde_json::json!({"servers": [server("1.2.0", "1.2.0", "active")]});
+    let list = "/v0.1/servers?version=latest&limit=100";
+    srv.fault(list, Fault::Replace(page.to_string().into_bytes()));
+    let toml = format!(
+        "[registries]\nmcp = {{ mcp-registry = \"{}\" }}\n\n[bundles]\n",
+        srv.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    let run = capm(d, &["search", "weather"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("io-github-acme-weather"),
+        "{}",
+        run.stdout
+    );
+    let run = capm(d, &["add", "io-github-acme-weather", "-y"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(command(d)["command"][2], "@acme/weather-mcp@1.2.0");
+}
