@@ -603,4 +603,26 @@ mod tests {
         let help = origin.findings[0].help.as_deref().unwrap();
         assert_eq!(help, "start it yourself: `npx -y web-mcp@1.0.0 -p 8080`");
     }
+
+    #[test]
+    fn a_remote_stands_in_when_no_package_can_run_and_unpinned_pypi_is_sc_001() {
+        let doc = r#"{"name": "io.github.acme/dual", "description": "Dual", "version": "1.0.0",
+          "packages": [{"registryType": "nuget", "identifier": "Acme.Dual", "version": "1.0.0"}],
+          "remotes": [{"type": "sse", "url": "https://dual.acme.example/sse"}]}"#;
+        let tree = read(doc, &|_| true);
+        let text = manifest(&tree);
+        assert!(
+            text.contains("url = \"https://dual.acme.example/sse\"\ntransport = \"sse\""),
+            "{text}"
+        );
+        let check = crate::validate::check_bundle(&tree);
+        assert!(check.diagnostics.is_empty(), "{:#?}", check.diagnostics);
+        let pypi = r#"{"name": "io.github.acme/py", "description": "Py", "version": "1.0.0",
+          "packages": [{"registryType": "pypi", "identifier": "acme-py", "transport": {"type": "stdio"}}]}"#;
+        let check = crate::validate::check_bundle(&read(pypi, &|_| true));
+        let codes: Vec<_> = check.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["SC-001"]);
+        let at = check.diagnostics[0].location.as_ref().unwrap();
+        assert_eq!((at.file.as_str(), at.line), ("srv/server.json", Some(2)));
+    }
 }
