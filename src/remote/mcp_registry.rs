@@ -3,8 +3,8 @@
 //! (`io.github.acme/weather` → `io-github-acme-weather`), every version its `server.json`
 //! read by `formats::server_json`.
 //!
-//! A bundle name is found again by searching for its last word and keeping the servers
-//! whose name makes it. A release pins the document itself (the `server` object as capm
+//! A bundle name is found again by searching for its most telling words and keeping the
+//! server whose name makes it. A release pins the document itself (the `server` object as capm
 //! writes it, by its sha256), so capm.lock installs the same document until updated.
 //! Deleted versions are skipped; deprecated ones are yanked. Every answer goes through the
 //! cache with a conditional GET; offline, only the cache answers.
@@ -110,15 +110,25 @@ impl McpRegistry {
         Ok(out)
     }
 
+    /// The registry's name of the server whose name makes bundle name `name`: searched by
+    /// the most telling words of `name`, longest first, until one finds it.
+    fn server_named(&self, name: &str, net: &Net) -> Result<Option<String>, RemoteError> {
+        for word in search_words(name) {
+            let found = self.pages(&format!("search={}&version=latest", encode(word)), net)?;
+            let server = found.iter().find_map(|s| {
+                let n = s["server"]["name"].as_str()?;
+                (bundle_name(n).as_deref() == Some(name)).then(|| n.to_string())
+            });
+            if server.is_some() {
+                return Ok(server);
+            }
+        }
+        Ok(None)
+    }
+
     /// The releases of the server whose name makes bundle name `name`.
     fn releases_of(&self, name: &str, net: &Net) -> Result<Vec<Release>, RemoteError> {
-        let word = name.rsplit('-').next().unwrap_or(name);
-        let found = self.pages(&format!("search={}&version=latest", encode(word)), net)?;
-        let server = found.iter().find_map(|s| {
-            let n = s["server"]["name"].as_str()?;
-            (bundle_name(n).as_deref() == Some(name)).then(|| n.to_string())
-        });
-        let Some(server) = server else {
+        let Some(server) = self.server_named(name, net)? else {
             return Ok(Vec::new());
         };
         let rel = format!("v0.1/servers/{}/versions", encode(&server));
@@ -214,6 +224,20 @@ impl Source for McpRegistry {
     }
 }
 
+/// The words of a bundle name worth searching for, longest first, at most three: not the
+/// namespace words most names share (`io`, `github`, `mcp`, …).
+fn search_words(name: &str) -> Vec<&str> {
+    const COMMON: &[&str] = &["io", "com", "org", "net", "dev", "github", "mcp", "server"];
+    let mut words: Vec<&str> = name.split('-').filter(|w| !COMMON.contains(w)).collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    words.dedup();
+    words.truncate(3);
+    if words.is_empty() {
+        words.push(name.rsplit('-').next().unwrap_or(name));
+    }
+    words
+}
+
 /// The document a release pins: the `server` object, as capm writes it.
 fn document(server: &serde_json::Value) -> Vec<u8> {
     let mut text = serde_json::to_string_pretty(server).expect("JSON serialises");
@@ -276,4 +300,17 @@ pub fn materialize(
     };
     let tree = translate(&doc, display);
     super::check_content(tree, content, display)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bundle_name_is_searched_by_its_telling_words() {
+        assert_eq!(
+            super::search_words("io-github-acme-weather"),
+            ["weather", "acme"]
+        );
+        assert_eq!(super::search_words("com-example-mcp-server"), ["example"]);
+        assert_eq!(super::search_words("io-github-mcp"), ["mcp"]);
+    }
 }
