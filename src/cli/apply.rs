@@ -246,7 +246,12 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         .bundles
         .into_iter()
         .map(|spec| match crate::ops::project_edit::classify(&spec) {
-            crate::ops::project_edit::Spec::Path => in_project(Path::new(&spec), &root),
+            // With --registry, `io.github.acme/weather` is an MCP Registry server's name.
+            crate::ops::project_edit::Spec::Path
+                if args.registry.is_none() || spec.starts_with('.') =>
+            {
+                in_project(Path::new(&spec), &root)
+            }
             _ => Ok(spec),
         })
         .chain(args.path.iter().map(|p| in_project(p, &root)))

@@ -80,6 +80,16 @@ codes! {
         why: "capm installs exactly the skills asked for; a misspelt name would otherwise install nothing, or something else.",
         fix: "Use one of the names the message lists (the `name` in each SKILL.md), or drop `skills` to take every skill.",
     }
+    "server-json-invalid" Error {
+        summary: "An MCP Registry server.json that capm cannot read: no `name`, an entry without its required fields, or the first (2025-07-09) schema's snake_case keys.",
+        why: "capm reads the server's name, packages and remotes from the fields the current schema defines; a document of another shape would be misread.",
+        fix: "Write server.json in the current schema (camelCase keys, `name` such as `io.github.owner/server`), as `mcp-publisher validate` checks it.",
+    }
+    "server-json-input-missing" Error {
+        summary: "A required argument of the chosen server.json package has neither a `value` nor a `default`.",
+        why: "Registry clients ask the user for such a value; capm installs without asking, and a server started without a required argument fails.",
+        fix: "Give the argument a `value` or `default` in server.json, or write a native bundle.toml that sets it.",
+    }
     "format-not-carried" Warning {
         summary: "A field of a bundle of another format that capm does not carry into OpenCode (a Claude model alias, an agent colour name, a `${VAR:-default}` default, a tool without an OpenCode equivalent).",
         why: "The bundle is installed without it, so it may behave a little differently than in the client it was written for.",

@@ -433,7 +433,7 @@ fn short_commit(c: Option<&str>) -> &str {
 }
 
 /// What capm.lock records of how a bundle was fetched: the commit, the OCI manifest, and
-/// the archive's digest.
+/// the archive's digest (of an MCP Registry server, the digest of its server.json).
 fn pins(fetch: Option<&crate::remote::Fetch>) -> (Option<String>, Option<String>, Option<String>) {
     use crate::remote::Fetch;
     match fetch {
@@ -441,7 +441,9 @@ fn pins(fetch: Option<&crate::remote::Fetch>) -> (Option<String>, Option<String>
         Some(Fetch::Oci {
             manifest, layer, ..
         }) => (None, Some(manifest.clone()), Some(layer.clone())),
-        Some(Fetch::Archive { digest, .. }) => (None, None, Some(digest.clone())),
+        Some(Fetch::Archive { digest, .. } | Fetch::ServerJson { digest, .. }) => {
+            (None, None, Some(digest.clone()))
+        }
         None => (None, None, None),
     }
 }

@@ -63,7 +63,8 @@ pub struct LockedBundle {
     /// For an OCI source: the digest of the manifest installed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
-    /// For a registry archive or an OCI layer: the digest of the archive's bytes.
+    /// For a registry archive or an OCI layer: the digest of the archive's bytes; for an
+    /// MCP Registry server: the digest of its server.json document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<String>,
     /// Names of the bundles it depends on, sorted.

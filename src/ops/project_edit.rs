@@ -473,6 +473,7 @@ pub fn with_sources(
     project: &Project,
     req: &PlanRequest,
 ) -> Result<(PlanRequest, ProjectManifest, BTreeMap<String, NewSource>), PlanError> {
+    let req = &mcp_names(&project.manifest, req);
     let mut named = req.clone();
     let mut manifest = project.manifest.clone();
     let mut sources = BTreeMap::new();
@@ -573,6 +574,30 @@ fn check_skills(req: &PlanRequest) -> Result<(), PlanError> {
             "--skill takes skills from one git repository or directory: name only that one".into(),
         )),
     }
+}
+
+/// With `--registry` naming an MCP Registry, the server names given
+/// (`io.github.acme/weather[@1.2.0]`) stand for the bundle names they make
+/// (`io-github-acme-weather`).
+fn mcp_names(manifest: &ProjectManifest, req: &PlanRequest) -> PlanRequest {
+    let mut req = req.clone();
+    let registry = req
+        .registry
+        .as_deref()
+        .and_then(|r| manifest.registries.get(r));
+    if registry.is_none_or(|d| d.mcp_registry.is_none()) {
+        return req;
+    }
+    for spec in &mut req.bundles {
+        let (server, version) = match spec.rsplit_once('@') {
+            Some((s, v)) if !s.is_empty() => (s.to_string(), Some(v.to_string())),
+            _ => (spec.clone(), None),
+        };
+        if let Some(name) = crate::formats::bundle_name(&server) {
+            *spec = version.map_or(name.clone(), |v| format!("{name}@{v}"));
+        }
+    }
+    req
 }
 
 /// The registry capm.toml declares with the URL `url`, or a new one named after its host

@@ -126,6 +126,45 @@ pub fn net() -> Net {
     })
 }
 
+/// GET `url`, conditionally on the validators of the copy the cache holds (`cached`);
+/// when the server cannot be reached, that copy answers (`NotModified`, with a notice), as
+/// npm does.
+pub fn revalidate(
+    client: &http::HttpClient,
+    url: &str,
+    cached: Option<&http::Validators>,
+) -> Result<http::Got, RemoteError> {
+    match client.get(url, cached) {
+        Err(e @ (RemoteError::Network { .. } | RemoteError::Timeout { .. }))
+            if cached.is_some() =>
+        {
+            notice(format!(
+                "{e}; using the copy in the cache, which may be out of date"
+            ));
+            Ok(http::Got::NotModified)
+        }
+        other => other,
+    }
+}
+
+/// `tree` when its content digest is `content`, the digest capm.lock or the source
+/// records (SC-002 otherwise); `display` names the bundle.
+pub fn check_content(
+    tree: crate::manifest::tree::BundleTree,
+    content: &str,
+    display: &str,
+) -> Result<crate::manifest::tree::BundleTree, RemoteError> {
+    let actual = tree.content_digest();
+    if actual != content {
+        return Err(RemoteError::Digest {
+            what: format!("the content of {display}"),
+            expected: content.to_string(),
+            actual,
+        });
+    }
+    Ok(tree)
+}
+
 /// A remote source: a registry answers for any name, a git or OCI source for the one bundle
 /// capm.toml binds to it.
 pub trait Source: Send + Sync {
@@ -205,6 +244,9 @@ pub enum Fetch {
         subdir: Option<String>,
         options: crate::formats::Options,
     },
+    /// An MCP Registry's `server.json` of one version, at `url`, whose document (as
+    /// `mcp_registry` writes it) has `digest`.
+    ServerJson { url: String, digest: String },
     /// An OCI manifest (`sha256:…`) in a repository (`ghcr.io/org/kit`), and its one layer.
     Oci {
         repository: String,
@@ -490,5 +532,8 @@ pub fn materialize(
             options,
         } => git::materialize(url, commit, subdir.as_deref(), options, net),
         Fetch::Oci { .. } => oci::materialize(fetch, content, net),
+        Fetch::ServerJson { url, digest } => {
+            mcp_registry::materialize(url, digest, content, display, net)
+        }
     }
 }

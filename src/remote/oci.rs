@@ -671,15 +671,7 @@ pub fn materialize(fetch: &Fetch, content: &str, net: &Net) -> Result<BundleTree
         None => pull_layer(repository, manifest, layer, net)?,
     };
     let tree = super::archive::unpack(&bytes, *format, &shown)?;
-    let actual = tree.content_digest();
-    if actual != content {
-        return Err(RemoteError::Digest {
-            what: format!("the content of {shown}"),
-            expected: content.to_string(),
-            actual,
-        });
-    }
-    Ok(tree)
+    super::check_content(tree, content, &shown)
 }
 
 /// The bytes of the manifest whose sha256 is `manifest`, pulled by that digest and checked

@@ -497,18 +497,7 @@ impl SparseRegistry {
         (key, rel): (&str, &str),
         net: &Net,
     ) -> Result<Text, RemoteError> {
-        let answer = match client.get(url, cached.as_ref().map(|(_, v)| v)) {
-            // The server cannot be reached: what the cache holds answers, as npm does.
-            Err(e @ (RemoteError::Network { .. } | RemoteError::Timeout { .. }))
-                if cached.is_some() =>
-            {
-                super::notice(format!(
-                    "{e}; using the copy in the cache, which may be out of date"
-                ));
-                Got::NotModified
-            }
-            other => other?,
-        };
+        let answer = super::revalidate(client, url, cached.as_ref().map(|(_, v)| v))?;
         match answer {
             Got::Fresh { body, validators } => {
                 net.cache.put_file("index", key, rel, &body, &validators)?;
@@ -601,15 +590,7 @@ pub fn materialize(
 ) -> Result<BundleTree, RemoteError> {
     let bytes = download(url, digest, net)?;
     let tree = archive::unpack(&bytes, format, display)?;
-    let actual = tree.content_digest();
-    if actual != content {
-        return Err(RemoteError::Digest {
-            what: format!("the content of {display}"),
-            expected: content.to_string(),
-            actual,
-        });
-    }
-    Ok(tree)
+    super::check_content(tree, content, display)
 }
 
 /// Whether `dir` holds a registry of this layout.

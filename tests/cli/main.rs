@@ -14,6 +14,7 @@ mod export;
 #[allow(dead_code)]
 mod fixtures;
 mod formats_claude;
+mod formats_server_json;
 mod front_matter;
 #[path = "../common/git_server.rs"]
 mod git_server;
@@ -34,6 +35,7 @@ mod marketplace;
 mod mcp_fields;
 #[path = "../common/mcp_fields.rs"]
 mod mcp_fields_fixture;
+mod mcp_registry;
 mod messages;
 mod new;
 mod oci;
