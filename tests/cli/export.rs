@@ -664,7 +664,6 @@ fn skills_round_trip_through_the_agent_skills_reader() {
 }
 
 #[test]
-#[ignore = "waits for the Claude Code plugin reader (src/formats/claude.rs)"]
 fn a_claude_code_plugin_round_trips_through_its_reader() {
     let dir = tempdir();
     kit(dir.path(), REMOTE);
@@ -685,7 +684,6 @@ fn a_claude_code_plugin_round_trips_through_its_reader() {
 }
 
 #[test]
-#[ignore = "waits for the server.json reader (src/formats/server_json.rs)"]
 fn server_json_round_trips_through_its_reader() {
     let dir = tempdir();
     kit(dir.path(), "");

@@ -69,7 +69,6 @@ fn a_name_the_marketplace_lacks_is_unknown() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn a_plugin_by_relative_path_installs_at_the_marketplace_commit() {
     let w = World::new();
     let (p, commit) = setup(&w);
@@ -106,7 +105,6 @@ fn a_plugin_by_relative_path_installs_at_the_marketplace_commit() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn a_skills_only_plugin_installs_its_listed_skills() {
     let w = World::new();
     let (p, _) = setup(&w);
@@ -116,7 +114,6 @@ fn a_skills_only_plugin_installs_its_listed_skills() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn a_plugin_by_git_url_follows_its_version_tags() {
     let w = World::new();
     let (p, _) = setup(&w);
@@ -137,7 +134,6 @@ fn a_plugin_by_git_url_follows_its_version_tags() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn search_lists_the_plugins_and_leaves_out_the_npm_one() {
     let w = World::new();
     let (p, _) = setup(&w);
@@ -156,7 +152,6 @@ fn search_lists_the_plugins_and_leaves_out_the_npm_one() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn installs_again_offline_from_the_cache() {
     let w = World::new();
     let (p, _) = setup(&w);
@@ -168,7 +163,6 @@ fn installs_again_offline_from_the_cache() {
 }
 
 #[test]
-#[ignore = "needs the Claude Code plugin reader (src/formats/claude.rs)"]
 fn a_plugin_stays_at_its_locked_commit_until_updated() {
     let w = World::new();
     let (p, first) = setup(&w);
