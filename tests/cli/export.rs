@@ -91,13 +91,29 @@ fn assert_schema(schema: &str, doc: &Value) {
 }
 
 #[test]
-fn the_published_server_json_schema_catches_what_it_should() {
+fn the_server_json_schema_catches_what_it_should() {
     // The validator is not vacuous: a long description and a name without a namespace fail.
     let bad = json!({"name": "weather", "description": "x".repeat(101), "version": "1.0.0"});
-    assert_eq!(
-        schema_errors("server.schema.2025-12-11.json", &bad).len(),
-        2
-    );
+    assert_eq!(schema_errors("server-json.schema.json", &bad).len(), 2);
+}
+
+#[test]
+fn the_server_json_fixtures_the_reader_is_tested_on_are_valid_documents() {
+    let dir = repo().join("tests/fixtures/server-json");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let case = e.unwrap().path();
+        // The first schema's snake_case document is there to be refused.
+        if case.ends_with("legacy") {
+            continue;
+        }
+        assert_schema(
+            "server-json.schema.json",
+            &read_json(&case.join("server.json")),
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked}");
 }
 
 #[test]
@@ -116,7 +132,7 @@ fn a_catalog_bundle_exports_to_server_json() {
         "note: skill:github-operations is left out: server.json describes MCP servers only",
     );
     let doc = read_json(&dir.path().join("out/server.json"));
-    assert_schema("server.schema.2025-12-11.json", &doc);
+    assert_schema("server-json.schema.json", &doc);
     assert_eq!(doc["name"], "io.github.github/github");
     assert_eq!(doc["version"], "1.0.0");
     assert_eq!(doc["description"].as_str().unwrap().chars().count(), 100);
@@ -182,7 +198,7 @@ env.FETCH_TOKEN = { from-env = "ACME_FETCH_TOKEN", secret = true, required = fal
     );
     for server in ["weather", "git", "fetcher"] {
         let doc = read_json(&dir.path().join(format!("out/{server}/server.json")));
-        assert_schema("server.schema.2025-12-11.json", &doc);
+        assert_schema("server-json.schema.json", &doc);
         assert_eq!(doc["name"], format!("io.github.acme/{server}"));
     }
     let weather = read_json(&dir.path().join("out/weather/server.json"));
