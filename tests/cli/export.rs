@@ -392,14 +392,26 @@ fn a_bundle_exports_as_a_claude_code_plugin() {
 
 #[test]
 fn claude_code_validates_the_exported_plugin_when_it_is_installed() {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("claude").is_file()));
-    if !found {
+    // `.ci/run` installs the pinned Claude Code from npm and names it in CLAUDE_BIN.
+    let claude = std::env::var_os("CLAUDE_BIN")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|d| d.join("claude"))
+                .find(|c| c.is_file())
+        })
+        .filter(|c| c.is_file());
+    let Some(claude) = claude else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs `claude plugin validate`: set CLAUDE_BIN (.ci/run installs it)"
+        );
         eprintln!(
-            "SKIPPED: `claude` is not on PATH, so `claude plugin validate` did not run on the exported plugin"
+            "SKIPPED: no Claude Code (CLAUDE_BIN or `claude` on PATH), so `claude plugin validate` did not run on the exported plugin"
         );
         return;
-    }
+    };
     let dir = tempdir();
     kit(dir.path(), REMOTE);
     assert_eq!(
@@ -410,15 +422,19 @@ fn claude_code_validates_the_exported_plugin_when_it_is_installed() {
         .code,
         0
     );
-    let status = std::process::Command::new("claude")
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let status = std::process::Command::new(&claude)
         .args(["plugin", "validate", "out"])
         .current_dir(dir.path())
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
         .output()
         .expect("claude runs");
+    let stdout = String::from_utf8_lossy(&status.stdout);
     assert!(
-        status.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&status.stdout),
+        status.status.success() && stdout.contains("Validation passed"),
+        "{stdout}\n{}",
         String::from_utf8_lossy(&status.stderr)
     );
 }
