@@ -3,10 +3,10 @@
 //!
 //! The bundle is named after the document's `name` (`io.github.acme/weather` →
 //! `io-github-acme-weather`), its server after the part after `/` (`weather`). One server
-//! is installed, never two copies of the same tools: the first package (in the document's
-//! order) whose runtime is on `PATH` (`npx` for npm, `uvx` for PyPI, `docker` for OCI, or
-//! the package's `runtimeHint`), else the first package capm can run, else the first
-//! remote. A package type capm does not run (nuget, mcpb, …) or a remote whose URL needs a
+//! is installed, never two copies of the same tools: the first package capm can run, in the
+//! document's order (`npx` for npm, `uvx` for PyPI, `docker` for OCI, or the package's
+//! `runtimeHint`), else the first remote. The choice depends on the document alone, never
+//! on what this machine has installed, so capm.lock's digest means the same everywhere. A package type capm does not run (nuget, mcpb, …) or a remote whose URL needs a
 //! value nobody gave is FMT-002 when nothing else can be installed.
 
 use std::sync::Arc;
@@ -29,23 +29,8 @@ const LEGACY_KEYS: &[&str] = &[
     "runtime_hint",
 ];
 
-/// A server.json as a native bundle's tree; the package is chosen by what is on `PATH`.
-pub fn translate(raw: BundleTree, opts: &Options) -> BundleTree {
-    translate_with(raw, opts, &on_path)
-}
-
-/// Whether a program named `cmd` is on `PATH`.
-fn on_path(cmd: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
-}
-
-/// [`translate`], with `found` saying which runtimes are installed.
-pub fn translate_with(
-    raw: BundleTree,
-    _opts: &Options,
-    found: &dyn Fn(&str) -> bool,
-) -> BundleTree {
+/// A server.json as a native bundle's tree.
+pub fn translate(raw: BundleTree, _opts: &Options) -> BundleTree {
     let mut t = Translation::new(raw, "server.json");
     let Some((file, source)) = t.source("server.json") else {
         return t.fail();
@@ -65,7 +50,7 @@ pub fn translate_with(
     doc.header(&root, &bundle);
     let part = name.rsplit('/').next().unwrap_or(&name);
     let resource = bundle_name(part).unwrap_or_else(|| bundle.clone());
-    if let Some(server) = doc.choose(&root, &bundle, found) {
+    if let Some(server) = doc.choose(&root, &bundle) {
         doc.write_server(&resource, server);
     }
     doc.t.finish(file)
@@ -165,22 +150,13 @@ impl Doc {
     }
 
     /// The one server to install, or none (with findings saying why).
-    fn choose(
-        &mut self,
-        root: &Node,
-        bundle: &str,
-        found: &dyn Fn(&str) -> bool,
-    ) -> Option<Server> {
+    fn choose(&mut self, root: &Node, bundle: &str) -> Option<Server> {
         let packages = root.get("packages").map(Node::elements).unwrap_or_default();
         let runnable: Vec<(&Node, Kind, String)> = packages
             .iter()
             .filter_map(|p| runtime(p).ok().map(|(k, c)| (p, k, c)))
             .collect();
-        let pick = runnable
-            .iter()
-            .find(|(_, _, cmd)| found(cmd))
-            .or(runnable.first());
-        if let Some((pkg, kind, cmd)) = pick {
+        if let Some((pkg, kind, cmd)) = runnable.first() {
             return self.package(pkg, *kind, cmd);
         }
         let remotes = root.get("remotes").map(Node::elements).unwrap_or_default();
@@ -538,9 +514,9 @@ fn key_value(input: &Node, var: &str) -> String {
 mod tests {
     use super::*;
 
-    fn read(doc: &str, found: &dyn Fn(&str) -> bool) -> BundleTree {
+    fn read(doc: &str) -> BundleTree {
         let raw = BundleTree::from_files("srv", [("server.json", doc.as_bytes())]);
-        translate_with(raw, &Options::default(), found)
+        translate(raw, &Options::default())
     }
 
     fn manifest(tree: &BundleTree) -> String {
@@ -553,20 +529,22 @@ mod tests {
         {"registryType": "pypi", "identifier": "acme-weather", "version": "1.2.0", "transport": {"type": "stdio"}}]}"#;
 
     #[test]
-    fn the_first_package_whose_runtime_is_installed_is_chosen() {
-        let npm = manifest(&read(TWO, &|_| true));
+    fn the_first_package_capm_runs_is_chosen_whatever_is_installed() {
+        let npm = manifest(&read(TWO));
         assert!(
             npm.contains("command = \"npx\"\nargs = [\"-y\", \"@acme/weather@1.2.0\"]"),
             "{npm}"
         );
-        let uv = manifest(&read(TWO, &|c| c == "uvx"));
+        assert!(npm.contains("[mcp.weather]") && npm.contains("name = \"io-github-acme-weather\""));
+        let nuget_first = TWO.replace(
+            r#"{"registryType": "npm", "identifier": "@acme/weather""#,
+            r#"{"registryType": "nuget", "identifier": "Acme.Weather""#,
+        );
+        let uv = manifest(&read(&nuget_first));
         assert!(
             uv.contains("command = \"uvx\"\nargs = [\"acme-weather@1.2.0\"]"),
             "{uv}"
         );
-        let none = manifest(&read(TWO, &|_| false));
-        assert!(none.contains("command = \"npx\""), "{none}");
-        assert!(npm.contains("[mcp.weather]") && npm.contains("name = \"io-github-acme-weather\""));
     }
 
     #[test]
@@ -593,7 +571,7 @@ mod tests {
           "packages": [{"registryType": "npm", "identifier": "web-mcp", "version": "1.0.0",
             "packageArguments": [{"type": "named", "name": "-p", "value": "8080"}],
             "transport": {"type": "streamable-http", "url": "http://localhost:8080/mcp"}}]}"#;
-        let tree = read(doc, &|_| true);
+        let tree = read(doc);
         let text = manifest(&tree);
         assert!(
             text.contains("url = \"http://localhost:8080/mcp\"\ntransport = \"streamable-http\""),
@@ -609,7 +587,7 @@ mod tests {
         let doc = r#"{"name": "io.github.acme/dual", "description": "Dual", "version": "1.0.0",
           "packages": [{"registryType": "nuget", "identifier": "Acme.Dual", "version": "1.0.0"}],
           "remotes": [{"type": "sse", "url": "https://dual.acme.example/sse"}]}"#;
-        let tree = read(doc, &|_| true);
+        let tree = read(doc);
         let text = manifest(&tree);
         assert!(
             text.contains("url = \"https://dual.acme.example/sse\"\ntransport = \"sse\""),
@@ -619,7 +597,7 @@ mod tests {
         assert!(check.diagnostics.is_empty(), "{:#?}", check.diagnostics);
         let pypi = r#"{"name": "io.github.acme/py", "description": "Py", "version": "1.0.0",
           "packages": [{"registryType": "pypi", "identifier": "acme-py", "transport": {"type": "stdio"}}]}"#;
-        let check = crate::validate::check_bundle(&read(pypi, &|_| true));
+        let check = crate::validate::check_bundle(&read(pypi));
         let codes: Vec<_> = check.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["SC-001"]);
         let at = check.diagnostics[0].location.as_ref().unwrap();
