@@ -353,8 +353,9 @@ impl Doc {
         };
         let url = remote.get("url");
         let text = url.and_then(Node::as_str).unwrap_or_default();
-        let (filled, _) = fill(text, remote.get("variables"), false);
-        if let Some(var) = placeholder(&filled) {
+        let (filled, missing) = fill(text, remote.get("variables"), false);
+        let unfilled = missing.first().map(String::as_str);
+        if let Some(var) = unfilled.or_else(|| placeholder(&filled)) {
             return Err(format!(
                 "the remote URL `{text}` needs `{var}`, which has no value or default"
             ));
