@@ -2,7 +2,21 @@
 //! gave them whatever the source, and what a document leaves unsaid is never filled in
 //! with nothing.
 
+use crate::skill_repos::{World, refused};
 use crate::support::{capm, tempdir, tree, write_files};
+
+#[test]
+fn an_unknown_skill_of_a_git_repository_is_refused_as_skill_not_found() {
+    let w = World::new();
+    w.repository("skills-repo", "skills-repo", Some("v1.0.0"));
+    let p = w.project("p", "");
+    let args = ["add", "git+../skills-repo", "--skill", "pfd", "-y"];
+    let says = [
+        "error[skill-not-found]: ",
+        "the repository holds no skill named `pfd` (the skills there are: docx, pdf, xlsx)",
+    ];
+    refused(&w, &p, &args, 1, &says);
+}
 
 const REMOTE_WITH_A_VARIABLE: &str = r#"{
   "name": "com.example/tenant",
