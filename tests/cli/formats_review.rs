@@ -40,7 +40,49 @@ fn a_remote_url_whose_variable_has_no_value_is_fmt_002_not_an_empty_path_segment
     let before = tree(d);
     let run = capm(d, &["lint", "tenant/server.json", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let doc = run.json();
+    let found = only_fmt_002(&run.json());
+    let message = found["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "the remote URL `https://mcp.example.com/{tenant}/mcp` needs `tenant`, which has no value or default"
+        ),
+        "{message}"
+    );
+    assert_eq!(found["location"]["file"], "tenant/server.json");
+    assert_eq!(found["location"]["line"], 6);
+    assert_eq!(tree(d), before);
+}
+
+const MCP_WITH_DEFAULTS: &str = r#"{
+  "mcpServers": {
+    "acme": {
+      "command": "npx",
+      "args": ["-y", "@acme/mcp-server@2.0.1", "--port", "${PORT:-8080}"],
+      "env": { "PORT": "${PORT:-8080}" }
+    }
+  }
+}
+"#;
+
+/// `capm lint DIR --format json` of a plugin whose only server is `.mcp.json`'s `mcp`: the
+/// one FMT-002 finding.
+fn left_out_server(mcp_json: &str) -> serde_json::Value {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(
+        d,
+        &[
+            ("plug/.claude-plugin/plugin.json", r#"{ "name": "acme" }"#),
+            ("plug/.mcp.json", mcp_json),
+        ],
+    );
+    let run = capm(d, &["lint", "plug", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    only_fmt_002(&run.json())
+}
+
+/// The one FMT-002 finding of a `capm.diagnostics/v1` document.
+fn only_fmt_002(doc: &serde_json::Value) -> serde_json::Value {
     let found: Vec<_> = doc["diagnostics"]
         .as_array()
         .unwrap()
@@ -48,14 +90,35 @@ fn a_remote_url_whose_variable_has_no_value_is_fmt_002_not_an_empty_path_segment
         .filter(|f| f["code"] == "FMT-002")
         .collect();
     assert_eq!(found.len(), 1, "{doc:#}");
-    let message = found[0]["message"].as_str().unwrap();
-    assert!(
-        message.starts_with(
-            "the remote URL `https://mcp.example.com/{tenant}/mcp` needs `tenant`, which has no value or default"
-        ),
-        "{message}"
+    found[0].clone()
+}
+
+#[test]
+fn a_default_in_a_server_argument_is_named_as_written_at_that_argument() {
+    let finding = left_out_server(MCP_WITH_DEFAULTS);
+    assert_eq!(
+        finding["message"],
+        "the server `acme` reads `${PORT:-8080}` in `args`, and OpenCode has no defaults for \
+         variables; it is left out"
     );
-    assert_eq!(found[0]["location"]["file"], "tenant/server.json");
-    assert_eq!(found[0]["location"]["line"], 6);
-    assert_eq!(tree(d), before);
+    let at = &finding["location"];
+    assert_eq!(at["file"], "plug/.mcp.json");
+    assert_eq!((&at["line"], &at["column"]), (&5.into(), &58.into()));
+    assert_eq!(
+        (&at["end_line"], &at["end_column"]),
+        (&5.into(), &73.into())
+    );
+}
+
+#[test]
+fn a_variable_the_server_does_not_read_is_pointed_at_in_its_argument() {
+    let mcp = MCP_WITH_DEFAULTS.replace("\"${PORT:-8080}\"]", "\"${PORT}\", \"${HOME}\"]");
+    let finding = left_out_server(&mcp.replace(":-8080}\" }", "}\" }"));
+    assert_eq!(
+        finding["message"],
+        "the server `acme` reads `${HOME}` in `args`, which OpenCode cannot fill in there: the \
+         server's `env` and `headers` do not read it; it is left out"
+    );
+    let at = &finding["location"];
+    assert_eq!((&at["line"], &at["column"]), (&5.into(), &69.into()));
 }
