@@ -122,3 +122,22 @@ fn a_variable_the_server_does_not_read_is_pointed_at_in_its_argument() {
     let at = &finding["location"];
     assert_eq!((&at["line"], &at["column"]), (&5.into(), &69.into()));
 }
+
+#[test]
+fn a_repository_url_into_a_directory_exports_as_the_repository_and_its_subfolder() {
+    let dir = tempdir();
+    let d = dir.path();
+    let run = capm(d, &["export", "fetch", "--to", "server.json", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join("out/server.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["name"], "io.github.modelcontextprotocol/fetch");
+    assert_eq!(
+        doc["repository"],
+        serde_json::json!({
+            "url": "https://github.com/modelcontextprotocol/servers",
+            "source": "github",
+            "subfolder": "src/fetch"
+        })
+    );
+}
