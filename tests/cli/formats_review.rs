@@ -141,3 +141,30 @@ fn a_repository_url_into_a_directory_exports_as_the_repository_and_its_subfolder
         })
     );
 }
+
+#[test]
+fn info_takes_an_mcp_registry_server_by_the_name_the_registry_gives_it() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let servers = [crate::mcp_registry::server("1.2.0", "1.2.0", "active")];
+    let srv = crate::mcp_registry::registry(d, &servers);
+    let toml = format!(
+        "[registries]\nmcp = {{ mcp-registry = \"{}\" }}\n",
+        srv.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    let run = capm(d, &["info", "io.github.acme/weather", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc = run.json();
+    assert_eq!(doc["name"], "io-github-acme-weather");
+    assert_eq!(doc["version"], "1.2.0");
+    assert_eq!(doc["source"], "registry+mcp");
+    let run = capm(d, &["info", "io.github.acme/weather@1.2.0"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .starts_with("io-github-acme-weather 1.2.0 (registry+mcp)\n"),
+        "{}",
+        run.stdout
+    );
+}
