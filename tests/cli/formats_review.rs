@@ -168,3 +168,26 @@ fn info_takes_an_mcp_registry_server_by_the_name_the_registry_gives_it() {
         run.stdout
     );
 }
+
+#[test]
+fn add_of_a_server_name_without_its_registry_says_to_name_the_registry() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let before = tree(d);
+    let run = capm(d, &["add", "io.github.acme/weather", "-y"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        "error: `io.github.acme/weather` does not exist\n\
+         help: a bundle's path is read from the current directory; for the MCP Registry server \
+         `io.github.acme/weather`, name the registry: `capm add io.github.acme/weather \
+         --registry NAME`\n"
+    );
+    let run = capm(d, &["add", "../kit/tools", "-y"]);
+    assert!(
+        run.stderr.ends_with("it must hold bundle.toml\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before);
+}
