@@ -519,9 +519,12 @@ fn key_value(input: &Node, var: &str) -> String {
         .and_then(Node::as_str);
     let (filled, _) = fill(text.unwrap_or_default(), vars, true);
     let templated = text.is_some() && filled.contains("{env:");
-    let secret = is_true(input, "isSecret")
-        || vars.is_some_and(|v| v.members().iter().any(|(_, n)| is_true(n, "isSecret")));
-    let required = is_true(input, "isRequired");
+    // What a variable of the value says holds for the value.
+    let says = |key| {
+        is_true(input, key)
+            || vars.is_some_and(|v| v.members().iter().any(|(_, n)| is_true(n, key)))
+    };
+    let (secret, required) = (says("isSecret"), says("isRequired"));
     let flags = format!(
         "{}, required = {required} }}",
         if secret { ", secret = true" } else { "" }

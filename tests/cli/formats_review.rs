@@ -191,3 +191,19 @@ fn add_of_a_server_name_without_its_registry_says_to_name_the_registry() {
     );
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_server_json() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let run = capm(d, &["export", "github", "--to", "server.json", "gh"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let run = capm(d, &["plan", "install", "./gh"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n"),
+        "{}",
+        run.stdout
+    );
+}
