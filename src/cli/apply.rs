@@ -276,17 +276,40 @@ pub fn add(args: AddArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
     run(req, args.flags, None, dir, term)
 }
 
+/// Whether `spec` reads as an MCP Registry server's name (`io.github.acme/weather`): a
+/// reverse-DNS namespace, `/`, and a name.
+fn server_name(spec: &str) -> bool {
+    let Some((namespace, name)) = spec.split_once('/') else {
+        return false;
+    };
+    let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    namespace.split('.').count() > 1
+        && namespace.split('.').all(word)
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
 /// A bundle directory given on the command line, relative to the current directory (as
 /// `cargo add --path` reads it), as a path relative to the project `root`, starting with
 /// `./` or `../` (or absolute when nothing is shared). A directory that does not exist is
 /// refused: it is never looked for anywhere else.
 fn in_project(dir: &Path, root: &Path) -> Result<String, CliError> {
+    let shown = dir.display();
+    let help = match server_name(&dir.to_string_lossy()) {
+        true => format!(
+            "a bundle's path is read from the current directory; for the MCP Registry server \
+             `{shown}`, name the registry: `capm add {shown} --registry NAME`"
+        ),
+        false => {
+            "a bundle's path is read from the current directory; it must hold bundle.toml".into()
+        }
+    };
     let missing = || CliError::Missing {
         code: "path-not-found",
-        message: format!("`{}` does not exist", dir.display()),
-        help: Some(
-            "a bundle's path is read from the current directory; it must hold bundle.toml".into(),
-        ),
+        message: format!("`{shown}` does not exist"),
+        help: Some(help.clone()),
     };
     let dir = dir.canonicalize().map_err(|_| missing())?;
     let root = root.canonicalize().map_err(CliError::Io)?;

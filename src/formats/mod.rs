@@ -155,22 +155,22 @@ fn not_skills(tree: BundleTree, format: Format) -> BundleTree {
     t.fail()
 }
 
-/// Why a translation gave no bundle (its findings, with their help), when it gave none.
-pub fn failure(tree: &BundleTree) -> Option<String> {
+/// Why a translation gave no bundle, when it gave none: the code of its first error, and
+/// its errors with their help.
+pub fn failure(tree: &BundleTree) -> Option<(&'static str, String)> {
     if tree.file(MANIFEST).is_some() {
         return None;
     }
     let origin = tree.origin.as_ref()?;
-    let why: Vec<String> = origin
-        .findings
+    let errors: Vec<&Diagnostic> = origin.findings.iter().filter(|d| d.is_error()).collect();
+    let why: Vec<String> = errors
         .iter()
-        .filter(|d| d.is_error())
         .map(|d| match &d.help {
             Some(help) => format!("{} ({help})", d.message),
             None => d.message.clone(),
         })
         .collect();
-    (!why.is_empty()).then(|| why.join("; "))
+    Some((errors.first()?.code, why.join("; ")))
 }
 
 /// Reads a bundle directory of any format (see [`translate`]).

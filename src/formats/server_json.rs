@@ -329,8 +329,9 @@ impl Doc {
         };
         let url = remote.get("url");
         let text = url.and_then(Node::as_str).unwrap_or_default();
-        let (filled, _) = fill(text, remote.get("variables"), false);
-        if let Some(var) = placeholder(&filled) {
+        let (filled, missing) = fill(text, remote.get("variables"), false);
+        let unfilled = missing.first().map(String::as_str);
+        if let Some(var) = unfilled.or_else(|| placeholder(&filled)) {
             return Err(format!(
                 "the remote URL `{text}` needs `{var}`, which has no value or default"
             ));
@@ -494,9 +495,12 @@ fn key_value(input: &Node, var: &str) -> String {
         .and_then(Node::as_str);
     let (filled, _) = fill(text.unwrap_or_default(), vars, true);
     let templated = text.is_some() && filled.contains("{env:");
-    let secret = is_true(input, "isSecret")
-        || vars.is_some_and(|v| v.members().iter().any(|(_, n)| is_true(n, "isSecret")));
-    let required = is_true(input, "isRequired");
+    // What a variable of the value says holds for the value.
+    let says = |key| {
+        is_true(input, key)
+            || vars.is_some_and(|v| v.members().iter().any(|(_, n)| is_true(n, key)))
+    };
+    let (secret, required) = (says("isSecret"), says("isRequired"));
     let flags = format!(
         "{}, required = {required} }}",
         if secret { ", secret = true" } else { "" }

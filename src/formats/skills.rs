@@ -137,7 +137,7 @@ fn select(t: &mut Translation, found: Vec<Found>, wanted: &[String]) -> Vec<Foun
             missing = true;
             let mut d = Diagnostic::new(
                 "skill-not-found",
-                format!("`{}` holds no skill named `{w}`", t.raw.display_root),
+                format!("the repository holds no skill named `{w}`"),
             );
             d = d
                 .in_file(t.raw.display_root.clone())

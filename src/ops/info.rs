@@ -110,7 +110,7 @@ pub fn info(
     lock: Option<&Lockfile>,
 ) -> Result<BundleInfo, InfoError> {
     let name = spec.split_once('@').map_or(spec, |(n, _)| n);
-    let all = sources.candidates(name)?;
+    let all = candidates(sources, name)?;
     let chosen = find(sources, spec)?;
     let tree = sources.tree(chosen)?;
     let manifest = crate::validate::check_bundle(&tree)
@@ -143,7 +143,7 @@ pub fn find<'a>(sources: &'a Sources, spec: &str) -> Result<&'a Candidate, InfoE
         Some((n, v)) => (n, Some(v)),
         None => (spec, None),
     };
-    let all = sources.candidates(name)?;
+    let all = candidates(sources, name)?;
     if all.is_empty() {
         return Err(InfoError::UnknownBundle {
             name: name.to_string(),
@@ -151,6 +151,24 @@ pub fn find<'a>(sources: &'a Sources, spec: &str) -> Result<&'a Candidate, InfoE
         });
     }
     choose(&all, spec, wanted)
+}
+
+/// The candidates of bundle `name`, newest first; when no bundle has that name, those of the
+/// bundle an MCP Registry server's name makes (`io.github.acme/weather`, as `capm search`
+/// lists it: `io-github-acme-weather`).
+fn candidates<'a>(sources: &'a Sources, name: &str) -> Result<Vec<&'a Candidate>, InfoError> {
+    let all = sources.candidates(name)?;
+    match crate::formats::bundle_name(name) {
+        Some(made) if all.is_empty() && made != name => Ok(sources.candidates(&made)?),
+        _ => Ok(all),
+    }
+}
+
+/// The names to ask the registries for when looking up `name`: it, and the bundle name an
+/// MCP Registry server's name makes (see [`candidates`]).
+pub fn looked_up(name: &str) -> Vec<String> {
+    let made = crate::formats::bundle_name(name).filter(|made| made != name);
+    std::iter::once(name.to_string()).chain(made).collect()
 }
 
 /// The candidate `wanted` names among `all` (newest first).

@@ -915,10 +915,11 @@ pub(crate) struct Meta {
 /// (validation proper happens when the bundle is used).
 pub(crate) fn read_meta(tree: &BundleTree) -> Result<Meta, RemoteError> {
     use crate::manifest::{bundle::BundleManifest, decode, span::SourceFile};
-    if let Some(why) = crate::formats::failure(tree) {
-        return Err(RemoteError::InvalidSource {
+    if let Some((code, message)) = crate::formats::failure(tree) {
+        return Err(RemoteError::Unreadable {
             what: tree.display_root.clone(),
-            message: why,
+            code,
+            message,
         });
     }
     let bad = |message: String| RemoteError::InvalidSource {

@@ -325,6 +325,14 @@ pub enum RemoteError {
     /// says 1.3.0, two tags of one version on different commits, no bundle.toml).
     #[error("{what}: {message}")]
     InvalidSource { what: String, message: String },
+    /// A bundle of another format that its reader refused, with the code of its first error
+    /// (`skill-not-found`, `server-json-invalid`, …).
+    #[error("{what}: {message}")]
+    Unreadable {
+        what: String,
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl RemoteError {
@@ -350,6 +358,7 @@ impl RemoteError {
             RemoteError::CacheLocked { .. } => "locked",
             RemoteError::Io { .. } => "io",
             RemoteError::InvalidSource { .. } => "invalid-bundle-source",
+            RemoteError::Unreadable { code, .. } => code,
         }
     }
 
@@ -365,6 +374,7 @@ impl RemoteError {
                 | RemoteError::UrlRefused { .. }
                 | RemoteError::TooLarge { .. }
                 | RemoteError::InvalidSource { .. }
+                | RemoteError::Unreadable { .. }
         )
     }
 }

@@ -14,6 +14,7 @@ mod export;
 #[allow(dead_code)]
 mod fixtures;
 mod formats_claude;
+mod formats_review;
 mod formats_server_json;
 mod front_matter;
 #[path = "../common/git_server.rs"]

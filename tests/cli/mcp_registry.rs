@@ -12,7 +12,7 @@ const SEARCH: &str = "/v0.1/servers?search=weather&version=latest&limit=100";
 const VERSIONS: &str = "v0.1/servers/io.github.acme%2Fweather/versions";
 
 /// A server.json of `io.github.acme/weather` at `version` running `identifier@pin`.
-fn server(version: &str, pin: &str, status: &str) -> serde_json::Value {
+pub fn server(version: &str, pin: &str, status: &str) -> serde_json::Value {
     serde_json::json!({
         "server": {
             "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
@@ -30,7 +30,7 @@ fn server(version: &str, pin: &str, status: &str) -> serde_json::Value {
 }
 
 /// Serves the registry whose versions endpoint lists `servers`.
-fn registry(d: &Path, servers: &[serde_json::Value]) -> TestServer {
+pub fn registry(d: &Path, servers: &[serde_json::Value]) -> TestServer {
     let list = serde_json::json!({"servers": servers, "metadata": {"count": servers.len()}});
     write_files(d, &[(&format!("reg/{VERSIONS}"), &list.to_string())]);
     let srv = TestServer::serve_dir(&d.join("reg"));

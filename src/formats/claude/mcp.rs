@@ -163,13 +163,12 @@ fn launch(
             error(t, "invalid-type", (s.file, node.span), message);
             return Ok(None);
         }
-        let toml = expressed(node, declared).map_err(|var| {
+        let toml = expressed(node, declared).map_err(|(span, (var, why))| {
             let message = format!(
-                "the server `{}` reads `${{{var}}}` in `{k}`, which OpenCode cannot fill in \
-                 there; it is left out",
+                "the server `{}` reads `{var}` in `{k}`, {why}; it is left out",
                 s.name
             );
-            (node.span, message)
+            (span, message)
         })?;
         lines.push((k.to_string(), toml, Some((s.file, Some(node.span)))));
     }
@@ -384,31 +383,45 @@ fn reads(toml: &str) -> Vec<String> {
 }
 
 /// A launch value (a string, or a list of strings for `args`) as TOML, each `${VAR}` as
-/// `{env:VAR}` when the server already reads VAR; `Err(VAR)` when one cannot be expressed.
-fn expressed(node: &Node, declared: &[String]) -> Result<String, String> {
-    let one = |s: &str| -> Result<String, String> {
+/// `{env:VAR}` when the server already reads VAR; when one cannot be expressed, the
+/// string holding it, the variable as written and why.
+fn expressed(node: &Node, declared: &[String]) -> Result<String, (Span, Unexpressed)> {
+    let one = |n: &Node, s: &str| -> Result<String, (Span, Unexpressed)> {
         let parts = parts(s);
-        for p in &parts {
-            if let Part::Var { name, default } = p
-                && (default.is_some() || !declared.iter().any(|d| d == name))
-            {
-                return Err(name.to_string());
-            }
+        match parts.iter().find_map(|p| unexpressed(p, declared)) {
+            Some(why) => Err((n.span, why)),
+            None => Ok(string(&joined(&parts))),
         }
-        Ok(string(&joined(&parts)))
     };
     match &node.value {
         Value::Array(items) => {
-            let all: Result<Vec<String>, String> = items
+            let all: Result<Vec<String>, (Span, Unexpressed)> = items
                 .iter()
                 .map(|i| match i.as_str() {
-                    Some(s) => one(s),
+                    Some(s) => one(i, s),
                     None => Ok(i.to_json().to_string()),
                 })
                 .collect();
             Ok(format!("[{}]", all?.join(", ")))
         }
-        Value::String(s) => one(s),
+        Value::String(s) => one(node, s),
         _ => Ok(node.to_json().to_string()),
     }
+}
+
+/// A variable of a launch value that cannot be written as `{env:VAR}`: as written, and why.
+type Unexpressed = (String, &'static str);
+
+/// Why a variable cannot be written as `{env:VAR}` in a launch value, if it cannot.
+fn unexpressed(part: &Part<'_>, declared: &[String]) -> Option<Unexpressed> {
+    let Part::Var { name, default } = part else {
+        return None;
+    };
+    if let Some(default) = default {
+        let why = "and OpenCode has no defaults for variables";
+        return Some((format!("${{{name}:-{default}}}"), why));
+    }
+    let why =
+        "which OpenCode cannot fill in there: the server's `env` and `headers` do not read it";
+    (!declared.iter().any(|d| d == name)).then(|| (format!("${{{name}}}"), why))
 }

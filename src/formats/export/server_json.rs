@@ -94,6 +94,23 @@ fn github(url: &str) -> Option<(&str, &str)> {
     Some((owner, repo.trim_end_matches(".git")))
 }
 
+/// server.json's `repository` for a GitHub URL: the repository's own URL, and a directory
+/// in it (`…/tree/REF/src/fetch`) as `subfolder`, as the registry requires.
+fn github_repository(url: &str) -> Value {
+    let Some((owner, repo)) = github(url) else {
+        return Value::Null;
+    };
+    let mut out =
+        json!({ "url": format!("https://github.com/{owner}/{repo}"), "source": "github" });
+    let rest: Vec<&str> = url.split('/').skip(5).filter(|p| !p.is_empty()).collect();
+    if let ["tree", _reference, sub @ ..] = rest.as_slice()
+        && !sub.is_empty()
+    {
+        out["subfolder"] = sub.join("/").into();
+    }
+    out
+}
+
 /// `$schema`, `description`, `version` and `repository`, the same for every server.
 fn common_fields(m: &BundleManifest, out: &mut Exported) -> Map<String, Value> {
     let meta = m.bundle.clone().unwrap_or_default();
@@ -107,10 +124,7 @@ fn common_fields(m: &BundleManifest, out: &mut Exported) -> Map<String, Value> {
     doc.insert("version".into(), version.into());
     match repository(m) {
         Some(url) if github(&url).is_some() => {
-            doc.insert(
-                "repository".into(),
-                json!({ "url": url, "source": "github" }),
-            );
+            doc.insert("repository".into(), github_repository(&url));
         }
         Some(url) => out.notes.push(format!(
             "the repository `{url}` is left out: server.json names GitHub repositories only"

@@ -1,0 +1,209 @@
+//! Foreign bundles as a new user meets them: refusals keep the code the format's reader
+//! gave them whatever the source, and what a document leaves unsaid is never filled in
+//! with nothing.
+
+use crate::skill_repos::{World, refused};
+use crate::support::{capm, tempdir, tree, write_files};
+
+#[test]
+fn an_unknown_skill_of_a_git_repository_is_refused_as_skill_not_found() {
+    let w = World::new();
+    w.repository("skills-repo", "skills-repo", Some("v1.0.0"));
+    let p = w.project("p", "");
+    let args = ["add", "git+../skills-repo", "--skill", "pfd", "-y"];
+    let says = [
+        "error[skill-not-found]: ",
+        "the repository holds no skill named `pfd` (the skills there are: docx, pdf, xlsx)",
+    ];
+    refused(&w, &p, &args, 1, &says);
+}
+
+const REMOTE_WITH_A_VARIABLE: &str = r#"{
+  "name": "com.example/tenant",
+  "description": "A hosted server per tenant",
+  "version": "1.0.0",
+  "remotes": [
+    {
+      "type": "streamable-http",
+      "url": "https://mcp.example.com/{tenant}/mcp",
+      "variables": { "tenant": { "description": "Your tenant", "isRequired": true } }
+    }
+  ]
+}
+"#;
+
+#[test]
+fn a_remote_url_whose_variable_has_no_value_is_fmt_002_not_an_empty_path_segment() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(d, &[("tenant/server.json", REMOTE_WITH_A_VARIABLE)]);
+    let before = tree(d);
+    let run = capm(d, &["lint", "tenant/server.json", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let found = only_fmt_002(&run.json());
+    let message = found["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "the remote URL `https://mcp.example.com/{tenant}/mcp` needs `tenant`, which has no value or default"
+        ),
+        "{message}"
+    );
+    assert_eq!(found["location"]["file"], "tenant/server.json");
+    assert_eq!(found["location"]["line"], 6);
+    assert_eq!(tree(d), before);
+}
+
+const MCP_WITH_DEFAULTS: &str = r#"{
+  "mcpServers": {
+    "acme": {
+      "command": "npx",
+      "args": ["-y", "@acme/mcp-server@2.0.1", "--port", "${PORT:-8080}"],
+      "env": { "PORT": "${PORT:-8080}" }
+    }
+  }
+}
+"#;
+
+/// `capm lint DIR --format json` of a plugin whose only server is `.mcp.json`'s `mcp`: the
+/// one FMT-002 finding.
+fn left_out_server(mcp_json: &str) -> serde_json::Value {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(
+        d,
+        &[
+            ("plug/.claude-plugin/plugin.json", r#"{ "name": "acme" }"#),
+            ("plug/.mcp.json", mcp_json),
+        ],
+    );
+    let run = capm(d, &["lint", "plug", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    only_fmt_002(&run.json())
+}
+
+/// The one FMT-002 finding of a `capm.diagnostics/v1` document.
+fn only_fmt_002(doc: &serde_json::Value) -> serde_json::Value {
+    let found: Vec<_> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "FMT-002")
+        .collect();
+    assert_eq!(found.len(), 1, "{doc:#}");
+    found[0].clone()
+}
+
+#[test]
+fn a_default_in_a_server_argument_is_named_as_written_at_that_argument() {
+    let finding = left_out_server(MCP_WITH_DEFAULTS);
+    assert_eq!(
+        finding["message"],
+        "the server `acme` reads `${PORT:-8080}` in `args`, and OpenCode has no defaults for \
+         variables; it is left out"
+    );
+    let at = &finding["location"];
+    assert_eq!(at["file"], "plug/.mcp.json");
+    assert_eq!((&at["line"], &at["column"]), (&5.into(), &58.into()));
+    assert_eq!(
+        (&at["end_line"], &at["end_column"]),
+        (&5.into(), &73.into())
+    );
+}
+
+#[test]
+fn a_variable_the_server_does_not_read_is_pointed_at_in_its_argument() {
+    let mcp = MCP_WITH_DEFAULTS.replace("\"${PORT:-8080}\"]", "\"${PORT}\", \"${HOME}\"]");
+    let finding = left_out_server(&mcp.replace(":-8080}\" }", "}\" }"));
+    assert_eq!(
+        finding["message"],
+        "the server `acme` reads `${HOME}` in `args`, which OpenCode cannot fill in there: the \
+         server's `env` and `headers` do not read it; it is left out"
+    );
+    let at = &finding["location"];
+    assert_eq!((&at["line"], &at["column"]), (&5.into(), &69.into()));
+}
+
+#[test]
+fn a_repository_url_into_a_directory_exports_as_the_repository_and_its_subfolder() {
+    let dir = tempdir();
+    let d = dir.path();
+    let run = capm(d, &["export", "fetch", "--to", "server.json", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join("out/server.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["name"], "io.github.modelcontextprotocol/fetch");
+    assert_eq!(
+        doc["repository"],
+        serde_json::json!({
+            "url": "https://github.com/modelcontextprotocol/servers",
+            "source": "github",
+            "subfolder": "src/fetch"
+        })
+    );
+}
+
+#[test]
+fn info_takes_an_mcp_registry_server_by_the_name_the_registry_gives_it() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let servers = [crate::mcp_registry::server("1.2.0", "1.2.0", "active")];
+    let srv = crate::mcp_registry::registry(d, &servers);
+    let toml = format!(
+        "[registries]\nmcp = {{ mcp-registry = \"{}\" }}\n",
+        srv.url()
+    );
+    write_files(d, &[("capm.toml", &toml)]);
+    let run = capm(d, &["info", "io.github.acme/weather", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc = run.json();
+    assert_eq!(doc["name"], "io-github-acme-weather");
+    assert_eq!(doc["version"], "1.2.0");
+    assert_eq!(doc["source"], "registry+mcp");
+    let run = capm(d, &["info", "io.github.acme/weather@1.2.0"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .starts_with("io-github-acme-weather 1.2.0 (registry+mcp)\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn add_of_a_server_name_without_its_registry_says_to_name_the_registry() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let before = tree(d);
+    let run = capm(d, &["add", "io.github.acme/weather", "-y"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        "error: `io.github.acme/weather` does not exist\n\
+         help: a bundle's path is read from the current directory; for the MCP Registry server \
+         `io.github.acme/weather`, name the registry: `capm add io.github.acme/weather \
+         --registry NAME`\n"
+    );
+    let run = capm(d, &["add", "../kit/tools", "-y"]);
+    assert!(
+        run.stderr.ends_with("it must hold bundle.toml\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before);
+}
+
+#[test]
+fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_server_json() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    let run = capm(d, &["export", "github", "--to", "server.json", "gh"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let run = capm(d, &["plan", "install", "./gh"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n"),
+        "{}",
+        run.stdout
+    );
+}
