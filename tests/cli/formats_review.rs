@@ -207,3 +207,31 @@ fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_se
         run.stdout
     );
 }
+
+#[test]
+fn a_git_plugin_under_another_name_in_capm_toml_is_refused_with_its_own_name() {
+    let w = World::new();
+    let plugin = w.path("plugin");
+    crate::git_server::init_repo(&plugin);
+    write_files(
+        &plugin,
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                r#"{ "name": "docs-kit", "version": "1.0.0" }"#,
+            ),
+            (
+                "skills/docs/SKILL.md",
+                "---\nname: docs\ndescription: Write docs. Use when asked for documentation.\n---\n\nWrite docs.\n",
+            ),
+        ],
+    );
+    crate::skill_repos::commit(&plugin, Some("v1.0.0"));
+    let entry = "docs = { git = \"../plugin\", tag = \"v1.0.0\" }\n";
+    let p = w.project("p", entry);
+    let says = [
+        "error[invalid-bundle-source]: capm.toml asks for `docs` at `git+../plugin?tag=v1.0.0`, \
+         but the bundle there is `docs-kit`\n",
+    ];
+    refused(&w, &p, &["install", "-y"], 1, &says);
+}
