@@ -5,6 +5,11 @@
 use crate::skill_repos::{World, refused};
 use crate::support::{capm, tempdir, tree, write_files};
 
+/// `text` (a run's stdout or stderr) holds `part`.
+fn says(text: &str, part: &str) {
+    assert!(text.contains(part), "{part}:\n{text}");
+}
+
 #[test]
 fn an_unknown_skill_of_a_git_repository_is_refused_as_skill_not_found() {
     let w = World::new();
@@ -200,11 +205,9 @@ fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_se
     assert_eq!(run.code, 0, "{}", run.transcript());
     let run = capm(d, &["plan", "install", "./gh"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .contains("\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n"),
-        "{}",
-        run.stdout
+    says(
+        &run.stdout,
+        "\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n",
     );
 }
 
@@ -234,4 +237,44 @@ fn a_git_plugin_under_another_name_in_capm_toml_is_refused_with_its_own_name() {
          but the bundle there is `docs-kit`\n",
     ];
     refused(&w, &p, &["install", "-y"], 1, &says);
+}
+
+const PACKAGE_SERVING_HTTP: &str = r#"{
+  "name": "io.github.acme/clock",
+  "description": "The time, over HTTP",
+  "version": "1.0.0",
+  "packages": [
+    {
+      "registryType": "npm",
+      "identifier": "@acme/clock-mcp",
+      "version": "1.0.0",
+      "transport": { "type": "streamable-http", "url": "http://localhost:{port}/mcp" },
+      "packageArguments": [
+        { "type": "named", "name": "--port", "valueHint": "port", "default": "3000" }
+      ]
+    }
+  ]
+}
+"#;
+
+#[test]
+fn a_package_transport_url_takes_its_port_from_the_argument_it_names() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    write_files(d, &[("clock/server.json", PACKAGE_SERVING_HTTP)]);
+    let run = capm(d, &["lint", "clock"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    says(
+        &run.stderr,
+        "the package serves MCP over streamable-http at `http://localhost:3000/mcp`",
+    );
+    says(
+        &run.stderr,
+        "start it yourself: `npx -y @acme/clock-mcp@1.0.0 --port=3000`",
+    );
+    let run = capm(d, &["add", "./clock", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join("opencode.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(config["mcp"]["clock"]["url"], "http://localhost:3000/mcp");
 }
