@@ -5,6 +5,20 @@
 use crate::skill_repos::{World, refused};
 use crate::support::{capm, tempdir, tree, write_files};
 
+/// A project into which `capm export BUNDLE --to server.json DIR` wrote.
+fn exported(bundle: &str, to: &str) -> tempfile::TempDir {
+    let dir = crate::support::project();
+    let run = capm(dir.path(), &["export", bundle, "--to", "server.json", to]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    dir
+}
+
+/// A JSON file capm wrote.
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
 /// `text` (a run's stdout or stderr) holds `part`.
 fn says(text: &str, part: &str) {
     assert!(text.contains(part), "{part}:\n{text}");
@@ -130,12 +144,9 @@ fn a_variable_the_server_does_not_read_is_pointed_at_in_its_argument() {
 
 #[test]
 fn a_repository_url_into_a_directory_exports_as_the_repository_and_its_subfolder() {
-    let dir = tempdir();
+    let dir = exported("fetch", "out");
     let d = dir.path();
-    let run = capm(d, &["export", "fetch", "--to", "server.json", "out"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    let text = std::fs::read_to_string(d.join("out/server.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let doc = read_json(&d.join("out/server.json"));
     assert_eq!(doc["name"], "io.github.modelcontextprotocol/fetch");
     assert_eq!(
         doc["repository"],
@@ -199,10 +210,8 @@ fn add_of_a_server_name_without_its_registry_says_to_name_the_registry() {
 
 #[test]
 fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_server_json() {
-    let dir = crate::support::project();
+    let dir = exported("github", "gh");
     let d = dir.path();
-    let run = capm(d, &["export", "github", "--to", "server.json", "gh"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
     let run = capm(d, &["plan", "install", "./gh"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     says(
@@ -274,7 +283,36 @@ fn a_package_transport_url_takes_its_port_from_the_argument_it_names() {
     );
     let run = capm(d, &["add", "./clock", "-y"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    let text = std::fs::read_to_string(d.join("opencode.json")).unwrap();
-    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let config = read_json(&d.join("opencode.json"));
     assert_eq!(config["mcp"]["clock"]["url"], "http://localhost:3000/mcp");
+}
+
+#[test]
+fn uvx_options_export_as_runtime_arguments_and_install_back_as_they_were() {
+    let dir = exported("postgres", "pg");
+    let d = dir.path();
+    let doc = read_json(&d.join("pg/server.json"));
+    let package = &doc["packages"][0];
+    assert_eq!(package["identifier"], "postgres-mcp");
+    assert_eq!(package["version"], "0.3.0");
+    assert_eq!(
+        package["runtimeArguments"],
+        serde_json::json!([
+            {"type": "positional", "value": "--python"},
+            {"type": "positional", "value": "3.12"}
+        ])
+    );
+    let run = capm(d, &["add", "./pg", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let config = read_json(&d.join("opencode.json"));
+    assert_eq!(
+        config["mcp"]["postgres"]["command"],
+        serde_json::json!([
+            "uvx",
+            "--python",
+            "3.12",
+            "postgres-mcp@0.3.0",
+            "--access-mode=restricted"
+        ])
+    );
 }
