@@ -175,7 +175,7 @@ fn info_takes_an_mcp_registry_server_by_the_name_the_registry_gives_it() {
     assert_eq!(doc["name"], "io-github-acme-weather");
     assert_eq!(doc["version"], "1.2.0");
     assert_eq!(doc["source"], "registry+mcp");
-    let run = capm(d, &["info", "io.github.acme/weather@1.2.0"]);
+    let run = capm(d, &["info", "io.github.acme/weather@1.2.0", "--offline"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout
