@@ -316,3 +316,31 @@ fn uvx_options_export_as_runtime_arguments_and_install_back_as_they_were() {
         ])
     );
 }
+
+#[test]
+fn lint_given_nothing_it_reads_names_the_formats_it_does_read() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(d, &[("plug/.mcp.json", "{}"), ("empty/notes.txt", "hi")]);
+    let help = "help: pass a bundle directory (native, an Agent Skill or a repository of skills, \
+                a Claude Code plugin, an MCP Registry server) or its bundle.toml, SKILL.md, \
+                plugin.json or server.json, a capm.toml, or a directory holding bundles\n";
+    let run = capm(d, &["lint", "plug/.mcp.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `plug/.mcp.json` is neither a bundle directory nor a file capm lints \
+             (bundle.toml, capm.toml, SKILL.md, .claude-plugin/plugin.json, server.json)\n{help}"
+        )
+    );
+    let run = capm(d, &["lint", "empty"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: no bundle (bundle.toml, SKILL.md, .claude-plugin/plugin.json, server.json) \
+             or capm.toml found under `empty`\n{help}"
+        )
+    );
+}
