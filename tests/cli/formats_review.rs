@@ -344,3 +344,26 @@ fn lint_given_nothing_it_reads_names_the_formats_it_does_read() {
         )
     );
 }
+
+#[test]
+fn an_unquoted_colon_in_a_skill_description_is_pointed_at_with_how_to_fix_it() {
+    let dir = tempdir();
+    let d = dir.path();
+    let skill = "---\nname: logs\ndescription: Analyze logs. Use when: the user asks about errors\n---\n\nRead the logs.\n";
+    write_files(d, &[("logs/SKILL.md", skill)]);
+    let before = tree(d);
+    let run = capm(d, &["lint", "logs/SKILL.md", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let doc = run.json();
+    let finding = &doc["diagnostics"][0];
+    assert_eq!(finding["code"], "invalid-front-matter");
+    assert_eq!(
+        finding["message"],
+        "the front matter is not valid YAML: mapping values are not allowed in this context \
+         (a value holding `: ` must be quoted: `description: \"…\"`)"
+    );
+    let at = &finding["location"];
+    assert_eq!((&at["line"], &at["column"]), (&3.into(), &36.into()));
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(tree(d), before);
+}
