@@ -367,3 +367,58 @@ fn an_unquoted_colon_in_a_skill_description_is_pointed_at_with_how_to_fix_it() {
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 1, "{doc:#}");
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn a_server_defined_twice_in_a_plugin_is_left_out_with_a_warning_at_the_second() {
+    let dir = tempdir();
+    let d = dir.path();
+    let plugin = r#"{ "name": "tools", "mcpServers": { "api": { "command": "npx", "args": ["-y", "b@2.0.0"] } } }"#;
+    let mcp = r#"{ "mcpServers": {
+  "api": { "command": "npx", "args": ["-y", "a@1.0.0"] },
+  "My Tool": { "command": "npx", "args": ["-y", "c@1.0.0"] },
+  "my-tool": { "command": "npx", "args": ["-y", "d@1.0.0"] }
+} }
+"#;
+    write_files(
+        d,
+        &[
+            ("tools/.claude-plugin/plugin.json", plugin),
+            ("tools/.mcp.json", mcp),
+        ],
+    );
+    let run = capm(d, &["lint", "tools", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let found: Vec<(String, u64, u64)> = run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = &f["location"];
+            let line = at["line"].as_u64().unwrap();
+            (
+                f["message"].as_str().unwrap().to_string(),
+                line,
+                at["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "the server `api` is left out: `api` in tools/.claude-plugin/plugin.json already \
+                 defines the server `api`"
+                    .to_string(),
+                2,
+                3
+            ),
+            (
+                "the server `my-tool` is left out: `My Tool` in tools/.mcp.json already defines \
+                 the server `my-tool`"
+                    .to_string(),
+                4,
+                3
+            ),
+        ]
+    );
+}
