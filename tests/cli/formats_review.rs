@@ -422,3 +422,28 @@ fn a_server_defined_twice_in_a_plugin_is_left_out_with_a_warning_at_the_second()
         ]
     );
 }
+
+#[test]
+fn lint_finds_every_server_json_below_a_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    let weather = REMOTE_WITH_A_VARIABLE.replace("{tenant}/", "");
+    write_files(
+        d,
+        &[
+            ("servers/clock/server.json", PACKAGE_SERVING_HTTP),
+            ("servers/tenant/server.json", &weather),
+        ],
+    );
+    let run = capm(d, &["lint", "servers", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc = run.json();
+    let names: Vec<&str> = doc["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["io-github-acme-clock", "com-example-tenant"]);
+    assert_eq!(doc["summary"]["errors"], 0, "{doc:#}");
+}
