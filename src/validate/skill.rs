@@ -140,7 +140,8 @@ fn check_front_matter(file: &SourceFile, resource: &str, dir: &str) -> Vec<Diagn
         )),
         Some(Yaml::String(n)) => {
             let span = span_of_key("name");
-            if !is_valid_name(n) {
+            // A name that is the resource's too is reported once, at the resource.
+            if !is_valid_name(n) && n != resource {
                 out.push(
                     Diagnostic::new("invalid-name", format!("invalid skill name `{n}` in SKILL.md"))
                         .at(file, span)

@@ -447,3 +447,47 @@ fn lint_finds_every_server_json_below_a_directory() {
     assert_eq!(names, ["io-github-acme-clock", "com-example-tenant"]);
     assert_eq!(doc["summary"]["errors"], 0, "{doc:#}");
 }
+
+/// `capm lint DIR --format json`: each finding's code, file, line and column.
+fn lint_findings(d: &std::path::Path, dir: &str) -> Vec<(String, String, u64, u64)> {
+    let run = capm(d, &["lint", dir, "--format", "json"]);
+    let doc = run.json();
+    let at = |f: &serde_json::Value, k: &str| f["location"][k].as_u64().unwrap_or(0);
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["location"]["file"].as_str().unwrap_or("").to_string();
+            let code = f["code"].as_str().unwrap().to_string();
+            (code, file, at(f, "line"), at(f, "column"))
+        })
+        .collect()
+}
+
+#[test]
+fn an_invalid_skill_name_is_one_finding_at_its_line_in_skill_md() {
+    let dir = tempdir();
+    let d = dir.path();
+    let skill = |name: &str| format!("---\nname: {name}\ndescription: Tools.\n---\n\nUse them.\n");
+    write_files(
+        d,
+        &[
+            ("single/PDF-Tools/SKILL.md", &skill("PDF-Tools")),
+            (
+                "plugin/.claude-plugin/plugin.json",
+                r#"{ "name": "plugin" }"#,
+            ),
+            ("plugin/skills/Bad_Skill/SKILL.md", &skill("Bad_Skill")),
+        ],
+    );
+    let found = |file: &str| vec![("invalid-name".to_string(), file.to_string(), 2, 1)];
+    assert_eq!(
+        lint_findings(d, "single/PDF-Tools"),
+        found("single/PDF-Tools/SKILL.md")
+    );
+    assert_eq!(
+        lint_findings(d, "plugin"),
+        found("plugin/skills/Bad_Skill/SKILL.md")
+    );
+}
