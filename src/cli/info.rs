@@ -47,7 +47,7 @@ pub fn info(
     // A name capm.toml does not list: the project's registries are asked for it too.
     let name = args.bundle.split('@').next().unwrap_or(&args.bundle);
     sources
-        .fetch(&crate::ops::info::looked_up(name))
+        .fetch(&[crate::ops::info::looked_up(name)])
         .map_err(|e| super::graph::graph_error(e, term))?;
     let lock = project.as_ref().and_then(|p| p.lock.as_ref());
     let bundle =

@@ -39,6 +39,11 @@ enum LintFormat {
     Github,
 }
 
+/// What `capm lint` takes, said when it is given something else.
+const HELP: &str = "pass a bundle directory (native, an Agent Skill or a repository of skills, a \
+                    Claude Code plugin, an MCP Registry server) or its bundle.toml, SKILL.md, \
+                    plugin.json or server.json, a capm.toml, or a directory holding bundles";
+
 pub fn run(
     args: LintArgs,
     project: Option<&std::path::Path>,
@@ -54,11 +59,11 @@ pub fn run(
         LintError::NotFound(_) => CliError::Missing {
             code: "path-not-found",
             message: e.to_string(),
-            help: Some("pass a bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles".into()),
+            help: Some(HELP.into()),
         },
         _ => CliError::Usage {
             message: e.to_string(),
-            help: Some("pass a bundle directory, a bundle.toml, a capm.toml, or a directory holding bundles".into()),
+            help: Some(HELP.into()),
         },
     })?;
     sort(&mut report.diagnostics);

@@ -90,10 +90,7 @@ pub fn parse(text: &str) -> Result<Option<FrontMatter>, FrontError> {
         });
     };
     let yaml = &text[yaml_start..close];
-    let docs = YamlLoader::load_from_str(yaml).map_err(|e| FrontError {
-        message: format!("the front matter is not valid YAML: {}", e.info()),
-        span: Span::new(yaml_start + line_offset(yaml, e.marker().line()), close),
-    })?;
+    let docs = YamlLoader::load_from_str(yaml).map_err(|e| yaml_error(&e, yaml, yaml_start))?;
     let keys = match docs.into_iter().next() {
         None | Some(Yaml::Null) => Vec::new(),
         Some(Yaml::Hash(map)) => map
@@ -117,6 +114,27 @@ pub fn parse(text: &str) -> Result<Option<FrontMatter>, FrontError> {
 }
 
 /// The offset of the start of 1-based `line` in `text`.
+/// A YAML error at the character where the parser stopped, to the end of its line. A colon
+/// and a space inside an unquoted value is the usual cause: the help says so.
+pub(crate) fn yaml_error(e: &yaml_rust2::ScanError, yaml: &str, yaml_start: usize) -> FrontError {
+    let at = yaml
+        .char_indices()
+        .nth(e.marker().index())
+        .map_or_else(|| line_offset(yaml, e.marker().line()), |(i, _)| i);
+    let end = yaml[at..].find('\n').map_or(yaml.len(), |n| at + n);
+    let mut message = format!("the front matter is not valid YAML: {}", e.info());
+    if e.info().starts_with("mapping values are not allowed") {
+        message.push_str(" (a value holding `: ` must be quoted: `description: \"…\"`)");
+    }
+    FrontError {
+        message,
+        span: Span::new(
+            yaml_start + at,
+            yaml_start + end.max(at + 1).min(yaml.len()),
+        ),
+    }
+}
+
 fn line_offset(text: &str, line: usize) -> usize {
     text.split_inclusive('\n')
         .take(line.saturating_sub(1))

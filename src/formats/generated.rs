@@ -33,11 +33,22 @@ pub fn key(k: &str) -> String {
 impl Manifest {
     /// Starts a table: `[a.b]` from `["a", "b"]`, each part quoted when it must be.
     pub fn table(&mut self, path: &[&str]) {
+        self.table_from(path, None);
+    }
+
+    /// Starts a table whose last key (a resource's name) came from `from`.
+    pub fn table_from(&mut self, path: &[&str], from: From) {
         if !self.text.is_empty() {
             self.text.push('\n');
         }
-        let parts: Vec<String> = path.iter().map(|p| key(p)).collect();
-        self.text.push_str(&format!("[{}]\n", parts.join(".")));
+        let (last, parents) = path.split_last().expect("a table has a name");
+        self.text.push('[');
+        for p in parents {
+            self.text.push_str(&key(p));
+            self.text.push('.');
+        }
+        self.value(&key(last), from);
+        self.text.push_str("]\n");
     }
 
     /// `key = "value"`.

@@ -230,7 +230,7 @@ impl Doc {
             && let Some(kind @ ("streamable-http" | "sse")) =
                 transport.get("type").and_then(Node::as_str)
         {
-            return Some(self.served(transport, kind, cmd, &args));
+            return Some(self.served(pkg, (transport, kind), cmd, &args));
         }
         let command = (
             cmd.to_string(),
@@ -242,13 +242,13 @@ impl Doc {
     /// A package that serves HTTP: OpenCode connects to its URL; it does not start it.
     fn served(
         &mut self,
-        transport: &Node,
-        kind: &str,
+        pkg: &Node,
+        (transport, kind): (&Node, &str),
         cmd: &str,
         args: &[(String, From)],
     ) -> Server {
         let url = transport.get("url");
-        let text = url.and_then(Node::as_str).unwrap_or_default().to_string();
+        let text = package_url(pkg, url.and_then(Node::as_str).unwrap_or_default());
         let line: Vec<&str> = std::iter::once(cmd)
             .chain(args.iter().map(|(a, _)| a.as_str()))
             .collect();
@@ -461,6 +461,37 @@ fn fill(text: &str, vars: Option<&Node>, from_env: bool) -> (String, Vec<String>
     }
     out.push_str(rest);
     (out, missing)
+}
+
+/// A package transport's URL with each `{name}` filled by the value (or default) of the
+/// package's argument of that `valueHint` or name (`--port` for `{port}`), or of its
+/// environment variable of that name, as the package is started with them.
+fn package_url(pkg: &Node, text: &str) -> String {
+    let inputs = [
+        "runtimeArguments",
+        "packageArguments",
+        "environmentVariables",
+    ];
+    let all: Vec<&Node> = inputs
+        .iter()
+        .flat_map(|k| pkg.get(k).map(Node::elements).unwrap_or_default())
+        .collect();
+    let mut out = text.to_string();
+    while let Some(var) = placeholder(&out).map(str::to_string) {
+        let names = |n: &&&Node| {
+            let name = n
+                .get("name")
+                .and_then(Node::as_str)
+                .map(|s| s.trim_start_matches('-'));
+            let hint = n.get("valueHint").and_then(Node::as_str);
+            name == Some(var.as_str()) || hint == Some(var.as_str())
+        };
+        let Some(value) = all.iter().find(names).and_then(|n| fixed_value(n)) else {
+            break;
+        };
+        out = out.replacen(&format!("{{{var}}}"), &value, 1);
+    }
+    out
 }
 
 /// The first `{name}` left in `text`.

@@ -226,7 +226,8 @@ fn write_manifest(
     t.compatibility();
     let m = &mut t.manifest;
     for (skill, dir) in skills.iter().zip(dirs) {
-        m.table(&["skills", &skill.name]);
+        let from_name: From = skill.name_span.map(|s| (skill.file, Some(s)));
+        m.table_from(&["skills", &skill.name], from_name);
         m.string("path", dir, Some((skill.file, None)));
     }
 }

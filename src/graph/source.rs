@@ -146,6 +146,23 @@ struct Remote {
     source: Box<dyn crate::remote::Source>,
 }
 
+/// A source capm.toml binds to a name (`x = { git = … }`) that offers a bundle of another
+/// name only (a plugin.json, server.json or bundle.toml naming it otherwise).
+fn misnamed(
+    remote: &Remote,
+    answer: &[(String, Vec<crate::remote::Release>)],
+) -> Option<GraphError> {
+    let requested = remote.binds.as_ref()?;
+    let offered = answer.iter().filter(|(_, r)| !r.is_empty());
+    let names: Vec<&String> = offered.map(|(n, _)| n).collect();
+    let found = names.first().filter(|_| !names.contains(&requested))?;
+    Some(GraphError::NameMismatch {
+        requested: requested.clone(),
+        found: found.to_string(),
+        path: remote.id.to_string(),
+    })
+}
+
 fn deps_of(m: &BundleManifest) -> Vec<Dep> {
     m.dependencies
         .iter()
@@ -727,6 +744,9 @@ impl Sources {
                     }
                     Err(e) => return Err(e.into()),
                 };
+                if let Some(e) = misnamed(&self.remotes[*i], &answer) {
+                    return Err(e);
+                }
                 let pinned = self.remotes[*i].pinned;
                 for (name, releases) in answer {
                     for r in releases {

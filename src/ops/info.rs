@@ -153,22 +153,20 @@ pub fn find<'a>(sources: &'a Sources, spec: &str) -> Result<&'a Candidate, InfoE
     choose(&all, spec, wanted)
 }
 
-/// The candidates of bundle `name`, newest first; when no bundle has that name, those of the
-/// bundle an MCP Registry server's name makes (`io.github.acme/weather`, as `capm search`
+/// The candidates of bundle `name`, newest first, or for an MCP Registry server's name, of
+/// the bundle it makes (`io.github.acme/weather`, as `capm search`
 /// lists it: `io-github-acme-weather`).
 fn candidates<'a>(sources: &'a Sources, name: &str) -> Result<Vec<&'a Candidate>, InfoError> {
-    let all = sources.candidates(name)?;
-    match crate::formats::bundle_name(name) {
-        Some(made) if all.is_empty() && made != name => Ok(sources.candidates(&made)?),
-        _ => Ok(all),
-    }
+    Ok(sources.candidates(&looked_up(name))?)
 }
 
-/// The names to ask the registries for when looking up `name`: it, and the bundle name an
-/// MCP Registry server's name makes (see [`candidates`]).
-pub fn looked_up(name: &str) -> Vec<String> {
-    let made = crate::formats::bundle_name(name).filter(|made| made != name);
-    std::iter::once(name.to_string()).chain(made).collect()
+/// The bundle name `name` stands for: itself, or the one an MCP Registry server's name
+/// (`NAMESPACE/SERVER`, a name no bundle can have) makes (see [`candidates`]).
+pub fn looked_up(name: &str) -> String {
+    let server = name
+        .contains('/')
+        .then(|| crate::formats::bundle_name(name));
+    server.flatten().unwrap_or_else(|| name.to_string())
 }
 
 /// The candidate `wanted` names among `all` (newest first).

@@ -120,18 +120,8 @@ fn check_front_matter(file: &SourceFile, resource: &str, dir: &str) -> Vec<Diagn
     let docs = match YamlLoader::load_from_str(yaml) {
         Ok(d) => d,
         Err(e) => {
-            let line = e.marker().line();
-            let mut off = body_start;
-            for (i, l) in yaml.split_inclusive('\n').enumerate() {
-                if i + 1 >= line {
-                    break;
-                }
-                off += l.len();
-            }
-            out.push(invalid(
-                format!("the front matter is not valid YAML: {}", e.info()),
-                Span::new(bom + off, bom + off),
-            ));
+            let e = crate::formats::front::yaml_error(&e, yaml, bom + body_start.min(close));
+            out.push(invalid(e.message, e.span));
             return out;
         }
     };
@@ -150,7 +140,8 @@ fn check_front_matter(file: &SourceFile, resource: &str, dir: &str) -> Vec<Diagn
         )),
         Some(Yaml::String(n)) => {
             let span = span_of_key("name");
-            if !is_valid_name(n) {
+            // A name that is the resource's too is reported once, at the resource.
+            if !is_valid_name(n) && n != resource {
                 out.push(
                     Diagnostic::new("invalid-name", format!("invalid skill name `{n}` in SKILL.md"))
                         .at(file, span)

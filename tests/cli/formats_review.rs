@@ -5,6 +5,25 @@
 use crate::skill_repos::{World, refused};
 use crate::support::{capm, tempdir, tree, write_files};
 
+/// A project into which `capm export BUNDLE --to server.json DIR` wrote.
+fn exported(bundle: &str, to: &str) -> tempfile::TempDir {
+    let dir = crate::support::project();
+    let run = capm(dir.path(), &["export", bundle, "--to", "server.json", to]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    dir
+}
+
+/// A JSON file capm wrote.
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `text` (a run's stdout or stderr) holds `part`.
+fn says(text: &str, part: &str) {
+    assert!(text.contains(part), "{part}:\n{text}");
+}
+
 #[test]
 fn an_unknown_skill_of_a_git_repository_is_refused_as_skill_not_found() {
     let w = World::new();
@@ -125,12 +144,9 @@ fn a_variable_the_server_does_not_read_is_pointed_at_in_its_argument() {
 
 #[test]
 fn a_repository_url_into_a_directory_exports_as_the_repository_and_its_subfolder() {
-    let dir = tempdir();
+    let dir = exported("fetch", "out");
     let d = dir.path();
-    let run = capm(d, &["export", "fetch", "--to", "server.json", "out"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    let text = std::fs::read_to_string(d.join("out/server.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let doc = read_json(&d.join("out/server.json"));
     assert_eq!(doc["name"], "io.github.modelcontextprotocol/fetch");
     assert_eq!(
         doc["repository"],
@@ -159,7 +175,7 @@ fn info_takes_an_mcp_registry_server_by_the_name_the_registry_gives_it() {
     assert_eq!(doc["name"], "io-github-acme-weather");
     assert_eq!(doc["version"], "1.2.0");
     assert_eq!(doc["source"], "registry+mcp");
-    let run = capm(d, &["info", "io.github.acme/weather@1.2.0"]);
+    let run = capm(d, &["info", "io.github.acme/weather@1.2.0", "--offline"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout
@@ -194,16 +210,284 @@ fn add_of_a_server_name_without_its_registry_says_to_name_the_registry() {
 
 #[test]
 fn a_header_whose_variable_is_required_is_required_after_a_round_trip_through_server_json() {
-    let dir = crate::support::project();
+    let dir = exported("github", "gh");
     let d = dir.path();
-    let run = capm(d, &["export", "github", "--to", "server.json", "gh"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
     let run = capm(d, &["plan", "install", "./gh"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .contains("\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n"),
-        "{}",
-        run.stdout
+    says(
+        &run.stdout,
+        "\n  GITHUB_PERSONAL_ACCESS_TOKEN (secret, required): mcp:github\n",
+    );
+}
+
+#[test]
+fn a_git_plugin_under_another_name_in_capm_toml_is_refused_with_its_own_name() {
+    let w = World::new();
+    let plugin = w.path("plugin");
+    crate::git_server::init_repo(&plugin);
+    write_files(
+        &plugin,
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                r#"{ "name": "docs-kit", "version": "1.0.0" }"#,
+            ),
+            (
+                "skills/docs/SKILL.md",
+                "---\nname: docs\ndescription: Write docs. Use when asked for documentation.\n---\n\nWrite docs.\n",
+            ),
+        ],
+    );
+    crate::skill_repos::commit(&plugin, Some("v1.0.0"));
+    let entry = "docs = { git = \"../plugin\", tag = \"v1.0.0\" }\n";
+    let p = w.project("p", entry);
+    let says = [
+        "error[invalid-bundle-source]: capm.toml asks for `docs` at `git+../plugin?tag=v1.0.0`, \
+         but the bundle there is `docs-kit`\n",
+    ];
+    refused(&w, &p, &["install", "-y"], 1, &says);
+}
+
+const PACKAGE_SERVING_HTTP: &str = r#"{
+  "name": "io.github.acme/clock",
+  "description": "The time, over HTTP",
+  "version": "1.0.0",
+  "packages": [
+    {
+      "registryType": "npm",
+      "identifier": "@acme/clock-mcp",
+      "version": "1.0.0",
+      "transport": { "type": "streamable-http", "url": "http://localhost:{port}/mcp" },
+      "packageArguments": [
+        { "type": "named", "name": "--port", "valueHint": "port", "default": "3000" }
+      ]
+    }
+  ]
+}
+"#;
+
+#[test]
+fn a_package_transport_url_takes_its_port_from_the_argument_it_names() {
+    let dir = crate::support::project();
+    let d = dir.path();
+    write_files(d, &[("clock/server.json", PACKAGE_SERVING_HTTP)]);
+    let run = capm(d, &["lint", "clock"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    says(
+        &run.stderr,
+        "the package serves MCP over streamable-http at `http://localhost:3000/mcp`",
+    );
+    says(
+        &run.stderr,
+        "start it yourself: `npx -y @acme/clock-mcp@1.0.0 --port=3000`",
+    );
+    let run = capm(d, &["add", "./clock", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let config = read_json(&d.join("opencode.json"));
+    assert_eq!(config["mcp"]["clock"]["url"], "http://localhost:3000/mcp");
+}
+
+#[test]
+fn uvx_options_export_as_runtime_arguments_and_install_back_as_they_were() {
+    let dir = exported("postgres", "pg");
+    let d = dir.path();
+    let doc = read_json(&d.join("pg/server.json"));
+    let package = &doc["packages"][0];
+    assert_eq!(package["identifier"], "postgres-mcp");
+    assert_eq!(package["version"], "0.3.0");
+    assert_eq!(
+        package["runtimeArguments"],
+        serde_json::json!([
+            {"type": "positional", "value": "--python"},
+            {"type": "positional", "value": "3.12"}
+        ])
+    );
+    let run = capm(d, &["add", "./pg", "-y"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let config = read_json(&d.join("opencode.json"));
+    assert_eq!(
+        config["mcp"]["postgres"]["command"],
+        serde_json::json!([
+            "uvx",
+            "--python",
+            "3.12",
+            "postgres-mcp@0.3.0",
+            "--access-mode=restricted"
+        ])
+    );
+}
+
+#[test]
+fn lint_given_nothing_it_reads_names_the_formats_it_does_read() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_files(d, &[("plug/.mcp.json", "{}"), ("empty/notes.txt", "hi")]);
+    let help = "help: pass a bundle directory (native, an Agent Skill or a repository of skills, \
+                a Claude Code plugin, an MCP Registry server) or its bundle.toml, SKILL.md, \
+                plugin.json or server.json, a capm.toml, or a directory holding bundles\n";
+    let run = capm(d, &["lint", "plug/.mcp.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `plug/.mcp.json` is neither a bundle directory nor a file capm lints \
+             (bundle.toml, capm.toml, SKILL.md, .claude-plugin/plugin.json, server.json)\n{help}"
+        )
+    );
+    let run = capm(d, &["lint", "empty"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: no bundle (bundle.toml, SKILL.md, .claude-plugin/plugin.json, server.json) \
+             or capm.toml found under `empty`\n{help}"
+        )
+    );
+}
+
+#[test]
+fn an_unquoted_colon_in_a_skill_description_is_pointed_at_with_how_to_fix_it() {
+    let dir = tempdir();
+    let d = dir.path();
+    let skill = "---\nname: logs\ndescription: Analyze logs. Use when: the user asks about errors\n---\n\nRead the logs.\n";
+    write_files(d, &[("logs/SKILL.md", skill)]);
+    let before = tree(d);
+    let run = capm(d, &["lint", "logs/SKILL.md", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let doc = run.json();
+    let finding = &doc["diagnostics"][0];
+    assert_eq!(finding["code"], "invalid-front-matter");
+    assert_eq!(
+        finding["message"],
+        "the front matter is not valid YAML: mapping values are not allowed in this context \
+         (a value holding `: ` must be quoted: `description: \"…\"`)"
+    );
+    let at = &finding["location"];
+    assert_eq!((&at["line"], &at["column"]), (&3.into(), &36.into()));
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(tree(d), before);
+}
+
+#[test]
+fn a_server_defined_twice_in_a_plugin_is_left_out_with_a_warning_at_the_second() {
+    let dir = tempdir();
+    let d = dir.path();
+    let plugin = r#"{ "name": "tools", "mcpServers": { "api": { "command": "npx", "args": ["-y", "b@2.0.0"] } } }"#;
+    let mcp = r#"{ "mcpServers": {
+  "api": { "command": "npx", "args": ["-y", "a@1.0.0"] },
+  "My Tool": { "command": "npx", "args": ["-y", "c@1.0.0"] },
+  "my-tool": { "command": "npx", "args": ["-y", "d@1.0.0"] }
+} }
+"#;
+    write_files(
+        d,
+        &[
+            ("tools/.claude-plugin/plugin.json", plugin),
+            ("tools/.mcp.json", mcp),
+        ],
+    );
+    let run = capm(d, &["lint", "tools", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let found: Vec<(String, u64, u64)> = run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = &f["location"];
+            let line = at["line"].as_u64().unwrap();
+            (
+                f["message"].as_str().unwrap().to_string(),
+                line,
+                at["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "the server `api` is left out: `api` in tools/.claude-plugin/plugin.json already \
+                 defines the server `api`"
+                    .to_string(),
+                2,
+                3
+            ),
+            (
+                "the server `my-tool` is left out: `My Tool` in tools/.mcp.json already defines \
+                 the server `my-tool`"
+                    .to_string(),
+                4,
+                3
+            ),
+        ]
+    );
+}
+
+#[test]
+fn lint_finds_every_server_json_below_a_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    let weather = REMOTE_WITH_A_VARIABLE.replace("{tenant}/", "");
+    write_files(
+        d,
+        &[
+            ("servers/clock/server.json", PACKAGE_SERVING_HTTP),
+            ("servers/tenant/server.json", &weather),
+        ],
+    );
+    let run = capm(d, &["lint", "servers", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc = run.json();
+    let names: Vec<&str> = doc["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["io-github-acme-clock", "com-example-tenant"]);
+    assert_eq!(doc["summary"]["errors"], 0, "{doc:#}");
+}
+
+/// `capm lint DIR --format json`: each finding's code, file, line and column.
+fn lint_findings(d: &std::path::Path, dir: &str) -> Vec<(String, String, u64, u64)> {
+    let run = capm(d, &["lint", dir, "--format", "json"]);
+    let doc = run.json();
+    let at = |f: &serde_json::Value, k: &str| f["location"][k].as_u64().unwrap_or(0);
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["location"]["file"].as_str().unwrap_or("").to_string();
+            let code = f["code"].as_str().unwrap().to_string();
+            (code, file, at(f, "line"), at(f, "column"))
+        })
+        .collect()
+}
+
+#[test]
+fn an_invalid_skill_name_is_one_finding_at_its_line_in_skill_md() {
+    let dir = tempdir();
+    let d = dir.path();
+    let skill = |name: &str| format!("---\nname: {name}\ndescription: Tools.\n---\n\nUse them.\n");
+    write_files(
+        d,
+        &[
+            ("single/PDF-Tools/SKILL.md", &skill("PDF-Tools")),
+            (
+                "plugin/.claude-plugin/plugin.json",
+                r#"{ "name": "plugin" }"#,
+            ),
+            ("plugin/skills/Bad_Skill/SKILL.md", &skill("Bad_Skill")),
+        ],
+    );
+    let found = |file: &str| vec![("invalid-name".to_string(), file.to_string(), 2, 1)];
+    assert_eq!(
+        lint_findings(d, "single/PDF-Tools"),
+        found("single/PDF-Tools/SKILL.md")
+    );
+    assert_eq!(
+        lint_findings(d, "plugin"),
+        found("plugin/skills/Bad_Skill/SKILL.md")
     );
 }

@@ -214,10 +214,7 @@ fn usage_errors_exit_2() {
     for (args, message) in [
         (vec!["lint", "nope"], "error: `nope` does not exist"),
         (vec!["lint", "notes.txt"], "is neither a bundle directory"),
-        (
-            vec!["lint", "empty"],
-            "no bundle.toml or capm.toml found under `empty`",
-        ),
+        (vec!["lint", "empty"], "found under `empty`"),
         (vec!["lint", "--format", "xml"], "invalid value 'xml'"),
         (vec!["frobnicate"], "unrecognized subcommand"),
     ] {

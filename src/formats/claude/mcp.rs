@@ -19,17 +19,24 @@ use crate::manifest::span::Span;
 /// Translates every server of the plugin.
 pub fn translate(t: &mut Translation, doc: &Doc, p: &Plugin) {
     let inline = doc.documents(t, "mcpServers", ".mcp.json");
-    let mut names: Vec<String> = Vec::new();
+    // Each server's name, and where it was first defined.
+    let mut seen: Vec<(String, String)> = Vec::new();
     for (file, root) in inline {
         let servers = root
             .get("mcpServers")
             .filter(|s| matches!(s.value, Value::Object(_)));
         for (key, cfg) in servers.unwrap_or(&root).members() {
             let name = bundle_name(&key.value).unwrap_or_else(|| key.value.clone());
-            if names.contains(&name) {
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                let message = format!(
+                    "the server `{}` is left out: {first} already defines the server `{name}`",
+                    key.value
+                );
+                not_carried(t, file, key.span, message);
                 continue;
             }
-            names.push(name.clone());
+            let path = &t.origin.files[file].path;
+            seen.push((name.clone(), format!("`{}` in {path}", key.value)));
             server(t, p, file, (&name, key.span), cfg);
         }
     }

@@ -6,6 +6,7 @@ use super::manifest::Doc;
 use super::{Plugin, markdown_plugin_var};
 use crate::formats::Translation;
 use crate::formats::front;
+use crate::formats::generated::From;
 use crate::manifest::tree::Entry;
 
 /// Copies every skill of the plugin and writes its `[skills.NAME]` table.
@@ -26,11 +27,11 @@ pub fn translate(t: &mut Translation, doc: &Doc, p: &Plugin) {
     for dir in dirs {
         t.copy(&dir, &dir);
         let fallback = dir.rsplit('/').next().unwrap_or(&dir).to_string();
-        let Some((name, file)) = skill_name(t, &dir, &fallback) else {
+        let Some((name, file, from)) = skill_name(t, &dir, &fallback) else {
             continue;
         };
         markdown_plugin_var(t, p, file);
-        t.manifest.table(&["skills", &name]);
+        t.manifest.table_from(&["skills", &name], from);
         t.manifest.string("path", &dir, Some((file, None)));
     }
 }
@@ -59,8 +60,9 @@ fn skill_dirs(t: &Translation, root: &str) -> Vec<String> {
         .collect()
 }
 
-/// The skill's name (its front matter's, else `fallback`) and its SKILL.md in the origin.
-fn skill_name(t: &mut Translation, dir: &str, fallback: &str) -> Option<(String, usize)> {
+/// The skill's name (its front matter's, else `fallback`), its SKILL.md in the origin,
+/// and where the name came from.
+fn skill_name(t: &mut Translation, dir: &str, fallback: &str) -> Option<(String, usize, From)> {
     let rel = if dir.is_empty() {
         "SKILL.md".to_string()
     } else {
@@ -72,12 +74,15 @@ fn skill_name(t: &mut Translation, dir: &str, fallback: &str) -> Option<(String,
         .ok()
         .flatten()
         .and_then(|fm| fm.string("name"));
-    Some((named.map_or_else(|| fallback.to_string(), |(n, _)| n), file))
+    Some(match named {
+        Some((n, span)) => (n, file, Some((file, Some(span)))),
+        None => (fallback.to_string(), file, Some((file, None))),
+    })
 }
 
 /// A plugin that is one skill: the root's files (but the plugin's own) in `skills/NAME/`.
 fn root_skill(t: &mut Translation, doc: &Doc, p: &Plugin) {
-    let Some((name, file)) = skill_name(t, "", &doc.name) else {
+    let Some((name, file, from)) = skill_name(t, "", &doc.name) else {
         return;
     };
     markdown_plugin_var(t, p, file);
@@ -93,6 +98,6 @@ fn root_skill(t: &mut Translation, doc: &Doc, p: &Plugin) {
     for k in top {
         t.copy(&k, &format!("{to}/{k}"));
     }
-    t.manifest.table(&["skills", &name]);
+    t.manifest.table_from(&["skills", &name], from);
     t.manifest.string("path", &to, Some((file, None)));
 }

@@ -230,8 +230,29 @@ fn npm<'a>(args: &[&'a str]) -> Result<Launch<'a>, String> {
     })
 }
 
-/// `uvx pkg==VERSION ARGS…` or `uvx --from pkg==VERSION pkg ARGS…`.
+/// The options of uvx that take the next argument as their value.
+const UVX_VALUED: &[&str] = &[
+    "--python",
+    "-p",
+    "--with",
+    "--with-requirements",
+    "--index",
+    "--default-index",
+    "--index-url",
+    "--extra-index-url",
+];
+
+/// `uvx [OPTIONS…] pkg==VERSION ARGS…` or `uvx [OPTIONS…] --from pkg==VERSION pkg ARGS…`;
+/// the options (`--python 3.12`, `--with mcp==1.30.0`) as the runtime's arguments.
 fn pypi<'a>(args: &[&'a str]) -> Result<Launch<'a>, String> {
+    let mut i = 0;
+    while let Some(a) = args
+        .get(i)
+        .filter(|a| a.starts_with('-') && **a != "--from")
+    {
+        i += if UVX_VALUED.contains(a) { 2 } else { 1 };
+    }
+    let (runtime, args) = args.split_at(i.min(args.len()));
     let (spec, rest) = match args {
         ["--from", spec, command, rest @ ..] => {
             let name = spec.split(['=', '@']).next().unwrap_or(spec);
@@ -267,7 +288,7 @@ fn pypi<'a>(args: &[&'a str]) -> Result<Launch<'a>, String> {
             "version": version.trim_start_matches('=').trim(),
             "runtimeHint": "uvx",
         }),
-        runtime: Vec::new(),
+        runtime: runtime.to_vec(),
         rest: rest.to_vec(),
     })
 }

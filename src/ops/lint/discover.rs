@@ -197,11 +197,13 @@ fn scan(dir: &OpenDir, place: &Place) -> Result<Vec<FoundBundle>, LintError> {
     Ok(found)
 }
 
-/// The subdirectory `name` of a searched directory: a bundle directory (`bundle.toml`, or a
-/// Claude Code plugin), or one to search in turn. Both are looked at relative to the open `parent`.
+/// The subdirectory `name` of a searched directory: a bundle directory (`bundle.toml`, a
+/// Claude Code plugin or an MCP Registry server), or one to search in turn. Both are looked
+/// at relative to the open `parent`.
 fn visit(parent: &OpenDir, name: &OsString, place: Place) -> Result<Vec<FoundBundle>, LintError> {
-    // A Claude Code plugin is a bundle too (a marketplace's repository holds many).
-    let marked = [MANIFEST, crate::formats::claude::PLUGIN_JSON]
+    // A Claude Code plugin is a bundle too (a marketplace's repository holds many), and so
+    // is a server.json (a repository may publish several servers).
+    let marked = [MANIFEST, crate::formats::claude::PLUGIN_JSON, "server.json"]
         .iter()
         .any(|m| parent.is_file(&Path::new(name).join(m)));
     if marked {

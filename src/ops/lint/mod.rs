@@ -62,9 +62,15 @@ pub struct LintReport {
 pub enum LintError {
     #[error("`{0}` does not exist")]
     NotFound(PathBuf),
-    #[error("`{0}` is neither a bundle directory, a bundle.toml nor a capm.toml")]
+    #[error(
+        "`{0}` is neither a bundle directory nor a file capm lints (bundle.toml, capm.toml, \
+         SKILL.md, .claude-plugin/plugin.json, server.json)"
+    )]
     NotLintable(PathBuf),
-    #[error("no bundle.toml or capm.toml found under `{0}`")]
+    #[error(
+        "no bundle (bundle.toml, SKILL.md, .claude-plugin/plugin.json, server.json) or capm.toml \
+         found under `{0}`"
+    )]
     NothingFound(PathBuf),
     #[error("cannot read `{path}`: {source}")]
     Io {
