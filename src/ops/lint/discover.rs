@@ -201,20 +201,38 @@ fn scan(dir: &OpenDir, place: &Place) -> Result<Vec<FoundBundle>, LintError> {
 /// Claude Code plugin or an MCP Registry server), or one to search in turn. Both are looked
 /// at relative to the open `parent`.
 fn visit(parent: &OpenDir, name: &OsString, place: Place) -> Result<Vec<FoundBundle>, LintError> {
-    // A Claude Code plugin is a bundle too (a marketplace's repository holds many), and so
-    // is a server.json (a repository may publish several servers).
-    let marked = [MANIFEST, crate::formats::claude::PLUGIN_JSON, "server.json"]
-        .iter()
-        .any(|m| parent.is_file(&Path::new(name).join(m)));
-    if marked {
-        return Ok(vec![FoundBundle {
+    let found = |place: Place| {
+        Ok(vec![FoundBundle {
             dir: place.path,
             shown: place.shown,
             key: place.key,
-        }]);
+        }])
+    };
+    if parent.is_file(&Path::new(name).join(MANIFEST)) {
+        return found(place);
     }
     let dir = parent
         .open_child(Path::new(name))
         .map_err(io_err(&place.path))?;
+    // A Claude Code plugin is a bundle too (a marketplace's repository holds many), and so
+    // is a server.json (a repository may publish several servers): told by the listing the
+    // search makes anyway, so a tree of native bundles costs nothing more.
+    if marks_foreign_bundle(&dir) {
+        return found(place);
+    }
     scan(&dir, &place)
+}
+
+/// Whether a directory's listing holds `server.json`, or `.claude-plugin/` with
+/// `plugin.json` in it.
+fn marks_foreign_bundle(dir: &OpenDir) -> bool {
+    dir.entries
+        .iter()
+        .any(|(name, kind)| match (name.to_str(), kind) {
+            (Some("server.json"), Kind::File) => true,
+            (Some(".claude-plugin"), Kind::Dir) => {
+                dir.is_file(Path::new(crate::formats::claude::PLUGIN_JSON))
+            }
+            _ => false,
+        })
 }
