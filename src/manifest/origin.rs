@@ -79,9 +79,11 @@ impl Origin {
             if shown(&m.file) != loc.file {
                 continue;
             }
+            // A diagnostic about a generated file as a whole goes to the file it was made
+            // from (a mapping from its start), never to one value of it.
             let holds = match at {
                 Some(s) => m.span.start <= s.start && s.end <= m.span.end.max(m.span.start),
-                None => true,
+                None => m.span.start == 0 && m.to_span.is_none_or(|t| t.start == 0),
             };
             let narrower =
                 best.is_none_or(|b| m.span.end - m.span.start < b.span.end - b.span.start);
@@ -99,7 +101,7 @@ impl Origin {
 
     fn place(&self, m: &Mapped, at: Option<Span>) -> Option<Location> {
         let file = self.files.get(m.to_file)?;
-        let Some(to) = m.to_span else {
+        let (Some(to), Some(_)) = (m.to_span, at) else {
             return Some(Location::file(file.path.clone()));
         };
         let span = match at {
@@ -115,5 +117,58 @@ impl Origin {
     fn main_file(&self) -> Option<Location> {
         let file = self.files.get(self.main)?;
         Some(Location::file(file.path.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        let mut o = Origin::default();
+        o.add_file(Arc::new(SourceFile::new(
+            "kit/plugin.json",
+            "{\n  \"name\": \"kit\"\n}",
+        )));
+        o.add_file(Arc::new(SourceFile::new(
+            "kit/agents/a.md",
+            "---\nx: 1\n---\nbody\n",
+        )));
+        // `name = "kit"` in the generated manifest came from `"kit"` on line 2.
+        o.map("bundle.toml", Span::new(17, 22), 0, Some(Span::new(12, 17)));
+        o.map("agents/a.md", Span::new(0, 18), 1, Some(Span::new(0, 18)));
+        o
+    }
+
+    fn moved(o: &Origin, d: Diagnostic) -> Location {
+        let mut d = d;
+        o.relocate(&mut d, &|rel: &str| format!("kit/{rel}"));
+        *d.location.unwrap()
+    }
+
+    #[test]
+    fn diagnostics_move_to_where_the_generated_text_came_from() {
+        let o = origin();
+        let generated = SourceFile::new("kit/bundle.toml", "[bundle]\n# pad\nname = \"kit\"\n");
+        let at_value = moved(
+            &o,
+            Diagnostic::new("x", "m").at(&generated, Span::new(17, 22)),
+        );
+        assert_eq!(
+            (at_value.file.as_str(), at_value.line),
+            ("kit/plugin.json", Some(2))
+        );
+        // About the manifest as a whole: the main file, not one value of it.
+        let whole = moved(&o, Diagnostic::new("x", "m").in_file("kit/bundle.toml"));
+        assert_eq!((whole.file.as_str(), whole.line), ("kit/plugin.json", None));
+        // Text copied unchanged keeps its place.
+        let copy = SourceFile::new("kit/agents/a.md", "---\nx: 1\n---\nbody\n");
+        let body = moved(&o, Diagnostic::new("x", "m").at(&copy, Span::new(13, 17)));
+        assert_eq!(
+            (body.file.as_str(), body.line),
+            ("kit/agents/a.md", Some(4))
+        );
+        let file = moved(&o, Diagnostic::new("x", "m").in_file("kit/agents/a.md"));
+        assert_eq!((file.file.as_str(), file.line), ("kit/agents/a.md", None));
     }
 }
