@@ -33,8 +33,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// Creates directory `dir` holding `files` (relative path, content), all at once: the tree
 /// is built in a temporary directory beside `dir`, synced, then renamed into place, so a
 /// failure leaves nothing behind. An existing empty `dir` is replaced; a non-empty one is
-/// refused.
-pub fn create_dir_tree(dir: &Path, files: &[(String, String)]) -> Result<(), WriteError> {
+/// refused. The directory is made as any directory is (the umask decides its mode), not
+/// private as a temporary one.
+pub fn create_dir_tree<C: AsRef<[u8]>>(
+    dir: &Path,
+    files: &[(String, C)],
+) -> Result<(), WriteError> {
     if let Ok(mut entries) = std::fs::read_dir(dir) {
         if entries.next().is_some() {
             return Err(WriteError::Exists(dir.to_path_buf()));
@@ -47,18 +51,18 @@ pub fn create_dir_tree(dir: &Path, files: &[(String, String)]) -> Result<(), Wri
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".capm-new-")
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
-    set_mode(staging.path(), NEW_DIR_MODE).map_err(io(dir))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".capm-new-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    let staging = builder.tempdir_in(&parent).map_err(io(&parent))?;
     for (rel, content) in files {
         let path = staging.path().join(rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(io(p))?;
         }
         let mut f = std::fs::File::create(&path).map_err(io(&path))?;
-        f.write_all(content.as_bytes()).map_err(io(&path))?;
+        f.write_all(content.as_ref()).map_err(io(&path))?;
         f.sync_all().map_err(io(&path))?;
     }
     if dir.exists() {

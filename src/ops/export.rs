@@ -87,43 +87,18 @@ fn check_destination(dest: &Path) -> Result<(), ExportOpError> {
     }
 }
 
-/// Writes `files` into a new directory beside `dest`, then renames it to `dest`.
+/// Writes `files` into `dest` at once (see [`crate::apply::create_dir_tree`]).
 fn write_dir(
     dest: &Path,
     files: &std::collections::BTreeMap<String, Vec<u8>>,
-) -> std::io::Result<()> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs_err::create_dir_all(parent)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".capm-export-");
-    // The directory becomes the user's: created as any directory is (the umask decides),
-    // not private as a temporary one.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
-    let staging = builder.tempdir_in(parent).map_err(|e| named(e, parent))?;
-    for (rel, bytes) in files {
-        let path = staging.path().join(rel);
-        if let Some(dir) = path.parent() {
-            fs_err::create_dir_all(dir)?;
-        }
-        fs_err::write(&path, bytes)?;
-    }
-    if dest.is_dir() {
-        fs_err::remove_dir(dest)?;
-    }
-    let staged = staging.keep();
-    fs_err::rename(&staged, dest).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(&staged);
+) -> Result<(), ExportOpError> {
+    let files: Vec<(String, &[u8])> = files.iter().map(|(k, v)| (k.clone(), &v[..])).collect();
+    crate::apply::create_dir_tree(dest, &files).map_err(|e| match e {
+        crate::apply::WriteError::Exists(path) => ExportOpError::NotEmpty { path },
+        crate::apply::WriteError::Io { path, source } => ExportOpError::Io(std::io::Error::new(
+            source.kind(),
+            format!("cannot write `{}`: {source}", path.display()),
+        )),
+        other => ExportOpError::Io(std::io::Error::other(other.to_string())),
     })
-}
-
-/// An error of the system with the path it concerns.
-fn named(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(
-        e.kind(),
-        format!("cannot create a directory in `{}`: {e}", path.display()),
-    )
 }
