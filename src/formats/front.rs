@@ -142,8 +142,8 @@ fn line_offset(text: &str, line: usize) -> usize {
         .sum()
 }
 
-/// The span of the line on which top-level `key` is written.
-fn key_line(yaml: &str, key: &str) -> Option<Span> {
+/// The span of the line of `yaml` on which top-level `key` is written (bare or quoted).
+pub(crate) fn key_line(yaml: &str, key: &str) -> Option<Span> {
     let mut off = 0;
     for line in yaml.split_inclusive('\n') {
         let bare = line.strip_prefix(key);

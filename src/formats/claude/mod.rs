@@ -169,7 +169,7 @@ fn read_front(text: &str) -> Result<Option<FrontMatter>, FrontError> {
     };
     fm.body -= fixed.len() - text.len();
     for (key, _, span) in &mut fm.keys {
-        *span = key_line(&text[..fm.body], key).unwrap_or(fm.head);
+        *span = front::key_line(&text[..fm.body], key).unwrap_or(fm.head);
     }
     Ok(Some(fm))
 }
@@ -201,18 +201,6 @@ fn quote_values(text: &str) -> Option<String> {
         }
     }
     changed.then_some(out)
-}
-
-/// The span of the line of `text` on which top-level `key` is written.
-fn key_line(text: &str, key: &str) -> Option<Span> {
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if line.strip_prefix(key).is_some_and(|r| r.starts_with(':')) {
-            return Some(Span::new(at, at + line.trim_end().len()));
-        }
-        at += line.len();
-    }
-    None
 }
 
 #[cfg(test)]
