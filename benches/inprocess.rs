@@ -112,6 +112,7 @@ fn plan_catalog_bundle(bencher: divan::Bencher) {
         git_ref: None,
         skills: Vec::new(),
         global_config: Path::new("/nonexistent").to_path_buf(),
+        homes: capm::target::Homes::default(),
     };
     bencher.bench(|| divan::black_box(capm::ops::plan::plan(&project, &request).unwrap()));
 }

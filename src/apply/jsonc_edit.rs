@@ -38,7 +38,7 @@ fn input(v: &Value) -> CstInputValue {
 }
 
 /// `/mcp/github` → `["mcp", "github"]`, with `~1` and `~0` unescaped.
-fn segments(pointer: &str) -> Result<Vec<String>, EditError> {
+pub(super) fn segments(pointer: &str) -> Result<Vec<String>, EditError> {
     let rest = pointer
         .strip_prefix('/')
         .ok_or_else(|| EditError::BadPointer(pointer.into()))?;

@@ -4,6 +4,7 @@
 pub mod failpoint;
 pub mod journal;
 pub mod jsonc_edit;
+pub mod toml_edit;
 pub mod txn;
 
 use std::io::Write;

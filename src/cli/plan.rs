@@ -86,6 +86,7 @@ pub(super) fn request(
         git_ref: None,
         skills: Vec::new(),
         global_config: term.env.opencode_config.clone(),
+        homes: term.env.homes.clone(),
     })
 }
 

@@ -284,6 +284,7 @@ impl<'t> Server<'t> {
             git_ref: p.git_ref.as_ref().map(GitRefParam::pair),
             skills: Vec::new(),
             global_config: self.term.env.opencode_config.clone(),
+            homes: self.term.env.homes.clone(),
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Env {
     /// OpenCode's global config directory: `$XDG_CONFIG_HOME/opencode`, by default
     /// `~/.config/opencode`.
     pub opencode_config: std::path::PathBuf,
+    /// `$HOME` and `$CODEX_HOME`, where other clients keep their user configs.
+    pub homes: crate::target::Homes,
     /// The cache of remote sources: `CAPM_CACHE_DIR`, else `$XDG_CACHE_HOME/capm`, else
     /// `~/.cache/capm`.
     pub cache_dir: std::path::PathBuf,
@@ -60,6 +62,12 @@ impl Env {
                 .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
                 .unwrap_or_else(|| std::path::PathBuf::from(".config"))
                 .join("opencode"),
+            homes: crate::target::Homes {
+                home: var("HOME").map(std::path::PathBuf::from),
+                codex: var("CODEX_HOME")
+                    .map(std::path::PathBuf::from)
+                    .or_else(|| var("HOME").map(|h| std::path::PathBuf::from(h).join(".codex"))),
+            },
             cache_dir: var("CAPM_CACHE_DIR")
                 .map(std::path::PathBuf::from)
                 .or_else(|| var("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("capm")))

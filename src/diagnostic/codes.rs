@@ -301,9 +301,14 @@ codes! {
         fix: "Add a resource (`[mcp.NAME]`, `[skills.NAME]`, …) or a dependency.",
     }
     "unsupported-target" Error {
-        summary: "A `target` capm cannot install into.",
-        why: "capm renders resources for one client at a time; today that is OpenCode.",
-        fix: "Use `target = \"opencode\"` or omit the key.",
+        summary: "A `target` or an element of `targets` that is not a client capm installs into.",
+        why: "Each client reads its own files in its own shapes; capm knows opencode, claude-code, gemini, codex, copilot, qwen, cursor and vscode.",
+        fix: "Use one of those names (`targets = [\"opencode\", \"claude-code\"]`), or omit the key for OpenCode alone.",
+    }
+    "invalid-targets" Error {
+        summary: "A `[project] targets` list that is empty, names a client twice, or sits beside `target`.",
+        why: "`targets` lists every client resources are installed into, each once; `target` is its one-client form, and both at once would say two things.",
+        fix: "Keep one of the two keys and name each client once: `targets = [\"opencode\", \"claude-code\"]`.",
     }
     "invalid-scope" Error {
         summary: "A `scope` other than `project` or `global`.",
@@ -464,6 +469,26 @@ codes! {
         summary: "An install would remove every installed bundle, because capm.toml asks for no bundle at all.",
         why: "`capm install` makes the project match capm.toml; a capm.toml emptied or truncated by mistake would uninstall everything.",
         fix: "If capm.toml lost its bundles by mistake, restore it (from version control) before installing; to remove bundles on purpose, `capm remove NAME` says so explicitly.",
+    }
+    "client-gate" Warning {
+        summary: "A client reads what capm writes for it only once the user has trusted the project (Codex: `trust_level = \"trusted\"` for the project in its user config).",
+        why: "The files are written, but until then the client ignores them: the servers and agents seem missing.",
+        fix: "Start the client in the project and trust it when it asks; capm never writes a trust setting itself.",
+    }
+    "not-for-client" Warning {
+        summary: "A resource of a kind one of the project's clients has no place for (an OpenCode plugin for Claude Code, an agent for Cursor): it is installed for the other clients only.",
+        why: "Each client loads only the kinds of resource it knows; writing the file anyway would give it something it never reads.",
+        fix: "Nothing to do if the other clients are enough; otherwise use the bundle with a client that can load it.",
+    }
+    "clients-disagree" Error {
+        summary: "Two of the project's clients share a file or directory, but the resource would be written there differently for each.",
+        why: "A shared place holds one version: whichever capm wrote, one client would read something meant for another.",
+        fix: "Leave one of the two clients out of `targets`, or report the bundle: its resource cannot be written once for both.",
+    }
+    "skill-read-twice" Warning {
+        summary: "No choice of skills directories gives every client of the project each skill exactly once: a client reads the same skill from two directories.",
+        why: "Some clients read only their own directory (Claude Code: `.claude/skills`; Codex: `.agents/skills`), and others read both of those: with all of them in `targets`, one reads the same skill twice.",
+        fix: "The copies are identical, so the client shows the skill twice at worst; leave one client out of `targets` to avoid it.",
     }
     "replaces-built-in" Warning {
         summary: "A bundle's command, agent or skill has the name of one OpenCode provides itself (`/review`, `plan`, …), so it replaces the built-in.",

@@ -102,6 +102,13 @@ keyword_enum! {
     /// The client whose configuration receives resources.
     Target, "target", "unsupported-target" {
         Opencode = "opencode",
+        ClaudeCode = "claude-code",
+        Gemini = "gemini",
+        Codex = "codex",
+        Copilot = "copilot",
+        Qwen = "qwen",
+        Cursor = "cursor",
+        Vscode = "vscode",
     }
 }
 

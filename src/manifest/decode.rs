@@ -185,6 +185,15 @@ impl<'s> Decoder<'s> {
     /// A string that must be one of an enum's spellings.
     pub fn keyword<T: Keyword>(&mut self, node: &Node<'_>, path: &str) -> Option<Spanned<T>> {
         let s = self.string(node, path)?;
+        self.keyword_of(&s, path)
+    }
+
+    /// A string already read that must be one of an enum's spellings.
+    pub fn keyword_of<T: Keyword>(
+        &mut self,
+        s: &Spanned<String>,
+        path: &str,
+    ) -> Option<Spanned<T>> {
         match T::parse(&s.value) {
             Some(v) => Some(Spanned::new(v, s.span)),
             None => {

@@ -35,9 +35,13 @@ pub struct ProjectManifest {
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ProjectSection {
-    /// Defaults to `opencode`.
+    /// The one client resources are installed into; `targets` names several. Defaults to
+    /// `opencode`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<Spanned<Target>>,
+    /// The clients resources are installed into, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Spanned<Target>>,
     /// Defaults to `project`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Spanned<Scope>>,
@@ -154,10 +158,15 @@ impl ProjectManifest {
             let anchor = top.key_span("project");
             if let Some(mut f) = dec.table(node, "project", anchor) {
                 let target = f.get("target");
+                let targets = f.get("targets");
                 let scope = f.get("scope");
                 let mode = f.get("product-mode");
+                let targets = targets
+                    .map(|n| decode_targets(dec, n, target.is_some()))
+                    .unwrap_or_default();
                 m.project = Some(ProjectSection {
                     target: target.and_then(|n| dec.keyword(n, "project.target")),
+                    targets,
                     scope: scope.and_then(|n| dec.keyword(n, "project.scope")),
                     product_mode: mode.and_then(|n| dec.keyword(n, "project.product-mode")),
                 });
@@ -307,6 +316,17 @@ impl ProjectManifest {
         out
     }
 
+    /// The clients resources are installed into, in the order capm.toml names them.
+    pub fn targets(&self) -> Vec<Target> {
+        let Some(p) = &self.project else {
+            return vec![Target::Opencode];
+        };
+        if !p.targets.is_empty() {
+            return p.targets.iter().map(|t| t.value).collect();
+        }
+        vec![p.target.as_ref().map_or(Target::Opencode, |t| t.value)]
+    }
+
     pub fn product_mode(&self) -> ProductMode {
         self.project
             .as_ref()
@@ -314,4 +334,49 @@ impl ProjectManifest {
             .map(|m| m.value)
             .unwrap_or(ProductMode::DesktopLocal)
     }
+}
+
+/// `[project] targets`: a non-empty list of clients, each named once, and not beside
+/// `target` (which is its one-client form).
+fn decode_targets(
+    dec: &mut Decoder<'_>,
+    node: &Node<'_>,
+    with_target: bool,
+) -> Vec<Spanned<Target>> {
+    let Some(items) = dec.strings(node, "project.targets") else {
+        return Vec::new();
+    };
+    let span = Span::new(node.span().start, node.span().end);
+    if with_target {
+        dec.diag(
+            "invalid-targets",
+            span,
+            "`project.target` and `project.targets` are both set: `target` is the one-client form of `targets`; keep one",
+        );
+        return Vec::new();
+    }
+    if items.is_empty() {
+        dec.diag(
+            "invalid-targets",
+            span,
+            "`project.targets` is empty: name at least one client, e.g. `targets = [\"opencode\"]`",
+        );
+        return Vec::new();
+    }
+    let mut out: Vec<Spanned<Target>> = Vec::new();
+    for s in items {
+        let Some(t) = dec.keyword_of::<Target>(&s, "project.targets") else {
+            continue;
+        };
+        if out.iter().any(|o| o.value == t.value) {
+            dec.diag(
+                "invalid-targets",
+                t.span,
+                format!("`{}` is named twice in `project.targets`", t.value),
+            );
+            continue;
+        }
+        out.push(t);
+    }
+    out
 }

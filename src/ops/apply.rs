@@ -15,8 +15,7 @@ use crate::apply::{FileLock, WriteError};
 use crate::manifest::lock::{LockedResource, Lockfile};
 use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::ownership::ActionKind;
-use crate::target::opencode::OpenCode;
-use crate::target::{Rendered, ScopeRoot, Target};
+use crate::target::{Rendered, ScopeRoot};
 
 /// What to apply, and how.
 #[derive(Clone, Debug)]
@@ -259,7 +258,7 @@ pub fn apply(
         Err(outcome) => return Ok(outcome),
     };
     // Refusals that need no lock come before anything is written, `.capm/` included.
-    preflight(&roots, &changes(&project, &first, &OpenCode)?.changes)?;
+    preflight(&roots, &changes(&project, &first)?.changes)?;
     if !hooks.confirm(&first.plan) {
         return Ok(Outcome::Declined(first.plan));
     }
@@ -290,7 +289,7 @@ pub fn apply(
             "capm.toml's scope changed while capm waited; nothing was written".into(),
         ));
     }
-    let built = changes(&project, &now, &OpenCode)?;
+    let built = changes(&project, &now)?;
     preflight(&roots, &built.changes)?;
     let rec = txn::run(&roots, &built.changes, &mut |done, total| {
         hooks.progress(done, total)
@@ -384,14 +383,31 @@ fn dir_files(files: &[(String, Vec<u8>)]) -> Content {
     Content::Dir(files.to_vec())
 }
 
+/// The edits of one config file's syntax.
+struct Editor {
+    set: fn(&str, &str, &serde_json::Value) -> Result<String, EditError>,
+    remove: fn(&str, &str, bool) -> Result<String, EditError>,
+}
+
+impl Editor {
+    fn of(file: &str) -> Editor {
+        match crate::target::Syntax::of(file) {
+            crate::target::Syntax::Jsonc => Editor {
+                set: jsonc_edit::set_entry,
+                remove: jsonc_edit::remove_entry,
+            },
+            crate::target::Syntax::Toml => Editor {
+                set: crate::apply::toml_edit::set_entry,
+                remove: crate::apply::toml_edit::remove_entry,
+            },
+        }
+    }
+}
+
 /// Turns a prepared plan into file changes: config files edited in place, files and
 /// directories written or removed, proposals beside user-modified resources, capm.toml,
 /// and capm.lock last.
-pub fn changes(
-    project: &Project,
-    prep: &Prepared,
-    target: &dyn Target,
-) -> Result<Built, ApplyError> {
+pub fn changes(project: &Project, prep: &Prepared) -> Result<Built, ApplyError> {
     let plan = &prep.plan;
     let scope_dir = prep.scope.dir().to_path_buf();
     let mut out: Vec<Change> = Vec::new();
@@ -418,7 +434,9 @@ pub fn changes(
             .iter()
             .find(|c| c.rel == file)
             .map(|c| c.text.clone());
-        let mut text = original.clone().unwrap_or_else(|| target.new_config());
+        let new_config = prep.targets.new_config(&prep.scope, &file);
+        let mut text = original.clone().unwrap_or_else(|| new_config.clone());
+        let edit = Editor::of(&file);
         let mut sets = false;
         for (a, rendered) in plan.actions.iter().zip(&plan.rendered) {
             if a.target.file != file {
@@ -433,8 +451,7 @@ pub fn changes(
                     ActionKind::Create | ActionKind::Update,
                     Some(Rendered::ConfigEntry { value, .. }),
                 ) => {
-                    text =
-                        jsonc_edit::set_entry(&text, pointer, value).map_err(edit_error(&file))?;
+                    text = (edit.set)(&text, pointer, value).map_err(edit_error(&file))?;
                     sets = true;
                 }
                 (
@@ -461,7 +478,7 @@ pub fn changes(
                             |s: &str| crate::validate::npm_package_name(s) == key,
                             true,
                         ),
-                        None => jsonc_edit::remove_entry(&text, pointer, true),
+                        None => (edit.remove)(&text, pointer, true),
                     }
                     .map_err(edit_error(&file))?;
                 }
@@ -473,7 +490,7 @@ pub fn changes(
         }
         let rel = real_config_path(&scope_dir, &file)?;
         if let Some(before) = &original
-            && text == target.new_config()
+            && text == new_config
             && created.contains(&rel)
         {
             // capm created it, and its edits leave it as created: nothing of the user's.

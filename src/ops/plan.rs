@@ -18,7 +18,7 @@ use crate::plan::build::{PlanInput, build};
 use crate::plan::model::{Action, Operation, Plan, PlanRequestDoc};
 use crate::plan::state::ScopeState;
 use crate::target::ScopeRoot;
-use crate::target::opencode::OpenCode;
+use crate::target::set::Targets;
 
 /// What to plan.
 #[derive(Clone, Debug)]
@@ -48,6 +48,8 @@ pub struct PlanRequest {
     pub restore: BTreeSet<String>,
     /// The OpenCode config directory for global scope (`$XDG_CONFIG_HOME/opencode`).
     pub global_config: PathBuf,
+    /// The user's home directories, where other clients keep their user configs.
+    pub homes: crate::target::Homes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +157,22 @@ pub struct Prepared {
     pub resolution: graph::Resolution,
     pub scope: ScopeRoot,
     pub state: ScopeState,
+    /// The project's clients.
+    pub targets: Targets,
     /// capm.toml's new text, when the operation edits it.
     pub manifest_text: Option<String>,
+}
+
+/// The project's clients, as capm.toml names them; other clients than OpenCode install
+/// into a project only.
+pub fn targets_of(project: &Project, scope: &ScopeRoot) -> Result<Targets, PlanError> {
+    let ids = project.manifest.targets();
+    if matches!(scope, ScopeRoot::Global(_)) && ids != [crate::manifest::common::Target::Opencode] {
+        return Err(PlanError::Manifest(
+            "`scope = \"global\"` installs into OpenCode's user config only: remove the other clients from `targets`, or install into the project".into(),
+        ));
+    }
+    Ok(Targets::new(&ids, scope))
 }
 
 /// The plan of a read-only command (`capm plan`, a dry run, the protocol's `plan`), which
@@ -218,7 +234,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     // same key is a conflict too.
     let global = ScopeRoot::Global(req.global_config.clone());
     let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
-    let state = ScopeState::read_merged(&OpenCode, &scope, beneath)?;
+    let targets = targets_of(project, &scope)?;
+    let state = ScopeState::read_targets(&targets, &scope, beneath, &req.homes)?;
     let policy = project
         .manifest
         .policy
@@ -252,7 +269,8 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
             keep: &req.keep,
             restore: &req.restore,
             inputs: &inputs,
-            target: &OpenCode,
+            targets: &targets,
+            homes: &req.homes,
             scope: &scope,
             mode: project.manifest.product_mode(),
             resolution: &resolution,
@@ -283,6 +301,7 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
         resolution,
         scope,
         state,
+        targets,
         manifest_text,
     })
 }

@@ -20,7 +20,8 @@ use crate::manifest::project::Policy;
 use crate::manifest::span::SourceFile;
 use crate::manifest::tree::hex;
 use crate::security::Level;
-use crate::target::{Rendered, ScopeRoot, Target};
+use crate::target::set::Targets;
+use crate::target::{Context, Homes, Rendered, ScopeRoot, Target};
 
 /// What a plan is computed from.
 pub struct PlanInput<'a> {
@@ -42,7 +43,10 @@ pub struct PlanInput<'a> {
     pub restore: &'a std::collections::BTreeSet<String>,
     /// Values for non-secret environment variables (capm.toml's `[inputs]`, and new ones).
     pub inputs: &'a std::collections::BTreeMap<String, String>,
-    pub target: &'a dyn Target,
+    /// The project's clients.
+    pub targets: &'a Targets,
+    /// Where the clients' user configs are, read for collisions.
+    pub homes: &'a Homes,
     pub scope: &'a ScopeRoot,
     pub mode: ProductMode,
     pub resolution: &'a Resolution,
@@ -153,6 +157,281 @@ fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
     }
 }
 
+/// What deciding one place of a resource reads: the scope, capm.lock and the user's
+/// settled choices.
+struct Place<'a> {
+    scope: &'a ScopeRoot,
+    state: &'a ScopeState,
+    lock: Option<&'a Lockfile>,
+    skip: &'a std::collections::BTreeSet<String>,
+    keep: &'a std::collections::BTreeSet<String>,
+    restore: &'a std::collections::BTreeSet<String>,
+}
+
+/// Where a rendered resource lands, what is there now, and another file of the client's
+/// that defines the same entry (which capm.lock does not record as this resource's).
+fn locate(
+    target: &dyn Target,
+    state: &ScopeState,
+    lock: Option<&Lockfile>,
+    id: &str,
+    writable: &str,
+    rendered: &Rendered,
+) -> (Location, Option<Value>, Option<String>) {
+    let (pointer, element, found) = match rendered {
+        Rendered::ConfigEntry { pointer, .. } => {
+            (pointer, None, state.entries_at(target.name(), pointer))
+        }
+        Rendered::ArrayElement { pointer, key, .. } => (
+            pointer,
+            Some(key.clone()),
+            state.elements_at(target.name(), pointer, key),
+        ),
+        Rendered::File { path, .. } | Rendered::Dir { path, .. } => {
+            let loc = Location {
+                file: path.clone(),
+                pointer: None,
+                element: None,
+            };
+            return (loc, None, None);
+        }
+    };
+    let here = found
+        .iter()
+        .find(|(f, _)| *f == writable)
+        .map(|(_, v)| (*v).clone());
+    let ours = |f: &str| {
+        lock.into_iter()
+            .flat_map(|l| &l.resources)
+            .any(|e| e.path == f && e.pointer.as_deref() == Some(pointer.as_str()) && e.id == id)
+    };
+    let other = found
+        .iter()
+        .find(|(f, _)| *f != writable && !ours(f))
+        .map(|(f, _)| f.to_string());
+    let loc = Location {
+        file: writable.to_string(),
+        pointer: Some(pointer.clone()),
+        element,
+    };
+    (loc, here, other)
+}
+
+impl Place<'_> {
+    /// The action for one place a resource lands in for `target`, with the findings about
+    /// its name; the checks of its name run for the main place only.
+    fn decide(
+        &self,
+        target: &dyn Target,
+        r: &crate::target::Resource<'_>,
+        bundle: &str,
+        rendered: &Rendered,
+        main: bool,
+    ) -> std::io::Result<(Action, Vec<Diagnostic>)> {
+        let Place {
+            scope,
+            state,
+            lock,
+            skip,
+            keep,
+            restore,
+        } = *self;
+        let mut findings = Vec::new();
+        let existing: Vec<String> = state
+            .configs
+            .iter()
+            .filter(|c| c.readers.contains(&target.name()))
+            .map(|c| c.rel.clone())
+            .collect();
+        let writable = target.writable_config(scope, &existing);
+        let after = rendered.digest();
+        let (loc, current, mut elsewhere) = locate(target, state, lock, &r.id, &writable, rendered);
+        let disk = match rendered {
+            Rendered::File { path, .. } | Rendered::Dir { path, .. } => state
+                .path_digest(path)?
+                .map_or(OnDisk::Nothing, OnDisk::Present),
+            _ => current
+                .as_ref()
+                .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
+        };
+        let lock_entry = recorded(lock, &loc);
+        if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
+            elsewhere = collisions::same_name_elsewhere(target, scope, state, r, rendered)?;
+        }
+        let mut decision = ownership::install(bundle, &after, &disk, &lock_entry);
+        let config_broken = matches!(
+            rendered,
+            Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
+        ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
+        if config_broken {
+            decision = blocked("invalid-config");
+        } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
+            // Another file the client reads defines the same name: whichever wins, one
+            // hides the other.
+            decision = blocked("shadowed");
+        }
+        decision = settle_edit(decision, &r.id, keep, restore);
+        if ownership::settleable(decision.reason) && skip.contains(&r.id) {
+            // The user keeps theirs: nothing is written there, nothing proposed.
+            decision = ownership::Decision {
+                action: ActionKind::Keep,
+                reason: Some("kept-yours"),
+                propose_beside: false,
+            };
+        }
+        if lock_entry == Recorded::Nothing && decision.action != ActionKind::Keep && main {
+            findings.extend(collisions::replaces_built_in(target, r, bundle));
+        }
+        let before = match &disk {
+            OnDisk::Present(d) => Some(d.clone()),
+            OnDisk::Nothing => None,
+        };
+        let diff = match (rendered, decision.action) {
+            (
+                Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
+                ActionKind::Create | ActionKind::Update | ActionKind::Block,
+            ) => {
+                let mut d = String::new();
+                if let Some(old) = &current {
+                    d.push_str(&format!("- {}\n", short(old)));
+                }
+                d.push_str(&format!("+ {}", short(value)));
+                Some(d)
+            }
+            _ => None,
+        };
+        let help = match decision.reason {
+            Some("invalid-config") => Some(format!("`{writable}` does not parse; fix it first")),
+            Some("shadowed") => elsewhere.as_ref().map(|f| {
+                format!(
+                    "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
+                    r.id, r.id
+                )
+            }),
+            Some(reason) => help_for(reason, &r.id),
+            None => None,
+        };
+        let action = Action {
+            action: decision.action,
+            resource: r.id.clone(),
+            bundle: bundle.to_string(),
+            target: loc,
+            clients: vec![target.name().to_string()],
+            before,
+            after: Some(after),
+            diff,
+            reason: decision.reason.map(str::to_string),
+            help,
+        };
+        Ok((action, findings))
+    }
+}
+
+fn blocked(reason: &'static str) -> ownership::Decision {
+    ownership::Decision {
+        action: ActionKind::Block,
+        reason: Some(reason),
+        propose_beside: false,
+    }
+}
+
+/// The clients that read a place capm.lock records, among the project's; a place no client
+/// of the project reads any more is named by the file alone.
+fn readers(
+    targets: &Targets,
+    scope: &ScopeRoot,
+    state: &ScopeState,
+    loc: &Location,
+) -> Vec<String> {
+    let by_file = state
+        .configs
+        .iter()
+        .find(|c| c.rel == loc.file)
+        .map(|c| c.readers.clone());
+    by_file
+        .unwrap_or_else(|| targets.readers(scope, &loc.file))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Adds an action, or, where another client already put the same resource in the same
+/// place, adds the client to that action: written once, read by both. The same place
+/// rendered differently for two clients blocks.
+fn merge_action(
+    actions: &mut Vec<Action>,
+    payload: &mut Vec<Option<Rendered>>,
+    action: Action,
+    rendered: Rendered,
+) {
+    let same = actions.iter().position(|a| {
+        a.resource == action.resource
+            && a.bundle == action.bundle
+            && a.target == action.target
+            && !a.target.file.is_empty()
+    });
+    let Some(k) = same else {
+        actions.push(action);
+        payload.push(Some(rendered));
+        return;
+    };
+    let shared = &mut actions[k];
+    shared.clients.extend(action.clients);
+    if shared.after != action.after {
+        shared.action = ActionKind::Block;
+        shared.reason = Some("clients-disagree".into());
+        shared.help = Some(format!(
+            "{} share `{}`, but `{}` would be written there differently for each; leave one of them out of `targets`",
+            shared.clients.join(" and "),
+            shared.target.file,
+            shared.resource
+        ));
+    }
+}
+
+/// A resource the client cannot take as the bundle declares it: the plan is blocked, with
+/// the reason.
+fn unrenderable(target: &dyn Target, id: &str, bundle: &str, why: String) -> Action {
+    Action {
+        action: ActionKind::Block,
+        resource: id.to_string(),
+        bundle: bundle.to_string(),
+        target: Location {
+            file: String::new(),
+            pointer: None,
+            element: None,
+        },
+        clients: vec![target.name().to_string()],
+        before: None,
+        after: None,
+        diff: None,
+        reason: Some("unrenderable".into()),
+        help: Some(why),
+    }
+}
+
+/// A warning for a resource of a kind the client has no place for.
+fn not_for_client(target: &dyn Target, id: &str, bundle: &str, targets: &Targets) -> Diagnostic {
+    let others: Vec<&str> = targets
+        .iter()
+        .map(|(t, _)| t.display())
+        .filter(|d| *d != target.display())
+        .collect();
+    let rest = if others.is_empty() {
+        "it is installed for no client".to_string()
+    } else {
+        format!("it is installed for {} only", others.join(", "))
+    };
+    Diagnostic::new(
+        "not-for-client",
+        format!(
+            "`{id}` of {bundle} is not installed for {}, which has no place for it: {rest}",
+            target.display()
+        ),
+    )
+    .resource(id)
+}
+
 /// Computes what an operation would do: the project ends up with exactly the resolved
 /// bundles, so resources of bundles no longer resolved are uninstalled.
 pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
@@ -166,7 +445,8 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         keep,
         restore,
         inputs,
-        target,
+        targets,
+        homes,
         scope,
         mode,
         resolution,
@@ -235,178 +515,50 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             });
         }
     }
-    let existing: Vec<String> = state.configs.iter().map(|c| c.rel.clone()).collect();
-    let writable = target.writable_config(scope, &existing);
-    let mut actions = Vec::new();
+    let mut actions: Vec<Action> = Vec::new();
     let mut payload: Vec<Option<Rendered>> = Vec::new();
     let wanted: std::collections::BTreeSet<&str> =
         resolution.bundles.iter().map(|b| b.name.as_str()).collect();
-    for b in &resolution.bundles {
-        for r in crate::target::resources(&b.manifest, &b.tree, inputs) {
-            let parts = match target.render(scope, &r) {
-                Ok(x) => x,
-                Err(e) => {
-                    actions.push(Action {
-                        action: ActionKind::Block,
-                        resource: r.id.clone(),
-                        bundle: b.name.clone(),
-                        target: Location {
-                            file: String::new(),
-                            pointer: None,
-                            element: None,
-                        },
-                        before: None,
-                        after: None,
-                        diff: None,
-                        reason: Some("unrenderable".into()),
-                        help: Some(e),
-                    });
-                    payload.push(None);
-                    continue;
-                }
-            };
-            // Each place the resource lands is an action; the checks of its name run once.
-            for (i, rendered) in parts.into_iter().enumerate() {
-                let main = i == 0;
-                let after = rendered.digest();
-                let (loc, current, elsewhere) = match &rendered {
-                    Rendered::ConfigEntry { pointer, .. } => {
-                        let loc = Location {
-                            file: writable.clone(),
-                            pointer: Some(pointer.clone()),
-                            element: None,
-                        };
-                        let entries = state.entries_at(pointer);
-                        let here = entries
-                            .iter()
-                            .find(|(f, _)| *f == writable)
-                            .map(|(_, v)| (*v).clone());
-                        let other = entries
-                            .iter()
-                            .find(|(f, _)| *f != writable)
-                            .map(|(f, _)| f.to_string());
-                        (loc, here, other)
+    let place = Place {
+        scope,
+        state,
+        lock,
+        skip,
+        keep,
+        restore,
+    };
+    for (target, skills) in targets.iter() {
+        findings.extend(target.notes(scope, homes));
+        let cx = Context { scope, skills };
+        for b in &resolution.bundles {
+            for r in crate::target::resources(&b.manifest, &b.tree, inputs) {
+                let parts = match target.render(&cx, &r) {
+                    Ok(parts) => parts,
+                    Err(e) => {
+                        actions.push(unrenderable(target, &r.id, &b.name, e));
+                        payload.push(None);
+                        continue;
                     }
-                    Rendered::ArrayElement { pointer, key, .. } => {
-                        let loc = Location {
-                            file: writable.clone(),
-                            pointer: Some(pointer.clone()),
-                            element: Some(key.clone()),
-                        };
-                        let elements = state.elements_at(pointer, key);
-                        let here = elements
-                            .iter()
-                            .find(|(f, _)| *f == writable)
-                            .map(|(_, v)| (*v).clone());
-                        let other = elements
-                            .iter()
-                            .find(|(f, _)| *f != writable)
-                            .map(|(f, _)| f.to_string());
-                        (loc, here, other)
-                    }
-                    Rendered::File { path, .. } | Rendered::Dir { path, .. } => (
-                        Location {
-                            file: path.clone(),
-                            pointer: None,
-                            element: None,
-                        },
-                        None,
-                        None,
-                    ),
                 };
-                let disk = match &rendered {
-                    Rendered::File { path, .. } | Rendered::Dir { path, .. } => state
-                        .path_digest(path)?
-                        .map_or(OnDisk::Nothing, OnDisk::Present),
-                    _ => current
-                        .as_ref()
-                        .map_or(OnDisk::Nothing, |v| OnDisk::Present(value_digest(v))),
-                };
-                let lock_entry = recorded(lock, &loc);
-                let mut elsewhere = elsewhere;
-                if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
-                    elsewhere =
-                        collisions::same_name_elsewhere(target, scope, state, &r, &rendered)?;
+                if parts.is_empty() {
+                    findings.push(not_for_client(target, &r.id, &b.name, targets));
                 }
-                let mut decision = ownership::install(&b.name, &after, &disk, &lock_entry);
-                let config_broken = matches!(
-                    rendered,
-                    Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
-                ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
-                if config_broken {
-                    decision = ownership::Decision {
-                        action: ActionKind::Block,
-                        reason: Some("invalid-config"),
-                        propose_beside: false,
-                    };
-                } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
-                    // Another file the client reads defines the same name: whichever wins, one
-                    // hides the other.
-                    decision = ownership::Decision {
-                        action: ActionKind::Block,
-                        reason: Some("shadowed"),
-                        propose_beside: false,
-                    };
+                for (i, rendered) in parts.into_iter().enumerate() {
+                    let (action, extra) = place.decide(target, &r, &b.name, &rendered, i == 0)?;
+                    findings.extend(extra);
+                    merge_action(&mut actions, &mut payload, action, rendered);
                 }
-                decision = settle_edit(decision, &r.id, keep, restore);
-                let conflict = ownership::settleable(decision.reason);
-                if conflict && skip.contains(&r.id) {
-                    // The user keeps theirs: nothing is written there, nothing proposed.
-                    decision = ownership::Decision {
-                        action: ActionKind::Keep,
-                        reason: Some("kept-yours"),
-                        propose_beside: false,
-                    };
-                }
-                if lock_entry == Recorded::Nothing && decision.action != ActionKind::Keep && main {
-                    findings.extend(collisions::replaces_built_in(target, &r, &b.name));
-                }
-                let before = match &disk {
-                    OnDisk::Present(d) => Some(d.clone()),
-                    OnDisk::Nothing => None,
-                };
-                let diff = match (&rendered, decision.action) {
-                    (
-                        Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
-                        ActionKind::Create | ActionKind::Update | ActionKind::Block,
-                    ) => {
-                        let mut d = String::new();
-                        if let Some(old) = &current {
-                            d.push_str(&format!("- {}\n", short(old)));
-                        }
-                        d.push_str(&format!("+ {}", short(value)));
-                        Some(d)
-                    }
-                    _ => None,
-                };
-                let reason = decision.reason.map(str::to_string);
-                let help = match decision.reason {
-                    Some("invalid-config") => {
-                        Some(format!("`{writable}` does not parse; fix it first"))
-                    }
-                    Some("shadowed") => elsewhere.as_ref().map(|f| {
-                        format!(
-                            "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
-                            r.id, r.id
-                        )
-                    }),
-                    Some(reason) => help_for(reason, &r.id),
-                    None => None,
-                };
-                actions.push(Action {
-                    action: decision.action,
-                    resource: r.id.clone(),
-                    bundle: b.name.clone(),
-                    target: loc,
-                    before,
-                    after: Some(after),
-                    diff,
-                    reason,
-                    help,
-                });
-                payload.push(Some(rendered));
             }
         }
+    }
+    for (client, dirs) in targets.read_twice() {
+        findings.push(Diagnostic::new(
+            "skill-read-twice",
+            format!(
+                "{client} reads skills from both `{}`: each skill of the project is there twice for it",
+                dirs.join("` and `")
+            ),
+        ));
     }
     // Resources no resolved bundle provides any more come out: those of bundles leaving,
     // and those a kept bundle stopped providing.
@@ -414,23 +566,27 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         .iter()
         .map(|a| (a.bundle.clone(), a.resource.clone()))
         .collect();
-    // A file or directory a resource no longer lands in comes out too (a plugin that was
-    // a directory and is one file now).
-    let placed: std::collections::BTreeSet<(&str, &str, &str)> = actions
+    // A place a resource no longer lands in comes out too: a plugin that was a directory
+    // and is one file now, a client no longer in `targets`, a skill moved to the directory
+    // clients now share.
+    let placed: std::collections::BTreeSet<(&str, &str, &Location)> = actions
         .iter()
-        .filter(|a| a.target.pointer.is_none() && !a.target.file.is_empty())
-        .map(|a| {
-            (
-                a.bundle.as_str(),
-                a.resource.as_str(),
-                a.target.file.as_str(),
-            )
-        })
+        .filter(|a| !a.target.file.is_empty())
+        .map(|a| (a.bundle.as_str(), a.resource.as_str(), &a.target))
+        .collect();
+    let unrendered: std::collections::BTreeSet<(&str, &str)> = actions
+        .iter()
+        .filter(|a| a.target.file.is_empty())
+        .map(|a| (a.bundle.as_str(), a.resource.as_str()))
         .collect();
     let moved = |e: &crate::manifest::lock::LockedResource| {
-        e.pointer.is_none()
-            && placed.iter().any(|(b, r, _)| *b == e.bundle && *r == e.id)
-            && !placed.contains(&(e.bundle.as_str(), e.id.as_str(), e.path.as_str()))
+        let loc = Location {
+            file: e.path.clone(),
+            pointer: e.pointer.clone(),
+            element: e.element.clone(),
+        };
+        !unrendered.contains(&(e.bundle.as_str(), e.id.as_str()))
+            && !placed.contains(&(e.bundle.as_str(), e.id.as_str(), &loc))
     };
     let leaving: Vec<&crate::manifest::lock::LockedResource> = lock
         .into_iter()
@@ -485,6 +641,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             action: d.action,
             resource: entry.id.clone(),
             bundle: entry.bundle.clone(),
+            clients: readers(targets, scope, state, &loc),
             target: loc,
             before,
             after: None,
@@ -836,7 +993,8 @@ mod tests {
             skip: &skip,
             keep: &skip,
             restore: &skip,
-            target: &OpenCode,
+            targets: &Targets::opencode(&scope),
+            homes: &Homes::default(),
             scope: &scope,
             mode,
             resolution: &resolution,

@@ -27,17 +27,25 @@ pub fn same_name_elsewhere(
     resource: &Resource<'_>,
     rendered: &Rendered,
 ) -> std::io::Result<Option<String>> {
-    let same = target.same_name(scope, resource);
+    let own = match rendered {
+        Rendered::File { path, .. } | Rendered::Dir { path, .. } => Some(path),
+        _ => None,
+    };
+    let mut same = target.same_name(scope, resource);
+    // The place the resource lands is not "elsewhere" (a skill's directory is one of
+    // those the client reads).
+    same.paths.retain(|p| Some(p) != own);
     for rel in &same.paths {
         if exists(&state.path(rel))? {
             return Ok(Some(rel.clone()));
         }
     }
-    let own = match rendered {
-        Rendered::File { path, .. } | Rendered::Dir { path, .. } => Some(path),
-        _ => None,
+    let parents: &[std::path::PathBuf] = if target.reads_parents() {
+        &state.parents
+    } else {
+        &[]
     };
-    for parent in &state.parents {
+    for parent in parents {
         for rel in own.into_iter().chain(&same.paths) {
             let path = parent.join(rel);
             if exists(&path)? {
@@ -47,7 +55,7 @@ pub fn same_name_elsewhere(
     }
     Ok(same.pointer.and_then(|p| {
         state
-            .entries_at(&p)
+            .entries_at(target.name(), &p)
             .first()
             .map(|(file, _)| file.to_string())
     }))

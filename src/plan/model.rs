@@ -40,7 +40,7 @@ pub enum Risk {
 }
 
 /// Where an action lands: a file, and for config keys the JSON pointer inside it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct Location {
     /// Relative to the scope root.
     pub file: String,
@@ -59,6 +59,9 @@ pub struct Action {
     pub resource: String,
     pub bundle: String,
     pub target: Location,
+    /// The clients that read it there (`opencode`, `claude-code`, …): more than one where
+    /// clients share the place.
+    pub clients: Vec<String>,
     /// The digest of what is there now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,

@@ -1,22 +1,26 @@
-//! What is on disk in a scope now: the config files the client merges (parsed, or with
-//! the error that stops a plan) and the digests of the files and directories resources
-//! land in. Reading only; the digests follow the same rules as rendered content, so "what
-//! is there" and "what capm would write" compare directly.
+//! What is on disk in a scope now: the config files each of the project's clients merges
+//! (parsed, or with the error that stops a plan; JSONC or TOML by the file's name) and the
+//! digests of the files and directories resources land in. Reading only; the digests follow
+//! the same rules as rendered content, so "what is there" and "what capm would write"
+//! compare directly.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::target::jsonc::{self, JsoncError};
-use crate::target::{ScopeRoot, Target, canonical_json};
+use crate::target::set::Targets;
+use crate::target::{Homes, ScopeRoot, Syntax, Target, canonical_json};
 
 /// One config file that exists.
 #[derive(Debug)]
 pub struct ConfigFile {
-    /// Relative to the scope root.
+    /// Relative to the scope root; a file outside it by its full path.
     pub rel: String,
     pub text: String,
     pub value: Result<Value, JsoncError>,
+    /// The clients (by name) that merge it.
+    pub readers: Vec<&'static str>,
 }
 
 /// A scope as it is on disk.
@@ -46,6 +50,35 @@ pub fn worktree_parents(dir: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// A config file's text and value, or `None` when it does not exist.
+fn read_config(path: &Path, shown: String) -> std::io::Result<Option<ConfigFile>> {
+    let bytes = match fs_err::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // Not UTF-8 is malformed content, like a syntax error: it blocks plans.
+    let (text, value) = match String::from_utf8(bytes) {
+        Ok(text) => {
+            let value = match Syntax::of(&shown) {
+                Syntax::Jsonc => jsonc::parse(&text),
+                Syntax::Toml => crate::target::toml_value::parse(&text),
+            };
+            (text, value)
+        }
+        Err(e) => {
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            (text, Err(jsonc::not_utf8(e.as_bytes(), e.utf8_error())))
+        }
+    };
+    Ok(Some(ConfigFile {
+        rel: shown,
+        text,
+        value,
+        readers: Vec::new(),
+    }))
+}
+
 fn sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     format!(
@@ -60,62 +93,76 @@ pub fn value_digest(v: &Value) -> String {
 }
 
 impl ScopeState {
+    /// The scope as OpenCode alone reads it.
     pub fn read(target: &dyn Target, scope: &ScopeRoot) -> std::io::Result<ScopeState> {
-        ScopeState::read_merged(target, scope, None)
+        let one = [(target, None)];
+        ScopeState::read_all(&one, scope, &Homes::default())
     }
 
-    /// Reads the scope's config files, after those of `beneath` (the user's global config,
-    /// which OpenCode merges below a project's): those are read to find conflicts, never
-    /// written, and named by their full path.
-    pub fn read_merged(
-        target: &dyn Target,
+    /// Reads the config files of every client of `targets`, each once, whoever else reads
+    /// it too; `beneath` is OpenCode's global config, merged beneath a project's.
+    pub fn read_targets(
+        targets: &Targets,
         scope: &ScopeRoot,
         beneath: Option<&ScopeRoot>,
+        homes: &Homes,
+    ) -> std::io::Result<ScopeState> {
+        let list: Vec<(&dyn Target, Option<&ScopeRoot>)> = targets
+            .iter()
+            .map(|(t, _)| (t, beneath.filter(|_| t.reads_parents())))
+            .collect();
+        ScopeState::read_all(&list, scope, homes)
+    }
+
+    /// Reads the scope's config files for each client, after those it merges beneath them
+    /// (OpenCode's global config and the directories above a project, a client's user
+    /// files): those are read to find conflicts, never written, and named by their full
+    /// path.
+    fn read_all(
+        targets: &[(&dyn Target, Option<&ScopeRoot>)],
+        scope: &ScopeRoot,
+        homes: &Homes,
     ) -> std::io::Result<ScopeState> {
         let root = scope.dir().to_path_buf();
+        let any_parents = targets.iter().any(|(t, _)| t.reads_parents());
         let parents = match scope {
-            ScopeRoot::Project(dir) => worktree_parents(dir),
-            ScopeRoot::Global(_) => Vec::new(),
+            ScopeRoot::Project(dir) if any_parents => worktree_parents(dir),
+            _ => Vec::new(),
         };
-        let mut configs = Vec::new();
-        let mut files: Vec<(PathBuf, String)> = Vec::new();
-        // Read, never written, and named by their full path: the global config, then the
-        // parent directories', farthest first.
-        let outside = beneath
-            .map(|g| (g.dir().to_path_buf(), g))
-            .into_iter()
-            .chain(parents.iter().rev().map(|p| (p.clone(), scope)));
-        for (dir, kind) in outside {
-            for rel in target.config_files(kind) {
-                let path = dir.join(&rel);
-                files.push((path.clone(), path.display().to_string()));
+        let mut files: Vec<(PathBuf, String, &'static str)> = Vec::new();
+        for (target, beneath) in targets {
+            let name = target.name();
+            for path in target.user_config_files(homes) {
+                files.push((path.clone(), path.display().to_string(), name));
+            }
+            let parents = if target.reads_parents() {
+                &parents[..]
+            } else {
+                &[]
+            };
+            let outside = beneath
+                .map(|g| (g.dir().to_path_buf(), g))
+                .into_iter()
+                .chain(parents.iter().rev().map(|p| (p.clone(), scope)));
+            for (dir, kind) in outside {
+                for rel in target.config_files(kind) {
+                    let path = dir.join(&rel);
+                    files.push((path.clone(), path.display().to_string(), name));
+                }
+            }
+            for rel in target.config_files(scope) {
+                files.push((root.join(&rel), rel, name));
             }
         }
-        for rel in target.config_files(scope) {
-            files.push((root.join(&rel), rel));
-        }
-        for (path, shown) in files {
-            match fs_err::read(&path) {
-                Ok(bytes) => {
-                    // Not UTF-8 is malformed content, like a syntax error: it blocks plans.
-                    let (text, value) = match String::from_utf8(bytes) {
-                        Ok(text) => {
-                            let value = jsonc::parse(&text);
-                            (text, value)
-                        }
-                        Err(e) => {
-                            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                            (text, Err(jsonc::not_utf8(e.as_bytes(), e.utf8_error())))
-                        }
-                    };
-                    configs.push(ConfigFile {
-                        rel: shown,
-                        text,
-                        value,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+        let mut configs: Vec<ConfigFile> = Vec::new();
+        for (path, shown, reader) in files {
+            if let Some(c) = configs.iter_mut().find(|c| c.rel == shown) {
+                c.readers.push(reader);
+                continue;
+            }
+            if let Some(mut c) = read_config(&path, shown)? {
+                c.readers.push(reader);
+                configs.push(c);
             }
         }
         Ok(ScopeState {
@@ -133,18 +180,20 @@ impl ScopeState {
             .collect()
     }
 
-    /// Every config file's value at a JSON pointer (`/mcp/github`), lowest precedence
-    /// first: more than one means a later file shadows an earlier one.
-    pub fn entries_at(&self, pointer: &str) -> Vec<(&str, &Value)> {
+    /// The value at a JSON pointer (`/mcp/github`) of every config file `client` merges,
+    /// lowest precedence first: more than one means a later file shadows an earlier one.
+    pub fn entries_at(&self, client: &str, pointer: &str) -> Vec<(&str, &Value)> {
         self.configs
             .iter()
+            .filter(|c| c.readers.contains(&client))
             .filter_map(|c| Some((c.rel.as_str(), c.value.as_ref().ok()?.pointer(pointer)?)))
             .collect()
     }
 
-    /// The elements of a config array (`/plugin`) for an npm package, in every file.
-    pub fn elements_at(&self, pointer: &str, package: &str) -> Vec<(&str, &Value)> {
-        self.entries_at(pointer)
+    /// The elements of a config array (`/plugin`) for an npm package, in every file
+    /// `client` merges.
+    pub fn elements_at(&self, client: &str, pointer: &str, package: &str) -> Vec<(&str, &Value)> {
+        self.entries_at(client, pointer)
             .into_iter()
             .flat_map(|(file, v)| {
                 v.as_array()
@@ -183,17 +232,21 @@ impl ScopeState {
         pointer: Option<&str>,
         element: Option<&str>,
     ) -> std::io::Result<Option<String>> {
+        let value = |pointer: &str| {
+            let c = self.configs.iter().find(|c| c.rel == file)?;
+            c.value.as_ref().ok()?.pointer(pointer)
+        };
         Ok(match (pointer, element) {
-            (Some(pointer), Some(key)) => self
-                .elements_at(pointer, key)
-                .iter()
-                .find(|(f, _)| *f == file)
-                .map(|(_, v)| value_digest(v)),
-            (Some(pointer), None) => self
-                .entries_at(pointer)
-                .iter()
-                .find(|(f, _)| *f == file)
-                .map(|(_, v)| value_digest(v)),
+            (Some(pointer), Some(key)) => value(pointer)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|e| {
+                    e.as_str()
+                        .is_some_and(|s| crate::validate::npm_package_name(s) == key)
+                })
+                .map(value_digest),
+            (Some(pointer), None) => value(pointer).map(value_digest),
             (None, _) => self.path_digest(file)?,
         })
     }
@@ -224,9 +277,9 @@ mod tests {
         let state = ScopeState::read(&OpenCode, &ScopeRoot::Project(root.to_path_buf())).unwrap();
         let files: Vec<&str> = state.configs.iter().map(|c| c.rel.as_str()).collect();
         assert_eq!(files, ["opencode.jsonc", ".opencode/opencode.json"]);
-        let github = state.entries_at("/mcp/github");
+        let github = state.entries_at("opencode", "/mcp/github");
         assert_eq!(github.len(), 2, "the .opencode file shadows the root one");
-        assert_eq!(state.elements_at("/plugin", "@s/b").len(), 1);
+        assert_eq!(state.elements_at("opencode", "/plugin", "@s/b").len(), 1);
         let rendered = Rendered::Dir {
             path: ".opencode/skills/s".into(),
             files: vec![("SKILL.md".into(), b"hi".to_vec())],

@@ -108,7 +108,9 @@ pub fn servers(
         let Kind::Mcp(decl) = &r.kind else {
             continue;
         };
-        let Some(Rendered::ConfigEntry { value, .. }) = OpenCode.render(&scope, &r)?.pop() else {
+        let Some(Rendered::ConfigEntry { value, .. }) =
+            OpenCode.render(&OpenCode::context(&scope), &r)?.pop()
+        else {
             continue;
         };
         let mut s = server(bundle, r.name, &value, cwd);

@@ -302,7 +302,7 @@ pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<Strin
         .map(|r| {
             // A resource that cannot be rendered is reported by validation; its digest
             // then stands for the error, so it never matches real content.
-            let digest = match OpenCode.render(&scope, &r) {
+            let digest = match OpenCode.render(&OpenCode::context(&scope), &r) {
                 Ok(parts) => crate::target::digest_of(&parts),
                 Err(e) => format!("unrenderable:{e}"),
             };

@@ -1,11 +1,19 @@
 //! Where and how resources land in an agent client's configuration. A [`Target`] knows a
-//! scope's config files, how a resource is rendered for the client, and where it goes;
-//! the OpenCode target is the first. Nothing here writes: rendering produces values that a
-//! plan compares with what is on disk.
+//! scope's config files, how a resource is rendered for the client, and where it goes:
+//! OpenCode's own (`opencode.rs`), and the other clients as data (`clients.rs`) over shared
+//! renderers (`mcp.rs`, `codex.rs`, `markdown.rs`); `set.rs` is a project's set of
+//! targets, with the places they share. Nothing here writes: rendering produces values that
+//! a plan compares with what is on disk.
 
 pub mod builtins;
+pub mod clients;
+pub mod codex;
 pub mod jsonc;
+pub mod markdown;
+pub mod mcp;
 pub mod opencode;
+pub mod set;
+pub mod toml_value;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +35,42 @@ impl ScopeRoot {
     pub fn dir(&self) -> &Path {
         match self {
             ScopeRoot::Project(p) | ScopeRoot::Global(p) => p,
+        }
+    }
+}
+
+/// The user's home directories, where clients keep their user-scope configuration: read
+/// to find what a project's resources would collide with, never written by a project.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Homes {
+    /// `$HOME`; `None` when unset (nothing of the user's is read then).
+    pub home: Option<PathBuf>,
+    /// `$CODEX_HOME`, else `~/.codex`.
+    pub codex: Option<PathBuf>,
+}
+
+/// What rendering a resource for one client needs besides the resource.
+pub struct Context<'a> {
+    pub scope: &'a ScopeRoot,
+    /// The skills directory chosen for this client among those it reads (relative to the
+    /// scope root): where clients share one, every client that reads it gets the same.
+    pub skills: &'a str,
+}
+
+/// The syntax of a config file, told by its name: TOML for `.toml`, JSON with comments
+/// otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Jsonc,
+    Toml,
+}
+
+impl Syntax {
+    pub fn of(file: &str) -> Syntax {
+        if file.ends_with(".toml") {
+            Syntax::Toml
+        } else {
+            Syntax::Jsonc
         }
     }
 }
@@ -120,20 +164,40 @@ pub fn canonical_json(v: &serde_json::Value) -> String {
 }
 
 /// An agent client capm installs into.
-pub trait Target {
+pub trait Target: Sync {
     /// The client's name, as in capm.toml's `target`.
     fn name(&self) -> &'static str;
+    /// The client's name for people (`Claude Code`).
+    fn display(&self) -> &'static str;
+    /// The directories, relative to the scope root, the client reads skills from, the one
+    /// it calls its own first.
+    fn skill_dirs(&self, scope: &ScopeRoot) -> Vec<String>;
+    /// Whether the client also reads the directories above a project, up to its git
+    /// worktree root.
+    fn reads_parents(&self) -> bool {
+        false
+    }
+    /// Config files of the user's that the client merges with a project's (full paths):
+    /// read to find collisions, never written.
+    fn user_config_files(&self, _homes: &Homes) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    /// What the user must know before the client reads what capm writes for it (a trust
+    /// gate), as findings of the plan.
+    fn notes(&self, _scope: &ScopeRoot, _homes: &Homes) -> Vec<crate::diagnostic::Diagnostic> {
+        Vec::new()
+    }
     /// The config files the client merges for the scope, lowest precedence first, relative
     /// to the scope root (files that do not exist included).
     fn config_files(&self, scope: &ScopeRoot) -> Vec<String>;
     /// Of the config files that exist, the one capm edits; or the one it creates.
     fn writable_config(&self, scope: &ScopeRoot, existing: &[String]) -> String;
-    /// The text of a config file capm creates.
-    fn new_config(&self) -> String;
+    /// The text of config file `file` when capm creates it.
+    fn new_config(&self, file: &str) -> String;
     /// A resource rendered for the client, or why it cannot be: the places it lands, the
     /// main one first. Most resources land in one place; a plugin directory lands as the
     /// directory and the entry file the client loads.
-    fn render(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> Result<Vec<Rendered>, String>;
+    fn render(&self, cx: &Context<'_>, resource: &Resource<'_>) -> Result<Vec<Rendered>, String>;
     /// Other places the client reads a resource of the same kind and name from: whatever
     /// is there and the resource would silently replace one another.
     fn same_name(&self, scope: &ScopeRoot, resource: &Resource<'_>) -> SameName;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Rendered, Resource, SameName, ScopeRoot, Target, builtins};
+use super::{Context, Kind, Rendered, Resource, SameName, ScopeRoot, Target, builtins};
 use crate::manifest::bundle::{EnvValue, McpServer, OAuth};
 use crate::manifest::span::Spanned;
 use crate::manifest::tree::normalise;
@@ -124,9 +124,37 @@ fn files_prefix(scope: &ScopeRoot) -> &'static str {
     }
 }
 
+impl OpenCode {
+    /// What rendering needs when OpenCode is the only client: skills in its own directory.
+    pub fn context(scope: &ScopeRoot) -> Context<'_> {
+        let skills = match scope {
+            ScopeRoot::Project(_) => ".opencode/skills",
+            ScopeRoot::Global(_) => "skills",
+        };
+        Context { scope, skills }
+    }
+}
+
 impl Target for OpenCode {
     fn name(&self) -> &'static str {
         "opencode"
+    }
+
+    fn display(&self) -> &'static str {
+        "OpenCode"
+    }
+
+    /// Its own `skills/`, and in a project also `.claude/skills/` and `.agents/skills/`.
+    fn skill_dirs(&self, scope: &ScopeRoot) -> Vec<String> {
+        let own = format!("{}skills", files_prefix(scope));
+        match scope {
+            ScopeRoot::Project(_) => vec![own, ".claude/skills".into(), ".agents/skills".into()],
+            ScopeRoot::Global(_) => vec![own],
+        }
+    }
+
+    fn reads_parents(&self) -> bool {
+        true
     }
 
     fn config_files(&self, scope: &ScopeRoot) -> Vec<String> {
@@ -161,19 +189,19 @@ impl Target for OpenCode {
             .map_or_else(|| "opencode.json".to_string(), |p| p.to_string())
     }
 
-    fn new_config(&self) -> String {
+    fn new_config(&self, _file: &str) -> String {
         format!("{{\n  \"$schema\": \"{SCHEMA_URL}\"\n}}\n")
     }
 
-    fn render(&self, scope: &ScopeRoot, r: &Resource<'_>) -> Result<Vec<Rendered>, String> {
+    fn render(&self, cx: &Context<'_>, r: &Resource<'_>) -> Result<Vec<Rendered>, String> {
         if let Kind::Plugin(p) = &r.kind
             && let Some(path) = &p.path
             && let dir = normalise(&path.value)
             && matches!(r.tree.get(&dir), Some(crate::manifest::tree::Entry::Dir))
         {
-            return plugin_dir(scope, r, &dir);
+            return plugin_dir(cx.scope, r, &dir);
         }
-        render_one(scope, r).map(|one| vec![one])
+        render_one(cx, r).map(|one| vec![one])
     }
 
     /// OpenCode also reads the singular `agent/`, `command/` and `skill/` directories, inline
@@ -221,8 +249,8 @@ impl Target for OpenCode {
 }
 
 /// A resource that lands in one place.
-fn render_one(scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
-    let prefix = files_prefix(scope);
+fn render_one(cx: &Context<'_>, r: &Resource<'_>) -> Result<Rendered, String> {
+    let prefix = files_prefix(cx.scope);
     match &r.kind {
         Kind::Mcp(s) => Ok(Rendered::ConfigEntry {
             pointer: format!("/mcp/{}", r.name),
@@ -260,7 +288,7 @@ fn render_one(scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
                 .map(|p| normalise(&p.value))
                 .ok_or_else(|| format!("`{}` has no path", r.id))?;
             Ok(Rendered::Dir {
-                path: format!("{prefix}skills/{}", r.name),
+                path: format!("{}/{}", cx.skills, r.name),
                 files: files_below(r.tree, &dir),
             })
         }
@@ -288,7 +316,10 @@ fn render_one(scope: &ScopeRoot, r: &Resource<'_>) -> Result<Rendered, String> {
 }
 
 /// The files below directory `dir` of a bundle, with paths relative to it.
-fn files_below(tree: &crate::manifest::tree::BundleTree, dir: &str) -> Vec<(String, Vec<u8>)> {
+pub(super) fn files_below(
+    tree: &crate::manifest::tree::BundleTree,
+    dir: &str,
+) -> Vec<(String, Vec<u8>)> {
     tree.below(dir)
         .filter_map(|(p, e)| match e {
             crate::manifest::tree::Entry::File(b) => {
@@ -374,7 +405,7 @@ mod tests {
         let scope = ScopeRoot::Project(".".into());
         let r: Vec<Rendered> = resources(&m, &tree, &crate::target::NO_INPUTS)
             .iter()
-            .map(|r| one(OpenCode.render(&scope, r)))
+            .map(|r| one(OpenCode.render(&OpenCode::context(&scope), r)))
             .collect();
         assert_eq!(
             r[0],
@@ -417,7 +448,7 @@ mod tests {
         let global = ScopeRoot::Global("/cfg".into());
         let res = resources(&m, &tree, &crate::target::NO_INPUTS);
         assert!(
-            matches!(one(OpenCode.render(&global, &res[4])), Rendered::File { path, .. } if path == "agents/a.md")
+            matches!(one(OpenCode.render(&OpenCode::context(&global), &res[4])), Rendered::File { path, .. } if path == "agents/a.md")
         );
     }
 
@@ -436,10 +467,12 @@ mod tests {
         let inputs = BTreeMap::from([("SECRET".to_string(), "s3cret".to_string())]);
         let values: Vec<Value> = resources(&m, &tree, &inputs)
             .iter()
-            .map(|r| match one(OpenCode.render(&scope, r)) {
-                Rendered::ConfigEntry { value, .. } => value,
-                other => panic!("{other:?}"),
-            })
+            .map(
+                |r| match one(OpenCode.render(&OpenCode::context(&scope), r)) {
+                    Rendered::ConfigEntry { value, .. } => value,
+                    other => panic!("{other:?}"),
+                },
+            )
             .collect();
         assert_eq!(
             values[0],
@@ -467,7 +500,7 @@ mod tests {
         );
         assert!(
             OpenCode
-                .new_config()
+                .new_config("opencode.json")
                 .contains("\"$schema\": \"https://opencode.ai/config.json\"")
         );
     }

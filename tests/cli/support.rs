@@ -50,6 +50,9 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        // Never the developer's own client configs (~/.claude.json, ~/.codex, …).
+        .env("HOME", dir.join(".no-user-home"))
+        .env_remove("CODEX_HOME")
         // A fresh cache per test, never the developer's ~/.cache (a test may set its own).
         .env("XDG_CACHE_HOME", dir.join(".no-user-cache"));
     cmd

@@ -27,7 +27,7 @@ const TOOLS: &[(&str, &str)] = &[
 ];
 
 /// A markdown file translated: its text, and what it could not carry.
-pub(super) struct Translated {
+pub(crate) struct Translated {
     pub text: String,
     pub notes: Vec<String>,
 }
@@ -73,7 +73,7 @@ impl Writer {
 }
 
 /// The front matter and body of `text`; a file without front matter is all body.
-fn split(text: &str) -> (Option<FrontMatter>, &str) {
+pub(crate) fn split(text: &str) -> (Option<FrontMatter>, &str) {
     match front::parse(text) {
         Ok(Some(fm)) => {
             let body = fm.body;
@@ -85,7 +85,7 @@ fn split(text: &str) -> (Option<FrontMatter>, &str) {
 
 /// An OpenCode agent as a Claude Code subagent named `name`; `servers` are the bundle's
 /// MCP servers, whose tools the agent may name.
-pub(super) fn agent(name: &str, text: &str, servers: &[String]) -> Translated {
+pub(crate) fn agent(name: &str, text: &str, servers: &[String]) -> Translated {
     let (fm, body) = split(text);
     let mut w = Writer::new(format!("agent:{name}"));
     w.key("name", name);
@@ -107,7 +107,7 @@ pub(super) fn agent(name: &str, text: &str, servers: &[String]) -> Translated {
 }
 
 /// An OpenCode command as a Claude Code command.
-pub(super) fn command(name: &str, text: &str, _servers: &[String]) -> Translated {
+pub(crate) fn command(name: &str, text: &str, _servers: &[String]) -> Translated {
     let (fm, body) = split(text);
     let mut w = Writer::new(format!("command:{name}"));
     for (key, value, _) in fm.iter().flat_map(|f| &f.keys) {

@@ -8,7 +8,7 @@
 //! `server_json.rs` MCP Registry `server.json` documents, one per MCP server.
 
 mod claude;
-mod markdown;
+pub(crate) mod markdown;
 mod server_json;
 mod skills;
 

@@ -1,0 +1,358 @@
+//! The agent clients besides OpenCode, as data: for each, the files it reads MCP servers
+//! from and the one capm writes, how it spells a server and a reference to the environment,
+//! where it reads skills, agents and commands and in which format, and what the user must do
+//! before it reads a project's servers. One adapter, [`Client`], renders every resource
+//! from that data. What each client reads was observed by running its CLI (README, "Agent
+//! clients"); `tests/clients/` asks the real CLIs again.
+
+use std::path::PathBuf;
+
+use super::markdown::Format;
+use super::mcp::{EnvSyntax, Shape, Style};
+use super::{Context, Homes, Kind, Rendered, Resource, SameName, ScopeRoot, Target};
+use crate::diagnostic::Diagnostic;
+use crate::manifest::tree::normalise;
+
+/// How a client keeps its MCP servers.
+#[derive(Clone, Copy, Debug)]
+pub enum Servers {
+    /// JSON objects of a shape and a syntax.
+    Json(Style),
+    /// Codex's TOML tables.
+    Codex,
+}
+
+/// The directory a user-scope file is relative to.
+#[derive(Clone, Copy, Debug)]
+pub enum Home {
+    /// `$HOME`.
+    User,
+    /// `$CODEX_HOME`, else `~/.codex`.
+    Codex,
+}
+
+/// A client's trust gate for a project's servers, checked when planning.
+#[derive(Clone, Copy, Debug)]
+pub enum Gate {
+    /// Codex reads `.codex/config.toml` only in a project its user config trusts.
+    CodexTrust,
+}
+
+/// One client, as data.
+#[derive(Debug)]
+pub struct Client {
+    pub id: &'static str,
+    pub display: &'static str,
+    /// Project files the client reads MCP servers from, lowest precedence first.
+    pub mcp_files: &'static [&'static str],
+    /// The one capm writes.
+    pub mcp_file: &'static str,
+    /// The key servers are kept under (`mcpServers`, `servers`, `mcp_servers`).
+    pub mcp_key: &'static str,
+    pub servers: Servers,
+    /// User-scope files it merges with a project's.
+    pub user_files: &'static [(Home, &'static str)],
+    /// Project skill directories it reads, its own first.
+    pub skills: &'static [&'static str],
+    /// Where its project agents go and in which format; `None`: it has none.
+    pub agents: Option<(&'static str, Format)>,
+    pub commands: Option<(&'static str, Format)>,
+    pub gate: Option<Gate>,
+}
+
+const fn json(shape: Shape, env: EnvSyntax, client: &'static str, dollar: bool) -> Servers {
+    Servers::Json(Style {
+        shape,
+        env,
+        client,
+        dollar_expands: dollar,
+    })
+}
+
+pub const CLAUDE_CODE: Client = Client {
+    id: "claude-code",
+    display: "Claude Code",
+    mcp_files: &[".mcp.json"],
+    mcp_file: ".mcp.json",
+    mcp_key: "mcpServers",
+    servers: json(Shape::Claude, EnvSyntax::Braces, "Claude Code", false),
+    user_files: &[(Home::User, ".claude.json")],
+    skills: &[".claude/skills"],
+    agents: Some((".claude/agents", Format::ClaudeMarkdown)),
+    commands: Some((".claude/commands", Format::ClaudeMarkdown)),
+    gate: None,
+};
+
+pub const GEMINI: Client = Client {
+    id: "gemini",
+    display: "Gemini CLI",
+    mcp_files: &[".gemini/settings.json"],
+    mcp_file: ".gemini/settings.json",
+    mcp_key: "mcpServers",
+    servers: json(Shape::Gemini, EnvSyntax::Braces, "Gemini CLI", true),
+    user_files: &[(Home::User, ".gemini/settings.json")],
+    skills: &[".gemini/skills", ".agents/skills"],
+    agents: Some((".gemini/agents", Format::ClaudeMarkdown)),
+    commands: Some((".gemini/commands", Format::GeminiCommand)),
+    gate: None,
+};
+
+pub const CODEX: Client = Client {
+    id: "codex",
+    display: "Codex",
+    mcp_files: &[".codex/config.toml"],
+    mcp_file: ".codex/config.toml",
+    mcp_key: "mcp_servers",
+    servers: Servers::Codex,
+    user_files: &[(Home::Codex, "config.toml")],
+    skills: &[".agents/skills"],
+    agents: Some((".codex/agents", Format::CodexAgent)),
+    commands: None,
+    gate: Some(Gate::CodexTrust),
+};
+
+pub const COPILOT: Client = Client {
+    id: "copilot",
+    display: "Copilot CLI",
+    mcp_files: &[".github/mcp.json", ".mcp.json"],
+    mcp_file: ".mcp.json",
+    mcp_key: "mcpServers",
+    servers: json(Shape::Claude, EnvSyntax::Braces, "Copilot CLI", false),
+    user_files: &[(Home::User, ".copilot/mcp-config.json")],
+    skills: &[".github/skills", ".agents/skills", ".claude/skills"],
+    agents: Some((".github/agents", Format::CopilotAgent)),
+    commands: None,
+    gate: None,
+};
+
+pub const QWEN: Client = Client {
+    id: "qwen",
+    display: "Qwen Code",
+    // Qwen Code reads `.mcp.json` too, beneath its own settings (an entry of the same name
+    // in `.qwen/settings.json` wins), and expands no reference there.
+    mcp_files: &[".mcp.json", ".qwen/settings.json"],
+    mcp_file: ".qwen/settings.json",
+    mcp_key: "mcpServers",
+    servers: json(Shape::Gemini, EnvSyntax::Braces, "Qwen Code", true),
+    user_files: &[(Home::User, ".qwen/settings.json")],
+    skills: &[".qwen/skills", ".agents/skills"],
+    agents: Some((".qwen/agents", Format::ClaudeMarkdown)),
+    commands: Some((".qwen/commands", Format::ClaudeMarkdown)),
+    gate: None,
+};
+
+pub const CURSOR: Client = Client {
+    id: "cursor",
+    display: "Cursor",
+    mcp_files: &[".cursor/mcp.json"],
+    mcp_file: ".cursor/mcp.json",
+    mcp_key: "mcpServers",
+    servers: json(Shape::Claude, EnvSyntax::EnvColon, "Cursor", false),
+    user_files: &[(Home::User, ".cursor/mcp.json")],
+    skills: &[".cursor/skills", ".claude/skills", ".agents/skills"],
+    agents: None,
+    commands: Some((".cursor/commands", Format::Plain)),
+    gate: None,
+};
+
+pub const VSCODE: Client = Client {
+    id: "vscode",
+    display: "VS Code",
+    mcp_files: &[".vscode/mcp.json"],
+    mcp_file: ".vscode/mcp.json",
+    mcp_key: "servers",
+    servers: json(Shape::VsCode, EnvSyntax::EnvColon, "VS Code", false),
+    user_files: &[],
+    skills: &[".github/skills", ".claude/skills", ".agents/skills"],
+    agents: Some((".github/agents", Format::CopilotAgent)),
+    commands: None,
+    gate: None,
+};
+
+/// Every client of this file, in the order of the README's table.
+pub const ALL: &[&Client] = &[
+    &CLAUDE_CODE,
+    &GEMINI,
+    &CODEX,
+    &COPILOT,
+    &QWEN,
+    &CURSOR,
+    &VSCODE,
+];
+
+impl Client {
+    fn project(scope: &ScopeRoot) -> Result<(), String> {
+        match scope {
+            ScopeRoot::Project(_) => Ok(()),
+            ScopeRoot::Global(_) => Err("global scope installs into OpenCode only".into()),
+        }
+    }
+
+    fn server(
+        &self,
+        r: &Resource<'_>,
+        s: &crate::manifest::bundle::McpServer,
+    ) -> Result<Rendered, String> {
+        let value = match &self.servers {
+            Servers::Json(style) => super::mcp::entry(style, s, r.inputs),
+            Servers::Codex => super::codex::entry(s, r.inputs),
+        }
+        .map_err(|why| format!("{} cannot take `{}`: {why}", self.display, r.id))?;
+        Ok(Rendered::ConfigEntry {
+            pointer: format!("/{}/{}", self.mcp_key, r.name),
+            value,
+        })
+    }
+
+    /// An agent or command file, translated; `None` when the client has no place for it.
+    fn markdown(
+        &self,
+        r: &Resource<'_>,
+        place: Option<(&str, Format)>,
+    ) -> Result<Vec<Rendered>, String> {
+        let Some((dir, format)) = place else {
+            return Ok(Vec::new());
+        };
+        let (Kind::Agent(a) | Kind::Command(a)) = &r.kind else {
+            return Ok(Vec::new());
+        };
+        let path = a
+            .path
+            .as_ref()
+            .map(|p| normalise(&p.value))
+            .ok_or_else(|| format!("`{}` has no path", r.id))?;
+        let bytes = r
+            .tree
+            .file(&path)
+            .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+        let text = String::from_utf8_lossy(bytes);
+        let servers: Vec<String> = Vec::new();
+        let out = if matches!(r.kind, Kind::Agent(_)) {
+            super::markdown::agent(format, r.name, &text, &servers)
+        } else {
+            super::markdown::command(format, r.name, &text, &servers)
+        };
+        Ok(vec![Rendered::File {
+            path: format!("{dir}/{}", format.file(r.name)),
+            bytes: out,
+        }])
+    }
+}
+
+impl Target for Client {
+    fn name(&self) -> &'static str {
+        self.id
+    }
+
+    fn display(&self) -> &'static str {
+        self.display
+    }
+
+    fn skill_dirs(&self, _scope: &ScopeRoot) -> Vec<String> {
+        self.skills.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn user_config_files(&self, homes: &Homes) -> Vec<PathBuf> {
+        self.user_files
+            .iter()
+            .filter_map(|(home, rel)| {
+                let dir = match home {
+                    Home::User => homes.home.as_ref(),
+                    Home::Codex => homes.codex.as_ref(),
+                }?;
+                Some(dir.join(rel))
+            })
+            .collect()
+    }
+
+    fn notes(&self, scope: &ScopeRoot, homes: &Homes) -> Vec<Diagnostic> {
+        match self.gate {
+            Some(Gate::CodexTrust) => codex_trust(scope, homes).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn config_files(&self, _scope: &ScopeRoot) -> Vec<String> {
+        self.mcp_files.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn writable_config(&self, _scope: &ScopeRoot, _existing: &[String]) -> String {
+        self.mcp_file.to_string()
+    }
+
+    fn new_config(&self, file: &str) -> String {
+        match super::Syntax::of(file) {
+            super::Syntax::Toml => String::new(),
+            super::Syntax::Jsonc => "{}\n".to_string(),
+        }
+    }
+
+    fn render(&self, cx: &Context<'_>, r: &Resource<'_>) -> Result<Vec<Rendered>, String> {
+        Client::project(cx.scope)?;
+        match &r.kind {
+            Kind::Mcp(s) => Ok(vec![self.server(r, s)?]),
+            Kind::Skill(s) => {
+                let dir = s
+                    .path
+                    .as_ref()
+                    .map(|p| normalise(&p.value))
+                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
+                Ok(vec![Rendered::Dir {
+                    path: format!("{}/{}", cx.skills, r.name),
+                    files: super::opencode::files_below(r.tree, &dir),
+                }])
+            }
+            Kind::Agent(_) => self.markdown(r, self.agents),
+            Kind::Command(_) => self.markdown(r, self.commands),
+            // Plugins are OpenCode's: no other client loads them.
+            Kind::Plugin(_) => Ok(Vec::new()),
+        }
+    }
+
+    fn same_name(&self, _scope: &ScopeRoot, r: &Resource<'_>) -> SameName {
+        let paths = match &r.kind {
+            Kind::Skill(_) => self
+                .skills
+                .iter()
+                .map(|d| format!("{d}/{}", r.name))
+                .collect(),
+            _ => Vec::new(),
+        };
+        SameName {
+            paths,
+            pointer: None,
+        }
+    }
+
+    fn built_in(&self, _resource: &Resource<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// A warning unless Codex's user config trusts the project: until then Codex does not read
+/// `.codex/config.toml` or `.codex/agents/`.
+fn codex_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
+    let dir = std::path::absolute(scope.dir()).ok()?;
+    let config = homes.codex.as_ref().map(|c| c.join("config.toml"));
+    let trusted = config
+        .as_ref()
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            let projects = t.get("projects")?.as_table()?;
+            let level = projects.get(dir.to_str()?)?.get("trust_level")?.as_str()?;
+            Some(level == "trusted")
+        })
+        .unwrap_or(false);
+    (!trusted).then(|| {
+        Diagnostic::new(
+            "client-gate",
+            format!(
+                "Codex reads `.codex/config.toml` and `.codex/agents/` only in a project it trusts, and `{}` is not trusted in {}",
+                dir.display(),
+                config.map_or_else(|| "Codex's config".to_string(), |c| format!("`{}`", c.display()))
+            ),
+        )
+        .help("start `codex` in the project and trust it when asked; capm never writes that setting")
+    })
+}

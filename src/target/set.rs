@@ -1,0 +1,178 @@
+//! A project's clients, together: the targets capm.toml names, and for each the skills
+//! directory it is given. Several clients read skills from the same directories
+//! (`.agents/skills` is read by Gemini CLI, Codex, Copilot CLI, Qwen Code and OpenCode;
+//! `.claude/skills` by Claude Code, OpenCode and Copilot CLI), so a skill is written once
+//! where clients share a directory, and never where a client would read it a second time
+//! when another choice exists.
+
+use super::clients;
+use super::opencode::OpenCode;
+use super::{ScopeRoot, Target};
+use crate::manifest::common::Target as Id;
+
+/// The target of one client id.
+pub fn target(id: Id) -> &'static dyn Target {
+    match id {
+        Id::Opencode => &OpenCode,
+        Id::ClaudeCode => &clients::CLAUDE_CODE,
+        Id::Gemini => &clients::GEMINI,
+        Id::Codex => &clients::CODEX,
+        Id::Copilot => &clients::COPILOT,
+        Id::Qwen => &clients::QWEN,
+        Id::Cursor => &clients::CURSOR,
+        Id::Vscode => &clients::VSCODE,
+    }
+}
+
+/// The clients of a project, each with its skills directory.
+pub struct Targets {
+    list: Vec<(&'static dyn Target, String)>,
+    /// Clients that read a skill from two of the chosen directories, with those.
+    twice: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Targets {
+    /// The clients `ids`, in that order, for `scope`.
+    pub fn new(ids: &[Id], scope: &ScopeRoot) -> Targets {
+        let targets: Vec<&'static dyn Target> = ids.iter().map(|&id| target(id)).collect();
+        let reads: Vec<Vec<String>> = targets.iter().map(|t| t.skill_dirs(scope)).collect();
+        let chosen = place_skills(&reads);
+        let twice = targets
+            .iter()
+            .zip(&reads)
+            .filter_map(|(t, dirs)| {
+                let read: Vec<String> = dirs
+                    .iter()
+                    .filter(|d| chosen.contains(d))
+                    .cloned()
+                    .collect();
+                (read.len() > 1).then(|| (t.display(), read))
+            })
+            .collect();
+        let list = targets
+            .into_iter()
+            .zip(reads)
+            .map(|(t, dirs)| {
+                let dir = dirs
+                    .iter()
+                    .find(|d| chosen.contains(d))
+                    .cloned()
+                    .unwrap_or_default();
+                (t, dir)
+            })
+            .collect();
+        Targets { list, twice }
+    }
+
+    /// OpenCode alone, as a project without `targets` has it.
+    pub fn opencode(scope: &ScopeRoot) -> Targets {
+        Targets::new(&[Id::Opencode], scope)
+    }
+
+    /// Each client with the skills directory it is given.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static dyn Target, &str)> {
+        self.list.iter().map(|(t, d)| (*t, d.as_str()))
+    }
+
+    /// Clients that read a skill from two of the chosen directories (no choice avoided it).
+    pub fn read_twice(&self) -> &[(&'static str, Vec<String>)] {
+        &self.twice
+    }
+
+    /// The text of config file `file` when capm creates it, as the first client that reads
+    /// it writes it.
+    pub fn new_config(&self, scope: &ScopeRoot, file: &str) -> String {
+        self.list
+            .iter()
+            .find(|(t, _)| t.config_files(scope).iter().any(|f| f == file))
+            .map_or_else(|| "{}\n".to_string(), |(t, _)| t.new_config(file))
+    }
+
+    /// The clients that read what is at `file` (a config file, or a file or directory a
+    /// resource lands in): for a config file, those that merge it; for anything else, those
+    /// whose own rendering put it there.
+    pub fn readers(&self, scope: &ScopeRoot, file: &str) -> Vec<&'static str> {
+        self.list
+            .iter()
+            .filter(|(t, skills)| {
+                t.config_files(scope).iter().any(|f| f == file)
+                    || file.starts_with(&format!("{skills}/"))
+            })
+            .map(|(t, _)| t.name())
+            .collect()
+    }
+}
+
+/// Chooses the skills directories: a client that reads only one directory gets it; every
+/// other client reuses a chosen directory it reads, or adds the one of its own that the
+/// fewest other clients read (so that none reads a skill twice where that can be avoided).
+fn place_skills(reads: &[Vec<String>]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..reads.len()).collect();
+    order.sort_by_key(|&i| reads[i].len());
+    let mut chosen: Vec<String> = Vec::new();
+    for i in order {
+        if reads[i].iter().any(|d| chosen.contains(d)) {
+            continue;
+        }
+        let readers = |d: &String| {
+            reads
+                .iter()
+                .enumerate()
+                .filter(|(j, r)| *j != i && r.contains(d))
+                .count()
+        };
+        if let Some(best) = reads[i].iter().min_by_key(|d| readers(d)) {
+            chosen.push(best.clone());
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(ids: &[Id]) -> Vec<(&'static str, String)> {
+        let scope = ScopeRoot::Project(".".into());
+        Targets::new(ids, &scope)
+            .iter()
+            .map(|(t, d)| (t.name(), d.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn opencode_alone_keeps_its_own_directory() {
+        assert_eq!(
+            dirs(&[Id::Opencode]),
+            [("opencode", ".opencode/skills".into())]
+        );
+    }
+
+    #[test]
+    fn clients_that_share_a_directory_get_it_once() {
+        // Claude Code reads only `.claude/skills`, which OpenCode and Copilot read too.
+        assert_eq!(
+            dirs(&[Id::Opencode, Id::ClaudeCode, Id::Copilot]),
+            [
+                ("opencode", ".claude/skills".into()),
+                ("claude-code", ".claude/skills".into()),
+                ("copilot", ".claude/skills".into())
+            ]
+        );
+        // Codex reads only `.agents/skills`: Gemini reads it too, OpenCode as well.
+        let d = dirs(&[Id::Opencode, Id::Gemini, Id::Codex]);
+        assert!(d.iter().all(|(_, dir)| dir == ".agents/skills"), "{d:?}");
+    }
+
+    #[test]
+    fn a_client_reads_a_skill_twice_only_when_nothing_else_works() {
+        let scope = ScopeRoot::Project(".".into());
+        let t = Targets::new(&[Id::ClaudeCode, Id::Gemini], &scope);
+        assert!(t.read_twice().is_empty());
+        let d: Vec<String> = t.iter().map(|(_, d)| d.to_string()).collect();
+        assert_eq!(d, [".claude/skills", ".gemini/skills"]);
+        let t = Targets::new(&[Id::ClaudeCode, Id::Codex, Id::Opencode], &scope);
+        assert_eq!(t.read_twice().len(), 1, "{:?}", t.read_twice());
+        assert_eq!(t.read_twice()[0].0, "OpenCode");
+    }
+}

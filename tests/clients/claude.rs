@@ -1,0 +1,1 @@
+//! Conformance with the real claude CLI (see main.rs).

@@ -1,0 +1,1 @@
+//! Conformance with the real codex CLI (see main.rs).

@@ -1,0 +1,1 @@
+//! Conformance with the real copilot CLI (see main.rs).

@@ -1,0 +1,1 @@
+//! Conformance with the real gemini CLI (see main.rs).

@@ -1,0 +1,1 @@
+//! Conformance with the real qwen CLI (see main.rs).
