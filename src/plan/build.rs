@@ -410,6 +410,14 @@ fn unrenderable(target: &dyn Target, id: &str, bundle: &str, why: String) -> Act
     }
 }
 
+/// Whether capm.lock records the resource as installed (for any client): a warning about it
+/// was shown when it was installed.
+fn installed_before(lock: Option<&Lockfile>, bundle: &str, id: &str) -> bool {
+    lock.into_iter()
+        .flat_map(|l| &l.resources)
+        .any(|e| e.bundle == bundle && e.id == id)
+}
+
 /// A warning for a resource of a kind the client has no place for.
 fn not_for_client(target: &dyn Target, id: &str, bundle: &str, targets: &Targets) -> Diagnostic {
     let others: Vec<&str> = targets
@@ -540,7 +548,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                         continue;
                     }
                 };
-                if parts.is_empty() {
+                if parts.is_empty() && !installed_before(lock, &b.name, &r.id) {
                     findings.push(not_for_client(target, &r.id, &b.name, targets));
                 }
                 for (i, rendered) in parts.into_iter().enumerate() {
@@ -551,7 +559,13 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             }
         }
     }
-    for (client, dirs) in targets.read_twice() {
+    let skills = resolution.bundles.iter().any(|b| {
+        b.manifest
+            .resources()
+            .iter()
+            .any(|r| matches!(r.item, crate::target::Kind::Skill(_)))
+    });
+    for (client, dirs) in targets.read_twice().iter().filter(|_| skills) {
         findings.push(Diagnostic::new(
             "skill-read-twice",
             format!(
