@@ -194,6 +194,10 @@ pub fn human(plan: &Plan) -> String {
         "Plan: {op} into the {} scope ({}): {status_style}{status}{status_style:#}, risk {risk}",
         plan.scope, plan.product_mode
     );
+    // Which client reads each place matters once there is more than one.
+    let clients: std::collections::BTreeSet<&String> =
+        plan.actions.iter().flat_map(|a| &a.clients).collect();
+    let many_clients = clients.len() > 1;
     let mut bundles: Vec<&str> = Vec::new();
     for a in &plan.actions {
         if !bundles.contains(&a.bundle.as_str()) {
@@ -246,6 +250,9 @@ pub fn human(plan: &Plan) -> String {
             }
             if let Some(e) = &a.target.element {
                 place.push_str(&format!(" [{e}]"));
+            }
+            if many_clients && !a.clients.is_empty() {
+                place.push_str(&format!("  for {}", a.clients.join(", ")));
             }
             let note = a
                 .reason
