@@ -235,7 +235,15 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     let global = ScopeRoot::Global(req.global_config.clone());
     let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
     let targets = targets_of(project, &scope)?;
-    let state = ScopeState::read_targets(&targets, &scope, beneath, &req.homes)?;
+    let mut state = ScopeState::read_targets(&targets, &scope, beneath, &req.homes)?;
+    let recorded: Vec<&str> = project
+        .lock
+        .iter()
+        .flat_map(|l| &l.resources)
+        .filter(|r| r.pointer.is_some())
+        .map(|r| r.path.as_str())
+        .collect();
+    state.read_also(&recorded)?;
     let policy = project
         .manifest
         .policy

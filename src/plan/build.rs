@@ -141,6 +141,13 @@ fn settle_edit(
 }
 
 /// Where the lock records something at `loc`, if anywhere.
+/// Whether capm.lock records resource `id` at `path` (a file or directory, not an entry).
+fn installed_at(lock: Option<&Lockfile>, id: &str, path: &str) -> bool {
+    lock.into_iter()
+        .flat_map(|l| &l.resources)
+        .any(|e| e.id == id && e.path == path && e.pointer.is_none())
+}
+
 fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
     let entry = lock
         .into_iter()
@@ -256,7 +263,10 @@ impl Place<'_> {
         };
         let lock_entry = recorded(lock, &loc);
         if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
-            elsewhere = collisions::same_name_elsewhere(target, scope, state, r, rendered)?;
+            // The resource's own copy for another client (moving here when `targets`
+            // changes) is capm's, not a name of the user's.
+            elsewhere = collisions::same_name_elsewhere(target, scope, state, r, rendered)?
+                .filter(|f| !installed_at(lock, &r.id, f));
         }
         let mut decision = ownership::install(bundle, &after, &disk, &lock_entry);
         let config_broken = matches!(

@@ -141,6 +141,10 @@ pub const QWEN: Client = Client {
     gate: None,
 };
 
+/// Cursor has no CLI to ask: this follows its documentation (README, "Agent clients"), and
+/// `tests/fixtures/clients/cursor-mcp.schema.json` checks the entries. It reads skills from
+/// `.codex/skills` too, which no other client reads (so capm never writes there). Its
+/// subagents (`.cursor/agents/`) take front matter no format here writes yet.
 pub const CURSOR: Client = Client {
     id: "cursor",
     display: "Cursor",
@@ -149,12 +153,20 @@ pub const CURSOR: Client = Client {
     mcp_key: "mcpServers",
     servers: json(Shape::Claude, EnvSyntax::EnvColon, "Cursor", false),
     user_files: &[(Home::User, ".cursor/mcp.json")],
-    skills: &[".cursor/skills", ".claude/skills", ".agents/skills"],
+    skills: &[
+        ".cursor/skills",
+        ".claude/skills",
+        ".agents/skills",
+        ".codex/skills",
+    ],
     agents: None,
     commands: Some((".cursor/commands", Format::Plain)),
     gate: None,
 };
 
+/// VS Code has no CLI to ask: its entries follow the JSON Schema VS Code validates
+/// `.vscode/mcp.json` with (`tests/fixtures/clients/vscode-mcp.schema.json`). Its user
+/// `mcp.json` lives in a per-platform profile directory, not read here.
 pub const VSCODE: Client = Client {
     id: "vscode",
     display: "VS Code",

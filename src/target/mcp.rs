@@ -24,8 +24,8 @@ pub enum Shape {
     Claude,
     /// `{command, args, env, cwd, timeout}` / `{httpUrl | url, headers}`: Gemini CLI, Qwen Code.
     Gemini,
-    /// `{"type": "stdio", command, args, env}` / `{"type": "http"|"sse", url, headers}` under
-    /// `servers`: VS Code.
+    /// `{"type": "stdio", command, args, env, cwd}` / `{"type": "http"|"sse", url, headers}`
+    /// under `servers`: VS Code (whose schema, unlike Cursor's documentation, has `cwd`).
     VsCode,
 }
 
@@ -35,7 +35,13 @@ pub enum EnvSyntax {
     /// `${VAR}`: Claude Code, Copilot CLI, Gemini CLI, Qwen Code (Gemini and Qwen also
     /// expand `$VAR`).
     Braces,
-    /// `${env:VAR}`: Cursor, VS Code.
+    /// `${env:VAR}`: Cursor, VS Code. Both resolve it in `command`, `args`, `env`, `url`
+    /// and header values (VS Code through the variable resolver of its launch
+    /// configurations). VS Code also offers `inputs` (`promptString`, `password: true`,
+    /// referenced as `${input:ID}`), which asks once and keeps the answer in its secret
+    /// storage; capm writes `${env:VAR}` instead, so that a secret comes from the one
+    /// environment every client of the project reads, is never stored by capm nor
+    /// prompted for by one client only, and the user's own `inputs` are left alone.
     EnvColon,
 }
 
