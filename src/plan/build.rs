@@ -140,7 +140,6 @@ fn settle_edit(
     }
 }
 
-/// Where the lock records something at `loc`, if anywhere.
 /// Whether capm.lock records resource `id` at `path` (a file or directory, not an entry).
 fn installed_at(lock: Option<&Lockfile>, id: &str, path: &str) -> bool {
     lock.into_iter()
@@ -148,6 +147,7 @@ fn installed_at(lock: Option<&Lockfile>, id: &str, path: &str) -> bool {
         .any(|e| e.id == id && e.path == path && e.pointer.is_none())
 }
 
+/// Where the lock records something at `loc`, if anywhere.
 fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
     let entry = lock
         .into_iter()
