@@ -92,7 +92,7 @@ pub const GEMINI: Client = Client {
     servers: json(Shape::Gemini, EnvSyntax::Braces, "Gemini CLI", true),
     user_files: &[(Home::User, ".gemini/settings.json")],
     skills: &[".gemini/skills", ".agents/skills"],
-    agents: Some((".gemini/agents", Format::ClaudeMarkdown)),
+    agents: Some((".gemini/agents", Format::GeminiAgent)),
     commands: Some((".gemini/commands", Format::GeminiCommand)),
     gate: None,
 };
