@@ -64,5 +64,7 @@ mod skill_repos;
 mod sparse_registry;
 mod substitution;
 mod support;
+mod targets_codex;
+mod targets_gemini;
 mod user_edits;
 mod verbosity;
