@@ -5,7 +5,8 @@
 //! `mcp__` namespace), lists the skills and the agent roles. Codex has no place for
 //! commands, and nothing lists them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -13,49 +14,80 @@ use crate::conformance::{probe_bundle, run};
 use crate::harness::{Sandbox, binary, text};
 use crate::http_probe::HttpProbe;
 
-fn codex_home(sb: &Sandbox) -> std::path::PathBuf {
-    sb.home().join(".codex")
+/// A sandbox for Codex, with a CODEX_HOME of its own outside /tmp: under a temporary
+/// directory Codex refuses to create its helper binaries and warns at every call.
+struct Codex {
+    sb: Sandbox,
+    home: tempfile::TempDir,
+    bin: PathBuf,
 }
 
-/// Trusts the project the way Codex's trust prompt records it.
-fn trust(sb: &Sandbox) {
-    std::fs::create_dir_all(codex_home(sb)).unwrap();
-    let line = format!(
-        "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
-        sb.project().display()
-    );
-    std::fs::write(codex_home(sb).join("config.toml"), line).unwrap();
-}
+impl Codex {
+    fn new(bin: PathBuf) -> Codex {
+        let home = tempfile::Builder::new()
+            .prefix("codex-home-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        Codex {
+            sb: Sandbox::new(&["codex"]),
+            home,
+            bin,
+        }
+    }
 
-/// `codex ARGS` in the project; stdout. Codex warns on stderr that it creates no helper
-/// binaries under /tmp, where the sandbox is: tolerated.
-fn codex(sb: &Sandbox, bin: &Path, args: &[&str]) -> String {
-    let mut cmd = sb.client(bin, args);
-    cmd.env("CODEX_HOME", codex_home(sb))
-        .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
-        .env_remove("OPENAI_API_KEY");
-    let out = run(cmd);
-    assert!(out.status.success(), "codex {args:?}:\n{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
+    fn home(&self) -> &Path {
+        self.home.path()
+    }
 
-/// The plan's findings with code `code`.
-fn findings(sb: &Sandbox, bundle: &str, code: &str) -> usize {
-    let out = crate::support::command(
-        &sb.project(),
-        &["plan", "install", "--format", "json", bundle],
-    )
-    .env("HOME", sb.home())
-    .env("CODEX_HOME", codex_home(sb))
-    .output()
-    .unwrap();
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    plan["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == code)
-        .count()
+    /// Trusts the project the way Codex's trust prompt records it.
+    fn trust(&self) {
+        let line = format!(
+            "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            self.sb.project().display()
+        );
+        std::fs::write(self.home().join("config.toml"), line).unwrap();
+    }
+
+    /// `codex ARGS` in the project; its stdout.
+    fn codex(&self, args: &[&str]) -> String {
+        let mut cmd = self.sb.client(&self.bin, args);
+        cmd.env("CODEX_HOME", self.home())
+            .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
+            .env_remove("OPENAI_API_KEY");
+        let out = run(cmd);
+        assert!(out.status.success(), "codex {args:?}:\n{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("could not create PATH aliases"),
+            "{stderr}"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `capm ARGS` in the project, seeing this CODEX_HOME.
+    fn capm(&self, args: &[&str]) -> Command {
+        let mut cmd = crate::support::command(&self.sb.project(), args);
+        cmd.env("HOME", self.sb.home())
+            .env("CODEX_HOME", self.home());
+        cmd
+    }
+
+    fn add(&self, bundle: &str) {
+        let out = run(self.capm(&["add", bundle, "--yes"]));
+        assert!(out.status.success(), "capm add {bundle}:\n{}", text(&out));
+    }
+
+    /// How many of the plan's findings have code `code`.
+    fn findings(&self, bundle: &str, code: &str) -> usize {
+        let out = run(self.capm(&["plan", "install", "--format", "json", bundle]));
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .count()
+    }
 }
 
 #[test]
@@ -63,22 +95,23 @@ fn codex_reads_the_probe_bundle_once_trusted() {
     let Some(bin) = binary("CODEX_BIN", "codex_reads_the_probe_bundle_once_trusted") else {
         return;
     };
-    let sb = Sandbox::new(&["codex"]);
+    let cx = Codex::new(bin);
+    let sb = &cx.sb;
     let server = HttpProbe::start();
-    let bundle = probe_bundle(&sb, &server.url());
+    let bundle = probe_bundle(sb, &server.url());
     let bundle = bundle.to_str().unwrap();
-    std::fs::create_dir_all(codex_home(&sb)).unwrap();
-    assert_eq!(findings(&sb, bundle, "client-gate"), 1);
-    let untrusted = codex(&sb, &bin, &["mcp", "list", "--json"]);
+    assert_eq!(cx.findings(bundle, "client-gate"), 1);
+    cx.add(bundle);
+    // Installed, but Codex reads none of it until the project is trusted.
+    let untrusted = cx.codex(&["mcp", "list", "--json"]);
     assert_eq!(
         serde_json::from_str::<Value>(&untrusted).unwrap(),
         json!([])
     );
-    trust(&sb);
-    assert_eq!(findings(&sb, bundle, "client-gate"), 0);
-    sb.capm(&["add", bundle, "--yes"]);
+    cx.trust();
+    assert_eq!(cx.findings(bundle, "client-gate"), 0);
 
-    let list: Value = serde_json::from_str(&codex(&sb, &bin, &["mcp", "list", "--json"])).unwrap();
+    let list: Value = serde_json::from_str(&cx.codex(&["mcp", "list", "--json"])).unwrap();
     let by_name = |n: &str| {
         list.as_array()
             .unwrap()
@@ -99,7 +132,7 @@ fn codex_reads_the_probe_bundle_once_trusted() {
     assert_eq!(remote["bearer_token_env_var"], "PROBE_TOKEN");
     assert_eq!(remote["http_headers"], Value::Null);
 
-    let prompt = codex(&sb, &bin, &["debug", "prompt-input", "x"]);
+    let prompt = cx.codex(&["debug", "prompt-input", "x"]);
     assert!(prompt.contains("mcp__probe_local"), "{prompt}");
     assert!(prompt.contains("mcp__probe_remote"), "{prompt}");
     assert!(server.called("tools/list"), "{:?}", server.requests());
@@ -118,10 +151,10 @@ fn codex_lists_code_review() {
     let Some(bin) = binary("CODEX_BIN", "codex_lists_code_review") else {
         return;
     };
-    let sb = Sandbox::new(&["codex"]);
-    trust(&sb);
-    sb.capm(&["add", "code-review", "--yes"]);
-    let list: Value = serde_json::from_str(&codex(&sb, &bin, &["mcp", "list", "--json"])).unwrap();
+    let cx = Codex::new(bin);
+    cx.trust();
+    cx.add("code-review");
+    let list: Value = serde_json::from_str(&cx.codex(&["mcp", "list", "--json"])).unwrap();
     let github = &list[0];
     assert_eq!(github["name"], "github", "{list}");
     assert_eq!(
@@ -133,7 +166,7 @@ fn codex_lists_code_review() {
         "GITHUB_PERSONAL_ACCESS_TOKEN"
     );
     // The token is unset, so Codex does not start the server: nothing reaches GitHub.
-    let prompt = codex(&sb, &bin, &["debug", "prompt-input", "x"]);
+    let prompt = cx.codex(&["debug", "prompt-input", "x"]);
     assert!(prompt.contains("- code-review: "), "{prompt}");
     assert!(prompt.contains("- github-operations: "), "{prompt}");
     assert!(

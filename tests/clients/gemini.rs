@@ -1,7 +1,9 @@
 //! Conformance with the real gemini CLI (see main.rs): what capm installs for `gemini`, as
-//! Gemini CLI itself lists it once the user trusts the project. Gemini CLI has no offline
-//! way to list custom agents or commands (no subcommand; `--acp` lists built-in commands
-//! only), so those are checked as files in the format its bundled docs give.
+//! Gemini CLI itself reads it once the user trusts the project: `gemini mcp list` (on
+//! stderr) connects the servers, `gemini skills list` lists the skills. Gemini CLI has no
+//! offline way to list custom agents or commands (no subcommand; `--acp` lists built-in
+//! commands only), so those files are read by the loaders of its own bundle instead: the
+//! agent parser with its strict schema, and the command loader, run for `/NAME hello world`.
 
 use std::path::Path;
 
@@ -17,33 +19,48 @@ fn trust(sb: &Sandbox) {
     std::fs::write(dir.join("trustedFolders.json"), trusted.to_string()).unwrap();
 }
 
-/// The agent file as Gemini CLI's own loader (`parseAgentMarkdown`, exported by a chunk of
-/// its bundle) reads it: its strict schema refuses a key it does not know.
-fn parse_agent(bin: &Path, file: &Path) -> serde_json::Value {
-    let bundle = std::fs::canonicalize(bin)
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let chunk = std::fs::read_dir(&bundle)
+/// What a function of Gemini CLI's bundle says: `script` (an ES module body) gets the
+/// exports of the chunk that defines it (`definition`, the start of its line) as `m` and
+/// `file` as `process.argv[2]`, and prints one JSON document.
+fn gemini_js(bin: &Path, definition: &str, script: &str, file: &Path) -> serde_json::Value {
+    let bundle = std::fs::canonicalize(bin).unwrap();
+    let needle = format!("\n{definition}");
+    let chunk = std::fs::read_dir(bundle.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| {
             p.extension().is_some_and(|e| e == "js")
-                && std::fs::read_to_string(p).is_ok_and(|t| t.contains("  parseAgentMarkdown,\n"))
+                && std::fs::read_to_string(p).is_ok_and(|t| t.contains(&needle))
         })
-        .expect("a chunk of Gemini CLI's bundle exports parseAgentMarkdown");
-    let script = "const m = await import(process.argv[1]); \
-        try { console.log(JSON.stringify(await m.parseAgentMarkdown(process.argv[2]))); } \
-        catch (e) { console.log('REFUSED ' + e.message); }";
+        .unwrap_or_else(|| panic!("no chunk of Gemini CLI's bundle has `{definition}`"));
+    let script = format!("const m = await import(process.argv[1]);\n{script}");
     let mut cmd = std::process::Command::new("node");
-    cmd.args(["--input-type=module", "-e", script])
+    cmd.args(["--input-type=module", "-e", &script])
         .arg(&chunk)
         .arg(file)
         .env("HOME", file.parent().unwrap());
     let out = run(cmd);
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("{}", text(&out)))
+}
+
+/// The agent file as Gemini CLI's own loader reads it: its strict schema refuses a key it
+/// does not know.
+fn parse_agent(bin: &Path, file: &Path) -> serde_json::Value {
+    let script = "try { console.log(JSON.stringify(await m.parseAgentMarkdown(process.argv[2]))); } \
+        catch (e) { console.log(JSON.stringify('REFUSED ' + e.message)); }";
+    gemini_js(bin, "async function parseAgentMarkdown(", script, file)
+}
+
+/// The command file as Gemini CLI's own loader reads it (`null` when it skips the file),
+/// with the prompt it submits for `/NAME hello world`.
+fn run_command(bin: &Path, file: &Path) -> serde_json::Value {
+    let script = "const f = process.argv[2]; \
+        const c = await new m.FileCommandLoader(null).parseAndAdaptFile(f, f.substring(0, f.lastIndexOf('/')), 'user-file'); \
+        if (!c) { console.log('null'); process.exit(0); } \
+        const r = await c.action({ invocation: { raw: '/' + c.name + ' hello world', name: c.name, args: 'hello world' }, services: { config: null }, ui: {} }, 'hello world'); \
+        console.log(JSON.stringify({ name: c.name, description: c.description, prompt: r.content[0].text }));";
+    gemini_js(bin, "var FileCommandLoader = class", script, file)
 }
 
 fn gemini(sb: &Sandbox, bin: &Path, args: &[&str]) -> String {
@@ -81,13 +98,15 @@ fn gemini_lists_the_probe_bundle_connected() {
     assert!(skills.contains("probe-skill"), "{skills}");
 
     let project = sb.project();
-    let command = std::fs::read_to_string(project.join(".gemini/commands/probe-cmd.toml")).unwrap();
-    let command: toml::Table = command.parse().unwrap();
+    let command = run_command(&bin, &project.join(".gemini/commands/probe-cmd.toml"));
     assert_eq!(
-        command["description"].as_str(),
-        Some("Runs the probe on the given text")
+        command,
+        serde_json::json!({
+            "name": "probe-cmd",
+            "description": "Runs the probe on the given text",
+            "prompt": "Probe this: hello world\n"
+        })
     );
-    assert_eq!(command["prompt"].as_str(), Some("Probe this: {{args}}\n"));
     let agent = parse_agent(&bin, &project.join(".gemini/agents/probe-agent.md"));
     assert_eq!(agent[0]["name"], "probe-agent", "{agent}");
     assert_eq!(
@@ -118,8 +137,8 @@ fn gemini_reads_nothing_of_an_untrusted_project() {
 }
 
 #[test]
-fn gemini_lists_the_code_review_skills() {
-    let Some(bin) = binary("GEMINI_BIN", "gemini_lists_the_code_review_skills") else {
+fn gemini_reads_code_review() {
+    let Some(bin) = binary("GEMINI_BIN", "gemini_reads_code_review") else {
         return;
     };
     let sb = Sandbox::new(&["gemini"]);
@@ -142,4 +161,11 @@ fn gemini_lists_the_code_review_skills() {
     let agent = parse_agent(&bin, &sb.project().join(".gemini/agents/reviewer.md"));
     assert_eq!(agent[0]["name"], "reviewer", "{agent}");
     assert_eq!(agent[0]["temperature"], 0.1);
+    let command = run_command(&bin, &sb.project().join(".gemini/commands/review.toml"));
+    assert_eq!(command["name"], "review", "{command}");
+    let prompt = command["prompt"].as_str().unwrap();
+    assert!(
+        prompt.starts_with("Review this change: hello world\n"),
+        "{prompt}"
+    );
 }
