@@ -330,20 +330,30 @@ impl Target for Client {
 }
 
 /// A warning unless Codex's user config trusts the project: until then Codex does not read
-/// `.codex/config.toml` or `.codex/agents/`.
+/// `.codex/config.toml` or `.codex/agents/`. As Codex decides (observed with 0.171.0): the
+/// project's own `[projects."DIR"]` entry, else the entry of the root of the git worktree
+/// holding it; an entry for any other directory above does not count.
 fn codex_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
     let dir = std::path::absolute(scope.dir()).ok()?;
     let config = homes.codex.as_ref().map(|c| c.join("config.toml"));
-    let trusted = config
+    let projects = config
         .as_ref()
         .and_then(|c| std::fs::read_to_string(c).ok())
         .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| {
-            let projects = t.get("projects")?.as_table()?;
-            let level = projects.get(dir.to_str()?)?.get("trust_level")?.as_str()?;
-            Some(level == "trusted")
-        })
-        .unwrap_or(false);
+        .and_then(|mut t| t.remove("projects"))
+        .and_then(|p| p.as_table().cloned())
+        .unwrap_or_default();
+    let level = |d: &std::path::Path| {
+        projects
+            .get(d.to_str()?)?
+            .get("trust_level")?
+            .as_str()
+            .map(str::to_string)
+    };
+    let root = dir.ancestors().find(|d| d.join(".git").exists());
+    let trusted = level(&dir)
+        .or_else(|| root.and_then(level))
+        .is_some_and(|l| l == "trusted");
     (!trusted).then(|| {
         Diagnostic::new(
             "client-gate",

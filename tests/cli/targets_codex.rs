@@ -158,3 +158,56 @@ fn a_codex_config_that_does_not_parse_blocks_at_its_line() {
     }
     assert!(!after.keys().any(|k| k.starts_with(".codex/agents")));
 }
+
+/// Whether the plan of a project at `repo/proj` (in a git worktree at `repo`) warns that
+/// Codex does not trust it, with Codex's user config holding `projects`.
+fn gated(projects: &[(&str, &str)]) -> bool {
+    let dir = crate::support::tempdir();
+    let proj = dir.path().join("repo/proj");
+    project(&proj, "command = \"tool-server\"\n");
+    std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
+    let mut config = String::new();
+    for (rel, level) in projects {
+        let abs = dir.path().join(rel);
+        config.push_str(&format!(
+            "[projects.\"{}\"]\ntrust_level = \"{level}\"\n",
+            abs.display()
+        ));
+    }
+    write_files(dir.path(), &[("codex/config.toml", &config)]);
+    let codex_home = dir.path().join("codex");
+    let run = crate::support::capm_with(
+        &proj,
+        &["plan", "install", "./b", "--format", "json"],
+        &[("CODEX_HOME", codex_home.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let plan = run.json();
+    let gate: Vec<&serde_json::Value> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "client-gate")
+        .collect();
+    if let Some(f) = gate.first() {
+        let message = f["message"].as_str().unwrap();
+        assert!(message.contains(&proj.display().to_string()), "{message}");
+    }
+    !gate.is_empty()
+}
+
+#[test]
+fn codex_trust_is_the_projects_own_entry_else_its_git_roots() {
+    assert!(gated(&[]), "nothing trusted");
+    assert!(!gated(&[("repo/proj", "trusted")]), "the project itself");
+    assert!(!gated(&[("repo", "trusted")]), "its git root");
+    assert!(
+        gated(&[("repo", "trusted"), ("repo/proj", "untrusted")]),
+        "its own entry wins"
+    );
+    assert!(
+        !gated(&[("repo", "untrusted"), ("repo/proj", "trusted")]),
+        "its own entry wins"
+    );
+    assert!(gated(&[(".", "trusted")]), "a directory above the git root");
+}
