@@ -17,7 +17,8 @@ pub enum Format {
     /// Markdown with Gemini CLI's front matter (`name`, `description`, `tools` as a list,
     /// `temperature`, `max_turns`), which it checks strictly (`gemini_agent.rs`).
     GeminiAgent,
-    /// `NAME.toml` with `name`, `description` and `developer_instructions` (Codex agents).
+    /// `NAME.toml` with `name`, `description` and `developer_instructions` (Codex agents),
+    /// and `sandbox_mode = "read-only"` for an agent that may not edit files.
     CodexAgent,
     /// `NAME.toml` with `description` and `prompt` (Gemini CLI commands).
     GeminiCommand,
@@ -64,6 +65,24 @@ pub fn required_description(fm: Option<&front::FrontMatter>, body: &str, name: &
         .unwrap_or_else(|| name.to_string())
 }
 
+/// Whether an OpenCode agent's `tools` switch off both `write` and `edit` (one by one, or
+/// by `"*": false` without switching them back on).
+fn edits_nothing(fm: Option<&front::FrontMatter>) -> bool {
+    let Some((_, yaml_rust2::Yaml::Hash(map), _)) =
+        fm.and_then(|f| f.keys.iter().find(|(k, _, _)| k == "tools"))
+    else {
+        return false;
+    };
+    let switch = |tool: &str| {
+        map.iter()
+            .find(|(k, _)| front::scalar(k).as_deref() == Some(tool))
+            .and_then(|(_, v)| v.as_bool())
+    };
+    let all_off = switch("*") == Some(false);
+    let off = |tool: &str| switch(tool).map_or(all_off, |on| !on);
+    off("write") && off("edit")
+}
+
 fn toml_document(pairs: &[(&str, String)]) -> String {
     let mut doc = toml_edit::DocumentMut::new();
     for (k, v) in pairs {
@@ -89,14 +108,19 @@ pub fn agent(format: Format, name: &str, text: &str, servers: &[String]) -> Vec<
         Format::GeminiAgent => super::gemini_agent::agent(name, text),
         Format::CodexAgent => {
             let (fm, body) = markdown::split(text);
-            let pairs = [
+            let mut pairs = vec![
                 ("name", name.to_string()),
                 ("description", required_description(fm.as_ref(), body, name)),
-                (
-                    "developer_instructions",
-                    body.trim_start_matches('\n').to_string(),
-                ),
             ];
+            if edits_nothing(fm.as_ref()) {
+                // Codex has no per-tool switch; its read-only sandbox keeps the role from
+                // writing files.
+                pairs.push(("sandbox_mode", "read-only".to_string()));
+            }
+            pairs.push((
+                "developer_instructions",
+                body.trim_start_matches('\n').to_string(),
+            ));
             toml_document(&pairs).into_bytes()
         }
         Format::GeminiCommand | Format::Plain => text.as_bytes().to_vec(),
@@ -148,6 +172,24 @@ mod tests {
         assert_eq!(t["name"].as_str(), Some("rev"));
         assert_eq!(t["description"].as_str(), Some("Reviews"));
         assert_eq!(t["developer_instructions"].as_str(), Some("You review.\n"));
+    }
+
+    #[test]
+    fn a_codex_agent_that_may_not_edit_runs_read_only() {
+        let one_by_one = "---\ntools:\n  write: false\n  edit: false\n---\nReview.\n";
+        let t = toml(agent(Format::CodexAgent, "rev", one_by_one, &[]));
+        assert_eq!(t["sandbox_mode"].as_str(), Some("read-only"));
+        let all_off = "---\ntools:\n  \"*\": false\n  read: true\n---\nReview.\n";
+        let t = toml(agent(Format::CodexAgent, "rev", all_off, &[]));
+        assert_eq!(t["sandbox_mode"].as_str(), Some("read-only"));
+        for may_edit in [
+            "---\ntools:\n  write: false\n---\nReview.\n",
+            "---\ntools:\n  \"*\": false\n  edit: true\n---\nReview.\n",
+            "Review.\n",
+        ] {
+            let t = toml(agent(Format::CodexAgent, "rev", may_edit, &[]));
+            assert!(!t.contains_key("sandbox_mode"), "{may_edit}");
+        }
     }
 
     #[test]

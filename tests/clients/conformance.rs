@@ -94,7 +94,7 @@ path = "commands/probe-cmd.md"
             ),
             (
                 "agents/probe-agent.md",
-                "---\ndescription: Reviews probes without editing anything\nmode: subagent\ntemperature: 0.2\ntools:\n  write: false\n---\n\nYou review probes.\n",
+                "---\ndescription: Reviews probes without editing anything\nmode: subagent\ntemperature: 0.2\ntools:\n  write: false\n  edit: false\n---\n\nYou review probes.\n",
             ),
             (
                 "commands/probe-cmd.md",
