@@ -181,19 +181,26 @@ fn gated(projects: &[(&str, &str)]) -> bool {
         &["plan", "install", "./b", "--format", "json"],
         &[("CODEX_HOME", codex_home.to_str().unwrap())],
     );
+    let gate = gate_messages(&run);
+    assert!(
+        gate.iter().all(|m| m.contains(&proj.display().to_string())),
+        "{gate:?}"
+    );
+    !gate.is_empty()
+}
+
+/// The messages of the `client-gate` findings of a plan run with `--format json`, which
+/// must have succeeded.
+pub fn gate_messages(run: &crate::support::Run) -> Vec<String> {
     assert_eq!(run.code, 0, "{}", run.transcript());
     let plan = run.json();
-    let gate: Vec<&serde_json::Value> = plan["findings"]
+    plan["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["code"] == "client-gate")
-        .collect();
-    if let Some(f) = gate.first() {
-        let message = f["message"].as_str().unwrap();
-        assert!(message.contains(&proj.display().to_string()), "{message}");
-    }
-    !gate.is_empty()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]

@@ -60,3 +60,67 @@ fn the_same_literal_is_fine_for_opencode() {
         serde_json::json!(["tool-server", "--mode", "$TOOL_MODE"])
     );
 }
+
+/// Whether the plan of a project at `a/proj` warns that Gemini CLI does not trust it, with
+/// the user's `~/.gemini/trustedFolders.json` holding `rules` (paths relative to the test's
+/// directory) and `~/.gemini/settings.json` holding `settings`.
+fn gated(rules: &[(&str, &str)], settings: &str) -> bool {
+    let dir = crate::support::tempdir();
+    let proj = dir.path().join("a/proj");
+    write_files(
+        &proj,
+        &[(
+            "capm.toml",
+            "[project]\ntargets = [\"gemini\"]\n\n[bundles]\n",
+        )],
+    );
+    crate::support::write_valid_bundle(&proj.join("b"), "tool");
+    let rules: serde_json::Map<String, serde_json::Value> = rules
+        .iter()
+        .map(|(rel, level)| (dir.path().join(rel).display().to_string(), (*level).into()))
+        .collect();
+    let home = proj.join(".no-user-home/.gemini");
+    write_files(
+        &home,
+        &[
+            (
+                "trustedFolders.json",
+                &serde_json::to_string(&rules).unwrap(),
+            ),
+            ("settings.json", settings),
+        ],
+    );
+    let run = capm(&proj, &["plan", "install", "./b", "--format", "json"]);
+    let gate = crate::targets_codex::gate_messages(&run);
+    assert!(
+        gate.iter().all(|m| m.starts_with("Gemini CLI reads")),
+        "{gate:?}"
+    );
+    !gate.is_empty()
+}
+
+#[test]
+fn gemini_trust_is_the_longest_rule_that_holds_the_project() {
+    assert!(gated(&[], "{}"), "nothing trusted");
+    assert!(!gated(&[("a/proj", "TRUST_FOLDER")], "{}"), "the project");
+    assert!(!gated(&[("a", "TRUST_FOLDER")], "{}"), "a folder above");
+    assert!(
+        !gated(&[("a/proj/capm.toml", "TRUST_PARENT")], "{}"),
+        "the parent of a path inside"
+    );
+    assert!(
+        gated(&[("a", "TRUST_FOLDER"), ("a/proj", "DO_NOT_TRUST")], "{}"),
+        "the longest rule wins"
+    );
+    assert!(
+        gated(&[("a/other", "TRUST_FOLDER")], "{}"),
+        "another folder"
+    );
+    assert!(
+        !gated(
+            &[],
+            r#"{ "security": { "folderTrust": { "enabled": false } } }"#
+        ),
+        "trust switched off"
+    );
+}

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::conformance::{probe_bundle, run};
+use crate::conformance::{findings, probe_bundle, run};
 use crate::harness::{Sandbox, binary, text};
 use crate::http_probe::HttpProbe;
 
@@ -79,14 +79,10 @@ impl Codex {
 
     /// How many of the plan's findings have code `code`.
     fn findings(&self, bundle: &str, code: &str) -> usize {
-        let out = run(self.capm(&["plan", "install", "--format", "json", bundle]));
-        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-        plan["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["code"] == code)
-            .count()
+        findings(
+            self.capm(&["plan", "install", "--format", "json", bundle]),
+            code,
+        )
     }
 }
 

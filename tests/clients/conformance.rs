@@ -51,6 +51,19 @@ pub fn run(mut cmd: Command) -> Output {
     }
 }
 
+/// How many findings of a plan (`capm plan … --format json`, run by `cmd`) have `code`.
+pub fn findings(cmd: Command, code: &str) -> usize {
+    let out = run(cmd);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", crate::harness::text(&out)));
+    plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .count()
+}
+
 /// Writes the probe bundle into the sandbox: `probe-local` runs the sandbox's probe.js with
 /// `PROBE_TOKEN` from the environment, `probe-remote` is `url` with the token as a bearer,
 /// and a skill, an agent and a command, all named `probe-…`.

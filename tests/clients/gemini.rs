@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::conformance::{probe_bundle, run};
+use crate::conformance::{findings, probe_bundle, run};
 use crate::harness::{Sandbox, binary, text};
 use crate::http_probe::HttpProbe;
 
@@ -80,8 +80,19 @@ fn gemini_lists_the_probe_bundle_connected() {
     let sb = Sandbox::new(&["gemini"]);
     let server = HttpProbe::start();
     let bundle = probe_bundle(&sb, &server.url());
-    sb.capm(&["add", bundle.to_str().unwrap(), "--yes"]);
+    let bundle = bundle.to_str().unwrap();
+    let plan = || {
+        let mut cmd = crate::support::command(
+            &sb.project(),
+            &["plan", "install", "--format", "json", bundle],
+        );
+        cmd.env("HOME", sb.home());
+        cmd
+    };
+    assert_eq!(findings(plan(), "client-gate"), 1);
     trust(&sb);
+    assert_eq!(findings(plan(), "client-gate"), 0);
+    sb.capm(&["add", bundle, "--yes"]);
 
     // `gemini mcp list` prints on stderr.
     let list = gemini(&sb, &bin, &["mcp", "list"]);
