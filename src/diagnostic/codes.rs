@@ -471,7 +471,7 @@ codes! {
         fix: "If capm.toml lost its bundles by mistake, restore it (from version control) before installing; to remove bundles on purpose, `capm remove NAME` says so explicitly.",
     }
     "client-gate" Warning {
-        summary: "A client reads what capm writes for it only once the user has trusted the project (Codex: `trust_level = \"trusted\"` for the project in its user config).",
+        summary: "A client reads what capm writes for it only once the user has trusted the project (Codex: `trust_level = \"trusted\"` for the project in its user config; Gemini CLI: the folder trusted in `~/.gemini/trustedFolders.json`).",
         why: "The files are written, but until then the client ignores them: the servers and agents seem missing.",
         fix: "Start the client in the project and trust it when it asks; capm never writes a trust setting itself.",
     }

@@ -34,6 +34,8 @@ pub enum Home {
 /// A client's trust gate for a project's servers, checked when planning.
 #[derive(Clone, Copy, Debug)]
 pub enum Gate {
+    /// Gemini CLI reads a project's servers and skills only in a folder the user trusts.
+    GeminiTrust,
     /// Codex reads `.codex/config.toml` only in a project its user config trusts.
     CodexTrust,
 }
@@ -92,9 +94,9 @@ pub const GEMINI: Client = Client {
     servers: json(Shape::Gemini, EnvSyntax::Braces, "Gemini CLI", true),
     user_files: &[(Home::User, ".gemini/settings.json")],
     skills: &[".gemini/skills", ".agents/skills"],
-    agents: Some((".gemini/agents", Format::ClaudeMarkdown)),
+    agents: Some((".gemini/agents", Format::GeminiAgent)),
     commands: Some((".gemini/commands", Format::GeminiCommand)),
-    gate: None,
+    gate: Some(Gate::GeminiTrust),
 };
 
 pub const CODEX: Client = Client {
@@ -280,6 +282,7 @@ impl Target for Client {
     fn notes(&self, scope: &ScopeRoot, homes: &Homes) -> Vec<Diagnostic> {
         match self.gate {
             Some(Gate::CodexTrust) => codex_trust(scope, homes).into_iter().collect(),
+            Some(Gate::GeminiTrust) => gemini_trust(scope, homes).into_iter().collect(),
             None => Vec::new(),
         }
     }
@@ -342,20 +345,30 @@ impl Target for Client {
 }
 
 /// A warning unless Codex's user config trusts the project: until then Codex does not read
-/// `.codex/config.toml` or `.codex/agents/`.
+/// `.codex/config.toml` or `.codex/agents/`. As Codex decides (observed with 0.171.0): the
+/// project's own `[projects."DIR"]` entry, else the entry of the root of the git worktree
+/// holding it; an entry for any other directory above does not count.
 fn codex_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
     let dir = std::path::absolute(scope.dir()).ok()?;
     let config = homes.codex.as_ref().map(|c| c.join("config.toml"));
-    let trusted = config
+    let projects = config
         .as_ref()
         .and_then(|c| std::fs::read_to_string(c).ok())
         .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| {
-            let projects = t.get("projects")?.as_table()?;
-            let level = projects.get(dir.to_str()?)?.get("trust_level")?.as_str()?;
-            Some(level == "trusted")
-        })
-        .unwrap_or(false);
+        .and_then(|mut t| t.remove("projects"))
+        .and_then(|p| p.as_table().cloned())
+        .unwrap_or_default();
+    let level = |d: &std::path::Path| {
+        projects
+            .get(d.to_str()?)?
+            .get("trust_level")?
+            .as_str()
+            .map(str::to_string)
+    };
+    let root = dir.ancestors().find(|d| d.join(".git").exists());
+    let trusted = level(&dir)
+        .or_else(|| root.and_then(level))
+        .is_some_and(|l| l == "trusted");
     (!trusted).then(|| {
         Diagnostic::new(
             "client-gate",
@@ -367,4 +380,55 @@ fn codex_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
         )
         .help("start `codex` in the project and trust it when asked; capm never writes that setting")
     })
+}
+
+/// A JSON file of the user's (comments allowed), or `None` when it is missing or broken.
+fn user_json(path: &std::path::Path) -> Option<serde_json::Value> {
+    super::jsonc::parse(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// A warning unless Gemini CLI trusts the project, as 0.61.0 decides from the user's files:
+/// trust is on unless `~/.gemini/settings.json` sets `security.folderTrust.enabled` to
+/// false, and then the longest rule of `~/.gemini/trustedFolders.json` whose folder holds
+/// the project (`TRUST_PARENT` names a folder by a path inside it) says `TRUST_FOLDER` or
+/// `TRUST_PARENT`, not `DO_NOT_TRUST`. Until then it lists the project's servers disabled
+/// and reads none of its skills.
+fn gemini_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
+    let real = |p: &std::path::Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
+    let dir = real(scope.dir()).ok()?;
+    let gemini = homes.home.as_ref()?.join(".gemini");
+    let settings = user_json(&gemini.join("settings.json"));
+    if settings.is_some_and(|s| s.pointer("/security/folderTrust/enabled") == Some(&false.into())) {
+        return None;
+    }
+    let rules = user_json(&gemini.join("trustedFolders.json"));
+    let rules = rules.as_ref().and_then(|r| r.as_object());
+    let longest = rules
+        .into_iter()
+        .flatten()
+        .filter_map(|(rule, level)| {
+            let level = level.as_str()?;
+            let folder = std::path::Path::new(rule);
+            let folder = match level {
+                "TRUST_PARENT" => folder.parent()?,
+                _ => folder,
+            };
+            dir.starts_with(real(folder).ok()?)
+                .then_some((rule.len(), level))
+        })
+        .max_by_key(|(len, _)| *len);
+    if longest.is_some_and(|(_, level)| matches!(level, "TRUST_FOLDER" | "TRUST_PARENT")) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "client-gate",
+            format!(
+                "Gemini CLI reads a project's servers and skills only in a folder it trusts, and `{}` is not trusted in `{}`",
+                dir.display(),
+                gemini.join("trustedFolders.json").display()
+            ),
+        )
+        .help("start `gemini` in the project and trust the folder when asked (or set GEMINI_CLI_TRUST_WORKSPACE=true); capm never writes that setting"),
+    )
 }

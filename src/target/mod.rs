@@ -8,6 +8,7 @@
 pub mod builtins;
 pub mod clients;
 pub mod codex;
+pub mod gemini_agent;
 pub mod jsonc;
 pub mod markdown;
 pub mod mcp;

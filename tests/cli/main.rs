@@ -65,5 +65,7 @@ mod sparse_registry;
 mod substitution;
 mod support;
 mod targets;
+mod targets_codex;
+mod targets_gemini;
 mod user_edits;
 mod verbosity;

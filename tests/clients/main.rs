@@ -6,9 +6,11 @@
 
 mod claude;
 mod codex;
+mod conformance;
 mod copilot;
 mod gemini;
 mod harness;
+mod http_probe;
 mod qwen;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]
