@@ -18,6 +18,8 @@ pub enum Format {
     CodexAgent,
     /// `NAME.toml` with `description` and `prompt` (Gemini CLI commands).
     GeminiCommand,
+    /// Markdown with a `description`, the arguments as `{{args}}` (Qwen Code commands).
+    QwenCommand,
     /// Plain markdown, the body alone (Cursor commands).
     Plain,
 }
@@ -26,7 +28,7 @@ impl Format {
     /// The file name for `name`.
     pub fn file(self, name: &str) -> String {
         match self {
-            Format::ClaudeMarkdown | Format::Plain => format!("{name}.md"),
+            Format::ClaudeMarkdown | Format::QwenCommand | Format::Plain => format!("{name}.md"),
             Format::CopilotAgent => format!("{name}.agent.md"),
             Format::CodexAgent | Format::GeminiCommand => format!("{name}.toml"),
         }
@@ -74,7 +76,7 @@ pub fn agent(format: Format, name: &str, text: &str, servers: &[String]) -> Vec<
             pairs.push(("developer_instructions", body.to_string()));
             toml_document(&pairs).into_bytes()
         }
-        Format::GeminiCommand | Format::Plain => text.as_bytes().to_vec(),
+        Format::GeminiCommand | Format::QwenCommand | Format::Plain => text.as_bytes().to_vec(),
     }
 }
 
@@ -92,7 +94,49 @@ pub fn command(format: Format, name: &str, text: &str, servers: &[String]) -> Ve
             pairs.push(("prompt", body.replace("$ARGUMENTS", "{{args}}")));
             toml_document(&pairs).into_bytes()
         }
+        Format::QwenCommand => {
+            // Qwen Code puts the arguments where `{{args}}` is (else after the prompt);
+            // it leaves `$ARGUMENTS` as written.
+            let (description, body) = description_and_body(text);
+            let mut out = String::new();
+            if let Some(d) = description {
+                out.push_str(&format!(
+                    "---\ndescription: {}\n---\n",
+                    serde_json::json!(d)
+                ));
+            }
+            out.push_str(&body.replace("$ARGUMENTS", "{{args}}"));
+            out.into_bytes()
+        }
         Format::Plain => description_and_body(text).1.as_bytes().to_vec(),
         Format::CopilotAgent | Format::CodexAgent => text.as_bytes().to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qwen_commands_take_their_arguments_as_args_placeholders() {
+        let text =
+            "---\ndescription: Review a change\nagent: reviewer\n---\nReview $ARGUMENTS now.\n";
+        let out = String::from_utf8(command(Format::QwenCommand, "review", text, &[])).unwrap();
+        assert_eq!(
+            out,
+            "---\ndescription: \"Review a change\"\n---\nReview {{args}} now.\n"
+        );
+        assert_eq!(Format::QwenCommand.file("review"), "review.md");
+    }
+
+    #[test]
+    fn claude_agents_name_the_tools_of_servers_by_mcp_names() {
+        let text = "---\ndescription: Reviews\ntools:\n  write: false\n  github_merge_pull_request: false\n---\nBody\n";
+        let servers = ["github".to_string()];
+        let out = String::from_utf8(agent(Format::ClaudeMarkdown, "r", text, &servers)).unwrap();
+        assert!(
+            out.contains("disallowedTools: Write, mcp__github__merge_pull_request\n"),
+            "{out}"
+        );
     }
 }

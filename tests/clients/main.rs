@@ -9,6 +9,7 @@ mod codex;
 mod copilot;
 mod gemini;
 mod harness;
+mod mcp_http;
 mod qwen;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]

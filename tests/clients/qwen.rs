@@ -1,1 +1,119 @@
-//! Conformance with the real qwen CLI (see main.rs).
+//! Conformance with the real qwen CLI (see main.rs): capm's `.qwen/settings.json` servers
+//! connect once approved with `qwen mcp approve` (into a scratch approvals file), and the
+//! skills, agents and commands capm writes are what Qwen offers its model (read from the
+//! request it would send, captured by a stand-in model endpoint on 127.0.0.1). Qwen also
+//! reads `.mcp.json`, without expanding references: its own entry of the same name wins.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{Sandbox, binary, text};
+use crate::mcp_http::{
+    Server, assert_connected, assert_sent, init_event, install_probe, names, run,
+};
+
+fn qwen(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
+    let mut cmd = sb.client(bin, args);
+    cmd.env(
+        "QWEN_CODE_MCP_APPROVALS_PATH",
+        sb.dir.path().join("approvals.json"),
+    );
+    cmd
+}
+
+/// `qwen mcp list` after approving every server of the project, as a user would.
+pub fn approved_list(sb: &Sandbox, bin: &Path) -> String {
+    let before = text(&run(qwen(sb, bin, &["mcp", "list"])));
+    assert!(before.contains("Pending approval"), "{before}");
+    let approve = run(qwen(sb, bin, &["mcp", "approve", "--all"]));
+    assert!(approve.status.success(), "{}", text(&approve));
+    text(&run(qwen(sb, bin, &["mcp", "list"])))
+}
+
+/// Both probes listed connected by `qwen mcp list`'s text.
+pub fn assert_probes_connected(listed: &str, sb: &Sandbox, http: &Server) {
+    let js = sb.probe_js();
+    for line in [
+        format!("probe-local: node {} (stdio) - Connected", js.display()),
+        format!("probe-remote: {}/mcp (http) - Connected", http.url()),
+    ] {
+        assert!(listed.contains(&line), "no `{line}` in:\n{listed}");
+    }
+}
+
+/// `qwen -p PROMPT` against a model endpoint that refuses: the init event, and the text
+/// of what Qwen sent the model.
+fn session(sb: &Sandbox, bin: &Path, prompt: &str) -> (serde_json::Value, String) {
+    let model = Server::model();
+    let mut cmd = qwen(sb, bin, &["-p", prompt, "--auth-type", "openai"]);
+    cmd.args(["--output-format", "stream-json", "--max-session-turns", "1"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", model.url()))
+        .env("OPENAI_API_KEY", "dummy-key")
+        .env("OPENAI_MODEL", "dummy-model");
+    let out = run(cmd);
+    let sent = model.received().replace("\\n", "\n");
+    (init_event(&out), sent)
+}
+
+#[test]
+fn qwen_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
+    let Some(bin) = binary("QWEN_BIN", "qwen") else {
+        return;
+    };
+    let sb = Sandbox::new(&["qwen"]);
+    let http = Server::mcp();
+    install_probe(&sb, &http);
+    assert_probes_connected(&approved_list(&sb, &bin), &sb, &http);
+
+    let (init, sent) = session(&sb, &bin, "/probe-cmd first-arg");
+    assert_connected(&init, &["probe-local", "probe-remote"]);
+    assert!(
+        names(&init, "agents").contains(&"probe-agent".into()),
+        "{init}"
+    );
+    let slash = names(&init, "slash_commands");
+    assert!(slash.contains(&"probe-cmd".into()) && slash.contains(&"probe-skill".into()));
+    assert_sent(
+        "Qwen",
+        &sent,
+        &[
+            "- **probe-agent**: Probe agent that answers probe",
+            "Probe skill seen by the client (project)",
+            // The command ran with its argument where the bundle's `$ARGUMENTS` was.
+            "Probe-run of first-arg now.",
+        ],
+    );
+}
+
+#[test]
+fn qwen_reads_the_code_review_kit() {
+    let Some(bin) = binary("QWEN_BIN", "qwen") else {
+        return;
+    };
+    let sb = Sandbox::new(&["qwen"]);
+    sb.capm(&["add", "code-review", "--yes"]);
+    // api.githubcopilot.com is not reachable here: listed, never connected.
+    let listed = approved_list(&sb, &bin);
+    assert!(
+        listed.contains("github: https://api.githubcopilot.com/mcp/ (http)"),
+        "{listed}"
+    );
+    let (init, sent) = session(&sb, &bin, "/review 42");
+    assert!(
+        names(&init, "agents").contains(&"reviewer".into()),
+        "{init}"
+    );
+    let slash = names(&init, "slash_commands");
+    for name in ["review", "code-review", "github-operations"] {
+        assert!(slash.contains(&name.into()), "no {name} in {slash:?}");
+    }
+    assert_sent(
+        "Qwen",
+        &sent,
+        &[
+            "- **reviewer**: Reviews pull requests and local changes",
+            "Review a pull request or local change for correctness",
+            "Review this change: 42",
+        ],
+    );
+}

@@ -1,0 +1,288 @@
+//! What the Claude Code, Copilot CLI and Qwen Code tests share: a remote MCP server on
+//! 127.0.0.1 that answers 401 unless the bearer token arrived expanded, a stand-in model
+//! endpoint that records what a client would send its model (the agents, skills and
+//! commands it loaded, with their descriptions) and refuses it, the probe bundle, and
+//! running a client with a time limit.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::harness::{SECRET, Sandbox};
+
+/// The longest a client may run before the test kills it and fails.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// One HTTP request as received.
+struct Request {
+    method: String,
+    authorization: Option<String>,
+    body: String,
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let method = line.split(' ').next()?.to_string();
+    let (mut length, mut authorization) = (0usize, None);
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 || h.trim().is_empty() {
+            break;
+        }
+        let (name, value) = h.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => length = value.trim().parse().ok()?,
+            "authorization" => authorization = Some(value.trim().to_string()),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        authorization,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A server on 127.0.0.1 answering each request with `handler`, stopped when dropped.
+pub struct Server {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    /// The bodies of the requests received, in order.
+    pub bodies: Arc<Mutex<Vec<String>>>,
+}
+
+type Handler = fn(&Request) -> (&'static str, String);
+
+impl Server {
+    fn start(handler: Handler) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let (flag, seen) = (stop.clone(), bodies.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    if let Some(req) = read_request(&mut stream) {
+                        seen.lock().unwrap().push(req.body.clone());
+                        let (status, body) = handler(&req);
+                        respond(&mut stream, status, &body);
+                    }
+                });
+            }
+        });
+        Server { port, stop, bodies }
+    }
+
+    /// The streamable-HTTP MCP probe: 401 without `Authorization: Bearer secret-123`.
+    pub fn mcp() -> Server {
+        Server::start(mcp_answer)
+    }
+
+    /// A model endpoint that records every request and answers each with an error, so
+    /// that the client stops after showing what it loaded.
+    pub fn model() -> Server {
+        Server::start(|_| {
+            let error = r#"{"type":"error","error":{"type":"invalid_request_error","message":"no model here"}}"#;
+            ("400 Bad Request", error.to_string())
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything the server received, as one text.
+    pub fn received(&self) -> String {
+        self.bodies.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn mcp_answer(req: &Request) -> (&'static str, String) {
+    if req.authorization.as_deref() != Some(&format!("Bearer {SECRET}")) {
+        return ("401 Unauthorized", r#"{"error":"unauthorized"}"#.into());
+    }
+    if req.method != "POST" {
+        return ("405 Method Not Allowed", String::new());
+    }
+    let Ok(m) = serde_json::from_str::<serde_json::Value>(&req.body) else {
+        return ("400 Bad Request", String::new());
+    };
+    let Some(id) = m.get("id") else {
+        return ("202 Accepted", String::new());
+    };
+    let result = match m["method"].as_str() {
+        Some("initialize") => serde_json::json!({
+            "protocolVersion": m["params"]["protocolVersion"].as_str().unwrap_or("2025-06-18"),
+            "capabilities": { "tools": {} },
+            "serverInfo": { "name": "probe-http", "version": "1.0.0" }
+        }),
+        Some("tools/list") => serde_json::json!({ "tools": [
+            { "name": "ping", "description": "answers pong", "inputSchema": { "type": "object" } }
+        ] }),
+        _ => serde_json::json!({}),
+    };
+    let reply = serde_json::json!({ "jsonrpc": "2.0", "id": id, "result": result });
+    ("200 OK", reply.to_string())
+}
+
+/// Runs `cmd` to its end, killing it and failing the test after [`LIMIT`].
+pub fn run(mut cmd: Command) -> Output {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} ran longer than {LIMIT:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+/// The first line of `cmd`'s stdout that is a JSON object with `"subtype": "init"`: the
+/// session's start, listing its MCP servers, agents, skills and slash commands.
+pub fn init_event(out: &Output) -> serde_json::Value {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["subtype"] == "init")
+        .unwrap_or_else(|| panic!("no init event:\n{}", crate::harness::text(out)))
+}
+
+/// The names in the init event's `key` (strings, or objects with a `name`).
+pub fn names(init: &serde_json::Value, key: &str) -> Vec<String> {
+    init[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` in {init}"))
+        .iter()
+        .filter_map(|v| v.as_str().or_else(|| v["name"].as_str()).map(String::from))
+        .collect()
+}
+
+/// Asserts that the init event lists each of `servers` connected.
+pub fn assert_connected(init: &serde_json::Value, servers: &[&str]) {
+    let listed = init["mcp_servers"].as_array().unwrap();
+    for name in servers {
+        let up = listed
+            .iter()
+            .any(|s| s["name"] == *name && s["status"] == "connected");
+        assert!(up, "{name} not connected: {init}");
+    }
+}
+
+/// Asserts that what a client sent its model holds each of `shown`.
+pub fn assert_sent(client: &str, sent: &str, shown: &[&str]) {
+    for s in shown {
+        assert!(sent.contains(s), "{client} did not send `{s}`");
+    }
+}
+
+/// The probe bundle: a stdio server (the harness's probe.js), a remote server at `url`,
+/// both given `PROBE_TOKEN` as a secret reference, and a skill, an agent and a command.
+pub fn probe_bundle(sb: &Sandbox, url: &str) -> PathBuf {
+    let manifest = format!(
+        r#"[bundle]
+name = "probe"
+version = "1.0.0"
+description = "Probe servers and resources for the client conformance tests"
+license = "MIT"
+
+[compatibility.product-modes]
+desktop-local = "supported"
+
+[mcp.probe-local]
+command = "node"
+args = [{js}]
+env.PROBE_TOKEN = {{ from-env = "PROBE_TOKEN", secret = true }}
+
+[mcp.probe-remote]
+url = "{url}/mcp"
+headers.Authorization = {{ template = "Bearer {{env:PROBE_TOKEN}}", secret = true }}
+
+[skills.probe-skill]
+path = "skills/probe-skill"
+
+[agents.probe-agent]
+path = "agents/probe-agent.md"
+
+[commands.probe-cmd]
+path = "commands/probe-cmd.md"
+"#,
+        js = serde_json::json!(sb.probe_js().to_str().unwrap()),
+    );
+    sb.bundle(
+        "probe",
+        &[
+            ("bundle.toml", &manifest),
+            ("skills/probe-skill/SKILL.md", PROBE_SKILL),
+            ("agents/probe-agent.md", PROBE_AGENT),
+            ("commands/probe-cmd.md", PROBE_CMD),
+        ],
+    )
+}
+
+const PROBE_SKILL: &str =
+    "---\nname: probe-skill\ndescription: Probe skill seen by the client\n---\n\nSay probe.\n";
+const PROBE_AGENT: &str = "---\ndescription: Probe agent that answers probe\nmode: subagent\ntools:\n  write: false\n---\n\nAnswer probe.\n";
+const PROBE_CMD: &str =
+    "---\ndescription: Probe command run with an argument\n---\n\nProbe-run of $ARGUMENTS now.\n";
+
+/// Installs the probe bundle with the remote server at `mcp`'s address.
+pub fn install_probe(sb: &Sandbox, mcp: &Server) {
+    probe_bundle(sb, &mcp.url());
+    sb.capm(&["add", "../bundles/probe", "--yes"]);
+}
