@@ -21,7 +21,7 @@ fn claude(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
 }
 
 /// What Claude's approval dialog records for the project: trusted, these servers enabled.
-fn approve(sb: &Sandbox, servers: &[&str]) {
+pub fn approve(sb: &Sandbox, servers: &[&str]) {
     let project = sb.project().canonicalize().unwrap();
     let state = serde_json::json!({ "projects": { project.to_str().unwrap(): {
         "hasTrustDialogAccepted": true, "enabledMcpjsonServers": servers } } });
@@ -41,7 +41,7 @@ fn session(sb: &Sandbox, bin: &Path, prompt: &str) -> (serde_json::Value, String
     (init_event(&out), sent)
 }
 
-fn mcp_list(sb: &Sandbox, bin: &Path) -> String {
+pub fn mcp_list(sb: &Sandbox, bin: &Path) -> String {
     text(&run(claude(sb, bin, &["mcp", "list"])))
 }
 

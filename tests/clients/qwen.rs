@@ -117,3 +117,40 @@ fn qwen_reads_the_code_review_kit() {
         ],
     );
 }
+
+/// One project for Claude Code, Copilot CLI and Qwen Code: `.mcp.json` is written once
+/// and read by Claude and Copilot; Qwen reads it too but expands nothing there, so it gets
+/// entries of the same names in `.qwen/settings.json`, which win.
+#[test]
+fn one_mcp_json_for_claude_and_copilot_and_qwen_settings_that_win() {
+    let bins = ["CLAUDE_BIN", "COPILOT_BIN", "QWEN_BIN"].map(|v| binary(v, "claude+copilot+qwen"));
+    let [Some(claude), Some(copilot), Some(bin)] = bins else {
+        return;
+    };
+    let sb = Sandbox::new(&["claude-code", "copilot", "qwen"]);
+    let http = Server::mcp();
+    install_probe(&sb, &http);
+    let read = |f: &str| std::fs::read_to_string(sb.project().join(f)).unwrap();
+    let mcp_json: serde_json::Value = serde_json::from_str(&read(".mcp.json")).unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&read(".qwen/settings.json")).unwrap();
+    for name in ["probe-local", "probe-remote"] {
+        assert!(mcp_json["mcpServers"][name].is_object(), "{mcp_json}");
+        assert!(settings["mcpServers"][name].is_object(), "{settings}");
+    }
+
+    crate::claude::approve(&sb, &["probe-local", "probe-remote"]);
+    let listed = crate::claude::mcp_list(&sb, &claude);
+    assert_eq!(listed.matches("✔ Connected").count(), 2, "{listed}");
+    let servers = crate::copilot::trusted_servers(&sb, &copilot);
+    let source = sb.project().canonicalize().unwrap().join(".mcp.json");
+    for name in ["probe-local", "probe-remote"] {
+        assert_eq!(servers[name]["sourcePath"], source.to_str().unwrap());
+    }
+    assert_probes_connected(&approved_list(&sb, &bin), &sb, &http);
+
+    // Without its own entries Qwen falls back to `.mcp.json`, where the references stay
+    // unexpanded and neither probe lets it in.
+    std::fs::write(sb.project().join(".qwen/settings.json"), "{}\n").unwrap();
+    let fallback = approved_list(&sb, &bin);
+    assert_eq!(fallback.matches("- Disconnected").count(), 2, "{fallback}");
+}
