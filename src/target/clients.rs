@@ -136,7 +136,7 @@ pub const QWEN: Client = Client {
     servers: json(Shape::Gemini, EnvSyntax::Braces, "Qwen Code", true),
     user_files: &[(Home::User, ".qwen/settings.json")],
     skills: &[".qwen/skills", ".agents/skills"],
-    agents: Some((".qwen/agents", Format::ClaudeMarkdown)),
+    agents: Some((".qwen/agents", Format::QwenAgent)),
     commands: Some((".qwen/commands", Format::QwenCommand)),
     gate: None,
 };

@@ -7,9 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::harness::{Sandbox, binary, text};
-use crate::mcp_http::{
-    Server, assert_connected, assert_sent, init_event, install_probe, names, run,
-};
+use crate::mcp_http::{Server, assert_connected, assert_sent, init_event, names, probed, run};
 
 fn claude(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -50,9 +48,7 @@ fn claude_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
     let Some(bin) = binary("CLAUDE_BIN", "claude") else {
         return;
     };
-    let sb = Sandbox::new(&["claude-code"]);
-    let http = Server::mcp();
-    install_probe(&sb, &http);
+    let (sb, http) = probed(&["claude-code"]);
     let before = mcp_list(&sb, &bin);
     assert!(before.contains("Pending approval"), "{before}");
     approve(&sb, &["probe-local", "probe-remote"]);
@@ -84,7 +80,8 @@ fn claude_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
         "Claude",
         &sent,
         &[
-            "- probe-agent: Probe agent that answers probe (Tools: All tools except Write)",
+            "- probe-agent: Probe agent that answers probe (Tools: All tools except Write, Bash, mcp__probe-local__ping)",
+            "- plain-agent: Checks the probe.",
             "- probe-skill: Probe skill seen by the client",
             "- probe-cmd: Probe command run with an argument",
             // The command ran with its argument in place of OpenCode's `$ARGUMENTS`.

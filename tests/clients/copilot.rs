@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::harness::{SECRET, Sandbox, binary, text};
-use crate::mcp_http::{Server, install_probe, run};
+use crate::mcp_http::{probed, run};
 
 fn copilot(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -67,9 +67,7 @@ fn copilot_lists_the_probe_servers_as_references_and_the_skill() {
     let Some(bin) = binary("COPILOT_BIN", "copilot") else {
         return;
     };
-    let sb = Sandbox::new(&["copilot"]);
-    let http = Server::mcp();
-    install_probe(&sb, &http);
+    let (sb, http) = probed(&["copilot"]);
     let servers = trusted_servers(&sb, &bin);
     for name in ["probe-local", "probe-remote"] {
         assert_eq!(servers[name]["source"], "workspace", "{servers}");

@@ -51,10 +51,16 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     })
 }
 
+/// Answers with `body`: an event stream when it is one (`data: …`), else JSON.
 fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    let kind = if body.starts_with("data: ") {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
     let _ = write!(
         stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
 }
@@ -109,6 +115,28 @@ impl Server {
         })
     }
 
+    /// An OpenAI-style streaming model whose first answer hands the task to the agent
+    /// `probe-agent` (Qwen Code's `agent` tool) and every later one ends the turn.
+    pub fn delegating_model() -> Server {
+        Server::start(delegate)
+    }
+
+    /// The tool names offered in the request whose system prompt holds `marker`: what
+    /// the agent with that prompt was allowed to use.
+    pub fn tools_offered_to(&self, marker: &str) -> Vec<String> {
+        let bodies = self.bodies.lock().unwrap();
+        let request = bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .find(|r| r["messages"][0].to_string().contains(marker))
+            .unwrap_or_else(|| panic!("no request with `{marker}` in its first message"));
+        let tools = request["tools"].as_array().cloned().unwrap_or_default();
+        tools
+            .iter()
+            .filter_map(|t| t["function"]["name"].as_str().map(String::from))
+            .collect()
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -152,6 +180,43 @@ fn mcp_answer(req: &Request) -> (&'static str, String) {
     };
     let reply = serde_json::json!({ "jsonrpc": "2.0", "id": id, "result": result });
     ("200 OK", reply.to_string())
+}
+
+fn delegate(req: &Request) -> (&'static str, String) {
+    let m: serde_json::Value = serde_json::from_str(&req.body).unwrap_or_default();
+    let messages = m["messages"].as_array().cloned().unwrap_or_default();
+    let answered = messages.iter().any(|m| m["role"] == "assistant");
+    let (delta, finish) = if answered || messages.len() != 2 || is_probe_agent(&messages) {
+        (
+            serde_json::json!({ "role": "assistant", "content": "done" }),
+            "stop",
+        )
+    } else {
+        let args = serde_json::json!({ "description": "probe", "prompt": "answer", "subagent_type": "probe-agent" });
+        let call = serde_json::json!({ "index": 0, "id": "call_1", "type": "function",
+            "function": { "name": "agent", "arguments": args.to_string() } });
+        (
+            serde_json::json!({ "role": "assistant", "tool_calls": [call] }),
+            "tool_calls",
+        )
+    };
+    let chunk = |choice: serde_json::Value| {
+        let c = serde_json::json!({ "id": "x", "object": "chat.completion.chunk", "created": 0,
+            "model": "m", "choices": [choice],
+            "usage": { "prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2 } });
+        format!("data: {c}\n\n")
+    };
+    let body = chunk(serde_json::json!({ "index": 0, "delta": delta, "finish_reason": null }))
+        + &chunk(serde_json::json!({ "index": 0, "delta": {}, "finish_reason": finish }))
+        + "data: [DONE]\n\n";
+    ("200 OK", body)
+}
+
+/// Whether the conversation is the probe agent's own (its prompt is in the system message).
+fn is_probe_agent(messages: &[serde_json::Value]) -> bool {
+    messages
+        .first()
+        .is_some_and(|m| m.to_string().contains(PROBE_AGENT_PROMPT))
 }
 
 /// Runs `cmd` to its end, killing it and failing the test after [`LIMIT`].
@@ -232,7 +297,8 @@ pub fn assert_sent(client: &str, sent: &str, shown: &[&str]) {
 }
 
 /// The probe bundle: a stdio server (the harness's probe.js), a remote server at `url`,
-/// both given `PROBE_TOKEN` as a secret reference, and a skill, an agent and a command.
+/// both given `PROBE_TOKEN` as a secret reference, a skill, two agents (one without a
+/// description) and a command.
 pub fn probe_bundle(sb: &Sandbox, url: &str) -> PathBuf {
     let manifest = format!(
         r#"[bundle]
@@ -259,6 +325,9 @@ path = "skills/probe-skill"
 [agents.probe-agent]
 path = "agents/probe-agent.md"
 
+[agents.plain-agent]
+path = "agents/plain-agent.md"
+
 [commands.probe-cmd]
 path = "commands/probe-cmd.md"
 "#,
@@ -270,6 +339,11 @@ path = "commands/probe-cmd.md"
             ("bundle.toml", &manifest),
             ("skills/probe-skill/SKILL.md", PROBE_SKILL),
             ("agents/probe-agent.md", PROBE_AGENT),
+            // OpenCode needs no description; Claude Code and Qwen Code load no agent without.
+            (
+                "agents/plain-agent.md",
+                "---\nmode: subagent\n---\n\nChecks the probe.\n",
+            ),
             ("commands/probe-cmd.md", PROBE_CMD),
         ],
     )
@@ -277,12 +351,17 @@ path = "commands/probe-cmd.md"
 
 const PROBE_SKILL: &str =
     "---\nname: probe-skill\ndescription: Probe skill seen by the client\n---\n\nSay probe.\n";
-const PROBE_AGENT: &str = "---\ndescription: Probe agent that answers probe\nmode: subagent\ntools:\n  write: false\n---\n\nAnswer probe.\n";
+/// The probe agent's prompt, which tells its requests to a model from the session's.
+pub const PROBE_AGENT_PROMPT: &str = "Answer probe.";
+const PROBE_AGENT: &str = "---\ndescription: Probe agent that answers probe\nmode: subagent\ntools:\n  write: false\n  bash: false\n  probe-local_ping: false\n---\n\nAnswer probe.\n";
 const PROBE_CMD: &str =
     "---\ndescription: Probe command run with an argument\n---\n\nProbe-run of $ARGUMENTS now.\n";
 
-/// Installs the probe bundle with the remote server at `mcp`'s address.
-pub fn install_probe(sb: &Sandbox, mcp: &Server) {
-    probe_bundle(sb, &mcp.url());
+/// A sandbox for `targets` with the probe bundle installed, and its remote server.
+pub fn probed(targets: &[&str]) -> (Sandbox, Server) {
+    let sb = Sandbox::new(targets);
+    let http = Server::mcp();
+    probe_bundle(&sb, &http.url());
     sb.capm(&["add", "../bundles/probe", "--yes"]);
+    (sb, http)
 }

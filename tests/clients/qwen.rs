@@ -5,11 +5,11 @@
 //! reads `.mcp.json`, without expanding references: its own entry of the same name wins.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::harness::{Sandbox, binary, text};
 use crate::mcp_http::{
-    Server, assert_connected, assert_sent, init_event, install_probe, names, run,
+    PROBE_AGENT_PROMPT, Server, assert_connected, assert_sent, init_event, names, probed, run,
 };
 
 fn qwen(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
@@ -41,16 +41,21 @@ pub fn assert_probes_connected(listed: &str, sb: &Sandbox, http: &Server) {
     }
 }
 
+/// `qwen ARGS` in print mode with `model` as its OpenAI-style provider.
+fn prompted(sb: &Sandbox, bin: &Path, model: &Server, args: &[&str]) -> Output {
+    let mut cmd = qwen(sb, bin, args);
+    cmd.args(["--auth-type", "openai", "--output-format", "stream-json"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", model.url()))
+        .env("OPENAI_API_KEY", "dummy-key")
+        .env("OPENAI_MODEL", "dummy-model");
+    run(cmd)
+}
+
 /// `qwen -p PROMPT` against a model endpoint that refuses: the init event, and the text
 /// of what Qwen sent the model.
 fn session(sb: &Sandbox, bin: &Path, prompt: &str) -> (serde_json::Value, String) {
     let model = Server::model();
-    let mut cmd = qwen(sb, bin, &["-p", prompt, "--auth-type", "openai"]);
-    cmd.args(["--output-format", "stream-json", "--max-session-turns", "1"])
-        .env("OPENAI_BASE_URL", format!("{}/v1", model.url()))
-        .env("OPENAI_API_KEY", "dummy-key")
-        .env("OPENAI_MODEL", "dummy-model");
-    let out = run(cmd);
+    let out = prompted(sb, bin, &model, &["-p", prompt, "--max-session-turns", "1"]);
     let sent = model.received().replace("\\n", "\n");
     (init_event(&out), sent)
 }
@@ -60,9 +65,7 @@ fn qwen_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
     let Some(bin) = binary("QWEN_BIN", "qwen") else {
         return;
     };
-    let sb = Sandbox::new(&["qwen"]);
-    let http = Server::mcp();
-    install_probe(&sb, &http);
+    let (sb, http) = probed(&["qwen"]);
     assert_probes_connected(&approved_list(&sb, &bin), &sb, &http);
 
     let (init, sent) = session(&sb, &bin, "/probe-cmd first-arg");
@@ -78,6 +81,7 @@ fn qwen_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
         &sent,
         &[
             "- **probe-agent**: Probe agent that answers probe",
+            "- **plain-agent**: Checks the probe.",
             "Probe skill seen by the client (project)",
             // The command ran with its argument where the bundle's `$ARGUMENTS` was.
             "Probe-run of first-arg now.",
@@ -127,9 +131,7 @@ fn one_mcp_json_for_claude_and_copilot_and_qwen_settings_that_win() {
     let [Some(claude), Some(copilot), Some(bin)] = bins else {
         return;
     };
-    let sb = Sandbox::new(&["claude-code", "copilot", "qwen"]);
-    let http = Server::mcp();
-    install_probe(&sb, &http);
+    let (sb, http) = probed(&["claude-code", "copilot", "qwen"]);
     let read = |f: &str| std::fs::read_to_string(sb.project().join(f)).unwrap();
     let mcp_json: serde_json::Value = serde_json::from_str(&read(".mcp.json")).unwrap();
     let settings: serde_json::Value = serde_json::from_str(&read(".qwen/settings.json")).unwrap();
@@ -153,4 +155,27 @@ fn one_mcp_json_for_claude_and_copilot_and_qwen_settings_that_win() {
     std::fs::write(sb.project().join(".qwen/settings.json"), "{}\n").unwrap();
     let fallback = approved_list(&sb, &bin);
     assert_eq!(fallback.matches("- Disconnected").count(), 2, "{fallback}");
+}
+
+/// The probe agent's switched-off tools (`write`, `bash`, the stdio server's `ping`) are
+/// missing from what Qwen offers the agent when a session hands it a task; the rest is
+/// there.
+#[test]
+fn qwen_applies_the_agent_tool_limits() {
+    let Some(bin) = binary("QWEN_BIN", "qwen") else {
+        return;
+    };
+    let (sb, _http) = probed(&["qwen"]);
+    approved_list(&sb, &bin);
+    let model = Server::delegating_model();
+    // `--yolo` lets the session call its agent tool without asking.
+    let out = prompted(&sb, &bin, &model, &["-p", "to the probe agent", "--yolo"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let tools = model.tools_offered_to(PROBE_AGENT_PROMPT);
+    for off in ["write_file", "run_shell_command", "mcp__probe-local__ping"] {
+        assert!(!tools.contains(&off.into()), "{off} offered: {tools:?}");
+    }
+    for on in ["read_file", "edit", "mcp__probe-remote__ping"] {
+        assert!(tools.contains(&on.into()), "{on} not offered: {tools:?}");
+    }
 }
