@@ -34,4 +34,9 @@ fn agents_keep_their_mcp_tool_limits_and_qwen_commands_their_arguments() {
         claude.contains("Review this change: $ARGUMENTS\n"),
         "{claude}"
     );
+    // OpenCode runs it as the reviewer's task; Claude Code forks it into that agent.
+    assert!(
+        claude.contains("\ncontext: fork\nagent: reviewer\n"),
+        "{claude}"
+    );
 }

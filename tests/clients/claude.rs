@@ -104,7 +104,7 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
         listed.contains("github: https://api.githubcopilot.com/mcp/ (HTTP)"),
         "{listed}"
     );
-    let (init, sent) = session(&sb, &bin, "/review 42");
+    let (init, sent) = session(&sb, &bin, "x");
     assert!(names(&init, "mcp_servers").contains(&"github".into()));
     assert!(
         names(&init, "agents").contains(&"reviewer".into()),
@@ -120,7 +120,14 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
             "- code-review: Review a pull request or local change for correctness",
             "- github-operations: ",
             "- review: Review a GitHub pull request (number or URL)",
-            "Review this change: 42",
         ],
     );
+    // `/review` runs as the reviewer (`agent: reviewer`, `subtask: true`): the request
+    // carries the reviewer's prompt, and the argument in place of `$ARGUMENTS`.
+    let (_, sent) = session(&sb, &bin, "/review 42");
+    let shown = [
+        "You are a careful senior code reviewer.",
+        "Review this change: 42",
+    ];
+    assert_sent("Claude", &sent, &shown);
 }
