@@ -1,7 +1,8 @@
 //! What the Claude Code, Copilot CLI and Qwen Code tests share: a remote MCP server on
 //! 127.0.0.1 that answers 401 unless the bearer token arrived expanded, a stand-in model
 //! endpoint that records what a client would send its model (the agents, skills and
-//! commands it loaded, with their descriptions) and refuses it, the probe bundle, and
+//! commands it loaded, with their descriptions) and refuses it, one that hands the task to
+//! the probe agent (to see the tools a client gives an agent), the probe bundle, and
 //! running a client with a time limit.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -182,6 +183,8 @@ fn mcp_answer(req: &Request) -> (&'static str, String) {
     ("200 OK", reply.to_string())
 }
 
+/// The delegating model's answer, streamed: an `agent` tool call for the probe agent to a
+/// session's first request, `done` to everything else.
 fn delegate(req: &Request) -> (&'static str, String) {
     let m: serde_json::Value = serde_json::from_str(&req.body).unwrap_or_default();
     let messages = m["messages"].as_array().cloned().unwrap_or_default();
@@ -219,6 +222,15 @@ fn is_probe_agent(messages: &[serde_json::Value]) -> bool {
         .is_some_and(|m| m.to_string().contains(PROBE_AGENT_PROMPT))
 }
 
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = pipe.read_to_end(&mut v);
+        v
+    })
+}
+
 /// Runs `cmd` to its end, killing it and failing the test after [`LIMIT`].
 pub fn run(mut cmd: Command) -> Output {
     let shown = format!("{cmd:?}");
@@ -228,17 +240,8 @@ pub fn run(mut cmd: Command) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{shown}: {e}"));
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let reader = drain(child.stdout.take().unwrap());
+    let err_reader = drain(child.stderr.take().unwrap());
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
