@@ -545,9 +545,18 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         keep,
         restore,
     };
+    let servers: Vec<String> = resolution
+        .bundles
+        .iter()
+        .flat_map(|b| b.manifest.mcp.keys().map(|k| k.value.clone()))
+        .collect();
     for (target, skills) in targets.iter() {
         findings.extend(target.notes(scope, homes));
-        let cx = Context { scope, skills };
+        let cx = Context {
+            scope,
+            skills,
+            servers: &servers,
+        };
         for b in &resolution.bundles {
             for r in crate::target::resources(&b.manifest, &b.tree, inputs) {
                 let parts = match target.render(&cx, &r) {

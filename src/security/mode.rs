@@ -246,6 +246,11 @@ fn trust_switch(key: &str) -> bool {
     const ANYWHERE: &[&str] = &[
         "enableallprojectmcpservers",
         "enabledmcpjsonservers",
+        // Claude Code's record of an accepted trust dialog, Gemini CLI's and Qwen Code's
+        // folder trust and approval mode (`yolo` skips every confirmation).
+        "trustdialog",
+        "foldertrust",
+        "approvalmode",
         "autoapprove",
         "autoallow",
         "autoaccept",

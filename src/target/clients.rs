@@ -138,8 +138,8 @@ pub const QWEN: Client = Client {
     servers: json(Shape::Gemini, EnvSyntax::Braces, "Qwen Code", true),
     user_files: &[(Home::User, ".qwen/settings.json")],
     skills: &[".qwen/skills", ".agents/skills"],
-    agents: Some((".qwen/agents", Format::ClaudeMarkdown)),
-    commands: Some((".qwen/commands", Format::ClaudeMarkdown)),
+    agents: Some((".qwen/agents", Format::QwenAgent)),
+    commands: Some((".qwen/commands", Format::QwenCommand)),
     gate: None,
 };
 
@@ -221,6 +221,7 @@ impl Client {
     /// An agent or command file, translated; `None` when the client has no place for it.
     fn markdown(
         &self,
+        cx: &Context<'_>,
         r: &Resource<'_>,
         place: Option<(&str, Format)>,
     ) -> Result<Vec<Rendered>, String> {
@@ -240,11 +241,10 @@ impl Client {
             .file(&path)
             .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
         let text = String::from_utf8_lossy(bytes);
-        let servers: Vec<String> = Vec::new();
         let out = if matches!(r.kind, Kind::Agent(_)) {
-            super::markdown::agent(format, r.name, &text, &servers)
+            super::markdown::agent(format, r.name, &text, cx.servers)
         } else {
-            super::markdown::command(format, r.name, &text, &servers)
+            super::markdown::command(format, r.name, &text, cx.servers)
         };
         Ok(vec![Rendered::File {
             path: format!("{dir}/{}", format.file(r.name)),
@@ -317,8 +317,8 @@ impl Target for Client {
                     files: super::opencode::files_below(r.tree, &dir),
                 }])
             }
-            Kind::Agent(_) => self.markdown(r, self.agents),
-            Kind::Command(_) => self.markdown(r, self.commands),
+            Kind::Agent(_) => self.markdown(cx, r, self.agents),
+            Kind::Command(_) => self.markdown(cx, r, self.commands),
             // Plugins are OpenCode's: no other client loads them.
             Kind::Plugin(_) => Ok(Vec::new()),
         }

@@ -56,6 +56,8 @@ pub struct Context<'a> {
     /// The skills directory chosen for this client among those it reads (relative to the
     /// scope root): where clients share one, every client that reads it gets the same.
     pub skills: &'a str,
+    /// The MCP servers of every bundle installed, whose tools an agent may name.
+    pub servers: &'a [String],
 }
 
 /// The syntax of a config file, told by its name: TOML for `.toml`, JSON with comments

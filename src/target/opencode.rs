@@ -131,7 +131,11 @@ impl OpenCode {
             ScopeRoot::Project(_) => ".opencode/skills",
             ScopeRoot::Global(_) => "skills",
         };
-        Context { scope, skills }
+        Context {
+            scope,
+            skills,
+            servers: &[],
+        }
     }
 }
 

@@ -383,7 +383,7 @@ fn a_bundle_exports_as_a_claude_code_plugin() {
     );
     for note in [
         "note: agent:reviewer: `temperature` is left out: Claude Code agents have no such field",
-        "note: command:fix-issue: `agent` is left out: Claude Code commands have no such field",
+        "note: command:fix-issue: `agent` is left out: `build` is an OpenCode primary agent, and Claude Code commands cannot switch the session's agent",
         "note: plugin:notify is left out: Claude Code plugins cannot run OpenCode plugins",
     ] {
         says(&run, note);

@@ -5,6 +5,8 @@ mod apply;
 mod bad_input;
 mod cache;
 mod catalog;
+mod client_markdown;
+mod client_trust;
 mod collisions;
 mod docs;
 mod exit_codes;

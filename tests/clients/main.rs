@@ -11,6 +11,7 @@ mod copilot;
 mod gemini;
 mod harness;
 mod http_probe;
+mod mcp_http;
 mod qwen;
 #[path = "../cli/support.rs"]
 #[allow(dead_code)]

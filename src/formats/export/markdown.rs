@@ -110,15 +110,53 @@ pub(crate) fn agent(name: &str, text: &str, servers: &[String]) -> Translated {
 pub(crate) fn command(name: &str, text: &str, _servers: &[String]) -> Translated {
     let (fm, body) = split(text);
     let mut w = Writer::new(format!("command:{name}"));
-    for (key, value, _) in fm.iter().flat_map(|f| &f.keys) {
+    let keys: Vec<_> = fm.iter().flat_map(|f| &f.keys).collect();
+    let subtask = keys
+        .iter()
+        .find(|(k, _, _)| k == "subtask")
+        .and_then(|(_, v, _)| v.as_bool());
+    let has_agent = keys.iter().any(|(k, _, _)| k == "agent");
+    for (key, value, _) in keys {
         match key.as_str() {
             "description" => scalar_key(&mut w, key, value),
             "model" => model(&mut w, value),
+            "agent" => agent_of_command(&mut w, value, subtask),
+            "subtask" if subtask == Some(true) && !has_agent => {
+                w.lines.push("context: fork".into())
+            }
+            "subtask" => {}
             _ => w.drop(key, "Claude Code commands have no such field"),
         }
     }
     let body = positional_arguments(body);
     w.finish(&body)
+}
+
+/// OpenCode's `agent` of a command, which runs it as that agent's task unless `subtask`
+/// is false: Claude Code's `context: fork` with `agent` (OpenCode's `general` and
+/// `explore` being Claude's `general-purpose` and `Explore`). OpenCode's primary agents
+/// (`build`, `plan`) take over the session instead, which Claude Code has no field for.
+fn agent_of_command(w: &mut Writer, value: &Yaml, subtask: Option<bool>) {
+    let name = front::scalar(value).unwrap_or_default();
+    if subtask == Some(false) {
+        return w.drop("agent", "Claude Code runs a command as another agent only in a subagent, and `subtask` is false");
+    }
+    let claude = match name.as_str() {
+        "build" | "plan" if subtask != Some(true) => {
+            return w.drop(
+                "agent",
+                &format!("`{name}` is an OpenCode primary agent, and Claude Code commands cannot switch the session's agent"),
+            );
+        }
+        "build" | "plan" => None,
+        "general" => Some("general-purpose".to_string()),
+        "explore" => Some("Explore".to_string()),
+        _ => Some(name),
+    };
+    w.lines.push("context: fork".into());
+    if let Some(a) = claude {
+        w.key("agent", &a);
+    }
 }
 
 fn scalar_key(w: &mut Writer, key: &str, value: &Yaml) {
@@ -237,6 +275,40 @@ mod tests {
         assert_eq!(
             positional_arguments("Fix $1 then $2; all: $ARGUMENTS, cost $ and $0"),
             "Fix $ARGUMENTS[0] then $ARGUMENTS[1]; all: $ARGUMENTS, cost $ and $0"
+        );
+    }
+
+    #[test]
+    fn a_command_with_an_agent_runs_forked_in_that_agent() {
+        let cases = [
+            (
+                "agent: reviewer\nsubtask: true\n",
+                "context: fork\nagent: reviewer\n",
+            ),
+            ("agent: reviewer\n", "context: fork\nagent: reviewer\n"),
+            (
+                "agent: general\n",
+                "context: fork\nagent: general-purpose\n",
+            ),
+            ("subtask: true\n", "context: fork\n"),
+            ("agent: build\nsubtask: true\n", "context: fork\n"),
+            ("agent: build\n", ""),
+            ("agent: reviewer\nsubtask: false\n", ""),
+        ];
+        for (front, want) in cases {
+            let t = command("c", &format!("---\n{front}---\nDo $1\n"), &[]);
+            assert_eq!(
+                t.text,
+                format!("---\n{want}---\nDo $ARGUMENTS[0]\n"),
+                "{front}"
+            );
+        }
+        let t = command("c", "---\nagent: plan\n---\n", &[]);
+        assert_eq!(
+            t.notes,
+            [
+                "command:c: `agent` is left out: `plan` is an OpenCode primary agent, and Claude Code commands cannot switch the session's agent"
+            ]
         );
     }
 
