@@ -241,6 +241,13 @@ impl Client {
             .file(&path)
             .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
         let text = String::from_utf8_lossy(bytes);
+        if matches!(format, Format::GeminiCommand | Format::QwenCommand) && text.contains("!{") {
+            // Text OpenCode shows as written, these clients run as a shell command.
+            return Err(format!(
+                "{} runs `!{{…}}` in a command as a shell command, and `{path}` holds one that OpenCode would show as text",
+                self.display
+            ));
+        }
         let out = if matches!(r.kind, Kind::Agent(_)) {
             super::markdown::agent(format, r.name, &text, cx.servers)
         } else {
