@@ -337,19 +337,9 @@ fn blocked(reason: &'static str) -> ownership::Decision {
 
 /// The clients that read a place capm.lock records, among the project's; a place no client
 /// of the project reads any more is named by the file alone.
-fn readers(
-    targets: &Targets,
-    scope: &ScopeRoot,
-    state: &ScopeState,
-    loc: &Location,
-) -> Vec<String> {
-    let by_file = state
-        .configs
-        .iter()
-        .find(|c| c.rel == loc.file)
-        .map(|c| c.readers.clone());
-    by_file
-        .unwrap_or_else(|| targets.readers(scope, &loc.file))
+fn readers(targets: &Targets, scope: &ScopeRoot, loc: &Location) -> Vec<String> {
+    targets
+        .readers(scope, &loc.file)
         .into_iter()
         .map(str::to_string)
         .collect()
@@ -641,7 +631,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             action: d.action,
             resource: entry.id.clone(),
             bundle: entry.bundle.clone(),
-            clients: readers(targets, scope, state, &loc),
+            clients: readers(targets, scope, &loc),
             target: loc,
             before,
             after: None,
