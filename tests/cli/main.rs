@@ -64,5 +64,6 @@ mod skill_repos;
 mod sparse_registry;
 mod substitution;
 mod support;
+mod targets_show;
 mod user_edits;
 mod verbosity;
