@@ -948,6 +948,19 @@ fn edits_hint(
     Ok(())
 }
 
+/// How many resources, and in how many places when that is more (`5 resources in 13
+/// places`).
+fn counted(resources: &[crate::ops::doctor::ResourceCheck]) -> String {
+    let ids: std::collections::BTreeSet<(&str, &str)> = resources
+        .iter()
+        .map(|r| (r.bundle.as_str(), r.id.as_str()))
+        .collect();
+    match resources.len() {
+        n if n == ids.len() => format!("{n} resources"),
+        n => format!("{} resources in {n} places", ids.len()),
+    }
+}
+
 /// One line per resource place: its state, id, place, clients and bundle, in columns.
 fn doctor_lines(resources: &[&crate::ops::doctor::ResourceCheck]) -> String {
     use crate::ops::doctor::Drift;
@@ -1020,10 +1033,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         if report.healthy {
             term.status(
                 "Healthy",
-                format!(
-                    "{} resources as capm.lock records them",
-                    report.resources.len()
-                ),
+                format!("{} as capm.lock records them", counted(&report.resources)),
             )?;
         } else {
             term.warn("the project differs from capm.lock; `capm install` restores what is missing, and keeps what you modified")?;

@@ -212,6 +212,13 @@ fn doctor_finds_entries_deleted_from_mcp_json_and_codex_config() {
         "{}",
         healthy.stdout
     );
+    assert!(
+        healthy
+            .stderr
+            .contains("Healthy 5 resources in 13 places as capm.lock records them"),
+        "{}",
+        healthy.stderr
+    );
     delete_github_entries(d);
     let before = user_files(d);
     let run = capm(d, &["doctor", "-q"]);
