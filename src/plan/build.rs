@@ -256,7 +256,13 @@ impl Place<'_> {
         };
         let lock_entry = recorded(lock, &loc);
         if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
-            elsewhere = collisions::same_name_elsewhere(target, scope, state, r, rendered)?;
+            let recorded = |p: &str| {
+                lock.into_iter().flat_map(|l| &l.resources).any(|e| {
+                    e.path == p && e.pointer.is_none() && e.id == r.id && e.bundle == bundle
+                })
+            };
+            elsewhere =
+                collisions::same_name_elsewhere(target, scope, state, r, rendered, &recorded)?;
         }
         let mut decision = ownership::install(bundle, &after, &disk, &lock_entry);
         let config_broken = matches!(

@@ -459,3 +459,58 @@ fn the_protocol_status_carries_targets_and_each_places_clients() {
         ]
     );
 }
+
+#[test]
+fn taking_a_client_out_of_targets_removes_its_entries_and_moves_its_skills() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mine = "{\n  // mine\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"x\" }\n  }\n}\n";
+    write_files(
+        d,
+        &[
+            (
+                "capm.toml",
+                "[project]\ntargets = [\"opencode\", \"claude-code\"]\n\n[bundles]\n",
+            ),
+            (".mcp.json", mine),
+        ],
+    );
+    ok(d, &["add", "memory", "-y"]);
+    assert!(d.join(".claude/skills/knowledge-graph-memory").is_dir());
+    write_files(
+        d,
+        &[(
+            "capm.toml",
+            "[project]\ntargets = [\"opencode\"]\n\n[bundles]\nmemory = \"^1.0.0\"\n",
+        )],
+    );
+    // The skill leaves the directory OpenCode shared with Claude Code for its own; the
+    // place it leaves is not a second definition of it.
+    let plan = ok(d, &["plan", "install", "--format", "json"]).json();
+    assert_eq!(plan["status"], "ready", "{plan:#}");
+    ok(d, &["install", "-y"]);
+    assert_eq!(std::fs::read_to_string(d.join(".mcp.json")).unwrap(), mine);
+    assert!(!d.join(".claude").exists());
+    assert!(
+        d.join(".opencode/skills/knowledge-graph-memory/SKILL.md")
+            .is_file()
+    );
+    let doc = ok(d, &["doctor", "--format", "json"]).json();
+    assert_eq!(doc["healthy"], true, "{doc:#}");
+    let places: Vec<(&Value, &Value)> = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (&r["path"], &r["clients"]))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (&json!("opencode.json"), &json!(["opencode"])),
+            (
+                &json!(".opencode/skills/knowledge-graph-memory"),
+                &json!(["opencode"])
+            ),
+        ]
+    );
+}
