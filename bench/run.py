@@ -15,6 +15,7 @@ project) happens outside the timed part. Nothing here runs in the test suite.
 
     python3 bench/run.py --lint-only     # only the lint rows
     python3 bench/run.py --remote-only   # only the rows of a registry served over HTTP
+    python3 bench/run.py --clients-only  # only the install into three clients at once
 
 The remote rows serve a 100,000-bundle synthetic registry in the static layout from a
 threaded HTTP server on 127.0.0.1 inside this script, which counts the requests each run
@@ -61,8 +62,10 @@ def sh(args, cwd=None, env=None, check=True, quiet=True):
 def env_for(project):
     e = dict(os.environ)
     e["NO_COLOR"] = "1"
-    # Never the user's own OpenCode config.
+    # Never the user's own client configs (OpenCode's, ~/.claude.json, ~/.codex, …).
     e["XDG_CONFIG_HOME"] = str(Path(project) / ".bench-xdg")
+    e["HOME"] = str(Path(project) / ".bench-home")
+    e.pop("CODEX_HOME", None)
     return e
 
 
@@ -123,14 +126,21 @@ def registry(n):
     return out
 
 
-def units_project(name="units"):
+CLIENTS = ["opencode", "claude-code", "codex"]
+
+
+def units_project(name="units", targets=None):
     """A project of 20 path bundles, each a skill of 3 files, a stdio MCP server, an agent
-    and a command; returns the template directory."""
+    and a command, installed into OpenCode or into the clients `targets`; returns the
+    template directory."""
     base = WORK / name
     if (base / "capm.toml").exists():
         return base
     shutil.rmtree(base, ignore_errors=True)
-    lines = ["[bundles]"]
+    lines = []
+    if targets:
+        lines += ["[project]", "targets = [" + ", ".join(f'"{t}"' for t in targets) + "]", ""]
+    lines.append("[bundles]")
     for i in range(UNITS):
         u = f"unit-{i:02}"
         d = base / "units" / u
@@ -410,6 +420,23 @@ def remote_rows(runs, row):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def client_rows(runs, row):
+    """The 20 bundles installed into three clients at once (OpenCode, Claude Code, Codex):
+    one transaction over opencode.json, .mcp.json and .codex/config.toml, three agent
+    and two command directories, and two skills directories."""
+    template = units_project("units-3-clients", CLIENTS)
+    size = f"{UNITS} bundles into {len(CLIENTS)} clients ({', '.join(CLIENTS)})"
+    row("install into 3 clients (cold, fsynced)", size,
+        timed([CAPM, "install", "-y", "-q"], None, runs,
+              prepare=lambda: fresh_copy(template, "install-clients")),
+        "capm install -y", "≤ 150 ms")
+    installed = fresh_copy(template, "installed-clients")
+    sh([CAPM, "install", "-y", "-q"], cwd=installed, env=env_for(installed))
+    row("install into 3 clients (no-op)", f"{size}, up to date",
+        timed([CAPM, "install", "-q"], installed, runs),
+        "capm install", "≤ 25 ms")
+
+
 def machine():
     cores = os.cpu_count()
     cpu = platform.processor() or platform.machine()
@@ -464,6 +491,8 @@ def main():
     ap.add_argument("--compare", action="store_true", help="also time agpm and APM (installed on demand)")
     ap.add_argument("--lint-only", action="store_true", help="only the lint rows")
     ap.add_argument("--remote-only", action="store_true", help="only the rows of a registry over HTTP")
+    ap.add_argument("--clients-only", action="store_true",
+                    help="only the rows of an install into several clients")
     ap.add_argument("--runs", type=int, default=None)
     args = ap.parse_args()
     runs = args.runs or (5 if args.quick else 15)
@@ -481,6 +510,10 @@ def main():
 
     if args.remote_only:
         remote_rows(runs, row)
+        print_tables(rows, runs)
+        return
+    if args.clients_only:
+        client_rows(runs, row)
         print_tables(rows, runs)
         return
     lint_rows(runs, args.quick, row)
@@ -511,6 +544,7 @@ def main():
     row("install (no-op)", f"{UNITS} bundles, up to date",
         timed([CAPM, "install", "-q"], installed, runs),
         "capm install", "<= 25 ms")
+    client_rows(runs, row)
 
     def installed_copy():
         d = fresh_copy(installed, "remove")

@@ -948,6 +948,48 @@ fn edits_hint(
     Ok(())
 }
 
+/// How many resources, and in how many places when that is more (`5 resources in 13
+/// places`).
+fn counted(resources: &[crate::ops::doctor::ResourceCheck]) -> String {
+    let ids: std::collections::BTreeSet<(&str, &str)> = resources
+        .iter()
+        .map(|r| (r.bundle.as_str(), r.id.as_str()))
+        .collect();
+    match resources.len() {
+        n if n == ids.len() => format!("{n} resources"),
+        n => format!("{} resources in {n} places", ids.len()),
+    }
+}
+
+/// One line per resource place: its state, id, place, clients and bundle, in columns.
+fn doctor_lines(resources: &[&crate::ops::doctor::ResourceCheck]) -> String {
+    use crate::ops::doctor::Drift;
+    let place = |r: &crate::ops::doctor::ResourceCheck| r.place.text();
+    let idw = resources.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let pw = resources.iter().map(|r| place(r).len()).max().unwrap_or(0);
+    let clients: Vec<String> = resources
+        .iter()
+        .map(|r| super::graph::clients_text(&r.place.clients))
+        .collect();
+    let cw = clients.iter().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
+    for (r, clients) in resources.iter().zip(&clients) {
+        let word = match r.status {
+            Drift::Ok => "ok",
+            Drift::Modified => "modified",
+            Drift::Kept => "kept",
+            Drift::Missing => "missing",
+        };
+        out.push_str(&format!(
+            "{word:<9} {:<idw$}  {:<pw$}  {clients:<cw$}  from {}\n",
+            r.id,
+            place(r),
+            r.bundle
+        ));
+    }
+    out
+}
+
 pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
     use crate::ops::doctor::Drift;
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
@@ -976,26 +1018,14 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
                 .map(|l| format!("could not delete `{}`: {}", l.path, l.error)),
         );
         let quiet = term.quiet;
-        let out = term.out();
         // `-q`: only what differs.
-        for res in report
+        let shown: Vec<&crate::ops::doctor::ResourceCheck> = report
             .resources
             .iter()
             .filter(|r| !quiet || r.status != Drift::Ok)
-        {
-            let place = match (&res.pointer, &res.element) {
-                (Some(p), Some(e)) => format!("{} {p} [{e}]", res.path),
-                (Some(p), None) => format!("{} {p}", res.path),
-                _ => res.path.clone(),
-            };
-            let word = match res.status {
-                Drift::Ok => "ok",
-                Drift::Modified => "modified",
-                Drift::Kept => "kept",
-                Drift::Missing => "missing",
-            };
-            writeln!(out, "{word:<9} {:<28} {place}  ({})", res.id, res.bundle)?;
-        }
+            .collect();
+        write!(term.out(), "{}", doctor_lines(&shown))?;
+        let out = term.out();
         for p in &report.problems {
             writeln!(out, "problem   {p}")?;
         }
@@ -1003,10 +1033,7 @@ pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<S
         if report.healthy {
             term.status(
                 "Healthy",
-                format!(
-                    "{} resources as capm.lock records them",
-                    report.resources.len()
-                ),
+                format!("{} as capm.lock records them", counted(&report.resources)),
             )?;
         } else {
             term.warn("the project differs from capm.lock; `capm install` restores what is missing, and keeps what you modified")?;

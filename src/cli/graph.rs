@@ -179,6 +179,9 @@ pub struct WhyDoc {
     /// there keeps the user's own version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_by: Vec<String>,
+    /// For a resource: every place capm.lock records it in, with the clients it is there
+    /// for; empty for a bundle, and for a resource not installed yet.
+    pub locations: Vec<PlaceDoc>,
 }
 
 /// One step of a chain.
@@ -627,6 +630,10 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
         Node::Resource { id } => *id == args.target,
         Node::Project => false,
     });
+    let locations = match target.map(|n| &r.graph[n]) {
+        Some(Node::Resource { id }) => places(&p, term, |e| e.id == *id),
+        _ => Vec::new(),
+    };
     let Some(target) = target else {
         let names: Vec<String> = r
             .graph
@@ -707,6 +714,7 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
                 target: args.target,
                 chains,
                 skipped_by,
+                locations,
             },
         )?;
         return Ok(Status::Success);
@@ -720,6 +728,16 @@ pub fn why(args: WhyArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status,
             .map(|e| bundle_label(&r.graph[e.source()]))
             .collect();
         let _ = writeln!(out, "{id} is provided by {}", providers.join(" and "));
+        if locations.is_empty() {
+            let _ = writeln!(
+                out,
+                "{id} is not installed: capm.lock records no place for it (`capm install` installs it)"
+            );
+        } else {
+            let _ = writeln!(out, "{id} is installed in:");
+            let widths = (0, place_widths(locations.iter()).1);
+            out.push_str(&place_lines(&locations, "  ", widths));
+        }
     }
     if !skipped_by.is_empty() {
         let _ = writeln!(
@@ -831,8 +849,74 @@ pub struct ListedBundle {
     pub source: String,
     /// Asked for in capm.toml (otherwise installed as a dependency).
     pub requested: bool,
-    /// The resources capm.lock records for it (`KIND:NAME`).
+    /// The resources capm.lock records for it (`KIND:NAME`), each once.
     pub resources: Vec<String>,
+    /// Every place capm.lock records its resources in, with the clients each is there for:
+    /// a resource installed for three clients in three files has three.
+    pub locations: Vec<PlaceDoc>,
+}
+
+/// A place of a resource that capm.lock records, with its clients.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlaceDoc {
+    /// `KIND:NAME`.
+    pub resource: String,
+    pub bundle: String,
+    #[serde(flatten)]
+    pub place: crate::ops::doctor::Placed,
+}
+
+/// The places capm.lock records for the resources `pick` chooses, with their clients.
+fn places(
+    p: &Project,
+    term: &Term,
+    pick: impl Fn(&crate::manifest::lock::LockedResource) -> bool,
+) -> Vec<PlaceDoc> {
+    let scope = crate::ops::plan::scope_of(p, &term.env.opencode_config);
+    let targets = crate::target::set::Targets::new(&p.manifest.targets(), &scope);
+    p.lock
+        .iter()
+        .flat_map(|l| &l.resources)
+        .filter(|r| pick(r))
+        .map(|r| PlaceDoc {
+            resource: r.id.clone(),
+            bundle: r.bundle.clone(),
+            place: crate::ops::doctor::Placed::of(r, &targets, &scope),
+        })
+        .collect()
+}
+
+/// The clients of a place as people read them: `(claude-code, copilot)`.
+pub(super) fn clients_text(clients: &[String]) -> String {
+    if clients.is_empty() {
+        "(no client in `targets`)".to_string()
+    } else {
+        format!("({})", clients.join(", "))
+    }
+}
+
+/// The widths of the id and place columns that align `places`.
+fn place_widths<'a>(places: impl Iterator<Item = &'a PlaceDoc>) -> (usize, usize) {
+    places.fold((0, 0), |(idw, pw), l| {
+        (idw.max(l.resource.len()), pw.max(l.place.text().len()))
+    })
+}
+
+/// Lines of `places`, each `ID  PLACE  (CLIENTS)` with `indent` before it, the id written
+/// once per resource (none when `idw` is 0), in columns `widths` wide.
+fn place_lines(places: &[PlaceDoc], indent: &str, (idw, pw): (usize, usize)) -> String {
+    let mut out = String::new();
+    for (i, l) in places.iter().enumerate() {
+        let place = l.place.text();
+        let id = match idw {
+            0 => String::new(),
+            _ if i > 0 && places[i - 1].resource == l.resource => format!("{:idw$}  ", ""),
+            _ => format!("{:idw$}  ", l.resource),
+        };
+        let clients = clients_text(&l.place.clients);
+        let _ = writeln!(out, "{indent}{id}{place:<pw$}  {clients}");
+    }
+    out
 }
 
 /// What `capm list --format json` prints.
@@ -842,6 +926,8 @@ pub struct ListDoc {
     /// Always `capm.list/v1`.
     #[schemars(extend("const" = "capm.list/v1"))]
     pub schema: &'static str,
+    /// The clients the project installs into (capm.toml's `targets`), in its order.
+    pub targets: Vec<String>,
     pub bundles: Vec<ListedBundle>,
 }
 
@@ -852,17 +938,24 @@ pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
     let bundles: Vec<ListedBundle> = lock
         .bundles
         .iter()
-        .map(|b| ListedBundle {
-            name: b.name.clone(),
-            version: b.version.clone(),
-            source: b.source.clone(),
-            requested: p.manifest.bundles.keys().any(|k| k.value == b.name),
-            resources: lock
-                .resources
-                .iter()
-                .filter(|r| r.bundle == b.name)
-                .map(|r| r.id.clone())
-                .collect(),
+        .map(|b| {
+            let mut locations = places(&p, term, |r| r.bundle == b.name);
+            // Each resource's places together, in capm.lock's order of resources.
+            let mut resources: Vec<String> = Vec::new();
+            for l in &locations {
+                if !resources.contains(&l.resource) {
+                    resources.push(l.resource.clone());
+                }
+            }
+            locations.sort_by_key(|l| resources.iter().position(|r| *r == l.resource));
+            ListedBundle {
+                name: b.name.clone(),
+                version: b.version.clone(),
+                source: b.source.clone(),
+                requested: p.manifest.bundles.keys().any(|k| k.value == b.name),
+                resources,
+                locations,
+            }
         })
         .collect();
     if args.format == TextFormat::Json {
@@ -870,6 +963,7 @@ pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
             term,
             &ListDoc {
                 schema: "capm.list/v1",
+                targets: p.manifest.targets().iter().map(|t| t.to_string()).collect(),
                 bundles,
             },
         )?;
@@ -880,6 +974,8 @@ pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
         return Ok(Status::Success);
     }
     let width = bundles.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    let widths = place_widths(bundles.iter().flat_map(|b| &b.locations));
+    let indent = format!("{:width$}    ", "");
     let out = term.out();
     for b in &bundles {
         let how = if b.requested { "" } else { " (dependency)" };
@@ -888,9 +984,7 @@ pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
             "{:<width$}  {:<10} {}{how}",
             b.name, b.version, b.source
         )?;
-        for r in &b.resources {
-            writeln!(out, "{:width$}    {r}", "")?;
-        }
+        write!(out, "{}", place_lines(&b.locations, &indent, widths))?;
     }
     Ok(Status::Success)
 }

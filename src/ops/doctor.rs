@@ -11,8 +11,11 @@ use super::apply::{ApplyError, lock_exclusive, lock_shared, roots};
 use super::plan::scope_of;
 use super::project;
 use crate::apply::txn::{self, Recovery};
+use crate::manifest::common::Target as Id;
+use crate::manifest::lock::{LockedResource, Lockfile};
 use crate::plan::state::ScopeState;
-use crate::target::opencode::OpenCode;
+use crate::target::set::{self, Targets};
+use crate::target::{Homes, ScopeRoot};
 
 /// The schema id of a doctor report.
 pub const DOCTOR_SCHEMA: &str = "capm.doctor/v1";
@@ -36,12 +39,53 @@ pub enum Drift {
 pub struct ResourceCheck {
     pub id: String,
     pub bundle: String,
+    #[serde(flatten)]
+    pub place: Placed,
+    pub status: Drift,
+}
+
+/// One place capm.lock records a resource in, and the clients of the project's `targets`
+/// capm put it there for.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Placed {
+    /// The file or directory, relative to the scope root.
     pub path: String,
+    /// For a config entry: its JSON pointer in `path` (`/mcpServers/github`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// For an element of a config array: the npm package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub element: Option<String>,
-    pub status: Drift,
+    /// Client names (`claude-code`, `copilot`): one place is shared by every client that
+    /// reads it there. Empty when no client of `targets` does any more (the next install
+    /// removes it).
+    pub clients: Vec<String>,
+}
+
+impl Placed {
+    /// The place of a capm.lock entry, with its clients among `targets`.
+    pub fn of(entry: &LockedResource, targets: &Targets, scope: &ScopeRoot) -> Placed {
+        Placed {
+            path: entry.path.clone(),
+            pointer: entry.pointer.clone(),
+            element: entry.element.clone(),
+            clients: targets
+                .readers(scope, &entry.path)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    /// As people read it: `.mcp.json#/mcpServers/github`, `opencode.json#/plugin[pkg]`, or
+    /// the path of a file or directory.
+    pub fn text(&self) -> String {
+        match (&self.pointer, &self.element) {
+            (Some(p), Some(e)) => format!("{}#{p}[{e}]", self.path),
+            (Some(p), None) => format!("{}#{p}", self.path),
+            _ => self.path.clone(),
+        }
+    }
 }
 
 /// What recovery did, in the report.
@@ -123,6 +167,8 @@ pub struct DoctorReport {
     /// Everything recorded is on disk (as written, or as the user edited it), nothing
     /// refused recovery, and every config file parses.
     pub healthy: bool,
+    /// The clients the project installs into (capm.toml's `targets`), in its order.
+    pub targets: Vec<String>,
     pub recovery: RecoveryReport,
     pub resources: Vec<ResourceCheck>,
     /// Other problems: config files that do not parse, a lock that cannot be read.
@@ -160,7 +206,8 @@ pub fn doctor(
     };
     // Recovery may have changed capm.lock's state on disk; read it again.
     let project = project::load(root)?;
-    let state = ScopeState::read(&OpenCode, &scope)?;
+    let targets = Targets::new(&project.manifest.targets(), &scope);
+    let state = read_scope(&project.manifest.targets(), project.lock.as_ref(), &scope)?;
     let mut problems: Vec<String> = state
         .parse_errors()
         .iter()
@@ -178,9 +225,7 @@ pub fn doctor(
         resources.push(ResourceCheck {
             id: r.id.clone(),
             bundle: r.bundle.clone(),
-            path: r.path.clone(),
-            pointer: r.pointer.clone(),
-            element: r.element.clone(),
+            place: Placed::of(r, &targets, &scope),
             status,
         });
     }
@@ -201,8 +246,21 @@ pub fn doctor(
     Ok(DoctorReport {
         schema: DOCTOR_SCHEMA,
         healthy,
+        targets: targets.iter().map(|(t, _)| t.name().to_string()).collect(),
         recovery: RecoveryReport::from(&recovery),
         resources,
         problems,
     })
+}
+
+/// The scope's config files as the project's clients read them, and those of any other
+/// client that capm.lock records an entry in (a client just taken out of `targets`, whose
+/// entries are still there until the next install). The user's own files are not read.
+fn read_scope(
+    ids: &[Id],
+    lock: Option<&Lockfile>,
+    scope: &ScopeRoot,
+) -> std::io::Result<ScopeState> {
+    let ids = set::with_recorded(ids, lock, scope);
+    ScopeState::read_targets(&Targets::new(&ids, scope), scope, None, &Homes::default())
 }

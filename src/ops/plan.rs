@@ -235,15 +235,14 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     let global = ScopeRoot::Global(req.global_config.clone());
     let beneath = matches!(scope, ScopeRoot::Project(_)).then_some(&global);
     let targets = targets_of(project, &scope)?;
-    let mut state = ScopeState::read_targets(&targets, &scope, beneath, &req.homes)?;
-    let recorded: Vec<&str> = project
-        .lock
-        .iter()
-        .flat_map(|l| &l.resources)
-        .filter(|r| r.pointer.is_some())
-        .map(|r| r.path.as_str())
-        .collect();
-    state.read_also(&recorded)?;
+    // The files of a client taken out of `targets` too, so that its entries come out.
+    let ids = crate::target::set::with_recorded(
+        &project.manifest.targets(),
+        project.lock.as_ref(),
+        &scope,
+    );
+    let reading = Targets::new(&ids, &scope);
+    let state = ScopeState::read_targets(&reading, &scope, beneath, &req.homes)?;
     let policy = project
         .manifest
         .policy

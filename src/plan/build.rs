@@ -140,13 +140,6 @@ fn settle_edit(
     }
 }
 
-/// Whether capm.lock records resource `id` at `path` (a file or directory, not an entry).
-fn installed_at(lock: Option<&Lockfile>, id: &str, path: &str) -> bool {
-    lock.into_iter()
-        .flat_map(|l| &l.resources)
-        .any(|e| e.id == id && e.path == path && e.pointer.is_none())
-}
-
 /// Where the lock records something at `loc`, if anywhere.
 fn recorded(lock: Option<&Lockfile>, loc: &Location) -> Recorded {
     let entry = lock
@@ -263,10 +256,13 @@ impl Place<'_> {
         };
         let lock_entry = recorded(lock, &loc);
         if lock_entry == Recorded::Nothing && elsewhere.is_none() && main {
-            // The resource's own copy for another client (moving here when `targets`
-            // changes) is capm's, not a name of the user's.
-            elsewhere = collisions::same_name_elsewhere(target, scope, state, r, rendered)?
-                .filter(|f| !installed_at(lock, &r.id, f));
+            let recorded = |p: &str| {
+                lock.into_iter().flat_map(|l| &l.resources).any(|e| {
+                    e.path == p && e.pointer.is_none() && e.id == r.id && e.bundle == bundle
+                })
+            };
+            elsewhere =
+                collisions::same_name_elsewhere(target, scope, state, r, rendered, &recorded)?;
         }
         let mut decision = ownership::install(bundle, &after, &disk, &lock_entry);
         let config_broken = matches!(
@@ -347,19 +343,9 @@ fn blocked(reason: &'static str) -> ownership::Decision {
 
 /// The clients that read a place capm.lock records, among the project's; a place no client
 /// of the project reads any more is named by the file alone.
-fn readers(
-    targets: &Targets,
-    scope: &ScopeRoot,
-    state: &ScopeState,
-    loc: &Location,
-) -> Vec<String> {
-    let by_file = state
-        .configs
-        .iter()
-        .find(|c| c.rel == loc.file)
-        .map(|c| c.readers.clone());
-    by_file
-        .unwrap_or_else(|| targets.readers(scope, &loc.file))
+fn readers(targets: &Targets, scope: &ScopeRoot, loc: &Location) -> Vec<String> {
+    targets
+        .readers(scope, &loc.file)
         .into_iter()
         .map(str::to_string)
         .collect()
@@ -674,7 +660,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             action: d.action,
             resource: entry.id.clone(),
             bundle: entry.bundle.clone(),
-            clients: readers(targets, scope, state, &loc),
+            clients: readers(targets, scope, &loc),
             target: loc,
             before,
             after: None,

@@ -19,13 +19,16 @@ fn exists(path: &Path) -> std::io::Result<bool> {
 
 /// Where the client finds something else of the resource's kind and name, as a user reads
 /// it (a path relative to the scope, a full path above it, or a config file); `None` when
-/// the name is the resource's alone.
+/// the name is the resource's alone. `recorded` tells a path capm.lock records for this
+/// resource: a place it leaves (a skill moving to another directory when `targets`
+/// changes), which the same plan removes, is not something else.
 pub fn same_name_elsewhere(
     target: &dyn Target,
     scope: &ScopeRoot,
     state: &ScopeState,
     resource: &Resource<'_>,
     rendered: &Rendered,
+    recorded: &dyn Fn(&str) -> bool,
 ) -> std::io::Result<Option<String>> {
     let own = match rendered {
         Rendered::File { path, .. } | Rendered::Dir { path, .. } => Some(path),
@@ -34,7 +37,7 @@ pub fn same_name_elsewhere(
     let mut same = target.same_name(scope, resource);
     // The place the resource lands is not "elsewhere" (a skill's directory is one of
     // those the client reads).
-    same.paths.retain(|p| Some(p) != own);
+    same.paths.retain(|p| Some(p) != own && !recorded(p));
     for rel in &same.paths {
         if exists(&state.path(rel))? {
             return Ok(Some(rel.clone()));

@@ -114,21 +114,6 @@ impl ScopeState {
         ScopeState::read_all(&list, scope, homes)
     }
 
-    /// Also reads the scope's config files `rels` not read yet, which no client of the
-    /// project reads any more (capm.lock records entries there for a client that left
-    /// `targets`): their entries come out, edited like any other.
-    pub fn read_also(&mut self, rels: &[&str]) -> std::io::Result<()> {
-        for rel in rels {
-            if self.configs.iter().any(|c| c.rel == *rel) {
-                continue;
-            }
-            if let Some(c) = read_config(&self.root.join(rel), rel.to_string())? {
-                self.configs.push(c);
-            }
-        }
-        Ok(())
-    }
-
     /// Reads the scope's config files for each client, after those it merges beneath them
     /// (OpenCode's global config and the directories above a project, a client's user
     /// files): those are read to find conflicts, never written, and named by their full

@@ -273,6 +273,14 @@ impl Target for Client {
         self.skills.iter().map(|s| s.to_string()).collect()
     }
 
+    fn file_dirs(&self, _scope: &ScopeRoot) -> Vec<String> {
+        [self.agents, self.commands]
+            .into_iter()
+            .flatten()
+            .map(|(dir, _)| dir.to_string())
+            .collect()
+    }
+
     fn user_config_files(&self, homes: &Homes) -> Vec<PathBuf> {
         self.user_files
             .iter()

@@ -175,6 +175,9 @@ pub trait Target: Sync {
     /// The directories, relative to the scope root, the client reads skills from, the one
     /// it calls its own first.
     fn skill_dirs(&self, scope: &ScopeRoot) -> Vec<String>;
+    /// The directories, relative to the scope root, its rendering puts agent, command and
+    /// plugin files in (skills go where [`set::Targets`] chooses).
+    fn file_dirs(&self, scope: &ScopeRoot) -> Vec<String>;
     /// Whether the client also reads the directories above a project, up to its git
     /// worktree root.
     fn reads_parents(&self) -> bool {

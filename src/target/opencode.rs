@@ -157,6 +157,14 @@ impl Target for OpenCode {
         }
     }
 
+    fn file_dirs(&self, scope: &ScopeRoot) -> Vec<String> {
+        let prefix = files_prefix(scope);
+        ["agents", "commands", "plugins"]
+            .iter()
+            .map(|d| format!("{prefix}{d}"))
+            .collect()
+    }
+
     fn reads_parents(&self) -> bool {
         true
     }

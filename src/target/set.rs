@@ -24,6 +24,30 @@ pub fn target(id: Id) -> &'static dyn Target {
     }
 }
 
+/// The clients `ids`, and after them every other client that merges a config file
+/// capm.lock records an entry in: what must be read to see every recorded entry, those of a
+/// client just taken out of `targets` (until the next install removes them) included.
+pub fn with_recorded(
+    ids: &[Id],
+    lock: Option<&crate::manifest::lock::Lockfile>,
+    scope: &ScopeRoot,
+) -> Vec<Id> {
+    use crate::manifest::common::Keyword;
+    let files = lock
+        .into_iter()
+        .flat_map(|l| &l.resources)
+        .filter(|e| e.pointer.is_some())
+        .map(|e| e.path.as_str());
+    let mut out = ids.to_vec();
+    for file in files {
+        let more = Id::all().iter().find(|id| {
+            !out.contains(id) && target(**id).config_files(scope).iter().any(|f| f == file)
+        });
+        out.extend(more);
+    }
+    out
+}
+
 /// The clients of a project, each with its skills directory.
 pub struct Targets {
     list: Vec<(&'static dyn Target, String)>,
@@ -80,24 +104,51 @@ impl Targets {
     }
 
     /// The text of config file `file` when capm creates it, as the first client that reads
-    /// it writes it.
+    /// it writes it (of the project's, else of all: a client taken out of `targets` still
+    /// has its file emptied back to that).
     pub fn new_config(&self, scope: &ScopeRoot, file: &str) -> String {
+        use crate::manifest::common::Keyword;
+        let reads = |t: &&'static dyn Target| t.config_files(scope).iter().any(|f| f == file);
+        let others = Id::all().iter().map(|id| target(*id));
         self.list
             .iter()
-            .find(|(t, _)| t.config_files(scope).iter().any(|f| f == file))
-            .map_or_else(|| "{}\n".to_string(), |(t, _)| t.new_config(file))
+            .map(|(t, _)| *t)
+            .chain(others)
+            .find(reads)
+            .map_or_else(|| "{}\n".to_string(), |t| t.new_config(file))
     }
 
-    /// The clients that read what is at `file` (a config file, or a file or directory a
-    /// resource lands in): for a config file, those that merge it; for anything else, those
-    /// whose own rendering put it there.
+    /// The clients capm puts what is at `file` (relative to the scope root) there for: for
+    /// a config file, those that write their entries into it when it exists (not a client
+    /// that only reads it beneath a file of its own, as Qwen Code reads `.mcp.json`), else
+    /// every client that merges it; for a file or directory, those whose skills, agents,
+    /// commands or plugins directory holds it. Empty when no client of the project does.
     pub fn readers(&self, scope: &ScopeRoot, file: &str) -> Vec<&'static str> {
+        let merging: Vec<&'static dyn Target> = self
+            .list
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| t.config_files(scope).iter().any(|f| f == file))
+            .collect();
+        if !merging.is_empty() {
+            let existing = [file.to_string()];
+            let writing: Vec<&'static str> = merging
+                .iter()
+                .filter(|t| t.writable_config(scope, &existing) == file)
+                .map(|t| t.name())
+                .collect();
+            if writing.is_empty() {
+                return merging.iter().map(|t| t.name()).collect();
+            }
+            return writing;
+        }
+        let inside = |dir: &str| {
+            file.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
         self.list
             .iter()
-            .filter(|(t, skills)| {
-                t.config_files(scope).iter().any(|f| f == file)
-                    || file.starts_with(&format!("{skills}/"))
-            })
+            .filter(|(t, skills)| inside(skills) || t.file_dirs(scope).iter().any(|d| inside(d)))
             .map(|(t, _)| t.name())
             .collect()
     }
@@ -162,6 +213,43 @@ mod tests {
         // Codex reads only `.agents/skills`: Gemini reads it too, OpenCode as well.
         let d = dirs(&[Id::Opencode, Id::Gemini, Id::Codex]);
         assert!(d.iter().all(|(_, dir)| dir == ".agents/skills"), "{d:?}");
+    }
+
+    #[test]
+    fn readers_are_the_clients_capm_put_a_place_there_for() {
+        let scope = ScopeRoot::Project(".".into());
+        let all = [
+            Id::Opencode,
+            Id::ClaudeCode,
+            Id::Codex,
+            Id::Copilot,
+            Id::Qwen,
+            Id::Vscode,
+        ];
+        let t = Targets::new(&all, &scope);
+        // Qwen Code reads `.mcp.json` beneath its own settings, where capm writes for it.
+        assert_eq!(t.readers(&scope, ".mcp.json"), ["claude-code", "copilot"]);
+        assert_eq!(t.readers(&scope, ".qwen/settings.json"), ["qwen"]);
+        assert_eq!(t.readers(&scope, "opencode.jsonc"), ["opencode"]);
+        assert_eq!(t.readers(&scope, ".codex/config.toml"), ["codex"]);
+        assert_eq!(t.readers(&scope, ".claude/agents/a.md"), ["claude-code"]);
+        assert_eq!(
+            t.readers(&scope, ".github/agents/a.agent.md"),
+            ["copilot", "vscode"]
+        );
+        assert_eq!(t.readers(&scope, ".opencode/plugins/p.ts"), ["opencode"]);
+        assert!(t.readers(&scope, ".gemini/agents/a.md").is_empty());
+        assert!(t.readers(&scope, ".claude/agents-old/a.md").is_empty());
+        let (_, skills) = t.iter().next().unwrap();
+        let skill = format!("{skills}/s");
+        let sharing: Vec<&str> = t
+            .iter()
+            .filter(|(_, d)| *d == skills)
+            .map(|(c, _)| c.name())
+            .collect();
+        assert_eq!(t.readers(&scope, &skill), sharing);
+        // Copilot CLI merges `.github/mcp.json` but capm never writes there.
+        assert_eq!(t.readers(&scope, ".github/mcp.json"), ["copilot"]);
     }
 
     #[test]

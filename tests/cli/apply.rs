@@ -1273,12 +1273,12 @@ fn list_shows_what_capm_lock_records_as_installed() {
     assert_eq!(list.code, 0, "{}", list.stderr);
     insta::assert_snapshot!(list.stdout, @r"
     code-review  1.0.0      catalog
-                   agent:reviewer
-                   command:review
-                   skill:code-review
+                   agent:reviewer           .opencode/agents/reviewer.md        (opencode)
+                   command:review           .opencode/commands/review.md        (opencode)
+                   skill:code-review        .opencode/skills/code-review        (opencode)
     github       1.0.0      catalog (dependency)
-                   mcp:github
-                   skill:github-operations
+                   mcp:github               opencode.json#/mcp/github           (opencode)
+                   skill:github-operations  .opencode/skills/github-operations  (opencode)
     ");
 }
 

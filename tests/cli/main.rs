@@ -69,5 +69,6 @@ mod support;
 mod targets;
 mod targets_codex;
 mod targets_gemini;
+mod targets_show;
 mod user_edits;
 mod verbosity;
