@@ -10,9 +10,9 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::conformance::{findings, probe_bundle, run};
-use crate::harness::{Sandbox, binary, text};
+use crate::harness::{Sandbox, binary, findings, run, text};
 use crate::http_probe::HttpProbe;
+use crate::probe_bundle::probe_bundle;
 
 /// A sandbox for Codex, with a CODEX_HOME of its own outside /tmp: under a temporary
 /// directory Codex refuses to create its helper binaries and warns at every call.
@@ -133,11 +133,11 @@ fn codex_reads_the_probe_bundle_once_trusted() {
     assert!(prompt.contains("mcp__probe_remote"), "{prompt}");
     assert!(server.called("tools/list"), "{:?}", server.requests());
     assert!(
-        prompt.contains("probe-skill: Answers probe questions in conformance tests"),
+        prompt.contains("probe-skill: Probe skill seen by the client"),
         "{prompt}"
     );
     assert!(
-        prompt.contains(r"probe-agent: {\nReviews probes without editing anything\n}"),
+        prompt.contains(r"probe-agent: {\nProbe agent that answers probe\n}"),
         "{prompt}"
     );
 }

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{SECRET, Sandbox, binary, text};
-use crate::mcp_http::{probed, run};
+use crate::harness::{SECRET, Sandbox, binary, run, text};
+use crate::probe_bundle::probed;
 
 fn copilot(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -76,7 +76,7 @@ fn copilot_lists_the_probe_servers_as_references_and_the_skill() {
     let local = &get("probe-local")["probe-local"];
     assert_eq!(local["env"]["PROBE_TOKEN"], "${PROBE_TOKEN}", "{local}");
     let remote = &get("probe-remote")["probe-remote"];
-    assert_eq!(remote["url"], format!("{}/mcp", http.url()));
+    assert_eq!(remote["url"], http.url());
     assert_eq!(remote["headers"]["Authorization"], "Bearer ${PROBE_TOKEN}");
     assert!(!format!("{local}{remote}").contains(SECRET));
     let skills = project_skills(&sb, &bin);

@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use crate::conformance::{findings, probe_bundle, run};
-use crate::harness::{Sandbox, binary, text};
+use crate::harness::{Sandbox, binary, findings, run, text};
 use crate::http_probe::HttpProbe;
+use crate::probe_bundle::probe_bundle;
 
 /// Trusts the project the way Gemini CLI's trust dialog records it.
 fn trust(sb: &Sandbox) {
@@ -114,17 +114,14 @@ fn gemini_lists_the_probe_bundle_connected() {
         command,
         serde_json::json!({
             "name": "probe-cmd",
-            "description": "Runs the probe on the given text",
-            "prompt": "Probe this: hello world\n"
+            "description": "Probe command run with an argument",
+            "prompt": "Probe-run of hello world now.\n"
         })
     );
     let agent = parse_agent(&bin, &project.join(".gemini/agents/probe-agent.md"));
     assert_eq!(agent[0]["name"], "probe-agent", "{agent}");
-    assert_eq!(
-        agent[0]["description"],
-        "Reviews probes without editing anything"
-    );
-    assert_eq!(agent[0]["system_prompt"], "You review probes.");
+    assert_eq!(agent[0]["description"], "Probe agent that answers probe");
+    assert_eq!(agent[0]["system_prompt"], "Answer probe.");
     assert_eq!(agent[0]["temperature"], 0.2);
     let tools = agent[0]["tools"].as_array().unwrap();
     assert!(tools.contains(&"read_file".into()) && !tools.contains(&"write_file".into()));
