@@ -98,14 +98,22 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
     };
     let sb = Sandbox::new(&["claude-code"]);
     sb.capm(&["add", "code-review", "--yes"]);
-    approve(&sb, &["github"]);
+    reads_code_review(&sb, &bin);
+}
+
+/// What Claude Code shows of the code-review kit once the project is approved.
+pub fn reads_code_review(sb: &Sandbox, bin: &Path) {
+    approve(sb, &["github"]);
     // api.githubcopilot.com is not reachable here: listed, never connected.
-    let listed = mcp_list(&sb, &bin);
+    let listed = mcp_list(sb, bin);
     assert!(
         listed.contains("github: https://api.githubcopilot.com/mcp/ (HTTP)"),
         "{listed}"
     );
-    let (init, sent) = session(&sb, &bin, "x");
+    let got = text(&run(claude(sb, bin, &["mcp", "get", "github"])));
+    let reference = "Authorization: Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}";
+    assert!(got.contains(reference), "{got}");
+    let (init, sent) = session(sb, bin, "x");
     assert!(names(&init, "mcp_servers").contains(&"github".into()));
     assert!(
         names(&init, "agents").contains(&"reviewer".into()),
@@ -125,7 +133,7 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
     );
     // `/review` runs as the reviewer (`agent: reviewer`, `subtask: true`): the request
     // carries the reviewer's prompt, and the argument in place of `$ARGUMENTS`.
-    let (_, sent) = session(&sb, &bin, "/review 42");
+    let (_, sent) = session(sb, bin, "/review 42");
     let shown = [
         "You are a careful senior code reviewer.",
         "Review this change: 42",

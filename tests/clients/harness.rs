@@ -100,8 +100,14 @@ impl Sandbox {
 
     /// `capm ARGS` in the project, with the sandbox's HOME; panics unless it succeeds.
     pub fn capm(&self, args: &[&str]) -> Output {
+        self.capm_env(args, &[])
+    }
+
+    /// [`Sandbox::capm`] with `env` set as well.
+    pub fn capm_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
         let out = crate::support::command(&self.project(), args)
             .env("HOME", self.home())
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         assert!(

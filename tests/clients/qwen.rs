@@ -96,13 +96,22 @@ fn qwen_reads_the_code_review_kit() {
     };
     let sb = Sandbox::new(&["qwen"]);
     sb.capm(&["add", "code-review", "--yes"]);
+    reads_code_review(&sb, &bin);
+}
+
+/// What Qwen Code shows of the code-review kit once its servers are approved.
+pub fn reads_code_review(sb: &Sandbox, bin: &Path) {
     // api.githubcopilot.com is not reachable here: listed, never connected.
-    let listed = approved_list(&sb, &bin);
+    let listed = approved_list(sb, bin);
     assert!(
         listed.contains("github: https://api.githubcopilot.com/mcp/ (http)"),
         "{listed}"
     );
-    let (init, sent) = session(&sb, &bin, "/review 42");
+    let settings = std::fs::read_to_string(sb.project().join(".qwen/settings.json")).unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    let header = &settings["mcpServers"]["github"]["headers"]["Authorization"];
+    assert_eq!(header, "Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}");
+    let (init, sent) = session(sb, bin, "/review 42");
     assert!(
         names(&init, "agents").contains(&"reviewer".into()),
         "{init}"
