@@ -6,26 +6,16 @@
 //! file of the project as it was. Cursor and VS Code have no CLI (see tests/cli/targets.rs).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::harness::{Sandbox, binary};
-
-const TARGETS: [&str; 8] = [
-    "opencode",
-    "claude-code",
-    "gemini",
-    "codex",
-    "copilot",
-    "qwen",
-    "cursor",
-    "vscode",
-];
+use crate::support::{ALL_CLIENTS, tree};
 
 const TEST: &str = "all_clients_read_code_review_from_one_project";
 
 #[test]
 fn all_clients_read_code_review_from_one_project() {
-    let sb = Sandbox::new(&TARGETS);
+    let sb = Sandbox::new(&ALL_CLIENTS);
     let codex = binary("CODEX_BIN", TEST).map(|bin| crate::codex::Codex::new(&sb, bin));
     let codex_home = codex.as_ref().map(|cx| ("CODEX_HOME", cx.home()));
     let before = tree(&sb.project());
@@ -43,26 +33,8 @@ fn all_clients_read_code_review_from_one_project() {
     assert_restored(&sb.project(), &before);
 }
 
-/// Every path below `root` (directories as `None`) with the bytes of each file.
-fn tree(root: &Path) -> Tree {
-    let mut found = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                todo.push(path);
-                found.insert(rel, None);
-            } else {
-                found.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found
-}
-
-type Tree = BTreeMap<PathBuf, Option<Vec<u8>>>;
+/// Every path below the project (directories end in `/`) with its content.
+type Tree = BTreeMap<String, Vec<u8>>;
 
 /// Whether a file holds only what a client writes there.
 type Check = dyn Fn(&[u8]) -> bool;
@@ -72,28 +44,28 @@ type Check = dyn Fn(&[u8]) -> bool;
 /// themselves wrote there (see [`take_client_files`]).
 fn assert_restored(project: &Path, before: &Tree) {
     let mut after = tree(project);
-    let lock = after.remove(Path::new("capm.lock")).flatten().unwrap();
-    let lock = String::from_utf8(lock).unwrap();
+    let lock = String::from_utf8(after.remove("capm.lock").unwrap()).unwrap();
     assert!(
         !lock.contains("[["),
         "capm.lock still locks something:\n{lock}"
     );
-    after.retain(|p, _| !p.starts_with(".capm"));
+    after.retain(|p, _| !p.starts_with(".capm/"));
     take_client_files(&mut after);
-    let changed: Vec<_> = before
+    let changed: Vec<String> = before
         .keys()
         .chain(after.keys())
         .filter(|p| before.get(*p) != after.get(*p))
+        .map(|p| {
+            format!(
+                "{p}: {}",
+                String::from_utf8_lossy(&after.get(p).cloned().unwrap_or_default())
+            )
+        })
         .collect();
-    let show = |p: &PathBuf| {
-        let now = after.get(p).cloned().flatten().unwrap_or_default();
-        format!("{}: {}", p.display(), String::from_utf8_lossy(&now))
-    };
-    let shown: Vec<String> = changed.iter().map(|p| show(p)).collect();
     assert!(
         changed.is_empty(),
         "not as before the add:\n{}",
-        shown.join("\n")
+        changed.join("\n")
     );
 }
 
@@ -117,7 +89,7 @@ fn take_client_files(after: &mut Tree) {
         (".qwen/settings.json", &qwen),
     ];
     for (file, expected) in written {
-        let Some(Some(bytes)) = after.remove(Path::new(file)) else {
+        let Some(bytes) = after.remove(file) else {
             continue;
         };
         let shown = String::from_utf8_lossy(&bytes);
@@ -125,7 +97,7 @@ fn take_client_files(after: &mut Tree) {
             expected(&bytes),
             "{file} holds more than its client wrote:\n{shown}"
         );
-        let dir = Path::new(file).parent().unwrap();
+        let dir = &file[..=file.rfind('/').unwrap()];
         if !after.keys().any(|p| p.starts_with(dir) && p != dir) {
             after.remove(dir);
         }
