@@ -146,6 +146,18 @@ pub fn project() -> tempfile::TempDir {
     dir
 }
 
+/// Every client a project can target, as capm.toml names them.
+pub const ALL_CLIENTS: [&str; 8] = [
+    "opencode",
+    "claude-code",
+    "gemini",
+    "codex",
+    "copilot",
+    "qwen",
+    "cursor",
+    "vscode",
+];
+
 /// Every file, directory and link below `dir` with its content (or link target).
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();

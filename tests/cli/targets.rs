@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Run, capm, project, project_with_bundle, tree, write_files};
+use crate::support::{ALL_CLIENTS, Run, capm, project, project_with_bundle, tree, write_files};
 
 /// Replaces capm.toml's `target = "opencode"` with `targets = [TARGETS]` (each quoted).
 fn set_targets(d: &Path, targets: &[&str]) {
@@ -238,17 +238,6 @@ fn the_schemas_refuse_shapes_the_clients_do_not_read() {
 }
 
 // --- every client, there and back --------------------------------------------------------
-
-const ALL_CLIENTS: [&str; 8] = [
-    "opencode",
-    "claude-code",
-    "gemini",
-    "codex",
-    "copilot",
-    "qwen",
-    "cursor",
-    "vscode",
-];
 
 /// Each client's config as a user keeps it: comments, odd spacing, their own servers.
 const USER_CONFIGS: [(&str, &str); 7] = [

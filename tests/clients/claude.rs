@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{Sandbox, binary, text};
-use crate::mcp_http::{Server, assert_connected, assert_sent, init_event, names, probed, run};
+use crate::harness::{Sandbox, binary, run, text};
+use crate::probe_bundle::probed;
+use crate::stand_in_model::{Model, assert_connected, assert_sent, init_event, names};
 
 fn claude(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -29,7 +30,7 @@ pub fn approve(sb: &Sandbox, servers: &[&str]) {
 /// `claude -p PROMPT` against a model endpoint that refuses: the init event, and the text
 /// of what Claude sent the model.
 fn session(sb: &Sandbox, bin: &Path, prompt: &str) -> (serde_json::Value, String) {
-    let model = Server::model();
+    let model = Model::refusing();
     let mut cmd = claude(sb, bin, &["-p", prompt, "--output-format", "stream-json"]);
     cmd.arg("--verbose")
         .env("ANTHROPIC_BASE_URL", model.url())
@@ -56,7 +57,7 @@ fn claude_connects_the_probe_servers_and_reads_the_skill_agent_and_command() {
     let js = sb.probe_js();
     for line in [
         format!("probe-local: node {} - ✔ Connected", js.display()),
-        format!("probe-remote: {}/mcp (HTTP) - ✔ Connected", http.url()),
+        format!("probe-remote: {} (HTTP) - ✔ Connected", http.url()),
     ] {
         assert!(listed.contains(&line), "no `{line}` in:\n{listed}");
     }
@@ -97,14 +98,22 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
     };
     let sb = Sandbox::new(&["claude-code"]);
     sb.capm(&["add", "code-review", "--yes"]);
-    approve(&sb, &["github"]);
+    reads_code_review(&sb, &bin);
+}
+
+/// What Claude Code shows of the code-review kit once the project is approved.
+pub fn reads_code_review(sb: &Sandbox, bin: &Path) {
+    approve(sb, &["github"]);
     // api.githubcopilot.com is not reachable here: listed, never connected.
-    let listed = mcp_list(&sb, &bin);
+    let listed = mcp_list(sb, bin);
     assert!(
         listed.contains("github: https://api.githubcopilot.com/mcp/ (HTTP)"),
         "{listed}"
     );
-    let (init, sent) = session(&sb, &bin, "x");
+    let got = text(&run(claude(sb, bin, &["mcp", "get", "github"])));
+    let reference = "Authorization: Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}";
+    assert!(got.contains(reference), "{got}");
+    let (init, sent) = session(sb, bin, "x");
     assert!(names(&init, "mcp_servers").contains(&"github".into()));
     assert!(
         names(&init, "agents").contains(&"reviewer".into()),
@@ -124,7 +133,7 @@ fn claude_reads_the_code_review_kit_with_its_tool_limits() {
     );
     // `/review` runs as the reviewer (`agent: reviewer`, `subtask: true`): the request
     // carries the reviewer's prompt, and the argument in place of `$ARGUMENTS`.
-    let (_, sent) = session(&sb, &bin, "/review 42");
+    let (_, sent) = session(sb, bin, "/review 42");
     let shown = [
         "You are a careful senior code reviewer.",
         "Review this change: 42",

@@ -10,37 +10,33 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::conformance::{findings, probe_bundle, run};
-use crate::harness::{Sandbox, binary, text};
+use crate::harness::{Sandbox, binary, findings, run, text};
 use crate::http_probe::HttpProbe;
+use crate::probe_bundle::probe_bundle;
 
-/// A sandbox for Codex, with a CODEX_HOME of its own outside /tmp: under a temporary
+/// Codex in a sandbox, with a CODEX_HOME of its own outside /tmp: under a temporary
 /// directory Codex refuses to create its helper binaries and warns at every call.
-struct Codex {
-    sb: Sandbox,
+pub struct Codex<'a> {
+    sb: &'a Sandbox,
     home: tempfile::TempDir,
     bin: PathBuf,
 }
 
-impl Codex {
-    fn new(bin: PathBuf) -> Codex {
+impl Codex<'_> {
+    pub fn new(sb: &Sandbox, bin: PathBuf) -> Codex<'_> {
         let home = tempfile::Builder::new()
             .prefix("codex-home-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap();
-        Codex {
-            sb: Sandbox::new(&["codex"]),
-            home,
-            bin,
-        }
+        Codex { sb, home, bin }
     }
 
-    fn home(&self) -> &Path {
+    pub fn home(&self) -> &Path {
         self.home.path()
     }
 
     /// Trusts the project the way Codex's trust prompt records it.
-    fn trust(&self) {
+    pub fn trust(&self) {
         let line = format!(
             "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
             self.sb.project().display()
@@ -49,7 +45,7 @@ impl Codex {
     }
 
     /// `codex ARGS` in the project; its stdout.
-    fn codex(&self, args: &[&str]) -> String {
+    pub fn codex(&self, args: &[&str]) -> String {
         let mut cmd = self.sb.client(&self.bin, args);
         cmd.env("CODEX_HOME", self.home())
             .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN")
@@ -91,8 +87,8 @@ fn codex_reads_the_probe_bundle_once_trusted() {
     let Some(bin) = binary("CODEX_BIN", "codex_reads_the_probe_bundle_once_trusted") else {
         return;
     };
-    let cx = Codex::new(bin);
-    let sb = &cx.sb;
+    let sb = &Sandbox::new(&["codex"]);
+    let cx = Codex::new(sb, bin);
     let server = HttpProbe::start();
     let bundle = probe_bundle(sb, &server.url());
     let bundle = bundle.to_str().unwrap();
@@ -133,11 +129,11 @@ fn codex_reads_the_probe_bundle_once_trusted() {
     assert!(prompt.contains("mcp__probe_remote"), "{prompt}");
     assert!(server.called("tools/list"), "{:?}", server.requests());
     assert!(
-        prompt.contains("probe-skill: Answers probe questions in conformance tests"),
+        prompt.contains("probe-skill: Probe skill seen by the client"),
         "{prompt}"
     );
     assert!(
-        prompt.contains(r"probe-agent: {\nReviews probes without editing anything\n}"),
+        prompt.contains(r"probe-agent: {\nProbe agent that answers probe\n}"),
         "{prompt}"
     );
 }
@@ -147,9 +143,15 @@ fn codex_lists_code_review() {
     let Some(bin) = binary("CODEX_BIN", "codex_lists_code_review") else {
         return;
     };
-    let cx = Codex::new(bin);
+    let sb = Sandbox::new(&["codex"]);
+    let cx = Codex::new(&sb, bin);
     cx.trust();
     cx.add("code-review");
+    reads_code_review(&cx);
+}
+
+/// What Codex reads of the code-review kit in a trusted project.
+pub fn reads_code_review(cx: &Codex) {
     let list: Value = serde_json::from_str(&cx.codex(&["mcp", "list", "--json"])).unwrap();
     let github = &list[0];
     assert_eq!(github["name"], "github", "{list}");

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{SECRET, Sandbox, binary, text};
-use crate::mcp_http::{probed, run};
+use crate::harness::{SECRET, Sandbox, binary, run, text};
+use crate::probe_bundle::probed;
 
 fn copilot(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -76,7 +76,7 @@ fn copilot_lists_the_probe_servers_as_references_and_the_skill() {
     let local = &get("probe-local")["probe-local"];
     assert_eq!(local["env"]["PROBE_TOKEN"], "${PROBE_TOKEN}", "{local}");
     let remote = &get("probe-remote")["probe-remote"];
-    assert_eq!(remote["url"], format!("{}/mcp", http.url()));
+    assert_eq!(remote["url"], http.url());
     assert_eq!(remote["headers"]["Authorization"], "Bearer ${PROBE_TOKEN}");
     assert!(!format!("{local}{remote}").contains(SECRET));
     let skills = project_skills(&sb, &bin);
@@ -96,7 +96,12 @@ fn copilot_lists_the_code_review_kit() {
     };
     let sb = Sandbox::new(&["copilot"]);
     sb.capm(&["add", "code-review", "--yes"]);
-    let servers = trusted_servers(&sb, &bin);
+    lists_code_review(&sb, &bin);
+}
+
+/// What Copilot CLI lists of the code-review kit once the folder is trusted.
+pub fn lists_code_review(sb: &Sandbox, bin: &Path) {
+    let servers = trusted_servers(sb, bin);
     let github = &servers["github"];
     assert_eq!(
         github["url"], "https://api.githubcopilot.com/mcp/",
@@ -106,7 +111,7 @@ fn copilot_lists_the_code_review_kit() {
         github["headers"]["Authorization"],
         "Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}"
     );
-    let names: Vec<String> = project_skills(&sb, &bin).into_iter().map(|s| s.0).collect();
+    let names: Vec<String> = project_skills(sb, bin).into_iter().map(|s| s.0).collect();
     for skill in ["code-review", "github-operations"] {
         assert!(names.contains(&skill.into()), "{names:?}");
     }

@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use crate::conformance::{findings, probe_bundle, run};
-use crate::harness::{Sandbox, binary, text};
+use crate::harness::{Sandbox, binary, findings, run, text};
 use crate::http_probe::HttpProbe;
+use crate::probe_bundle::probe_bundle;
 
 /// Trusts the project the way Gemini CLI's trust dialog records it.
 fn trust(sb: &Sandbox) {
@@ -63,7 +63,7 @@ fn run_command(bin: &Path, file: &Path) -> serde_json::Value {
     gemini_js(bin, "var FileCommandLoader = class", script, file)
 }
 
-fn gemini(sb: &Sandbox, bin: &Path, args: &[&str]) -> String {
+pub fn gemini(sb: &Sandbox, bin: &Path, args: &[&str]) -> String {
     let mut cmd = sb.client(bin, args);
     cmd.env_remove("GEMINI_CLI_TRUST_WORKSPACE")
         .env_remove("GITHUB_PERSONAL_ACCESS_TOKEN");
@@ -114,17 +114,14 @@ fn gemini_lists_the_probe_bundle_connected() {
         command,
         serde_json::json!({
             "name": "probe-cmd",
-            "description": "Runs the probe on the given text",
-            "prompt": "Probe this: hello world\n"
+            "description": "Probe command run with an argument",
+            "prompt": "Probe-run of hello world now.\n"
         })
     );
     let agent = parse_agent(&bin, &project.join(".gemini/agents/probe-agent.md"));
     assert_eq!(agent[0]["name"], "probe-agent", "{agent}");
-    assert_eq!(
-        agent[0]["description"],
-        "Reviews probes without editing anything"
-    );
-    assert_eq!(agent[0]["system_prompt"], "You review probes.");
+    assert_eq!(agent[0]["description"], "Probe agent that answers probe");
+    assert_eq!(agent[0]["system_prompt"], "Answer probe.");
     assert_eq!(agent[0]["temperature"], 0.2);
     let tools = agent[0]["tools"].as_array().unwrap();
     assert!(tools.contains(&"read_file".into()) && !tools.contains(&"write_file".into()));
@@ -154,7 +151,12 @@ fn gemini_reads_code_review() {
     };
     let sb = Sandbox::new(&["gemini"]);
     sb.capm(&["add", "code-review", "--yes"]);
-    trust(&sb);
+    reads_code_review(&sb, &bin);
+}
+
+/// What Gemini CLI reads of the code-review kit once the project is trusted.
+pub fn reads_code_review(sb: &Sandbox, bin: &Path) {
+    trust(sb);
     // Not `gemini mcp list`: it would connect to GitHub's hosted server. The entry is read
     // back from the file Gemini CLI reads instead.
     let settings = std::fs::read_to_string(sb.project().join(".gemini/settings.json")).unwrap();
@@ -166,13 +168,13 @@ fn gemini_reads_code_review() {
             "headers": { "Authorization": "Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}" }
         })
     );
-    let skills = gemini(&sb, &bin, &["skills", "list"]);
+    let skills = gemini(sb, bin, &["skills", "list"]);
     assert!(skills.contains("code-review"), "{skills}");
     assert!(skills.contains("github-operations"), "{skills}");
-    let agent = parse_agent(&bin, &sb.project().join(".gemini/agents/reviewer.md"));
+    let agent = parse_agent(bin, &sb.project().join(".gemini/agents/reviewer.md"));
     assert_eq!(agent[0]["name"], "reviewer", "{agent}");
     assert_eq!(agent[0]["temperature"], 0.1);
-    let command = run_command(&bin, &sb.project().join(".gemini/commands/review.toml"));
+    let command = run_command(bin, &sb.project().join(".gemini/commands/review.toml"));
     assert_eq!(command["name"], "review", "{command}");
     let prompt = command["prompt"].as_str().unwrap();
     assert!(

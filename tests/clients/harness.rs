@@ -1,16 +1,21 @@
 //! What every client test needs: the client's binary (from the variable `.ci/run` exports;
 //! a test without it is skipped loudly, and fails under `CI=true`), a project and a HOME of
-//! its own inside a temporary directory, capm run there, and a stdio MCP server (Node) that
-//! answers only when its secret arrived expanded.
+//! its own inside a temporary directory, capm run there, a stdio MCP server (Node) that
+//! answers only when its secret arrived expanded, and running a client with a time limit,
+//! so that a client that hangs fails its test instead of the run.
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The value the probe servers demand in `PROBE_TOKEN`.
 pub const SECRET: &str = "secret-123";
+
+/// The longest a client may run before the test kills it and fails.
+pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// A stdio MCP server that exits at once unless `PROBE_TOKEN` is exactly [`SECRET`], so a
 /// client lists it connected only when it expanded the reference capm wrote.
@@ -95,8 +100,14 @@ impl Sandbox {
 
     /// `capm ARGS` in the project, with the sandbox's HOME; panics unless it succeeds.
     pub fn capm(&self, args: &[&str]) -> Output {
+        self.capm_env(args, &[])
+    }
+
+    /// [`Sandbox::capm`] with `env` set as well.
+    pub fn capm_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
         let out = crate::support::command(&self.project(), args)
             .env("HOME", self.home())
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         assert!(
@@ -130,4 +141,57 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = pipe.read_to_end(&mut v);
+        v
+    })
+}
+
+/// Runs `cmd` with stdin closed to its end, killing it and failing the test after
+/// [`LIMIT`].
+pub fn run(mut cmd: Command) -> Output {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} ran longer than {LIMIT:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// How many findings of a plan (`capm plan … --format json`, run by `cmd`) have `code`.
+pub fn findings(cmd: Command, code: &str) -> usize {
+    let out = run(cmd);
+    let plan: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .count()
 }

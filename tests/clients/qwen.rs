@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::harness::{Sandbox, binary, text};
-use crate::mcp_http::{
-    PROBE_AGENT_PROMPT, Server, assert_connected, assert_sent, init_event, names, probed, run,
-};
+use crate::harness::{Sandbox, binary, run, text};
+use crate::http_probe::HttpProbe;
+use crate::probe_bundle::{PROBE_AGENT_PROMPT, probed};
+use crate::stand_in_model::{Model, assert_connected, assert_sent, init_event, names};
 
 fn qwen(sb: &Sandbox, bin: &Path, args: &[&str]) -> Command {
     let mut cmd = sb.client(bin, args);
@@ -31,18 +31,18 @@ pub fn approved_list(sb: &Sandbox, bin: &Path) -> String {
 }
 
 /// Both probes listed connected by `qwen mcp list`'s text.
-pub fn assert_probes_connected(listed: &str, sb: &Sandbox, http: &Server) {
+pub fn assert_probes_connected(listed: &str, sb: &Sandbox, http: &HttpProbe) {
     let js = sb.probe_js();
     for line in [
         format!("probe-local: node {} (stdio) - Connected", js.display()),
-        format!("probe-remote: {}/mcp (http) - Connected", http.url()),
+        format!("probe-remote: {} (http) - Connected", http.url()),
     ] {
         assert!(listed.contains(&line), "no `{line}` in:\n{listed}");
     }
 }
 
 /// `qwen ARGS` in print mode with `model` as its OpenAI-style provider.
-fn prompted(sb: &Sandbox, bin: &Path, model: &Server, args: &[&str]) -> Output {
+fn prompted(sb: &Sandbox, bin: &Path, model: &Model, args: &[&str]) -> Output {
     let mut cmd = qwen(sb, bin, args);
     cmd.args(["--auth-type", "openai", "--output-format", "stream-json"])
         .env("OPENAI_BASE_URL", format!("{}/v1", model.url()))
@@ -54,7 +54,7 @@ fn prompted(sb: &Sandbox, bin: &Path, model: &Server, args: &[&str]) -> Output {
 /// `qwen -p PROMPT` against a model endpoint that refuses: the init event, and the text
 /// of what Qwen sent the model.
 fn session(sb: &Sandbox, bin: &Path, prompt: &str) -> (serde_json::Value, String) {
-    let model = Server::model();
+    let model = Model::refusing();
     let out = prompted(sb, bin, &model, &["-p", prompt, "--max-session-turns", "1"]);
     let sent = model.received().replace("\\n", "\n");
     (init_event(&out), sent)
@@ -96,13 +96,22 @@ fn qwen_reads_the_code_review_kit() {
     };
     let sb = Sandbox::new(&["qwen"]);
     sb.capm(&["add", "code-review", "--yes"]);
+    reads_code_review(&sb, &bin);
+}
+
+/// What Qwen Code shows of the code-review kit once its servers are approved.
+pub fn reads_code_review(sb: &Sandbox, bin: &Path) {
     // api.githubcopilot.com is not reachable here: listed, never connected.
-    let listed = approved_list(&sb, &bin);
+    let listed = approved_list(sb, bin);
     assert!(
         listed.contains("github: https://api.githubcopilot.com/mcp/ (http)"),
         "{listed}"
     );
-    let (init, sent) = session(&sb, &bin, "/review 42");
+    let settings = std::fs::read_to_string(sb.project().join(".qwen/settings.json")).unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    let header = &settings["mcpServers"]["github"]["headers"]["Authorization"];
+    assert_eq!(header, "Bearer ${GITHUB_PERSONAL_ACCESS_TOKEN}");
+    let (init, sent) = session(sb, bin, "/review 42");
     assert!(
         names(&init, "agents").contains(&"reviewer".into()),
         "{init}"
@@ -167,7 +176,7 @@ fn qwen_applies_the_agent_tool_limits() {
     };
     let (sb, _http) = probed(&["qwen"]);
     approved_list(&sb, &bin);
-    let model = Server::delegating_model();
+    let model = Model::delegating();
     // `--yolo` lets the session call its agent tool without asking.
     let out = prompted(&sb, &bin, &model, &["-p", "to the probe agent", "--yolo"]);
     assert!(out.status.success(), "{}", text(&out));
