@@ -185,9 +185,13 @@ path = "commands/{u}-command.md"
 
 
 def fresh_copy(template, tag):
+    """A copy of `template` to run in, written out to disk: otherwise the first fsync of
+    the timed run would also flush the copy (ext4 commits other files' pending data with
+    it), and the setup's cost would be counted as the operation's."""
     dest = WORK / f"run-{tag}"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(template, dest, symlinks=True)
+    os.sync()
     return dest
 
 

@@ -390,17 +390,68 @@ fn no_links(root: &Path, rel: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+/// Creates `path` with `bytes`, unsynced: the caller syncs it (see [`Syncs`]).
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<fs::File> {
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;
     super::set_mode(path, mode)?;
     f.write_all(bytes)?;
-    f.sync_all()
+    Ok(f)
 }
 
-fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+/// What staging wrote and must sync before anything is swapped: each file and directory,
+/// with the target it was staged for (to name in an error).
+#[derive(Default)]
+struct Syncs {
+    files: Vec<(PathBuf, PathBuf)>,
+    dirs: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Syncs {
+    /// Syncs every file, then every directory, several at a time: each sync waits on the
+    /// disk, and the file system commits concurrent ones together.
+    fn run(self) -> Result<(), TxnError> {
+        sync_parallel(&self.files)?;
+        sync_parallel(&self.dirs)
+    }
+}
+
+/// `fsync` of each path on a few threads; the first error, at its target.
+fn sync_parallel(paths: &[(PathBuf, PathBuf)]) -> Result<(), TxnError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const THREADS: usize = 8;
+    let next = AtomicUsize::new(0);
+    let failed: std::sync::Mutex<Option<TxnError>> = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS.min(paths.len()) {
+            s.spawn(|| {
+                while let Some((path, target)) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if let Err(e) = fs::File::open(path).and_then(|f| f.sync_all()) {
+                        failed
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(io_at(target)(e));
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Stages a directory's files below `dir`, leaving their syncs to `syncs`.
+fn stage_dir(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    target: &Path,
+    syncs: &mut Syncs,
+) -> std::io::Result<()> {
     fs::create_dir(dir)?;
     super::set_mode(dir, super::NEW_DIR_MODE)?;
     let mut dirs = BTreeSet::new();
@@ -415,10 +466,11 @@ fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
         while at.starts_with(dir) && dirs.insert(at.clone()) {
             at = parent(&at);
         }
-        write_synced(&path, bytes, super::NEW_FILE_MODE)?;
+        write_new(&path, bytes, super::NEW_FILE_MODE)?;
+        syncs.files.push((path, target.to_path_buf()));
     }
-    for d in dirs.iter().rev() {
-        sync_dir(d)?;
+    for d in dirs.into_iter().rev() {
+        syncs.dirs.push((d, target.to_path_buf()));
     }
     Ok(())
 }
@@ -587,6 +639,7 @@ fn execute(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(), TxnError> {
     // Stage.
+    let mut syncs = Syncs::default();
     for (seq, c) in changes.iter().enumerate() {
         progress(seq, changes.len());
         let seq = seq as u32;
@@ -604,11 +657,12 @@ fn execute(
         match &c.content {
             Content::File(bytes) => {
                 let mode = super::mode_of(&target).unwrap_or(super::NEW_FILE_MODE);
-                write_synced(&tmp, bytes, mode).map_err(io_at(&target))?;
+                write_new(&tmp, bytes, mode).map_err(io_at(&target))?;
+                syncs.files.push((tmp.clone(), target.clone()));
                 hit("staged").map_err(io_at(&target))?;
             }
             Content::Dir(files) => {
-                stage_dir(&tmp, files).map_err(io_at(&target))?;
+                stage_dir(&tmp, files, &target, &mut syncs).map_err(io_at(&target))?;
                 hit("staged").map_err(io_at(&target))?;
             }
             Content::None => {}
@@ -625,6 +679,7 @@ fn execute(
         }
     }
     progress(changes.len(), changes.len());
+    syncs.run()?;
     tracing::info!("staged beside their targets: {} changes", changes.len());
     for r in roots.all() {
         let b = roots.backup(r, id);
