@@ -414,12 +414,25 @@ fn installed_before(lock: Option<&Lockfile>, bundle: &str, id: &str) -> bool {
         .any(|e| e.bundle == bundle && e.id == id)
 }
 
-/// A warning for a resource of a kind the client has no place for.
-fn not_for_client(target: &dyn Target, id: &str, bundle: &str, targets: &Targets) -> Diagnostic {
+/// A warning for a resource of a kind the client has no place for, naming the clients it is
+/// installed for (those the plan places it for; not those that cannot take it either).
+fn not_for_client(
+    (target, id, bundle): (&dyn Target, &str, &str),
+    targets: &Targets,
+    actions: &[Action],
+) -> Diagnostic {
+    let placed = |client: &str| {
+        actions.iter().any(|a| {
+            a.resource == id
+                && a.bundle == bundle
+                && a.reason.as_deref() != Some("unrenderable")
+                && a.clients.iter().any(|c| c == client)
+        })
+    };
     let others: Vec<&str> = targets
         .iter()
+        .filter(|(t, _)| placed(t.name()))
         .map(|(t, _)| t.display())
-        .filter(|d| *d != target.display())
         .collect();
     let rest = if others.is_empty() {
         "it is installed for no client".to_string()
@@ -536,6 +549,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         .iter()
         .flat_map(|b| b.manifest.mcp.keys().map(|k| k.value.clone()))
         .collect();
+    let mut left_out: Vec<(&dyn Target, String, String)> = Vec::new();
     for (target, skills) in targets.iter() {
         findings.extend(target.notes(scope, homes));
         let cx = Context {
@@ -554,7 +568,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                     }
                 };
                 if parts.is_empty() && !installed_before(lock, &b.name, &r.id) {
-                    findings.push(not_for_client(target, &r.id, &b.name, targets));
+                    left_out.push((target, r.id.clone(), b.name.clone()));
                 }
                 for (i, rendered) in parts.into_iter().enumerate() {
                     let (action, extra) = place.decide(target, &r, &b.name, &rendered, i == 0)?;
@@ -563,6 +577,9 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 }
             }
         }
+    }
+    for (target, id, bundle) in left_out {
+        findings.push(not_for_client((target, &id, &bundle), targets, &actions));
     }
     let skills = resolution.bundles.iter().any(|b| {
         b.manifest

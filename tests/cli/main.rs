@@ -69,6 +69,7 @@ mod support;
 mod targets;
 mod targets_codex;
 mod targets_gemini;
+mod targets_review;
 mod targets_show;
 mod user_edits;
 mod verbosity;

@@ -1,0 +1,52 @@
+//! A project with several clients, used as a new user would: the warnings name the clients
+//! truly, a config file whose shape capm cannot write into blocks the plan instead of being
+//! replaced, and capm.toml's mistakes about `targets` are each reported once.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{capm, project};
+
+/// Replaces capm.toml's `target = "opencode"` line with `line`.
+fn set_target_line(d: &Path, line: &str) {
+    let path = d.join("capm.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("target = "))
+        .expect("capm init writes `target`")
+        .to_string();
+    std::fs::write(&path, text.replace(&old, line)).unwrap();
+}
+
+fn messages(doc: &Value, code: &str) -> Vec<String> {
+    doc["plan"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn not_for_client_names_only_the_clients_that_get_the_resource() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(
+        d,
+        r#"targets = ["opencode", "claude-code", "codex", "copilot", "vscode"]"#,
+    );
+    let run = capm(d, &["add", "code-review", "--dry-run", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let left_out = messages(&run.json(), "not-for-client");
+    assert_eq!(
+        left_out,
+        [
+            "`command:review` of code-review is not installed for Codex, which has no place for it: it is installed for OpenCode, Claude Code only",
+            "`command:review` of code-review is not installed for Copilot CLI, which has no place for it: it is installed for OpenCode, Claude Code only",
+            "`command:review` of code-review is not installed for VS Code, which has no place for it: it is installed for OpenCode, Claude Code only",
+        ]
+    );
+}
