@@ -498,9 +498,10 @@ fn environment_notes(term: &mut Term, plan: &Plan) {
     for e in missing {
         let _ = term.warn(if e.secret {
             format!(
-                "`{}` is not set: it is a secret that {} needs; set it in the environment OpenCode starts in",
+                "`{}` is not set: it is a secret that {} needs; set it in the environment {} starts in",
                 e.name,
-                e.resources.join(", ")
+                e.resources.join(", "),
+                readers_of(plan, &e.resources)
             )
         } else {
             format!(
@@ -510,6 +511,28 @@ fn environment_notes(term: &mut Term, plan: &Plan) {
                 e.name
             )
         });
+    }
+}
+
+/// The clients the plan installs `resources` for, as one phrase ("OpenCode", "Claude Code
+/// or Codex"): where a secret they read must be set.
+fn readers_of(plan: &Plan, resources: &[String]) -> String {
+    use crate::manifest::common::Target as Id;
+    use crate::manifest::decode::Keyword;
+    let reads = |id: &Id| {
+        plan.actions
+            .iter()
+            .any(|a| resources.contains(&a.resource) && a.clients.iter().any(|c| c == id.as_str()))
+    };
+    let names: Vec<&str> = Id::all()
+        .iter()
+        .filter(|id| reads(id))
+        .map(|id| crate::target::set::target(*id).display())
+        .collect();
+    match names.split_last() {
+        None => "OpenCode".to_string(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 

@@ -50,3 +50,19 @@ fn not_for_client_names_only_the_clients_that_get_the_resource() {
         ]
     );
 }
+
+#[test]
+fn an_unset_secret_is_asked_of_every_client_that_reads_it() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["opencode", "codex"]"#);
+    let run = capm(d, &["add", "github", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(
+            "`GITHUB_PERSONAL_ACCESS_TOKEN` is not set: it is a secret that mcp:github needs; set it in the environment OpenCode or Codex starts in"
+        ),
+        "{}",
+        run.stderr
+    );
+}
