@@ -536,9 +536,9 @@ codes! {
         fix: "Wait for the other capm to finish, then run the command again; raise CAPM_LOCK_TIMEOUT to wait longer.",
     }
     "invalid-config" Error {
-        summary: "An OpenCode config file of the scope does not parse.",
-        why: "capm never writes a file it cannot read back exactly, and cannot tell what a broken file already defines.",
-        fix: "Fix the file at the line and column shown (OpenCode accepts JSON with comments and trailing commas), then plan again.",
+        summary: "A client's config file of the scope does not parse, or is not an object where capm writes an entry.",
+        why: "capm never writes a file it cannot read back exactly, cannot tell what a broken file already defines, and would replace a top level or a servers key that is not an object.",
+        fix: "Fix the file at the line and column shown (JSON with comments and trailing commas, or TOML for Codex), or make the key the help names an object, then plan again.",
     }
     "recovery-pending" Error {
         summary: "An interrupted transaction waits for recovery, and until it is rolled back the scope holds half of it.",

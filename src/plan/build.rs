@@ -269,7 +269,13 @@ impl Place<'_> {
             rendered,
             Rendered::ConfigEntry { .. } | Rendered::ArrayElement { .. }
         ) && state.parse_errors().iter().any(|(f, _)| *f == writable);
-        if config_broken {
+        let misshapen = match rendered {
+            Rendered::ConfigEntry { pointer, .. } | Rendered::ArrayElement { pointer, .. } => {
+                state.shape_error(&writable, pointer)
+            }
+            _ => None,
+        };
+        if config_broken || misshapen.is_some() {
             decision = blocked("invalid-config");
         } else if elsewhere.is_some() && lock_entry == Recorded::Nothing {
             // Another file the client reads defines the same name: whichever wins, one
@@ -307,7 +313,10 @@ impl Place<'_> {
             _ => None,
         };
         let help = match decision.reason {
-            Some("invalid-config") => Some(format!("`{writable}` does not parse; fix it first")),
+            Some("invalid-config") => Some(match &misshapen {
+                Some(why) => format!("{why}; capm would replace it: fix the file first"),
+                None => format!("`{writable}` does not parse; fix it first"),
+            }),
             Some("shadowed") => elsewhere.as_ref().map(|f| {
                 format!(
                     "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",

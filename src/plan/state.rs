@@ -50,6 +50,18 @@ pub fn worktree_parents(dir: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// A value's kind, as a plain phrase.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A config file's text and value, or `None` when it does not exist.
 fn read_config(path: &Path, shown: String) -> std::io::Result<Option<ConfigFile>> {
     let bytes = match fs_err::read(path) {
@@ -178,6 +190,33 @@ impl ScopeState {
             .iter()
             .filter_map(|c| c.value.as_ref().err().map(|e| (c.rel.as_str(), e)))
             .collect()
+    }
+
+    /// Why an entry cannot be set at `pointer` in the config file `rel`, which parses: the
+    /// file's top level, or an object above the entry, is something else than an object,
+    /// and writing the entry would replace it. `None` when the file does not exist.
+    pub fn shape_error(&self, rel: &str, pointer: &str) -> Option<String> {
+        let file = self.configs.iter().find(|c| c.rel == rel)?;
+        let mut value = file.value.as_ref().ok()?;
+        let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+        let (_, parents) = segments.split_last()?;
+        let mut at = String::new();
+        for seg in std::iter::once(None).chain(parents.iter().map(Some)) {
+            if let Some(seg) = seg {
+                at.push('/');
+                at.push_str(seg);
+                value = value.get(seg.replace("~1", "/").replace("~0", "~"))?;
+            }
+            if !value.is_object() {
+                let what = json_kind(value);
+                return Some(if at.is_empty() {
+                    format!("the top level of `{rel}` is {what}, not an object")
+                } else {
+                    format!("`{at}` in `{rel}` is {what}, not an object")
+                });
+            }
+        }
+        None
     }
 
     /// The value at a JSON pointer (`/mcp/github`) of every config file `client` merges,

@@ -61,7 +61,12 @@ pub fn parse(text: &str) -> Result<serde_json::Value, JsoncError> {
     }
     match jsonc_parser::parse_to_serde_value(text, &options()) {
         Ok(Some(v)) => Ok(v),
-        Ok(None) => Ok(serde_json::Value::Object(Default::default())),
+        // No value: only comments, an empty object; or a literal `null`, kept as itself so
+        // that it is not taken for an object capm may write into.
+        Ok(None) => match jsonc_parser::parse_to_value(text, &options()) {
+            Ok(Some(_)) => Ok(serde_json::Value::Null),
+            _ => Ok(serde_json::Value::Object(Default::default())),
+        },
         Err(e) => {
             let range = e.range();
             Err(JsoncError {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{capm, project};
+use crate::support::{capm, project, tree};
 
 /// Replaces capm.toml's `target = "opencode"` line with `line`.
 fn set_target_line(d: &Path, line: &str) {
@@ -65,4 +65,62 @@ fn an_unset_secret_is_asked_of_every_client_that_reads_it() {
         "{}",
         run.stderr
     );
+}
+
+/// `capm add time` with `.mcp.json` holding `content`: blocked (exit 1) with `help`, and
+/// not a byte written anywhere.
+fn refused_over(content: &str, help: &str) {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["opencode", "claude-code"]"#);
+    std::fs::write(d.join(".mcp.json"), content).unwrap();
+    let before = tree(d);
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.contains("(invalid-config)"), "{}", run.stdout);
+    assert!(run.stdout.contains(help), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("the plan is blocked; nothing was written"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before, "a refused plan wrote something");
+}
+
+#[test]
+fn a_config_file_that_is_not_an_object_blocks_and_is_kept() {
+    refused_over(
+        "[1]\n",
+        "help: the top level of `.mcp.json` is an array, not an object; capm would replace it: fix the file first",
+    );
+    refused_over(
+        "null\n",
+        "help: the top level of `.mcp.json` is null, not an object; capm would replace it: fix the file first",
+    );
+}
+
+#[test]
+fn a_servers_key_that_is_not_an_object_blocks_at_plan_time() {
+    refused_over(
+        "{\"mcpServers\": []}\n",
+        "help: `/mcpServers` in `.mcp.json` is an array, not an object; capm would replace it: fix the file first",
+    );
+    refused_over(
+        "{\"mcpServers\": \"none\"}\n",
+        "help: `/mcpServers` in `.mcp.json` is a string, not an object; capm would replace it: fix the file first",
+    );
+}
+
+#[test]
+fn a_config_file_of_comments_alone_is_written_into() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["claude-code"]"#);
+    std::fs::write(d.join(".mcp.json"), "// mine\n").unwrap();
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join(".mcp.json")).unwrap();
+    assert!(text.starts_with("// mine\n"), "{text}");
+    assert!(text.contains("\"time\""), "{text}");
 }
