@@ -355,7 +355,9 @@ fn decode_targets(
         );
         return Vec::new();
     }
-    if items.is_empty() {
+    // A list of only wrong types was reported as such: it is not empty.
+    let written = matches!(node.get_ref(), toml::de::DeValue::Array(a) if !a.is_empty());
+    if items.is_empty() && !written {
         dec.diag(
             "invalid-targets",
             span,

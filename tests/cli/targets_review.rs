@@ -124,3 +124,22 @@ fn a_config_file_of_comments_alone_is_written_into() {
     assert!(text.starts_with("// mine\n"), "{text}");
     assert!(text.contains("\"time\""), "{text}");
 }
+
+#[test]
+fn targets_of_the_wrong_type_are_one_error_not_also_empty() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, "targets = [1]");
+    let before = tree(d);
+    let run = capm(d, &["install", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(
+            "error[invalid-type]: `project.targets[0]` must be a string, found an integer"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("is empty"), "{}", run.stderr);
+    assert_eq!(tree(d), before);
+}
