@@ -154,29 +154,40 @@ impl Targets {
     }
 }
 
-/// Chooses the skills directories: a client that reads only one directory gets it; every
-/// other client reuses a chosen directory it reads, or adds the one of its own that the
-/// fewest other clients read (so that none reads a skill twice where that can be avoided).
+/// Chooses the skills directories: of the sets of directories that give every client one
+/// it reads, the one where the fewest clients read a skill twice, then the fewest
+/// directories, then each client's own directory where there is a choice (the one it
+/// lists first). The clients read at most a handful of directories, so every set is tried.
 fn place_skills(reads: &[Vec<String>]) -> Vec<String> {
-    let mut order: Vec<usize> = (0..reads.len()).collect();
-    order.sort_by_key(|&i| reads[i].len());
-    let mut chosen: Vec<String> = Vec::new();
-    for i in order {
-        if reads[i].iter().any(|d| chosen.contains(d)) {
-            continue;
-        }
-        let readers = |d: &String| {
-            reads
-                .iter()
-                .enumerate()
-                .filter(|(j, r)| *j != i && r.contains(d))
-                .count()
-        };
-        if let Some(best) = reads[i].iter().min_by_key(|d| readers(d)) {
-            chosen.push(best.clone());
+    let mut dirs: Vec<&String> = Vec::new();
+    for d in reads.iter().flatten() {
+        if !dirs.contains(&d) {
+            dirs.push(d);
         }
     }
-    chosen
+    let chosen = |set: usize| -> Vec<String> {
+        let picked = dirs.iter().enumerate().filter(|(k, _)| set & (1 << k) != 0);
+        picked.map(|(_, d)| (*d).clone()).collect()
+    };
+    (0..1usize << dirs.len())
+        .filter_map(|set| Some((placement_cost(reads, &chosen(set))?, set)))
+        .min()
+        .map_or_else(Vec::new, |(_, set)| chosen(set))
+}
+
+/// How good a choice of skills directories is, lower being better: the clients reading a
+/// skill twice, the directories, how far down its list each client's directory is; `None`
+/// when a client reads none of them.
+fn placement_cost(reads: &[Vec<String>], chosen: &[String]) -> Option<(usize, usize, usize)> {
+    let (mut twice, mut rank) = (0, 0);
+    for dirs in reads {
+        let read: Vec<usize> = (0..dirs.len())
+            .filter(|&k| chosen.contains(&dirs[k]))
+            .collect();
+        rank += read.first()?;
+        twice += usize::from(read.len() > 1);
+    }
+    Some((twice, chosen.len(), rank))
 }
 
 #[cfg(test)]
@@ -250,6 +261,16 @@ mod tests {
         assert_eq!(t.readers(&scope, &skill), sharing);
         // Copilot CLI merges `.github/mcp.json` but capm never writes there.
         assert_eq!(t.readers(&scope, ".github/mcp.json"), ["copilot"]);
+    }
+
+    #[test]
+    fn clients_reading_a_directory_in_common_share_it_rather_than_each_take_its_own() {
+        // OpenCode and Qwen Code both read `.agents/skills`: one copy, not `.opencode/skills`
+        // and `.qwen/skills`.
+        let d = dirs(&[Id::Opencode, Id::Qwen]);
+        assert!(d.iter().all(|(_, dir)| dir == ".agents/skills"), "{d:?}");
+        let d = dirs(&[Id::Opencode, Id::Vscode]);
+        assert!(d.iter().all(|(_, dir)| dir == ".claude/skills"), "{d:?}");
     }
 
     #[test]

@@ -143,3 +143,22 @@ fn targets_of_the_wrong_type_are_one_error_not_also_empty() {
     assert!(!run.stderr.contains("is empty"), "{}", run.stderr);
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn opencode_and_qwen_share_one_skills_directory() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["opencode", "qwen"]"#);
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("create   skill:time-zones  .agents/skills/time-zones  for opencode, qwen"),
+        "{}",
+        run.stdout
+    );
+    assert!(d.join(".agents/skills/time-zones/SKILL.md").is_file());
+    for own in [".opencode/skills", ".qwen/skills"] {
+        assert!(!d.join(own).exists(), "{own} was written");
+    }
+}
