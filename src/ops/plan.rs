@@ -314,24 +314,30 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
 }
 
 /// `capm keep` and `capm restore` name resources of the project's bundles that the user
-/// edited; anything else is refused.
+/// edited in at least one of the places they are installed (one per client that reads its
+/// own); anything else is refused.
 fn check_edit_choices(plan: &Plan, req: &PlanRequest) -> Result<(), PlanError> {
     for id in req.keep.iter().chain(&req.restore) {
-        let a = resource_named(plan, id)?;
-        let edited = matches!(
-            a.reason.as_deref(),
-            Some("recorded-as-yours" | "restored" | "kept-by-user")
-        );
-        if a.reason.as_deref() == Some("kept-yours") {
+        resource_named(plan, id)?;
+        let reasons = || {
+            plan.actions
+                .iter()
+                .filter(|a| a.resource == *id)
+                .map(|a| a.reason.as_deref())
+        };
+        let edited =
+            reasons().any(|r| matches!(r, Some("recorded-as-yours" | "restored" | "kept-by-user")));
+        if edited {
+            continue;
+        }
+        if reasons().any(|r| r == Some("kept-yours")) {
             return Err(PlanError::Refused(format!(
                 "`{id}` is your own (capm.toml's `skip` keeps it): capm never installed its version there"
             )));
         }
-        if !edited {
-            return Err(PlanError::Refused(format!(
-                "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
-            )));
-        }
+        return Err(PlanError::Refused(format!(
+            "`{id}` is as capm installed it: there is no edit of yours to keep or restore"
+        )));
     }
     Ok(())
 }

@@ -162,3 +162,43 @@ fn opencode_and_qwen_share_one_skills_directory() {
         assert!(!d.join(own).exists(), "{own} was written");
     }
 }
+
+#[test]
+fn an_edit_in_one_clients_file_can_be_restored_and_kept() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["opencode", "codex"]"#);
+    let run = capm(d, &["add", "code-review", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let codex = d.join(".codex/agents/reviewer.toml");
+    let installed = std::fs::read_to_string(&codex).unwrap();
+    std::fs::write(&codex, format!("{installed}# mine\n")).unwrap();
+    // The edit is in Codex's file only: OpenCode's, planned first, is as installed.
+    let run = capm(d, &["restore", "agent:reviewer", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let restored: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("(restored)"))
+        .collect();
+    assert_eq!(restored.len(), 1, "{}", run.stdout);
+    assert!(
+        restored[0].contains(".codex/agents/reviewer.toml  for codex"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&codex).unwrap(), installed);
+    std::fs::write(&codex, format!("{installed}# mine again\n")).unwrap();
+    let run = capm(d, &["keep", "agent:reviewer", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("(recorded-as-yours)"), "{}", run.stdout);
+    assert!(
+        std::fs::read_to_string(&codex)
+            .unwrap()
+            .ends_with("# mine again\n")
+    );
+    // Nothing edited any more that capm does not record as yours: still refused.
+    let run = capm(d, &["restore", "skill:code-review", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("error[not-edited]"), "{}", run.stderr);
+}
