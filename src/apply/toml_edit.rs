@@ -4,7 +4,7 @@
 //! the order of keys and the user's own tables stay as they are.
 
 use serde_json::Value;
-use toml_edit::{DocumentMut, Item, Table};
+use toml_edit::{DocumentMut, Item, Table, TableLike};
 
 use super::jsonc_edit::{EditError, segments};
 
@@ -54,13 +54,14 @@ fn toml_value(value: &Value) -> toml_edit::Value {
 }
 
 /// The table at `parents`, created (implicit, so that no empty header is written) where
-/// `create`; `None` where missing and not created.
+/// `create`; `None` where missing and not created. A table the user wrote inline
+/// (`mcp_servers = { mine = { … } }`) is edited inline.
 fn table_at<'a>(
     doc: &'a mut DocumentMut,
     parents: &[String],
     create: bool,
-) -> Result<Option<&'a mut Table>, EditError> {
-    let mut t = doc.as_table_mut();
+) -> Result<Option<&'a mut dyn TableLike>, EditError> {
+    let mut t: &mut dyn TableLike = doc.as_table_mut();
     for (i, key) in parents.iter().enumerate() {
         if !t.contains_key(key) {
             if !create {
@@ -72,7 +73,7 @@ fn table_at<'a>(
         }
         t = t
             .get_mut(key)
-            .and_then(Item::as_table_mut)
+            .and_then(Item::as_table_like_mut)
             .ok_or_else(|| EditError::NotAnObject(format!("/{}", parents[..=i].join("/"))))?;
     }
     Ok(Some(t))

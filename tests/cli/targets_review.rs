@@ -202,3 +202,26 @@ fn an_edit_in_one_clients_file_can_be_restored_and_kept() {
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stderr.contains("error[not-edited]"), "{}", run.stderr);
 }
+
+#[test]
+fn a_codex_servers_table_written_inline_is_edited_inline_and_given_back() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"target = "codex""#);
+    let mine = "# mine\nmcp_servers = { mine = { command = \"x\" } }\n";
+    std::fs::create_dir_all(d.join(".codex")).unwrap();
+    std::fs::write(d.join(".codex/config.toml"), mine).unwrap();
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join(".codex/config.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let servers = doc["mcp_servers"].as_table().unwrap();
+    assert_eq!(servers["mine"]["command"].as_str(), Some("x"), "{text}");
+    assert_eq!(servers["time"]["command"].as_str(), Some("uvx"), "{text}");
+    let run = capm(d, &["remove", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        std::fs::read_to_string(d.join(".codex/config.toml")).unwrap(),
+        mine
+    );
+}
