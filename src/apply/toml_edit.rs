@@ -13,6 +13,17 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
         .map_err(|e| EditError::Parse(e.message().to_string()))
 }
 
+/// The edited document as text, with the line endings of `original`: `toml_edit` writes
+/// `\n` throughout, which would turn every line of a file saved with `\r\n` into a change.
+fn written(original: &str, doc: &DocumentMut) -> String {
+    let text = doc.to_string();
+    if original.contains("\r\n") {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text
+    }
+}
+
 /// A JSON value as TOML: objects become tables (inline below the entry's own table),
 /// `null`s are left out.
 fn item(value: &Value) -> Item {
@@ -92,7 +103,7 @@ pub fn set_entry(text: &str, pointer: &str, value: &Value) -> Result<String, Edi
         table.set_position(old.position());
     }
     t.insert(key, new);
-    Ok(doc.to_string())
+    Ok(written(text, &doc))
 }
 
 /// Removes the entry at `pointer`; tables above it that this leaves empty go too when
@@ -121,7 +132,7 @@ pub fn remove_entry(text: &str, pointer: &str, prune: bool) -> Result<String, Ed
             parent.remove(&parents[depth]);
         }
     }
-    Ok(doc.to_string())
+    Ok(written(text, &doc))
 }
 
 #[cfg(test)]
@@ -130,6 +141,17 @@ mod tests {
     use serde_json::json;
 
     const MINE: &str = "# my settings\nmodel = \"o3\"\n\n[mcp_servers.mine]\ncommand = \"mine\" # keep\n\n[profiles.x]\nmodel = \"y\"\n";
+
+    #[test]
+    fn a_file_with_crlf_line_endings_keeps_them() {
+        let mine = "# mine\r\nmodel = \"o3\"\r\n";
+        let set = set_entry(mine, "/mcp_servers/x", &json!({"command": "x"})).unwrap();
+        assert_eq!(
+            set,
+            "# mine\r\nmodel = \"o3\"\r\n\r\n[mcp_servers.x]\r\ncommand = \"x\"\r\n"
+        );
+        assert_eq!(remove_entry(&set, "/mcp_servers/x", true).unwrap(), mine);
+    }
 
     #[test]
     fn an_entry_set_then_removed_gives_the_file_back() {

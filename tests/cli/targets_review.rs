@@ -225,3 +225,24 @@ fn a_codex_servers_table_written_inline_is_edited_inline_and_given_back() {
         mine
     );
 }
+
+#[test]
+fn a_codex_config_saved_with_crlf_keeps_its_line_endings() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"target = "codex""#);
+    let mine = "# mine\r\nmodel = \"o3\"\r\n";
+    std::fs::create_dir_all(d.join(".codex")).unwrap();
+    std::fs::write(d.join(".codex/config.toml"), mine).unwrap();
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(d.join(".codex/config.toml")).unwrap();
+    assert!(text.starts_with(mine), "{text:?}");
+    assert!(!text.replace("\r\n", "").contains('\n'), "{text:?}");
+    let run = capm(d, &["remove", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        std::fs::read_to_string(d.join(".codex/config.toml")).unwrap(),
+        mine
+    );
+}
