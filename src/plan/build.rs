@@ -678,6 +678,14 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 propose_beside: false,
             };
         }
+        // An entry of a config file that does not parse cannot be taken out of it.
+        let broken = entry.pointer.is_some()
+            && d.action == ActionKind::Remove
+            && state.parse_errors().iter().any(|(f, _)| *f == entry.path);
+        let help = broken.then(|| format!("`{}` does not parse; fix it first", entry.path));
+        if broken {
+            d = blocked("invalid-config");
+        }
         let before = match &disk {
             OnDisk::Present(x) => Some(x.clone()),
             OnDisk::Nothing => None,
@@ -692,7 +700,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             after: None,
             diff: None,
             reason: d.reason.map(str::to_string),
-            help: None,
+            help,
         });
         payload.push(None);
     }

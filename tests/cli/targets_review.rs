@@ -246,3 +246,34 @@ fn a_codex_config_saved_with_crlf_keeps_its_line_endings() {
         mine
     );
 }
+
+#[test]
+fn removing_from_a_config_that_no_longer_parses_says_which_action_is_blocked() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["opencode", "gemini"]"#);
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    std::fs::write(d.join(".gemini/settings.json"), "{ \"mcpServers\": {").unwrap();
+    let before = tree(d);
+    let run = capm(d, &["remove", "time", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let blocked: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("BLOCKED"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{}", run.stdout);
+    assert!(
+        blocked[0].contains(".gemini/settings.json /mcpServers/time  for gemini  (invalid-config)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("help: `.gemini/settings.json` does not parse; fix it first"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(tree(d), before, "a blocked removal wrote something");
+}
