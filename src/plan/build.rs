@@ -382,6 +382,14 @@ fn merge_action(
     };
     let shared = &mut actions[k];
     shared.clients.extend(action.clients);
+    if action.action == ActionKind::Block && shared.action != ActionKind::Block {
+        // What blocks the place for one client (a file only it reads defines the same
+        // name) blocks it for all: it is written once.
+        shared.action = ActionKind::Block;
+        shared.reason = action.reason;
+        shared.help = action.help;
+        shared.diff = action.diff;
+    }
     if shared.after != action.after {
         shared.action = ActionKind::Block;
         shared.reason = Some("clients-disagree".into());

@@ -277,3 +277,37 @@ fn removing_from_a_config_that_no_longer_parses_says_which_action_is_blocked() {
     );
     assert_eq!(tree(d), before, "a blocked removal wrote something");
 }
+
+#[test]
+fn a_name_only_copilot_sees_elsewhere_blocks_the_place_it_shares_with_claude_code() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["claude-code", "copilot"]"#);
+    std::fs::create_dir_all(d.join(".github")).unwrap();
+    std::fs::write(
+        d.join(".github/mcp.json"),
+        "{\"mcpServers\": {\"time\": {\"command\": \"mine\"}}}\n",
+    )
+    .unwrap();
+    let before = tree(d);
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let blocked: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("BLOCKED"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{}", run.stdout);
+    assert!(
+        blocked[0].contains(".mcp.json /mcpServers/time  for claude-code, copilot  (shadowed)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("help: `.github/mcp.json` defines `mcp:time` too"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(tree(d), before, "a blocked plan wrote something");
+}
