@@ -486,9 +486,9 @@ codes! {
         fix: "Leave one of the two clients out of `targets`, or report the bundle: its resource cannot be written once for both.",
     }
     "skill-read-twice" Warning {
-        summary: "No choice of skills directories gives every client of the project each skill exactly once: a client reads the same skill from two directories.",
-        why: "Some clients read only their own directory (Claude Code: `.claude/skills`; Codex: `.agents/skills`), and others read both of those: with all of them in `targets`, one reads the same skill twice.",
-        fix: "The copies are identical, so the client shows the skill twice at worst; leave one client out of `targets` to avoid it.",
+        summary: "A client reads the same skill from two directories: no choice of skills directories gives every client of the project each skill once, or a copy you modified stayed where the skill moved from.",
+        why: "Some clients read only their own directory (Claude Code: `.claude/skills`; Codex: `.agents/skills`), and others read both of those: with all of them in `targets`, one reads the same skill twice. When `targets` changes, a skill moves to the directory the clients now share, and a copy you modified is never deleted.",
+        fix: "Copies capm wrote are identical, so the client shows the skill twice at worst; leave one client out of `targets` to avoid it. A modified copy left behind: move your edits over and delete it.",
     }
     "replaces-built-in" Warning {
         summary: "A bundle's command, agent or skill has the name of one OpenCode provides itself (`/review`, `plan`, …), so it replaces the built-in.",

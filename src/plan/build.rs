@@ -423,6 +423,48 @@ fn unrenderable(target: &dyn Target, id: &str, bundle: &str, why: String) -> Act
     }
 }
 
+/// A skill that moved to another directory (`targets` changed) but whose old copy stays,
+/// because the user modified it: a client reading both directories sees the skill twice.
+fn kept_copies_read_twice(
+    targets: &Targets,
+    scope: &ScopeRoot,
+    actions: &[Action],
+) -> Vec<Diagnostic> {
+    let parent = |a: &Action| a.target.file.rsplit_once('/').map(|(d, _)| d.to_string());
+    let mut out = Vec::new();
+    let kept = actions.iter().filter(|a| {
+        a.resource.starts_with("skill:") && a.reason.as_deref() == Some("kept-user-modified")
+    });
+    for old in kept {
+        let new = actions.iter().find(|a| {
+            a.resource == old.resource
+                && a.bundle == old.bundle
+                && a.target != old.target
+                && a.after.is_some()
+                && a.action != ActionKind::Block
+        });
+        let (Some(old_dir), Some(new)) = (parent(old), new) else {
+            continue;
+        };
+        let Some(new_dir) = parent(new) else {
+            continue;
+        };
+        for (t, _) in targets.iter() {
+            let dirs = t.skill_dirs(scope);
+            if dirs.contains(&old_dir) && dirs.contains(&new_dir) {
+                out.push(Diagnostic::new(
+                    "skill-read-twice",
+                    format!(
+                        "{} reads `{}` twice: from `{}`, where it moved, and from `{}`, which stays because you modified it",
+                        t.display(), old.resource, new.target.file, old.target.file
+                    ),
+                ).resource(&old.resource).help(format!("move your edits over and delete `{}`", old.target.file)));
+            }
+        }
+    }
+    out
+}
+
 /// Whether capm.lock records the resource as installed (for any client): a warning about it
 /// was shown when it was installed.
 fn installed_before(lock: Option<&Lockfile>, bundle: &str, id: &str) -> bool {
@@ -731,6 +773,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             }
         })
         .collect();
+    findings.extend(kept_copies_read_twice(targets, scope, &actions));
     findings.extend(removes_everything(operation, lock, resolution));
     findings.extend(unused_skips(input.skip, &actions));
     let mut environment = environment(resolution, inputs);

@@ -311,3 +311,25 @@ fn a_name_only_copilot_sees_elsewhere_blocks_the_place_it_shares_with_claude_cod
     );
     assert_eq!(tree(d), before, "a blocked plan wrote something");
 }
+
+#[test]
+fn a_modified_skill_left_behind_by_a_move_is_reported_as_read_twice() {
+    let dir = project();
+    let d = dir.path();
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let old = d.join(".opencode/skills/time-zones/SKILL.md");
+    let edited = format!("{}my edit\n", std::fs::read_to_string(&old).unwrap());
+    std::fs::write(&old, &edited).unwrap();
+    set_target_line(d, r#"targets = ["opencode", "claude-code"]"#);
+    let run = capm(d, &["install", "--yes", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        messages(&run.json(), "skill-read-twice"),
+        [
+            "OpenCode reads `skill:time-zones` twice: from `.claude/skills/time-zones`, where it moved, and from `.opencode/skills/time-zones`, which stays because you modified it"
+        ]
+    );
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), edited);
+    assert!(d.join(".claude/skills/time-zones/SKILL.md").is_file());
+}
