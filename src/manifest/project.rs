@@ -164,12 +164,14 @@ impl ProjectManifest {
                 let targets = targets
                     .map(|n| decode_targets(dec, n, target.is_some()))
                     .unwrap_or_default();
-                m.project = Some(ProjectSection {
+                let section = ProjectSection {
                     target: target.and_then(|n| dec.keyword(n, "project.target")),
                     targets,
                     scope: scope.and_then(|n| dec.keyword(n, "project.scope")),
                     product_mode: mode.and_then(|n| dec.keyword(n, "project.product-mode")),
-                });
+                };
+                global_with_other_clients(dec, &section);
+                m.project = Some(section);
                 f.finish(dec);
             }
         }
@@ -333,6 +335,25 @@ impl ProjectManifest {
             .and_then(|p| p.product_mode.as_ref())
             .map(|m| m.value)
             .unwrap_or(ProductMode::DesktopLocal)
+    }
+}
+
+/// `scope = "global"` is OpenCode's user config: another client named in `target` or
+/// `targets` is refused, at that client.
+fn global_with_other_clients(dec: &mut Decoder<'_>, p: &ProjectSection) {
+    if p.scope.as_ref().is_none_or(|s| s.value != Scope::Global) {
+        return;
+    }
+    let named = p.targets.iter().chain(&p.target);
+    if let Some(other) = named.into_iter().find(|t| t.value != Target::Opencode) {
+        dec.diag(
+            "invalid-project",
+            other.span,
+            format!(
+                "`scope = \"global\"` installs into OpenCode's user config only, and `{}` is another client: name only `opencode`, or install into the project (`scope = \"project\"`)",
+                other.value
+            ),
+        );
     }
 }
 

@@ -333,3 +333,26 @@ fn a_modified_skill_left_behind_by_a_move_is_reported_as_read_twice() {
     assert_eq!(std::fs::read_to_string(&old).unwrap(), edited);
     assert!(d.join(".claude/skills/time-zones/SKILL.md").is_file());
 }
+
+#[test]
+fn global_scope_with_another_client_is_a_lint_error_and_refused_by_list() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"target = "claude-code""#);
+    let path = d.join("capm.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("scope = \"project\"", "scope = \"global\""),
+    )
+    .unwrap();
+    let error = "error[invalid-project]: `scope = \"global\"` installs into OpenCode's user config only, and `claude-code` is another client";
+    let before = tree(d);
+    for args in [&["lint", "capm.toml"][..], &["list"], &["install", "--yes"]] {
+        let run = capm(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.transcript());
+        assert!(run.stderr.contains(error), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("capm.toml:3:10"), "{}", run.stderr);
+    }
+    assert_eq!(tree(d), before);
+}
