@@ -56,6 +56,15 @@ pub fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> JsoncError {
 
 /// Parses JSONC text into a value; an empty file is an empty object.
 pub fn parse(text: &str) -> Result<serde_json::Value, JsoncError> {
+    if text.starts_with('\u{feff}') {
+        return Err(JsoncError {
+            message: "the file starts with a byte-order mark (U+FEFF), which a JSON file must not begin with; save it as UTF-8 without one".into(),
+            line: 1,
+            column: 1,
+            start: 0,
+            end: '\u{feff}'.len_utf8(),
+        });
+    }
     if text.trim().is_empty() {
         return Ok(serde_json::Value::Object(Default::default()));
     }

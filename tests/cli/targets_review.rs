@@ -356,3 +356,22 @@ fn global_scope_with_another_client_is_a_lint_error_and_refused_by_list() {
     }
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn a_config_starting_with_a_byte_order_mark_is_named_as_such() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["claude-code"]"#);
+    std::fs::write(d.join(".mcp.json"), "\u{feff}{\"mcpServers\": {}}\n").unwrap();
+    let before = tree(d);
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(
+            "error[invalid-config]: `.mcp.json` does not parse: the file starts with a byte-order mark (U+FEFF)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(d), before);
+}
