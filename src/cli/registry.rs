@@ -11,7 +11,7 @@ use super::graph::{TextFormat, graph_error, project_error};
 use super::results::{YankDoc, YankOutcome};
 use super::{CliError, Status, Term, print_json, render};
 use crate::graph::Sources;
-use crate::manifest::common::{ProductMode, Tier};
+use crate::manifest::common::{ProductMode, Target, Tier};
 use crate::ops::project;
 use crate::ops::publish::{PublishError, PublishOptions, Published};
 use crate::ops::search::Hit;
@@ -26,16 +26,25 @@ pub struct InitArgs {
     /// The product mode the project runs in.
     #[arg(long, value_parser = mode_parser(), default_value = "desktop-local")]
     product_mode: ProductMode,
+    /// A client to install into (repeat it, or separate with commas, for several);
+    /// OpenCode when none is given.
+    #[arg(long = "target", value_name = "CLIENT", value_delimiter = ',', value_parser = keyword_parser::<Target>())]
+    targets: Vec<Target>,
 }
 
 /// The product modes as clap's possible values, so `--help`, completions and the error for
 /// a wrong one list them.
 fn mode_parser() -> impl clap::builder::TypedValueParser<Value = ProductMode> {
-    use crate::manifest::common::Keyword;
+    keyword_parser::<ProductMode>()
+}
+
+/// A keyword enum's spellings as clap's possible values.
+fn keyword_parser<K: crate::manifest::common::Keyword + Clone + Send + Sync + 'static>()
+-> impl clap::builder::TypedValueParser<Value = K> {
     use clap::builder::TypedValueParser;
-    let names = ProductMode::all().iter().map(|m| m.as_str());
+    let names = K::all().iter().map(|m| m.as_str());
     clap::builder::PossibleValuesParser::new(names)
-        .map(|s: String| ProductMode::parse(&s).expect("a possible value is a product mode"))
+        .map(|s: String| K::parse(&s).expect("a possible value is a keyword"))
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +119,14 @@ pub struct SearchDoc<'a> {
 
 pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
-    match crate::ops::init::init(&dir, args.product_mode) {
+    // Each client once, in the order given.
+    let mut targets: Vec<Target> = Vec::new();
+    for t in &args.targets {
+        if !targets.contains(t) {
+            targets.push(*t);
+        }
+    }
+    match crate::ops::init::init(&dir, args.product_mode, &targets) {
         Ok(path) => {
             let shown = path.display().to_string();
             let shown = shown.trim_start_matches("./");

@@ -667,3 +667,44 @@ fn a_users_skill_in_codex_skills_shadows_for_cursor() {
         "{block:#}"
     );
 }
+
+#[test]
+fn init_writes_the_clients_it_is_given() {
+    let dir = crate::support::tempdir();
+    let run = capm(
+        dir.path(),
+        &[
+            "init",
+            "p",
+            "--target",
+            "opencode,claude-code",
+            "--target",
+            "codex",
+            "--target",
+            "opencode",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = std::fs::read_to_string(dir.path().join("p/capm.toml")).unwrap();
+    assert!(
+        text.contains("[project]\ntargets = [\"opencode\", \"claude-code\", \"codex\"]\n"),
+        "{text}"
+    );
+    // What init writes, lint accepts, and a plan installs into those clients.
+    let lint = capm(&dir.path().join("p"), &["lint", "capm.toml"]);
+    assert_eq!(lint.code, 0, "{}", lint.transcript());
+    let one = capm(dir.path(), &["init", "q", "--target", "claude-code"]);
+    assert_eq!(one.code, 0, "{}", one.transcript());
+    let text = std::fs::read_to_string(dir.path().join("q/capm.toml")).unwrap();
+    assert!(text.contains("\ntarget = \"claude-code\"\n"), "{text}");
+    let bad = capm(dir.path(), &["init", "r", "--target", "crush"]);
+    assert_eq!(bad.code, 2, "{}", bad.transcript());
+    assert!(
+        bad.stderr
+            .contains("invalid value 'crush' for '--target <CLIENT>'")
+            && bad.stderr.contains("a similar value exists: 'cursor'"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!dir.path().join("r").exists(), "nothing written");
+}
