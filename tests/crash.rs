@@ -551,34 +551,46 @@ fn a_config_rewritten_after_capm_wrote_it_is_kept_on_rollback() {
     // capm has swapped the config in; the client then rewrites it, and a later step fails.
     let rules = "swap#3=run:sed -i s/tokyonight/solarized/ opencode.jsonc;swapped#4=enospc";
     let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rules)]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("No space left on device"), "{err}");
-    assert!(
-        err.contains("`opencode.jsonc` (its earlier content is saved at `.capm/conflicts/"),
-        "{err}"
-    );
-    let now = project_tree(&dir);
     // The client's file stays as the client wrote it: capm's entry and the client's edit.
-    let config = String::from_utf8(now["opencode.jsonc"].clone()).unwrap();
+    let config = kept_with_saved_copy(&dir, &before, "opencode.jsonc", USER_CONFIG, (code, &err));
     assert!(
         config.contains("solarized") && config.contains("\"tool\""),
         "{config}"
     );
+    let now = project_tree(&dir);
+    assert!(!now.contains_key("capm.lock") && !now.contains_key(".opencode/"));
+    assert_no_debris(&dir, "after the rollback");
+}
+
+/// After an ENOSPC that rolled back a transaction in which another program rewrote `file`
+/// after capm: the error names the file and the saved copy, the copy holds the user's
+/// `original`, and every other file is as `before`. Returns the file's text now.
+fn kept_with_saved_copy(
+    dir: &Path,
+    before: &BTreeMap<String, Vec<u8>>,
+    file: &str,
+    original: &str,
+    (code, err): (Option<i32>, &str),
+) -> String {
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    let named = format!("`{file}` (its earlier content is saved at `.capm/conflicts/");
+    assert!(err.contains(&named), "{err}");
+    let now = project_tree(dir);
     // The user's original is kept where they can find it, and reported.
     let saved: Vec<&String> = now
         .keys()
-        .filter(|k| k.starts_with(".capm/conflicts/") && k.ends_with("/opencode.jsonc"))
+        .filter(|k| k.starts_with(".capm/conflicts/") && k.ends_with(&format!("/{file}")))
         .collect();
     assert_eq!(saved.len(), 1, "{:?}", now.keys().collect::<Vec<_>>());
-    assert_eq!(now[saved[0]], USER_CONFIG.as_bytes());
+    assert_eq!(now[saved[0]], original.as_bytes());
     // Everything else is as before.
-    for (k, v) in &before {
-        if k != "opencode.jsonc" {
+    for (k, v) in before {
+        if k != file {
             assert_eq!(now.get(k), Some(v), "{k}");
         }
     }
-    assert!(!now.contains_key("capm.lock") && !now.contains_key(".opencode/"));
-    assert_no_debris(&dir, "after the rollback");
+    String::from_utf8(now[file].clone()).unwrap()
 }
 
 /// A model-based test: random sequences of install, update, uninstall, user edits and
@@ -1290,4 +1302,74 @@ fn a_global_transaction_is_recovered_only_against_the_config_directory_it_change
     let home = doctor_report(&dir, &in_a);
     assert_eq!(recovery_list(&home, "rolled_back").len(), 1, "{home:#}");
     assert!(recovery_list(&home, "conflicts").is_empty(), "{home:#}");
+}
+
+#[test]
+fn a_codex_config_rewritten_before_its_swap_aborts_every_client_and_keeps_the_rewrite() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    multi(&dir);
+    let before = project_tree(&dir);
+    // Before the first compare-and-swap, so before the Codex config's wherever it comes.
+    let rewrite = "swap#1=run:sed -i s/gpt-5/o3/ .codex/config.toml";
+    let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rewrite)]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error[plan-stale]"), "{err}");
+    assert!(
+        err.contains("`.codex/config.toml` was changed by another program"),
+        "{err}"
+    );
+    let mut expected = before;
+    expected.insert(
+        ".codex/config.toml".into(),
+        clients_fixture::CODEX_CONFIG
+            .replace("gpt-5", "o3")
+            .into_bytes(),
+    );
+    assert_eq!(project_tree(&dir), expected, "every client rolled back");
+    assert_no_debris(&dir, "after the aborted swap");
+}
+
+#[test]
+fn a_codex_config_rewritten_after_capm_wrote_it_is_kept_while_every_other_client_rolls_back() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    multi(&dir);
+    let before = project_tree(&dir);
+    // The last compare-and-swap is capm.lock's, the commit point.
+    let probe = work.path().join("probe");
+    copy_dir(&dir, &probe);
+    let trace = work.path().join("trace");
+    let (code, err) = run(
+        &probe,
+        &["install", "-y"],
+        &[("CAPM_FAILPOINTS_TRACE", trace.to_str().unwrap())],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let swaps = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| *l == "swap")
+        .count();
+    // Codex rewrites its config after capm swapped every file in; the commit fails.
+    let rules = format!("synced=run:sed -i s/gpt-5/o3/ .codex/config.toml;swap#{swaps}=enospc");
+    let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", &rules)]);
+    let codex = kept_with_saved_copy(
+        &dir,
+        &before,
+        ".codex/config.toml",
+        clients_fixture::CODEX_CONFIG,
+        (code, &err),
+    );
+    assert!(
+        codex.contains("model = \"o3\"") && codex.contains("[mcp_servers.tool]"),
+        "{codex}"
+    );
+    let now = project_tree(&dir);
+    let new: Vec<&String> = now
+        .keys()
+        .filter(|k| !before.contains_key(*k) && !k.starts_with(".capm/conflicts/"))
+        .collect();
+    assert!(new.is_empty(), "left by the rollback: {new:?}");
+    assert_no_debris(&dir, "after the rollback");
 }
