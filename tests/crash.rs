@@ -19,21 +19,34 @@ mod support;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
+#[path = "common/clients_fixture.rs"]
+mod clients_fixture;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use clients_fixture::{multi, multi_user_edits};
 use fixtures::{USER_CONFIG, base, to_v2};
 use support::{bin, copy_dir, tempdir};
 
+/// capm in `dir`, reading none of the developer's own client configs: the user config
+/// directories (OpenCode's, `$HOME` for the other clients, Codex's home) point at nothing.
+fn capm_in(dir: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir)
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        .env("HOME", dir.join(".no-home"))
+        .env("CODEX_HOME", dir.join(".no-home/.codex"))
+        .env_remove("CAPM_FAILPOINTS");
+    cmd
+}
+
 /// Runs capm in `dir` with extra environment variables; `None` as the code when killed.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(bin());
+    let mut cmd = capm_in(dir);
     cmd.args(args)
-        .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .env_remove("CAPM_FAILPOINTS")
         .env_remove("CAPM_FAILPOINTS_TRACE");
     for (k, v) in env {
         cmd.env(k, v);
@@ -86,11 +99,8 @@ fn assert_no_debris(dir: &Path, context: &str) {
 
 /// Doctor's per-resource report (I4), and whether it recovered anything.
 fn doctor(dir: &Path) -> (serde_json::Value, bool) {
-    let out = Command::new(bin())
+    let out = capm_in(dir)
         .args(["doctor", "--format", "json"])
-        .current_dir(dir)
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .env_remove("CAPM_FAILPOINTS")
         .output()
         .expect("doctor runs");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -106,10 +116,15 @@ fn doctor(dir: &Path) -> (serde_json::Value, bool) {
     (doc["resources"].clone(), recovered)
 }
 
-fn installed(dir: &Path) {
-    base(dir);
+/// Installs the project `setup` writes.
+fn install(dir: &Path, setup: fn(&Path)) {
+    setup(dir);
     let (code, err) = run(dir, &["install", "-y"], &[]);
     assert_eq!(code, Some(0), "{err}");
+}
+
+fn installed(dir: &Path) {
+    install(dir, base);
 }
 
 fn user_edits(dir: &Path) {
@@ -132,53 +147,55 @@ fn user_edits(dir: &Path) {
 }
 
 struct Scenario {
-    name: &'static str,
-    setup: fn(&Path),
+    name: String,
+    setup: Box<dyn Fn(&Path)>,
     args: &'static [&'static str],
 }
 
-fn scenarios() -> Vec<Scenario> {
+/// The six operations over the project `project` writes, the user's edits being `edits`.
+fn scenarios(label: &'static str, project: fn(&Path), edits: fn(&Path)) -> Vec<Scenario> {
+    let scenario = |name: &str, setup: Box<dyn Fn(&Path)>, args| Scenario {
+        name: format!("{label}{name}"),
+        setup,
+        args,
+    };
     vec![
-        Scenario {
-            name: "install",
-            setup: base,
-            args: &["install", "-y"],
-        },
-        Scenario {
-            name: "add",
-            setup: installed,
-            args: &["add", "time", "-y"],
-        },
-        Scenario {
-            name: "update",
-            setup: |d| {
-                installed(d);
+        scenario("install", Box::new(project), &["install", "-y"]),
+        scenario(
+            "add",
+            Box::new(move |d| install(d, project)),
+            &["add", "time", "-y"],
+        ),
+        scenario(
+            "update",
+            Box::new(move |d| {
+                install(d, project);
                 to_v2(d);
-            },
-            args: &["update", "-y"],
-        },
-        Scenario {
-            name: "update-over-user-edit",
-            setup: |d| {
-                installed(d);
-                user_edits(d);
+            }),
+            &["update", "-y"],
+        ),
+        scenario(
+            "update-over-user-edit",
+            Box::new(move |d| {
+                install(d, project);
+                edits(d);
                 to_v2(d);
-            },
-            args: &["update", "-y"],
-        },
-        Scenario {
-            name: "uninstall",
-            setup: installed,
-            args: &["remove", "tool", "-y"],
-        },
-        Scenario {
-            name: "uninstall-over-user-edit",
-            setup: |d| {
-                installed(d);
-                user_edits(d);
-            },
-            args: &["remove", "tool", "-y"],
-        },
+            }),
+            &["update", "-y"],
+        ),
+        scenario(
+            "uninstall",
+            Box::new(move |d| install(d, project)),
+            &["remove", "tool", "-y"],
+        ),
+        scenario(
+            "uninstall-over-user-edit",
+            Box::new(move |d| {
+                install(d, project);
+                edits(d);
+            }),
+            &["remove", "tool", "-y"],
+        ),
     ]
 }
 
@@ -196,6 +213,8 @@ fn hits(trace: &str) -> Vec<(String, usize)> {
 }
 
 struct Reference {
+    /// The operation, run again after each recovery.
+    args: Vec<String>,
     before: BTreeMap<String, Vec<u8>>,
     after: BTreeMap<String, Vec<u8>>,
     doctor_before: serde_json::Value,
@@ -244,83 +263,60 @@ fn check(dir: &Path, r: &Reference, context: &str) -> bool {
         now,
         "{context}: I5, a second recovery changed files"
     );
+    operation_succeeds_again(dir, r, is_after, context);
     is_after
+}
+
+/// Liveness: from before, the operation runs again and brings the project to after; from
+/// after, an install has nothing left to do.
+fn operation_succeeds_again(dir: &Path, r: &Reference, is_after: bool, context: &str) {
+    let args: Vec<&str> = if is_after {
+        vec!["install", "-y"]
+    } else {
+        r.args.iter().map(String::as_str).collect()
+    };
+    let (code, err) = run(dir, &args, &[]);
+    assert_eq!(code, Some(0), "{context}: the next {args:?}: {err}");
+    assert!(
+        project_tree(dir) == r.after,
+        "{context}: the next {args:?} did not bring the project to after"
+    );
 }
 
 #[test]
 fn every_fail_point_of_every_operation_recovers_to_before_or_after() {
+    let sites = every_fail_point(scenarios("", base, user_edits));
+    assert!(sites.len() >= 12, "{sites:?}");
+}
+
+#[test]
+fn every_fail_point_over_four_clients_recovers_to_before_or_after() {
+    let sites = every_fail_point(scenarios("four-clients-", multi, multi_user_edits));
+    assert!(sites.len() >= 12, "{sites:?}");
+}
+
+/// Runs each scenario killed, then failed with an I/O error, at every hit of every fail
+/// point of its clean run (§6.2 of docs/transactions.md); returns the sites passed.
+fn every_fail_point(scenarios: Vec<Scenario>) -> std::collections::BTreeSet<String> {
     let work = tempdir();
     let mut sites = std::collections::BTreeSet::new();
     let mut runs = 0usize;
-    let errors = ["enospc", "eacces", "erofs"];
-    for s in scenarios() {
+    for s in scenarios {
         let template = work.path().join(format!("{}-template", s.name));
         std::fs::create_dir_all(&template).unwrap();
         (s.setup)(&template);
-        // The clean run: the sites it passes, and the tree after.
-        let clean = work.path().join(format!("{}-clean", s.name));
-        copy_dir(&template, &clean);
-        let trace = work.path().join(format!("{}.trace", s.name));
-        let (before_doctor, _) = doctor(&template);
-        let (code, err) = run(
-            &clean,
-            s.args,
-            &[("CAPM_FAILPOINTS_TRACE", trace.to_str().unwrap())],
-        );
-        assert_eq!(code, Some(0), "{}: {err}", s.name);
-        let (after_doctor, _) = doctor(&clean);
-        let reference = Reference {
-            before: project_tree(&template),
-            after: project_tree(&clean),
-            doctor_before: before_doctor,
-            doctor_after: after_doctor,
-        };
-        assert_ne!(
-            reference.before, reference.after,
-            "{}: changes something",
-            s.name
-        );
-        let trace = std::fs::read_to_string(&trace).unwrap();
-        let points = hits(&trace);
-        assert!(points.len() >= 8, "{}: only {} hits", s.name, points.len());
+        let (reference, points) = clean_run(work.path(), &s, &template);
         for (i, (site, nth)) in points.iter().enumerate() {
             sites.insert(site.clone());
-            // Killed on the spot, then recovered by the next capm.
-            let dir = work.path().join(format!("{}-{i}-abort", s.name));
-            copy_dir(&template, &dir);
-            let rule = format!("{site}#{nth}=abort");
-            let (code, err) = run(&dir, s.args, &[("CAPM_FAILPOINTS", &rule)]);
-            assert_eq!(code, None, "{}: {rule} did not kill capm: {err}", s.name);
-            if site == "swapped" && *nth == 2 {
-                // Recovery itself crashes at each of its sites, and is recovered in turn.
-                let context = format!("{} {rule}", s.name);
-                sites.extend(crash_recovery(work.path(), &dir, &reference, &context));
-            }
-            check(&dir, &reference, &format!("{} {rule}", s.name));
-            runs += 1;
-            std::fs::remove_dir_all(&dir).unwrap();
-            // An I/O error there: capm rolls back itself (or, past the commit point,
-            // finishes) and says so.
-            let dir = work.path().join(format!("{}-{i}-error", s.name));
-            copy_dir(&template, &dir);
-            let rule = format!("{site}#{nth}={}", errors[i % errors.len()]);
-            let (code, err) = run(&dir, s.args, &[("CAPM_FAILPOINTS", &rule)]);
-            let finished = project_tree(&dir) == reference.after;
-            if finished {
-                assert_eq!(code, Some(0), "{}: {rule}: {err}", s.name);
-            } else {
-                assert_eq!(code, Some(2), "{}: {rule}: {err}", s.name);
-                assert!(err.contains("error"), "{}: {rule}: {err}", s.name);
-                assert_eq!(
-                    project_tree(&dir),
-                    reference.before,
-                    "{}: {rule}: an I/O error must roll back at once",
-                    s.name
-                );
-            }
-            check(&dir, &reference, &format!("{} {rule}", s.name));
-            runs += 1;
-            std::fs::remove_dir_all(&dir).unwrap();
+            let at = Fault {
+                work: work.path(),
+                s: &s,
+                template: &template,
+                r: &reference,
+            };
+            sites.extend(at.killed(i, site, *nth));
+            at.failed(i, site, *nth);
+            runs += 2;
         }
     }
     println!(
@@ -329,7 +325,92 @@ fn every_fail_point_of_every_operation_recovers_to_before_or_after() {
         runs,
         sites.iter().cloned().collect::<Vec<_>>().join(", ")
     );
-    assert!(sites.len() >= 12, "{sites:?}");
+    sites
+}
+
+/// The clean run of `s` from `template`: the trees and reports before and after, and the
+/// (site, hit) pairs it passes.
+fn clean_run(work: &Path, s: &Scenario, template: &Path) -> (Reference, Vec<(String, usize)>) {
+    let clean = work.join(format!("{}-clean", s.name));
+    copy_dir(template, &clean);
+    let trace = work.join(format!("{}.trace", s.name));
+    let (before_doctor, _) = doctor(template);
+    let (code, err) = run(
+        &clean,
+        s.args,
+        &[("CAPM_FAILPOINTS_TRACE", trace.to_str().unwrap())],
+    );
+    assert_eq!(code, Some(0), "{}: {err}", s.name);
+    let (after_doctor, _) = doctor(&clean);
+    let reference = Reference {
+        args: s.args.iter().map(|a| a.to_string()).collect(),
+        before: project_tree(template),
+        after: project_tree(&clean),
+        doctor_before: before_doctor,
+        doctor_after: after_doctor,
+    };
+    assert_ne!(
+        reference.before, reference.after,
+        "{}: changes something",
+        s.name
+    );
+    let points = hits(&std::fs::read_to_string(&trace).unwrap());
+    assert!(points.len() >= 8, "{}: only {} hits", s.name, points.len());
+    (reference, points)
+}
+
+/// One scenario's faults, each run on a fresh copy of its starting tree.
+struct Fault<'a> {
+    work: &'a Path,
+    s: &'a Scenario,
+    template: &'a Path,
+    r: &'a Reference,
+}
+
+impl Fault<'_> {
+    /// Killed on the spot at the `nth` hit of `site`, then recovered by the next capm; at
+    /// the second `swapped`, recovery itself is crashed at each of its sites. Returns the
+    /// recovery's sites.
+    fn killed(&self, i: usize, site: &str, nth: usize) -> Vec<String> {
+        let name = &self.s.name;
+        let dir = self.work.join(format!("{name}-{i}-abort"));
+        copy_dir(self.template, &dir);
+        let rule = format!("{site}#{nth}=abort");
+        let (code, err) = run(&dir, self.s.args, &[("CAPM_FAILPOINTS", &rule)]);
+        assert_eq!(code, None, "{name}: {rule} did not kill capm: {err}");
+        let context = format!("{name} {rule}");
+        let mut sites = Vec::new();
+        if site == "swapped" && nth == 2 {
+            sites = crash_recovery(self.work, &dir, self.r, &context);
+        }
+        check(&dir, self.r, &context);
+        std::fs::remove_dir_all(&dir).unwrap();
+        sites
+    }
+
+    /// An I/O error (ENOSPC, EACCES or EROFS in turn) at the `nth` hit of `site`: capm
+    /// rolls back itself (or, past the commit point, finishes) and says so.
+    fn failed(&self, i: usize, site: &str, nth: usize) {
+        let errors = ["enospc", "eacces", "erofs"];
+        let name = &self.s.name;
+        let dir = self.work.join(format!("{name}-{i}-error"));
+        copy_dir(self.template, &dir);
+        let rule = format!("{site}#{nth}={}", errors[i % errors.len()]);
+        let (code, err) = run(&dir, self.s.args, &[("CAPM_FAILPOINTS", &rule)]);
+        if project_tree(&dir) == self.r.after {
+            assert_eq!(code, Some(0), "{name}: {rule}: {err}");
+        } else {
+            assert_eq!(code, Some(2), "{name}: {rule}: {err}");
+            assert!(err.contains("error"), "{name}: {rule}: {err}");
+            assert_eq!(
+                project_tree(&dir),
+                self.r.before,
+                "{name}: {rule}: an I/O error must roll back at once"
+            );
+        }
+        check(&dir, self.r, &format!("{name} {rule}"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 /// Crashes the recovery of the interrupted project `crashed` at each of its own sites,
@@ -391,6 +472,7 @@ fn kill_9_at_random_moments_leaves_before_or_after() {
     assert_eq!(code, Some(0), "{err}");
     let (after_doctor, _) = doctor(&clean);
     let reference = Reference {
+        args: args.iter().map(|a| a.to_string()).collect(),
         before: project_tree(&template),
         after: project_tree(&clean),
         doctor_before: before_doctor,
@@ -406,10 +488,8 @@ fn kill_9_at_random_moments_leaves_before_or_after() {
         let delay = took.mul_f64((seed % 1000) as f64 / 1000.0 * 1.2);
         let dir = work.path().join(format!("k{i}"));
         copy_dir(&template, &dir);
-        let mut child = Command::new(bin())
+        let mut child = capm_in(&dir)
             .args(&args)
-            .current_dir(&dir)
-            .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -471,34 +551,46 @@ fn a_config_rewritten_after_capm_wrote_it_is_kept_on_rollback() {
     // capm has swapped the config in; the client then rewrites it, and a later step fails.
     let rules = "swap#3=run:sed -i s/tokyonight/solarized/ opencode.jsonc;swapped#4=enospc";
     let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rules)]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("No space left on device"), "{err}");
-    assert!(
-        err.contains("`opencode.jsonc` (its earlier content is saved at `.capm/conflicts/"),
-        "{err}"
-    );
-    let now = project_tree(&dir);
     // The client's file stays as the client wrote it: capm's entry and the client's edit.
-    let config = String::from_utf8(now["opencode.jsonc"].clone()).unwrap();
+    let config = kept_with_saved_copy(&dir, &before, "opencode.jsonc", USER_CONFIG, (code, &err));
     assert!(
         config.contains("solarized") && config.contains("\"tool\""),
         "{config}"
     );
+    let now = project_tree(&dir);
+    assert!(!now.contains_key("capm.lock") && !now.contains_key(".opencode/"));
+    assert_no_debris(&dir, "after the rollback");
+}
+
+/// After an ENOSPC that rolled back a transaction in which another program rewrote `file`
+/// after capm: the error names the file and the saved copy, the copy holds the user's
+/// `original`, and every other file is as `before`. Returns the file's text now.
+fn kept_with_saved_copy(
+    dir: &Path,
+    before: &BTreeMap<String, Vec<u8>>,
+    file: &str,
+    original: &str,
+    (code, err): (Option<i32>, &str),
+) -> String {
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    let named = format!("`{file}` (its earlier content is saved at `.capm/conflicts/");
+    assert!(err.contains(&named), "{err}");
+    let now = project_tree(dir);
     // The user's original is kept where they can find it, and reported.
     let saved: Vec<&String> = now
         .keys()
-        .filter(|k| k.starts_with(".capm/conflicts/") && k.ends_with("/opencode.jsonc"))
+        .filter(|k| k.starts_with(".capm/conflicts/") && k.ends_with(&format!("/{file}")))
         .collect();
     assert_eq!(saved.len(), 1, "{:?}", now.keys().collect::<Vec<_>>());
-    assert_eq!(now[saved[0]], USER_CONFIG.as_bytes());
+    assert_eq!(now[saved[0]], original.as_bytes());
     // Everything else is as before.
-    for (k, v) in &before {
-        if k != "opencode.jsonc" {
+    for (k, v) in before {
+        if k != file {
             assert_eq!(now.get(k), Some(v), "{k}");
         }
     }
-    assert!(!now.contains_key("capm.lock") && !now.contains_key(".opencode/"));
-    assert_no_debris(&dir, "after the rollback");
+    String::from_utf8(now[file].clone()).unwrap()
 }
 
 /// A model-based test: random sequences of install, update, uninstall, user edits and
@@ -507,6 +599,7 @@ fn a_config_rewritten_after_capm_wrote_it_is_kept_on_rollback() {
 mod model {
     use std::collections::BTreeMap;
     use std::path::Path;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use proptest::prelude::*;
 
@@ -514,25 +607,132 @@ mod model {
 
     const NAMES: [&str; 2] = ["alpha", "beta"];
 
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    static ROLLED_BACK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    static FINISHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    /// What the runs of one project's sequences came to.
+    struct Counts {
+        runs: AtomicUsize,
+        rolled_back: AtomicUsize,
+        finished: AtomicUsize,
+    }
+
+    impl Counts {
+        const fn new() -> Counts {
+            Counts {
+                runs: AtomicUsize::new(0),
+                rolled_back: AtomicUsize::new(0),
+                finished: AtomicUsize::new(0),
+            }
+        }
+
+        fn add(count: &AtomicUsize) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+
+        /// Prints the counts; the sequences must have crashed somewhere.
+        fn report(&self, project: &str) {
+            let load = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+            println!(
+                "model, {project}: {} capm runs, {} crashes rolled back, {} finished",
+                load(&self.runs),
+                load(&self.rolled_back),
+                load(&self.finished)
+            );
+            // Which way a crash goes depends on the random site; the enumeration above
+            // covers both deterministically. Here the sequences must have crashed somewhere.
+            assert!(load(&self.rolled_back) + load(&self.finished) > 0);
+        }
+    }
+
+    /// The clients a model project is installed into, and where each keeps what.
+    struct Clients {
+        name: &'static str,
+        /// capm.toml up to its bundles, a comment of the user's included.
+        manifest_head: &'static str,
+        /// Each config file: its path, the user's content, and lines of it that must stay
+        /// (the first one at the start of the file).
+        configs: &'static [Config],
+        /// The agent the user edits (`{n}` the bundle's name).
+        edited_agent: &'static str,
+        /// The other clients' copies of that agent.
+        other_agents: &'static [&'static str],
+        /// Every copy of the skill.
+        skills: &'static [&'static str],
+        counts: Counts,
+    }
+
+    /// The user's OpenCode config: a comment, a setting and a server of their own.
+    type Config = (&'static str, &'static str, &'static [&'static str]);
+    const OPENCODE_CONFIG: Config = (
+        "opencode.json",
+        "// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n  \"mcp\": {\n    \"own\": { \"type\": \"remote\", \"url\": \"https://own.example.com/mcp\" },\n  },\n}\n",
+        &[
+            "// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n",
+            "\"own\": { \"type\": \"remote\"",
+        ],
+    );
+
+    static OPENCODE: Clients = Clients {
+        name: "OpenCode",
+        manifest_head: "# my project: keep this comment\n[bundles]\n",
+        configs: &[OPENCODE_CONFIG],
+        edited_agent: ".opencode/agents/{n}-agent.md",
+        other_agents: &[],
+        skills: &[".opencode/skills/{n}-notes/SKILL.md"],
+        counts: Counts::new(),
+    };
+
+    static FOUR_CLIENTS: Clients = Clients {
+        name: "four clients",
+        manifest_head: "# my project: keep this comment\n[project]\ntargets = [\"opencode\", \"claude-code\", \"codex\", \"gemini\"]\n\n[bundles]\n",
+        configs: &[
+            OPENCODE_CONFIG,
+            (
+                ".mcp.json",
+                "{\n  \"mcpServers\": {\n    \"own\": { \"type\": \"stdio\", \"command\": \"own-server\" }\n  }\n}\n",
+                &[
+                    "{\n  \"mcpServers\": {\n    \"own\": { \"type\": \"stdio\", \"command\": \"own-server\" }",
+                ],
+            ),
+            (
+                ".codex/config.toml",
+                "# my Codex settings, keep me\nmodel = \"gpt-5\"  # mine\n\n[mcp_servers.own]\ncommand = \"own-server\"  # mine too\n",
+                &[
+                    "# my Codex settings, keep me\nmodel = \"gpt-5\"  # mine\n\n[mcp_servers.own]\ncommand = \"own-server\"  # mine too\n",
+                ],
+            ),
+            (
+                ".gemini/settings.json",
+                "// my Gemini settings, keep me\n{\n  \"ui\": { \"theme\": \"GitHub\" }, // mine\n  \"mcpServers\": {\n    \"own\": { \"command\": \"own-server\" }\n  }\n}\n",
+                &[
+                    "// my Gemini settings, keep me\n{\n  \"ui\": { \"theme\": \"GitHub\" }, // mine\n",
+                    "\"own\": { \"command\": \"own-server\" }",
+                ],
+            ),
+        ],
+        edited_agent: ".claude/agents/{n}-agent.md",
+        other_agents: &[
+            ".opencode/agents/{n}-agent.md",
+            ".gemini/agents/{n}-agent.md",
+            ".codex/agents/{n}-agent.toml",
+        ],
+        skills: &[
+            ".claude/skills/{n}-notes/SKILL.md",
+            ".agents/skills/{n}-notes/SKILL.md",
+        ],
+        counts: Counts::new(),
+    };
 
     #[test]
     fn the_model_test_crashes_and_recovers() {
         random_sequences_match_the_model();
-        let load =
-            |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
-        println!(
-            "model: {} capm runs, {} crashes rolled back, {} finished",
-            load(&RUNS),
-            load(&ROLLED_BACK),
-            load(&FINISHED)
-        );
-        // Which way a crash goes depends on the random site; the enumeration above covers
-        // both deterministically. Here the sequences must have crashed somewhere.
-        assert!(load(&ROLLED_BACK) + load(&FINISHED) > 0);
+        OPENCODE.counts.report(OPENCODE.name);
     }
+
+    #[test]
+    fn the_model_test_over_four_clients_crashes_and_recovers() {
+        random_sequences_in_four_clients_match_the_model();
+        FOUR_CLIENTS.counts.report(FOUR_CLIENTS.name);
+    }
+
     const SITES: [&str; 8] = [
         "journal-written",
         "staged",
@@ -543,8 +743,6 @@ mod model {
         "lock-replaced",
         "committed",
     ];
-    const MANIFEST_HEAD: &str = "# my project: keep this comment\n[bundles]\n";
-    const CONFIG: &str = "// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n  \"mcp\": {\n    \"own\": { \"type\": \"remote\", \"url\": \"https://own.example.com/mcp\" },\n  },\n}\n";
 
     #[derive(Clone, Debug)]
     enum Step {
@@ -607,16 +805,17 @@ mod model {
         }
     }
 
-    fn write_manifest(dir: &Path, requested: &[usize]) {
-        let mut text = MANIFEST_HEAD.to_string();
+    fn write_manifest(dir: &Path, c: &Clients, requested: &[usize]) {
+        let mut text = c.manifest_head.to_string();
         for i in requested {
             text.push_str(&format!("{0} = {{ path = \"vendor/{0}\" }}\n", NAMES[*i]));
         }
         std::fs::write(dir.join("capm.toml"), text).unwrap();
     }
 
-    fn agent(dir: &Path, i: usize) -> std::path::PathBuf {
-        dir.join(format!(".opencode/agents/{}-agent.md", NAMES[i]))
+    /// `pattern` for bundle `i`.
+    fn place(dir: &Path, pattern: &str, i: usize) -> std::path::PathBuf {
+        dir.join(pattern.replace("{n}", NAMES[i]))
     }
 
     /// The lock's bundles as (name, version).
@@ -646,161 +845,230 @@ mod model {
     }
 
     /// Checks the project against the model.
-    fn check(dir: &Path, m: &Model, context: &str) {
+    fn check(dir: &Path, c: &Clients, m: &Model, context: &str) {
         assert_eq!(locked(dir), expected_lock(m), "{context}: capm.lock");
-        let config = std::fs::read_to_string(dir.join("opencode.json")).unwrap();
-        assert!(
-            config.starts_with("// my settings, keep me\n{\n  \"theme\": \"mine\", // mine\n"),
-            "{context}: the user's config lines: {config}"
-        );
-        assert!(
-            config.contains("\"own\": { \"type\": \"remote\""),
-            "{context}"
-        );
+        for (file, _, keep) in c.configs {
+            check_config(dir, file, keep, m, context);
+        }
         for (i, n) in NAMES.iter().enumerate() {
-            let url = m
-                .installed
-                .get(&i)
-                .map(|v| format!("https://{n}.example.com/v{v}/mcp"));
-            match &url {
-                Some(u) => assert!(config.contains(u.as_str()), "{context}: {u} in {config}"),
-                None => assert!(
-                    !config.contains(&format!("{n}.example.com")),
-                    "{context}: {n} left in {config}"
-                ),
-            }
-            let agent_text = std::fs::read_to_string(agent(dir, i)).ok();
+            let installed = m.installed.get(&i);
+            let agent_text = std::fs::read_to_string(place(dir, c.edited_agent, i)).ok();
             let want = if let Some(e) = m.edited.get(&i).or(m.orphans.get(&i)) {
                 Some(e.clone())
             } else {
-                m.installed
-                    .get(&i)
-                    .map(|v| format!("---\ndescription: Agent\n---\n{n} agent v{v}\n"))
+                installed.map(|v| agent(c, n, *v))
             };
             assert_eq!(agent_text, want, "{context}: {n}'s agent");
-            let skill =
-                std::fs::read_to_string(dir.join(format!(".opencode/skills/{n}-notes/SKILL.md")))
-                    .ok();
-            assert_eq!(
-                skill,
-                m.installed.get(&i).map(|v| format!(
-                    "---\nname: {n}-notes\ndescription: Notes\n---\n{n} notes v{v}\n"
-                )),
-                "{context}: {n}'s skill"
-            );
+            for other in c.other_agents {
+                let text = std::fs::read_to_string(place(dir, other, i)).ok();
+                assert_eq!(
+                    text.is_some(),
+                    installed.is_some(),
+                    "{context}: {n}'s agent in {other}"
+                );
+                if let (Some(text), Some(v)) = (text, installed) {
+                    let body = format!("\n{n} agent v{v}\n");
+                    assert!(text.contains(&body), "{context}: {other}: {text}");
+                }
+            }
+            for skill in c.skills {
+                assert_eq!(
+                    std::fs::read_to_string(place(dir, skill, i)).ok(),
+                    installed.map(|v| format!(
+                        "---\nname: {n}-notes\ndescription: Notes\n---\n{n} notes v{v}\n"
+                    )),
+                    "{context}: {n}'s skill in {skill}"
+                );
+            }
         }
         let manifest = std::fs::read_to_string(dir.join("capm.toml")).unwrap();
-        assert!(manifest.starts_with(MANIFEST_HEAD), "{context}: {manifest}");
+        assert!(
+            manifest.starts_with(c.manifest_head),
+            "{context}: {manifest}"
+        );
         assert_no_debris(dir, context);
     }
 
-    /// Runs one step (crashing it at `crash` if given, then recovering), and returns the
-    /// model after it.
-    fn apply(dir: &Path, m: &Model, step: &Step, crash: Option<(usize, u32)>) -> Model {
+    /// The agent file capm writes for the client the user edits.
+    fn agent(c: &Clients, n: &str, v: u32) -> String {
+        if c.edited_agent.starts_with(".claude/") {
+            format!("---\nname: {n}-agent\ndescription: Agent\n---\n{n} agent v{v}\n")
+        } else {
+            format!("---\ndescription: Agent\n---\n{n} agent v{v}\n")
+        }
+    }
+
+    /// The user's lines of `file` are all there, and exactly the installed bundles' servers.
+    fn check_config(dir: &Path, file: &str, keep: &[&str], m: &Model, context: &str) {
+        let config = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(
+            config.starts_with(keep[0]),
+            "{context}: the user's lines of {file}: {config}"
+        );
+        for line in &keep[1..] {
+            assert!(config.contains(line), "{context}: {line} in {file}");
+        }
+        for (i, n) in NAMES.iter().enumerate() {
+            match m.installed.get(&i) {
+                Some(v) => {
+                    let url = format!("https://{n}.example.com/v{v}/mcp");
+                    assert!(
+                        config.contains(&url),
+                        "{context}: {url} in {file}: {config}"
+                    );
+                }
+                None => assert!(
+                    !config.contains(&format!("{n}.example.com")),
+                    "{context}: {n} left in {file}: {config}"
+                ),
+            }
+        }
+    }
+    /// What a step does before capm runs: the user's own edits (of an agent, or of
+    /// capm.toml), and the command to run with the model after its success; `None` when
+    /// the step leaves capm nothing to do.
+    fn prepare(dir: &Path, c: &Clients, m: &Model, step: &Step) -> Option<(Vec<String>, Model)> {
         let mut after = m.clone();
-        let mut expect_refused = false;
-        let args: Vec<&str> = match step {
+        let args = match step {
             Step::Edit(i) => {
                 if m.installed.contains_key(i) {
                     let text = format!("my own {} agent, edit {}\n", NAMES[*i], m.vendor[*i]);
-                    std::fs::write(agent(dir, *i), &text).unwrap();
+                    std::fs::write(place(dir, c.edited_agent, *i), &text).unwrap();
                     after.edited.insert(*i, text);
                 }
-                return after;
+                return Some((Vec::new(), after));
             }
             Step::Install(i) => {
                 if m.requested.contains(i) {
-                    return after;
+                    return None;
                 }
                 after.requested.push(*i);
-                write_manifest(dir, &after.requested);
-                if m.orphans.contains_key(i) {
-                    // The user's own file is in the way: the plan is blocked.
-                    expect_refused = true;
-                }
-                vec!["install", "-y"]
+                write_manifest(dir, c, &after.requested);
+                vec!["install".to_string(), "-y".to_string()]
             }
             Step::Update(i) => {
                 after.vendor[*i] += 1;
                 write_bundle(dir, *i, after.vendor[*i]);
-                vec!["update", "-y"]
+                vec!["update".to_string(), "-y".to_string()]
             }
             Step::Uninstall(i, purge) => {
                 if !m.requested.contains(i) {
-                    return after;
+                    return None;
                 }
                 after.requested.retain(|x| x != i);
-                if *purge {
-                    vec!["remove", NAMES[*i], "-y", "--purge"]
-                } else {
-                    vec!["remove", NAMES[*i], "-y"]
-                }
+                let mut args = vec!["remove".to_string(), NAMES[*i].to_string(), "-y".into()];
+                args.extend(purge.then(|| "--purge".to_string()));
+                args
             }
         };
-        if expect_refused {
-            let (code, err) = run(dir, &args, &[]);
-            assert_eq!(code, Some(1), "{err}");
-            write_manifest(dir, &m.requested);
-            return m.clone();
-        }
-        // The model after success.
         after.installed = after
             .requested
             .iter()
             .map(|i| (*i, after.vendor[*i]))
             .collect();
+        // An updated bundle keeps the user's edit; an uninstalled one leaves it to them.
         if let Step::Uninstall(i, purge) = step
             && let Some(text) = after.edited.remove(i)
             && !purge
         {
             after.orphans.insert(*i, text);
         }
-        // Bundles whose version did not move keep their state; an updated one keeps the
-        // user's edit.
+        Some((args, after))
+    }
+
+    /// Runs one step (crashing it at `crash` if given, then recovering), and returns the
+    /// model after it.
+    fn apply(
+        dir: &Path,
+        c: &Clients,
+        m: &Model,
+        step: &Step,
+        crash: Option<(usize, u32)>,
+    ) -> Model {
+        let Some((args, after)) = prepare(dir, c, m, step) else {
+            return m.clone();
+        };
+        if args.is_empty() {
+            return after;
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if let Step::Install(i) = step
+            && m.orphans.contains_key(i)
+        {
+            // The user's own file is in the way: the plan is blocked.
+            let (code, err) = run(dir, &args, &[]);
+            assert_eq!(code, Some(1), "{err}");
+            write_manifest(dir, c, &m.requested);
+            return m.clone();
+        }
         let rule = crash.map(|(s, n)| format!("{}#{n}=abort", SITES[s]));
         let env: Vec<(&str, &str)> = rule
             .as_deref()
             .map(|r| vec![("CAPM_FAILPOINTS", r)])
             .unwrap_or_default();
         let (code, err) = run(dir, &args, &env);
-        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Counts::add(&c.counts.runs);
         if code.is_some() {
             assert_eq!(code, Some(0), "{step:?}: {err}");
             return after;
         }
-        // Killed: the next capm recovers to one of the two.
+        recovered(dir, c, m, step, after)
+    }
+
+    /// After a kill: the next capm recovers to the model before the step or after it.
+    fn recovered(dir: &Path, c: &Clients, m: &Model, step: &Step, after: Model) -> Model {
         let (code, err) = run(dir, &["doctor"], &[]);
         assert!(matches!(code, Some(0 | 1)), "{err}");
         if locked(dir) == expected_lock(&after) && expected_lock(&after) != expected_lock(m) {
-            FINISHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            after
-        } else {
-            let mut before = m.clone();
-            before.vendor = after.vendor;
-            if matches!(step, Step::Install(_)) {
-                // Undo the test's own edit of capm.toml, which the rollback rightly kept.
-                write_manifest(dir, &m.requested);
-            }
-            ROLLED_BACK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            before
+            Counts::add(&c.counts.finished);
+            return after;
+        }
+        let mut before = m.clone();
+        before.vendor = after.vendor;
+        if matches!(step, Step::Install(_)) {
+            // Undo the test's own edit of capm.toml, which the rollback rightly kept.
+            write_manifest(dir, c, &m.requested);
+        }
+        Counts::add(&c.counts.rolled_back);
+        before
+    }
+
+    /// Runs `steps` on a new project in the clients `c`, checking it after each.
+    fn sequence(c: &Clients, steps: &[(Step, Option<(usize, u32)>)]) {
+        let tmp = super::tempdir();
+        let dir = tmp.path();
+        write_manifest(dir, c, &[]);
+        for (file, text, _) in c.configs {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut m = Model {
+            vendor: [1, 1],
+            ..Model::default()
+        };
+        for i in 0..2 {
+            write_bundle(dir, i, 1);
+        }
+        for (n, (step, crash)) in steps.iter().enumerate() {
+            m = apply(dir, c, &m, step, *crash);
+            check(dir, c, &m, &format!("step {n} {step:?} crash {crash:?}"));
         }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
         fn random_sequences_match_the_model(steps in prop::collection::vec(step(), 1..9)) {
-            let tmp = super::tempdir();
-            let dir = tmp.path();
-            write_manifest(dir, &[]);
-            std::fs::write(dir.join("opencode.json"), CONFIG).unwrap();
-            let mut m = Model { vendor: [1, 1], ..Model::default() };
-            for i in 0..2 {
-                write_bundle(dir, i, 1);
-            }
-            for (n, (step, crash)) in steps.iter().enumerate() {
-                m = apply(dir, &m, step, *crash);
-                check(dir, &m, &format!("step {n} {step:?} crash {crash:?}"));
-            }
+            sequence(&OPENCODE, &steps);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        fn random_sequences_in_four_clients_match_the_model(
+            steps in prop::collection::vec(step(), 1..9)
+        ) {
+            sequence(&FOUR_CLIENTS, &steps);
         }
     }
 }
@@ -827,10 +1095,8 @@ fn a_conflict_copy_is_still_reported_after_an_interrupted_recovery() {
         .0,
         None
     );
-    let out = Command::new(bin())
+    let out = capm_in(&dir)
         .args(["doctor", "--format", "json"])
-        .current_dir(&dir)
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -867,11 +1133,8 @@ fn recovery_list(report: &serde_json::Value, key: &str) -> Vec<serde_json::Value
 }
 
 fn doctor_report(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
-    let out = Command::new(bin())
+    let out = capm_in(dir)
         .args(["doctor", "--format", "json"])
-        .current_dir(dir)
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .env_remove("CAPM_FAILPOINTS")
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -1039,4 +1302,74 @@ fn a_global_transaction_is_recovered_only_against_the_config_directory_it_change
     let home = doctor_report(&dir, &in_a);
     assert_eq!(recovery_list(&home, "rolled_back").len(), 1, "{home:#}");
     assert!(recovery_list(&home, "conflicts").is_empty(), "{home:#}");
+}
+
+#[test]
+fn a_codex_config_rewritten_before_its_swap_aborts_every_client_and_keeps_the_rewrite() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    multi(&dir);
+    let before = project_tree(&dir);
+    // Before the first compare-and-swap, so before the Codex config's wherever it comes.
+    let rewrite = "swap#1=run:sed -i s/gpt-5/o3/ .codex/config.toml";
+    let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", rewrite)]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error[plan-stale]"), "{err}");
+    assert!(
+        err.contains("`.codex/config.toml` was changed by another program"),
+        "{err}"
+    );
+    let mut expected = before;
+    expected.insert(
+        ".codex/config.toml".into(),
+        clients_fixture::CODEX_CONFIG
+            .replace("gpt-5", "o3")
+            .into_bytes(),
+    );
+    assert_eq!(project_tree(&dir), expected, "every client rolled back");
+    assert_no_debris(&dir, "after the aborted swap");
+}
+
+#[test]
+fn a_codex_config_rewritten_after_capm_wrote_it_is_kept_while_every_other_client_rolls_back() {
+    let work = tempdir();
+    let dir = work.path().join("p");
+    multi(&dir);
+    let before = project_tree(&dir);
+    // The last compare-and-swap is capm.lock's, the commit point.
+    let probe = work.path().join("probe");
+    copy_dir(&dir, &probe);
+    let trace = work.path().join("trace");
+    let (code, err) = run(
+        &probe,
+        &["install", "-y"],
+        &[("CAPM_FAILPOINTS_TRACE", trace.to_str().unwrap())],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let swaps = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| *l == "swap")
+        .count();
+    // Codex rewrites its config after capm swapped every file in; the commit fails.
+    let rules = format!("synced=run:sed -i s/gpt-5/o3/ .codex/config.toml;swap#{swaps}=enospc");
+    let (code, err) = run(&dir, &["install", "-y"], &[("CAPM_FAILPOINTS", &rules)]);
+    let codex = kept_with_saved_copy(
+        &dir,
+        &before,
+        ".codex/config.toml",
+        clients_fixture::CODEX_CONFIG,
+        (code, &err),
+    );
+    assert!(
+        codex.contains("model = \"o3\"") && codex.contains("[mcp_servers.tool]"),
+        "{codex}"
+    );
+    let now = project_tree(&dir);
+    let new: Vec<&String> = now
+        .keys()
+        .filter(|k| !before.contains_key(*k) && !k.starts_with(".capm/conflicts/"))
+        .collect();
+    assert!(new.is_empty(), "left by the rollback: {new:?}");
+    assert_no_debris(&dir, "after the rollback");
 }

@@ -20,6 +20,10 @@ mod support;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
+#[allow(dead_code)]
+#[path = "common/clients_fixture.rs"]
+mod clients_fixture;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -88,6 +92,8 @@ fn capm(dir: &Path, xdg: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", xdg)
+        .env("HOME", xdg.join("home"))
+        .env("CODEX_HOME", xdg.join("home/.codex"))
         .env("CAPM_LOCK_TIMEOUT", "5")
         .env_remove("CAPM_FAILPOINTS")
         .env_remove("CAPM_FAILPOINTS_TRACE")
@@ -270,17 +276,47 @@ fn differences(now: &BTreeMap<String, Node>, r: &Reference) -> Vec<String> {
 struct Reference {
     before: BTreeMap<String, Node>,
     after: BTreeMap<String, Node>,
+    /// Doctor's report of the clean states (less its recovery), which a recovered project
+    /// must match: I4, and the same health.
+    doctor_before: serde_json::Value,
+    doctor_after: serde_json::Value,
 }
+
+/// `capm doctor --format json`'s report.
+fn doctor(dir: &Path, xdg: &Path, what: &str) -> Result<serde_json::Value, String> {
+    let out = capm(dir, xdg, &["doctor", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{what} printed no report ({e}), exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Doctor's report without its `recovery`, which says what this run did.
+fn without_recovery(mut report: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = report.as_object_mut() {
+        o.remove("recovery");
+    }
+    report
+}
+
+/// Writes a scenario's starting project into a directory, given the config home.
+type Setup = Box<dyn Fn(&Path, &Path)>;
 
 /// An operation and the project it starts from.
 struct Scenario {
-    name: &'static str,
-    setup: fn(&Path, &Path),
+    name: String,
+    setup: Setup,
     args: &'static [&'static str],
 }
 
-fn installed(dir: &Path, xdg: &Path) {
-    fixtures::base(dir);
+/// Installs the project `project` writes.
+fn install(dir: &Path, xdg: &Path, project: fn(&Path)) {
+    project(dir);
     let out = capm(dir, xdg, &["install", "-y"]).output().unwrap();
     assert!(
         out.status.success(),
@@ -289,45 +325,46 @@ fn installed(dir: &Path, xdg: &Path) {
     );
 }
 
-fn scenarios() -> [Scenario; 3] {
+/// Install, update and remove over the project `project` writes, named `prefix…`.
+fn scenarios(prefix: &str, project: fn(&Path)) -> [Scenario; 3] {
+    let name = |op: &str| format!("{prefix}{op}");
     [
         Scenario {
-            name: "install",
-            setup: |d, _| fixtures::base(d),
+            name: name("install"),
+            setup: Box::new(move |d, _| project(d)),
             args: &["install", "-y"],
         },
         Scenario {
-            name: "update",
-            setup: |d, x| {
-                installed(d, x);
+            name: name("update"),
+            setup: Box::new(move |d, x| {
+                install(d, x, project);
                 fixtures::to_v2(d);
-            },
+            }),
             args: &["update", "-y"],
         },
         Scenario {
-            name: "remove",
-            setup: installed,
+            name: name("remove"),
+            setup: Box::new(move |d, x| install(d, x, project)),
             args: &["remove", "tool", "-y"],
         },
     ]
 }
 
+/// The OpenCode project of the crash fixture.
+fn opencode_scenarios() -> [Scenario; 3] {
+    scenarios("", fixtures::base)
+}
+
+/// The same operations on the project installed into OpenCode, Claude Code, Codex and
+/// Gemini CLI, with the user's own configs and files in each.
+fn four_client_scenarios() -> [Scenario; 3] {
+    scenarios("four clients: ", clients_fixture::multi)
+}
+
 /// After a kill: recover, then check I1–I5 and liveness. Returns whether the project
 /// ended as after.
 fn settle(dir: &Path, xdg: &Path, s: &Scenario, r: &Reference) -> Result<bool, String> {
-    let doctor = |what: &str| -> Result<serde_json::Value, String> {
-        let out = capm(dir, xdg, &["doctor", "--format", "json"])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).map_err(|e| {
-            format!(
-                "{what} printed no report ({e}), exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-    };
-    let first = doctor("doctor")?;
+    let first = doctor(dir, xdg, "doctor")?;
     let now = user_view(dir);
     let after = now == r.after;
     if !after && now != r.before {
@@ -339,10 +376,22 @@ fn settle(dir: &Path, xdg: &Path, s: &Scenario, r: &Reference) -> Result<bool, S
     if let Some(d) = debris(dir) {
         return Err(d);
     }
-    if first["healthy"] != true {
-        return Err(format!("doctor reports a problem: {first:#}"));
+    let saved = ["conflicts", "refused"].iter().any(|k| {
+        first["recovery"][k]
+            .as_array()
+            .is_none_or(|a| !a.is_empty())
+    });
+    let expected = if after {
+        &r.doctor_after
+    } else {
+        &r.doctor_before
+    };
+    if saved || &without_recovery(first.clone()) != expected {
+        return Err(format!(
+            "doctor's report is not the clean state's: {first:#}\nexpected: {expected:#}"
+        ));
     }
-    let second = doctor("a second doctor")?;
+    let second = doctor(dir, xdg, "a second doctor")?;
     let recovery = &second["recovery"];
     let idle = [
         "rolled_back",
@@ -383,29 +432,82 @@ struct Counts {
     failures: Vec<String>,
 }
 
-fn enumerate(s: &Scenario) {
-    if strace().is_none() {
-        return;
+/// How much of an enumeration runs. `None` is all.
+#[derive(Clone, Copy)]
+struct Extent {
+    /// The operation's kill points: all, or this many chosen with a fixed seed.
+    kills: Option<usize>,
+    /// The states among those whose recovery is killed in turn, spread evenly.
+    nested_states: Option<usize>,
+    /// The kill points of each such recovery: all, or this many chosen with a fixed seed.
+    nested_kills: Option<usize>,
+}
+
+/// Every kill of the operation, and every recovery call in a dozen states.
+const DOZEN_STATES: Extent = Extent {
+    kills: None,
+    nested_states: Some(12),
+    nested_kills: None,
+};
+
+/// For a larger project, a sample that keeps CI's share to half a minute or so per
+/// operation.
+const SAMPLE: Extent = Extent {
+    kills: Some(64),
+    nested_states: Some(4),
+    nested_kills: Some(16),
+};
+
+impl Extent {
+    /// `CAPM_CRASH_FULL=operation`: every kill of the operation, recovery killed at every
+    /// call in a dozen states; `CAPM_CRASH_FULL` set otherwise: everything; unset: `self`.
+    fn unless_full(self) -> Extent {
+        match std::env::var("CAPM_CRASH_FULL") {
+            Err(std::env::VarError::NotPresent) => self,
+            Ok(v) if v == "operation" => DOZEN_STATES,
+            _ => Extent {
+                kills: None,
+                nested_states: None,
+                nested_kills: None,
+            },
+        }
     }
-    let full = std::env::var_os("CAPM_CRASH_FULL").is_some();
-    let work = tempdir();
-    let xdg = work.path().join("xdg");
-    std::fs::create_dir_all(&xdg).unwrap();
-    let template = work.path().join("template");
-    std::fs::create_dir_all(&template).unwrap();
-    (s.setup)(&template, &xdg);
-    let fresh = |name: &str| {
-        let d = work.path().join(name);
-        let _ = std::fs::remove_dir_all(&d);
-        copy_dir(&template, &d);
-        d
+}
+
+/// `k` of the indices `0..n` in order, chosen by a fixed xorshift seed so that every run
+/// kills at the same calls; all of them when `k` is `None` or at least `n`.
+fn sample(n: usize, k: Option<usize>) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..n).collect();
+    let Some(k) = k.filter(|k| *k < n) else {
+        return all;
     };
-    let clean = fresh("clean");
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..k {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let j = i + usize::try_from(x % (n - i) as u64).unwrap();
+        all.swap(i, j);
+    }
+    all.truncate(k);
+    all.sort_unstable();
+    all
+}
+
+/// The file-changing calls of a clean run of `s` from `template`, and the trees before
+/// and after it.
+fn reference(s: &Scenario, work: &Path, xdg: &Path, template: &Path) -> (Vec<Call>, Reference) {
+    let clean = work.join("clean");
+    copy_dir(template, &clean);
     let before = user_view(&clean);
-    let calls = trace(&clean, &xdg, s.args, &work.path().join("op.trace"));
+    let doctor_before = without_recovery(doctor(&clean, xdg, "doctor before").unwrap());
+    assert_eq!(user_view(&clean), before, "doctor changes nothing");
+    let calls = trace(&clean, xdg, s.args, &work.join("op.trace"));
     let r = Reference {
         before,
         after: user_view(&clean),
+        doctor_before,
+        doctor_after: without_recovery(doctor(&clean, xdg, "doctor after").unwrap()),
     };
     assert_ne!(
         r.before, r.after,
@@ -413,12 +515,30 @@ fn enumerate(s: &Scenario) {
         s.name
     );
     assert!(calls.len() >= 20, "{}: only {} calls", s.name, calls.len());
-    // Without CAPM_CRASH_FULL, recovery is enumerated in about a dozen states spread
-    // over the operation.
-    let stride = if full { 1 } else { calls.len().div_ceil(12) };
+    (calls, r)
+}
+
+fn enumerate(s: &Scenario, extent: Extent) {
+    if strace().is_none() {
+        return;
+    }
+    let extent = extent.unless_full();
+    let work = tempdir();
+    let xdg = work.path().join("xdg");
+    std::fs::create_dir_all(&xdg).unwrap();
+    let template = work.path().join("template");
+    std::fs::create_dir_all(&template).unwrap();
+    (s.setup)(&template, &xdg);
+    let (calls, r) = reference(s, work.path(), &xdg, &template);
+    let chosen = sample(calls.len(), extent.kills);
+    let stride = extent
+        .nested_states
+        .map_or(1, |n| chosen.len().div_ceil(n.max(1)));
     let mut counts = Counts::default();
-    for (i, call) in calls.iter().enumerate() {
-        let crashed = fresh("crashed");
+    for (i, call) in chosen.iter().map(|&c| &calls[c]).enumerate() {
+        let crashed = work.path().join("crashed");
+        let _ = std::fs::remove_dir_all(&crashed);
+        copy_dir(&template, &crashed);
         let context = format!("{} killed at {}#{}", s.name, call.name, call.nth);
         if kill_at(&crashed, &xdg, call, s.args) {
             counts.operation_kills += 1;
@@ -428,11 +548,23 @@ fn enumerate(s: &Scenario) {
         }
         if i % stride == stride / 2 {
             counts.nested_states += 1;
-            crash_recovery(&crashed, work.path(), &xdg, s, &r, &context, &mut counts);
+            let at = Nested {
+                work: work.path(),
+                xdg: &xdg,
+                s,
+                r: &r,
+                kills: extent.nested_kills,
+            };
+            at.crash_recovery(&crashed, &context, &mut counts);
         }
         record(&mut counts, &context, settle(&crashed, &xdg, s, &r));
     }
-    // Written past the test harness's capture, so that every run shows the counts.
+    report(s, calls.len(), &counts);
+}
+
+/// Prints the counts of `s`'s enumeration, past the test harness's capture so that every
+/// run shows them, and fails on any inconsistency.
+fn report(s: &Scenario, calls: usize, counts: &Counts) {
     let _ = writeln!(
         std::io::stderr(),
         "system-call crashes, {}: {} kills of the operation over {} file-changing calls; \
@@ -440,7 +572,7 @@ fn enumerate(s: &Scenario) {
          ({} calls not reached); {} inconsistent",
         s.name,
         counts.operation_kills,
-        calls.len(),
+        calls,
         counts.recovery_kills,
         counts.nested_states,
         counts.ended_before,
@@ -464,51 +596,78 @@ fn record(counts: &mut Counts, context: &str, outcome: Result<bool, String>) {
     }
 }
 
-/// Kills the recovery of `crashed` at each of its file-changing calls; the next start
-/// must recover.
-fn crash_recovery(
-    crashed: &Path,
-    work: &Path,
-    xdg: &Path,
-    s: &Scenario,
-    r: &Reference,
-    context: &str,
-    counts: &mut Counts,
-) {
-    let copy = |name: &str| {
-        let d = work.join(name);
-        let _ = std::fs::remove_dir_all(&d);
-        copy_dir(crashed, &d);
-        d
-    };
-    let probe = copy("probe");
-    let calls = trace(&probe, xdg, &["doctor"], &work.join("doctor.trace"));
-    for call in &calls {
-        let dir = copy("recovering");
-        let context = format!(
-            "{context}, then doctor killed at {}#{}",
-            call.name, call.nth
+/// What a recovery is crashed against: the scenario, its trees, and how many of the
+/// recovery's calls to kill.
+struct Nested<'a> {
+    work: &'a Path,
+    xdg: &'a Path,
+    s: &'a Scenario,
+    r: &'a Reference,
+    kills: Option<usize>,
+}
+
+impl Nested<'_> {
+    /// Kills the recovery of `crashed` at each of its file-changing calls (or a sample of
+    /// them); the next start must recover.
+    fn crash_recovery(&self, crashed: &Path, context: &str, counts: &mut Counts) {
+        let copy = |name: &str| {
+            let d = self.work.join(name);
+            let _ = std::fs::remove_dir_all(&d);
+            copy_dir(crashed, &d);
+            d
+        };
+        let probe = copy("probe");
+        let calls = trace(
+            &probe,
+            self.xdg,
+            &["doctor"],
+            &self.work.join("doctor.trace"),
         );
-        if kill_at(&dir, xdg, call, &["doctor"]) {
-            counts.recovery_kills += 1;
-        } else {
-            counts.not_reached += 1;
+        for call in sample(calls.len(), self.kills)
+            .into_iter()
+            .map(|c| &calls[c])
+        {
+            let dir = copy("recovering");
+            let context = format!(
+                "{context}, then doctor killed at {}#{}",
+                call.name, call.nth
+            );
+            if kill_at(&dir, self.xdg, call, &["doctor"]) {
+                counts.recovery_kills += 1;
+            } else {
+                counts.not_reached += 1;
+            }
+            record(counts, &context, settle(&dir, self.xdg, self.s, self.r));
         }
-        record(counts, &context, settle(&dir, xdg, s, r));
     }
 }
 
 #[test]
 fn install_killed_at_every_file_changing_call_recovers() {
-    enumerate(&scenarios()[0]);
+    enumerate(&opencode_scenarios()[0], DOZEN_STATES);
 }
 
 #[test]
 fn update_killed_at_every_file_changing_call_recovers() {
-    enumerate(&scenarios()[1]);
+    enumerate(&opencode_scenarios()[1], DOZEN_STATES);
 }
 
 #[test]
 fn remove_killed_at_every_file_changing_call_recovers() {
-    enumerate(&scenarios()[2]);
+    enumerate(&opencode_scenarios()[2], DOZEN_STATES);
+}
+
+#[test]
+fn install_into_four_clients_killed_at_file_changing_calls_recovers() {
+    enumerate(&four_client_scenarios()[0], SAMPLE);
+}
+
+#[test]
+fn update_in_four_clients_killed_at_file_changing_calls_recovers() {
+    enumerate(&four_client_scenarios()[1], SAMPLE);
+}
+
+#[test]
+fn remove_from_four_clients_killed_at_file_changing_calls_recovers() {
+    enumerate(&four_client_scenarios()[2], SAMPLE);
 }
