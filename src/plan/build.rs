@@ -298,34 +298,14 @@ impl Place<'_> {
             OnDisk::Present(d) => Some(d.clone()),
             OnDisk::Nothing => None,
         };
-        let diff = match (rendered, decision.action) {
-            (
-                Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
-                ActionKind::Create | ActionKind::Update | ActionKind::Block,
-            ) => {
-                let mut d = String::new();
-                if let Some(old) = &current {
-                    d.push_str(&format!("- {}\n", short(old)));
-                }
-                d.push_str(&format!("+ {}", short(value)));
-                Some(d)
-            }
-            _ => None,
-        };
-        let help = match decision.reason {
-            Some("invalid-config") => Some(match &misshapen {
-                Some(why) => format!("{why}; capm would replace it: fix the file first"),
-                None => format!("`{writable}` does not parse; fix it first"),
-            }),
-            Some("shadowed") => elsewhere.as_ref().map(|f| {
-                format!(
-                    "`{f}` defines `{}` too; keep that one with `--skip {}`, rename or remove it, or leave this bundle out",
-                    r.id, r.id
-                )
-            }),
-            Some(reason) => help_for(reason, &r.id),
-            None => None,
-        };
+        let diff = diff_of(rendered, decision.action, current.as_ref());
+        let help = help_of(
+            decision.reason,
+            &writable,
+            misshapen.as_deref(),
+            elsewhere.as_deref(),
+            &r.id,
+        );
         let action = Action {
             action: decision.action,
             resource: r.id.clone(),
@@ -358,6 +338,47 @@ fn readers(targets: &Targets, scope: &ScopeRoot, loc: &Location) -> Vec<String> 
         .into_iter()
         .map(str::to_string)
         .collect()
+}
+
+/// For a config entry written or blocked: the entry before and after, as short JSON.
+fn diff_of(rendered: &Rendered, action: ActionKind, current: Option<&Value>) -> Option<String> {
+    match (rendered, action) {
+        (
+            Rendered::ConfigEntry { value, .. } | Rendered::ArrayElement { value, .. },
+            ActionKind::Create | ActionKind::Update | ActionKind::Block,
+        ) => {
+            let mut d = String::new();
+            if let Some(old) = current {
+                d.push_str(&format!("- {}\n", short(old)));
+            }
+            d.push_str(&format!("+ {}", short(value)));
+            Some(d)
+        }
+        _ => None,
+    }
+}
+
+/// What the user can do about an action's reason.
+fn help_of(
+    reason: Option<&str>,
+    writable: &str,
+    misshapen: Option<&str>,
+    elsewhere: Option<&str>,
+    id: &str,
+) -> Option<String> {
+    match reason {
+        Some("invalid-config") => Some(match misshapen {
+            Some(why) => format!("{why}; capm would replace it: fix the file first"),
+            None => format!("`{writable}` does not parse; fix it first"),
+        }),
+        Some("shadowed") => elsewhere.map(|f| {
+            format!(
+                "`{f}` defines `{id}` too; keep that one with `--skip {id}`, rename or remove it, or leave this bundle out"
+            )
+        }),
+        Some(reason) => help_for(reason, id),
+        None => None,
+    }
 }
 
 /// Adds an action, or, where another client already put the same resource in the same
@@ -515,21 +536,71 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         operation,
         request,
         manifest_changes,
-        preserves,
-        purge,
-        skip,
-        keep,
-        restore,
         inputs,
-        targets,
-        homes,
         scope,
         mode,
         resolution,
         state,
         lock,
-        policy,
+        ..
     } = *input;
+    let (mut findings, mut sources) = config_errors(state);
+    let mut permissions = check_bundles(input, &mut findings, &mut sources);
+    let (mut actions, mut payload) = render_all(input, &mut findings)?;
+    removals(input, &mut actions, &mut payload)?;
+    let bundles = planned_bundles(resolution, lock);
+    findings.extend(kept_copies_read_twice(input.targets, scope, &actions));
+    findings.extend(removes_everything(operation, lock, resolution));
+    findings.extend(unused_skips(input.skip, &actions));
+    let mut environment = environment(resolution, inputs);
+    without_kept(
+        &actions,
+        resolution,
+        &mut findings,
+        &mut permissions,
+        &mut environment,
+    );
+    let blocked = findings.iter().any(Diagnostic::is_error)
+        || actions.iter().any(|a| a.action == ActionKind::Block);
+    let changes = actions
+        .iter()
+        .any(|a| a.action != ActionKind::Keep || a.reason.as_deref() == Some("recorded-as-yours"));
+    let lock_changes = lock.is_none_or(|l| !crate::graph::lock_changes(l, resolution).is_empty());
+    let status = if blocked {
+        PlanStatus::Blocked
+    } else if changes || lock_changes || !manifest_changes.is_empty() {
+        PlanStatus::Ready
+    } else {
+        PlanStatus::Noop
+    };
+    let risk = risk(blocked, &findings, &permissions);
+    let mut plan = Plan {
+        schema: PLAN_SCHEMA,
+        operation,
+        request: request.clone(),
+        scope: match scope {
+            ScopeRoot::Project(_) => "project".into(),
+            ScopeRoot::Global(_) => "global".into(),
+        },
+        product_mode: mode,
+        status,
+        fingerprint: String::new(),
+        actions,
+        findings,
+        permissions,
+        risk,
+        bundles,
+        manifest_changes: manifest_changes.to_vec(),
+        environment,
+        rendered: payload,
+        sources,
+    };
+    plan.fingerprint = fingerprint(&plan, state);
+    Ok(plan)
+}
+
+/// A finding for each config file that does not parse, with its text to show.
+fn config_errors(state: &ScopeState) -> (Vec<Diagnostic>, crate::diagnostic::Sources) {
     let mut findings: Vec<Diagnostic> = Vec::new();
     let mut sources = crate::diagnostic::Sources::default();
     for (rel, e) in state.parse_errors() {
@@ -550,6 +621,22 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         );
         sources.insert(std::sync::Arc::new(source));
     }
+    (findings, sources)
+}
+
+/// Every resolved bundle checked under the project's product mode and policy (findings),
+/// and the permissions each asks for.
+fn check_bundles(
+    input: &PlanInput<'_>,
+    findings: &mut Vec<Diagnostic>,
+    sources: &mut crate::diagnostic::Sources,
+) -> Vec<PermissionReview> {
+    let PlanInput {
+        mode,
+        resolution,
+        policy,
+        ..
+    } = *input;
     let mut permissions = Vec::new();
     for b in &resolution.bundles {
         let mut check = crate::validate::check_bundle_for_mode(&b.tree, mode);
@@ -591,10 +678,31 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             });
         }
     }
+    permissions
+}
+
+/// Every resource of every resolved bundle rendered for every client and decided place by
+/// place, places clients share merged; with the findings about clients that cannot take a
+/// resource and skills read twice.
+fn render_all(
+    input: &PlanInput<'_>,
+    findings: &mut Vec<Diagnostic>,
+) -> std::io::Result<(Vec<Action>, Vec<Option<Rendered>>)> {
+    let PlanInput {
+        skip,
+        keep,
+        restore,
+        inputs,
+        targets,
+        homes,
+        scope,
+        resolution,
+        state,
+        lock,
+        ..
+    } = *input;
     let mut actions: Vec<Action> = Vec::new();
     let mut payload: Vec<Option<Rendered>> = Vec::new();
-    let wanted: std::collections::BTreeSet<&str> =
-        resolution.bundles.iter().map(|b| b.name.as_str()).collect();
     let place = Place {
         scope,
         state,
@@ -655,6 +763,22 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             ),
         ));
     }
+    Ok((actions, payload))
+}
+
+/// The places capm.lock records that the plan no longer puts anything in, decided for
+/// removal: those of bundles leaving, of resources a kept bundle stopped providing, and
+/// places a resource moved from.
+fn removals(
+    input: &PlanInput<'_>,
+    actions: &mut Vec<Action>,
+    payload: &mut Vec<Option<Rendered>>,
+) -> std::io::Result<()> {
+    let PlanInput {
+        resolution, lock, ..
+    } = *input;
+    let wanted: std::collections::BTreeSet<&str> =
+        resolution.bundles.iter().map(|b| b.name.as_str()).collect();
     // Resources no resolved bundle provides any more come out: those of bundles leaving,
     // and those a kept bundle stopped providing.
     let provided: std::collections::BTreeSet<(String, String)> = actions
@@ -693,68 +817,92 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         })
         .collect();
     for entry in leaving {
-        let loc = Location {
-            file: entry.path.clone(),
-            pointer: entry.pointer.clone(),
-            element: entry.element.clone(),
-        };
-        let disk = state.location_digest(
-            &entry.path,
-            entry.pointer.as_deref(),
-            entry.element.as_deref(),
-        )?;
-        let disk = disk.map_or(OnDisk::Nothing, OnDisk::Present);
-        let rec = Recorded::Bundle {
-            bundle: entry.bundle.clone(),
-            digest: entry.sha256.clone(),
-            shared: entry.shared,
-            kept: entry.kept.clone(),
-        };
-        let mut d = ownership::uninstall(
-            &entry.bundle,
-            &disk,
-            &rec,
-            preserves.contains(&entry.id),
-            purge,
-        );
-        // A bundle that stays provides the same thing there: it stays, and is theirs now.
-        let taken_over = actions
-            .iter()
-            .any(|a| a.after.is_some() && a.action != ActionKind::Block && a.target == loc);
-        if taken_over {
-            d = ownership::Decision {
-                action: ActionKind::Keep,
-                reason: Some("provided-by-another-bundle"),
-                propose_beside: false,
-            };
-        }
-        // An entry of a config file that does not parse cannot be taken out of it.
-        let broken = entry.pointer.is_some()
-            && d.action == ActionKind::Remove
-            && state.parse_errors().iter().any(|(f, _)| *f == entry.path);
-        let help = broken.then(|| format!("`{}` does not parse; fix it first", entry.path));
-        if broken {
-            d = blocked("invalid-config");
-        }
-        let before = match &disk {
-            OnDisk::Present(x) => Some(x.clone()),
-            OnDisk::Nothing => None,
-        };
-        actions.push(Action {
-            action: d.action,
-            resource: entry.id.clone(),
-            bundle: entry.bundle.clone(),
-            clients: readers(targets, scope, &loc),
-            target: loc,
-            before,
-            after: None,
-            diff: None,
-            reason: d.reason.map(str::to_string),
-            help,
-        });
+        let action = removal(input, entry, actions)?;
+        actions.push(action);
         payload.push(None);
     }
-    let bundles: Vec<PlannedBundle> = crate::graph::lock_bundles(resolution)
+    Ok(())
+}
+
+/// The removal of one place capm.lock records, decided against what is there now; kept
+/// where a bundle that stays puts the same thing there.
+fn removal(
+    input: &PlanInput<'_>,
+    entry: &crate::manifest::lock::LockedResource,
+    actions: &[Action],
+) -> std::io::Result<Action> {
+    let PlanInput {
+        preserves,
+        purge,
+        targets,
+        scope,
+        state,
+        ..
+    } = *input;
+    let loc = Location {
+        file: entry.path.clone(),
+        pointer: entry.pointer.clone(),
+        element: entry.element.clone(),
+    };
+    let disk = state.location_digest(
+        &entry.path,
+        entry.pointer.as_deref(),
+        entry.element.as_deref(),
+    )?;
+    let disk = disk.map_or(OnDisk::Nothing, OnDisk::Present);
+    let rec = Recorded::Bundle {
+        bundle: entry.bundle.clone(),
+        digest: entry.sha256.clone(),
+        shared: entry.shared,
+        kept: entry.kept.clone(),
+    };
+    let mut d = ownership::uninstall(
+        &entry.bundle,
+        &disk,
+        &rec,
+        preserves.contains(&entry.id),
+        purge,
+    );
+    // A bundle that stays provides the same thing there: it stays, and is theirs now.
+    let taken_over = actions
+        .iter()
+        .any(|a| a.after.is_some() && a.action != ActionKind::Block && a.target == loc);
+    if taken_over {
+        d = ownership::Decision {
+            action: ActionKind::Keep,
+            reason: Some("provided-by-another-bundle"),
+            propose_beside: false,
+        };
+    }
+    // An entry of a config file that does not parse cannot be taken out of it.
+    let broken = entry.pointer.is_some()
+        && d.action == ActionKind::Remove
+        && state.parse_errors().iter().any(|(f, _)| *f == entry.path);
+    let help = broken.then(|| format!("`{}` does not parse; fix it first", entry.path));
+    if broken {
+        d = blocked("invalid-config");
+    }
+    let before = match &disk {
+        OnDisk::Present(x) => Some(x.clone()),
+        OnDisk::Nothing => None,
+    };
+    Ok(Action {
+        action: d.action,
+        resource: entry.id.clone(),
+        bundle: entry.bundle.clone(),
+        clients: readers(targets, scope, &loc),
+        target: loc,
+        before,
+        after: None,
+        diff: None,
+        reason: d.reason.map(str::to_string),
+        help,
+    })
+}
+
+/// The bundles capm.lock will record, with the version and commit each had before.
+fn planned_bundles(resolution: &Resolution, lock: Option<&Lockfile>) -> Vec<PlannedBundle> {
+    crate::graph::lock_bundles(resolution)
         .into_iter()
         .map(|b| {
             let old = lock.and_then(|l| l.bundles.iter().find(|o| o.name == b.name));
@@ -772,31 +920,12 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
                 sha256: b.sha256,
             }
         })
-        .collect();
-    findings.extend(kept_copies_read_twice(targets, scope, &actions));
-    findings.extend(removes_everything(operation, lock, resolution));
-    findings.extend(unused_skips(input.skip, &actions));
-    let mut environment = environment(resolution, inputs);
-    without_kept(
-        &actions,
-        resolution,
-        &mut findings,
-        &mut permissions,
-        &mut environment,
-    );
-    let blocked = findings.iter().any(Diagnostic::is_error)
-        || actions.iter().any(|a| a.action == ActionKind::Block);
-    let changes = actions
-        .iter()
-        .any(|a| a.action != ActionKind::Keep || a.reason.as_deref() == Some("recorded-as-yours"));
-    let lock_changes = lock.is_none_or(|l| !crate::graph::lock_changes(l, resolution).is_empty());
-    let status = if blocked {
-        PlanStatus::Blocked
-    } else if changes || lock_changes || !manifest_changes.is_empty() {
-        PlanStatus::Ready
-    } else {
-        PlanStatus::Noop
-    };
+        .collect()
+}
+
+/// The plan's risk: high when blocked or a finding is, medium for a risky permission or a
+/// medium finding.
+fn risk(blocked: bool, findings: &[Diagnostic], permissions: &[PermissionReview]) -> Risk {
     let risky_permission = permissions.iter().any(|p| {
         p.required
             && [
@@ -808,7 +937,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
             .iter()
             .any(|k| k.to_string() == p.kind)
     });
-    let risk = if blocked
+    if blocked
         || findings
             .iter()
             .any(|d| matches!(d.rule_severity, Some(Level::Block | Level::High)))
@@ -822,30 +951,7 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
         Risk::Medium
     } else {
         Risk::Low
-    };
-    let mut plan = Plan {
-        schema: PLAN_SCHEMA,
-        operation,
-        request: request.clone(),
-        scope: match scope {
-            ScopeRoot::Project(_) => "project".into(),
-            ScopeRoot::Global(_) => "global".into(),
-        },
-        product_mode: mode,
-        status,
-        fingerprint: String::new(),
-        actions,
-        findings,
-        permissions,
-        risk,
-        bundles,
-        manifest_changes: manifest_changes.to_vec(),
-        environment,
-        rendered: payload,
-        sources,
-    };
-    plan.fingerprint = fingerprint(&plan, state);
-    Ok(plan)
+    }
 }
 
 /// A loud warning when an install would remove every installed bundle and leave none:
