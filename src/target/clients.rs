@@ -11,7 +11,6 @@ use super::markdown::Format;
 use super::mcp::{EnvSyntax, Shape, Style};
 use super::{Context, Homes, Kind, Rendered, Resource, SameName, ScopeRoot, Target};
 use crate::diagnostic::Diagnostic;
-use crate::manifest::tree::normalise;
 
 /// How a client keeps its MCP servers.
 #[derive(Clone, Copy, Debug)]
@@ -231,15 +230,7 @@ impl Client {
         let (Kind::Agent(a) | Kind::Command(a)) = &r.kind else {
             return Ok(Vec::new());
         };
-        let path = a
-            .path
-            .as_ref()
-            .map(|p| normalise(&p.value))
-            .ok_or_else(|| format!("`{}` has no path", r.id))?;
-        let bytes = r
-            .tree
-            .file(&path)
-            .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+        let (path, bytes) = r.file(a.path.as_ref())?;
         let text = String::from_utf8_lossy(bytes);
         if matches!(format, Format::GeminiCommand | Format::QwenCommand) && text.contains("!{") {
             // Text OpenCode shows as written, these clients run as a shell command.
@@ -321,17 +312,7 @@ impl Target for Client {
         Client::project(cx.scope)?;
         match &r.kind {
             Kind::Mcp(s) => Ok(vec![self.server(r, s)?]),
-            Kind::Skill(s) => {
-                let dir = s
-                    .path
-                    .as_ref()
-                    .map(|p| normalise(&p.value))
-                    .ok_or_else(|| format!("`{}` has no path", r.id))?;
-                Ok(vec![Rendered::Dir {
-                    path: format!("{}/{}", cx.skills, r.name),
-                    files: super::opencode::files_below(r.tree, &dir),
-                }])
-            }
+            Kind::Skill(s) => Ok(vec![r.skill_dir(cx, s.path.as_ref())?]),
             Kind::Agent(_) => self.markdown(cx, r, self.agents),
             Kind::Command(_) => self.markdown(cx, r, self.commands),
             // Plugins are OpenCode's: no other client loads them.

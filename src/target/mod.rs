@@ -233,6 +233,55 @@ pub struct Resource<'a> {
     pub inputs: &'a BTreeMap<String, String>,
 }
 
+impl<'a> Resource<'a> {
+    /// A path the manifest declares for the resource (`path = …`), normalised.
+    pub fn declared(
+        &self,
+        path: Option<&crate::manifest::span::Spanned<String>>,
+    ) -> Result<String, String> {
+        path.map(|p| crate::manifest::tree::normalise(&p.value))
+            .ok_or_else(|| format!("`{}` has no path", self.id))
+    }
+
+    /// The declared path of a file resource and the file's bytes.
+    pub fn file(
+        &self,
+        path: Option<&crate::manifest::span::Spanned<String>>,
+    ) -> Result<(String, &'a [u8]), String> {
+        let path = self.declared(path)?;
+        let bytes = self
+            .tree
+            .file(&path)
+            .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+        Ok((path, bytes))
+    }
+
+    /// A skill's directory as it lands in `cx.skills`.
+    pub fn skill_dir(
+        &self,
+        cx: &Context<'_>,
+        path: Option<&crate::manifest::span::Spanned<String>>,
+    ) -> Result<Rendered, String> {
+        let dir = self.declared(path)?;
+        Ok(Rendered::Dir {
+            path: format!("{}/{}", cx.skills, self.name),
+            files: files_below(self.tree, &dir),
+        })
+    }
+}
+
+/// The files below directory `dir` of a bundle, with paths relative to it.
+pub fn files_below(tree: &crate::manifest::tree::BundleTree, dir: &str) -> Vec<(String, Vec<u8>)> {
+    tree.below(dir)
+        .filter_map(|(p, e)| match e {
+            crate::manifest::tree::Entry::File(b) => {
+                Some((p[dir.len() + 1..].to_string(), b.to_vec()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// No `[inputs]`.
 pub static NO_INPUTS: BTreeMap<String, String> = BTreeMap::new();
 

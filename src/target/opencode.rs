@@ -278,68 +278,30 @@ fn render_one(cx: &Context<'_>, r: &Resource<'_>) -> Result<Rendered, String> {
                     value: json!(npm.value),
                 });
             }
-            let path = p
-                .path
-                .as_ref()
-                .map(|p| normalise(&p.value))
-                .ok_or_else(|| format!("`{}` has no source", r.id))?;
-            let bytes = r
-                .tree
-                .file(&path)
-                .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+            if p.path.is_none() {
+                return Err(format!("`{}` has no source", r.id));
+            }
+            let (path, bytes) = r.file(p.path.as_ref())?;
             let ext = if path.ends_with(".js") { "js" } else { "ts" };
             Ok(Rendered::File {
                 path: format!("{prefix}plugins/{}.{ext}", r.name),
                 bytes: bytes.to_vec(),
             })
         }
-        Kind::Skill(s) => {
-            let dir = s
-                .path
-                .as_ref()
-                .map(|p| normalise(&p.value))
-                .ok_or_else(|| format!("`{}` has no path", r.id))?;
-            Ok(Rendered::Dir {
-                path: format!("{}/{}", cx.skills, r.name),
-                files: files_below(r.tree, &dir),
-            })
-        }
+        Kind::Skill(s) => r.skill_dir(cx, s.path.as_ref()),
         Kind::Agent(a) | Kind::Command(a) => {
             let folder = if matches!(r.kind, Kind::Agent(_)) {
                 "agents"
             } else {
                 "commands"
             };
-            let path = a
-                .path
-                .as_ref()
-                .map(|p| normalise(&p.value))
-                .ok_or_else(|| format!("`{}` has no path", r.id))?;
-            let bytes = r
-                .tree
-                .file(&path)
-                .ok_or_else(|| format!("`{path}` is missing from the bundle"))?;
+            let (_, bytes) = r.file(a.path.as_ref())?;
             Ok(Rendered::File {
                 path: format!("{prefix}{folder}/{}.md", r.name),
                 bytes: bytes.to_vec(),
             })
         }
     }
-}
-
-/// The files below directory `dir` of a bundle, with paths relative to it.
-pub(super) fn files_below(
-    tree: &crate::manifest::tree::BundleTree,
-    dir: &str,
-) -> Vec<(String, Vec<u8>)> {
-    tree.below(dir)
-        .filter_map(|(p, e)| match e {
-            crate::manifest::tree::Entry::File(b) => {
-                Some((p[dir.len() + 1..].to_string(), b.to_vec()))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// A plugin directory: copied whole to `plugins/NAME/`, where OpenCode does not look for
@@ -371,7 +333,7 @@ fn plugin_dir(scope: &ScopeRoot, r: &Resource<'_>, dir: &str) -> Result<Vec<Rend
         },
         Rendered::Dir {
             path: format!("{prefix}plugins/{name}"),
-            files: files_below(r.tree, dir),
+            files: super::files_below(r.tree, dir),
         },
     ])
 }
