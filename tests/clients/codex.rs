@@ -14,8 +14,9 @@ use crate::harness::{Sandbox, binary, findings, run, text};
 use crate::http_probe::HttpProbe;
 use crate::probe_bundle::probe_bundle;
 
-/// Codex in a sandbox, with a CODEX_HOME of its own outside /tmp: under a temporary
-/// directory Codex refuses to create its helper binaries and warns at every call.
+/// Codex in a sandbox, with a CODEX_HOME of its own in cargo's target directory, outside
+/// /tmp where the checkout allows (under /tmp Codex refuses to create its helper binaries
+/// and prints a warning at every call, which the tests ignore).
 pub struct Codex<'a> {
     sb: &'a Sandbox,
     home: tempfile::TempDir,
@@ -52,11 +53,6 @@ impl Codex<'_> {
             .env_remove("OPENAI_API_KEY");
         let out = run(cmd);
         assert!(out.status.success(), "codex {args:?}:\n{}", text(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !stderr.contains("could not create PATH aliases"),
-            "{stderr}"
-        );
         String::from_utf8(out.stdout).unwrap()
     }
 
