@@ -24,7 +24,7 @@ fn written(original: &str, doc: &DocumentMut) -> String {
     }
 }
 
-/// A JSON value as TOML: objects become tables (inline below the entry's own table),
+/// A JSON value as TOML: objects become tables (`[mcp_servers.x]`, `[mcp_servers.x.env]`),
 /// `null`s are left out.
 fn item(value: &Value) -> Item {
     match value {

@@ -1,5 +1,6 @@
-//! Building plans: the resolved bundles, rendered for the target, compared location by
-//! location with what is on disk and what capm.lock records, through the conflict table.
+//! Building plans: the resolved bundles, rendered for each of the project's clients,
+//! compared location by location with what is on disk and what capm.lock records, through
+//! the conflict table; a place clients share is one action.
 //! Reads the scope (through [`ScopeState`]) but never writes.
 
 use serde_json::Value;
@@ -402,11 +403,14 @@ fn merge_action(
         return;
     };
     let shared = &mut actions[k];
+    let wins = precedence(&action) > precedence(shared);
     shared.clients.extend(action.clients);
-    if action.action == ActionKind::Block && shared.action != ActionKind::Block {
-        // What blocks the place for one client (a file only it reads defines the same
-        // name) blocks it for all: it is written once.
-        shared.action = ActionKind::Block;
+    // The place is written once, so one decision holds for every client, whatever the
+    // order of `targets`: what blocks it for one client (a file only that one reads defines
+    // the same name) blocks it for all; short of a block, the user's choice to keep their
+    // own version for one keeps the place as it is.
+    if wins {
+        shared.action = action.action;
         shared.reason = action.reason;
         shared.help = action.help;
         shared.diff = action.diff;
@@ -420,6 +424,16 @@ fn merge_action(
             shared.target.file,
             shared.resource
         ));
+    }
+}
+
+/// Which of two decisions for one shared place wins: a block, then the user's own version
+/// kept, then anything else.
+fn precedence(a: &Action) -> u8 {
+    match (a.action, a.reason.as_deref()) {
+        (ActionKind::Block, _) => 2,
+        (ActionKind::Keep, Some("kept-yours")) => 1,
+        _ => 0,
     }
 }
 
@@ -603,22 +617,25 @@ pub fn build(input: &PlanInput<'_>) -> std::io::Result<Plan> {
 fn config_errors(state: &ScopeState) -> (Vec<Diagnostic>, crate::diagnostic::Sources) {
     let mut findings: Vec<Diagnostic> = Vec::new();
     let mut sources = crate::diagnostic::Sources::default();
-    for (rel, e) in state.parse_errors() {
-        let text = state
-            .configs
-            .iter()
-            .find(|c| c.rel == rel)
-            .map(|c| c.text.clone())
-            .unwrap_or_default();
-        let source = SourceFile::new(rel, text);
-        findings.push(
-            Diagnostic::new(
-                "invalid-config",
-                format!("`{rel}` does not parse: {}", e.message),
+    for c in &state.configs {
+        let Err(e) = &c.value else {
+            continue;
+        };
+        let source = SourceFile::new(&c.rel, c.text.clone());
+        let d = Diagnostic::new(
+            "invalid-config",
+            format!("`{}` does not parse: {}", c.rel, e.message),
+        )
+        .at(&source, crate::manifest::span::Span::new(e.start, e.end));
+        findings.push(if c.user {
+            // A client's own user file, which capm never writes: what it defines cannot
+            // be compared, but nothing of it is at stake.
+            d.with_severity(Severity::Warning).help(
+                "capm could not check it for names the project's resources share; the client will not read it either until it is fixed",
             )
-            .at(&source, crate::manifest::span::Span::new(e.start, e.end))
-            .help("fix the file; capm never writes a config it cannot read"),
-        );
+        } else {
+            d.help("fix the file; capm never writes a config it cannot read")
+        });
         sources.insert(std::sync::Arc::new(source));
     }
     (findings, sources)
@@ -1115,10 +1132,21 @@ fn without_kept(
     permissions: &mut Vec<PermissionReview>,
     environment: &mut Vec<super::model::EnvRequirement>,
 ) {
+    // Left out only where the user keeps their own version for every client: a resource
+    // still written for one client keeps its findings, permissions and variables.
+    let placed = |a: &&Action| a.after.is_some();
     let kept: std::collections::BTreeSet<&str> = actions
         .iter()
+        .filter(placed)
         .filter(|a| a.reason.as_deref() == Some("kept-yours"))
         .map(|a| a.resource.as_str())
+        .filter(|id| {
+            actions
+                .iter()
+                .filter(placed)
+                .filter(|a| a.resource == *id)
+                .all(|a| a.reason.as_deref() == Some("kept-yours"))
+        })
         .collect();
     if kept.is_empty() {
         return;
@@ -1154,6 +1182,24 @@ pub fn fingerprint(plan: &Plan, state: &ScopeState) -> String {
     for c in &state.configs {
         h.update(c.rel.as_bytes());
         h.update([0]);
+        if c.user {
+            // A client rewrites its user file as it runs (Claude Code at every start): only
+            // what the plan compared there counts.
+            for a in &plan.actions {
+                let at = a
+                    .target
+                    .pointer
+                    .as_deref()
+                    .and_then(|p| c.value.as_ref().ok()?.pointer(p));
+                h.update(
+                    at.map(crate::target::canonical_json)
+                        .unwrap_or_default()
+                        .as_bytes(),
+                );
+                h.update([0]);
+            }
+            continue;
+        }
         h.update(Sha256::digest(c.text.as_bytes()));
     }
     format!("sha256:{}", hex(&h.finalize()))

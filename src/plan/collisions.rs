@@ -1,6 +1,6 @@
 //! Names a resource shares with something else the client reads, which the client settles
 //! silently (docs/spec.md §7.5): the same agent, command or skill under another directory
-//! OpenCode reads, an inline entry of the same name in a config file, the same file in a
+//! the client reads, an inline entry of the same name in a config file, the same file in a
 //! directory above the project (up to its git worktree root), or a built-in of the client.
 
 use std::path::Path;
@@ -78,7 +78,8 @@ pub fn replaces_built_in(
             format!("`{}` of {bundle} replaces {built_in}", resource.id),
         )
         .help(format!(
-            "once installed, OpenCode uses the bundle's `{}` instead of its own; leave the bundle out to keep the built-in",
+            "once installed, {} uses the bundle's `{}` instead of its own; leave the bundle out to keep the built-in",
+            target.display(),
             resource.id
         )),
     )

@@ -21,6 +21,9 @@ pub struct ConfigFile {
     pub value: Result<Value, JsoncError>,
     /// The clients (by name) that merge it.
     pub readers: Vec<&'static str>,
+    /// One of a client's user files (`~/.claude.json`), which the client itself rewrites as
+    /// it runs: read only for the names a project's resources would collide with.
+    pub user: bool,
 }
 
 /// A scope as it is on disk.
@@ -88,6 +91,7 @@ fn read_config(path: &Path, shown: String) -> std::io::Result<Option<ConfigFile>
         text,
         value,
         readers: Vec::new(),
+        user: false,
     }))
 }
 
@@ -105,7 +109,8 @@ pub fn value_digest(v: &Value) -> String {
 }
 
 impl ScopeState {
-    /// The scope as OpenCode alone reads it.
+    /// The scope as one client alone reads it, with no user files.
+    #[cfg(test)]
     pub fn read(target: &dyn Target, scope: &ScopeRoot) -> std::io::Result<ScopeState> {
         let one = [(target, None)];
         ScopeState::read_all(&one, scope, &Homes::default())
@@ -142,9 +147,11 @@ impl ScopeState {
             _ => Vec::new(),
         };
         let mut files: Vec<(PathBuf, String, &'static str)> = Vec::new();
+        let mut user: Vec<String> = Vec::new();
         for (target, beneath) in targets {
             let name = target.name();
             for path in target.user_config_files(homes) {
+                user.push(path.display().to_string());
                 files.push((path.clone(), path.display().to_string(), name));
             }
             let parents = if target.reads_parents() {
@@ -174,6 +181,7 @@ impl ScopeState {
             }
             if let Some(mut c) = read_config(&path, shown)? {
                 c.readers.push(reader);
+                c.user = user.contains(&c.rel);
                 configs.push(c);
             }
         }

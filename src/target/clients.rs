@@ -206,9 +206,19 @@ impl Client {
         r: &Resource<'_>,
         s: &crate::manifest::bundle::McpServer,
     ) -> Result<Rendered, String> {
-        let value = match &self.servers {
-            Servers::Json(style) => super::mcp::entry(style, s, r.inputs),
-            Servers::Codex => super::codex::entry(s, r.inputs),
+        let oauth_client = matches!(s.oauth, Some(crate::manifest::bundle::OAuth::Client { .. }));
+        let value = if oauth_client {
+            // Each of these clients registers its own OAuth client, if any: the bundle's
+            // client id and secret would be lost without a word.
+            Err(format!(
+                "it names an OAuth client (`oauth`), and {} has no place for one in its config",
+                self.display
+            ))
+        } else {
+            match &self.servers {
+                Servers::Json(style) => super::mcp::entry(style, s, r.inputs),
+                Servers::Codex => super::codex::entry(s, r.inputs),
+            }
         }
         .map_err(|why| format!("{} cannot take `{}`: {why}", self.display, r.id))?;
         Ok(Rendered::ConfigEntry {

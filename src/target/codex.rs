@@ -59,7 +59,10 @@ pub fn entry(s: &McpServer, inputs: &BTreeMap<String, String>) -> Result<Value, 
     }
     if let Some(t) = &s.timeout {
         // Codex counts whole seconds; a part of a second is rounded up.
-        v.insert("startup_timeout_sec".into(), json!((t.value + 999) / 1000));
+        v.insert(
+            "startup_timeout_sec".into(),
+            json!(t.value.div_euclid(1000) + i64::from(t.value.rem_euclid(1000) != 0)),
+        );
     }
     if s.enabled.as_ref().is_some_and(|e| !e.value) {
         v.insert("enabled".into(), json!(false));

@@ -1,6 +1,6 @@
 //! Agents and commands, written by bundles as OpenCode markdown, in each client's own
-//! format: Claude Code's markdown (shared by Gemini CLI agents, and by Qwen Code's with its
-//! own tool names), Copilot's `.agent.md`, Gemini CLI's TOML commands, Codex's TOML
+//! format: Claude Code's markdown (and Qwen Code's, the same with Qwen's tool names),
+//! Gemini CLI's strict agents (`gemini_agent.rs`), Copilot's `.agent.md`, Gemini CLI's TOML commands, Codex's TOML
 //! agents (`developer_instructions`), and Cursor's plain markdown commands. The body is
 //! kept as written; front matter the client has no field for is left out.
 
@@ -108,13 +108,24 @@ fn fallback_description(name: &str, body: &str) -> String {
 
 /// The Claude Code translation, with a description always.
 fn claude_agent(name: &str, text: &str, servers: &[String]) -> String {
-    let out = markdown::agent(name, text, servers).text;
+    let mut out = markdown::agent(name, text, servers).text;
     let (description, body) = description_and_body(text);
-    if description.is_some() {
-        return out;
+    match description {
+        Some(d) if !d.trim().is_empty() => return out,
+        // An empty one is as good as none to the clients: it is replaced.
+        Some(_) => {
+            out = out
+                .split_inclusive('\n')
+                .filter(|l| !l.starts_with("description: "))
+                .collect();
+        }
+        None => {}
     }
     // The translation starts `---\nname: NAME\n`: the description goes after the name.
-    let at = out[4..].find('\n').map_or(4, |i| i + 5);
+    let Some(rest) = out.strip_prefix("---\n") else {
+        return out;
+    };
+    let at = 4 + rest.find('\n').map_or(0, |i| i + 1);
     let line = format!(
         "description: {}\n",
         serde_json::json!(fallback_description(name, body))
@@ -144,7 +155,10 @@ const QWEN_TOOLS: &[(&str, &str)] = &[
 /// A Claude Code agent's tool lists in Qwen Code's names (MCP tools, `mcp__SERVER__TOOL`,
 /// are the same in both); a tool Qwen does not have (`TodoRead`) is left out.
 fn qwen_tools(claude: &str) -> String {
-    let end = claude[3..].find("\n---\n").map_or(0, |i| i + 4);
+    let end = claude
+        .get(3..)
+        .and_then(|r| r.find("\n---\n"))
+        .map_or(0, |i| i + 4);
     let (front, body) = claude.split_at(end);
     let mut out = String::new();
     for line in front.split_inclusive('\n') {
@@ -175,8 +189,8 @@ pub fn agent(format: Format, name: &str, text: &str, servers: &[String]) -> Vec<
         Format::ClaudeMarkdown => claude_agent(name, text, servers).into_bytes(),
         Format::QwenAgent => qwen_tools(&claude_agent(name, text, servers)).into_bytes(),
         Format::CopilotAgent => {
-            let (description, body) = description_and_body(text);
-            let description = description.unwrap_or_else(|| fallback_description(name, body));
+            let (fm, body) = markdown::split(text);
+            let description = required_description(fm.as_ref(), body, name);
             let mut out = format!("---\nname: {}\n", serde_json::json!(name));
             out.push_str(&format!(
                 "description: {}\n",
@@ -358,5 +372,15 @@ mod tests {
         }
         let empty = String::from_utf8(agent(Format::ClaudeMarkdown, "x", "", &[])).unwrap();
         assert_eq!(empty, "---\nname: x\ndescription: \"The x agent\"\n---\n");
+        // An empty description is as good as none: replaced, never written twice.
+        let blank = "---\ndescription: \"\"\n---\nChecks links.\n";
+        for format in [Format::ClaudeMarkdown, Format::CopilotAgent] {
+            let out = String::from_utf8(agent(format, "linker", blank, &[])).unwrap();
+            assert_eq!(out.matches("description: ").count(), 1, "{format:?}: {out}");
+            assert!(
+                out.contains("description: \"Checks links.\""),
+                "{format:?}: {out}"
+            );
+        }
     }
 }

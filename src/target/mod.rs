@@ -1,7 +1,8 @@
 //! Where and how resources land in an agent client's configuration. A [`Target`] knows a
 //! scope's config files, how a resource is rendered for the client, and where it goes:
 //! OpenCode's own (`opencode.rs`), and the other clients as data (`clients.rs`) over shared
-//! renderers (`mcp.rs`, `codex.rs`, `markdown.rs`); `set.rs` is a project's set of
+//! renderers (`mcp.rs`, `codex.rs`, `markdown.rs` and `gemini_agent.rs`; `toml_value.rs`
+//! reads a TOML config as JSON); `set.rs` is a project's set of
 //! targets, with the places they share. Nothing here writes: rendering produces values that
 //! a plan compares with what is on disk.
 

@@ -1,7 +1,8 @@
 //! A project's clients, together: the targets capm.toml names, and for each the skills
 //! directory it is given. Several clients read skills from the same directories
-//! (`.agents/skills` is read by Gemini CLI, Codex, Copilot CLI, Qwen Code and OpenCode;
-//! `.claude/skills` by Claude Code, OpenCode and Copilot CLI), so a skill is written once
+//! (`.agents/skills` is read by Gemini CLI, Codex, Copilot CLI, Qwen Code, OpenCode,
+//! Cursor and VS Code; `.claude/skills` by Claude Code, OpenCode, Copilot CLI, Cursor and
+//! VS Code), so a skill is written once
 //! where clients share a directory, and never where a client would read it a second time
 //! when another choice exists.
 
@@ -89,6 +90,7 @@ impl Targets {
     }
 
     /// OpenCode alone, as a project without `targets` has it.
+    #[cfg(test)]
     pub fn opencode(scope: &ScopeRoot) -> Targets {
         Targets::new(&[Id::Opencode], scope)
     }

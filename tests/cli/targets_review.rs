@@ -375,3 +375,90 @@ fn a_config_starting_with_a_byte_order_mark_is_named_as_such() {
     );
     assert_eq!(tree(d), before);
 }
+
+#[test]
+fn keeping_your_own_version_for_one_client_of_a_shared_place_holds_in_any_order() {
+    for order in [
+        r#"targets = ["claude-code", "copilot"]"#,
+        r#"targets = ["copilot", "claude-code"]"#,
+    ] {
+        let dir = project();
+        let d = dir.path();
+        set_target_line(d, order);
+        std::fs::create_dir_all(d.join(".github")).unwrap();
+        std::fs::write(
+            d.join(".github/mcp.json"),
+            "{\"mcpServers\": {\"time\": {\"command\": \"mine\"}}}\n",
+        )
+        .unwrap();
+        let run = capm(d, &["add", "time", "--skip", "mcp:time", "--yes"]);
+        assert_eq!(run.code, 0, "{order}: {}", run.transcript());
+        assert!(
+            run.stdout
+                .contains(".mcp.json /mcpServers/time  for claude-code, copilot  (kept-yours)")
+                || run
+                    .stdout
+                    .contains(".mcp.json /mcpServers/time  for copilot, claude-code  (kept-yours)"),
+            "{order}: {}",
+            run.stdout
+        );
+        let mcp = std::fs::read_to_string(d.join(".mcp.json")).unwrap_or_default();
+        assert!(!mcp.contains("\"time\""), "{order}: {mcp}");
+    }
+}
+
+#[test]
+fn a_broken_user_file_of_a_client_is_a_warning_not_a_block() {
+    let dir = project();
+    let d = dir.path();
+    set_target_line(d, r#"targets = ["claude-code"]"#);
+    std::fs::create_dir_all(d.join(".no-user-home")).unwrap();
+    std::fs::write(d.join(".no-user-home/.claude.json"), "{ \"mcpServers\": {").unwrap();
+    let run = capm(d, &["add", "time", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.transcript().contains("warning[invalid-config]")
+            && run
+                .transcript()
+                .contains(".no-user-home/.claude.json` does not parse"),
+        "{}",
+        run.transcript()
+    );
+    assert!(d.join(".mcp.json").is_file());
+    assert_eq!(
+        std::fs::read_to_string(d.join(".no-user-home/.claude.json")).unwrap(),
+        "{ \"mcpServers\": {",
+        "never written"
+    );
+}
+
+#[test]
+fn an_oauth_client_is_refused_for_claude_code_and_kept_for_opencode() {
+    let manifest = "[bundle]\nname = \"o\"\nversion = \"1.0.0\"\ndescription = \"One server\"\n\n\
+         [compatibility.product-modes]\ndesktop-local = \"supported\"\n\n\
+         [mcp.remote]\nurl = \"https://mcp.example.com/mcp\"\n\
+         oauth = { client-id = { from-env = \"OAUTH_ID\" }, client-secret = { from-env = \"OAUTH_SECRET\", secret = true } }\n";
+    for (line, code) in [
+        (r#"targets = ["opencode", "claude-code"]"#, 1),
+        (r#"target = "opencode""#, 0),
+    ] {
+        let dir = project();
+        let d = dir.path();
+        set_target_line(d, line);
+        std::fs::create_dir_all(d.join("o")).unwrap();
+        std::fs::write(d.join("o/bundle.toml"), manifest).unwrap();
+        let before = tree(d);
+        let run = capm(d, &["add", "./o", "--yes"]);
+        assert_eq!(run.code, code, "{line}: {}", run.transcript());
+        if code == 1 {
+            assert!(
+                run.stdout.contains(
+                    "help: Claude Code cannot take `mcp:remote`: it names an OAuth client (`oauth`), and Claude Code has no place for one in its config"
+                ),
+                "{}",
+                run.stdout
+            );
+            assert_eq!(tree(d), before, "nothing written");
+        }
+    }
+}
