@@ -15,6 +15,7 @@
 //! `export.rs` the writers of `capm export`.
 
 pub mod claude;
+pub mod claude_markdown;
 pub mod export;
 pub mod front;
 pub mod generated;

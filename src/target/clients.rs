@@ -371,10 +371,14 @@ fn codex_trust(scope: &ScopeRoot, homes: &Homes) -> Option<Diagnostic> {
             .as_str()
             .map(str::to_string)
     };
-    let root = dir.ancestors().find(|d| d.join(".git").exists());
-    let trusted = level(&dir)
-        .or_else(|| root.and_then(level))
-        .is_some_and(|l| l == "trusted");
+    // Codex records the directory as it resolved it: through links, or as written.
+    let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let trusted = [&dir, &real].into_iter().any(|dir| {
+        let root = dir.ancestors().find(|d| d.join(".git").exists());
+        level(dir)
+            .or_else(|| root.and_then(level))
+            .is_some_and(|l| l == "trusted")
+    });
     (!trusted).then(|| {
         Diagnostic::new(
             "client-gate",

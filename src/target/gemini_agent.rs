@@ -10,7 +10,7 @@
 
 use yaml_rust2::Yaml;
 
-use crate::formats::export::markdown;
+use crate::formats::claude_markdown as markdown;
 use crate::formats::front;
 
 /// OpenCode's built-in tools and the Gemini CLI 0.61.0 tool each one is.

@@ -4,7 +4,7 @@
 //! agents (`developer_instructions`), and Cursor's plain markdown commands. The body is
 //! kept as written; front matter the client has no field for is left out.
 
-use crate::formats::export::markdown;
+use crate::formats::claude_markdown as markdown;
 use crate::formats::front;
 
 /// How a client reads an agent or a command file.

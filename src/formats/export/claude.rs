@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Exported, env_text, markdown, skills::copy_skills};
+use super::{Exported, env_text, skills::copy_skills};
+use crate::formats::claude_markdown as markdown;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer, PathResource};
 use crate::manifest::span::Spanned;
 use crate::manifest::tree::{BundleTree, normalise};

@@ -8,7 +8,6 @@
 //! `server_json.rs` MCP Registry `server.json` documents, one per MCP server.
 
 mod claude;
-pub(crate) mod markdown;
 mod server_json;
 mod skills;
 

@@ -1,7 +1,8 @@
 //! OpenCode agents and commands (markdown with front matter) rewritten for Claude Code:
 //! the front matter translated key by key, the body kept as written (a command's `$1`,
 //! `$2`, … becoming Claude's `$ARGUMENTS[0]`, `$ARGUMENTS[1]`, …, which no version of
-//! Claude Code reads differently).
+//! Claude Code reads differently). Used by `capm export --to claude-plugin` and by the Claude
+//! Code and Qwen Code targets.
 
 use yaml_rust2::Yaml;
 
