@@ -182,17 +182,6 @@ pub const VSCODE: Client = Client {
     gate: None,
 };
 
-/// Every client of this file, in the order of the README's table.
-pub const ALL: &[&Client] = &[
-    &CLAUDE_CODE,
-    &GEMINI,
-    &CODEX,
-    &COPILOT,
-    &QWEN,
-    &CURSOR,
-    &VSCODE,
-];
-
 impl Client {
     fn project(scope: &ScopeRoot) -> Result<(), String> {
         match scope {
