@@ -500,14 +500,6 @@ fn kept_copies_read_twice(
     out
 }
 
-/// Whether capm.lock records the resource as installed (for any client): a warning about it
-/// was shown when it was installed.
-fn installed_before(lock: Option<&Lockfile>, bundle: &str, id: &str) -> bool {
-    lock.into_iter()
-        .flat_map(|l| &l.resources)
-        .any(|e| e.bundle == bundle && e.id == id)
-}
-
 /// A warning for a resource of a kind the client has no place for, naming the clients it is
 /// installed for (those the plan places it for; not those that cannot take it either).
 fn not_for_client(
@@ -751,7 +743,9 @@ fn render_all(
                         continue;
                     }
                 };
-                if parts.is_empty() && !installed_before(lock, &b.name, &r.id) {
+                // Said in every plan (a plan with nothing to do prints no findings), so
+                // that adding a client to `targets` says what it will not get.
+                if parts.is_empty() {
                     left_out.push((target, r.id.clone(), b.name.clone()));
                 }
                 for (i, rendered) in parts.into_iter().enumerate() {

@@ -450,6 +450,32 @@ fn an_opencode_plugin_is_installed_for_opencode_only() {
     assert!(!d.join(".claude").exists());
 }
 
+#[test]
+fn a_client_added_later_is_told_what_it_will_not_get() {
+    let dir = project_with_bundle(
+        "[plugins.notify]\nnpm = \"opencode-notify@1.0.0\"\ntier = \"supported\"\n",
+    );
+    let d = dir.path();
+    set_targets(d, &["opencode"]);
+    let run = capm(d, &["install", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        !run.transcript().contains("not-for-client"),
+        "{}",
+        run.transcript()
+    );
+    set_targets(d, &["opencode", "claude-code"]);
+    let run = capm(d, &["install", "--dry-run", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc = run.json();
+    let found = doc["plan"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "not-for-client");
+    assert!(found, "{doc:#}");
+}
+
 // --- the user's own servers, as each client reads them -----------------------------------
 
 /// A project for `targets` whose `.mcp.json` holds the user's own `github` server.
