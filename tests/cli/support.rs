@@ -58,6 +58,19 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `capm ARGS` in `dir`, which must succeed (exit 0); its output.
+pub fn capm_ok(dir: &Path, args: &[&str]) -> Run {
+    let run = capm(dir, args);
+    assert_eq!(
+        run.code,
+        0,
+        "capm {}:\n{}",
+        args.join(" "),
+        run.transcript()
+    );
+    run
+}
+
 /// Runs `capm ARGS` in `dir` with colour off and no inherited settings.
 pub fn capm(dir: &Path, args: &[&str]) -> Run {
     capm_with(dir, args, &[])

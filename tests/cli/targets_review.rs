@@ -20,6 +20,17 @@ fn set_target_line(d: &Path, line: &str) {
     std::fs::write(&path, text.replace(&old, line)).unwrap();
 }
 
+/// The plan's one BLOCKED action line; fails unless there is exactly one.
+fn only_blocked_line(run: &crate::support::Run) -> &str {
+    let blocked: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("BLOCKED"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{}", run.stdout);
+    blocked[0]
+}
+
 fn messages(doc: &Value, code: &str) -> Vec<String> {
     doc["plan"]["findings"]
         .as_array()
@@ -258,14 +269,9 @@ fn removing_from_a_config_that_no_longer_parses_says_which_action_is_blocked() {
     let before = tree(d);
     let run = capm(d, &["remove", "time", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let blocked: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.contains("BLOCKED"))
-        .collect();
-    assert_eq!(blocked.len(), 1, "{}", run.stdout);
     assert!(
-        blocked[0].contains(".gemini/settings.json /mcpServers/time  for gemini  (invalid-config)"),
+        only_blocked_line(&run)
+            .contains(".gemini/settings.json /mcpServers/time  for gemini  (invalid-config)"),
         "{}",
         run.stdout
     );
@@ -292,14 +298,9 @@ fn a_name_only_copilot_sees_elsewhere_blocks_the_place_it_shares_with_claude_cod
     let before = tree(d);
     let run = capm(d, &["add", "time", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let blocked: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.contains("BLOCKED"))
-        .collect();
-    assert_eq!(blocked.len(), 1, "{}", run.stdout);
     assert!(
-        blocked[0].contains(".mcp.json /mcpServers/time  for claude-code, copilot  (shadowed)"),
+        only_blocked_line(&run)
+            .contains(".mcp.json /mcpServers/time  for claude-code, copilot  (shadowed)"),
         "{}",
         run.stdout
     );

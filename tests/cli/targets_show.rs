@@ -10,22 +10,12 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 
 use crate::json_outputs::Schemas;
-use crate::support::{self, Run, capm, repo, tempdir, tree, write_files};
+use crate::support::{self, capm, repo, tempdir, tree, write_files};
 
 const TARGETS: &str =
     "[project]\ntargets = [\"opencode\", \"claude-code\", \"codex\", \"copilot\"]\n\n[bundles]\n";
 
-fn ok(dir: &Path, args: &[&str]) -> Run {
-    let run = capm(dir, args);
-    assert_eq!(
-        run.code,
-        0,
-        "capm {}:\n{}",
-        args.join(" "),
-        run.transcript()
-    );
-    run
-}
+use crate::support::capm_ok as ok;
 
 /// A project for OpenCode, Claude Code, Codex and Copilot CLI with the catalog's
 /// `code-review` (and its dependency `github`) installed.

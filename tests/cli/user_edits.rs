@@ -23,17 +23,7 @@ fn edited() -> tempfile::TempDir {
     dir
 }
 
-fn ok(dir: &Path, args: &[&str]) -> support::Run {
-    let run = capm(dir, args);
-    assert_eq!(
-        run.code,
-        0,
-        "capm {}:\n{}",
-        args.join(" "),
-        run.transcript()
-    );
-    run
-}
+use crate::support::capm_ok as ok;
 
 fn doctor_status(dir: &Path, id: &str) -> String {
     let doc = ok(dir, &["doctor", "--format", "json"]).json();
