@@ -183,13 +183,6 @@ pub const VSCODE: Client = Client {
 };
 
 impl Client {
-    fn project(scope: &ScopeRoot) -> Result<(), String> {
-        match scope {
-            ScopeRoot::Project(_) => Ok(()),
-            ScopeRoot::Global(_) => Err("global scope installs into OpenCode only".into()),
-        }
-    }
-
     fn server(
         &self,
         r: &Resource<'_>,
@@ -308,7 +301,6 @@ impl Target for Client {
     }
 
     fn render(&self, cx: &Context<'_>, r: &Resource<'_>) -> Result<Vec<Rendered>, String> {
-        Client::project(cx.scope)?;
         match &r.kind {
             Kind::Mcp(s) => Ok(vec![self.server(r, s)?]),
             Kind::Skill(s) => Ok(vec![r.skill_dir(cx, s.path.as_ref())?]),
