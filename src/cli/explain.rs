@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::{CliError, Status, Term, print_json};
 use crate::diagnostic::Severity;
-use crate::diagnostic::codes::{self, CodeInfo};
+use crate::diagnostic::codes::CodeInfo;
 use crate::security::Level;
+use crate::security::rules as codes;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {

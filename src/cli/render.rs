@@ -8,8 +8,9 @@ use serde_json::json;
 use std::path::Path;
 
 use super::excerpt::{Excerpt, excerpt};
-use crate::diagnostic::{Diagnostic, Location, Severity, Sources, Summary, codes};
+use crate::diagnostic::{Diagnostic, Location, Severity, Sources, Summary};
 use crate::ops::lint::CheckedBundle;
+use crate::security::rules as codes;
 
 /// The schema id of the diagnostics document.
 pub const DIAGNOSTICS_SCHEMA: &str = "capm.diagnostics/v1";

@@ -5,6 +5,7 @@
 //! an optional `help` line. Codes and their explanations live in [`codes`].
 
 pub mod codes;
+pub mod span;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::manifest::span::{SourceFile, Span};
+use self::span::{SourceFile, Span};
 
 /// How much a diagnostic matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
@@ -95,7 +96,7 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// For security findings: the rule's own severity (block, high, medium, low).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_severity: Option<crate::security::Level>,
+    pub rule_severity: Option<Level>,
     /// For security findings on a resource: the digest of its launch spec, which a
     /// `[policy] allow` entry must name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +104,40 @@ pub struct Diagnostic {
     /// Set when a `[policy] allow` entry accepted this finding.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allowed: bool,
+}
+
+/// How severe a rule's finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The plan is blocked; nothing overrides it.
+    Block,
+    /// The plan is blocked unless `[policy] allow` names the rule, resource and spec digest.
+    High,
+    /// A warning; the interactive installer asks for explicit confirmation.
+    Medium,
+    /// Reported only.
+    Low,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Block => "block",
+            Level::High => "high",
+            Level::Medium => "medium",
+            Level::Low => "low",
+        }
+    }
+
+    /// The diagnostic severity lint gives a finding of this level.
+    pub fn lint_severity(self) -> Severity {
+        match self {
+            Level::Block | Level::High => Severity::Error,
+            Level::Medium => Severity::Warning,
+            Level::Low => Severity::Info,
+        }
+    }
 }
 
 impl Diagnostic {

@@ -269,7 +269,7 @@ impl Translation {
         reviewed: &str,
     ) {
         use sha2::Digest;
-        let info = crate::diagnostic::codes::lookup(rule).and_then(|c| c.rule.as_ref());
+        let info = crate::security::rules::lookup(rule).and_then(|c| c.rule.as_ref());
         let level = info
             .and_then(|r| r.level)
             .unwrap_or(crate::security::Level::High);

@@ -304,7 +304,7 @@ fn add_resources(
 ) -> Result<(), GraphError> {
     let mut provider: BTreeMap<String, (String, String, NodeIndex)> = BTreeMap::new();
     for b in bundles {
-        for (id, (digest, _)) in crate::security::resource_digests(&b.manifest, &b.tree) {
+        for (id, (digest, _)) in crate::target::resource_digests(&b.manifest, &b.tree) {
             let who = format!("{} {}", b.name, b.version);
             match provider.get(&id) {
                 Some((first, d, _)) if *d != digest => {

@@ -133,6 +133,35 @@ pub fn is_valid_name(name: &str) -> bool {
         })
 }
 
+/// An environment variable name as POSIX shells accept it: a letter or `_`, then letters,
+/// digits and `_`.
+pub fn is_env_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
+        && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
+}
+
+/// The variables a template references as `{env:NAME}`, or the first malformed reference.
+pub fn template_vars(t: &str) -> Result<Vec<&str>, String> {
+    let mut vars = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("{env:") {
+        let after = &rest[i + 5..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("unclosed `{{env:` in `{t}`"));
+        };
+        let name = &after[..end];
+        if !is_env_name(name) {
+            return Err(format!(
+                "`{{env:{name}}}` does not name a valid environment variable"
+            ));
+        }
+        vars.push(name);
+        rest = &after[end + 1..];
+    }
+    Ok(vars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

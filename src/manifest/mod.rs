@@ -8,5 +8,5 @@ pub mod dirs;
 pub mod lock;
 pub mod origin;
 pub mod project;
-pub mod span;
+pub use crate::diagnostic::span;
 pub mod tree;

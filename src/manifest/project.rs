@@ -239,7 +239,7 @@ impl ProjectManifest {
         });
         let inputs = top.get("inputs");
         m.inputs = dec.named_map(inputs, "inputs", |dec, name, node| {
-            if !crate::validate::is_env_name(&name.value) {
+            if !crate::manifest::common::is_env_name(&name.value) {
                 dec.diag(
                     "invalid-env-name",
                     name.span,

@@ -78,7 +78,7 @@ fn set_inputs(
     changes: &mut Vec<String>,
 ) -> Result<(), PlanError> {
     for (name, value) in &req.inputs {
-        if !crate::validate::is_env_name(name) {
+        if !crate::manifest::common::is_env_name(name) {
             return Err(PlanError::Usage(format!(
                 "`{name}` is not an environment variable name"
             )));

@@ -1026,7 +1026,7 @@ fn server_vars(server: &crate::manifest::bundle::McpServer) -> Vec<(String, bool
                 secret,
                 required,
             } => (
-                crate::validate::template_vars(&template.value)
+                crate::manifest::common::template_vars(&template.value)
                     .unwrap_or_default()
                     .into_iter()
                     .map(str::to_string)

@@ -270,7 +270,7 @@ fn references(v: &EnvValue) -> Vec<(String, bool)> {
             template, secret, ..
         } => {
             let secret = secret.as_ref().is_some_and(|s| s.value);
-            crate::validate::template_vars(&template.value)
+            crate::manifest::common::template_vars(&template.value)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|v| (v.to_string(), secret))

@@ -22,50 +22,16 @@ pub use self::url::is_loopback;
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+pub use crate::diagnostic::Level;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer, Plugin};
 use crate::manifest::common::{Keyword, ProductMode};
 use crate::manifest::span::{SourceFile, Span};
 use crate::manifest::tree::{BundleTree, hex};
-
-/// How severe a rule's finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// The plan is blocked; nothing overrides it.
-    Block,
-    /// The plan is blocked unless `[policy] allow` names the rule, resource and spec digest.
-    High,
-    /// A warning; the interactive installer asks for explicit confirmation.
-    Medium,
-    /// Reported only.
-    Low,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Block => "block",
-            Level::High => "high",
-            Level::Medium => "medium",
-            Level::Low => "low",
-        }
-    }
-
-    /// The diagnostic severity lint gives a finding of this level.
-    pub fn lint_severity(self) -> Severity {
-        match self {
-            Level::Block | Level::High => Severity::Error,
-            Level::Medium => Severity::Warning,
-            Level::Low => Severity::Info,
-        }
-    }
-}
 
 /// One rule matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -284,32 +250,6 @@ pub fn plugin_spec_digest(p: &Plugin) -> String {
         "tier": p.tier.as_ref().map(|t| t.value.as_str()),
     });
     digest_json(&spec)
-}
-
-/// What each resource of a bundle would install, as the digest of its rendered content
-/// (see [`crate::target::Rendered::digest`]). Two bundles providing the same `KIND:NAME`
-/// conflict unless these are equal.
-pub fn resource_digests(m: &BundleManifest, tree: &BundleTree) -> BTreeMap<String, (String, Span)> {
-    use crate::target::{Target, opencode::OpenCode};
-    let scope = crate::target::ScopeRoot::Project(std::path::PathBuf::from("."));
-    let spans: BTreeMap<String, Span> = m
-        .resources()
-        .iter()
-        .map(|r| (r.id(), r.name.span))
-        .collect();
-    crate::target::resources(m, tree, &crate::target::NO_INPUTS)
-        .into_iter()
-        .map(|r| {
-            // A resource that cannot be rendered is reported by validation; its digest
-            // then stands for the error, so it never matches real content.
-            let digest = match OpenCode.render(&OpenCode::context(&scope), &r) {
-                Ok(parts) => crate::target::digest_of(&parts),
-                Err(e) => format!("unrenderable:{e}"),
-            };
-            let span = spans.get(&r.id).copied().unwrap_or_default();
-            (r.id, (digest, span))
-        })
-        .collect()
 }
 
 /// Applies a project's `[policy] allow` to the findings of its bundles: a high finding

@@ -3,7 +3,19 @@
 
 use super::Level;
 use crate::diagnostic::Severity;
-use crate::diagnostic::codes::{CodeInfo, RuleInfo};
+use crate::diagnostic::codes::{CODES, CodeInfo, RuleInfo};
+
+/// Every code capm reports: validation codes, then security rules, in the order
+/// `capm explain --list` prints them.
+pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
+    CODES.iter().chain(RULES.iter())
+}
+
+/// Looks any code up; codes are matched case-insensitively so `capm explain PLUGIN-001` and
+/// `capm explain plugin-001` agree.
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    all().find(|c| c.code.eq_ignore_ascii_case(code))
+}
 
 macro_rules! rules {
     ($( $id:literal $level:ident { summary: $summary:literal, why: $why:literal, fix: $fix:literal, bad: $bad:literal, good: $good:literal $(,)? } )*) => {
@@ -413,5 +425,37 @@ rules! {
         fix: "Rename the resource, or remove the other bundle first.",
         bad: "# bundles a and b both provide [mcp.search] with different launches",
         good: "# a provides [mcp.search-a], b provides [mcp.search-b]",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in all() {
+            assert!(
+                seen.insert(c.code.to_ascii_lowercase()),
+                "duplicate {}",
+                c.code
+            );
+            let kebab = c
+                .code
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+            let rule = c.code.split_once('-').is_some_and(|(a, b)| {
+                a.chars().all(|ch| ch.is_ascii_uppercase())
+                    && b.len() == 3
+                    && b.chars().all(|ch| ch.is_ascii_digit())
+            });
+            assert!(
+                kebab || rule,
+                "{} is neither kebab-case nor RULE-NNN",
+                c.code
+            );
+            assert!(c.summary.ends_with('.') && c.why.ends_with('.') && c.fix.ends_with('.'));
+        }
     }
 }

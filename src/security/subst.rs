@@ -124,7 +124,7 @@ fn declared_vars(s: &McpServer) -> Vec<&str> {
         .flat_map(|v| match v {
             EnvValue::FromEnv { from_env, .. } => vec![from_env.value.as_str()],
             EnvValue::Template { template, .. } => {
-                crate::validate::template_vars(&template.value).unwrap_or_default()
+                crate::manifest::common::template_vars(&template.value).unwrap_or_default()
             }
             EnvValue::Literal(_) => Vec::new(),
         })

@@ -310,11 +310,13 @@ fn undeclared_vars(
         .values()
         .flat_map(|v| match v {
             EnvValue::FromEnv { from_env, .. } => vec![from_env.value.clone()],
-            EnvValue::Template { template, .. } => crate::validate::template_vars(&template.value)
-                .unwrap_or_default()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            EnvValue::Template { template, .. } => {
+                crate::manifest::common::template_vars(&template.value)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            }
             EnvValue::Literal(_) => Vec::new(),
         })
         .collect();

@@ -117,6 +117,35 @@ pub fn digest_of(parts: &[Rendered]) -> String {
     }
 }
 
+/// What each resource of a bundle would install, as the digest of its rendered content
+/// (see [`Rendered::digest`]). Two bundles providing the same `KIND:NAME`
+/// conflict unless these are equal.
+pub fn resource_digests(
+    m: &crate::manifest::bundle::BundleManifest,
+    tree: &crate::manifest::tree::BundleTree,
+) -> BTreeMap<String, (String, crate::manifest::span::Span)> {
+    use self::opencode::OpenCode;
+    let scope = ScopeRoot::Project(std::path::PathBuf::from("."));
+    let spans: BTreeMap<String, crate::manifest::span::Span> = m
+        .resources()
+        .iter()
+        .map(|r| (r.id(), r.name.span))
+        .collect();
+    resources(m, tree, &crate::target::NO_INPUTS)
+        .into_iter()
+        .map(|r| {
+            // A resource that cannot be rendered is reported by validation; its digest
+            // then stands for the error, so it never matches real content.
+            let digest = match OpenCode.render(&OpenCode::context(&scope), &r) {
+                Ok(parts) => digest_of(&parts),
+                Err(e) => format!("unrenderable:{e}"),
+            };
+            let span = spans.get(&r.id).copied().unwrap_or_default();
+            (r.id, (digest, span))
+        })
+        .collect()
+}
+
 impl Rendered {
     /// The digest of exactly what capm would write, as recorded in capm.lock: canonical JSON
     /// (sorted keys, no spaces) for config values, the bytes for a file, and the content

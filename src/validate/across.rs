@@ -54,7 +54,7 @@ impl BundleFacts {
         let version = m.bundle.as_ref().and_then(|b| b.version.as_ref());
         let ids = resource_ids(m);
         let digests = match name {
-            Some(_) => crate::security::resource_digests(m, tree)
+            Some(_) => crate::target::resource_digests(m, tree)
                 .into_iter()
                 .map(|(id, (digest, span))| (id, digest, span))
                 .collect(),

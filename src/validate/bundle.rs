@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{BundleCheck, front_matter, parse_resource_ref, resource_ids, skill};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
-use crate::manifest::common::{ProductMode, Tier, is_valid_name};
+use crate::manifest::common::{ProductMode, Tier, is_env_name, is_valid_name, template_vars};
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::origin::Origin;
 use crate::manifest::span::{SourceFile, Span, Spanned};
@@ -654,35 +654,8 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
     }
 }
 
-pub(crate) fn is_env_name(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
-        && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
-}
-
 fn is_header_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// The variables a template references as `{env:NAME}`, or the first malformed reference.
-pub(crate) fn template_vars(t: &str) -> Result<Vec<&str>, String> {
-    let mut vars = Vec::new();
-    let mut rest = t;
-    while let Some(i) = rest.find("{env:") {
-        let after = &rest[i + 5..];
-        let Some(end) = after.find('}') else {
-            return Err(format!("unclosed `{{env:` in `{t}`"));
-        };
-        let name = &after[..end];
-        if !is_env_name(name) {
-            return Err(format!(
-                "`{{env:{name}}}` does not name a valid environment variable"
-            ));
-        }
-        vars.push(name);
-        rest = &after[end + 1..];
-    }
-    Ok(vars)
 }
 
 /// A path plugin's file: JavaScript or TypeScript, and installed as its one file, so a local

@@ -23,7 +23,7 @@ use crate::manifest::span::{SourceFile, Spanned};
 use crate::manifest::tree::BundleTree;
 
 pub use across::{BundleFacts, Collisions, check_requires};
-pub(crate) use bundle::{is_env_name, npm_package_name, template_vars};
+pub(crate) use bundle::npm_package_name;
 pub use opencode_schema::{OPENCODE_VERSION, SCHEMA_TEXT as OPENCODE_SCHEMA};
 pub use project::{ProjectCheck, check_project};
 
