@@ -13,6 +13,7 @@ pub(crate) mod launch;
 mod mode;
 pub mod rules;
 pub mod subst;
+pub mod secrets;
 mod text;
 mod url;
 mod wrap;
