@@ -8,6 +8,7 @@ mod catalog;
 mod client_markdown;
 mod client_trust;
 mod collisions;
+mod corpus;
 mod docs;
 mod exit_codes;
 mod explain;

@@ -38,7 +38,13 @@ struct Case {
 /// A diagnostic as the case needs it: code, severity, allowed.
 type Found = Vec<(String, String, bool)>;
 
-fn write_bundle(dir: &Path, name: &str, fragment: &str, files: &BTreeMap<String, String>) {
+/// Writes `dir/bundle.toml` from a case's fragment (the `[bundle]` table added) and its files.
+pub(crate) fn write_bundle(
+    dir: &Path,
+    name: &str,
+    fragment: &str,
+    files: &BTreeMap<String, String>,
+) {
     std::fs::create_dir_all(dir).unwrap();
     // The fragment goes first so that any top-level keys it has stay top-level.
     let mut text = format!(
@@ -51,7 +57,7 @@ fn write_bundle(dir: &Path, name: &str, fragment: &str, files: &BTreeMap<String,
     write_files(dir, files);
 }
 
-fn write_files(dir: &Path, files: &BTreeMap<String, String>) {
+pub(crate) fn write_files(dir: &Path, files: &BTreeMap<String, String>) {
     for (rel, content) in files {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -100,20 +106,35 @@ fn run_case(case: &Case) -> Found {
 }
 
 fn corpus() -> BTreeMap<String, RuleFile> {
-    let dir = repo().join("tests/cases/rules");
-    let mut out = BTreeMap::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
+    read_toml_dir(&repo().join("tests/cases/rules"))
+        .into_iter()
+        .collect()
+}
+
+/// Every `NAME.toml` of `dir`, parsed, by NAME.
+pub(crate) fn read_toml_dir<T: serde::de::DeserializeOwned>(dir: &Path) -> Vec<(String, T)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
         let path = e.unwrap().path();
         if path.extension().and_then(|x| x.to_str()) != Some("toml") {
             continue;
         }
-        let rule = path.file_stem().unwrap().to_string_lossy().to_string();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
-        let file: RuleFile =
-            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out.insert(rule, file);
+        let file: T = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        out.push((name, file));
     }
     out
+}
+
+/// Whether `code` has the shape of a catalogue rule's id (`URL-004`).
+pub(crate) fn is_rule_id(code: &str) -> bool {
+    code.split_once('-').is_some_and(|(p, n)| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_uppercase())
+            && n.len() == 3
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 #[test]
@@ -188,14 +209,7 @@ fn catalogue_ids() -> Vec<String> {
         .filter_map(|l| l.strip_prefix("| "))
         .filter_map(|l| l.split(" |").next())
         .map(|id| id.trim_matches('`').to_string())
-        .filter(|id| {
-            id.split_once('-').is_some_and(|(p, n)| {
-                !p.is_empty()
-                    && p.bytes().all(|b| b.is_ascii_uppercase())
-                    && n.len() == 3
-                    && n.bytes().all(|b| b.is_ascii_digit())
-            })
-        })
+        .filter(|id| is_rule_id(id))
         .collect();
     ids.sort();
     ids.dedup();
