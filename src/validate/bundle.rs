@@ -450,10 +450,11 @@ fn check_resources(ck: &mut Checker<'_>, m: &BundleManifest) {
             }
         }
         if p.tier.is_none() {
-            let d = ck
+            let mut d = ck
                 .at("PLUGIN-001", p.span, format!("plugin `{name}` has no `tier`: unclassified plugins are refused"))
                 .resource(&id)
                 .help("review the plugin, then add `tier = \"supported\"` (or experimental, blocked, unsupported)");
+            d.rule_severity = Some(crate::diagnostic::Level::Block);
             ck.push(d);
         }
     }
