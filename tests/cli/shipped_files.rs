@@ -48,6 +48,21 @@ fn only<'a>(doc: &'a Value, code: &str) -> &'a Value {
     found[0]
 }
 
+/// The one finding `code` of `capm lint PATH --format json`, which must fail (exit 1) and
+/// never show the token.
+fn blocked(dir: &Path, path: &str, code: &str) -> Value {
+    let run = capm(dir, &["lint", path, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(!run.stdout.contains("ghp_0123"), "{}", run.stdout);
+    only(&run.json(), code).clone()
+}
+
+/// Asserts that a finding's message starts with `prefix`.
+fn says(finding: &Value, prefix: &str) {
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.starts_with(prefix), "{finding:#}");
+}
+
 fn at(d: &Value) -> (String, u64, u64) {
     let loc = &d["location"];
     (
@@ -138,18 +153,12 @@ fn tag_characters_in_an_agent_block_at_the_character() {
             "You review diffs.\nBe brief.\u{E0049}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}\n",
         )],
     );
-    let run = capm(d, &["lint", "b", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    let doc = run.json();
-    let finding = only(&doc, "FILE-002");
-    assert_eq!(at(finding), ("b/agents/review.md".to_string(), 2, 10));
+    let finding = blocked(d, "b", "FILE-002");
+    assert_eq!(at(&finding), ("b/agents/review.md".to_string(), 2, 10));
     assert_eq!(finding["resource"], "agent:review");
-    assert!(
-        finding["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("U+E0049, a Unicode tag character (starting a run of 6)"),
-        "{finding:#}"
+    says(
+        &finding,
+        "U+E0049, a Unicode tag character (starting a run of 6)",
     );
 }
 
@@ -258,17 +267,8 @@ fn hidden_characters_in_the_description_point_into_bundle_toml() {
             ("agents/fmt.md", "You format code.\n"),
         ],
     );
-    let run = capm(d, &["lint", "b", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    let doc = run.json();
-    let finding = only(&doc, "FILE-002");
-    assert_eq!(at(finding), ("b/bundle.toml".to_string(), 4, 15));
+    let finding = blocked(d, "b", "FILE-002");
+    assert_eq!(at(&finding), ("b/bundle.toml".to_string(), 4, 15));
     assert_eq!(finding["resource"], "bundle:b");
-    assert!(
-        finding["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("the bundle's description: U+202E"),
-        "{finding:#}"
-    );
+    says(&finding, "the bundle's description: U+202E");
 }

@@ -32,7 +32,7 @@ const PHRASES: &[(&str, &str)] = &[
     ),
     (
         "an instruction to keep something from the user",
-        r"\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|notify|alert|let)\b[^.!?\n]{0,80}?\bthe\s+user\b|\b(?:hide|conceal|keep)\s+(?:this|it|that|these|them)\s+(?:secret\s+)?from\s+the\s+user\b",
+        r"\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|notify|alert|let)\b[^.!?\n]*?\bthe\s+user\b|\b(?:hide|conceal|keep)\s+(?:this|it|that|these|them)\s+(?:secret\s+)?from\s+the\s+user\b",
     ),
     (
         "an instruction to act behind the user's back",
@@ -56,15 +56,17 @@ const PHRASES: &[(&str, &str)] = &[
     ),
     (
         "a link or image whose URL the model is meant to fill with data",
-        r"!?\[[^\]\n]{0,200}\]\(\s*<?(?:https?:)?//[^)\s]{0,2000}",
+        r"!?\[[^\]\n]*\]\(\s*<?(?:https?:)?//[^)\s]*",
     ),
 ];
 
+/// The phrases as one regex. Word boundaries are ASCII (`(?-u:\b)`): the phrases are, and
+/// a Unicode boundary would keep the regex off its fast engine on non-ASCII text.
 static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives: Vec<String> = PHRASES
         .iter()
         .enumerate()
-        .map(|(i, (_, p))| format!("(?P<p{i}>{p})"))
+        .map(|(i, (_, p))| format!("(?P<p{i}>{})", p.replace(r"\b", r"(?-u:\b)")))
         .collect();
     Regex::new(&format!("(?i){}", alternatives.join("|"))).expect("the FILE-003 pattern compiles")
 });
