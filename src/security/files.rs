@@ -57,7 +57,10 @@ pub fn check(m: &BundleManifest, tree: &BundleTree, out: &mut Vec<Finding>) {
     );
     for (value, what) in fields {
         for hit in scan_text(&value.value, true) {
-            let message = format!("{what}: {}", hit.message);
+            let message = match hit.rule {
+                "FILE-001" => format!("{what} {}", hit.message),
+                _ => format!("{what}: {}", hit.message),
+            };
             out.push(finding(hit, &bundle_id, None, Some((value.span, message))));
         }
     }
@@ -135,7 +138,13 @@ fn shipped(m: &BundleManifest, tree: &BundleTree) -> Vec<(String, String)> {
 /// that is not UTF-8 only for credentials, in its printable runs.
 fn scan_file(rel: &str, bytes: &[u8]) -> Vec<Hit> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => scan_text(text, is_markdown(rel)),
+        Ok(text) => {
+            let mut hits = scan_text(text, is_markdown(rel));
+            for hit in hits.iter_mut().filter(|h| h.rule == "FILE-001") {
+                hit.message = format!("this file {}", hit.message);
+            }
+            hits
+        }
         Err(_) => scan_binary(bytes),
     }
 }
@@ -164,7 +173,7 @@ fn credentials(text: &str, offset: usize) -> Vec<Hit> {
             rule: "FILE-001",
             level: Level::Block,
             range: s.range.start + offset..s.range.end + offset,
-            message: format!("this file holds {} (its value is not shown)", s.kind),
+            message: format!("holds {} (its value is not shown)", s.kind),
         })
         .collect()
 }
@@ -194,10 +203,10 @@ fn scan_binary(bytes: &[u8]) -> Vec<Hit> {
     hits
 }
 
-/// The kind a FILE-001 message names (`this file holds KIND (…)`).
+/// The kind a FILE-001 message names (`holds KIND (…)`).
 fn secret_kind(message: &str) -> &str {
     message
-        .strip_prefix("this file holds ")
+        .strip_prefix("holds ")
         .and_then(|m| m.split(" (its value").next())
         .unwrap_or("a credential")
 }
@@ -212,8 +221,13 @@ pub fn mask_secrets(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for s in found {
-        out.push_str(&text[at..s.range.start]);
-        out.extend(std::iter::repeat_n('*', s.range.len()));
+        // Ranges that overlap one already masked are masked from where it ended.
+        let start = s.range.start.max(at);
+        if s.range.end <= start {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.extend(std::iter::repeat_n('*', s.range.end - start));
         at = s.range.end;
     }
     out.push_str(&text[at..]);

@@ -302,3 +302,21 @@ fn hidden_characters_in_the_description_point_into_bundle_toml() {
     assert_eq!(finding["resource"], "bundle:b");
     says(&finding, "the bundle's description: U+202E");
 }
+
+#[test]
+fn a_token_in_a_permission_reason_points_into_bundle_toml() {
+    let dir = tempdir();
+    let d = dir.path();
+    let resources = format!(
+        "[agents.fmt]\npath = \"agents/fmt.md\"\n\n[[permissions]]\nkind = \"network\"\nid = \"api\"\nreason = \"calls the API as {TOKEN}\"\n"
+    );
+    bundle(d, &resources, &[("agents/fmt.md", "You format code.\n")]);
+    let finding = blocked(d, "b", "FILE-001");
+    assert_eq!(at(&finding), ("b/bundle.toml".to_string(), 15, 10));
+    says(
+        &finding,
+        "a permission's reason holds a GitHub token (its value is not shown)",
+    );
+    let human = capm(d, &["lint", "b"]);
+    assert!(!human.stdout.contains("ghp_0123"), "{}", human.stdout);
+}

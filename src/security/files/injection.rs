@@ -242,7 +242,10 @@ fn credential_read(text: &str, at: Range<usize>, prefix: &str) -> bool {
     let rest = &text[at.end..];
     let example_file = [".example", ".sample", ".template", ".dist"]
         .iter()
-        .any(|s| rest.len() >= s.len() && rest[..s.len()].eq_ignore_ascii_case(s));
+        .any(|s| {
+            rest.get(..s.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(s))
+        });
     if example_file || negated(prefix) {
         return false;
     }
