@@ -13,6 +13,9 @@
 //!   👨‍👩‍👧, Persian or Indic text), one variation selector (❤️), one soft hyphen and a
 //!   byte order mark at the start of the file are how text is written, and pass.
 //!
+//! - `medium`: a control character other than tab, line feed, carriage return and form
+//!   feed (an escape sequence can hide or rewrite text shown in a terminal).
+//!
 //! One finding per class and text, at its first run, with the count of the rest.
 
 use super::Hit;
@@ -26,6 +29,7 @@ enum Kind {
     SoftHyphen,
     Joiner,
     Invisible,
+    Control,
 }
 
 fn kind(c: char) -> Option<Kind> {
@@ -36,6 +40,7 @@ fn kind(c: char) -> Option<Kind> {
         0x00AD => Kind::SoftHyphen,
         0x200C | 0x200D => Kind::Joiner,
         0x200B | 0x2060..=0x2064 | 0xFEFF | 0x180E => Kind::Invisible,
+        0x00..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F..=0x9F => Kind::Control,
         _ => return None,
     })
 }
@@ -58,8 +63,8 @@ impl Class {
 
 /// FILE-002 over `text`.
 pub(super) fn scan(text: &str) -> Vec<Hit> {
-    // tag, bidi, data channel, lone invisible
-    let mut classes: [Class; 4] = Default::default();
+    // tag, bidi, data channel, lone invisible, control
+    let mut classes: [Class; 5] = Default::default();
     let mut prev: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
@@ -88,7 +93,7 @@ fn judge(
     range: std::ops::Range<usize>,
     prev: Option<char>,
     next: Option<char>,
-    classes: &mut [Class; 4],
+    classes: &mut [Class; 5],
 ) {
     let count = |k: Kind| run.iter().filter(|r| r.1 == k).count();
     let first_of = |k: Kind| run.iter().find(|r| r.1 == k).map(|r| r.0);
@@ -100,7 +105,10 @@ fn judge(
     if let Some(c) = first_of(Kind::Bidi) {
         classes[1].add(range.clone(), c, count(Kind::Bidi));
     }
-    if tags > 0 || first_of(Kind::Bidi).is_some() {
+    if let Some(c) = first_of(Kind::Control) {
+        classes[4].add(range.clone(), c, count(Kind::Control));
+    }
+    if tags > 0 || first_of(Kind::Bidi).is_some() || first_of(Kind::Control).is_some() {
         return;
     }
     if run.len() >= 4 || count(Kind::Selector) >= 2 {
@@ -133,8 +141,8 @@ fn subdivision_flag(run: &[(char, Kind)], prev: Option<char>) -> bool {
         })
 }
 
-fn report(classes: [Class; 4]) -> Vec<Hit> {
-    const WHAT: [(&str, Level, &str); 4] = [
+fn report(classes: [Class; 5]) -> Vec<Hit> {
+    const WHAT: [(&str, Level, &str); 5] = [
         (
             "a Unicode tag character",
             Level::Block,
@@ -154,6 +162,11 @@ fn report(classes: [Class; 4]) -> Vec<Hit> {
             "an invisible character",
             Level::Medium,
             "it has no visible effect where it is, and may hide or split words",
+        ),
+        (
+            "a control character",
+            Level::Medium,
+            "shown in a terminal it can hide or rewrite text (an escape sequence)",
         ),
     ];
     let mut out = Vec::new();
@@ -215,6 +228,12 @@ mod tests {
         assert_eq!(levels("pass\u{200B}word")[0].0, Level::Medium);
         assert_eq!(levels("x\u{FEFF}y")[0].0, Level::Medium);
         assert_eq!(levels("co\u{AD}\u{AD}de")[0].0, Level::Medium);
+        let escape = levels("echo ok\u{1b}[8m hidden\u{1b}[0m");
+        assert_eq!(escape.len(), 1);
+        assert!(
+            escape[0].1.starts_with("U+001B, a control character"),
+            "{escape:?}"
+        );
     }
 
     #[test]
@@ -228,6 +247,7 @@ mod tests {
             "Silben\u{AD}trennung",
             "flag: 🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
             "plain ASCII text",
+            "tabs\tand\r\nline ends\x0c",
         ] {
             assert!(scan(text).is_empty(), "{text:?}");
         }
