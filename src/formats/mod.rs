@@ -284,6 +284,7 @@ impl Translation {
                 "sha256:{}",
                 crate::manifest::tree::hex(&sha2::Sha256::digest(reviewed.as_bytes()))
             )),
+            file: None,
         };
         let source = self.origin.files[file].clone();
         self.finding(finding.to_diagnostic(&source));

@@ -309,6 +309,7 @@ pub fn check_sharing(servers: &[(String, &McpServer)], out: &mut Vec<Finding>) {
                         resource: format!("mcp:{name}"),
                         help: Some("give each server its own variable unless sharing the secret is intended".into()),
                         spec: Some(super::mcp_spec_digest(s)),
+                        file: None,
                     });
                 }
             }

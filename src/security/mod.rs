@@ -8,6 +8,7 @@
 pub(crate) mod container;
 mod env;
 mod fetch;
+mod files;
 mod inline;
 pub(crate) mod launch;
 mod mode;
@@ -18,6 +19,7 @@ mod text;
 mod url;
 mod wrap;
 
+pub use self::files::mask_secrets;
 pub use self::text::secret_name;
 pub use self::url::is_loopback;
 
@@ -46,6 +48,9 @@ pub struct Finding {
     pub help: Option<String>,
     /// The digest of the resource's launch spec, which an allowance must name.
     pub spec: Option<String>,
+    /// The shipped file the span points into (relative to the bundle root); `None` for
+    /// bundle.toml.
+    pub file: Option<String>,
 }
 
 impl Finding {
@@ -103,6 +108,7 @@ impl Sink<'_> {
             resource: self.resource.clone(),
             help: None,
             spec: self.spec.clone(),
+            file: None,
         });
         self.out.last_mut().expect("just pushed")
     }
@@ -167,6 +173,7 @@ pub fn check_bundle(m: &BundleManifest, tree: &BundleTree, modes: &[ProductMode]
     }
     mode::check(m, modes, &mut out);
     mode::check_trust(m, &mut out);
+    files::check(m, tree, &mut out);
     out
 }
 

@@ -60,6 +60,7 @@ fn finding(
         resource: resource.to_string(),
         help: Some(help.to_string()),
         spec,
+        file: None,
     }
 }
 

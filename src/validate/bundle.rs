@@ -4,13 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::{BundleCheck, front_matter, parse_resource_ref, resource_ids, skill};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Location};
 use crate::manifest::bundle::{BundleManifest, EnvValue, McpServer};
 use crate::manifest::common::{ProductMode, Tier, is_env_name, is_valid_name, template_vars};
 use crate::manifest::decode::{self, Decoder};
 use crate::manifest::origin::Origin;
 use crate::manifest::span::{SourceFile, Span, Spanned};
 use crate::manifest::tree::{BundleTree, Entry, MANIFEST};
+use crate::security::Finding;
 
 /// What a path in the manifest must name.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -119,7 +120,49 @@ pub(super) fn check(tree: &BundleTree, modes: Option<&[ProductMode]>) -> BundleC
     if let Some(origin) = &tree.origin {
         to_origin(&mut check, tree, origin);
     }
+    mask_secret_sources(&mut check);
     check
+}
+
+/// A finding in a shipped file as a diagnostic at its line and column there; the file's
+/// text joins the sources snippets are shown from. A file that is not text is named
+/// without a place (the message says at which byte).
+fn shipped_diagnostic(ck: &mut Checker<'_>, f: &Finding, rel: &str) -> Diagnostic {
+    let display = ck.tree.display_path(rel);
+    let known = ck.extra_sources.iter().find(|s| s.path == display).cloned();
+    let source = known.or_else(|| {
+        let text = std::str::from_utf8(ck.tree.file(rel)?).ok()?;
+        let file = Arc::new(SourceFile::new(display.clone(), text));
+        ck.extra_sources.push(file.clone());
+        Some(file)
+    });
+    match source {
+        Some(file) => f.to_diagnostic(&file),
+        None => {
+            let mut d = f.to_diagnostic(&ck.source);
+            d.location = Some(Box::new(Location::file(display)));
+            d
+        }
+    }
+}
+
+/// Masks the credentials of every source a FILE-001 diagnostic points into (after it was
+/// moved to the author's file), so that a snippet shows where a secret is, never the
+/// secret.
+fn mask_secret_sources(check: &mut BundleCheck) {
+    let files: BTreeSet<String> = check
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "FILE-001")
+        .filter_map(|d| d.location.as_ref().map(|l| l.file.clone()))
+        .collect();
+    for source in &mut check.sources {
+        if files.contains(&source.path)
+            && let Some(masked) = crate::security::mask_secrets(&source.text)
+        {
+            *source = Arc::new(SourceFile::new(source.path.clone(), masked));
+        }
+    }
 }
 
 /// Moves the diagnostics of a translated bundle into the files it was translated from,
@@ -204,7 +247,10 @@ fn check_generated(tree: &BundleTree, modes: Option<&[ProductMode]>) -> BundleCh
         <[ProductMode]>::to_vec,
     );
     for f in crate::security::check_bundle(&manifest, tree, &modes) {
-        let d = f.to_diagnostic(&ck.source);
+        let d = match &f.file {
+            Some(rel) => shipped_diagnostic(&mut ck, &f, rel),
+            None => f.to_diagnostic(&ck.source),
+        };
         ck.push(d);
     }
     if resource_ids(&manifest).is_empty() && manifest.dependencies.is_empty() {

@@ -64,6 +64,7 @@ mod remote_registry;
 mod rules;
 mod sarif;
 mod serve;
+mod shipped_files;
 mod skill_repos;
 mod sparse_registry;
 mod substitution;
