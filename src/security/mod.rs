@@ -8,18 +8,19 @@
 pub(crate) mod container;
 mod env;
 mod fetch;
+mod host;
 mod inline;
 pub(crate) mod launch;
 mod mode;
 pub mod rules;
-pub mod subst;
 pub mod secrets;
+pub mod subst;
 mod text;
 mod url;
 mod wrap;
 
+pub use self::host::is_loopback;
 pub use self::text::secret_name;
-pub use self::url::is_loopback;
 
 use std::collections::BTreeMap;
 
