@@ -98,7 +98,7 @@ rules! {
         good: "[[permissions]]\nkind = \"shell\"\nid = \"run-tests\"\nreason = \"Runs `npm test` after applying review fixes\"",
     }
     "PERM-002" High {
-        summary: "An agent whose front matter lets it act without asking: `permission: allow`, or `allow` for every pattern of `bash`, `edit`, `external_directory` or `*`; Claude Code's `permissionMode: bypassPermissions` or `acceptEdits`.",
+        summary: "An agent whose front matter lets it act without asking: `permission: allow`, or `allow` for every pattern of `bash`, `edit`, `external_directory` or `*`.",
         why: "OpenCode applies an agent's permissions over the user's own for as long as the agent runs, so a blanket grant switches off the prompts the user relies on: the agent can run any command or rewrite any file, which is what a prompt injection needs. Some documented setups (a sandboxed CI agent) want it, so it can be allowed after review.",
         fix: "Allow only the commands or paths the agent needs and ask for the rest (`bash: { \"git status\": allow, \"*\": ask }`), or leave permissions to the user. To accept it, add the `[policy] allow` entry lint prints, keyed by the digest of the agent's file.",
         bad: "# agents/fixer.md\n---\npermission:\n  bash: allow\n---",

@@ -1,8 +1,12 @@
 //! PERM-002: an agent whose front matter lets it act without asking. OpenCode applies an
 //! agent's `permission` over the user's own settings for as long as the agent runs, so an
 //! agent that allows the shell, edits or directories outside the project for every
-//! pattern switches the user's prompts off. Claude Code's `permissionMode` does the same
-//! for a Claude agent file.
+//! pattern switches the user's prompts off.
+//!
+//! Claude Code's `permissionMode` grants nothing through capm: a Claude plugin's agents are
+//! translated without it (Claude Code ignores it for plugin agents), and the agent files
+//! capm writes for Claude Code carry only `name`, `description`, `tools` and `model`. Only
+//! the unknown-key warning reports it.
 //!
 //! The finding is `high`: a documented setup may need it, and `[policy] allow` can accept it
 //! by the digest of the agent's file (what capm installs, byte for byte).
@@ -22,21 +26,13 @@ const POWERFUL: &[(&str, &str)] = &[
     ("*", "use every tool"),
 ];
 
-/// Claude Code permission modes that skip the prompts.
-const CLAUDE_MODES: &[(&str, &str)] = &[
-    ("bypassPermissions", "use every tool"),
-    ("acceptEdits", "change files"),
-];
-
 /// The grants in an agent's top-level front matter: each a message and the span (in the
 /// parsed YAML) of the value that grants.
 pub fn grants(entries: &[(Node, Node)]) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for (k, v) in entries {
-        match key_text(k).as_str() {
-            "permission" => permission(v, &mut out),
-            "permissionMode" => claude_mode(v, &mut out),
-            _ => {}
+        if key_text(k) == "permission" {
+            permission(v, &mut out);
         }
     }
     out
@@ -86,15 +82,6 @@ fn is_allow(n: &Node) -> bool {
     matches!(&n.value, Value::String(s) if s == "allow")
 }
 
-fn claude_mode(v: &Node, out: &mut Vec<(String, Span)>) {
-    if let Value::String(s) = &v.value
-        && let Some((mode, what)) = CLAUDE_MODES.iter().find(|(m, _)| m == s)
-    {
-        let msg = format!("`permissionMode: {mode}` lets the agent {what} without asking");
-        out.push((msg, v.span));
-    }
-}
-
 /// The spec digest a `[policy] allow` entry names for an agent: the SHA-256 of its file.
 pub fn spec_digest(text: &str) -> String {
     format!(
@@ -126,8 +113,6 @@ mod tests {
             "permission:\n  bash:\n    \"*\": allow\n    \"rm *\": deny",
             "permission:\n  bash:\n    \"**\": allow",
             "tools:\n  bash: true\npermission:\n  bash: allow",
-            "permissionMode: bypassPermissions",
-            "permissionMode: acceptEdits",
         ] {
             assert_eq!(found(yaml).len(), 1, "{yaml}");
         }
@@ -142,7 +127,7 @@ mod tests {
             "permission:\n  webfetch: allow\n  read: allow",
             "permission:\n  edit: deny\n  bash: ask",
             "tools:\n  bash: true",
-            "permissionMode: plan",
+            "permissionMode: bypassPermissions",
             "description: allow",
         ] {
             assert!(found(yaml).is_empty(), "{yaml}");
