@@ -74,7 +74,7 @@ fn endpoint(
             "URL-005",
             Level::Block,
             span,
-            format!("`{text}` does not write `{scheme}://` in full"),
+            format!("`{}` does not write `{scheme}://` in full", shown(&parsed)),
         )
         .help("write the URL as `https://host/path`");
     }
@@ -82,7 +82,7 @@ fn endpoint(
     match scheme {
         "https" | "wss" => {}
         "http" if is_loopback_host => {
-            sink.add("URL-001", loopback_level, span, format!("`{text}` is plain http to a loopback address"))
+            sink.add("URL-001", loopback_level, span, format!("`{}` is plain http to a loopback address", shown(&parsed)))
                 .help("acceptable only for a local development server on this machine; use https otherwise");
         }
         "http" => {
@@ -90,7 +90,7 @@ fn endpoint(
                 "URL-001",
                 Level::Block,
                 span,
-                format!("`{text}` is not encrypted (http)"),
+                format!("`{}` is not encrypted (http)", shown(&parsed)),
             )
             .help("use the server's https endpoint");
         }
@@ -112,6 +112,13 @@ fn endpoint(
     Some(parsed)
 }
 
+/// A URL as messages show it: scheme, host and port, never the user information, path,
+/// query or fragment, where credentials hide.
+fn shown(u: &::url::Url) -> String {
+    let port = u.port().map_or(String::new(), |p| format!(":{p}"));
+    format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or(""))
+}
+
 /// URL-003 to URL-008 over a parsed URL's user information, host and port.
 fn host_rules(
     parsed: &::url::Url,
@@ -122,7 +129,7 @@ fn host_rules(
 ) {
     let host_kind = parsed.host();
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        sink.add("URL-003", Level::Block, span, format!("`{text}` carries user credentials before the host"))
+        sink.add("URL-003", Level::Block, span, format!("the URL of `{}` carries user credentials before the host", shown(parsed)))
             .help("send credentials in a header built from a reference, e.g. `{ template = \"Bearer {env:TOKEN}\" }`");
     }
     if let Some(host) = &host_kind {
@@ -150,8 +157,12 @@ fn host_rules(
             }
         }
         match host {
-            ::url::Host::Ipv4(ip) => ip_rule(IpAddr::V4(*ip), loopback_level, text, span, sink),
-            ::url::Host::Ipv6(ip) => ip_rule(IpAddr::V6(*ip), loopback_level, text, span, sink),
+            ::url::Host::Ipv4(ip) => {
+                ip_rule(IpAddr::V4(*ip), loopback_level, &shown(parsed), span, sink)
+            }
+            ::url::Host::Ipv6(ip) => {
+                ip_rule(IpAddr::V6(*ip), loopback_level, &shown(parsed), span, sink)
+            }
             ::url::Host::Domain(d) => domain_rules(d, loopback_level, span, sink),
         }
     }
@@ -219,7 +230,7 @@ fn reach_level(reach: Reach, loopback_level: Level, other: Level) -> Level {
 fn ip_rule(
     ip: IpAddr,
     loopback_level: Level,
-    text: &str,
+    shown: &str,
     span: crate::manifest::span::Span,
     sink: &mut Sink<'_>,
 ) {
@@ -229,7 +240,7 @@ fn ip_rule(
             "URL-004",
             level,
             span,
-            format!("`{text}` points at {ip}, in {}", c.why),
+            format!("`{shown}` points at {ip}, in {}", c.why),
         )
         .help("use the server's public https hostname");
     }
@@ -580,6 +591,25 @@ mod tests {
             "https://mcp.example.com:8443/",
         ] {
             assert_eq!(endpoint_rules(url), vec![], "{url}");
+        }
+    }
+
+    #[test]
+    fn messages_never_show_credentials() {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:t".into(),
+            spec: None,
+            out: &mut out,
+        };
+        let url = "http://admin:hunter2@10.0.0.5:6379/x/ghp_abc?token=s3cret#k=v";
+        endpoint(url, Default::default(), Level::Block, &mut sink);
+        let rules: Vec<&str> = out.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["URL-001", "URL-003", "URL-004", "URL-008"]);
+        for f in &out {
+            for secret in ["hunter2", "admin", "ghp_abc", "s3cret"] {
+                assert!(!f.message.contains(secret), "{}", f.message);
+            }
         }
     }
 
