@@ -44,10 +44,11 @@ const METADATA_V4: &[[u8; 4]] = &[
     [168, 63, 129, 16],
 ];
 
-/// The IPv6 addresses of cloud metadata services (AWS IMDS and EKS Pod Identity).
+/// The IPv6 addresses of cloud metadata services (AWS IMDS and EKS Pod Identity, GCP).
 const METADATA_V6: &[[u16; 8]] = &[
     [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254],
     [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23],
+    [0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254],
 ];
 
 /// Why an IPv4 address is not public, if it is not.
@@ -192,8 +193,15 @@ pub fn is_loopback(host: &::url::Host<&str>) -> bool {
 
 /// `localhost` and its relatives, which resolve to this machine by definition.
 fn loopback_name(d: &str) -> bool {
-    matches!(d, "localhost" | "localhost.localdomain" | "ip6-localhost")
-        || d.ends_with(".localhost")
+    matches!(
+        d,
+        "localhost"
+            | "localhost.localdomain"
+            | "localhost6"
+            | "localhost6.localdomain6"
+            | "ip6-localhost"
+            | "ip6-loopback"
+    ) || d.ends_with(".localhost")
 }
 
 /// Names of cloud metadata services (GCP, AWS, Azure, and the short forms their resolvers
@@ -361,6 +369,7 @@ mod tests {
             "2002:a9fe:a9fe::",
             "2001:0:1:2:0:0:5601:5601",
             "fd00:ec2::254",
+            "fd20:ce::254",
             "100.100.100.200",
             "168.63.129.16",
         ] {
@@ -456,6 +465,7 @@ mod tests {
             "LOCALHOST",
             "app.localhost",
             "localhost.localdomain",
+            "localhost6",
             "lvh.me",
             "app.localtest.me",
             "127.0.0.1.nip.io",
