@@ -216,9 +216,11 @@ const METADATA_NAMES: &[&str] = &[
     "metadata.tencentyun.com",
 ];
 
-/// Top-level labels that never resolve in the public DNS: special-use names (RFC 6761,
-/// 6762, 7686, 8375, 9476), names ICANN reserves for private use (`internal`), and the
-/// suffixes that private networks and service meshes use.
+/// Top-level labels that never resolve in the public DNS but that local resolvers answer:
+/// special-use names (RFC 6761, 6762, 7686, 8375, 9476; `.test` is what local development
+/// resolvers serve), names ICANN reserves for private use (`internal`), and the suffixes
+/// that private networks and service meshes use. `.example` and `.invalid` are left out:
+/// nothing answers them, and documentation uses them for public servers.
 const PRIVATE_SUFFIXES: &[&str] = &[
     "local",
     "localdomain",
@@ -233,8 +235,6 @@ const PRIVATE_SUFFIXES: &[&str] = &[
     "cluster.local",
     "consul",
     "test",
-    "example",
-    "invalid",
     "onion",
     "alt",
     "in-addr.arpa",
@@ -444,8 +444,6 @@ mod tests {
             "db.private",
             "box.localdomain",
             "mcp.test",
-            "mcp.example",
-            "x.invalid",
             "abc.onion",
             "vault.service.consul",
             "10.0.0.1.nip.io",
@@ -495,6 +493,8 @@ mod tests {
             "notnip.io",
             "8.8.8.8.nip.io",
             "testing.com",
+            "mcp.acme.example",
+            "x.invalid",
         ] {
             assert_eq!(classify_name(n), None, "{n}");
         }
