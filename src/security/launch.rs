@@ -163,6 +163,7 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     launcher(&argv[start..], sink);
     super::container::check(&argv[start..], sink);
     artifacts(&argv, sink);
+    super::url::check_proxy_target(&argv, sink);
 }
 
 /// Whether `t` (or the value of `--opt=t`) is one URL: it parses, has `scheme://`, and

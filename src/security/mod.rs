@@ -9,6 +9,7 @@ pub(crate) mod container;
 mod env;
 mod fetch;
 mod files;
+mod host;
 mod inline;
 pub(crate) mod launch;
 mod mode;
@@ -20,8 +21,8 @@ mod url;
 mod wrap;
 
 pub use self::files::mask_secrets;
+pub use self::host::is_loopback;
 pub use self::text::secret_name;
-pub use self::url::is_loopback;
 
 use std::collections::BTreeMap;
 

@@ -97,6 +97,13 @@ rules! {
         bad: "[[permissions]]\nkind = \"shell\"\nid = \"anything\"\nreason = \"Runs commands\"",
         good: "[[permissions]]\nkind = \"shell\"\nid = \"run-tests\"\nreason = \"Runs `npm test` after applying review fixes\"",
     }
+    "PERM-002" High {
+        summary: "An agent whose front matter lets it act without asking: `permission: allow`, or `allow` for every pattern of `bash`, `edit`, `external_directory` or `*`.",
+        why: "OpenCode applies an agent's permissions over the user's own for as long as the agent runs, so a blanket grant switches off the prompts the user relies on: the agent can run any command or rewrite any file, which is what a prompt injection needs. Some documented setups (a sandboxed CI agent) want it, so it can be allowed after review.",
+        fix: "Allow only the commands or paths the agent needs and ask for the rest (`bash: { \"git status\": allow, \"*\": ask }`), or leave permissions to the user. To accept it, add the `[policy] allow` entry lint prints, keyed by the digest of the agent's file.",
+        bad: "# agents/fixer.md\n---\npermission:\n  bash: allow\n---",
+        good: "# agents/fixer.md\n---\npermission:\n  bash:\n    \"git status\": allow\n    \"*\": ask\n---",
+    }
     "STDIO-001" High {
         summary: "A shell or interpreter given inline code (`sh -c`, `cmd /c`, `powershell -Command`, `python -c`, `node -e`, `npx -c`, …).",
         why: "Inline code hides what actually runs behind one opaque string, the classic carrier of injected commands.",
@@ -252,25 +259,25 @@ rules! {
         good: "url = \"https://mcp.example.com/mcp\"",
     }
     "URL-004" Block {
-        summary: "An IP address in a non-public range (private, loopback, link-local, shared, documentation, multicast, reserved, or IPv4 embedded in IPv6); cloud metadata addresses are always blocked.",
+        summary: "An IP address that is not public: any special-purpose range that is not globally reachable, anything outside 2000::/3, or an IPv4 address carried in IPv6 in any form (mapped, translated, compatible, NAT64, 6to4, Teredo, ISATAP) judged by that address; cloud metadata addresses are always blocked.",
         why: "Such URLs reach the user's internal network or the cloud metadata service (server-side request forgery), not a public server.",
         fix: "Use the server's public https hostname.",
-        bad: "url = \"https://169.254.169.254/latest/meta-data\"",
-        good: "url = \"https://mcp.example.com/mcp\"",
+        bad: "url = \"https://[64:ff9b::a9fe:a9fe]/latest/meta-data\"",
+        good: "url = \"https://[64:ff9b::808:808]/mcp\"",
     }
     "URL-005" Block {
-        summary: "A host in a non-canonical encoding: decimal, octal or hex IPv4, short IPv4 forms, a trailing dot, or percent-encoding.",
+        summary: "A host in a non-canonical encoding: decimal, octal or hex IPv4, short IPv4 forms, non-ASCII dots or digits in an address, a trailing dot, or percent-encoding.",
         why: "Odd encodings exist to slip an address past reviewers and filters; capm shows what it really is.",
         fix: "Write the host in its ordinary form.",
         bad: "url = \"https://2130706433/mcp\"",
         good: "url = \"https://mcp.example.com/mcp\"",
     }
     "URL-006" High {
-        summary: "An internal host name: localhost, *.localhost, *.internal, *.local, *.home.arpa, or a single-label host; localhost is a warning in desktop-local.",
-        why: "Internal names point into the user's network, where a bundle has no business connecting.",
+        summary: "A host name that only resolves privately: a single label, a special-use or private suffix (.local, .internal, .lan, .corp, .svc, .consul, .test, .onion, …), a public name for loopback (lvh.me), or a wildcard DNS name (nip.io, sslip.io) embedding a non-public address; loopback names are a warning in desktop-local, metadata names are blocked.",
+        why: "Such names point into the user's network, a cluster, this machine or a cloud metadata service, where a bundle has no business connecting; the public DNS never answers them, or answers with the private address they spell.",
         fix: "Use the server's public, fully qualified hostname.",
-        bad: "url = \"https://metadata.google.internal/computeMetadata/v1\"",
-        good: "url = \"https://mcp.example.com/mcp\"",
+        bad: "url = \"https://api.tools.svc.cluster.local/mcp\"",
+        good: "url = \"https://internal.example.com/mcp\"",
     }
     "URL-007" Medium {
         summary: "A punycode (`xn--`) or mixed-script host name; capm shows both forms.",
@@ -280,7 +287,7 @@ rules! {
         good: "url = \"https://api.githubcopilot.com/mcp/\"",
     }
     "URL-008" Medium {
-        summary: "An explicit port of a well-known internal service (Redis, Docker, Postgres, MySQL, Elasticsearch, Memcached, MongoDB).",
+        summary: "An explicit port of a well-known internal service: a database, cache, queue, container or cluster daemon, control plane, remote-access or file-sharing service.",
         why: "These ports belong to databases and daemons, not MCP servers; a URL aimed at them is probing internal services.",
         fix: "Use the MCP server's own https endpoint.",
         bad: "url = \"https://db.example.com:5432/mcp\"",

@@ -2,8 +2,9 @@
 //! the `url` crate; IP literals are canonicalised and classified with `std::net`. No name is
 //! ever resolved.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
+use super::host::{self, Reach};
 use super::text::{secret_name, template_literal, token_shape};
 use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
@@ -22,101 +23,6 @@ fn raw_host(s: &str) -> Option<&str> {
     Some(host_port.rsplit_once(':').map_or(host_port, |(h, _)| h))
 }
 
-/// Why an IPv4 address is not public, if it is not.
-fn v4_range(ip: Ipv4Addr) -> Option<&'static str> {
-    let o = ip.octets();
-    let (a, b, c) = (o[0], o[1], o[2]);
-    Some(match () {
-        _ if ip == Ipv4Addr::new(169, 254, 169, 254) => "the cloud metadata service",
-        _ if a == 0 => "the \"this network\" range 0.0.0.0/8",
-        _ if a == 10 => "the private range 10.0.0.0/8",
-        _ if a == 100 && (64..128).contains(&b) => "the shared address range 100.64.0.0/10",
-        _ if a == 127 => "loopback (127.0.0.0/8)",
-        _ if a == 169 && b == 254 => "the link-local range 169.254.0.0/16",
-        _ if a == 172 && (16..32).contains(&b) => "the private range 172.16.0.0/12",
-        _ if a == 192 && b == 0 && c == 0 => "the IETF protocol range 192.0.0.0/24",
-        _ if a == 192 && b == 0 && c == 2 => "the documentation range 192.0.2.0/24",
-        _ if a == 192 && b == 168 => "the private range 192.168.0.0/16",
-        _ if a == 198 && (b == 18 || b == 19) => "the benchmarking range 198.18.0.0/15",
-        _ if a == 198 && b == 51 && c == 100 => "the documentation range 198.51.100.0/24",
-        _ if a == 203 && b == 0 && c == 113 => "the documentation range 203.0.113.0/24",
-        _ if (224..240).contains(&a) => "the multicast range 224.0.0.0/4",
-        _ if a >= 240 => "the reserved range 240.0.0.0/4",
-        _ => return None,
-    })
-}
-
-/// The IPv4 address embedded in an IPv6 one (mapped, NAT64 or 6to4), if any.
-fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    let s = ip.segments();
-    let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff {
-        return Some(tail);
-    }
-    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return Some(tail);
-    }
-    if s[0] == 0x2002 {
-        return Some(Ipv4Addr::new(
-            (s[1] >> 8) as u8,
-            s[1] as u8,
-            (s[2] >> 8) as u8,
-            s[2] as u8,
-        ));
-    }
-    None
-}
-
-/// Whether a URL's host is this machine: `localhost` (or `*.localhost`), 127.0.0.0/8, `::1`
-/// (or 127.x embedded in an IPv6 address).
-pub fn is_loopback(host: &::url::Host<&str>) -> bool {
-    match host {
-        ::url::Host::Ipv4(ip) => ip.is_loopback(),
-        ::url::Host::Ipv6(ip) => {
-            ip.is_loopback() || embedded_v4(*ip).is_some_and(|v| v.is_loopback())
-        }
-        ::url::Host::Domain(d) => {
-            let d = d.trim_end_matches('.');
-            d == "localhost" || d.ends_with(".localhost")
-        }
-    }
-}
-
-/// Classifies an address: (why it is not public, whether it is loopback, whether it is
-/// cloud metadata).
-fn classify(ip: IpAddr) -> Option<(String, bool, bool)> {
-    match ip {
-        IpAddr::V4(v4) => v4_range(v4).map(|why| {
-            (
-                why.to_string(),
-                v4.octets()[0] == 127,
-                v4 == Ipv4Addr::new(169, 254, 169, 254),
-            )
-        }),
-        IpAddr::V6(v6) => {
-            if v6 == "fd00:ec2::254".parse::<Ipv6Addr>().expect("valid") {
-                return Some(("the cloud metadata service".into(), false, true));
-            }
-            if let Some(v4) = embedded_v4(v6) {
-                return classify(IpAddr::V4(v4)).map(|(why, lo, meta)| {
-                    (format!("{why}, embedded in the IPv6 address"), lo, meta)
-                });
-            }
-            let s = v6.segments();
-            let why = match () {
-                _ if v6.is_unspecified() => "the unspecified address ::",
-                _ if v6.is_loopback() => "loopback (::1)",
-                _ if s[0] & 0xffc0 == 0xfe80 => "the link-local range fe80::/10",
-                _ if s[0] & 0xfe00 == 0xfc00 => "the unique local range fc00::/7",
-                _ if s[0] & 0xff00 == 0xff00 => "the multicast range ff00::/8",
-                _ if s[0] == 0x2001 && s[1] == 0x0db8 => "the documentation range 2001:db8::/32",
-                _ => return None,
-            };
-            Some((why.to_string(), v6.is_loopback(), false))
-        }
-    }
-}
-
 pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
     let Some(u) = &s.url else { return };
     let span = u.span;
@@ -128,6 +34,22 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
     } else {
         Level::Block
     };
+    let Some(parsed) = endpoint(text, span, loopback_level, sink) else {
+        return;
+    };
+    undeclared_vars(s, text, span, sink);
+    secrets_in_url(&parsed, span, sink);
+    headers(s, sink);
+}
+
+/// The rules over where a URL leads, whoever uses it (URL-001..008): its scheme, user
+/// information, host and port. Returns the parsed URL, or `None` when it does not parse.
+fn endpoint(
+    text: &str,
+    span: crate::manifest::span::Span,
+    loopback_level: Level,
+    sink: &mut Sink<'_>,
+) -> Option<::url::Url> {
     let Ok(parsed) = ::url::Url::parse(text) else {
         sink.add(
             "URL-002",
@@ -136,7 +58,7 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
             format!("`{text}` cannot be parsed as a URL, so it cannot be checked"),
         )
         .help("write an absolute https URL");
-        return;
+        return None;
     };
     let scheme = parsed.scheme();
     let host_kind = parsed.host();
@@ -152,15 +74,15 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
             "URL-005",
             Level::Block,
             span,
-            format!("`{text}` does not write `{scheme}://` in full"),
+            format!("`{}` does not write `{scheme}://` in full", shown(&parsed)),
         )
         .help("write the URL as `https://host/path`");
     }
-    let is_loopback_host = host_kind.as_ref().is_some_and(is_loopback);
+    let is_loopback_host = host_kind.as_ref().is_some_and(host::is_loopback);
     match scheme {
         "https" | "wss" => {}
         "http" if is_loopback_host => {
-            sink.add("URL-001", loopback_level, span, format!("`{text}` is plain http to a loopback address"))
+            sink.add("URL-001", loopback_level, span, format!("`{}` is plain http to a loopback address", shown(&parsed)))
                 .help("acceptable only for a local development server on this machine; use https otherwise");
         }
         "http" => {
@@ -168,7 +90,7 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
                 "URL-001",
                 Level::Block,
                 span,
-                format!("`{text}` is not encrypted (http)"),
+                format!("`{}` is not encrypted (http)", shown(&parsed)),
             )
             .help("use the server's https endpoint");
         }
@@ -186,8 +108,28 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
             });
         }
     }
+    host_rules(&parsed, text, span, loopback_level, sink);
+    Some(parsed)
+}
+
+/// A URL as messages show it: scheme, host and port, never the user information, path,
+/// query or fragment, where credentials hide.
+fn shown(u: &::url::Url) -> String {
+    let port = u.port().map_or(String::new(), |p| format!(":{p}"));
+    format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or(""))
+}
+
+/// URL-003 to URL-008 over a parsed URL's user information, host and port.
+fn host_rules(
+    parsed: &::url::Url,
+    text: &str,
+    span: crate::manifest::span::Span,
+    loopback_level: Level,
+    sink: &mut Sink<'_>,
+) {
+    let host_kind = parsed.host();
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        sink.add("URL-003", Level::Block, span, format!("`{text}` carries user credentials before the host"))
+        sink.add("URL-003", Level::Block, span, format!("the URL of `{}` carries user credentials before the host", shown(parsed)))
             .help("send credentials in a header built from a reference, e.g. `{ template = \"Bearer {env:TOKEN}\" }`");
     }
     if let Some(host) = &host_kind {
@@ -203,7 +145,8 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
                     format!("the host `{raw}` ends with a dot"),
                 )
                 .help("write the host without the trailing dot");
-            } else if raw_l != canonical && !non_ascii {
+            } else if raw_l != canonical && (!non_ascii || !matches!(host, ::url::Host::Domain(_)))
+            {
                 sink.add(
                     "URL-005",
                     Level::Block,
@@ -214,39 +157,90 @@ pub fn check(s: &McpServer, modes: &[ProductMode], sink: &mut Sink<'_>) {
             }
         }
         match host {
-            ::url::Host::Ipv4(ip) => ip_rule(IpAddr::V4(*ip), loopback_level, text, span, sink),
-            ::url::Host::Ipv6(ip) => ip_rule(IpAddr::V6(*ip), loopback_level, text, span, sink),
+            ::url::Host::Ipv4(ip) => {
+                ip_rule(IpAddr::V4(*ip), loopback_level, &shown(parsed), span, sink)
+            }
+            ::url::Host::Ipv6(ip) => {
+                ip_rule(IpAddr::V6(*ip), loopback_level, &shown(parsed), span, sink)
+            }
             ::url::Host::Domain(d) => domain_rules(d, loopback_level, span, sink),
         }
     }
-    if let Some(port) = parsed.port()
-        && [6379, 2375, 2376, 5432, 3306, 9200, 11211, 27017].contains(&port)
-    {
-        sink.add("URL-008", Level::Medium, span, format!("port {port} belongs to an internal service (a database or daemon), not an MCP server"));
+    if let Some((port, service)) = parsed.port().and_then(internal_service) {
+        sink.add(
+            "URL-008",
+            Level::Medium,
+            span,
+            format!("port {port} belongs to {service}, an internal service, not an MCP server"),
+        );
     }
-    undeclared_vars(s, text, span, sink);
-    secrets_in_url(&parsed, span, sink);
-    headers(s, sink);
+}
+
+/// Local programs that connect a stdio client to a remote MCP server named by a URL
+/// argument, as npm packages or commands.
+const PROXIES: &[&str] = &[
+    "mcp-remote",
+    "mcp-proxy",
+    "supergateway",
+    "@modelcontextprotocol/inspector",
+    "mcp-inspector",
+    "@pyroprompts/mcp-stdio-to-streamable-http-adapter",
+    "mcp-streamablehttp-client",
+];
+
+/// Whether an argv element names a proxy: its program, or its package without a version.
+fn names_proxy(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    let scoped = usize::from(lower.starts_with('@'));
+    let pkg = lower[scoped..]
+        .find('@')
+        .map_or(lower.as_str(), |i| &lower[..i + scoped]);
+    let prog = super::launch::program(pkg);
+    PROXIES.contains(&pkg) || PROXIES.contains(&prog.as_str())
+}
+
+/// The remote a proxy in a local launch connects to: every URL argument after the proxy
+/// (`mcp-remote https://…`, `--url=…`, `--sse …`) gets the URL rules a server's `url` gets.
+/// A local server runs only in desktop-local, so a loopback remote is a warning.
+pub(crate) fn check_proxy_target(argv: &[super::launch::Arg<'_>], sink: &mut Sink<'_>) {
+    let Some(at) = argv.iter().position(|a| names_proxy(a.text)) else {
+        return;
+    };
+    for a in &argv[at + 1..] {
+        let value = a
+            .text
+            .split_once('=')
+            .map_or(a.text, |(k, v)| if k.starts_with('-') { v } else { a.text });
+        if value.contains("://") {
+            endpoint(value, a.span, Level::Medium, sink);
+        }
+    }
+}
+
+/// The level of a URL-004 or URL-006 finding: metadata always blocks, loopback follows
+/// URL-001's desktop-local exception, anything else is `other`.
+fn reach_level(reach: Reach, loopback_level: Level, other: Level) -> Level {
+    match reach {
+        Reach::Metadata => Level::Block,
+        Reach::Loopback if loopback_level == Level::Medium => Level::Medium,
+        Reach::Loopback | Reach::Private => other,
+    }
 }
 
 fn ip_rule(
     ip: IpAddr,
     loopback_level: Level,
-    text: &str,
+    shown: &str,
     span: crate::manifest::span::Span,
     sink: &mut Sink<'_>,
 ) {
-    if let Some((why, loopback, metadata)) = classify(ip) {
-        let level = if loopback && !metadata {
-            loopback_level
-        } else {
-            Level::Block
-        };
+    if let Some(c) = host::classify_ip(ip) {
+        let level = reach_level(c.reach, loopback_level, Level::Block);
         sink.add(
             "URL-004",
             level,
             span,
-            format!("`{text}` points at {ip}, in {why}"),
+            format!("`{shown}` points at {ip}, in {}", c.why),
         )
         .help("use the server's public https hostname");
     }
@@ -259,44 +253,61 @@ fn domain_rules(
     sink: &mut Sink<'_>,
 ) {
     let d = d.trim_end_matches('.');
-    let internal = d == "localhost"
-        || d.ends_with(".localhost")
-        || d.ends_with(".localdomain")
-        || d == "metadata.google.internal"
-        || d.ends_with(".internal")
-        || d.ends_with(".local")
-        || d.ends_with(".home.arpa")
-        || !d.contains('.');
-    if internal {
-        let loopback = d == "localhost" || d.ends_with(".localhost");
-        let level = if d == "metadata.google.internal" {
-            Level::Block
-        } else if loopback && loopback_level == Level::Medium {
-            Level::Medium
-        } else {
-            Level::High
-        };
+    if let Some(c) = host::classify_name(d) {
+        let level = reach_level(c.reach, loopback_level, Level::High);
         sink.add(
             "URL-006",
             level,
             span,
-            format!("`{d}` is an internal host name, not a public server"),
+            format!("`{d}` is {}, not a public server", c.why),
         )
         .help("use the server's public, fully qualified hostname");
     }
-    let puny: Vec<&str> = d.split('.').filter(|l| l.starts_with("xn--")).collect();
-    if !puny.is_empty() {
-        let (unicode, _) = idna::domain_to_unicode(d);
-        use unicode_security::MixedScript;
-        let mixed = unicode.split('.').any(|l| !l.is_single_script());
-        let what = if mixed {
-            "mixes writing systems"
-        } else {
-            "uses non-ASCII characters"
-        };
-        sink.add("URL-007", Level::Medium, span, format!("the host `{d}` {what}: it displays as `{unicode}`"))
-            .help("check that this is the host you mean; look-alike characters can imitate a trusted name");
+    puny(d, span, sink);
+}
+
+/// URL-007: a punycode label, shown in both forms.
+fn puny(d: &str, span: crate::manifest::span::Span, sink: &mut Sink<'_>) {
+    if !d.split('.').any(|l| l.starts_with("xn--")) {
+        return;
     }
+    let (unicode, _) = idna::domain_to_unicode(d);
+    use unicode_security::MixedScript;
+    let mixed = unicode.split('.').any(|l| !l.is_single_script());
+    let what = if mixed {
+        "mixes writing systems"
+    } else {
+        "uses non-ASCII characters"
+    };
+    sink.add(
+        "URL-007",
+        Level::Medium,
+        span,
+        format!("the host `{d}` {what}: it displays as `{unicode}`"),
+    )
+    .help("check that this is the host you mean; look-alike characters can imitate a trusted name");
+}
+
+/// The internal service a port is registered to: databases, caches, queues, container and
+/// cluster daemons, and remote-access services.
+fn internal_service(port: u16) -> Option<(u16, &'static str)> {
+    let service = match port {
+        22 | 23 | 3389 | 5900 | 5985 | 5986 => {
+            "a remote-access service (SSH, Telnet, RDP, VNC, WinRM)"
+        }
+        25 | 110 | 143 | 389 | 445 | 636 => "a mail, directory or file-sharing service",
+        1433 | 1521 | 3306 | 5432 | 5984 | 7474 | 7687 | 8086 | 9042 | 26257 | 27017 => {
+            "a database"
+        }
+        6379 | 11211 | 9200 | 9300 => "a cache or search engine",
+        2181 | 4369 | 5672 | 9092 | 15672 => "a message queue or coordinator",
+        2375 | 2376 | 2379 | 2380 | 4243 | 6443 | 10250 | 10255 => {
+            "a container or cluster daemon (Docker, etcd, Kubernetes)"
+        }
+        4646 | 8500 | 8200 => "a cluster control plane (Nomad, Consul, Vault)",
+        _ => return None,
+    };
+    Some((port, service))
 }
 
 fn undeclared_vars(
@@ -535,20 +546,128 @@ mod tests {
         assert_eq!(raw_host("https://0x7f.1/"), Some("0x7f.1"));
     }
 
+    /// The rule ids and levels `endpoint` reports for a URL (loopback as in desktop-local).
+    fn endpoint_rules(text: &str) -> Vec<(&'static str, Level)> {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:t".into(),
+            spec: None,
+            out: &mut out,
+        };
+        endpoint(text, Default::default(), Level::Medium, &mut sink);
+        out.into_iter().map(|f| (f.rule, f.level)).collect()
+    }
+
     #[test]
-    fn embedded_addresses_are_classified() {
-        for ip in [
-            "::ffff:127.0.0.1",
-            "64:ff9b::a00:1",
-            "2002:c0a8:101::1",
-            "fd00:ec2::254",
-            "fe80::1",
-            "::",
+    fn hosts_are_judged_by_kind() {
+        for (url, rule, level) in [
+            ("https://[64:ff9b::a9fe:a9fe]/", "URL-004", Level::Block),
+            ("https://[2001:0:1:2::5601:5601]/", "URL-004", Level::Block),
+            ("https://[fec0::1]/", "URL-004", Level::Block),
+            ("https://[::]/", "URL-004", Level::Block),
+            ("https://redis/", "URL-006", Level::High),
+            ("https://api.default.svc/", "URL-006", Level::High),
+            ("https://host.docker.internal/", "URL-006", Level::High),
+            ("https://10.0.0.1.nip.io/", "URL-006", Level::High),
+            ("https://metadata/", "URL-006", Level::Block),
+            ("https://169.254.169.254.nip.io/", "URL-006", Level::Block),
+            ("https://localhost/", "URL-006", Level::Medium),
+            ("https://127。0。0。1/", "URL-005", Level::Block),
+            ("https://mcp.example.com:2379/", "URL-008", Level::Medium),
         ] {
-            assert!(classify(ip.parse().unwrap()).is_some(), "{ip}");
+            let got = endpoint_rules(url);
+            assert!(got.contains(&(rule, level)), "{url}: {got:?}");
         }
-        for ip in ["2606:4700::1111", "8.8.8.8", "::ffff:8.8.8.8"] {
-            assert!(classify(ip.parse().unwrap()).is_none(), "{ip}");
+    }
+
+    #[test]
+    fn public_hosts_pass() {
+        for url in [
+            "https://mcp.example.com/mcp",
+            "https://internal.example.com/",
+            "https://localhost.example.com/",
+            "https://mylocal.dev/",
+            "https://[2606:4700::1111]/",
+            "https://mcp.example.com:8443/",
+        ] {
+            assert_eq!(endpoint_rules(url), vec![], "{url}");
         }
+    }
+
+    #[test]
+    fn messages_never_show_credentials() {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:t".into(),
+            spec: None,
+            out: &mut out,
+        };
+        let url = "http://admin:hunter2@10.0.0.5:6379/x/ghp_abc?token=s3cret#k=v";
+        endpoint(url, Default::default(), Level::Block, &mut sink);
+        let rules: Vec<&str> = out.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["URL-001", "URL-003", "URL-004", "URL-008"]);
+        for f in &out {
+            for secret in ["hunter2", "admin", "ghp_abc", "s3cret"] {
+                assert!(!f.message.contains(secret), "{}", f.message);
+            }
+        }
+    }
+
+    #[test]
+    fn zone_ids_do_not_parse_and_fail_closed() {
+        assert_eq!(
+            endpoint_rules("https://[fe80::1%25eth0]/"),
+            vec![("URL-002", Level::Block)]
+        );
+    }
+
+    fn proxy_rules(args: &[&str]) -> Vec<&'static str> {
+        let argv: Vec<super::super::launch::Arg<'_>> = args
+            .iter()
+            .map(|t| super::super::launch::Arg {
+                text: t,
+                span: Default::default(),
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:t".into(),
+            spec: None,
+            out: &mut out,
+        };
+        check_proxy_target(&argv, &mut sink);
+        out.into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn proxy_targets_get_the_url_rules() {
+        assert_eq!(
+            proxy_rules(&["npx", "-y", "mcp-remote@0.1.29", "http://10.0.0.5/mcp"]),
+            vec!["URL-001", "URL-004"]
+        );
+        assert_eq!(
+            proxy_rules(&["supergateway", "--sse=https://redis/sse"]),
+            vec!["URL-006"]
+        );
+        assert_eq!(
+            proxy_rules(&[
+                "npx",
+                "@modelcontextprotocol/inspector@0.16.1",
+                "--url",
+                "https://[::ffff:a9fe:a9fe]/"
+            ]),
+            vec!["URL-004"]
+        );
+        // Not a proxy, and a proxy's public https remote.
+        assert!(proxy_rules(&["my-server", "http://10.0.0.5/mcp"]).is_empty());
+        assert!(
+            proxy_rules(&[
+                "npx",
+                "-y",
+                "mcp-remote@0.1.29",
+                "https://mcp.example.com/mcp"
+            ])
+            .is_empty()
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! ignored and read as part of the prompt. Both are errors. A key the schema does not
 //! know is a warning (an agent passes it to the model as an option; a command drops it).
 
+use super::agent_grants;
 use super::opencode_schema::{self as schema, Problem};
 use super::yaml_node::{self, Node, Value};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -106,7 +107,40 @@ pub fn check(file: &SourceFile, kind: Kind, name: &str) -> Vec<Diagnostic> {
             out.push(d.at(file, map.span(span)));
         }
     }
+    if kind == Kind::Agent {
+        out.extend(grant_findings(file, name, entries, &map));
+    }
     out
+}
+
+/// PERM-002 for an agent, as security findings: `high`, allowable by the agent file's digest.
+fn grant_findings(
+    file: &SourceFile,
+    name: &str,
+    entries: &[(Node, Node)],
+    map: &OffsetMap,
+) -> Vec<Diagnostic> {
+    let grants = agent_grants::grants(entries);
+    if grants.is_empty() {
+        return Vec::new();
+    }
+    let spec = agent_grants::spec_digest(&file.text);
+    grants
+        .into_iter()
+        .map(|(message, span)| {
+            let finding = crate::security::Finding {
+                rule: "PERM-002",
+                level: crate::security::Level::High,
+                message,
+                span: map.span(span),
+                resource: format!("agent:{name}"),
+                help: Some("limit the grant to the commands or paths the agent needs (`bash: { \"git status\": allow, \"*\": ask }`), or leave it to the user".into()),
+                spec: Some(spec.clone()),
+                file: None,
+            };
+            finding.to_diagnostic(file)
+        })
+        .collect()
 }
 
 /// The diagnostics of one top-level key, each with its span in the YAML text.

@@ -5,6 +5,7 @@
 //! reads the disk: bundles arrive as in-memory trees.
 
 mod across;
+mod agent_grants;
 mod bundle;
 mod front_matter;
 mod opencode_schema;

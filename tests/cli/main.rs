@@ -24,6 +24,7 @@ mod front_matter;
 mod git_server;
 mod git_sources;
 mod graph;
+mod hosts_and_agents;
 #[path = "../common/http_server.rs"]
 mod http_server;
 mod info_outdated;

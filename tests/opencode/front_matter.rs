@@ -51,7 +51,7 @@ const AGENTS: &[(&str, &str, Outcome)] = &[
     ),
     (
         "hiddentrue",
-        "hidden: True\ncolor: accent\ntemperature: 0x1\npermission: allow",
+        "hidden: True\ncolor: accent\ntemperature: 0x1\npermission: ask",
         Loaded(None),
     ),
     (
