@@ -288,7 +288,25 @@ pub fn classify_name(d: &str) -> Option<HostClass> {
         let why = "a single-label name, which only a local resolver answers";
         return Some(HostClass::new(why, Reach::Private));
     }
-    None
+    undelegated(&d)
+}
+
+/// A name whose last label is no top-level domain of the public DNS (`kubernetes.default`,
+/// `db.staging`): only a private resolver or a search domain answers it. The top-level
+/// domains come from the Public Suffix List (the `psl` crate); `.example` and `.invalid`
+/// are documentation names (see [`PRIVATE_SUFFIXES`]).
+fn undelegated(d: &str) -> Option<HostClass> {
+    let tld = d.rsplit('.').next().unwrap_or(d);
+    if matches!(tld, "example" | "invalid") {
+        return None;
+    }
+    let known = psl::suffix(d.as_bytes()).is_some_and(|s| s.is_known());
+    (!known).then(|| {
+        let why = format!(
+            "a `.{tld}` name: `{tld}` is not a top-level domain of the public DNS, so only a private resolver answers it"
+        );
+        HostClass::new(why, Reach::Private)
+    })
 }
 
 /// A name under a wildcard DNS service: classified by the address it embeds. An address
@@ -426,6 +444,16 @@ mod tests {
 
     fn assert_name(n: &str, want: Reach) {
         assert_eq!(classify_name(n).map(|c| c.reach), Some(want), "{n}");
+    }
+
+    #[test]
+    fn undelegated_top_level_domains_are_private() {
+        for n in ["kubernetes.default", "db.staging", "redis.cache1", "git.acme"] {
+            assert_name(n, Reach::Private);
+        }
+        for n in ["mcp.notion.com", "api.example.dev", "a.xn--p1ai", "x.example", "y.invalid"] {
+            assert!(classify_name(n).is_none(), "{n}");
+        }
     }
 
     #[test]
