@@ -321,7 +321,6 @@ fn traffic(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'
                 | "NPM_CONFIG_PROXY"
                 | "NPM_CONFIG_HTTPS_PROXY"
                 | "NPM_CONFIG_CAFILE"
-                | "KUBECONFIG"
         )
         || upper.ends_with("_BASE_URL")
         || upper.ends_with("_API_BASE"))

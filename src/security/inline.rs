@@ -258,9 +258,22 @@ const PS_VALUED: &[&str] = &[
 ];
 
 pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    // Programs whose check searches the whole rest of the argv: once one found nothing,
+    // a later one of the same name (whose rest is a suffix) cannot, so each is searched
+    // once and a long launch costs its length, not its square.
+    let mut searched: Vec<String> = Vec::new();
     for (i, a) in argv.iter().enumerate() {
         let p = program(a.text);
         let f = family(&p);
+        if matches!(
+            f,
+            "find" | "xargs" | "vi" | "vim" | "nvim" | "ex" | "view" | "gvim"
+        ) {
+            if searched.contains(&p) {
+                continue;
+            }
+            searched.push(p.clone());
+        }
         let sub = matches!(p.as_str(), "npm" | "pnpm" | "yarn" | "bun")
             && argv
                 .get(i + 1)

@@ -61,7 +61,7 @@ pub const INTERPRETERS: &[&str] = &[
 /// root directory, another process's namespaces, added capabilities).
 const ESCALATION: &[&str] = &[
     "sudo", "sudoedit", "doas", "su", "pkexec", "runas", "gsudo", "run0", "runuser", "chroot",
-    "nsenter", "setpriv", "capsh", "psexec", "psexec64", "elevate",
+    "nsenter", "setpriv", "capsh", "psexec", "psexec64",
 ];
 
 /// Options of the Python runners (uvx, uv run, uv tool run, pipx run) that take a value,
