@@ -249,6 +249,9 @@ fn remote_operand(w: &str) -> bool {
     {
         return true;
     }
+    if lower.contains("://") {
+        return false; // a URL of another scheme is not a copy operand
+    }
     let drive = w.len() >= 2 && w.as_bytes()[0].is_ascii_alphabetic() && w.as_bytes()[1] == b':';
     match w.split_once(':') {
         Some((host, _)) => !drive && !host.is_empty() && !host.contains('/'),
@@ -260,7 +263,7 @@ fn remote_operand(w: &str) -> bool {
 fn remote_engine(ws: &[Word]) -> bool {
     let w = ws.last().map_or("", |x| x.0.as_str());
     let prev = ws.len().checked_sub(2).map_or("", |i| ws[i].0.as_str());
-    let engine_flag = |f: &str| matches!(f, "-H" | "--host" | "--url" | "--connection" | "-c");
+    let engine_flag = |f: &str| matches!(f, "-H" | "--host" | "--url" | "--connection");
     let value = match w.split_once('=') {
         Some((f, v)) if engine_flag(f) => v,
         _ if engine_flag(prev) => w,
@@ -268,7 +271,7 @@ fn remote_engine(ws: &[Word]) -> bool {
     };
     let v = value.to_ascii_lowercase();
     !(v.starts_with("unix://") || v.starts_with("npipe://"))
-        && (v.contains("://") || prev == "--connection" || prev == "-c")
+        && (v.contains("://") || prev == "--connection" || w.starts_with("--connection="))
 }
 
 #[cfg(test)]
@@ -295,6 +298,7 @@ mod tests {
         assert!(j(&["rsync", "dist/", "backup:/srv"]) == Some(Kind::Exfiltration));
         assert!(j(&["rsync", "-a", "src/", "C:/backup"]).is_none());
         assert!(j(&["rsync", "-a", "src/", "../backup"]).is_none());
+        assert!(j(&["rsync", "--target", "http://x.example/y"]).is_none());
         assert!(j(&["docker", "-H", "tcp://10.0.0.5:2375"]) == Some(Kind::Exfiltration));
         assert!(j(&["docker", "-H", "unix:///run/user/1000/docker.sock"]).is_none());
         assert!(j(&["schtasks", "/Create"]) == Some(Kind::Persistence));
