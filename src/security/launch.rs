@@ -792,11 +792,16 @@ pub fn all_interfaces(v: &str) -> bool {
 /// `-c approval_policy=never`, `--sandbox danger-full-access`).
 fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     let deno = argv.iter().any(|a| program(a.text) == "deno");
+    // Gemini's and Qwen's `-y` is `--yolo`; elsewhere (`npx -y`) it only skips a prompt.
+    let yolo_short = argv
+        .iter()
+        .any(|a| matches!(program(a.text).as_str(), "gemini" | "qwen"));
     for (i, a) in argv.iter().enumerate().skip(1) {
         let lower = a.text.to_ascii_lowercase();
         let flag = lower.split_once('=').map_or(lower.as_str(), |(f, _)| f);
         let prev = argv[i - 1].text.to_ascii_lowercase();
-        if safety_switch(flag, deno) || safety_value(&prev, &lower) {
+        let short = yolo_short && a.text == "-y";
+        if short || safety_switch(flag, deno) || safety_value(&prev, &lower) {
             sink.add(
                 "TRUST-002",
                 Level::Block,
@@ -828,7 +833,7 @@ fn safety_switch(flag: &str, deno: bool) -> bool {
         "no-confirm",
         "allow-all-tools",
     ];
-    KINDS.iter().any(|k| name.contains(k)) || (!deno && name == "allow-all")
+    KINDS.iter().any(|k| name.contains(k)) || (!deno && name.starts_with("allow-all"))
 }
 
 /// A mode option (or a `-c key=value` setting) whose value turns approvals or the sandbox
