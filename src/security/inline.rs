@@ -107,6 +107,12 @@ const DASH_E: Grammar = Grammar {
     valued_long: &[],
 };
 
+/// Whether `argv[i]` is where a command is: the first element, or right after a wrapper
+/// (`nohup script -c …`). Programs named like common words count only there.
+fn command_position(argv: &[Arg<'_>], i: usize) -> bool {
+    i == 0 || super::reach::PASS_THROUGH.contains(&program(argv[i - 1].text).as_str())
+}
+
 /// `script -c CMD` and `expect -c CMD`: a command string for a shell or Tcl.
 const SCRIPT: Grammar = Grammar {
     code: "c",
@@ -290,13 +296,15 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "ruby" => scan(&RUBY, rest),
             "php" => scan(&PHP, rest),
             "lua" | "luajit" | "rscript" | "julia" | "osascript" => scan(&DASH_E, rest),
-            "expect" | "script" => scan(&SCRIPT, rest),
+            "expect" | "script" if command_position(argv, i) => scan(&SCRIPT, rest),
             "awk" | "gawk" | "mawk" | "nawk" => awk(rest),
             "find" => rest
                 .iter()
                 .find(|r| matches!(r.text, "-exec" | "-execdir" | "-ok" | "-okdir"))
                 .copied(),
-            "vi" | "vim" | "nvim" | "ex" | "view" | "gvim" => editor_commands(rest),
+            "vi" | "vim" | "nvim" | "gvim" => editor_commands(rest),
+            // Common words elsewhere; editors only as the command.
+            "ex" | "view" if command_position(argv, i) => editor_commands(rest),
             "git" => git_config(rest),
             "xargs" => rest
                 .iter()

@@ -20,7 +20,7 @@ enum Kind {
 }
 
 /// Commands that run the next word as a command (`env sg …`, `nohup at …`).
-const PASS_THROUGH: &[&str] = &[
+pub(crate) const PASS_THROUGH: &[&str] = &[
     "env", "nohup", "setsid", "stdbuf", "nice", "timeout", "exec", "xargs", "busybox", "time",
     "ionice", "chrt", "taskset", "command", "builtin", "sudo", "doas",
 ];
