@@ -609,6 +609,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn read_only_credential_binds() {
+        let ro = |f: &str, v: &str| read_only_credentials(f, Some(v)).is_some();
+        assert!(ro("-v", "~/.aws:/root/.aws:ro"));
+        assert!(ro("--volume", "$HOME/.kube:/root/.kube:ro,Z"));
+        assert!(ro(
+            "--mount",
+            "type=bind,src=/Users/a/.config/gcloud,dst=/g,readonly"
+        ));
+        assert!(!ro("-v", "~/.aws:/root/.aws"), "writable");
+        assert!(!ro("--mount", "type=bind,src=~/.aws,dst=/a,readonly=false"));
+        assert!(!ro("-v", "~:/home/u:ro"), "the whole home");
+        assert!(!ro("-v", "/run/secrets:/s:ro"), "the engine's directory");
+        assert!(!ro("-v", "~/.bash_history:/h:ro"), "not a credential store");
+        assert!(!ro("-v", "./data:/data:ro"));
+    }
+
+    #[test]
     fn host_paths_are_normalised() {
         assert_eq!(normalize_host_path("//").as_deref(), Some("/"));
         assert_eq!(normalize_host_path("/.").as_deref(), Some("/"));

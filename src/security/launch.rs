@@ -1335,6 +1335,31 @@ mod tests {
     }
 
     #[test]
+    fn other_clients_configurations_by_kind() {
+        for path in [
+            "~/.codeium/windsurf/mcp_config.json",
+            "/Users/a/.cursor/mcp.json",
+            "%APPDATA%\\Code\\User\\settings.json",
+            "$HOME/.gemini/settings.json",
+            "~/.codex/config.toml",
+            "/home/u/.claude.json",
+        ] {
+            assert_eq!(
+                sensitive_path(path),
+                Some("another client's MCP configuration"),
+                "{path}"
+            );
+        }
+        for path in [
+            "config/settings.json",
+            ".claude/commands/review.md",
+            "mcp.json",
+        ] {
+            assert_eq!(sensitive_path(path), None, "{path}");
+        }
+    }
+
+    #[test]
     fn whole_trees() {
         for v in ["/", "~", "$HOME", "C:\\", "c:/"] {
             assert!(whole_tree(v), "{v}");
