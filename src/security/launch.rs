@@ -308,7 +308,7 @@ fn destructive_command(ws: &[Word], progs: &[String]) -> Option<usize> {
             "chmod" => any(&recursive[1..], i) && all_modes.follows(ws, i),
             "chown" => any(&recursive[1..], i),
             "dd" => output.follows(ws, i),
-            "systemctl" | "launchctl" | "crontab" => true,
+            "systemctl" | "systemd-run" | "launchctl" | "crontab" => true,
             "reg" => ws
                 .get(i + 1)
                 .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),

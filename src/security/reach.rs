@@ -137,7 +137,6 @@ const KNOWN: &[&str] = &[
     "machinectl",
     "schtasks",
     "loginctl",
-    "systemd-run",
     "socat",
     "nc",
     "ncat",
@@ -151,6 +150,13 @@ const KNOWN: &[&str] = &[
     "podman",
     "kubectl",
     "oc",
+    "ssh",
+    "ngrok",
+    "chisel",
+    "frpc",
+    "bore",
+    "localtunnel",
+    "cloudflared",
 ];
 
 /// What `cmd` does, given its words so far (`ws[0]` is the command, the last is new).
@@ -174,10 +180,6 @@ fn judge(cmd: &str, ws: &[Word]) -> Option<(Kind, String)> {
             Kind::Persistence,
             "keeps the user's services running after logout".into(),
         )),
-        "systemd-run" => Some((
-            Kind::Persistence,
-            "starts a unit that outlives the server".into(),
-        )),
         "socat" if ["exec:", "system:"].iter().any(|a| lower.starts_with(a)) => {
             exf("connects a program to a network socket (a remote shell)")
         }
@@ -191,6 +193,13 @@ fn judge(cmd: &str, ws: &[Word]) -> Option<(Kind, String)> {
         "docker" | "podman" if remote_engine(ws) => {
             exf("drives a container engine on another machine")
         }
+        "ssh" if matches!(w, "-R" | "-L" | "-D" | "-w") || w.starts_with("-R") => {
+            exf("opens a tunnel between this machine and another")
+        }
+        "ngrok" | "chisel" | "frpc" | "bore" | "localtunnel" => {
+            exf("exposes this machine's services to the internet")
+        }
+        "cloudflared" if w == "tunnel" => exf("exposes this machine's services to the internet"),
         "kubectl" | "oc" if matches!(w, "exec" | "attach" | "cp" | "port-forward" | "debug") => {
             exf("runs commands or copies files in a cluster")
         }
