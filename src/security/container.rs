@@ -217,7 +217,10 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         }
         let (opts, used) = options(argv, i, sink);
         for o in opts {
-            if let Some(why) = host_access(&o.flag, o.value) {
+            if let Some(why) = read_only_credentials(&o.flag, o.value) {
+                sink.add("CTR-003", Level::High, o.span, why)
+                    .help("pass the credentials the server needs through `from-env` references, or accept this bind after review");
+            } else if let Some(why) = host_access(&o.flag, o.value) {
                 sink.add("CTR-001", Level::Block, o.span, why)
                     .help("drop the flag; mount only the project directory the server needs");
             }
@@ -371,6 +374,50 @@ fn host_access(flag: &str, value: Option<&str>) -> Option<String> {
         "--mount" => mount_source(v).and_then(|s| bind_risk(&s, v)),
         _ => None,
     }
+}
+
+/// Credential kinds a documented container setup mounts read-only (`~/.aws:ro`,
+/// `~/.config/gcloud:ro`, `~/.kube:ro`): allowable after review, unlike a writable bind.
+const CREDENTIAL_KINDS: &[&str] = &[
+    "SSH keys",
+    "AWS credentials",
+    "Google Cloud credentials",
+    "Kubernetes credentials",
+    "Docker registry credentials",
+    "stored credentials",
+    "a tool's stored credentials",
+];
+
+/// CTR-003: a read-only bind of one credential directory or file, if `-v`/`--mount` is one.
+fn read_only_credentials(flag: &str, value: Option<&str>) -> Option<String> {
+    let v = value?;
+    let (source, read_only) = match flag {
+        "-v" | "--volume" => {
+            let source = volume_source(v)?;
+            let rest = &v[source.len() + 1..];
+            let opts = rest.split_once(':').map_or("", |(_, o)| o);
+            let ro = opts
+                .split(',')
+                .any(|o| matches!(o.trim(), "ro" | "readonly"));
+            (source.to_string(), ro)
+        }
+        "--mount" => {
+            let fields = csv_fields(v);
+            let ro = fields.iter().any(|f| {
+                let f = f.trim().to_ascii_lowercase();
+                matches!(
+                    f.as_str(),
+                    "readonly" | "ro" | "readonly=true" | "ro=true" | "readonly=1" | "ro=1"
+                )
+            });
+            (mount_source(v)?, ro)
+        }
+        _ => return None,
+    };
+    let norm = normalize_host_path(&source)?;
+    let what = sensitive_path(&norm).filter(|w| CREDENTIAL_KINDS.contains(w))?;
+    (read_only && bind_risk(&source, v).is_some_and(|m| m.ends_with(what)))
+        .then(|| format!("`{v}` mounts {what} into the container, read-only"))
 }
 
 /// The host side of `-v SRC:DST[:OPTS]`, if the volume is a bind (an anonymous volume
@@ -560,6 +607,23 @@ fn check_image(first: &Arg<'_>, image: Option<Arg<'_>>, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_credential_binds() {
+        let ro = |f: &str, v: &str| read_only_credentials(f, Some(v)).is_some();
+        assert!(ro("-v", "~/.aws:/root/.aws:ro"));
+        assert!(ro("--volume", "$HOME/.kube:/root/.kube:ro,Z"));
+        assert!(ro(
+            "--mount",
+            "type=bind,src=/Users/a/.config/gcloud,dst=/g,readonly"
+        ));
+        assert!(!ro("-v", "~/.aws:/root/.aws"), "writable");
+        assert!(!ro("--mount", "type=bind,src=~/.aws,dst=/a,readonly=false"));
+        assert!(!ro("-v", "~:/home/u:ro"), "the whole home");
+        assert!(!ro("-v", "/run/secrets:/s:ro"), "the engine's directory");
+        assert!(!ro("-v", "~/.bash_history:/h:ro"), "not a credential store");
+        assert!(!ro("-v", "./data:/data:ro"));
+    }
 
     #[test]
     fn host_paths_are_normalised() {

@@ -34,7 +34,97 @@ const HIJACK: &[&str] = &[
     "RUBYOPT",
     "JAVA_TOOL_OPTIONS",
     "_JAVA_OPTIONS",
+    // Programs other programs start: git's ssh, helpers, hooks; askpass helpers; the shell.
+    "GIT_SSH",
+    "GIT_EXEC_PATH",
+    "GIT_TEMPLATE_DIR",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_COUNT",
+    "SHELL",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    // Startup code of shells and interpreters.
+    "ZDOTDIR",
+    "PROMPT_COMMAND",
+    "PS4",
+    "IFS",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PYTHONINSPECT",
+    "PYTHONEXECUTABLE",
+    "PYTHONUSERBASE",
+    "PERL5DB",
+    "PHPRC",
+    "PHP_INI_SCAN_DIR",
+    "NODE_REPL_EXTERNAL_MODULE",
+    "ELECTRON_RUN_AS_NODE",
+    "DOTNET_STARTUP_HOOKS",
+    "DOTNET_ADDITIONAL_DEPS",
+    "OPENSSL_CONF",
+    "OPENSSL_ENGINES",
+    "RUSTC_WRAPPER",
+    "CARGO_BUILD_RUSTC_WRAPPER",
 ];
+/// Prefixes of families of loader and profiler variables (`LD_AUDIT`, `DYLD_INSERT_LIBRARIES`,
+/// `CORECLR_PROFILER_PATH`, `GIT_CONFIG_KEY_0`, `npm_config_script_shell`…).
+const HIJACK_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "CORECLR_",
+    "COR_",
+    "GIT_CONFIG_KEY_",
+    "GIT_CONFIG_VALUE_",
+];
+/// Suffixes of variables that name a program to run (`GIT_SSH_COMMAND`, `SSH_ASKPASS`,
+/// `RSYNC_RSH`, `GIT_EDITOR`, `NPM_CONFIG_SCRIPT_SHELL`) or options of a runtime.
+const HIJACK_SUFFIXES: &[&str] = &[
+    "_SSH_COMMAND",
+    "_PROXY_COMMAND",
+    "_ASKPASS",
+    "_RSH",
+    "_SCRIPT_SHELL",
+    "_SHELL",
+    "_NODE_OPTIONS",
+    "_ONLOAD_SCRIPT",
+];
+/// Variables naming a program run to show or edit text: `PAGER = "cat"` is a common way to
+/// keep a tool from waiting on a terminal, so only another program counts.
+const VIEWERS: &[&str] = &[
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "MANPAGER",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "SYSTEMD_PAGER",
+];
+/// Runtimes whose `*_OPTS`/`*_OPTIONS` variable can load an agent or preload code.
+const RUNTIME_OPTIONS: &[&str] = &[
+    "JAVA", "JDK", "MAVEN", "GRADLE", "SBT", "ANT", "BUN", "DENO", "NODE",
+];
+
+/// Whether a variable can make the launched program (or one it starts) run or load code
+/// the bundle chose (ENV-002).
+fn hijacks(upper: &str, value: Var<'_>) -> bool {
+    if VIEWERS.contains(&upper) {
+        let harmless =
+            matches!(value, Var::Literal(v) if matches!(v.trim(), "" | "cat" | "less" | "more"));
+        return !harmless && !matches!(value, Var::FromEnv { passthrough: true });
+    }
+    let runtime_options = upper
+        .rsplit_once('_')
+        .is_some_and(|(r, s)| matches!(s, "OPTS" | "OPTIONS") && RUNTIME_OPTIONS.contains(&r));
+    HIJACK.contains(&upper)
+        || runtime_options
+        || HIJACK_PREFIXES.iter().any(|p| upper.starts_with(p))
+        || HIJACK_SUFFIXES.iter().any(|s| upper.ends_with(s))
+}
 const INDEX_VARS: &[&str] = &[
     "NPM_CONFIG_REGISTRY",
     "YARN_NPM_REGISTRY_SERVER",
@@ -90,7 +180,7 @@ pub fn check_literal(name: &str, value: &str, span: Span, sink: &mut Sink<'_>) {
 fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
     secret_value(key, value, span, sink);
     let upper = key.to_ascii_uppercase();
-    if HIJACK.contains(&upper.as_str()) || upper.starts_with("DYLD_") {
+    if hijacks(&upper, value) {
         sink.add(
             "ENV-002",
             Level::Block,
@@ -100,6 +190,8 @@ fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
         .help("remove it; configure the server through its own options");
     }
     traffic(key, &upper, value, span, sink);
+    agent_permissions(key, &upper, value, span, sink);
+    remote_engine(key, &upper, value, span, sink);
     if INDEX_VARS.contains(&upper.as_str()) {
         sink.add(
             "SC-004",
@@ -145,6 +237,55 @@ fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
         sink.add("ENV-001", Level::Block, span, why).help(format!(
             "reference it instead: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
         ));
+    }
+}
+
+/// TRUST-002 in the environment: OpenCode's permission setting (`OPENCODE_PERMISSION`)
+/// granting `allow`, or any value capm cannot read (a reference counts: fail closed).
+fn agent_permissions(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
+    if upper != "OPENCODE_PERMISSION" {
+        return;
+    }
+    if matches_or_unreadable(value, |v| {
+        v.to_ascii_lowercase().contains("allow") || v.contains('{')
+    }) {
+        sink.add(
+            "TRUST-002",
+            Level::Block,
+            span,
+            format!("`{key}` grants the agent permissions without asking the user"),
+        )
+        .help("trust is the user's decision; remove the variable");
+    }
+}
+
+/// Whether a written value passes `test`, or the value is a reference to another variable,
+/// which capm cannot read (fail closed); the user's own variable passed through is theirs.
+fn matches_or_unreadable(value: Var<'_>, test: impl Fn(&str) -> bool) -> bool {
+    match value {
+        Var::Literal(v) | Var::Template(v) => test(v),
+        Var::FromEnv { passthrough } => !passthrough,
+    }
+}
+
+/// STDIO-012 in the environment: the container engine the server drives is on another
+/// machine (`DOCKER_HOST=tcp://…`, `ssh://…`), or a reference capm cannot read.
+fn remote_engine(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
+    if !matches!(upper, "DOCKER_HOST" | "CONTAINER_HOST") {
+        return;
+    }
+    let remote = |v: &str| {
+        let v = v.trim().to_ascii_lowercase();
+        !(v.starts_with("unix://") || v.starts_with("npipe://"))
+    };
+    if matches_or_unreadable(value, remote) {
+        sink.add(
+            "STDIO-012",
+            Level::Block,
+            span,
+            format!("`{key}` sends the server's container commands to another machine"),
+        )
+        .help("use the local engine; remove the variable or pass the user's own setting through");
     }
 }
 
@@ -314,5 +455,40 @@ pub fn check_sharing(servers: &[(String, &McpServer)], out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hijack_variables_by_kind() {
+        let lit = Var::Literal;
+        for name in [
+            "GIT_SSH_COMMAND",
+            "SSH_ASKPASS",
+            "GIT_CONFIG_KEY_3",
+            "CORECLR_PROFILER",
+            "LD_AUDIT",
+            "NPM_CONFIG_SCRIPT_SHELL",
+            "MAVEN_OPTS",
+            "RSYNC_RSH",
+        ] {
+            assert!(hijacks(name, lit("x")), "{name}");
+        }
+        for name in [
+            "NODE_ENV",
+            "LOG_LEVEL",
+            "PYTHONUNBUFFERED",
+            "JAVA_HOME",
+            "CHROME_OPTIONS",
+        ] {
+            assert!(!hijacks(name, lit("x")), "{name}");
+        }
+        assert!(!hijacks("PAGER", lit("cat")));
+        assert!(hijacks("PAGER", lit("sh -c id")));
+        assert!(hijacks("EDITOR", Var::FromEnv { passthrough: false }));
+        assert!(!hijacks("EDITOR", Var::FromEnv { passthrough: true }));
     }
 }

@@ -448,10 +448,21 @@ mod tests {
 
     #[test]
     fn undelegated_top_level_domains_are_private() {
-        for n in ["kubernetes.default", "db.staging", "redis.cache1", "git.acme"] {
+        for n in [
+            "kubernetes.default",
+            "db.staging",
+            "redis.cache1",
+            "git.acme",
+        ] {
             assert_name(n, Reach::Private);
         }
-        for n in ["mcp.notion.com", "api.example.dev", "a.xn--p1ai", "x.example", "y.invalid"] {
+        for n in [
+            "mcp.notion.com",
+            "api.example.dev",
+            "a.xn--p1ai",
+            "x.example",
+            "y.invalid",
+        ] {
             assert!(classify_name(n).is_none(), "{n}");
         }
     }

@@ -107,6 +107,139 @@ const DASH_E: Grammar = Grammar {
     valued_long: &[],
 };
 
+/// Whether `argv[i]` is where a command is: the first element, or right after a wrapper
+/// (`nohup script -c …`). Programs named like common words count only there.
+fn command_position(argv: &[Arg<'_>], i: usize) -> bool {
+    i == 0 || super::reach::PASS_THROUGH.contains(&program(argv[i - 1].text).as_str())
+}
+
+/// `script -c CMD` and `expect -c CMD`: a command string for a shell or Tcl.
+const SCRIPT: Grammar = Grammar {
+    code: "c",
+    valued: "IOBTE",
+    stop: "",
+    code_long: &["--command"],
+    valued_long: &[
+        "--log-io",
+        "--log-in",
+        "--log-out",
+        "--log-timing",
+        "--echo",
+        "--output-limit",
+    ],
+};
+
+/// An awk program is code: it runs commands when it calls `system()`, pipes to or from a
+/// command (`print | "cmd"`, `"cmd" | getline`), and gawk loads extensions with `-l`. The
+/// program is the first operand, or `-e`/`--source` text; `-f FILE` is a script file.
+fn awk<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
+    let runs = |t: &str| t.contains("system") || t.contains('|') || t.contains("getline");
+    let mut i = 0;
+    while let Some(a) = rest.get(i) {
+        let t = a.text;
+        let (flag, inline) = t.split_once('=').map_or((t, None), |(f, v)| (f, Some(v)));
+        match flag {
+            "-l" | "--load" => return Some(*a),
+            "-e" | "--source" => {
+                let code = inline.or_else(|| rest.get(i + 1).map(|n| n.text))?;
+                if runs(code) {
+                    return Some(*a);
+                }
+                i += if inline.is_some() { 1 } else { 2 };
+            }
+            "-f" | "--file" => return None,
+            "-F" | "-v" | "--field-separator" | "--assign" | "-i" | "--include" => {
+                i += if inline.is_some() { 1 } else { 2 }
+            }
+            "--" => return rest.get(i + 1).filter(|n| runs(n.text)).copied(),
+            _ if t.starts_with("-l") && t.len() > 2 => return Some(*a),
+            _ if t.starts_with('-') && t.len() > 1 => i += 1,
+            _ => return runs(t).then_some(*a),
+        }
+    }
+    None
+}
+
+/// `vim -c CMD`, `+CMD`, `--cmd CMD`, `-S FILE`: editor commands, which can run a shell (`:!`).
+fn editor_commands<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
+    rest.iter()
+        .find(|r| {
+            matches!(r.text, "-c" | "--cmd" | "-S" | "-s" | "-u")
+                || (r.text.starts_with('+') && r.text.len() > 1)
+        })
+        .copied()
+}
+
+/// git settings on the command line whose value is a program git runs
+/// (`core.sshCommand`, `core.pager`, `credential.helper`, `alias.x=!cmd`, filters and
+/// diff drivers, hooks) or another configuration to load (`include.path`).
+fn git_config<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
+    let mut prev = "";
+    for a in rest {
+        let setting = match a.text.strip_prefix("-c") {
+            Some("") => None,
+            Some(v) => Some(v),
+            None if prev == "-c" || prev == "--config-env" => Some(a.text),
+            None => a.text.strip_prefix("--config-env="),
+        };
+        // `--exec-path=DIR` runs git's subcommands from DIR.
+        if setting.is_some_and(git_setting_runs) || a.text.starts_with("--exec-path=") {
+            return Some(*a);
+        }
+        if !a.text.starts_with('-') && prev != "-c" && prev != "--config-env" {
+            return None;
+        }
+        prev = a.text;
+    }
+    None
+}
+
+/// Whether one `key=value` git setting makes git run a program or read other configuration.
+fn git_setting_runs(kv: &str) -> bool {
+    let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+    let key = key.to_ascii_lowercase();
+    let last = key.rsplit('.').next().unwrap_or("");
+    const RUNNING: &[&str] = &[
+        "sshcommand",
+        "pager",
+        "editor",
+        "fsmonitor",
+        "hookspath",
+        "askpass",
+        "helper",
+        "external",
+        "program",
+        "textconv",
+        "command",
+        "driver",
+        "process",
+        "clean",
+        "smudge",
+        "packobjectshook",
+        "gitproxy",
+        "path",
+        "allow",
+        "cmd",
+        "tool",
+    ];
+    value.trim_start().starts_with('!') || RUNNING.contains(&last) || key.starts_with("includeif")
+}
+
+/// An ssh option that runs a local command (`-o ProxyCommand=…`, `LocalCommand`,
+/// `KnownHostsCommand`, `Match exec`), in whatever argument it appears (`ssh -o`, `scp -o`,
+/// `rsync -e "ssh -o …"`, `git -c core.sshCommand` is git's).
+fn command_option(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    [
+        "proxycommand",
+        "localcommand",
+        "knownhostscommand",
+        "match exec",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
+}
+
 /// PowerShell parameters that take a value (lower case, with their usual short forms).
 const PS_VALUED: &[&str] = &[
     "executionpolicy",
@@ -131,9 +264,22 @@ const PS_VALUED: &[&str] = &[
 ];
 
 pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    // Programs whose check searches the whole rest of the argv: once one found nothing,
+    // a later one of the same name (whose rest is a suffix) cannot, so each is searched
+    // once and a long launch costs its length, not its square.
+    let mut searched: Vec<String> = Vec::new();
     for (i, a) in argv.iter().enumerate() {
         let p = program(a.text);
         let f = family(&p);
+        if matches!(
+            f,
+            "find" | "xargs" | "vi" | "vim" | "nvim" | "ex" | "view" | "gvim"
+        ) {
+            if searched.contains(&p) {
+                continue;
+            }
+            searched.push(p.clone());
+        }
         let sub = matches!(p.as_str(), "npm" | "pnpm" | "yarn" | "bun")
             && argv
                 .get(i + 1)
@@ -150,6 +296,21 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "ruby" => scan(&RUBY, rest),
             "php" => scan(&PHP, rest),
             "lua" | "luajit" | "rscript" | "julia" | "osascript" => scan(&DASH_E, rest),
+            "expect" | "script" if command_position(argv, i) => scan(&SCRIPT, rest),
+            "awk" | "gawk" | "mawk" | "nawk" => awk(rest),
+            "find" => rest
+                .iter()
+                .find(|r| matches!(r.text, "-exec" | "-execdir" | "-ok" | "-okdir"))
+                .copied(),
+            "vi" | "vim" | "nvim" | "gvim" => editor_commands(rest),
+            // Common words elsewhere; editors only as the command.
+            "ex" | "view" if command_position(argv, i) => editor_commands(rest),
+            "git" => git_config(rest),
+            "xargs" => rest
+                .iter()
+                .find(|r| SHELLS.contains(&family(&program(r.text))))
+                .copied(),
+            _ if command_option(a.text) => Some(*a),
             _ if SHELLS.contains(&f) => scan(&SHELL, rest),
             _ if matches!(p.as_str(), "npx" | "pnpx" | "bunx") || sub => scan(&LAUNCHER, rest),
             _ => None,
@@ -251,4 +412,40 @@ fn powershell<'a>(rest: &[Arg<'a>], windows: bool) -> Option<Arg<'a>> {
         i += if PS_VALUED.contains(&name) { 2 } else { 1 };
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::span::Span;
+
+    fn args(v: &[&'static str]) -> Vec<Arg<'static>> {
+        v.iter()
+            .map(|t| Arg {
+                text: t,
+                span: Span::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn awk_programs_that_run_commands() {
+        assert!(awk(&args(&["BEGIN{system(\"id\")}"])).is_some());
+        assert!(awk(&args(&["-v", "x=1", "{ \"date\" | getline d }"])).is_some());
+        assert!(awk(&args(&["-l", "filefuncs", "{print}"])).is_some());
+        assert!(awk(&args(&["-F", ":", "{print $1}", "f"])).is_none());
+        assert!(awk(&args(&["-f", "x.awk", "f"])).is_none());
+    }
+
+    #[test]
+    fn git_settings_that_run_programs() {
+        assert!(git_setting_runs("core.sshCommand=ssh -i k"));
+        assert!(git_setting_runs("alias.x=!sh"));
+        assert!(git_setting_runs("filter.lfs.smudge=x"));
+        assert!(!git_setting_runs("color.ui=never"));
+        assert!(!git_setting_runs("user.name=Bot"));
+        assert!(git_config(&args(&["-c", "core.pager=sh", "log"])).is_some());
+        assert!(git_config(&args(&["--exec-path=/tmp", "status"])).is_some());
+        assert!(git_config(&args(&["log", "-c", "core.pager=sh"])).is_none());
+    }
 }

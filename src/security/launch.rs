@@ -57,7 +57,12 @@ pub const INTERPRETERS: &[&str] = &[
     "pwsh",
     "powershell",
 ];
-const ESCALATION: &[&str] = &["sudo", "doas", "su", "pkexec", "runas", "gsudo"];
+/// Programs whose job is to run a command with other rights (another user, root, a new
+/// root directory, another process's namespaces, added capabilities).
+const ESCALATION: &[&str] = &[
+    "sudo", "sudoedit", "doas", "su", "pkexec", "runas", "gsudo", "run0", "runuser", "chroot",
+    "nsenter", "setpriv", "capsh", "psexec", "psexec64",
+];
 
 /// Options of the Python runners (uvx, uv run, uv tool run, pipx run) that take a value,
 /// so that the value is never taken for the package or script.
@@ -97,8 +102,11 @@ pub const PYTHON_RUNNER_VALUED: &[&str] = &[
     "--package",
 ];
 const NETWORK: &[&str] = &[
-    "curl", "wget", "nc", "ncat", "netcat", "scp", "sftp", "ssh", "ftp",
+    "curl", "wget", "nc", "ncat", "netcat", "scp", "sftp", "ssh", "ftp", "socat", "telnet", "tftp",
 ];
+
+/// A word of the launch, where it was written, and the number of its shell statement.
+pub(crate) type Word = (String, Span, usize);
 
 /// Words of the launch: each argument split at white space and shell punctuation, so that
 /// inline shell strings are looked into as well.
@@ -106,7 +114,7 @@ const NETWORK: &[&str] = &[
 /// at `;`, `|`, `&`, parentheses and backticks inside an argument. An argument holding
 /// white space is a shell string of its own, so it starts and ends a statement; plain
 /// arguments continue the argv's statement.
-fn words(argv: &[Arg<'_>]) -> Vec<(String, Span, usize)> {
+pub(crate) fn words(argv: &[Arg<'_>]) -> Vec<Word> {
     let mut out = Vec::new();
     let mut statement = 0;
     for a in argv {
@@ -152,6 +160,7 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     super::inline::check(&argv, sink);
     metacharacters(&argv, sink);
     super::fetch::check(&argv, sink);
+    super::preload::check(&argv, sink);
     dangerous_words(&argv, sink);
     paths(&argv, sink);
     command_location(&argv[0], tree, sink);
@@ -161,6 +170,7 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
     trust_flags(&argv, sink);
     let start = super::wrap::unwrap(&argv, sink).start;
     launcher(&argv[start..], sink);
+    super::runners::check(&argv[start..], sink);
     super::container::check(&argv[start..], sink);
     artifacts(&argv, sink);
     super::url::check_proxy_target(&argv, sink);
@@ -174,13 +184,51 @@ fn url_argument(t: &str) -> bool {
     v.contains("://") && !v.contains(char::is_whitespace) && ::url::Url::parse(v).is_ok()
 }
 
-/// STDIO-002: shell syntax, which has no meaning in an argv.
+/// Programs that hand (part of) their argv to a shell: the shells themselves, and tools
+/// that run a command string (`ssh host CMD`, `watch CMD`, `script -c CMD`, `su -c CMD`).
+const SHELL_PARSERS: &[&str] = &[
+    "cmd",
+    "powershell",
+    "pwsh",
+    "ssh",
+    "watch",
+    "script",
+    "su",
+    "runuser",
+    "eval",
+    "busybox",
+    "toybox",
+    "tmux",
+    "screen",
+    "parallel",
+    "expect",
+    "dtach",
+];
+
+/// Whether some program of the launch parses (part of) its argv as shell syntax: a shell,
+/// a tool known to hand a string to one, or `npx`/`npm exec` given `-c`/`--call`.
+fn shell_parses(argv: &[Arg<'_>]) -> bool {
+    let mut launcher = false;
+    argv.iter().any(|a| {
+        let p = program(a.text);
+        let f = family(&p);
+        let call = launcher && matches!(a.text, "-c" | "--call") || a.text.starts_with("--call=");
+        launcher |= matches!(p.as_str(), "npx" | "pnpx" | "npm" | "pnpm");
+        call || SHELLS.contains(&f) || SHELL_PARSERS.contains(&p.as_str())
+    })
+}
+
+/// STDIO-002: shell syntax where a shell parses the launch, and line breaks and NUL
+/// anywhere (they split a command line wherever it is read as text).
 fn metacharacters(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
+    let shell = shell_parses(argv);
     for a in argv {
         let is_url = url_argument(a.text);
-        let found = [";", "|", "&", "$(", "`", ">", "<", "\n", "\r", "\0"]
+        let syntax = [";", "|", "&", "$(", "`", ">", "<"]
             .into_iter()
+            .filter(|_| shell)
             .find(|m| a.text.contains(m) && !(is_url && matches!(*m, "&" | ";")));
+        let found = syntax.or_else(|| ["\n", "\r", "\0"].into_iter().find(|m| a.text.contains(m)));
         if let Some(m) = found {
             let shown = m.escape_debug().to_string();
             sink.add("STDIO-002", Level::High, a.span, format!("`{shown}` in `{}` is shell syntax, which an argv never needs", a.text.escape_debug()))
@@ -199,6 +247,7 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             .position(|ps| ps.iter().any(|p| list.contains(&p.as_str())))
     };
     let progs: Vec<String> = ws.iter().map(|(w, ..)| program(w)).collect();
+    super::reach::check(&ws, sink);
     if let Some(i) = find(ESCALATION) {
         sink.add(
             "STDIO-004",
@@ -236,7 +285,7 @@ fn dangerous_words(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
 /// anywhere after the program in the same statement: `rm x -rf` is `rm -rf x` (GNU
 /// permutes). Each question "does such a word follow?" is one look-up, so a launch of many
 /// words costs their number, not its square.
-fn destructive_command(ws: &[(String, Span, usize)], progs: &[String]) -> Option<usize> {
+fn destructive_command(ws: &[Word], progs: &[String]) -> Option<usize> {
     let short =
         |c: char| move |w: &str| w.starts_with('-') && !w.starts_with("--") && w.contains(c);
     let exact = |f: &'static str| move |w: &str| w == f;
@@ -260,7 +309,7 @@ fn destructive_command(ws: &[(String, Span, usize)], progs: &[String]) -> Option
             "chmod" => any(&recursive[1..], i) && all_modes.follows(ws, i),
             "chown" => any(&recursive[1..], i),
             "dd" => output.follows(ws, i),
-            "systemctl" | "launchctl" | "crontab" => true,
+            "systemctl" | "systemd-run" | "launchctl" | "crontab" => true,
             "reg" => ws
                 .get(i + 1)
                 .is_some_and(|(w, ..)| w.eq_ignore_ascii_case("add")),
@@ -275,19 +324,15 @@ struct Later {
 }
 
 impl Later {
-    fn in_statement(ws: &[(String, Span, usize)], test: impl Fn(&str) -> bool) -> Later {
+    fn in_statement(ws: &[Word], test: impl Fn(&str) -> bool) -> Later {
         Later::new(ws, test, true)
     }
 
-    fn anywhere(ws: &[(String, Span, usize)], test: impl Fn(&str) -> bool) -> Later {
+    fn anywhere(ws: &[Word], test: impl Fn(&str) -> bool) -> Later {
         Later::new(ws, test, false)
     }
 
-    fn new(
-        ws: &[(String, Span, usize)],
-        test: impl Fn(&str) -> bool,
-        per_statement: bool,
-    ) -> Later {
+    fn new(ws: &[Word], test: impl Fn(&str) -> bool, per_statement: bool) -> Later {
         let mut last = std::collections::BTreeMap::new();
         for (i, (w, _, statement)) in ws.iter().enumerate() {
             if test(w) {
@@ -301,7 +346,7 @@ impl Later {
     }
 
     /// Whether such a word comes after word `i` (in its statement, if per statement).
-    fn follows(&self, ws: &[(String, Span, usize)], i: usize) -> bool {
+    fn follows(&self, ws: &[Word], i: usize) -> bool {
         let key = if self.per_statement { ws[i].2 } else { 0 };
         self.last.get(&key).is_some_and(|&j| j > i)
     }
@@ -368,24 +413,57 @@ fn sensitive_spelling(t: &str) -> Option<&'static str> {
     {
         return Some("system account or process data");
     }
-    for (needle, what) in [
-        (".cursor/mcp.json", "another client's MCP configuration"),
-        (".claude.json", "another client's MCP configuration"),
-        (
-            "claude_desktop_config.json",
-            "another client's MCP configuration",
-        ),
-        (".vscode/mcp.json", "another client's MCP configuration"),
-    ] {
-        if p.ends_with(needle) {
-            return Some(what);
-        }
-    }
     let last = components.last().copied().unwrap_or("");
+    if client_config(&p, &components, last) {
+        return Some("another client's MCP configuration");
+    }
     if last == "opencode.json" || last == "opencode.jsonc" {
         return Some("OpenCode's own configuration");
     }
     secret_store(&p, &components)
+}
+
+/// Another agent client's configuration (its MCP servers, permissions, tokens), by kind:
+/// a file inside a client's own directory (`~/.cursor`, `~/.codeium/windsurf`, `~/.claude`,
+/// `~/.gemini`, `~/.codex`, …), VS Code's user settings, or a client's known file name.
+fn client_config(p: &str, components: &[&str], last: &str) -> bool {
+    const CLIENT_DIRS: &[&str] = &[
+        ".cursor",
+        ".codeium",
+        ".windsurf",
+        ".claude",
+        ".gemini",
+        ".codex",
+        ".continue",
+        ".roo",
+        ".amazonq",
+        ".qwen",
+        ".copilot",
+        ".aider",
+    ];
+    const CLIENT_FILES: &[&str] = &[
+        ".claude.json",
+        "claude_desktop_config.json",
+        "mcp_config.json",
+        "cline_mcp_settings.json",
+        "mcp_settings.json",
+        ".aider.conf.yml",
+    ];
+    let config_file = [".json", ".jsonc", ".toml", ".yaml", ".yml"]
+        .iter()
+        .any(|e| last.ends_with(e));
+    let in_client_dir = components[..components.len().saturating_sub(1)]
+        .iter()
+        .any(|c| CLIENT_DIRS.contains(c));
+    let vscode = [
+        "code/user/",
+        "code - insiders/user/",
+        "vscodium/user/",
+        ".vscode/mcp.json",
+    ]
+    .iter()
+    .any(|d| p.contains(d));
+    CLIENT_FILES.contains(&last) || (config_file && (in_client_dir || vscode))
 }
 
 /// [`sensitive_spelling`] by kind, beyond the names above: credential files of tools,
@@ -424,6 +502,12 @@ fn secret_store(p: &str, components: &[&str]) -> Option<&'static str> {
         ".local/share/opencode",
         "/var/run/secrets",
         "/run/secrets",
+        "/serviceaccount",
+        "microsoft/credentials",
+        "microsoft/protect",
+        "microsoft/vault",
+        "appdata/roaming/gcloud",
+        "%appdata%/gcloud",
     ];
     if TOOL_DIRS
         .iter()
@@ -481,9 +565,24 @@ pub fn whole_tree(v: &str) -> bool {
             .is_some_and(|n| n == "/" || n == "~" || (n.len() == 2 && n.as_bytes()[1] == b':'))
 }
 
+/// Whether `argv[i]` is the host side of a container bind, which the container rules judge
+/// (CTR-001, CTR-003) with the mount's options.
+fn container_bind(argv: &[Arg<'_>], i: usize, engine: bool) -> bool {
+    let t = argv[i].text;
+    let after_flag = matches!(argv[i - 1].text, "-v" | "--volume" | "--mount");
+    engine && (after_flag || t.starts_with("--volume=") || t.starts_with("--mount="))
+}
+
 fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     // `{file:…}` references are checked with the other substitutions.
-    for a in argv[1..].iter().filter(|a| !a.text.contains("{file:")) {
+    let engine = argv
+        .iter()
+        .any(|a| matches!(program(a.text).as_str(), "docker" | "podman" | "nerdctl"));
+    let checked = (1..argv.len()).filter(|&i| !container_bind(argv, i, engine));
+    for a in checked
+        .map(|i| &argv[i])
+        .filter(|a| !a.text.contains("{file:"))
+    {
         let v = value_of(a.text);
         if let Some(what) = sensitive_path(v) {
             sink.add("STDIO-007", Level::High, a.span, format!("`{}` points at {what}", a.text))
@@ -500,28 +599,33 @@ fn paths(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
-/// STDIO-009: a command in a world-writable place, or a relative path outside the bundle.
-fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
-    let c = cmd.text.replace('\\', "/");
-    // Judge the path as the system resolves it: `//tmp/x` and `/opt/../tmp/x` are in /tmp.
+/// Whether a path is in a temporary, world-writable directory, judged as the system
+/// resolves it: `//tmp/x` and `/opt/../tmp/x` are in /tmp.
+pub fn temporary(path: &str) -> bool {
+    let c = path.replace('\\', "/");
     let resolved = if c.starts_with('/') {
         normalize_host_path(&c).unwrap_or_else(|| c.clone())
     } else {
-        c.clone()
+        c
     };
     let lower = format!("{}/", resolved.to_ascii_lowercase());
-    let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/"]
+    ["/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/"]
         .iter()
         .any(|t| lower.starts_with(t))
         || lower.contains("/windows/temp/")
         || lower.starts_with("%temp%")
-        || lower.starts_with("$tmpdir");
-    if temp {
+        || lower.starts_with("$tmpdir")
+}
+
+/// STDIO-009: a command in a world-writable place, or a relative path outside the bundle.
+fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
+    let c = cmd.text.replace('\\', "/");
+    if temporary(cmd.text) {
         sink.add("STDIO-009", Level::Medium, cmd.span, format!("the command `{}` lives in a temporary, world-writable directory", cmd.text))
             .help("anyone can replace it there; launch an installed program or a file shipped in the bundle");
         return;
     }
-    if c.starts_with('/') || c.starts_with('~') || !c.contains('/') {
+    if c.starts_with('/') || c.starts_with('~') || windows_absolute(&c) || !c.contains('/') {
         return;
     }
     let rel: Vec<&str> = c
@@ -541,6 +645,13 @@ fn command_location(cmd: &Arg<'_>, tree: &BundleTree, sink: &mut Sink<'_>) {
         )
         .help("ship the executable in the bundle, or launch an installed program by name");
     }
+}
+
+/// `C:/tools/x.exe` (after `\\` became `/`): a path from a drive root, not a relative one.
+/// A UNC path (`//server/share/x.exe`) starts with `/` and is absolute too.
+fn windows_absolute(c: &str) -> bool {
+    let b = c.as_bytes();
+    b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/'
 }
 
 /// STDIO-011: a launch too long to review.
@@ -676,24 +787,22 @@ pub fn all_interfaces(v: &str) -> bool {
     })
 }
 
-/// TRUST-002 on the command line: switches that skip the user's confirmations.
+/// TRUST-002 on the command line: another agent started with its confirmations or its
+/// sandbox off, by switch (`--yolo`, `--dangerously-…`, `--full-auto`) or by the value of
+/// a mode option (`--permission-mode bypassPermissions`, `--approval-mode yolo`,
+/// `-c approval_policy=never`, `--sandbox danger-full-access`).
 fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
-    for a in &argv[1..] {
-        let flag = a
-            .text
-            .split_once('=')
-            .map_or(a.text, |(f, _)| f)
-            .to_ascii_lowercase();
-        if flag.starts_with("--dangerously")
-            || matches!(
-                flag.as_str(),
-                "--yolo"
-                    | "--trust-all"
-                    | "--trust-all-tools"
-                    | "--auto-approve"
-                    | "--always-allow"
-            )
-        {
+    let deno = argv.iter().any(|a| program(a.text) == "deno");
+    // Gemini's and Qwen's `-y` is `--yolo`; elsewhere (`npx -y`) it only skips a prompt.
+    let yolo_short = argv
+        .iter()
+        .any(|a| matches!(program(a.text).as_str(), "gemini" | "qwen"));
+    for (i, a) in argv.iter().enumerate().skip(1) {
+        let lower = a.text.to_ascii_lowercase();
+        let flag = lower.split_once('=').map_or(lower.as_str(), |(f, _)| f);
+        let prev = argv[i - 1].text.to_ascii_lowercase();
+        let short = yolo_short && a.text == "-y";
+        if short || safety_switch(flag, deno) || safety_value(&prev, &lower) {
             sink.add(
                 "TRUST-002",
                 Level::Block,
@@ -702,6 +811,47 @@ fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             )
             .help("trust is the user's decision; remove the switch");
         }
+    }
+}
+
+/// A switch whose name says confirmations or the sandbox are skipped.
+fn safety_switch(flag: &str, deno: bool) -> bool {
+    let Some(name) = flag.strip_prefix("--") else {
+        return false;
+    };
+    const KINDS: &[&str] = &[
+        "dangerously",
+        "yolo",
+        "skip-permission",
+        "bypass-permission",
+        "bypass-approval",
+        "trust-all",
+        "auto-approve",
+        "always-allow",
+        "always-approve",
+        "yes-always",
+        "full-auto",
+        "no-confirm",
+        "allow-all-tools",
+    ];
+    KINDS.iter().any(|k| name.contains(k)) || (!deno && name.starts_with("allow-all"))
+}
+
+/// A mode option (or a `-c key=value` setting) whose value turns approvals or the sandbox
+/// off. `prev` and `arg` are lower case; quotes around values are ignored.
+fn safety_value(prev: &str, arg: &str) -> bool {
+    let unquoted = arg.replace(['"', '\''], "");
+    let (key, value) = match unquoted.split_once('=') {
+        Some((k, v)) => (k.trim_start_matches('-').to_string(), v.to_string()),
+        None => (prev.trim_start_matches('-').to_string(), unquoted.clone()),
+    };
+    let key = key.replace('_', "-");
+    match value.as_str() {
+        "bypasspermissions" | "dontask" => key == "permission-mode",
+        "yolo" => key.contains("approval"),
+        "never" => key.contains("approval") || key == "a",
+        "danger-full-access" => true,
+        _ => false,
     }
 }
 
@@ -937,13 +1087,12 @@ pub fn python_pin(spec: &str) -> Result<(), String> {
 /// A path on this machine rather than something to fetch: `./x`, `../x`, `/x`, `~/x`,
 /// `C:\\x`, `file:…`.
 fn local_path(s: &str) -> bool {
-    let b = s.as_bytes();
     s.starts_with('.')
         || s.starts_with('/')
         || s.starts_with('~')
         || s.starts_with("file:")
         || s.contains('\\')
-        || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/')
+        || windows_absolute(s)
 }
 
 /// `https://github.com/u/r` (or GitLab, Bitbucket) with nothing after the repository:
@@ -1136,6 +1285,76 @@ mod tests {
             "history.md",
             "docs/netrc.md",
             "/srv/data",
+        ] {
+            assert_eq!(sensitive_path(path), None, "{path}");
+        }
+    }
+
+    fn argv(v: &[&'static str]) -> Vec<Arg<'static>> {
+        v.iter()
+            .map(|t| Arg {
+                text: t,
+                span: Span::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shell_syntax_only_where_a_shell_parses() {
+        assert!(shell_parses(&argv(&["sh", "-c", "a;b"])));
+        assert!(shell_parses(&argv(&["/usr/bin/ssh", "host", "a;b"])));
+        assert!(shell_parses(&argv(&["npx", "-c", "a|b"])));
+        assert!(shell_parses(&argv(&["env", "bash", "x.sh"])));
+        assert!(!shell_parses(&argv(&[
+            "npx",
+            "-y",
+            "x@1.0.0",
+            "--origins",
+            "a;b"
+        ])));
+        assert!(!shell_parses(&argv(&["node", "server.js", "-c", "a;b"])));
+    }
+
+    #[test]
+    fn agents_with_their_safety_off() {
+        assert!(safety_switch("--dangerously-skip-permissions", false));
+        assert!(safety_switch("--allow-all", false));
+        assert!(!safety_switch("--allow-all", true), "deno's permissions");
+        assert!(!safety_switch("--yes", false));
+        assert!(safety_value("--permission-mode", "bypasspermissions"));
+        assert!(!safety_value("--permission-mode", "plan"));
+        assert!(safety_value("-c", "approval_policy=\"never\""));
+        assert!(safety_value("-s", "danger-full-access"));
+        assert!(!safety_value("--mode", "never"));
+    }
+
+    #[test]
+    fn windows_paths_are_absolute() {
+        assert!(windows_absolute("C:/Progra~1/nodejs/npx.cmd"));
+        assert!(!windows_absolute("bin/server"));
+        assert_eq!(program("C:\\Progra~1\\nodejs\\npx.cmd"), "npx");
+    }
+
+    #[test]
+    fn other_clients_configurations_by_kind() {
+        for path in [
+            "~/.codeium/windsurf/mcp_config.json",
+            "/Users/a/.cursor/mcp.json",
+            "%APPDATA%\\Code\\User\\settings.json",
+            "$HOME/.gemini/settings.json",
+            "~/.codex/config.toml",
+            "/home/u/.claude.json",
+        ] {
+            assert_eq!(
+                sensitive_path(path),
+                Some("another client's MCP configuration"),
+                "{path}"
+            );
+        }
+        for path in [
+            "config/settings.json",
+            ".claude/commands/review.md",
+            "mcp.json",
         ] {
             assert_eq!(sensitive_path(path), None, "{path}");
         }

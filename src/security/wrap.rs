@@ -60,6 +60,12 @@ const WRAPPERS: &[Wrapper] = &[
         operands: &[],
     },
     Wrapper {
+        name: "setsid",
+        flags: &["-c", "-f", "-w", "--ctty", "--fork", "--wait"],
+        valued: &[],
+        operands: &[],
+    },
+    Wrapper {
         name: "timeout",
         flags: &[
             "-v",

@@ -32,6 +32,7 @@ mod interactive;
 mod io_errors;
 mod json_outputs;
 mod json_results;
+mod launches;
 mod layers;
 mod lint;
 mod lint_cases;
