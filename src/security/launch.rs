@@ -525,6 +525,7 @@ fn secret_store(p: &str, components: &[&str]) -> Option<&'static str> {
     if last.ends_with("_history") || matches!(last, ".histfile" | ".lesshst") {
         return Some("a shell or REPL history");
     }
+    // Whole components, so that a user-agent string naming `Firefox/128.0` is no path.
     const BROWSERS: &[&str] = &[
         ".mozilla",
         "firefox",
@@ -536,7 +537,13 @@ fn secret_store(p: &str, components: &[&str]) -> Option<&'static str> {
         "library/cookies",
         "library/safari",
     ];
-    if BROWSERS.iter().any(|b| p.contains(b)) {
+    let browser = |b: &str| {
+        let parts: Vec<&str> = b.split('/').collect();
+        components
+            .windows(parts.len())
+            .any(|w| w == parts.as_slice())
+    };
+    if BROWSERS.iter().any(|b| browser(b)) {
         return Some("a browser profile");
     }
     let system = [
@@ -1254,6 +1261,20 @@ mod tests {
         );
         assert!(
             git_unpinned("git+https://github.com/o/r@v1#egg=x&subdirectory=servers/x").is_some()
+        );
+    }
+
+    #[test]
+    fn a_user_agent_is_no_browser_profile() {
+        let ua = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(sensitive_path(ua), None);
+        assert_eq!(
+            sensitive_path("~/.mozilla/firefox/x.default"),
+            Some("a browser profile")
+        );
+        assert_eq!(
+            sensitive_path("/Users/a/Library/Application Support/Google/Chrome/Default"),
+            Some("a browser profile")
         );
     }
 
