@@ -357,6 +357,12 @@ fn host_access(flag: &str, value: Option<&str>) -> Option<String> {
             "`--cap-add {v}` adds kernel capabilities to the container"
         )),
         "--device" => Some(format!("`--device {v}` hands the container a host device")),
+        "--device-cgroup-rule" => Some(format!(
+            "`--device-cgroup-rule {v}` lets the container use host devices"
+        )),
+        "--volumes-from" => Some(format!(
+            "`--volumes-from {v}` mounts another container's volumes, whose host binds capm cannot see"
+        )),
         "--pid" | "--network" | "--net" | "--ipc" | "--userns" | "--uts" | "--cgroupns"
             if lower == "host" =>
         {

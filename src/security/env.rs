@@ -109,6 +109,28 @@ const RUNTIME_OPTIONS: &[&str] = &[
     "JAVA", "JDK", "MAVEN", "GRADLE", "SBT", "ANT", "BUN", "DENO", "NODE",
 ];
 
+/// Options that make a tool run or load a program the value names (`GOFLAGS=-toolexec=…`,
+/// `MAVEN_OPTS=-javaagent:…`), whatever tool the variable is for.
+const RUNNING_OPTIONS: &[&str] = &[
+    "toolexec",
+    "exec",
+    "require",
+    "import",
+    "loader",
+    "experimental-loader",
+    "preload",
+    "javaagent",
+    "agentpath",
+    "agentlib",
+];
+
+/// A variable that holds command-line options for a tool: `GOFLAGS`, `*_OPTS`, `*_OPTIONS`.
+fn option_variable(upper: &str) -> bool {
+    ["FLAGS", "_OPTS", "_OPTIONS", "OPT"]
+        .iter()
+        .any(|s| upper.ends_with(s))
+}
+
 /// Whether a variable can make the launched program (or one it starts) run or load code
 /// the bundle chose (ENV-002).
 fn hijacks(upper: &str, value: Var<'_>) -> bool {
@@ -120,8 +142,14 @@ fn hijacks(upper: &str, value: Var<'_>) -> bool {
     let runtime_options = upper
         .rsplit_once('_')
         .is_some_and(|(r, s)| matches!(s, "OPTS" | "OPTIONS") && RUNTIME_OPTIONS.contains(&r));
+    let runs_a_program = option_variable(upper)
+        && matches!(value, Var::Literal(v) | Var::Template(v) if v.split_whitespace().any(|w| {
+            let flag = w.split_once(['=', ':']).map_or(w, |(f, _)| f);
+            w.starts_with('-') && RUNNING_OPTIONS.contains(&flag.trim_start_matches('-'))
+        }));
     HIJACK.contains(&upper)
         || runtime_options
+        || runs_a_program
         || HIJACK_PREFIXES.iter().any(|p| upper.starts_with(p))
         || HIJACK_SUFFIXES.iter().any(|s| upper.ends_with(s))
 }
@@ -461,6 +489,15 @@ pub fn check_sharing(servers: &[(String, &McpServer)], out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_variables_that_run_a_program() {
+        let lit = |v| Var::Literal(v);
+        assert!(hijacks("GOFLAGS", lit("-toolexec=/tmp/x")));
+        assert!(hijacks("MYTOOL_OPTS", lit("-javaagent:/tmp/a.jar")));
+        assert!(!hijacks("GOFLAGS", lit("-mod=mod")));
+        assert!(!hijacks("SERVER_ARGS", lit("--port 8080")));
+    }
 
     #[test]
     fn hijack_variables_by_kind() {

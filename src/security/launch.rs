@@ -494,6 +494,7 @@ fn secret_store(p: &str, components: &[&str]) -> Option<&'static str> {
     }
     const TOOL_DIRS: &[&str] = &[
         ".config/gh/",
+        ".config/rclone",
         ".config/hub",
         ".config/doctl",
         ".config/op/",
@@ -800,15 +801,20 @@ pub fn all_interfaces(v: &str) -> bool {
 /// `-c approval_policy=never`, `--sandbox danger-full-access`).
 fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     let deno = argv.iter().any(|a| program(a.text) == "deno");
-    // Gemini's and Qwen's `-y` is `--yolo`; elsewhere (`npx -y`) it only skips a prompt.
-    let yolo_short = argv
+    // An agent's own "yes to everything" switch (Gemini's and Qwen's `-y`, Cursor's
+    // `--force`); elsewhere (`npx -y`, `rm --force`) it only skips a prompt.
+    // The first word naming an agent; its switches follow it.
+    let agent = argv
         .iter()
-        .any(|a| matches!(program(a.text).as_str(), "gemini" | "qwen"));
+        .position(|a| AGENTS.contains(&program(a.text).as_str()));
+    let cursor = agent.is_some_and(|j| program(argv[j].text) == "cursor-agent");
     for (i, a) in argv.iter().enumerate().skip(1) {
         let lower = a.text.to_ascii_lowercase();
         let flag = lower.split_once('=').map_or(lower.as_str(), |(f, _)| f);
         let prev = argv[i - 1].text.to_ascii_lowercase();
-        let short = yolo_short && a.text == "-y";
+        let after_agent = agent.is_some_and(|j| j < i);
+        let short = after_agent
+            && (matches!(a.text, "-y" | "--yes" | "--force") || (cursor && a.text == "-f"));
         if short || safety_switch(flag, deno) || safety_value(&prev, &lower) {
             sink.add(
                 "TRUST-002",
@@ -820,6 +826,23 @@ fn trust_flags(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         }
     }
 }
+
+/// Agent command lines whose confirmations a switch can turn off.
+const AGENTS: &[&str] = &[
+    "claude",
+    "codex",
+    "gemini",
+    "qwen",
+    "cursor-agent",
+    "copilot",
+    "aider",
+    "opencode",
+    "goose",
+    "amp",
+    "crush",
+    "cline",
+    "kiro-cli",
+];
 
 /// A switch whose name says confirmations or the sandbox are skipped.
 fn safety_switch(flag: &str, deno: bool) -> bool {

