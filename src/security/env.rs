@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
-use super::text::{literal_secret, secret_name, template_literal, token_shape};
+use super::secrets::random_key;
+use super::text::{identifier_name, literal_secret, secret_name, template_literal, token_shape};
 use super::{Finding, Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::span::Span;
@@ -122,7 +123,10 @@ fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
     }
 }
 
-/// ENV-001: a literal secret in the value, or around the references of a template.
+/// ENV-001: a literal secret in the value, or around the references of a template: a
+/// credential shape under any name, a value not plainly harmless under a secret name, or a
+/// random-looking key under a name that is not an identifier's. Messages name the kind of
+/// secret, never its value.
 fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
     let why = match value {
         Var::Literal(v) => token_shape(v)
@@ -130,13 +134,18 @@ fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
             .or_else(|| {
                 literal_secret(key, v)
                     .then(|| format!("`{key}` looks like a secret but is given a literal value"))
+            })
+            .or_else(|| {
+                (!identifier_name(key) && random_key(v.trim())).then(|| {
+                    format!("`{key}` holds a random-looking literal value, like a key")
+                })
             }),
         Var::Template(t) => token_shape(t)
             .map(|kind| format!("the template of `{key}` holds {kind} as literal text"))
             .or_else(|| {
-                let left = template_literal(t)?;
+                template_literal(t)?;
                 secret_name(key).then(|| {
-                    format!("the template of `{key}` looks like a secret but holds the literal text `{left}`")
+                    format!("the template of `{key}` looks like a secret but holds literal text besides its references")
                 })
             }),
         Var::FromEnv { .. } => None,

@@ -8,60 +8,10 @@ use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::span::Spanned;
 
-/// The kind of known secret token found in `s`, if any.
+/// The kind of credential `s` holds, if any: a vendor token family, a PEM private key, or
+/// a password in a connection string (`super::secrets`).
 pub fn token_shape(s: &str) -> Option<&'static str> {
-    let bytes = s.as_bytes();
-    let tail_len =
-        |start: usize, ok: fn(u8) -> bool| bytes[start..].iter().take_while(|&&b| ok(b)).count();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let word_dash = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    for (i, _) in s.char_indices() {
-        // A token starts at a word boundary.
-        if i > 0 && word_dash(bytes[i - 1]) {
-            continue;
-        }
-        let rest = &s[i..];
-        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
-            if rest.starts_with(prefix) && tail_len(i + 4, word) >= 20 {
-                return Some("a GitHub token");
-            }
-        }
-        if rest.starts_with("github_pat_") && tail_len(i + 11, word) >= 20 {
-            return Some("a GitHub fine-grained token");
-        }
-        if rest.starts_with("sk-") && tail_len(i + 3, word_dash) >= 20 {
-            return Some("an API secret key (sk-…)");
-        }
-        if rest.len() > 5
-            && rest.starts_with("xox")
-            && matches!(bytes[i + 3], b'a' | b'b' | b'p' | b'r' | b's')
-            && bytes[i + 4] == b'-'
-        {
-            return Some("a Slack token");
-        }
-        if rest.starts_with("AKIA")
-            && rest.len() >= 20
-            && rest.as_bytes()[4..20]
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
-            return Some("an AWS access key id");
-        }
-        if rest.starts_with("eyJ") {
-            let token: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                .collect();
-            let parts: Vec<&str> = token.split('.').collect();
-            if parts.len() == 3 && parts.iter().all(|p| p.len() >= 4) {
-                return Some("a JSON Web Token");
-            }
-        }
-    }
-    if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
-        return Some("a PEM private key");
-    }
-    None
+    super::secrets::shape(s)
 }
 
 /// The words of a name: split at `_`, `-`, `.`, spaces and camelCase humps, upper-cased.
@@ -117,6 +67,14 @@ pub fn secret_name(name: &str) -> bool {
         "AUTHKEY",
         "MASTERKEY",
         "SIGNINGKEY",
+        "PWD",
+        "DSN",
+        "SIGNATURE",
+        "SIG",
+        "PRIVATE",
+        "BEARER",
+        "SALT",
+        "PAT",
     ];
     const ENDINGS: &[&str] = &[
         "TOKEN",
@@ -126,9 +84,41 @@ pub fn secret_name(name: &str) -> bool {
         "CREDENTIAL",
         "CREDENTIALS",
     ];
-    name_words(name)
+    let words = name_words(name);
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    words
         .iter()
         .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e)))
+        || pair("CONNECTION", "STRING")
+        || pair("DATABASE", "URL")
+        || pair("DB", "URL")
+        || pair("WEBHOOK", "URL")
+        || words
+            .iter()
+            .any(|w| w == "CONNECTIONSTRING" || w == "PGPASSWORD")
+}
+
+/// Whether a name says its value identifies or fingerprints something rather than holding
+/// a secret: `COMMIT_SHA`, `IMAGE_DIGEST`, `PROJECT_ID`, `CHECKSUM`.
+pub fn identifier_name(name: &str) -> bool {
+    name_words(name).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "ID" | "IDS"
+                | "UUID"
+                | "SHA"
+                | "SHA1"
+                | "SHA256"
+                | "DIGEST"
+                | "HASH"
+                | "CHECKSUM"
+                | "COMMIT"
+                | "REV"
+                | "REVISION"
+                | "VERSION"
+                | "FINGERPRINT"
+        )
+    })
 }
 
 /// Whether a name says its value names a variable rather than holding a secret
@@ -175,14 +165,49 @@ pub fn harmless_value(v: &str) -> bool {
         return true;
     }
     if let Ok(u) = ::url::Url::parse(v)
-        && matches!(u.scheme(), "http" | "https")
-        && u.username().is_empty()
-        && u.password().is_none()
-        && u.query().is_none()
+        && u.has_host()
+        && (u.password().is_none() || !super::secrets::has_connection_password(v))
+        && !url_carries_secret(&u)
     {
         return true;
     }
-    strip_env_refs(v).trim().is_empty()
+    reference_or_placeholder(v)
+}
+
+/// Whether `v` is only variable references (`{env:X}`, `${X}`, `$X`, `%X%`), or a
+/// placeholder an author writes for the user to fill in (`<your-key>`, `YOUR_API_KEY`,
+/// `xxxxxxxx`, `changeme`): neither carries a secret.
+pub fn reference_or_placeholder(v: &str) -> bool {
+    let rest = strip_env_refs(v);
+    let rest = rest.trim();
+    let lower = rest.to_ascii_lowercase();
+    let filler = |c: char| matches!(c, 'x' | '*' | '.' | '-' | '_' | '0');
+    rest.is_empty()
+        || (rest.starts_with('<') && rest.ends_with('>'))
+        || (rest.starts_with('[') && rest.ends_with(']'))
+        || lower.starts_with("your")
+        || lower.starts_with("replace")
+        || lower.contains("placeholder")
+        || matches!(
+            lower.as_str(),
+            "changeme" | "change-me" | "change_me" | "redacted"
+        )
+        || (rest.len() >= 4 && lower.chars().all(filler))
+}
+
+/// Whether a URL's query or path carries something secret: a value under a secret-named
+/// query key, or a credential-shaped or random-looking query value or path segment.
+pub fn url_carries_secret(u: &::url::Url) -> bool {
+    let query = u.query_pairs().any(|(k, v)| {
+        !reference_or_placeholder(&v)
+            && (secret_name(&k) || token_shape(&v).is_some() || super::secrets::random_key(&v))
+    });
+    query || u.path_segments().into_iter().flatten().any(secret_segment)
+}
+
+/// Whether a URL path segment is a credential: a token shape or a random-looking key.
+pub fn secret_segment(seg: &str) -> bool {
+    token_shape(seg).is_some() || super::secrets::random_key(seg)
 }
 
 /// A relative file path: `credentials.json`, `certs/server.key`. Every segment is made of
@@ -360,37 +385,89 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
             .help("write it in plain characters; reviewers must see exactly what runs");
         }
     }
-    // Secrets passed as arguments: a token shape, or `--api-key VALUE` / `--token=VALUE`.
-    let args: Vec<&Spanned<String>> = s.args.iter().collect();
-    for (i, a) in args.iter().enumerate() {
-        if let Some(kind) = token_shape(&a.value) {
-            sink.add(
-                "ENV-001",
-                Level::Block,
-                a.span,
-                format!("an argument holds {kind}"),
-            )
-            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
-            continue;
-        }
-        let (flag, value) = match a.value.split_once('=') {
-            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-            _ => (a.value.as_str(), args.get(i + 1).map(|n| n.value.clone())),
-        };
-        if flag.starts_with("--")
-            && let Some(v) = value
-            && !v.starts_with('-')
-            && literal_secret(flag, &v)
-        {
-            sink.add(
-                "ENV-001",
-                Level::Block,
-                a.span,
-                format!("`{flag}` is given a literal value that looks like a secret"),
-            )
-            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
+    for (i, a) in s.args.iter().enumerate() {
+        let done = sink
+            .out
+            .iter()
+            .any(|f| f.rule == "ENV-001" && f.span == a.span);
+        if let Some(why) = (!done).then(|| argument_secret(&s.args, i)).flatten() {
+            sink.add("ENV-001", Level::Block, a.span, why)
+                .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
         }
     }
+}
+
+/// Why argument `i` carries a literal secret, if it does: a credential shape, a header
+/// (`Authorization: Bearer …`, `X-API-Key: …`), an auth scheme with a literal
+/// (`Bearer abc…`), an option named like a secret with a literal value (`--api-key=…`,
+/// `--token …`), a random-looking option value, or `NAME=value` naming a secret.
+fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
+    let a = args[i].value.as_str();
+    if let Some(kind) = token_shape(a) {
+        return Some(format!("an argument holds {kind}"));
+    }
+    if let Some((name, value)) = a.split_once(':')
+        && header_name(name)
+        && (secret_header(name) || secret_name(name))
+        && template_literal(value).is_some()
+    {
+        return Some(format!(
+            "the argument gives the header `{}` a literal value",
+            name.trim()
+        ));
+    }
+    if let Some(scheme) = auth_scheme_literal(a) {
+        return Some(format!("an argument holds a literal `{scheme}` credential"));
+    }
+    let (flag, value) = match a.split_once('=') {
+        Some((f, v)) => (f, Some(v)),
+        None => (a, args.get(i + 1).map(|n| n.value.as_str())),
+    };
+    let value = value.filter(|v| !v.starts_with('-'))?;
+    let option = flag.starts_with("--") || (flag.starts_with('-') && flag.len() > 2);
+    let assignment = !flag.starts_with('-') && a.contains('=') && header_name(flag);
+    if (option || assignment) && literal_secret(flag, value) {
+        return Some(format!(
+            "`{flag}` is given a literal value that looks like a secret"
+        ));
+    }
+    (option && !identifier_name(flag) && super::secrets::random_key(value))
+        .then(|| format!("`{flag}` is given a random-looking literal value, like a key"))
+}
+
+/// Whether `name` could be a header or variable name: letters, digits, `-` and `_`.
+fn header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+/// Headers that carry credentials whatever their name's words say.
+pub fn secret_header(name: &str) -> bool {
+    matches!(
+        name.trim().to_ascii_lowercase().as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    )
+}
+
+/// The auth scheme (`Bearer`, `Basic`, `Token`, `Bot`) a text gives a literal credential
+/// of eight characters or more, if it does: `Bearer abc…` but not `Bearer ${TOKEN}`.
+fn auth_scheme_literal(text: &str) -> Option<&'static str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).find_map(|w| {
+        let scheme = ["Bearer", "Basic", "Token", "Bot"]
+            .into_iter()
+            .find(|s| w[0].trim_start_matches(['"', '\'']).eq_ignore_ascii_case(s))?;
+        let cred = w[1].trim_matches(['"', '\'', ',', ';']);
+        let literal = cred.len() >= 8
+            && !reference_or_placeholder(cred)
+            && cred
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=:".contains(&b))
+            && cred.bytes().any(|b| b.is_ascii_digit());
+        literal.then_some(scheme)
+    })
 }
 
 #[cfg(test)]
