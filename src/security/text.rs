@@ -129,15 +129,17 @@ fn names_a_variable(name: &str) -> bool {
         .any(|w| matches!(w.as_str(), "ENV" | "VAR" | "VARIABLE" | "NAME"))
 }
 
-/// Whether `name = value` is a literal secret: a secret-looking name whose value is not
-/// plainly harmless.
+/// Whether `name = value` is a literal secret: a secret-looking name (or a credential
+/// header) whose value, past an auth scheme and its references, is not plainly harmless.
 pub fn literal_secret(name: &str, value: &str) -> bool {
     let v = value.trim();
     let variable_name = !v.is_empty()
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.as_bytes()[0].is_ascii_uppercase();
-    secret_name(name) && !harmless_value(v) && !(variable_name && names_a_variable(name))
+    (secret_name(name) || secret_header(name))
+        && template_literal(v).is_some()
+        && !(variable_name && names_a_variable(name))
 }
 
 /// Whether a literal value under a secret-looking name is plainly not a secret: short, a
@@ -406,14 +408,9 @@ fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
     if let Some(kind) = token_shape(a) {
         return Some(format!("an argument holds {kind}"));
     }
-    if let Some((name, value)) = a.split_once(':')
-        && header_name(name)
-        && (secret_header(name) || secret_name(name))
-        && template_literal(value).is_some()
-    {
+    if let Some(name) = literal_header_arg(a) {
         return Some(format!(
-            "the argument gives the header `{}` a literal value",
-            name.trim()
+            "the argument gives the header `{name}` a literal value"
         ));
     }
     if let Some(scheme) = auth_scheme_literal(a) {
@@ -433,6 +430,32 @@ fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
     }
     (option && !identifier_name(flag) && super::secrets::random_key(value))
         .then(|| format!("`{flag}` is given a random-looking literal value, like a key"))
+}
+
+/// Whether a value carries a literal credential whatever its place: `Name: value` for a
+/// header meaning a secret, an auth scheme with a literal (`Bearer abc…`), a URL with a
+/// key in its query or path, or a random-looking key.
+pub fn carries_secret(value: &str) -> bool {
+    let header = literal_header_arg(value).is_some();
+    let assignment = value.split_once('=').is_some_and(|(name, v)| {
+        header_name(name.trim_start_matches('-')) && literal_secret(name, v)
+    });
+    let url = ::url::Url::parse(value).is_ok_and(|u| u.has_host() && url_carries_secret(&u));
+    header
+        || assignment
+        || url
+        || auth_scheme_literal(value).is_some()
+        || super::secrets::random_key(value)
+}
+
+/// The header `Name: value` gives a literal credential, if it does: a name meaning a secret
+/// and a value that is not only a scheme and references (`Authorization: Bearer ${TOKEN}`).
+fn literal_header_arg(a: &str) -> Option<&str> {
+    let (name, value) = a.split_once(':')?;
+    (header_name(name)
+        && (secret_header(name) || secret_name(name))
+        && template_literal(value).is_some())
+    .then_some(name)
 }
 
 /// Whether `name` could be a header or variable name: letters, digits, `-` and `_`.
@@ -459,7 +482,8 @@ fn auth_scheme_literal(text: &str) -> Option<&'static str> {
         let scheme = ["Bearer", "Basic", "Token", "Bot"]
             .into_iter()
             .find(|s| w[0].trim_start_matches(['"', '\'']).eq_ignore_ascii_case(s))?;
-        let cred = w[1].trim_matches(['"', '\'', ',', ';']);
+        let cred = strip_env_refs(w[1]);
+        let cred = cred.trim_matches(['"', '\'', ',', ';']);
         let literal = cred.len() >= 8
             && !reference_or_placeholder(cred)
             && cred
@@ -529,6 +553,101 @@ mod tests {
         ] {
             assert!(!secret_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn secret_names_by_meaning() {
+        for n in [
+            "MYSQL_PWD",
+            "PGPASSWORD",
+            "SMTP_PASS",
+            "SENTRY_DSN",
+            "DATABASE_URL",
+            "CONNECTION_STRING",
+            "SLACK_WEBHOOK_URL",
+            "REQUEST_SIGNATURE",
+            "tavilyApiKey",
+            "private_token",
+        ] {
+            assert!(secret_name(n), "{n}");
+        }
+        for n in [
+            "PASSTHROUGH",
+            "SIGNAL",
+            "DATABASE_NAME",
+            "PATTERN",
+            "WEBHOOK_PATH",
+        ] {
+            assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn placeholders_and_references_are_not_secrets() {
+        for v in [
+            "<your-key>",
+            "YOUR_API_KEY",
+            "xxxxxxxx",
+            "changeme",
+            "${DB}{env:X}",
+        ] {
+            assert!(reference_or_placeholder(v), "{v}");
+        }
+        for v in ["hunter2hunter2", "yxxxxxxx1", "<a"] {
+            assert!(!reference_or_placeholder(v), "{v}");
+        }
+    }
+
+    fn args(list: &[&str]) -> Vec<Spanned<String>> {
+        list.iter()
+            .map(|a| Spanned::new(a.to_string(), crate::manifest::span::Span::default()))
+            .collect()
+    }
+
+    #[test]
+    fn secrets_in_arguments() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK";
+        for list in [
+            vec!["--header", &format!("Authorization: Bearer {key}")],
+            vec!["-H", "X-API-Key: k-12345678"],
+            vec!["--api-key=hunter2hunter2"],
+            vec!["--token", "hunter2hunter2"],
+            vec!["--upstream", key],
+            vec!["API_KEY=hunter2hunter2"],
+            vec![&format!("Token {key}")],
+        ] {
+            let a = args(&list);
+            assert!(
+                (0..a.len()).any(|i| argument_secret(&a, i).is_some()),
+                "{list:?}"
+            );
+        }
+        for list in [
+            vec!["--header", "Authorization: Bearer ${AUTH_TOKEN}"],
+            vec!["--token-env", "GITHUB_TOKEN"],
+            vec!["--commit", "a8f5f167f44f4964e6c998dee827110ca8f5f167"],
+            vec!["--id", "123e4567-e89b-12d3-a456-426614174000"],
+            vec!["--title", "Token authentication"],
+            vec!["server@1.2.3", "--model", "claude-3-5-sonnet-20241022"],
+        ] {
+            let a = args(&list);
+            assert!(
+                (0..a.len()).all(|i| argument_secret(&a, i).is_none()),
+                "{list:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_carry_a_secret() {
+        assert!(carries_secret(
+            "https://x.example.com/mcp?exaApiKey=hunter2hunter2"
+        ));
+        assert!(carries_secret("Bearer Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK"));
+        assert!(!carries_secret("https://x.example.com/mcp?page=2"));
+        assert!(!carries_secret("Bearer {env:TOKEN}"));
+        assert!(!literal_secret("Authorization", "Bearer {env:TOKEN}"));
+        assert!(literal_secret("Authorization", "Bearer hunter2hunter2"));
     }
 
     #[test]

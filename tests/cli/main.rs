@@ -62,6 +62,7 @@ mod remote_oci;
 mod remote_registry;
 mod rules;
 mod sarif;
+mod secrets;
 mod serve;
 mod skill_repos;
 mod sparse_registry;
