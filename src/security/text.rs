@@ -440,7 +440,8 @@ pub fn carries_secret(value: &str) -> bool {
     let assignment = value.split_once('=').is_some_and(|(name, v)| {
         header_name(name.trim_start_matches('-')) && literal_secret(name, v)
     });
-    let url = ::url::Url::parse(value).is_ok_and(|u| u.has_host() && url_carries_secret(&u));
+    let url = value.contains("://")
+        && ::url::Url::parse(value).is_ok_and(|u| u.has_host() && url_carries_secret(&u));
     header
         || assignment
         || url

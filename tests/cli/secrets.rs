@@ -1,8 +1,11 @@
 //! Literal secrets never leave capm: a bundle carrying them in env values, arguments, a URL
 //! query, a header and a template is refused, and neither `capm plan` (human and JSON) nor
-//! `capm lint` (JSON and SARIF) prints a byte of them.
+//! `capm lint` (JSON and SARIF) nor `capm serve`'s plan result prints a byte of them.
 
-use crate::support::{capm, tempdir, write_files};
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::support::{capm, command, tempdir, write_files};
 
 /// Fake credentials of real shapes, each distinct so that a leak names its place.
 const SECRETS: &[&str] = &[
@@ -74,6 +77,27 @@ fn plans_refuse_literal_secrets_and_show_none() {
         !dir.path().join("opencode.json").exists(),
         "a refused plan writes nothing"
     );
+}
+
+#[test]
+fn a_served_plan_shows_no_secret() {
+    let dir = project();
+    let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan",
+        "params": {"project": dir.path(), "operation": "install", "bundles": ["leaky"]}});
+    let mut child = command(dir.path(), &["serve", "--stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("capm serve starts");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{request}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ENV-001"), "{stdout}");
+    assert_no_secret("serve's plan", &stdout);
+    assert_no_secret("serve's stderr", &String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
