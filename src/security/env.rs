@@ -324,3 +324,54 @@ pub fn check_sharing(servers: &[(String, &McpServer)], out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ENV-001 messages for `key = value`.
+    fn secret_messages(key: &str, value: Var<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        secret_value(key, value, Span::default(), &mut sink);
+        out.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn secrets_by_kind_name_and_entropy_never_echo_the_value() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK";
+        let dsn = format!("postgres://app:{key}@db/app");
+        let template = format!("Bearer {key}{{env:X}}");
+        for (name, value) in [
+            ("MYSQL_PWD", Var::Literal("correct-horse")),
+            ("UPSTREAM", Var::Literal(key)),
+            ("ANY", Var::Literal(&dsn)),
+            ("AUTH_HEADER", Var::Template(&template)),
+        ] {
+            let found = secret_messages(name, value);
+            assert_eq!(found.len(), 1, "{name}");
+            assert!(!found[0].contains(key) && !found[0].contains("correct-horse"));
+        }
+        for (name, value) in [
+            (
+                "COMMIT_SHA",
+                Var::Literal("a8f5f167f44f4964e6c998dee827110ca8f5f167"),
+            ),
+            (
+                "PROJECT",
+                Var::Literal("123e4567-e89b-12d3-a456-426614174000"),
+            ),
+            (
+                "DB_URL",
+                Var::Literal("postgres://app:${DB_PASSWORD}@db/app"),
+            ),
+            ("API_KEY", Var::Literal("<your-api-key>")),
+        ] {
+            assert!(secret_messages(name, value).is_empty(), "{name}");
+        }
+    }
+}

@@ -487,6 +487,41 @@ fn headers(s: &McpServer, sink: &mut Sink<'_>) {
 mod tests {
     use super::*;
 
+    /// The URL-010 messages for `url`.
+    fn url_secrets(url: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        let parsed = ::url::Url::parse(url).unwrap();
+        secrets_in_url(&parsed, crate::manifest::span::Span::default(), &mut sink);
+        out.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn url_secrets_by_name_words_and_value_shape() {
+        for url in [
+            "https://mcp.tavily.com/mcp/?tavilyApiKey=tvly-abc123",
+            "https://mcp.exa.ai/mcp?exaApiKey=abc12345",
+            "https://gitlab.example.com/api?private_token=abc12345",
+            "https://x.example.com/mcp?cfg=Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK",
+            "https://mcp.zapier.com/api/mcp/s/Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK/mcp",
+            "https://x.example.com/mcp/a8f5f167f44f4964e6c998dee827110c/sse",
+        ] {
+            assert_eq!(url_secrets(url).len(), 1, "{url}");
+        }
+        for url in [
+            "https://x.example.com/repos/owner/name/v1/mcp?page=2&q=rust",
+            "https://x.example.com/w/123e4567-e89b-12d3-a456-426614174000/mcp",
+            "https://x.example.com/mcp?key=%7Benv:API_KEY%7D",
+            "https://x.example.com/mcp?api_key=YOUR_API_KEY",
+        ] {
+            assert!(url_secrets(url).is_empty(), "{url}");
+        }
+    }
+
     #[test]
     fn raw_hosts() {
         assert_eq!(
