@@ -401,6 +401,7 @@ mod tests {
             "postgresql://app@db.example.com/app",
             "https://example.com/a:b@c",
             "Server=db;Password=${DB_PASSWORD};",
+            "postgres://user:password@localhost:5432/db",
         ] {
             assert_eq!(shape(s), None, "{s}");
         }

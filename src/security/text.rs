@@ -178,7 +178,8 @@ pub fn harmless_value(v: &str) -> bool {
 
 /// Whether `v` is only variable references (`{env:X}`, `${X}`, `$X`, `%X%`), or a
 /// placeholder an author writes for the user to fill in (`<your-key>`, `YOUR_API_KEY`,
-/// `xxxxxxxx`, `changeme`): neither carries a secret.
+/// `xxxxxxxx`, `changeme`, the bare word `password` as in `postgres://user:password@host`):
+/// neither carries a secret.
 pub fn reference_or_placeholder(v: &str) -> bool {
     let rest = strip_env_refs(v);
     let rest = rest.trim();
@@ -192,7 +193,17 @@ pub fn reference_or_placeholder(v: &str) -> bool {
         || lower.contains("placeholder")
         || matches!(
             lower.as_str(),
-            "changeme" | "change-me" | "change_me" | "redacted"
+            "changeme"
+                | "change-me"
+                | "change_me"
+                | "redacted"
+                | "password"
+                | "passwd"
+                | "pass"
+                | "pwd"
+                | "secret"
+                | "mypassword"
+                | "example"
         )
         || (rest.len() >= 4 && lower.chars().all(filler))
 }
