@@ -82,7 +82,20 @@ fn redacted(v: &Value, key: Option<&str>) -> Value {
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|x| redacted(x, None)).collect()),
+        // An option's value is judged under the option's name (`--api-key`, `VALUE`).
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let option = i
+                        .checked_sub(1)
+                        .and_then(|p| items[p].as_str())
+                        .filter(|p| p.starts_with('-'));
+                    redacted(x, option)
+                })
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

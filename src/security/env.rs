@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
-use super::text::{literal_secret, secret_name, template_literal, token_shape};
+use super::secrets::random_key;
+use super::text::{identifier_name, literal_secret, secret_name, template_literal, token_shape};
 use super::{Finding, Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::span::Span;
@@ -242,7 +243,10 @@ fn check_var(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
     }
 }
 
-/// ENV-001: a literal secret in the value, or around the references of a template.
+/// ENV-001: a literal secret in the value, or around the references of a template: a
+/// credential shape under any name, a value not plainly harmless under a secret name, or a
+/// random-looking key under a name that is not an identifier's. Messages name the kind of
+/// secret, never its value.
 fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
     let why = match value {
         Var::Literal(v) => token_shape(v)
@@ -250,13 +254,18 @@ fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
             .or_else(|| {
                 literal_secret(key, v)
                     .then(|| format!("`{key}` looks like a secret but is given a literal value"))
+            })
+            .or_else(|| {
+                (!identifier_name(key) && random_key(v.trim())).then(|| {
+                    format!("`{key}` holds a random-looking literal value, like a key")
+                })
             }),
         Var::Template(t) => token_shape(t)
             .map(|kind| format!("the template of `{key}` holds {kind} as literal text"))
             .or_else(|| {
-                let left = template_literal(t)?;
+                template_literal(t)?;
                 secret_name(key).then(|| {
-                    format!("the template of `{key}` looks like a secret but holds the literal text `{left}`")
+                    format!("the template of `{key}` looks like a secret but holds literal text besides its references")
                 })
             }),
         Var::FromEnv { .. } => None,
@@ -489,6 +498,52 @@ pub fn check_sharing(servers: &[(String, &McpServer)], out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ENV-001 messages for `key = value`.
+    fn secret_messages(key: &str, value: Var<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        secret_value(key, value, Span::default(), &mut sink);
+        out.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn secrets_by_kind_name_and_entropy_never_echo_the_value() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK";
+        let dsn = format!("postgres://app:{key}@db/app");
+        let template = format!("Bearer {key}{{env:X}}");
+        for (name, value) in [
+            ("MYSQL_PWD", Var::Literal("correct-horse")),
+            ("UPSTREAM", Var::Literal(key)),
+            ("ANY", Var::Literal(&dsn)),
+            ("AUTH_HEADER", Var::Template(&template)),
+        ] {
+            let found = secret_messages(name, value);
+            assert_eq!(found.len(), 1, "{name}");
+            assert!(!found[0].contains(key) && !found[0].contains("correct-horse"));
+        }
+        for (name, value) in [
+            (
+                "COMMIT_SHA",
+                Var::Literal("a8f5f167f44f4964e6c998dee827110ca8f5f167"),
+            ),
+            (
+                "PROJECT",
+                Var::Literal("123e4567-e89b-12d3-a456-426614174000"),
+            ),
+            (
+                "DB_URL",
+                Var::Literal("postgres://app:${DB_PASSWORD}@db/app"),
+            ),
+            ("API_KEY", Var::Literal("<your-api-key>")),
+        ] {
+            assert!(secret_messages(name, value).is_empty(), "{name}");
+        }
+    }
 
     #[test]
     fn option_variables_that_run_a_program() {

@@ -126,10 +126,14 @@ impl Finding {
 }
 
 /// Whether a literal value (under `key`, when it has one) reads as a secret: a known token
-/// shape anywhere, or a non-trivial value under a secret-looking name. Plans and messages
+/// shape anywhere, a non-trivial value under a secret-looking name, or a value that carries
+/// one (a header or auth scheme with a literal, a URL with a key, a random-looking key; for
+/// an option's value the option is its key). Plans and messages
 /// use it to keep such values out of what they show.
 pub fn looks_secret(key: Option<&str>, value: &str) -> bool {
-    text::token_shape(value).is_some() || key.is_some_and(|k| text::literal_secret(k, value))
+    text::token_shape(value).is_some()
+        || key.is_some_and(|k| text::literal_secret(k, value))
+        || text::carries_secret(value)
 }
 
 /// The modes whose rules lint evaluates: every mode the bundle declares supported or

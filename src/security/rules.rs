@@ -196,11 +196,11 @@ rules! {
         good: "command = \"node\"\nargs = [\"--enable-source-maps\", \"dist/index.js\"]",
     }
     "ENV-001" Block {
-        summary: "A literal secret: a known token shape (ghp_, github_pat_, sk-…, xox?-, AKIA…, a JWT, a PEM key) anywhere, or a long literal value under a key named like KEY, TOKEN, SECRET, PASSWORD, CREDENTIAL or AUTH.",
+        summary: "A literal secret, by kind: a vendor token family anywhere (GitHub, GitLab, Slack, AWS, Google, OpenAI, Anthropic, npm, PyPI, Stripe, SendGrid, Hugging Face, JWT, PEM key, … ~40 families), a password in a connection string (scheme://user:pass@host, Password=…;), a value under a secret-meaning name (KEY, TOKEN, SECRET, PASSWORD, PWD, DSN, AUTH, SIGNATURE, DATABASE_URL, …) that is not plainly harmless, a random-looking key under a name that is not an id or digest, and the same in arguments (--api-key=…, Authorization: Bearer …, NAME=value).",
         why: "A secret in a manifest is published with the bundle and copied into every project's config.",
         fix: "Reference the secret from the user's environment: `{ from-env = \"VAR\", secret = true }`.",
-        bad: "env.GITHUB_TOKEN = \"ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\"",
-        good: "env.GITHUB_TOKEN = { from-env = \"GITHUB_TOKEN\", secret = true }",
+        bad: "env.DATABASE_URL = \"postgresql://app:Zk3Qp9LmX2vB7nR4@db.example.com/app\"",
+        good: "env.DATABASE_URL = { template = \"postgresql://app:{env:DB_PASSWORD}@db.example.com/app\", secret = true }",
     }
     "ENV-002" Block {
         summary: "Variables that make the program, or one it starts, run or load other code: loaders (LD_*, DYLD_*, GCONV_PATH), interpreter startup and paths (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PERL5OPT, PERL5LIB, RUBYOPT, BASH_ENV, ENV, ZDOTDIR, PROMPT_COMMAND, IFS), runtime options (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, MAVEN_OPTS, …), profilers and hooks (DOTNET_STARTUP_HOOKS, CORECLR_*, COR_*), programs others start (GIT_SSH_COMMAND, GIT_SSH, GIT_EXEC_PATH, GIT_CONFIG_*, *_ASKPASS, SHELL, npm_config_script_shell, BROWSER, EDITOR/VISUAL/PAGER other than `cat`/`less`/`more`), PATH and HOME.",
@@ -322,14 +322,15 @@ rules! {
         good: "url = \"https://mcp.example.com/acme/mcp\"",
     }
     "URL-010" High {
-        summary: "Secret-looking data in the URL's query or path (api_key=, token=, access_token=, sig=, key=, a token-shaped path segment).",
+        summary: "Secret-looking data in the URL: a query, fragment or path parameter whose name means a secret (by its words: apiKey, tavilyApiKey, private_token, X-Amz-Signature, sig, auth, …) or whose value has a credential shape or is a random-looking key, and a path segment that is a token or random key (/s/<token>/, webhook paths). UUIDs, references and placeholders pass.",
         why: "URLs end up in logs, histories and error messages; a secret there leaks.",
         fix: "Send the secret in a header built from a reference.",
-        bad: "url = \"https://mcp.example.com/mcp?api_key=abc123\"",
-        good: "url = \"https://mcp.example.com/mcp\"\nheaders.X-API-Key = { from-env = \"EXAMPLE_API_KEY\", secret = true }",
+        bad: "url = \"https://mcp.example.com/mcp?tavilyApiKey=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\"",
+        good: "url = \"https://api.example.com/repos/owner/name/mcp?page=2\"
+headers.X-API-Key = { from-env = \"EXAMPLE_API_KEY\", secret = true }",
     }
     "URL-011" Block {
-        summary: "A literal secret in a header (Authorization, X-API-Key, Cookie, …) instead of a `template` or `from-env` reference.",
+        summary: "A literal secret in a header instead of a `template` or `from-env` reference: any literal under a header whose name means a secret (Authorization, Proxy-Authorization, Cookie, X-*-Key, X-*-Token, …), or a value with a credential shape or a random-looking key under any header.",
         why: "A literal header secret is published with the bundle and written into every project's config.",
         fix: "Use `headers.Authorization = { template = \"Bearer {env:TOKEN}\", secret = true }`.",
         bad: "headers.Authorization = \"Bearer eyJhbGciOi…\"",

@@ -8,60 +8,10 @@ use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::span::Spanned;
 
-/// The kind of known secret token found in `s`, if any.
+/// The kind of credential `s` holds, if any: a vendor token family, a PEM private key, or
+/// a password in a connection string (`super::secrets`).
 pub fn token_shape(s: &str) -> Option<&'static str> {
-    let bytes = s.as_bytes();
-    let tail_len =
-        |start: usize, ok: fn(u8) -> bool| bytes[start..].iter().take_while(|&&b| ok(b)).count();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let word_dash = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    for (i, _) in s.char_indices() {
-        // A token starts at a word boundary.
-        if i > 0 && word_dash(bytes[i - 1]) {
-            continue;
-        }
-        let rest = &s[i..];
-        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
-            if rest.starts_with(prefix) && tail_len(i + 4, word) >= 20 {
-                return Some("a GitHub token");
-            }
-        }
-        if rest.starts_with("github_pat_") && tail_len(i + 11, word) >= 20 {
-            return Some("a GitHub fine-grained token");
-        }
-        if rest.starts_with("sk-") && tail_len(i + 3, word_dash) >= 20 {
-            return Some("an API secret key (sk-…)");
-        }
-        if rest.len() > 5
-            && rest.starts_with("xox")
-            && matches!(bytes[i + 3], b'a' | b'b' | b'p' | b'r' | b's')
-            && bytes[i + 4] == b'-'
-        {
-            return Some("a Slack token");
-        }
-        if rest.starts_with("AKIA")
-            && rest.len() >= 20
-            && rest.as_bytes()[4..20]
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
-            return Some("an AWS access key id");
-        }
-        if rest.starts_with("eyJ") {
-            let token: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                .collect();
-            let parts: Vec<&str> = token.split('.').collect();
-            if parts.len() == 3 && parts.iter().all(|p| p.len() >= 4) {
-                return Some("a JSON Web Token");
-            }
-        }
-    }
-    if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
-        return Some("a PEM private key");
-    }
-    None
+    super::secrets::shape(s)
 }
 
 /// The words of a name: split at `_`, `-`, `.`, spaces and camelCase humps, upper-cased.
@@ -117,6 +67,14 @@ pub fn secret_name(name: &str) -> bool {
         "AUTHKEY",
         "MASTERKEY",
         "SIGNINGKEY",
+        "PWD",
+        "DSN",
+        "SIGNATURE",
+        "SIG",
+        "PRIVATE",
+        "BEARER",
+        "SALT",
+        "PAT",
     ];
     const ENDINGS: &[&str] = &[
         "TOKEN",
@@ -126,9 +84,41 @@ pub fn secret_name(name: &str) -> bool {
         "CREDENTIAL",
         "CREDENTIALS",
     ];
-    name_words(name)
+    let words = name_words(name);
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    words
         .iter()
         .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e)))
+        || pair("CONNECTION", "STRING")
+        || pair("DATABASE", "URL")
+        || pair("DB", "URL")
+        || pair("WEBHOOK", "URL")
+        || words
+            .iter()
+            .any(|w| w == "CONNECTIONSTRING" || w == "PGPASSWORD")
+}
+
+/// Whether a name says its value identifies or fingerprints something rather than holding
+/// a secret: `COMMIT_SHA`, `IMAGE_DIGEST`, `PROJECT_ID`, `CHECKSUM`.
+pub fn identifier_name(name: &str) -> bool {
+    name_words(name).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "ID" | "IDS"
+                | "UUID"
+                | "SHA"
+                | "SHA1"
+                | "SHA256"
+                | "DIGEST"
+                | "HASH"
+                | "CHECKSUM"
+                | "COMMIT"
+                | "REV"
+                | "REVISION"
+                | "VERSION"
+                | "FINGERPRINT"
+        )
+    })
 }
 
 /// Whether a name says its value names a variable rather than holding a secret
@@ -139,15 +129,17 @@ fn names_a_variable(name: &str) -> bool {
         .any(|w| matches!(w.as_str(), "ENV" | "VAR" | "VARIABLE" | "NAME"))
 }
 
-/// Whether `name = value` is a literal secret: a secret-looking name whose value is not
-/// plainly harmless.
+/// Whether `name = value` is a literal secret: a secret-looking name (or a credential
+/// header) whose value, past an auth scheme and its references, is not plainly harmless.
 pub fn literal_secret(name: &str, value: &str) -> bool {
     let v = value.trim();
     let variable_name = !v.is_empty()
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.as_bytes()[0].is_ascii_uppercase();
-    secret_name(name) && !harmless_value(v) && !(variable_name && names_a_variable(name))
+    (secret_name(name) || secret_header(name))
+        && template_literal(v).is_some()
+        && !(variable_name && names_a_variable(name))
 }
 
 /// Whether a literal value under a secret-looking name is plainly not a secret: short, a
@@ -175,14 +167,60 @@ pub fn harmless_value(v: &str) -> bool {
         return true;
     }
     if let Ok(u) = ::url::Url::parse(v)
-        && matches!(u.scheme(), "http" | "https")
-        && u.username().is_empty()
-        && u.password().is_none()
-        && u.query().is_none()
+        && u.has_host()
+        && (u.password().is_none() || !super::secrets::has_connection_password(v))
+        && !url_carries_secret(&u)
     {
         return true;
     }
-    strip_env_refs(v).trim().is_empty()
+    reference_or_placeholder(v)
+}
+
+/// Whether `v` is only variable references (`{env:X}`, `${X}`, `$X`, `%X%`), or a
+/// placeholder an author writes for the user to fill in (`<your-key>`, `YOUR_API_KEY`,
+/// `xxxxxxxx`, `changeme`, the bare word `password` as in `postgres://user:password@host`):
+/// neither carries a secret.
+pub fn reference_or_placeholder(v: &str) -> bool {
+    let rest = strip_env_refs(v);
+    let rest = rest.trim();
+    let lower = rest.to_ascii_lowercase();
+    let filler = |c: char| matches!(c, 'x' | '*' | '.' | '-' | '_' | '0');
+    rest.is_empty()
+        || (rest.starts_with('<') && rest.ends_with('>'))
+        || (rest.starts_with('[') && rest.ends_with(']'))
+        || lower.starts_with("your")
+        || lower.starts_with("replace")
+        || lower.contains("placeholder")
+        || matches!(
+            lower.as_str(),
+            "changeme"
+                | "change-me"
+                | "change_me"
+                | "redacted"
+                | "password"
+                | "passwd"
+                | "pass"
+                | "pwd"
+                | "secret"
+                | "mypassword"
+                | "example"
+        )
+        || (rest.len() >= 4 && lower.chars().all(filler))
+}
+
+/// Whether a URL's query or path carries something secret: a value under a secret-named
+/// query key, or a credential-shaped or random-looking query value or path segment.
+pub fn url_carries_secret(u: &::url::Url) -> bool {
+    let query = u.query_pairs().any(|(k, v)| {
+        !reference_or_placeholder(&v)
+            && (secret_name(&k) || token_shape(&v).is_some() || super::secrets::random_key(&v))
+    });
+    query || u.path_segments().into_iter().flatten().any(secret_segment)
+}
+
+/// Whether a URL path segment is a credential: a token shape or a random-looking key.
+pub fn secret_segment(seg: &str) -> bool {
+    token_shape(seg).is_some() || super::secrets::random_key(seg)
 }
 
 /// A relative file path: `credentials.json`, `certs/server.key`. Every segment is made of
@@ -360,37 +398,112 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
             .help("write it in plain characters; reviewers must see exactly what runs");
         }
     }
-    // Secrets passed as arguments: a token shape, or `--api-key VALUE` / `--token=VALUE`.
-    let args: Vec<&Spanned<String>> = s.args.iter().collect();
-    for (i, a) in args.iter().enumerate() {
-        if let Some(kind) = token_shape(&a.value) {
-            sink.add(
-                "ENV-001",
-                Level::Block,
-                a.span,
-                format!("an argument holds {kind}"),
-            )
-            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
-            continue;
-        }
-        let (flag, value) = match a.value.split_once('=') {
-            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-            _ => (a.value.as_str(), args.get(i + 1).map(|n| n.value.clone())),
-        };
-        if flag.starts_with("--")
-            && let Some(v) = value
-            && !v.starts_with('-')
-            && literal_secret(flag, &v)
-        {
-            sink.add(
-                "ENV-001",
-                Level::Block,
-                a.span,
-                format!("`{flag}` is given a literal value that looks like a secret"),
-            )
-            .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
+    for (i, a) in s.args.iter().enumerate() {
+        let done = sink
+            .out
+            .iter()
+            .any(|f| f.rule == "ENV-001" && f.span == a.span);
+        if let Some(why) = (!done).then(|| argument_secret(&s.args, i)).flatten() {
+            sink.add("ENV-001", Level::Block, a.span, why)
+                .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
         }
     }
+}
+
+/// Why argument `i` carries a literal secret, if it does: a credential shape, a header
+/// (`Authorization: Bearer …`, `X-API-Key: …`), an auth scheme with a literal
+/// (`Bearer abc…`), an option named like a secret with a literal value (`--api-key=…`,
+/// `--token …`), a random-looking option value, or `NAME=value` naming a secret.
+fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
+    let a = args[i].value.as_str();
+    if let Some(kind) = token_shape(a) {
+        return Some(format!("an argument holds {kind}"));
+    }
+    if let Some(name) = literal_header_arg(a) {
+        return Some(format!(
+            "the argument gives the header `{name}` a literal value"
+        ));
+    }
+    if let Some(scheme) = auth_scheme_literal(a) {
+        return Some(format!("an argument holds a literal `{scheme}` credential"));
+    }
+    let (flag, value) = match a.split_once('=') {
+        Some((f, v)) => (f, Some(v)),
+        None => (a, args.get(i + 1).map(|n| n.value.as_str())),
+    };
+    let value = value.filter(|v| !v.starts_with('-'))?;
+    let option = flag.starts_with("--") || (flag.starts_with('-') && flag.len() > 2);
+    let assignment = !flag.starts_with('-') && a.contains('=') && header_name(flag);
+    if (option || assignment) && literal_secret(flag, value) {
+        return Some(format!(
+            "`{flag}` is given a literal value that looks like a secret"
+        ));
+    }
+    (option && !identifier_name(flag) && super::secrets::random_key(value))
+        .then(|| format!("`{flag}` is given a random-looking literal value, like a key"))
+}
+
+/// Whether a value carries a literal credential whatever its place: `Name: value` for a
+/// header meaning a secret, an auth scheme with a literal (`Bearer abc…`), a URL with a
+/// key in its query or path, or a random-looking key.
+pub fn carries_secret(value: &str) -> bool {
+    let header = literal_header_arg(value).is_some();
+    let assignment = value.split_once('=').is_some_and(|(name, v)| {
+        header_name(name.trim_start_matches('-')) && literal_secret(name, v)
+    });
+    let url = value.contains("://")
+        && ::url::Url::parse(value).is_ok_and(|u| u.has_host() && url_carries_secret(&u));
+    header
+        || assignment
+        || url
+        || auth_scheme_literal(value).is_some()
+        || super::secrets::random_key(value)
+}
+
+/// The header `Name: value` gives a literal credential, if it does: a name meaning a secret
+/// and a value that is not only a scheme and references (`Authorization: Bearer ${TOKEN}`).
+fn literal_header_arg(a: &str) -> Option<&str> {
+    let (name, value) = a.split_once(':')?;
+    (header_name(name)
+        && (secret_header(name) || secret_name(name))
+        && template_literal(value).is_some())
+    .then_some(name)
+}
+
+/// Whether `name` could be a header or variable name: letters, digits, `-` and `_`.
+fn header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+/// Headers that carry credentials whatever their name's words say.
+pub fn secret_header(name: &str) -> bool {
+    matches!(
+        name.trim().to_ascii_lowercase().as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    )
+}
+
+/// The auth scheme (`Bearer`, `Basic`, `Token`, `Bot`) a text gives a literal credential
+/// of eight characters or more, if it does: `Bearer abc…` but not `Bearer ${TOKEN}`.
+fn auth_scheme_literal(text: &str) -> Option<&'static str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).find_map(|w| {
+        let scheme = ["Bearer", "Basic", "Token", "Bot"]
+            .into_iter()
+            .find(|s| w[0].trim_start_matches(['"', '\'']).eq_ignore_ascii_case(s))?;
+        let cred = strip_env_refs(w[1]);
+        let cred = cred.trim_matches(['"', '\'', ',', ';']);
+        let literal = cred.len() >= 8
+            && !reference_or_placeholder(cred)
+            && cred
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=:".contains(&b))
+            && cred.bytes().any(|b| b.is_ascii_digit());
+        literal.then_some(scheme)
+    })
 }
 
 #[cfg(test)]
@@ -452,6 +565,101 @@ mod tests {
         ] {
             assert!(!secret_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn secret_names_by_meaning() {
+        for n in [
+            "MYSQL_PWD",
+            "PGPASSWORD",
+            "SMTP_PASS",
+            "SENTRY_DSN",
+            "DATABASE_URL",
+            "CONNECTION_STRING",
+            "SLACK_WEBHOOK_URL",
+            "REQUEST_SIGNATURE",
+            "tavilyApiKey",
+            "private_token",
+        ] {
+            assert!(secret_name(n), "{n}");
+        }
+        for n in [
+            "PASSTHROUGH",
+            "SIGNAL",
+            "DATABASE_NAME",
+            "PATTERN",
+            "WEBHOOK_PATH",
+        ] {
+            assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn placeholders_and_references_are_not_secrets() {
+        for v in [
+            "<your-key>",
+            "YOUR_API_KEY",
+            "xxxxxxxx",
+            "changeme",
+            "${DB}{env:X}",
+        ] {
+            assert!(reference_or_placeholder(v), "{v}");
+        }
+        for v in ["hunter2hunter2", "yxxxxxxx1", "<a"] {
+            assert!(!reference_or_placeholder(v), "{v}");
+        }
+    }
+
+    fn args(list: &[&str]) -> Vec<Spanned<String>> {
+        list.iter()
+            .map(|a| Spanned::new(a.to_string(), crate::manifest::span::Span::default()))
+            .collect()
+    }
+
+    #[test]
+    fn secrets_in_arguments() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK";
+        for list in [
+            vec!["--header", &format!("Authorization: Bearer {key}")],
+            vec!["-H", "X-API-Key: k-12345678"],
+            vec!["--api-key=hunter2hunter2"],
+            vec!["--token", "hunter2hunter2"],
+            vec!["--upstream", key],
+            vec!["API_KEY=hunter2hunter2"],
+            vec![&format!("Token {key}")],
+        ] {
+            let a = args(&list);
+            assert!(
+                (0..a.len()).any(|i| argument_secret(&a, i).is_some()),
+                "{list:?}"
+            );
+        }
+        for list in [
+            vec!["--header", "Authorization: Bearer ${AUTH_TOKEN}"],
+            vec!["--token-env", "GITHUB_TOKEN"],
+            vec!["--commit", "a8f5f167f44f4964e6c998dee827110ca8f5f167"],
+            vec!["--id", "123e4567-e89b-12d3-a456-426614174000"],
+            vec!["--title", "Token authentication"],
+            vec!["server@1.2.3", "--model", "claude-3-5-sonnet-20241022"],
+        ] {
+            let a = args(&list);
+            assert!(
+                (0..a.len()).all(|i| argument_secret(&a, i).is_none()),
+                "{list:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_carry_a_secret() {
+        assert!(carries_secret(
+            "https://x.example.com/mcp?exaApiKey=hunter2hunter2"
+        ));
+        assert!(carries_secret("Bearer Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK"));
+        assert!(!carries_secret("https://x.example.com/mcp?page=2"));
+        assert!(!carries_secret("Bearer {env:TOKEN}"));
+        assert!(!literal_secret("Authorization", "Bearer {env:TOKEN}"));
+        assert!(literal_secret("Authorization", "Bearer hunter2hunter2"));
     }
 
     #[test]

@@ -5,7 +5,11 @@
 use std::net::IpAddr;
 
 use super::host::{self, Reach};
-use super::text::{secret_name, template_literal, token_shape};
+use super::secrets::random_key;
+use super::text::{
+    reference_or_placeholder, secret_header, secret_name, secret_segment, template_literal,
+    token_shape,
+};
 use super::{Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::common::ProductMode;
@@ -364,52 +368,12 @@ fn undeclared_vars(
     }
 }
 
+/// URL-010: a secret in the URL, judged by the query key's meaning (its words: `apiKey`,
+/// `tavilyApiKey`, `private_token`, `X-Amz-Signature`) or by the value's shape (a credential
+/// family or a random-looking key, under any key), in the query, the fragment, `;name=value`
+/// path parameters and path segments (`/s/<token>/`, webhook paths). References and
+/// placeholders pass; so do UUIDs in the path, which are resource ids.
 fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut Sink<'_>) {
-    const KEYS: &[&str] = &[
-        "api_key",
-        "apikey",
-        "api-key",
-        "key",
-        "token",
-        "access_token",
-        "auth",
-        "auth_token",
-        "sig",
-        "signature",
-        "secret",
-        "client_secret",
-        "password",
-        "passwd",
-        "x-api-key",
-        "session",
-        "access-token",
-        "accesstoken",
-        "client-secret",
-        "clientsecret",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-        "refresh_token",
-        "id_token",
-        "private_key",
-    ];
-    for (k, v) in u.query_pairs() {
-        if !v.is_empty()
-            && (KEYS.contains(&k.to_ascii_lowercase().as_str()) || token_shape(&v).is_some())
-        {
-            sink.add(
-                "URL-010",
-                Level::High,
-                span,
-                format!("the query parameter `{k}` carries secret-looking data"),
-            )
-            .help("send the secret in a header built from a `from-env` or `template` reference");
-            return;
-        }
-    }
-    // `#access_token=…` (OAuth implicit flow) and `;token=…` path parameters.
     let fragment_pairs = u
         .fragment()
         .map(|f| ::url::form_urlencoded::parse(f.as_bytes()));
@@ -419,54 +383,52 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
         .flat_map(|seg| seg.split(';').skip(1))
         .filter_map(|p| p.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()));
-    let extra: Vec<(String, String)> = fragment_pairs
-        .into_iter()
-        .flatten()
+    let pairs = u
+        .query_pairs()
+        .chain(fragment_pairs.into_iter().flatten())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .chain(path_params)
-        .collect();
-    if let Some((k, _)) = extra.iter().find(|(k, v)| {
-        !v.is_empty()
-            && (KEYS.contains(&k.to_ascii_lowercase().as_str()) || token_shape(v).is_some())
-    }) {
-        sink.add(
-            "URL-010",
-            Level::High,
-            span,
-            format!("the URL's fragment or path parameter `{k}` carries secret-looking data"),
-        )
-        .help("send the secret in a header built from a `from-env` or `template` reference");
-        return;
-    }
-    if let Some(kind) = u
-        .path_segments()
-        .into_iter()
-        .flatten()
-        .find_map(token_shape)
-    {
-        sink.add(
-            "URL-010",
-            Level::High,
-            span,
-            format!("the URL path holds {kind}"),
-        )
-        .help("send the secret in a header built from a `from-env` or `template` reference");
+        .chain(path_params);
+    let why = pairs
+        .filter(|(_, v)| !reference_or_placeholder(v))
+        .find_map(|(k, v)| {
+            let named = secret_name(&k) || k.eq_ignore_ascii_case("session");
+            if let Some(kind) = token_shape(&v) {
+                Some(format!("the URL parameter `{k}` holds {kind}"))
+            } else if named || random_key(&v) {
+                Some(format!(
+                    "the URL parameter `{k}` carries secret-looking data"
+                ))
+            } else {
+                None
+            }
+        })
+        .or_else(|| {
+            let path = format!("{}{}", u.host_str().unwrap_or(""), u.path());
+            token_shape(&path)
+                .map(|kind| format!("the URL path holds {kind}"))
+                .or_else(|| {
+                    let mut segs = u.path_segments().into_iter().flatten();
+                    segs.any(secret_segment)
+                        .then(|| "the URL path holds a random-looking key".to_string())
+                })
+        });
+    if let Some(why) = why {
+        sink.add("URL-010", Level::High, span, why)
+            .help("send the secret in a header built from a `from-env` or `template` reference");
     }
 }
 
 /// URL-011: a credential written into a header, as a literal or as literal text around a
 /// template's references.
 fn literal_header_secret(name: &Spanned<String>, value: &EnvValue, sink: &mut Sink<'_>) {
-    let lower = name.value.to_ascii_lowercase();
-    let sensitive = matches!(
-        lower.as_str(),
-        "authorization" | "proxy-authorization" | "cookie"
-    ) || secret_name(&name.value);
+    let sensitive = secret_header(&name.value) || secret_name(&name.value);
     let why = match value {
         EnvValue::Literal(v) => token_shape(&v.value)
             .map(|kind| format!("the header `{name}` holds {kind} as a literal"))
             .or_else(|| {
-                (sensitive && !v.value.trim().is_empty()).then(|| {
+                let v = v.value.trim();
+                let literal = !v.is_empty() && !reference_or_placeholder(v);
+                (sensitive && literal || random_key(v)).then(|| {
                     format!("the header `{name}` is given a literal value; credentials must be references")
                 })
             }),
@@ -474,8 +436,8 @@ fn literal_header_secret(name: &Spanned<String>, value: &EnvValue, sink: &mut Si
             .map(|kind| format!("the template of the header `{name}` holds {kind} as literal text"))
             .or_else(|| {
                 let left = template_literal(&template.value)?;
-                sensitive.then(|| {
-                    format!("the template of the header `{name}` holds the literal text `{left}` besides its references")
+                (sensitive || random_key(&left)).then(|| {
+                    format!("the template of the header `{name}` holds literal text besides its references")
                 })
             }),
         EnvValue::FromEnv { .. } => None,
@@ -535,6 +497,41 @@ fn headers(s: &McpServer, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The URL-010 messages for `url`.
+    fn url_secrets(url: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        let parsed = ::url::Url::parse(url).unwrap();
+        secrets_in_url(&parsed, crate::manifest::span::Span::default(), &mut sink);
+        out.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn url_secrets_by_name_words_and_value_shape() {
+        for url in [
+            "https://mcp.tavily.com/mcp/?tavilyApiKey=tvly-abc123",
+            "https://mcp.exa.ai/mcp?exaApiKey=abc12345",
+            "https://gitlab.example.com/api?private_token=abc12345",
+            "https://x.example.com/mcp?cfg=Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK",
+            "https://mcp.zapier.com/api/mcp/s/Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK/mcp",
+            "https://x.example.com/mcp/a8f5f167f44f4964e6c998dee827110c/sse",
+        ] {
+            assert_eq!(url_secrets(url).len(), 1, "{url}");
+        }
+        for url in [
+            "https://x.example.com/repos/owner/name/v1/mcp?page=2&q=rust",
+            "https://x.example.com/w/123e4567-e89b-12d3-a456-426614174000/mcp",
+            "https://x.example.com/mcp?key=%7Benv:API_KEY%7D",
+            "https://x.example.com/mcp?api_key=YOUR_API_KEY",
+        ] {
+            assert!(url_secrets(url).is_empty(), "{url}");
+        }
+    }
 
     #[test]
     fn raw_hosts() {

@@ -65,6 +65,7 @@ mod remote_oci;
 mod remote_registry;
 mod rules;
 mod sarif;
+mod secrets;
 mod serve;
 mod shipped_files;
 mod skill_repos;
