@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
 use super::secrets::random_key;
-use super::text::{identifier_name, literal_secret, secret_name, template_literal, token_shape};
+use super::text::{
+    identifier_name, keyed_url, literal_secret, secret_name, template_literal, token_shape,
+};
 use super::{Finding, Level, Sink};
 use crate::manifest::bundle::{EnvValue, McpServer};
 use crate::manifest::span::Span;
@@ -274,6 +276,13 @@ fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
         sink.add("ENV-001", Level::Block, span, why).help(format!(
             "reference it instead: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
         ));
+    } else if let Var::Literal(v) = value
+        && let Some(why) = keyed_url(v)
+    {
+        sink.add("URL-010", Level::High, span, format!("`{key}` holds {why}"))
+            .help(format!(
+                "let the user supply it: `env.{key} = {{ from-env = \"{key}\", secret = true }}`"
+            ));
     }
 }
 

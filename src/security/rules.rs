@@ -322,7 +322,7 @@ rules! {
         good: "url = \"https://mcp.example.com/acme/mcp\"",
     }
     "URL-010" High {
-        summary: "Secret-looking data in the URL: a query, fragment or path parameter whose name means a secret (by its words: apiKey, tavilyApiKey, private_token, X-Amz-Signature, sig, auth, …) or whose value has a credential shape or is a random-looking key, and a path segment that is a token or random key (/s/<token>/, webhook paths). UUIDs, references and placeholders pass.",
+        summary: "Secret-looking data in the URL: a query, fragment or path parameter whose name means a secret (by its words: apiKey, tavilyApiKey, private_token, X-Amz-Signature, sig, auth, …) or whose value has a credential shape or is a random-looking key, a path segment that is a token or random key (/s/<token>/, webhook paths) or a UUID in the server's own URL (a capability URL), also in URLs given as env values or arguments. References and placeholders pass.",
         why: "URLs end up in logs, histories and error messages; a secret there leaks.",
         fix: "Send the secret in a header built from a reference.",
         bad: "url = \"https://mcp.example.com/mcp?tavilyApiKey=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\"",

@@ -242,22 +242,33 @@ pub fn random_key(s: &str) -> bool {
                 || w.bytes().all(|b| b.is_ascii_uppercase()))
     };
     let words = s.split(['/', '.', '-', '_', '+']).any(word);
-    mixed && !words && entropy(s) >= 3.5 && longest_word_run(s) < 9
+    // Hex has 4 bits a character at most, and 32 random hex digits often measure under 3.5.
+    let floor = if hex { 3.0 } else { 3.5 };
+    let (lower, upper) = longest_runs(s);
+    mixed && !words && entropy(s) >= floor && lower < 9 && upper < 12
 }
 
-/// The longest run of letters of one case.
-fn longest_word_run(s: &str) -> usize {
-    let (mut best, mut run, mut upper) = (0, 0, false);
+/// The longest runs of lower-case and of upper-case letters. Words are runs of lower case
+/// (`Identifier`); a random key has upper-case runs as often, so those may be longer before
+/// they read as an acronym chain.
+fn longest_runs(s: &str) -> (usize, usize) {
+    let (mut lower, mut upper, mut run) = (0, 0, 0);
+    let mut prev: Option<bool> = None;
     for b in s.bytes() {
-        if b.is_ascii_alphabetic() && (run == 0 || b.is_ascii_uppercase() == upper) {
-            run += 1;
+        let case = b.is_ascii_alphabetic().then(|| b.is_ascii_uppercase());
+        run = if case.is_some() && case == prev {
+            run + 1
         } else {
-            run = usize::from(b.is_ascii_alphabetic());
+            usize::from(case.is_some())
+        };
+        match case {
+            Some(true) => upper = upper.max(run),
+            Some(false) => lower = lower.max(run),
+            None => {}
         }
-        upper = b.is_ascii_uppercase();
-        best = best.max(run);
+        prev = case;
     }
-    best
+    (lower, upper)
 }
 
 /// `8-4-4-4-12` hex digits.
@@ -405,6 +416,16 @@ mod tests {
         ] {
             assert_eq!(shape(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn random_keys_by_entropy_and_runs() {
+        assert!(random_key(
+            "zvh10dNM1iJUHOTXTNGgVBFZ1cL94W3EuiWL9nVujrGI8Hlx"
+        ));
+        assert!(random_key("796d3108623e1351d6f8b621edf166df"));
+        assert!(!random_key("MyVeryLongIdentifierName2024Final"));
+        assert!(!random_key("aaaa1111aaaa1111aaaa1111aaaa1111"));
     }
 
     #[test]

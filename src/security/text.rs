@@ -218,6 +218,17 @@ pub fn url_carries_secret(u: &::url::Url) -> bool {
     query || u.path_segments().into_iter().flatten().any(secret_segment)
 }
 
+/// Why a literal value is a URL carrying a credential in its query or path (a webhook, a
+/// signed or keyed endpoint), if it is: `https://hooks.example/T0/B0/XYZ…`, `…?token=…`.
+pub fn keyed_url(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    let u = v
+        .contains("://")
+        .then(|| ::url::Url::parse(v).ok())
+        .flatten()?;
+    (u.has_host() && url_carries_secret(&u)).then_some("a URL whose query or path carries a key")
+}
+
 /// Whether a URL path segment is a credential: a token shape or a random-looking key.
 pub fn secret_segment(seg: &str) -> bool {
     token_shape(seg).is_some() || super::secrets::random_key(seg)
@@ -406,8 +417,26 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
         if let Some(why) = (!done).then(|| argument_secret(&s.args, i)).flatten() {
             sink.add("ENV-001", Level::Block, a.span, why)
                 .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
+        } else if let Some(why) = option_value(&a.value).and_then(keyed_url) {
+            sink.add(
+                "URL-010",
+                Level::High,
+                a.span,
+                format!("an argument is {why}"),
+            )
+            .help(
+                "let the server read the key from its environment (`from-env`), not from the URL",
+            );
         }
     }
+}
+
+/// An argument's value: what follows `=` in `--opt=value`, else the argument itself.
+fn option_value(a: &str) -> Option<&str> {
+    Some(match a.split_once('=') {
+        Some((flag, v)) if flag.starts_with('-') => v,
+        _ => a,
+    })
 }
 
 /// Why argument `i` carries a literal secret, if it does: a credential shape, a header
@@ -432,6 +461,16 @@ fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
         None => (a, args.get(i + 1).map(|n| n.value.as_str())),
     };
     let value = value.filter(|v| !v.starts_with('-'))?;
+    if let Some(name) = flag
+        .starts_with('-')
+        .then(|| literal_header_arg(value))
+        .flatten()
+        .filter(|_| a.contains('='))
+    {
+        return Some(format!(
+            "the argument gives the header `{name}` a literal value"
+        ));
+    }
     let option = flag.starts_with("--") || (flag.starts_with('-') && flag.len() > 2);
     let assignment = !flag.starts_with('-') && a.contains('=') && header_name(flag);
     if (option || assignment) && literal_secret(flag, value) {

@@ -411,6 +411,14 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
                     segs.any(secret_segment)
                         .then(|| "the URL path holds a random-looking key".to_string())
                 })
+                .or_else(|| {
+                    // A server's endpoint with a random identifier in it is a capability
+                    // URL: whoever has it uses the server as whoever it was issued to.
+                    let mut segs = u.path_segments().into_iter().flatten();
+                    segs.any(super::secrets::uuid).then(|| {
+                        "the URL path holds a random identifier: whoever has this URL uses the server as the account it was issued to".to_string()
+                    })
+                })
         });
     if let Some(why) = why {
         sink.add("URL-010", Level::High, span, why)

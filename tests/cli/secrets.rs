@@ -133,7 +133,7 @@ env.AUTH_TOKEN = { from-env = "AUTH_TOKEN", secret = true }
 env.DATABASE_URL = { template = "postgresql://app:{env:DB_PASSWORD}@db.example.com/app", secret = true }
 
 [mcp.remote]
-url = "https://mcp.example.com/workspaces/123e4567-e89b-12d3-a456-426614174000/mcp?page=2"
+url = "https://mcp.example.com/mcp?page=2&workspace=123e4567-e89b-12d3-a456-426614174000"
 headers.X-API-Key = { from-env = "EXAMPLE_API_KEY", secret = true }
 "#;
     let text = manifest("tidy", servers);
