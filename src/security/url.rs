@@ -528,12 +528,13 @@ mod tests {
             "https://x.example.com/mcp?cfg=Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK",
             "https://mcp.zapier.com/api/mcp/s/Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK/mcp",
             "https://x.example.com/mcp/a8f5f167f44f4964e6c998dee827110c/sse",
+            "https://x.example.com/w/123e4567-e89b-12d3-a456-426614174000/mcp",
         ] {
             assert_eq!(url_secrets(url).len(), 1, "{url}");
         }
         for url in [
             "https://x.example.com/repos/owner/name/v1/mcp?page=2&q=rust",
-            "https://x.example.com/w/123e4567-e89b-12d3-a456-426614174000/mcp",
+            "https://x.example.com/mcp?workspace=123e4567-e89b-12d3-a456-426614174000",
             "https://x.example.com/mcp?key=%7Benv:API_KEY%7D",
             "https://x.example.com/mcp?api_key=YOUR_API_KEY",
         ] {
