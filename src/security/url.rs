@@ -412,10 +412,7 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
                         .then(|| "the URL path holds a random-looking key".to_string())
                 })
                 .or_else(|| {
-                    // A server's endpoint with a random identifier in it is a capability
-                    // URL: whoever has it uses the server as whoever it was issued to.
-                    let mut segs = u.path_segments().into_iter().flatten();
-                    segs.any(super::secrets::uuid).then(|| {
+                    capability_segment(u).then(|| {
                         "the URL path holds a random identifier: whoever has this URL uses the server as the account it was issued to".to_string()
                     })
                 })
@@ -424,6 +421,20 @@ fn secrets_in_url(u: &::url::Url, span: crate::manifest::span::Span, sink: &mut 
         sink.add("URL-010", Level::High, span, why)
             .help("send the secret in a header built from a `from-env` or `template` reference");
     }
+}
+
+/// Whether a server's endpoint carries a random identifier that is its key (a capability
+/// URL: `/v1/<uuid>/sse`, `/s/<uuid>/mcp`). A UUID named by the collection before it
+/// (`/workspaces/<uuid>/mcp`, `/projects/<uuid>/`) is a resource's id, which is not secret.
+fn capability_segment(u: &::url::Url) -> bool {
+    let segs: Vec<&str> = u.path_segments().into_iter().flatten().collect();
+    segs.iter().enumerate().any(|(i, seg)| {
+        let collection = i > 0 && {
+            let prev = segs[i - 1];
+            prev.len() >= 4 && prev.ends_with('s') && prev.bytes().all(|b| b.is_ascii_alphabetic())
+        };
+        super::secrets::uuid(seg) && !collection
+    })
 }
 
 /// URL-011: a credential written into a header, as a literal or as literal text around a
@@ -529,12 +540,14 @@ mod tests {
             "https://mcp.zapier.com/api/mcp/s/Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK/mcp",
             "https://x.example.com/mcp/a8f5f167f44f4964e6c998dee827110c/sse",
             "https://x.example.com/w/123e4567-e89b-12d3-a456-426614174000/mcp",
+            "https://x.example.com/v1/123e4567-e89b-12d3-a456-426614174000/sse",
         ] {
             assert_eq!(url_secrets(url).len(), 1, "{url}");
         }
         for url in [
             "https://x.example.com/repos/owner/name/v1/mcp?page=2&q=rust",
             "https://x.example.com/mcp?workspace=123e4567-e89b-12d3-a456-426614174000",
+            "https://x.example.com/v1/workspaces/550e8400-e29b-41d4-a716-446655440000/mcp",
             "https://x.example.com/mcp?key=%7Benv:API_KEY%7D",
             "https://x.example.com/mcp?api_key=YOUR_API_KEY",
         ] {

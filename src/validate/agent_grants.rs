@@ -31,11 +31,23 @@ const POWERFUL: &[(&str, &str)] = &[
 pub fn grants(entries: &[(Node, Node)]) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for (k, v) in entries {
-        if key_text(k) == "permission" {
-            permission(v, &mut out);
+        match key_text(k).as_str() {
+            "permission" => permission(v, &mut out),
+            // A merge key can bring a `permission` in from an anchor capm does not follow.
+            "<<" => out.push(unfollowed(v.span)),
+            _ => {}
         }
     }
     out
+}
+
+/// A YAML alias or merge where a grant could be: js-yaml resolves it, capm does not, so it
+/// counts as a grant (fail closed).
+fn unfollowed(span: Span) -> (String, Span) {
+    (
+        "the agent's permissions go through a YAML alias or merge, which capm does not follow: it could allow anything".into(),
+        span,
+    )
 }
 
 fn permission(v: &Node, out: &mut Vec<(String, Span)>) {
@@ -44,9 +56,14 @@ fn permission(v: &Node, out: &mut Vec<(String, Span)>) {
             "`permission: allow` lets the agent use every tool, the shell and edits included, without asking".into(),
             v.span,
         )),
+        Value::Alias => out.push(unfollowed(v.span)),
         Value::Map(entries) => {
             for (k, rule) in entries {
                 let key = key_text(k);
+                if key == "<<" {
+                    out.push(unfollowed(k.span));
+                    continue;
+                }
                 let Some((_, what)) = POWERFUL.iter().find(|(p, _)| *p == key) else {
                     continue;
                 };
@@ -65,21 +82,30 @@ fn permission(v: &Node, out: &mut Vec<(String, Span)>) {
 fn catch_all_allow(rule: &Node) -> Option<Span> {
     match &rule.value {
         Value::String(s) if s == "allow" => Some(rule.span),
+        Value::Alias => Some(rule.span),
         Value::Map(patterns) => patterns
             .iter()
-            .find(|(p, action)| catch_all(&key_text(p)) && is_allow(action))
+            .find(|(p, action)| {
+                let key = key_text(p);
+                key == "<<" || (catch_all(&key) && is_allow(action))
+            })
             .map(|(p, _)| p.span),
         _ => None,
     }
 }
 
+/// A pattern that matches every command or path: only wildcards (`*`, `**`, `?*`, `*?`),
+/// with at least one `*`.
 fn catch_all(pattern: &str) -> bool {
     let p = pattern.trim();
-    !p.is_empty() && p.chars().all(|c| c == '*' || c.is_whitespace())
+    p.contains('*')
+        && p.chars()
+            .all(|c| matches!(c, '*' | '?') || c.is_whitespace())
 }
 
+/// `allow`, or an alias that could stand for it.
 fn is_allow(n: &Node) -> bool {
-    matches!(&n.value, Value::String(s) if s == "allow")
+    matches!(&n.value, Value::String(s) if s == "allow") || matches!(n.value, Value::Alias)
 }
 
 /// The spec digest a `[policy] allow` entry names for an agent: the SHA-256 of its file.
@@ -113,6 +139,11 @@ mod tests {
             "permission:\n  bash:\n    \"*\": allow\n    \"rm *\": deny",
             "permission:\n  bash:\n    \"**\": allow",
             "tools:\n  bash: true\npermission:\n  bash: allow",
+            "permission:\n  bash:\n    \"?*\": allow",
+            "description: &a allow\npermission: *a",
+            "description: &a allow\npermission:\n  bash: *a",
+            "x: &b\n  bash: allow\npermission:\n  <<: *b",
+            "x: &b\n  permission: allow\n<<: *b",
         ] {
             assert_eq!(found(yaml).len(), 1, "{yaml}");
         }

@@ -27,8 +27,8 @@ pub enum Value {
     /// A list (no schema OpenCode publishes for front matter constrains its items).
     Seq,
     Map(Vec<(Node, Node)>),
-    /// An alias (`*name`): checked as whatever it stands for would be, which capm does not
-    /// follow; it is reported as unsupported by the caller.
+    /// An alias (`*name`), which capm does not follow: the schema check passes it over, and
+    /// PERM-002 counts one in an agent's permissions as a grant (fail closed).
     Alias,
 }
 
