@@ -151,11 +151,9 @@ fn scalar_matches(schema: &Json, node: &Node) -> bool {
         }
     }
     if let (Some(p), Value::String(s)) = (schema.get("pattern").and_then(Json::as_str), &node.value)
+        && !pattern(p).is_match(s)
     {
-        let re = regex::Regex::new(p).expect("the data file's patterns compile");
-        if !re.is_match(s) {
-            return false;
-        }
+        return false;
     }
     if let (Some(min), Value::Number(n, _)) = (
         schema.get("exclusiveMinimum").and_then(Json::as_f64),
@@ -165,6 +163,20 @@ fn scalar_matches(schema: &Json, node: &Node) -> bool {
         return false;
     }
     true
+}
+
+/// The compiled regex of a schema `pattern`, compiled once per pattern for the process.
+fn pattern(p: &str) -> regex::Regex {
+    static CACHE: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(p.to_string())
+        .or_insert_with(|| regex::Regex::new(p).expect("the data file's patterns compile"))
+        .clone()
 }
 
 /// What a schema accepts, in words: "one of `ask`, `allow`, `deny`", "an integer greater
