@@ -86,9 +86,11 @@ pub fn secret_name(name: &str) -> bool {
     ];
     let words = name_words(name);
     let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
-    words
-        .iter()
-        .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e)))
+    let described = words.last().is_some_and(|w| descriptor(w));
+    (!described
+        && words
+            .iter()
+            .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e))))
         || pair("CONNECTION", "STRING")
         || pair("DATABASE", "URL")
         || pair("DB", "URL")
@@ -96,6 +98,68 @@ pub fn secret_name(name: &str) -> bool {
         || words
             .iter()
             .any(|w| w == "CONNECTIONSTRING" || w == "PGPASSWORD")
+}
+
+/// Whether the last word of a name (its head noun) says the value describes a secret
+/// rather than holding one: `TOKEN_TYPE`, `OAUTH_SCOPE`, `KEY_PATH`, `CLIENT_ID`, `AUTH_URL`.
+/// `SECRET_KEY` still means a secret: its head is `KEY`.
+fn descriptor(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "ID",
+        "IDS",
+        "SCOPE",
+        "SCOPES",
+        "TYPE",
+        "TYPES",
+        "METHOD",
+        "METHODS",
+        "MODE",
+        "PREFIX",
+        "SUFFIX",
+        "HEADER",
+        "HEADERS",
+        "STORE",
+        "POLICY",
+        "ALGORITHM",
+        "ALG",
+        "ENCODING",
+        "SOURCE",
+        "OWNER",
+        "NAME",
+        "NAMES",
+        "USER",
+        "USERNAME",
+        "EMAIL",
+        "URL",
+        "URI",
+        "ENDPOINT",
+        "HOST",
+        "PORT",
+        "REGION",
+        "FILE",
+        "FILES",
+        "PATH",
+        "DIR",
+        "FORMAT",
+        "LENGTH",
+        "SIZE",
+        "TTL",
+        "EXPIRY",
+        "TIMEOUT",
+        "LIMIT",
+        "COUNT",
+        "VERSION",
+        "ENABLED",
+        "PROVIDER",
+        "ISSUER",
+        "AUDIENCE",
+        "ROLE",
+        "KIND",
+        "LOCATION",
+        "CACHE",
+        "BACKEND",
+    ];
+    WORDS.contains(&word)
 }
 
 /// Whether a name says its value identifies or fingerprints something rather than holding
@@ -603,6 +667,41 @@ mod tests {
             "SESSION_STORAGE",
         ] {
             assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn descriptor_head_nouns_do_not_mean_a_secret() {
+        for n in [
+            "ATLASSIAN_OAUTH_CLOUD_ID",
+            "ATLASSIAN_OAUTH_SCOPE",
+            "TOKEN_TYPE",
+            "AUTH_METHOD",
+            "KEY_PREFIX",
+            "API_KEY_HEADER",
+            "SECRET_STORE",
+            "PASSWORD_POLICY",
+            "SIGNATURE_ALGORITHM",
+            "TOKEN_ENCODING",
+            "CREDENTIALS_SOURCE",
+            "PAT_SCOPES",
+            "PRIVATE_REPO_OWNER",
+            "GOOGLE_OAUTH_CLIENT_ID",
+            "AUTH_URL",
+            "TOKEN_FILE",
+            "KEY_PATH",
+            "tokenType",
+        ] {
+            assert!(!secret_name(n), "{n}");
+        }
+        for n in [
+            "SECRET_KEY",
+            "OAUTH_TOKEN",
+            "DATABASE_URL",
+            "SLACK_WEBHOOK_URL",
+            "KEY_ID_SECRET",
+        ] {
+            assert!(secret_name(n), "{n}");
         }
     }
 
