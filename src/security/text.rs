@@ -473,12 +473,17 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
             .help("write it in plain characters; reviewers must see exactly what runs");
         }
     }
+    let done: std::collections::HashSet<_> = sink
+        .out
+        .iter()
+        .filter(|f| f.rule == "ENV-001")
+        .map(|f| f.span)
+        .collect();
     for (i, a) in s.args.iter().enumerate() {
-        let done = sink
-            .out
-            .iter()
-            .any(|f| f.rule == "ENV-001" && f.span == a.span);
-        if let Some(why) = (!done).then(|| argument_secret(&s.args, i)).flatten() {
+        if let Some(why) = (!done.contains(&a.span))
+            .then(|| argument_secret(&s.args, i))
+            .flatten()
+        {
             sink.add("ENV-001", Level::Block, a.span, why)
                 .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
         } else if let Some(why) = option_value(&a.value).and_then(keyed_url) {

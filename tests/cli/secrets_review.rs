@@ -1,0 +1,45 @@
+//! Secrets under review: linting a bundle with a great many arguments stays linear, and a
+//! URL that does not parse is reported without its credentials in every output format.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::rules::write_bundle;
+use crate::support::{capm_within, tempdir, tree};
+
+/// A bundle whose one stdio server has `n` arguments, every other one a secret option.
+fn many_arguments(n: usize) -> String {
+    let args: Vec<String> = (0..n)
+        .map(|i| match i % 2 {
+            0 => "\"--key=hunter2hunter\"".to_string(),
+            _ => "\"-v\"".to_string(),
+        })
+        .collect();
+    format!(
+        "[mcp.tool]\ncommand = \"mcp-server\"\nargs = [{}]\n",
+        args.join(", ")
+    )
+}
+
+#[test]
+fn secrets_lint_of_fifty_thousand_arguments_ends_quickly() {
+    let dir = tempdir();
+    let b = dir.path().join("b");
+    write_bundle(&b, "many", &many_arguments(50_000), &BTreeMap::new());
+    let before = tree(dir.path());
+    let run = capm_within(
+        &b,
+        &["lint", ".", "--format", "json"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let env001 = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "ENV-001")
+        .count();
+    assert_eq!(env001, 25_000);
+    assert_eq!(tree(dir.path()), before, "lint writes nothing");
+}
