@@ -37,6 +37,28 @@ fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// A URL as text, fit to print even when it does not parse: the user information between
+/// `://` and `@`, and everything after `?` or `#`, shown as `…`. What may hold a credential
+/// is never printed, whatever the rest of the text is.
+pub fn redact_url_text(text: &str) -> String {
+    let (base, tail) = match text.find(['?', '#']) {
+        Some(i) => (&text[..i], Some(&text[i..i + 1])),
+        None => (text, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => format!("{scheme}://…{}", &rest[at..]),
+            None => base.to_string(),
+        },
+        None => base.to_string(),
+    };
+    if let Some(mark) = tail {
+        out.push_str(mark);
+        out.push('…');
+    }
+    out
+}
+
 /// Whether a variable, header or option name reads like it holds a secret. Whole words
 /// count (`API_KEY`, `apiKey`, `DB_PASSWORD`, `AUTH`), so `KEYCLOAK_REALM`,
 /// `GIT_AUTHOR_NAME` and `SESSION_STORAGE` do not; compounds written as one word
@@ -672,6 +694,25 @@ mod tests {
             "SESSION_STORAGE",
         ] {
             assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn redacted_url_text_hides_user_information_query_and_fragment() {
+        for (raw, shown) in [
+            (
+                "https://mcp.example.com:99999/mcp?api_key=Zq8Lm3Np",
+                "https://mcp.example.com:99999/mcp?…",
+            ),
+            (
+                "https://admin:S3cr3t@mcp.exa mple.com/mcp",
+                "https://…@mcp.exa mple.com/mcp",
+            ),
+            ("https://a:b/c@host/p#frag", "https://…@host/p#…"),
+            ("not a url", "not a url"),
+            ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+        ] {
+            assert_eq!(redact_url_text(raw), shown);
         }
     }
 

@@ -43,3 +43,42 @@ fn secrets_lint_of_fifty_thousand_arguments_ends_quickly() {
     assert_eq!(env001, 25_000);
     assert_eq!(tree(dir.path()), before, "lint writes nothing");
 }
+
+#[test]
+fn secrets_never_printed_for_a_url_that_does_not_parse() {
+    for (url, secret) in [
+        (
+            "https://mcp.example.com:99999/mcp?api_key=Zq8Lm3Np7Rt2Vx9Ka4Bc6De1Fg5Hj0Kw",
+            "Zq8Lm3Np7Rt2Vx9Ka4Bc6De1Fg5Hj0Kw",
+        ),
+        (
+            "https://admin:S3cr3tPassw0rdXyz@mcp.exa mple.com/mcp",
+            "S3cr3tPassw0rdXyz",
+        ),
+    ] {
+        let dir = tempdir();
+        let b = dir.path().join("b");
+        let fragment = format!("[mcp.remote]\nurl = \"{url}\"\n");
+        write_bundle(&b, "remote", &fragment, &BTreeMap::new());
+        let before = tree(dir.path());
+        for format in ["human", "json", "sarif"] {
+            let run = capm_within(
+                &b,
+                &["lint", ".", "--format", format],
+                Duration::from_secs(20),
+            );
+            assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+            let all = run.transcript();
+            assert!(
+                all.contains("URL-002") || all.contains("invalid-url"),
+                "{all}"
+            );
+            assert!(
+                all.contains('…'),
+                "{format}: the URL is shown redacted: {all}"
+            );
+            assert!(!all.contains(secret), "{format} prints the secret: {all}");
+        }
+        assert_eq!(tree(dir.path()), before, "lint writes nothing");
+    }
+}
