@@ -141,6 +141,11 @@ static DSN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:([^\s/@]+)@[^\s/@]").expect("valid DSN")
 });
 
+/// `scheme://USER@host` with no password: the user group and the host group.
+static USER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+)@([^\s/@:?#]+)").expect("valid USER")
+});
+
 /// `Server=…;Password=…` (ADO.NET, ODBC): the password group.
 static ADO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|;)\s*(?:password|pwd)\s*=\s*([^;]+)").expect("valid ADO")
@@ -188,13 +193,40 @@ fn connection_passwords(text: &str) -> Vec<Secret> {
     }
     let url = DSN.captures_iter(text).filter_map(|c| c.get(1));
     let ado = ADO.captures_iter(text).filter_map(|c| c.get(1));
-    url.chain(ado)
+    let mut out: Vec<Secret> = url
+        .chain(ado)
         .filter(|m| !super::text::reference_or_placeholder(m.as_str().trim()))
         .map(|m| Secret {
             range: m.range(),
             kind: "a password in a connection string",
         })
+        .collect();
+    out.extend(user_keys(text));
+    out
+}
+
+/// Keys given as a URL's user part (`https://KEY@git.example.com/x.git`): a random-looking
+/// user name. A Sentry DSN's key (32 hex digits `@…sentry.io`) is public by Sentry's design.
+fn user_keys(text: &str) -> Vec<Secret> {
+    if !text.contains('@') {
+        return Vec::new();
+    }
+    USER.captures_iter(text)
+        .filter_map(|c| Some((c.get(1)?, c.get(2)?.as_str())))
+        .filter(|(user, host)| random_key(user.as_str()) && !sentry_dsn(user.as_str(), host))
+        .map(|(user, _)| Secret {
+            range: user.range(),
+            kind: "a key in a URL's user part",
+        })
         .collect()
+}
+
+/// Whether `user@host` is a Sentry DSN's public key: 32 hex digits at a sentry.io host.
+fn sentry_dsn(user: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    user.len() == 32
+        && user.bytes().all(|b| b.is_ascii_hexdigit())
+        && (host == "sentry.io" || host.ends_with(".sentry.io"))
 }
 
 /// Shannon entropy of `s`, in bits per character.
@@ -394,6 +426,24 @@ mod tests {
         let key = fake("", "aB3xQ9kLmN0pQr7sTuV2wXyZ4bC6dE8fGhJ1/+", 40);
         assert!(shape(&format!("aws_secret_access_key = {key}")).is_some());
         assert!(shape(&key).is_none(), "an unnamed 40-character string");
+    }
+
+    #[test]
+    fn keys_in_a_url_user_part_but_not_sentry_dsns() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jKq7Wc2Xe";
+        for text in [
+            format!("mysql://{key}@db/app"),
+            format!("https://{key}@git.example.com/x.git"),
+        ] {
+            assert_eq!(shape(&text), Some("a key in a URL's user part"), "{text}");
+        }
+        for text in [
+            "https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1",
+            "https://git@github.com/org/repo.git",
+            "ssh://deploy-user@host.example.com/srv",
+        ] {
+            assert_eq!(shape(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -224,16 +224,33 @@ pub fn literal_secret(name: &str, value: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.as_bytes()[0].is_ascii_uppercase();
     (secret_name(name) || secret_header(name))
-        && template_literal(v).is_some()
+        && literal_part(v, password_name(name)).is_some()
         && !(variable_name && names_a_variable(name))
+}
+
+/// Whether a name's head noun means a password (`DB_PASSWORD`, `PGPASSWORD`, `MYSQL_PWD`,
+/// `SMTP_PASS`, `GPG_PASSPHRASE`): any literal of 4 or more characters is then a secret.
+fn password_name(name: &str) -> bool {
+    name_words(name).last().is_some_and(|w| {
+        matches!(w.as_str(), "PWD" | "PASS")
+            || ["PASSWORD", "PASSWD", "PASSPHRASE"]
+                .iter()
+                .any(|e| w.ends_with(e))
+    })
 }
 
 /// Whether a literal value under a secret-looking name is plainly not a secret: short, a
 /// number, a boolean, a path, a URL without credentials, or only references to variables
-/// (`{env:…}`, `${…}`, `$…`, `%…%`).
-pub fn harmless_value(v: &str) -> bool {
+/// (`{env:…}`, `${…}`, `$…`, `%…%`). Under a password's name (`password`) only what is
+/// under 4 characters is short, and a number is not harmless.
+fn harmless(v: &str, password: bool) -> bool {
     let v = v.trim();
-    if v.chars().count() < 8 || v.parse::<f64>().is_ok() {
+    let short = if password {
+        v.chars().count() < 4
+    } else {
+        v.chars().count() < 8 || v.parse::<f64>().is_ok()
+    };
+    if short {
         return true;
     }
     if matches!(
@@ -246,7 +263,8 @@ pub fn harmless_value(v: &str) -> bool {
     if v.starts_with('/')
         || v.starts_with("./")
         || v.starts_with("../")
-        || v.starts_with('~')
+        || v == "~"
+        || v.starts_with("~/")
         || drive
         || relative_path(v)
     {
@@ -254,7 +272,7 @@ pub fn harmless_value(v: &str) -> bool {
     }
     if let Ok(u) = ::url::Url::parse(v)
         && u.has_host()
-        && (u.password().is_none() || !super::secrets::has_connection_password(v))
+        && !super::secrets::has_connection_password(v)
         && !url_carries_secret(&u)
     {
         return true;
@@ -274,7 +292,10 @@ pub fn reference_or_placeholder(v: &str) -> bool {
     rest.is_empty()
         || (rest.starts_with('<') && rest.ends_with('>'))
         || (rest.starts_with('[') && rest.ends_with(']'))
-        || lower.starts_with("your")
+        || (lower.starts_with("your")
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '_')))
         || lower.starts_with("replace")
         || lower.contains("placeholder")
         || matches!(
@@ -339,14 +360,13 @@ fn relative_path(v: &str) -> bool {
         return false;
     }
     let last = segments.last().copied().unwrap_or("");
-    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty()
-            && (1..=5).contains(&ext.len())
-            && ext.as_bytes()[0].is_ascii_alphabetic()
-            && ext
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    });
+    const EXTENSIONS: &[&str] = &[
+        "json", "yaml", "yml", "toml", "pem", "key", "crt", "cer", "p12", "pfx", "txt", "env",
+        "conf", "cfg", "ini", "jks",
+    ];
+    let extension = last
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext));
     segments.len() > 1 || extension
 }
 
@@ -354,6 +374,11 @@ fn relative_path(v: &str) -> bool {
 /// template without `{env:…}` references and without a leading auth scheme (`Bearer`,
 /// `Basic`, `Token`) that is not plainly harmless.
 pub fn template_literal(t: &str) -> Option<String> {
+    literal_part(t, false)
+}
+
+/// [`template_literal`], judged as a password's value when `password` is set.
+fn literal_part(t: &str, password: bool) -> Option<String> {
     let rest = strip_env_refs(t);
     let rest = rest.trim();
     let rest = match rest.split_once(char::is_whitespace) {
@@ -368,7 +393,7 @@ pub fn template_literal(t: &str) -> Option<String> {
         }
         _ => rest,
     };
-    (!harmless_value(rest)).then(|| rest.to_string())
+    (!harmless(rest, password)).then(|| rest.to_string())
 }
 
 /// `v` without its variable references: `{env:X}`, `${X}`, `$X` and `%X%`.
@@ -569,7 +594,8 @@ fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
             "`{flag}` is given a literal value that looks like a secret"
         ));
     }
-    (option && !identifier_name(flag) && super::secrets::random_key(value))
+    let short = flag.len() == 2 && flag.starts_with('-') && flag != "--";
+    ((option || short) && !identifier_name(flag) && super::secrets::random_key(value))
         .then(|| format!("`{flag}` is given a random-looking literal value, like a key"))
 }
 
@@ -667,10 +693,10 @@ mod tests {
             "${API_TOKEN}",
             "%API_TOKEN%",
         ] {
-            assert!(harmless_value(v), "{v}");
+            assert!(harmless(v, false), "{v}");
         }
         for v in ["hunter2hunter2", "Bearer abcdefgh", "https://u:p@x.com"] {
-            assert!(!harmless_value(v), "{v}");
+            assert!(!harmless(v, false), "{v}");
         }
     }
 
@@ -694,6 +720,31 @@ mod tests {
             "SESSION_STORAGE",
         ] {
             assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn bypasses_by_value_shape_are_secrets() {
+        for (name, value) in [
+            ("DB_PASSWORD", "hunter2"),
+            ("SMTP_PASS", "1234"),
+            ("JWT_SECRET", "~Zq8Lm3Np7Rt2Vx9"),
+            ("API_SECRET", "supersecret2024.pw"),
+            ("ADMIN_PASSWORD", "yourGr8Passw0rd!"),
+        ] {
+            assert!(literal_secret(name, value), "{name}");
+        }
+        for (name, value) in [
+            ("DB_PASSWORD", "abc"),
+            ("DB_PASSWORD", "your-db-password"),
+            ("API_KEY", "YOUR_API_KEY"),
+            ("API_KEY", "yourApiKey"),
+            ("TOKEN_CACHE", "~/.cache/tool"),
+            ("API_SECRET", "secrets/api.json"),
+            ("CLIENT_SECRET", "client_secret.json"),
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+        ] {
+            assert!(!literal_secret(name, value), "{name}={value}");
         }
     }
 
