@@ -136,9 +136,9 @@ static EACH: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// `scheme://user:PASSWORD@host`: the password group is checked for references after.
+/// `scheme://USER:PASSWORD@host`: the password group is checked for references after.
 static DSN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:([^\s/@]+)@[^\s/@]").expect("valid DSN")
+    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]*):([^\s/@]+)@[^\s/@]").expect("valid DSN")
 });
 
 /// `scheme://USER@host` with no password: the user group and the host group.
@@ -155,6 +155,7 @@ static ADO: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find(text: &str) -> Vec<Secret> {
     let mut out: Vec<Secret> = ANY
         .find_iter(text)
+        .filter(|m| !documentation_sample(m.as_str()))
         .map(|m| Secret {
             range: m.range(),
             kind: family(m.as_str()),
@@ -167,7 +168,10 @@ pub fn find(text: &str) -> Vec<Secret> {
 
 /// The kind of credential `value` holds, by family or connection-string password.
 pub fn shape(value: &str) -> Option<&'static str> {
-    if let Some(m) = ANY.find(value) {
+    if let Some(m) = ANY
+        .find_iter(value)
+        .find(|m| !documentation_sample(m.as_str()))
+    {
         return Some(family(m.as_str()));
     }
     connection_passwords(value).first().map(|s| s.kind)
@@ -191,7 +195,10 @@ fn connection_passwords(text: &str) -> Vec<Secret> {
     if !text.contains("://") && !text.contains('=') {
         return Vec::new();
     }
-    let url = DSN.captures_iter(text).filter_map(|c| c.get(1));
+    let url = DSN
+        .captures_iter(text)
+        .filter(|c| !sample_password(&c[1], &c[2]))
+        .filter_map(|c| c.get(2));
     let ado = ADO.captures_iter(text).filter_map(|c| c.get(1));
     let mut out: Vec<Secret> = url
         .chain(ado)
@@ -203,6 +210,31 @@ fn connection_passwords(text: &str) -> Vec<Secret> {
         .collect();
     out.extend(user_keys(text));
     out
+}
+
+/// Whether a connection string's password is a documentation sample: the user name again
+/// (`postgres:postgres@`) or a well-known placeholder word (`admin`, `root`, `test`, …).
+fn sample_password(user: &str, password: &str) -> bool {
+    let p = password.to_ascii_lowercase();
+    p == user.to_ascii_lowercase()
+        || matches!(
+            p.as_str(),
+            "postgres"
+                | "password"
+                | "example"
+                | "changeme"
+                | "secret"
+                | "pass"
+                | "admin"
+                | "root"
+                | "test"
+        )
+}
+
+/// Whether a token is a documentation sample: AWS's `AKIAIOSFODNN7EXAMPLE` and
+/// `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY` carry the word `EXAMPLE`.
+fn documentation_sample(token: &str) -> bool {
+    token.contains("EXAMPLE")
 }
 
 /// Keys given as a URL's user part (`https://KEY@git.example.com/x.git`): a random-looking
@@ -257,6 +289,7 @@ pub fn random_key(s: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'.'))
         || uuid(s)
+        || documentation_sample(s)
     {
         return false;
     }
@@ -426,6 +459,22 @@ mod tests {
         let key = fake("", "aB3xQ9kLmN0pQr7sTuV2wXyZ4bC6dE8fGhJ1/+", 40);
         assert!(shape(&format!("aws_secret_access_key = {key}")).is_some());
         assert!(shape(&key).is_none(), "an unnamed 40-character string");
+    }
+
+    #[test]
+    fn documentation_samples_are_not_secrets() {
+        for text in [
+            "postgres://postgres:postgres@localhost:5432/postgres",
+            "mysql://app:app@db/app",
+            "redis://default:admin@cache:6379",
+            "AKIAIOSFODNN7EXAMPLE",
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ] {
+            assert!(find(text).is_empty(), "{text}");
+        }
+        assert!(!random_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert_eq!(find("postgres://postgres:Hx7qLm2pZr@localhost/db").len(), 1);
+        assert_eq!(find("AKIAZ7Q4MLN2XPRT5VWK").len(), 1);
     }
 
     #[test]

@@ -670,7 +670,7 @@ mod tests {
     fn token_shapes() {
         assert!(token_shape("ghp_0123456789abcdefghijABCDEFGHIJ").is_some());
         assert!(token_shape("Bearer sk-proj-0123456789abcdefghij012").is_some());
-        assert!(token_shape("AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(token_shape("AKIAZ7Q4MLN2XPRT5VWK").is_some());
         assert!(token_shape("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl").is_some());
         assert!(token_shape("xoxb-123-456-abc").is_some());
         assert!(token_shape("task-runner").is_none());
