@@ -146,6 +146,13 @@ static USER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+)@([^\s/@:?#]+)").expect("valid USER")
 });
 
+/// One assignment on a line of a config or env file: `NAME=value`, `name: value`,
+/// `"name": "value",`. Group 1 is the name, group 2 the value.
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*["']?([^"'\s,]+)["']?[ \t]*,?[ \t]*\r?$"#)
+        .expect("valid ASSIGN")
+});
+
 /// `Server=…;Password=…` (ADO.NET, ODBC): the password group.
 static ADO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|;)\s*(?:password|pwd)\s*=\s*([^;]+)").expect("valid ADO")
@@ -162,6 +169,7 @@ pub fn find(text: &str) -> Vec<Secret> {
         })
         .collect();
     out.extend(connection_passwords(text));
+    out.extend(assignments(text));
     out.sort_by_key(|s| s.range.start);
     out
 }
@@ -235,6 +243,28 @@ fn sample_password(user: &str, password: &str) -> bool {
 /// `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY` carry the word `EXAMPLE`.
 fn documentation_sample(token: &str) -> bool {
     token.contains("EXAMPLE")
+}
+
+/// Literal secrets assigned in a file (`MY_SECRET=…` in `.env`, `"password": "…"` in JSON),
+/// judged by the name and value rules of env values; references and placeholders are not.
+fn assignments(text: &str) -> Vec<Secret> {
+    if !text.contains('=') && !text.contains(':') {
+        return Vec::new();
+    }
+    ASSIGN
+        .captures_iter(text)
+        .filter_map(|c| Some((c.get(1)?.as_str(), c.get(2)?)))
+        .filter(|(name, value)| {
+            let v = value.as_str();
+            shape(v).is_none()
+                && (super::text::literal_secret(name, v)
+                    || (!super::text::identifier_name(name) && random_key(v)))
+        })
+        .map(|(_, value)| Secret {
+            range: value.range(),
+            kind: "a literal secret assigned to a secret's name",
+        })
+        .collect()
 }
 
 /// Keys given as a URL's user part (`https://KEY@git.example.com/x.git`): a random-looking
@@ -475,6 +505,24 @@ mod tests {
         assert!(!random_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
         assert_eq!(find("postgres://postgres:Hx7qLm2pZr@localhost/db").len(), 1);
         assert_eq!(find("AKIAZ7Q4MLN2XPRT5VWK").len(), 1);
+    }
+
+    #[test]
+    fn assignments_in_files_by_name_and_value() {
+        for text in [
+            "MY_SECRET=Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK\n",
+            "{\n  \"password\": \"S3cr3t!pw\",\n  \"user\": \"app\"\n}\n",
+            "db:\n  password: hunter2\n",
+        ] {
+            assert_eq!(find(text).len(), 1, "{text}");
+        }
+        for text in [
+            "MY_SECRET=${MY_SECRET}\nAPI_KEY=your-api-key\n",
+            "{\n  \"password\": \"<your-password>\",\n  \"token_type\": \"bearer-token\"\n}\n",
+            "max_tokens: 4096\nkey_path: ./keys/server.key\n",
+        ] {
+            assert!(find(text).is_empty(), "{text}");
+        }
     }
 
     #[test]
