@@ -265,8 +265,8 @@ fn secret_value(key: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
         Var::Template(t) => token_shape(t)
             .map(|kind| format!("the template of `{key}` holds {kind} as literal text"))
             .or_else(|| {
-                template_literal(t)?;
-                secret_name(key).then(|| {
+                let rest = template_literal(t)?;
+                (secret_name(key) || (!identifier_name(key) && random_key(&rest))).then(|| {
                     format!("the template of `{key}` looks like a secret but holds literal text besides its references")
                 })
             }),

@@ -4,8 +4,8 @@
 //! reasons). A bundle of another format is translated into a native tree first, so its
 //! files are scanned here too, and validate moves the findings back to the author's files.
 //!
-//! - FILE-001 (block): a credential (`secrets::find`). A file that is not UTF-8 is scanned
-//!   in its printable ASCII runs, so a token in a binary file is found too.
+//! - FILE-001 (block): a credential or an assigned literal secret (`secrets::find`). A
+//!   file that is not UTF-8 is scanned in its printable ASCII runs, so a token in a binary file is found too.
 //! - FILE-002: hidden characters (`hidden_chars`).
 //! - FILE-003 (medium): instruction smuggling in markdown the model reads (`injection`).
 //!

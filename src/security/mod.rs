@@ -25,7 +25,7 @@ mod wrap;
 
 pub use self::files::mask_secrets;
 pub use self::host::is_loopback;
-pub use self::text::secret_name;
+pub use self::text::{redact_url_text, secret_name};
 
 use std::collections::BTreeMap;
 

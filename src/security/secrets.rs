@@ -136,9 +136,21 @@ static EACH: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// `scheme://user:PASSWORD@host`: the password group is checked for references after.
+/// `scheme://USER:PASSWORD@host`: the password group is checked for references after.
 static DSN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:([^\s/@]+)@[^\s/@]").expect("valid DSN")
+    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]*):([^\s/@]+)@[^\s/@]").expect("valid DSN")
+});
+
+/// `scheme://USER@host` with no password: the user group and the host group.
+static USER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+)@([^\s/@:?#]+)").expect("valid USER")
+});
+
+/// One assignment on a line of a config or env file: `NAME=value`, `name: value`,
+/// `"name": "value",`. Group 1 is the name, group 2 the value.
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*["']?([^"'\s,]+)["']?[ \t]*,?[ \t]*\r?$"#)
+        .expect("valid ASSIGN")
 });
 
 /// `Server=…;Password=…` (ADO.NET, ODBC): the password group.
@@ -150,19 +162,24 @@ static ADO: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find(text: &str) -> Vec<Secret> {
     let mut out: Vec<Secret> = ANY
         .find_iter(text)
+        .filter(|m| !documentation_sample(m.as_str()))
         .map(|m| Secret {
             range: m.range(),
             kind: family(m.as_str()),
         })
         .collect();
     out.extend(connection_passwords(text));
+    out.extend(assignments(text));
     out.sort_by_key(|s| s.range.start);
     out
 }
 
 /// The kind of credential `value` holds, by family or connection-string password.
 pub fn shape(value: &str) -> Option<&'static str> {
-    if let Some(m) = ANY.find(value) {
+    if let Some(m) = ANY
+        .find_iter(value)
+        .find(|m| !documentation_sample(m.as_str()))
+    {
         return Some(family(m.as_str()));
     }
     connection_passwords(value).first().map(|s| s.kind)
@@ -186,15 +203,92 @@ fn connection_passwords(text: &str) -> Vec<Secret> {
     if !text.contains("://") && !text.contains('=') {
         return Vec::new();
     }
-    let url = DSN.captures_iter(text).filter_map(|c| c.get(1));
+    let url = DSN
+        .captures_iter(text)
+        .filter(|c| !sample_password(&c[1], &c[2]))
+        .filter_map(|c| c.get(2));
     let ado = ADO.captures_iter(text).filter_map(|c| c.get(1));
-    url.chain(ado)
+    let mut out: Vec<Secret> = url
+        .chain(ado)
         .filter(|m| !super::text::reference_or_placeholder(m.as_str().trim()))
         .map(|m| Secret {
             range: m.range(),
             kind: "a password in a connection string",
         })
+        .collect();
+    out.extend(user_keys(text));
+    out
+}
+
+/// Whether a connection string's password is a documentation sample: the user name again
+/// (`postgres:postgres@`) or a well-known placeholder word (`admin`, `root`, `test`, …).
+fn sample_password(user: &str, password: &str) -> bool {
+    let p = password.to_ascii_lowercase();
+    p == user.to_ascii_lowercase()
+        || matches!(
+            p.as_str(),
+            "postgres"
+                | "password"
+                | "example"
+                | "changeme"
+                | "secret"
+                | "pass"
+                | "admin"
+                | "root"
+                | "test"
+        )
+}
+
+/// Whether a token is a documentation sample: AWS's `AKIAIOSFODNN7EXAMPLE` and
+/// `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY` carry the word `EXAMPLE`.
+fn documentation_sample(token: &str) -> bool {
+    token.contains("EXAMPLE")
+}
+
+/// Literal secrets assigned in a file (`MY_SECRET=…` in `.env`, `"password": "…"` in JSON),
+/// judged by the name and value rules of env values; references and placeholders are not.
+fn assignments(text: &str) -> Vec<Secret> {
+    if !text.contains('=') && !text.contains(':') {
+        return Vec::new();
+    }
+    ASSIGN
+        .captures_iter(text)
+        .filter_map(|c| Some((c.get(1)?.as_str(), c.get(2)?)))
+        .filter(|(name, value)| {
+            let v = value.as_str();
+            shape(v).is_none()
+                && (super::text::literal_secret(name, v)
+                    || (!super::text::identifier_name(name) && random_key(v)))
+        })
+        .map(|(_, value)| Secret {
+            range: value.range(),
+            kind: "a literal secret assigned to a secret's name",
+        })
         .collect()
+}
+
+/// Keys given as a URL's user part (`https://KEY@git.example.com/x.git`): a random-looking
+/// user name. A Sentry DSN's key (32 hex digits `@…sentry.io`) is public by Sentry's design.
+fn user_keys(text: &str) -> Vec<Secret> {
+    if !text.contains('@') {
+        return Vec::new();
+    }
+    USER.captures_iter(text)
+        .filter_map(|c| Some((c.get(1)?, c.get(2)?.as_str())))
+        .filter(|(user, host)| random_key(user.as_str()) && !sentry_dsn(user.as_str(), host))
+        .map(|(user, _)| Secret {
+            range: user.range(),
+            kind: "a key in a URL's user part",
+        })
+        .collect()
+}
+
+/// Whether `user@host` is a Sentry DSN's public key: 32 hex digits at a sentry.io host.
+fn sentry_dsn(user: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    user.len() == 32
+        && user.bytes().all(|b| b.is_ascii_hexdigit())
+        && (host == "sentry.io" || host.ends_with(".sentry.io"))
 }
 
 /// Shannon entropy of `s`, in bits per character.
@@ -225,6 +319,7 @@ pub fn random_key(s: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'.'))
         || uuid(s)
+        || documentation_sample(s)
     {
         return false;
     }
@@ -394,6 +489,58 @@ mod tests {
         let key = fake("", "aB3xQ9kLmN0pQr7sTuV2wXyZ4bC6dE8fGhJ1/+", 40);
         assert!(shape(&format!("aws_secret_access_key = {key}")).is_some());
         assert!(shape(&key).is_none(), "an unnamed 40-character string");
+    }
+
+    #[test]
+    fn documentation_samples_are_not_secrets() {
+        for text in [
+            "postgres://postgres:postgres@localhost:5432/postgres",
+            "mysql://app:app@db/app",
+            "redis://default:admin@cache:6379",
+            "AKIAIOSFODNN7EXAMPLE",
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ] {
+            assert!(find(text).is_empty(), "{text}");
+        }
+        assert!(!random_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert_eq!(find("postgres://postgres:Hx7qLm2pZr@localhost/db").len(), 1);
+        assert_eq!(find("AKIAZ7Q4MLN2XPRT5VWK").len(), 1);
+    }
+
+    #[test]
+    fn assignments_in_files_by_name_and_value() {
+        for text in [
+            "MY_SECRET=Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jK\n",
+            "{\n  \"password\": \"S3cr3t!pw\",\n  \"user\": \"app\"\n}\n",
+            "db:\n  password: hunter2\n",
+        ] {
+            assert_eq!(find(text).len(), 1, "{text}");
+        }
+        for text in [
+            "MY_SECRET=${MY_SECRET}\nAPI_KEY=your-api-key\n",
+            "{\n  \"password\": \"<your-password>\",\n  \"token_type\": \"bearer-token\"\n}\n",
+            "max_tokens: 4096\nkey_path: ./keys/server.key\n",
+        ] {
+            assert!(find(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_in_a_url_user_part_but_not_sentry_dsns() {
+        let key = "Zk3Qp9LmX2vB7nR4tY8wE1aS6dF0gH5jKq7Wc2Xe";
+        for text in [
+            format!("mysql://{key}@db/app"),
+            format!("https://{key}@git.example.com/x.git"),
+        ] {
+            assert_eq!(shape(&text), Some("a key in a URL's user part"), "{text}");
+        }
+        for text in [
+            "https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1",
+            "https://git@github.com/org/repo.git",
+            "ssh://deploy-user@host.example.com/srv",
+        ] {
+            assert_eq!(shape(text), None, "{text}");
+        }
     }
 
     #[test]

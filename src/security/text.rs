@@ -37,6 +37,28 @@ fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// A URL as text, fit to print even when it does not parse: the user information between
+/// `://` and `@`, and everything after `?` or `#`, shown as `…`. What may hold a credential
+/// is never printed, whatever the rest of the text is.
+pub fn redact_url_text(text: &str) -> String {
+    let (base, tail) = match text.find(['?', '#']) {
+        Some(i) => (&text[..i], Some(&text[i..i + 1])),
+        None => (text, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => format!("{scheme}://…{}", &rest[at..]),
+            None => base.to_string(),
+        },
+        None => base.to_string(),
+    };
+    if let Some(mark) = tail {
+        out.push_str(mark);
+        out.push('…');
+    }
+    out
+}
+
 /// Whether a variable, header or option name reads like it holds a secret. Whole words
 /// count (`API_KEY`, `apiKey`, `DB_PASSWORD`, `AUTH`), so `KEYCLOAK_REALM`,
 /// `GIT_AUTHOR_NAME` and `SESSION_STORAGE` do not; compounds written as one word
@@ -86,9 +108,11 @@ pub fn secret_name(name: &str) -> bool {
     ];
     let words = name_words(name);
     let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
-    words
-        .iter()
-        .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e)))
+    let described = words.last().is_some_and(|w| descriptor(w));
+    (!described
+        && words
+            .iter()
+            .any(|w| WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.ends_with(e))))
         || pair("CONNECTION", "STRING")
         || pair("DATABASE", "URL")
         || pair("DB", "URL")
@@ -96,6 +120,68 @@ pub fn secret_name(name: &str) -> bool {
         || words
             .iter()
             .any(|w| w == "CONNECTIONSTRING" || w == "PGPASSWORD")
+}
+
+/// Whether the last word of a name (its head noun) says the value describes a secret
+/// rather than holding one: `TOKEN_TYPE`, `OAUTH_SCOPE`, `KEY_PATH`, `CLIENT_ID`, `AUTH_URL`.
+/// `SECRET_KEY` still means a secret: its head is `KEY`.
+fn descriptor(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "ID",
+        "IDS",
+        "SCOPE",
+        "SCOPES",
+        "TYPE",
+        "TYPES",
+        "METHOD",
+        "METHODS",
+        "MODE",
+        "PREFIX",
+        "SUFFIX",
+        "HEADER",
+        "HEADERS",
+        "STORE",
+        "POLICY",
+        "ALGORITHM",
+        "ALG",
+        "ENCODING",
+        "SOURCE",
+        "OWNER",
+        "NAME",
+        "NAMES",
+        "USER",
+        "USERNAME",
+        "EMAIL",
+        "URL",
+        "URI",
+        "ENDPOINT",
+        "HOST",
+        "PORT",
+        "REGION",
+        "FILE",
+        "FILES",
+        "PATH",
+        "DIR",
+        "FORMAT",
+        "LENGTH",
+        "SIZE",
+        "TTL",
+        "EXPIRY",
+        "TIMEOUT",
+        "LIMIT",
+        "COUNT",
+        "VERSION",
+        "ENABLED",
+        "PROVIDER",
+        "ISSUER",
+        "AUDIENCE",
+        "ROLE",
+        "KIND",
+        "LOCATION",
+        "CACHE",
+        "BACKEND",
+    ];
+    WORDS.contains(&word)
 }
 
 /// Whether a name says its value identifies or fingerprints something rather than holding
@@ -138,16 +224,33 @@ pub fn literal_secret(name: &str, value: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.as_bytes()[0].is_ascii_uppercase();
     (secret_name(name) || secret_header(name))
-        && template_literal(v).is_some()
+        && literal_part(v, password_name(name)).is_some()
         && !(variable_name && names_a_variable(name))
+}
+
+/// Whether a name's head noun means a password (`DB_PASSWORD`, `PGPASSWORD`, `MYSQL_PWD`,
+/// `SMTP_PASS`, `GPG_PASSPHRASE`): any literal of 4 or more characters is then a secret.
+fn password_name(name: &str) -> bool {
+    name_words(name).last().is_some_and(|w| {
+        matches!(w.as_str(), "PWD" | "PASS")
+            || ["PASSWORD", "PASSWD", "PASSPHRASE"]
+                .iter()
+                .any(|e| w.ends_with(e))
+    })
 }
 
 /// Whether a literal value under a secret-looking name is plainly not a secret: short, a
 /// number, a boolean, a path, a URL without credentials, or only references to variables
-/// (`{env:…}`, `${…}`, `$…`, `%…%`).
-pub fn harmless_value(v: &str) -> bool {
+/// (`{env:…}`, `${…}`, `$…`, `%…%`). Under a password's name (`password`) only what is
+/// under 4 characters is short, and a number is not harmless.
+fn harmless(v: &str, password: bool) -> bool {
     let v = v.trim();
-    if v.chars().count() < 8 || v.parse::<f64>().is_ok() {
+    let short = if password {
+        v.chars().count() < 4
+    } else {
+        v.chars().count() < 8 || v.parse::<f64>().is_ok()
+    };
+    if short {
         return true;
     }
     if matches!(
@@ -160,7 +263,8 @@ pub fn harmless_value(v: &str) -> bool {
     if v.starts_with('/')
         || v.starts_with("./")
         || v.starts_with("../")
-        || v.starts_with('~')
+        || v == "~"
+        || v.starts_with("~/")
         || drive
         || relative_path(v)
     {
@@ -168,7 +272,7 @@ pub fn harmless_value(v: &str) -> bool {
     }
     if let Ok(u) = ::url::Url::parse(v)
         && u.has_host()
-        && (u.password().is_none() || !super::secrets::has_connection_password(v))
+        && !super::secrets::has_connection_password(v)
         && !url_carries_secret(&u)
     {
         return true;
@@ -188,7 +292,10 @@ pub fn reference_or_placeholder(v: &str) -> bool {
     rest.is_empty()
         || (rest.starts_with('<') && rest.ends_with('>'))
         || (rest.starts_with('[') && rest.ends_with(']'))
-        || lower.starts_with("your")
+        || (lower.starts_with("your")
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '_')))
         || lower.starts_with("replace")
         || lower.contains("placeholder")
         || matches!(
@@ -253,14 +360,13 @@ fn relative_path(v: &str) -> bool {
         return false;
     }
     let last = segments.last().copied().unwrap_or("");
-    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty()
-            && (1..=5).contains(&ext.len())
-            && ext.as_bytes()[0].is_ascii_alphabetic()
-            && ext
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    });
+    const EXTENSIONS: &[&str] = &[
+        "json", "yaml", "yml", "toml", "pem", "key", "crt", "cer", "p12", "pfx", "txt", "env",
+        "conf", "cfg", "ini", "jks",
+    ];
+    let extension = last
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext));
     segments.len() > 1 || extension
 }
 
@@ -268,6 +374,11 @@ fn relative_path(v: &str) -> bool {
 /// template without `{env:…}` references and without a leading auth scheme (`Bearer`,
 /// `Basic`, `Token`) that is not plainly harmless.
 pub fn template_literal(t: &str) -> Option<String> {
+    literal_part(t, false)
+}
+
+/// [`template_literal`], judged as a password's value when `password` is set.
+fn literal_part(t: &str, password: bool) -> Option<String> {
     let rest = strip_env_refs(t);
     let rest = rest.trim();
     let rest = match rest.split_once(char::is_whitespace) {
@@ -282,7 +393,7 @@ pub fn template_literal(t: &str) -> Option<String> {
         }
         _ => rest,
     };
-    (!harmless_value(rest)).then(|| rest.to_string())
+    (!harmless(rest, password)).then(|| rest.to_string())
 }
 
 /// `v` without its variable references: `{env:X}`, `${X}`, `$X` and `%X%`.
@@ -409,12 +520,17 @@ pub fn check_server(s: &McpServer, sink: &mut Sink<'_>) {
             .help("write it in plain characters; reviewers must see exactly what runs");
         }
     }
+    let done: std::collections::HashSet<_> = sink
+        .out
+        .iter()
+        .filter(|f| f.rule == "ENV-001")
+        .map(|f| f.span)
+        .collect();
     for (i, a) in s.args.iter().enumerate() {
-        let done = sink
-            .out
-            .iter()
-            .any(|f| f.rule == "ENV-001" && f.span == a.span);
-        if let Some(why) = (!done).then(|| argument_secret(&s.args, i)).flatten() {
+        if let Some(why) = (!done.contains(&a.span))
+            .then(|| argument_secret(&s.args, i))
+            .flatten()
+        {
             sink.add("ENV-001", Level::Block, a.span, why)
                 .help("pass secrets through `env` with `{ from-env = \"VAR\", secret = true }`");
         } else if let Some(why) = option_value(&a.value).and_then(keyed_url) {
@@ -478,7 +594,8 @@ fn argument_secret(args: &[Spanned<String>], i: usize) -> Option<String> {
             "`{flag}` is given a literal value that looks like a secret"
         ));
     }
-    (option && !identifier_name(flag) && super::secrets::random_key(value))
+    let short = flag.len() == 2 && flag.starts_with('-') && flag != "--";
+    ((option || short) && !identifier_name(flag) && super::secrets::random_key(value))
         .then(|| format!("`{flag}` is given a random-looking literal value, like a key"))
 }
 
@@ -553,7 +670,7 @@ mod tests {
     fn token_shapes() {
         assert!(token_shape("ghp_0123456789abcdefghijABCDEFGHIJ").is_some());
         assert!(token_shape("Bearer sk-proj-0123456789abcdefghij012").is_some());
-        assert!(token_shape("AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(token_shape("AKIAZ7Q4MLN2XPRT5VWK").is_some());
         assert!(token_shape("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl").is_some());
         assert!(token_shape("xoxb-123-456-abc").is_some());
         assert!(token_shape("task-runner").is_none());
@@ -576,10 +693,10 @@ mod tests {
             "${API_TOKEN}",
             "%API_TOKEN%",
         ] {
-            assert!(harmless_value(v), "{v}");
+            assert!(harmless(v, false), "{v}");
         }
         for v in ["hunter2hunter2", "Bearer abcdefgh", "https://u:p@x.com"] {
-            assert!(!harmless_value(v), "{v}");
+            assert!(!harmless(v, false), "{v}");
         }
     }
 
@@ -603,6 +720,85 @@ mod tests {
             "SESSION_STORAGE",
         ] {
             assert!(!secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn bypasses_by_value_shape_are_secrets() {
+        for (name, value) in [
+            ("DB_PASSWORD", "hunter2"),
+            ("SMTP_PASS", "1234"),
+            ("JWT_SECRET", "~Zq8Lm3Np7Rt2Vx9"),
+            ("API_SECRET", "supersecret2024.pw"),
+            ("ADMIN_PASSWORD", "yourGr8Passw0rd!"),
+        ] {
+            assert!(literal_secret(name, value), "{name}");
+        }
+        for (name, value) in [
+            ("DB_PASSWORD", "abc"),
+            ("DB_PASSWORD", "your-db-password"),
+            ("API_KEY", "YOUR_API_KEY"),
+            ("API_KEY", "yourApiKey"),
+            ("TOKEN_CACHE", "~/.cache/tool"),
+            ("API_SECRET", "secrets/api.json"),
+            ("CLIENT_SECRET", "client_secret.json"),
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+        ] {
+            assert!(!literal_secret(name, value), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn redacted_url_text_hides_user_information_query_and_fragment() {
+        for (raw, shown) in [
+            (
+                "https://mcp.example.com:99999/mcp?api_key=Zq8Lm3Np",
+                "https://mcp.example.com:99999/mcp?…",
+            ),
+            (
+                "https://admin:S3cr3t@mcp.exa mple.com/mcp",
+                "https://…@mcp.exa mple.com/mcp",
+            ),
+            ("https://a:b/c@host/p#frag", "https://…@host/p#…"),
+            ("not a url", "not a url"),
+            ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+        ] {
+            assert_eq!(redact_url_text(raw), shown);
+        }
+    }
+
+    #[test]
+    fn descriptor_head_nouns_do_not_mean_a_secret() {
+        for n in [
+            "ATLASSIAN_OAUTH_CLOUD_ID",
+            "ATLASSIAN_OAUTH_SCOPE",
+            "TOKEN_TYPE",
+            "AUTH_METHOD",
+            "KEY_PREFIX",
+            "API_KEY_HEADER",
+            "SECRET_STORE",
+            "PASSWORD_POLICY",
+            "SIGNATURE_ALGORITHM",
+            "TOKEN_ENCODING",
+            "CREDENTIALS_SOURCE",
+            "PAT_SCOPES",
+            "PRIVATE_REPO_OWNER",
+            "GOOGLE_OAUTH_CLIENT_ID",
+            "AUTH_URL",
+            "TOKEN_FILE",
+            "KEY_PATH",
+            "tokenType",
+        ] {
+            assert!(!secret_name(n), "{n}");
+        }
+        for n in [
+            "SECRET_KEY",
+            "OAUTH_TOKEN",
+            "DATABASE_URL",
+            "SLACK_WEBHOOK_URL",
+            "KEY_ID_SECRET",
+        ] {
+            assert!(secret_name(n), "{n}");
         }
     }
 

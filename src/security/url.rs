@@ -59,7 +59,10 @@ fn endpoint(
             "URL-002",
             Level::Block,
             span,
-            format!("`{text}` cannot be parsed as a URL, so it cannot be checked"),
+            format!(
+                "`{}` cannot be parsed as a URL, so it cannot be checked",
+                super::redact_url_text(text)
+            ),
         )
         .help("write an absolute https URL");
         return None;

@@ -356,7 +356,10 @@ fn check_meta(ck: &mut Checker<'_>, m: &BundleManifest) {
         let d = ck.at(
             "invalid-url",
             repo.span,
-            format!("repository `{}` is not a valid URL", repo.value),
+            format!(
+                "repository `{}` is not a valid URL",
+                crate::security::redact_url_text(&repo.value)
+            ),
         );
         ck.push(d);
     }
@@ -644,7 +647,10 @@ fn check_mcp(ck: &mut Checker<'_>, id: &str, s: &McpServer) {
                     .at(
                         "invalid-url",
                         url.span,
-                        format!("`{}` is not a valid URL: {e}", url.value),
+                        format!(
+                            "`{}` is not a valid URL: {e}",
+                            crate::security::redact_url_text(&url.value)
+                        ),
                     )
                     .resource(id);
                 ck.push(d);

@@ -66,6 +66,7 @@ mod remote_registry;
 mod rules;
 mod sarif;
 mod secrets;
+mod secrets_review;
 mod serve;
 mod shipped_files;
 mod skill_repos;
