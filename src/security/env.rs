@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
+use super::runtime_opts::{self, runtime_of};
 use super::secrets::random_key;
 use super::text::{
     identifier_name, keyed_url, literal_secret, secret_name, template_literal, token_shape,
@@ -134,6 +135,13 @@ fn option_variable(upper: &str) -> bool {
         .any(|s| upper.ends_with(s))
 }
 
+/// Whether `ENV`/`BASH_ENV`'s value could name a startup file for sh: a path, a `~`, a
+/// `$` expansion or a file name with an extension. A plain word (`production`) is an app
+/// setting.
+fn could_be_file(v: &str) -> bool {
+    v.contains(['/', '\\', '~', '$', '.'])
+}
+
 /// Whether a variable can make the launched program (or one it starts) run or load code
 /// the bundle chose (ENV-002).
 fn hijacks(upper: &str, value: Var<'_>) -> bool {
@@ -141,6 +149,15 @@ fn hijacks(upper: &str, value: Var<'_>) -> bool {
         let harmless =
             matches!(value, Var::Literal(v) if matches!(v.trim(), "" | "cat" | "less" | "more"));
         return !harmless && !matches!(value, Var::FromEnv { passthrough: true });
+    }
+    if let Some(runtime) = runtime_of(upper) {
+        return !matches!(value, Var::Literal(v) if runtime_opts::harmless(runtime, v));
+    }
+    if matches!(upper, "ENV" | "BASH_ENV") {
+        return !matches!(value, Var::Literal(v) if !could_be_file(v));
+    }
+    if upper == "BROWSER" && matches!(value, Var::Literal(v) if v.trim() == "none") {
+        return false;
     }
     let runtime_options = upper
         .rsplit_once('_')
@@ -591,5 +608,23 @@ mod tests {
         assert!(hijacks("PAGER", lit("sh -c id")));
         assert!(hijacks("EDITOR", Var::FromEnv { passthrough: false }));
         assert!(!hijacks("EDITOR", Var::FromEnv { passthrough: true }));
+    }
+
+    #[test]
+    fn startup_files_and_option_values_are_judged_by_value() {
+        let lit = Var::Literal;
+        assert!(!hijacks("ENV", lit("production")));
+        assert!(!hijacks("BASH_ENV", lit("")));
+        for v in ["./rc", "~/.shrc", "$HOME/x", "rc.sh", "C:\\rc"] {
+            assert!(hijacks("ENV", lit(v)), "{v}");
+        }
+        assert!(hijacks("ENV", Var::Template("{env:X}")));
+        assert!(!hijacks("NODE_OPTIONS", lit("--max-old-space-size=4096")));
+        assert!(hijacks("NODE_OPTIONS", lit("--require ./x.js")));
+        assert!(hijacks("NODE_OPTIONS", Var::FromEnv { passthrough: true }));
+        assert!(!hijacks("JAVA_TOOL_OPTIONS", lit("-Xmx512m")));
+        assert!(hijacks("JAVA_TOOL_OPTIONS", lit("-XX:OnError=id")));
+        assert!(!hijacks("BROWSER", lit("none")));
+        assert!(hijacks("BROWSER", lit("firefox")));
     }
 }

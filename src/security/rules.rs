@@ -203,11 +203,11 @@ rules! {
         good: "env.DATABASE_URL = { template = \"postgresql://app:{env:DB_PASSWORD}@db.example.com/app\", secret = true }",
     }
     "ENV-002" Block {
-        summary: "Variables that make the program, or one it starts, run or load other code: loaders (LD_*, DYLD_*, GCONV_PATH), interpreter startup and paths (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PERL5OPT, PERL5LIB, RUBYOPT, BASH_ENV, ENV, ZDOTDIR, PROMPT_COMMAND, IFS), runtime options (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, MAVEN_OPTS, …), profilers and hooks (DOTNET_STARTUP_HOOKS, CORECLR_*, COR_*), programs others start (GIT_SSH_COMMAND, GIT_SSH, GIT_EXEC_PATH, GIT_CONFIG_*, *_ASKPASS, SHELL, npm_config_script_shell, BROWSER, EDITOR/VISUAL/PAGER other than `cat`/`less`/`more`), PATH and HOME.",
+        summary: "Variables that make the program, or one it starts, run or load other code: loaders (LD_*, DYLD_*, GCONV_PATH), interpreter startup and paths (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PERL5OPT, PERL5LIB, RUBYOPT, BASH_ENV, ENV, ZDOTDIR, PROMPT_COMMAND, IFS; ENV/BASH_ENV only when the value could be a file), runtime options (NODE_OPTIONS, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, MAVEN_OPTS, … unless every option only sizes memory, picks a collector or tunes warnings), profilers and hooks (DOTNET_STARTUP_HOOKS, CORECLR_*, COR_*), programs others start (GIT_SSH_COMMAND, GIT_SSH, GIT_EXEC_PATH, GIT_CONFIG_*, *_ASKPASS, SHELL, npm_config_script_shell, BROWSER other than `none`, EDITOR/VISUAL/PAGER other than `cat`/`less`/`more`), PATH and HOME.",
         why: "These make the launched program load code of the bundle's choosing, whatever command was reviewed.",
         fix: "Remove the variable; configure the server through its own options.",
         bad: "env.NODE_OPTIONS = \"--require ./hook.js\"",
-        good: "env.LOG_LEVEL = \"info\"",
+        good: "env.NODE_OPTIONS = \"--max-old-space-size=4096\"",
     }
     "ENV-003" High {
         summary: "TLS verification off or traffic redirected: NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, *_CA_BUNDLE, NODE_EXTRA_CA_CERTS, HTTP(S)_PROXY, ALL_PROXY, vendor *_BASE_URL, and package-manager equivalents (npm_config_proxy, npm_config_strict_ssl=false, GIT_SSL_NO_VERIFY, PIP_TRUSTED_HOST, …).",
