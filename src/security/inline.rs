@@ -269,7 +269,7 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     // once and a long launch costs its length, not its square.
     let mut searched: Vec<String> = Vec::new();
     for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
+        let p = unversioned(program(a.text));
         let f = family(&p);
         if matches!(
             f,
@@ -291,7 +291,7 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             "deno" => rest.first().filter(|r| r.text == "eval").copied(),
             "fish" => scan(&FISH, rest),
             "python" => scan(&PYTHON, rest),
-            "node" | "bun" => scan(&NODE, rest),
+            "node" | "bun" | "tsx" | "ts-node" | "zx" => scan(&NODE, rest),
             "perl" => scan(&PERL, rest),
             "ruby" => scan(&RUBY, rest),
             "php" => scan(&PHP, rest),
@@ -415,6 +415,23 @@ fn scan<'a>(g: &Grammar, rest: &[Arg<'a>]) -> Option<Arg<'a>> {
     None
 }
 
+/// A package launched at a version (`npx -y node@20.11.1`, `tsx@4.19.2`, `zx@latest`)
+/// is the program of that name: an interpreter started by a launcher keeps its grammar.
+fn unversioned(p: String) -> String {
+    match p.split_once('@') {
+        Some((name, v))
+            if !name.is_empty()
+                && (v
+                    .trim_start_matches(['v', '^', '~', '='])
+                    .starts_with(|c: char| c.is_ascii_digit())
+                    || matches!(v, "latest" | "lts" | "next")) =>
+        {
+            name.to_string()
+        }
+        _ => p,
+    }
+}
+
 /// `cmd /c …`, `/k`, also joined (`/cecho`) and among other switches (`/q /s /c`).
 fn cmd<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
     rest.iter()
@@ -502,5 +519,13 @@ mod tests {
         assert!(git_config(&args(&["-c", "core.pager=sh", "log"])).is_some());
         assert!(git_config(&args(&["--exec-path=/tmp", "status"])).is_some());
         assert!(git_config(&args(&["log", "-c", "core.pager=sh"])).is_none());
+    }
+    #[test]
+    fn a_launched_package_at_a_version_is_its_program() {
+        assert_eq!(unversioned("node@20.11.1".into()), "node");
+        assert_eq!(unversioned("tsx@latest".into()), "tsx");
+        assert_eq!(unversioned("zx@^8".into()), "zx");
+        assert_eq!(unversioned("git@github.com:x".into()), "git@github.com:x");
+        assert_eq!(unversioned("@scope".into()), "@scope");
     }
 }

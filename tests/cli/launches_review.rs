@@ -49,3 +49,15 @@ fn runtime_option_variables_are_judged_by_their_value() {
                env.NODE_OPTIONS = \"--max-old-space-size=4096 --require ./x.js\"\n";
     assert_eq!(lint(bad), (1, vec!["ENV-002".to_string()]));
 }
+
+#[test]
+fn interpreters_behind_launchers_and_remote_scripts_are_refused() {
+    let (code, found) =
+        lint("command = \"npx\"\nargs = [\"-y\", \"node@20.11.1\", \"-e\", \"process.exit\"]\n");
+    assert_eq!(code, 1);
+    assert!(found.contains(&"STDIO-001".to_string()), "{found:?}");
+    let (code, found) = lint("command = \"python\"\nargs = ['\\\\fs\\tools\\server.py']\n");
+    assert_eq!((code, found), (1, vec!["STDIO-003".to_string()]));
+    let (code, found) = lint("command = \"npx\"\nargs = [\"-y\", \"tsx@4.19.2\", \"server.ts\"]\n");
+    assert_eq!((code, found), (0, vec![]));
+}
