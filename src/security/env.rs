@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
+use super::reach::{remote_context, remote_engine_address};
 use super::runtime_opts::{self, runtime_of};
 use super::secrets::random_key;
 use super::text::{
@@ -331,22 +332,22 @@ fn matches_or_unreadable(value: Var<'_>, test: impl Fn(&str) -> bool) -> bool {
     }
 }
 
-/// STDIO-012 in the environment: the container engine the server drives is on another
-/// machine (`DOCKER_HOST=tcp://…`, `ssh://…`), or a reference capm cannot read.
+/// STDIO-012 in the environment: the container engine the server drives may be on another
+/// machine (`DOCKER_HOST=tcp://…`, `10.0.0.5:2375`, a `DOCKER_CONTEXT` other than a local
+/// engine's, a podman connection), or a reference capm cannot read.
 fn remote_engine(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
-    if !matches!(upper, "DOCKER_HOST" | "CONTAINER_HOST") {
-        return;
-    }
-    let remote = |v: &str| {
-        let v = v.trim().to_ascii_lowercase();
-        !(v.starts_with("unix://") || v.starts_with("npipe://"))
+    let remote: fn(&str) -> bool = match upper {
+        "DOCKER_HOST" | "CONTAINER_HOST" => remote_engine_address,
+        "DOCKER_CONTEXT" => remote_context,
+        "CONTAINER_CONNECTION" => |v| !v.trim().is_empty(),
+        _ => return,
     };
     if matches_or_unreadable(value, remote) {
         sink.add(
             "STDIO-012",
             Level::Block,
             span,
-            format!("`{key}` sends the server's container commands to another machine"),
+            format!("`{key}` may send the server's container commands to another machine"),
         )
         .help("use the local engine; remove the variable or pass the user's own setting through");
     }
@@ -626,5 +627,43 @@ mod tests {
         assert!(hijacks("JAVA_TOOL_OPTIONS", lit("-XX:OnError=id")));
         assert!(!hijacks("BROWSER", lit("none")));
         assert!(hijacks("BROWSER", lit("firefox")));
+    }
+
+    /// The STDIO-012 findings of one variable.
+    fn engine_findings(key: &str, value: Var<'_>) -> usize {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        remote_engine(
+            key,
+            &key.to_ascii_uppercase(),
+            value,
+            Span::default(),
+            &mut sink,
+        );
+        out.len()
+    }
+
+    #[test]
+    fn engine_variables_share_the_launch_rules_judgement() {
+        let lit = Var::Literal;
+        assert_eq!(engine_findings("DOCKER_HOST", lit("10.0.0.5:2375")), 1);
+        assert_eq!(
+            engine_findings("DOCKER_HOST", lit("unix:///var/run/docker.sock")),
+            0
+        );
+        assert_eq!(engine_findings("DOCKER_CONTEXT", lit("prod")), 1);
+        assert_eq!(engine_findings("DOCKER_CONTEXT", lit("rootless")), 0);
+        assert_eq!(
+            engine_findings("DOCKER_CONTEXT", Var::FromEnv { passthrough: true }),
+            0
+        );
+        assert_eq!(
+            engine_findings("DOCKER_CONTEXT", Var::FromEnv { passthrough: false }),
+            1
+        );
     }
 }
