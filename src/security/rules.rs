@@ -105,7 +105,7 @@ rules! {
         good: "# agents/fixer.md\n---\npermission:\n  bash:\n    \"git status\": allow\n    \"*\": ask\n---",
     }
     "STDIO-001" High {
-        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c` with cmd metacharacters (a plain argv after `/c` is checked as the launch itself), `powershell -Command`, `python -c`, `node -e` (also started by a launcher: `npx node@20 -e`, `tsx`/`zx -e`), a `data:` script, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
+        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c` with cmd metacharacters (a plain argv after `/c` is checked as the launch itself), `powershell -Command`, `python -c`, `node -e` (also started by a launcher: `npx node@20 -e`, `tsx`/`zx -e`), a `data:` script, `docker run --entrypoint sh IMAGE -c`, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
         why: "Inline code hides what actually runs behind one opaque string, the classic carrier of injected commands.",
         fix: "Launch the server's executable or package directly, with its arguments as separate array elements.",
         bad: "command = \"bash\"\nargs = [\"-c\", \"npx -y server@1.0.0\"]",
