@@ -105,7 +105,7 @@ rules! {
         good: "# agents/fixer.md\n---\npermission:\n  bash:\n    \"git status\": allow\n    \"*\": ask\n---",
     }
     "STDIO-001" High {
-        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c` with cmd metacharacters (a plain argv after `/c` is checked as the launch itself), `powershell -Command`, `python -c`, `node -e` (also started by a launcher: `npx node@20 -e`, `tsx`/`zx -e`), a `data:` script, `docker run --entrypoint sh IMAGE -c`, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
+        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c` with cmd metacharacters (a plain argv after `/c` is checked as the launch itself), `powershell -Command`, `python -c`, `node -e` (also started by a launcher: `npx node@20 -e`, `tsx`/`zx -e`), a `data:` script, `docker run --entrypoint sh IMAGE -c`, `rundll32`/`mshta javascript:`, `sed` `e`, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
         why: "Inline code hides what actually runs behind one opaque string, the classic carrier of injected commands.",
         fix: "Launch the server's executable or package directly, with its arguments as separate array elements.",
         bad: "command = \"bash\"\nargs = [\"-c\", \"npx -y server@1.0.0\"]",
@@ -119,7 +119,7 @@ rules! {
         good: "args = [\"server.js\", \"--allowed-origins\", \"https://a.example;https://b.example\"]",
     }
     "STDIO-003" Block {
-        summary: "Fetch-and-execute: `curl`/`wget` piped to a shell, `bash <(curl …)`, or an interpreter given an http(s) script or one on a network share.",
+        summary: "Fetch-and-execute: `curl`/`wget` piped to a shell, `bash <(curl …)`, an interpreter given an http(s) script or one on a network share, or `mshta URL`/`regsvr32 /i:URL`.",
         why: "Code downloaded at launch is whatever the server returns that day: unreviewed, unpinned and unverifiable.",
         fix: "Install the server from a registry at an exact version, or ship the script in the bundle.",
         bad: "command = \"deno\"\nargs = [\"run\", \"https://example.com/server.ts\"]",
