@@ -206,9 +206,11 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         return;
     };
     let mut image = None;
+    let mut entrypoint = None;
     while let Some(a) = argv.get(i) {
         if a.text == "--" {
-            image = argv.get(i + 1).copied();
+            i += 1;
+            image = argv.get(i).copied();
             break;
         }
         if !a.text.starts_with('-') || a.text == "-" {
@@ -217,6 +219,9 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         }
         let (opts, used) = options(argv, i, sink);
         for o in opts {
+            if o.flag == "--entrypoint" {
+                entrypoint = o.value.map(|text| Arg { text, span: o.span });
+            }
             if let Some(why) = read_only_credentials(&o.flag, o.value) {
                 sink.add("CTR-003", Level::High, o.span, why)
                     .help("pass the credentials the server needs through `from-env` references, or accept this bind after review");
@@ -227,7 +232,19 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         }
         i += used;
     }
+    if let Some(entry) = entrypoint {
+        entrypoint_code(entry, argv.get(i + 1..).unwrap_or_default(), sink);
+    }
     check_image(first, image, sink);
+}
+
+/// `--entrypoint sh IMAGE -c CODE`: the container runs the entrypoint with the arguments
+/// after the image, so a shell or interpreter entrypoint given inline code there is
+/// STDIO-001, read with that interpreter's grammar.
+fn entrypoint_code(entry: Arg<'_>, container_args: &[Arg<'_>], sink: &mut Sink<'_>) {
+    let mut launch = vec![entry];
+    launch.extend_from_slice(container_args);
+    super::inline::check(&launch, sink);
 }
 
 /// Finds `run` (or `container run`) after the global options; the index after it.

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::launch::sensitive_path;
+use super::reach::{remote_context, remote_engine_address};
+use super::runtime_opts::{self, runtime_of};
 use super::secrets::random_key;
 use super::text::{
     identifier_name, keyed_url, literal_secret, secret_name, template_literal, token_shape,
@@ -134,6 +136,13 @@ fn option_variable(upper: &str) -> bool {
         .any(|s| upper.ends_with(s))
 }
 
+/// Whether `ENV`/`BASH_ENV`'s value could name a startup file for sh: a path, a `~`, a
+/// `$` expansion or a file name with an extension. A plain word (`production`) is an app
+/// setting.
+fn could_be_file(v: &str) -> bool {
+    v.contains(['/', '\\', '~', '$', '.'])
+}
+
 /// Whether a variable can make the launched program (or one it starts) run or load code
 /// the bundle chose (ENV-002).
 fn hijacks(upper: &str, value: Var<'_>) -> bool {
@@ -141,6 +150,15 @@ fn hijacks(upper: &str, value: Var<'_>) -> bool {
         let harmless =
             matches!(value, Var::Literal(v) if matches!(v.trim(), "" | "cat" | "less" | "more"));
         return !harmless && !matches!(value, Var::FromEnv { passthrough: true });
+    }
+    if let Some(runtime) = runtime_of(upper) {
+        return !matches!(value, Var::Literal(v) if runtime_opts::harmless(runtime, v));
+    }
+    if matches!(upper, "ENV" | "BASH_ENV") {
+        return !matches!(value, Var::Literal(v) if !could_be_file(v));
+    }
+    if upper == "BROWSER" && matches!(value, Var::Literal(v) if v.trim() == "none") {
+        return false;
     }
     let runtime_options = upper
         .rsplit_once('_')
@@ -314,22 +332,22 @@ fn matches_or_unreadable(value: Var<'_>, test: impl Fn(&str) -> bool) -> bool {
     }
 }
 
-/// STDIO-012 in the environment: the container engine the server drives is on another
-/// machine (`DOCKER_HOST=tcp://…`, `ssh://…`), or a reference capm cannot read.
+/// STDIO-012 in the environment: the container engine the server drives may be on another
+/// machine (`DOCKER_HOST=tcp://…`, `10.0.0.5:2375`, a `DOCKER_CONTEXT` other than a local
+/// engine's, a podman connection), or a reference capm cannot read.
 fn remote_engine(key: &str, upper: &str, value: Var<'_>, span: Span, sink: &mut Sink<'_>) {
-    if !matches!(upper, "DOCKER_HOST" | "CONTAINER_HOST") {
-        return;
-    }
-    let remote = |v: &str| {
-        let v = v.trim().to_ascii_lowercase();
-        !(v.starts_with("unix://") || v.starts_with("npipe://"))
+    let remote: fn(&str) -> bool = match upper {
+        "DOCKER_HOST" | "CONTAINER_HOST" => remote_engine_address,
+        "DOCKER_CONTEXT" => remote_context,
+        "CONTAINER_CONNECTION" => |v| !v.trim().is_empty(),
+        _ => return,
     };
     if matches_or_unreadable(value, remote) {
         sink.add(
             "STDIO-012",
             Level::Block,
             span,
-            format!("`{key}` sends the server's container commands to another machine"),
+            format!("`{key}` may send the server's container commands to another machine"),
         )
         .help("use the local engine; remove the variable or pass the user's own setting through");
     }
@@ -591,5 +609,61 @@ mod tests {
         assert!(hijacks("PAGER", lit("sh -c id")));
         assert!(hijacks("EDITOR", Var::FromEnv { passthrough: false }));
         assert!(!hijacks("EDITOR", Var::FromEnv { passthrough: true }));
+    }
+
+    #[test]
+    fn startup_files_and_option_values_are_judged_by_value() {
+        let lit = Var::Literal;
+        assert!(!hijacks("ENV", lit("production")));
+        assert!(!hijacks("BASH_ENV", lit("")));
+        for v in ["./rc", "~/.shrc", "$HOME/x", "rc.sh", "C:\\rc"] {
+            assert!(hijacks("ENV", lit(v)), "{v}");
+        }
+        assert!(hijacks("ENV", Var::Template("{env:X}")));
+        assert!(!hijacks("NODE_OPTIONS", lit("--max-old-space-size=4096")));
+        assert!(hijacks("NODE_OPTIONS", lit("--require ./x.js")));
+        assert!(hijacks("NODE_OPTIONS", Var::FromEnv { passthrough: true }));
+        assert!(!hijacks("JAVA_TOOL_OPTIONS", lit("-Xmx512m")));
+        assert!(hijacks("JAVA_TOOL_OPTIONS", lit("-XX:OnError=id")));
+        assert!(!hijacks("BROWSER", lit("none")));
+        assert!(hijacks("BROWSER", lit("firefox")));
+    }
+
+    /// The STDIO-012 findings of one variable.
+    fn engine_findings(key: &str, value: Var<'_>) -> usize {
+        let mut out = Vec::new();
+        let mut sink = Sink {
+            resource: "mcp:x".into(),
+            spec: None,
+            out: &mut out,
+        };
+        remote_engine(
+            key,
+            &key.to_ascii_uppercase(),
+            value,
+            Span::default(),
+            &mut sink,
+        );
+        out.len()
+    }
+
+    #[test]
+    fn engine_variables_share_the_launch_rules_judgement() {
+        let lit = Var::Literal;
+        assert_eq!(engine_findings("DOCKER_HOST", lit("10.0.0.5:2375")), 1);
+        assert_eq!(
+            engine_findings("DOCKER_HOST", lit("unix:///var/run/docker.sock")),
+            0
+        );
+        assert_eq!(engine_findings("DOCKER_CONTEXT", lit("prod")), 1);
+        assert_eq!(engine_findings("DOCKER_CONTEXT", lit("rootless")), 0);
+        assert_eq!(
+            engine_findings("DOCKER_CONTEXT", Var::FromEnv { passthrough: true }),
+            0
+        );
+        assert_eq!(
+            engine_findings("DOCKER_CONTEXT", Var::FromEnv { passthrough: false }),
+            1
+        );
     }
 }

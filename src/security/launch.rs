@@ -157,6 +157,10 @@ pub fn check(s: &McpServer, tree: &BundleTree, sink: &mut Sink<'_>) {
         text: &a.value,
         span: a.span,
     }));
+    // `cmd /c npx -y pkg@1.2.3`: the plain argv after `/c` is the launch.
+    while let Some(start) = super::wrap::cmd_start(&argv) {
+        argv.drain(..start);
+    }
     super::inline::check(&argv, sink);
     metacharacters(&argv, sink);
     super::fetch::check(&argv, sink);

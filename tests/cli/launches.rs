@@ -3,18 +3,22 @@
 //! allowable or pass, and a plan of a project whose bundle trips a block rule is refused
 //! with exit 1 and writes nothing.
 
-use crate::support::{capm, project_with_bundle, spec_of, tempdir, tree, write_files};
+use crate::support::{Run, capm, project_with_bundle, spec_of, tempdir, tree, write_files};
 
-/// The (code, rule level) pairs `capm lint` reports for a bundle with one server `body`.
-fn lint_server(body: &str) -> Vec<(String, String)> {
+/// `capm lint --format json` of a bundle with one server `body`.
+pub(crate) fn lint_run(body: &str) -> Run {
     let dir = tempdir();
     let manifest = format!(
         "[bundle]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"A launch\"\n\n\
          [compatibility.product-modes]\ndesktop-local = \"supported\"\n\n[mcp.tool]\n{body}"
     );
     write_files(dir.path(), &[("bundle.toml", &manifest)]);
-    let run = capm(dir.path(), &["lint", ".", "--format", "json"]);
-    let doc = run.json();
+    capm(dir.path(), &["lint", ".", "--format", "json"])
+}
+
+/// The (code, rule level) pairs `capm lint` reports for a bundle with one server `body`.
+fn lint_server(body: &str) -> Vec<(String, String)> {
+    let doc = lint_run(body).json();
     doc["diagnostics"]
         .as_array()
         .unwrap()

@@ -33,6 +33,7 @@ mod io_errors;
 mod json_outputs;
 mod json_results;
 mod launches;
+mod launches_review;
 mod layers;
 mod lint;
 mod lint_cases;
