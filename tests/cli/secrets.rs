@@ -2,10 +2,7 @@
 //! query, a header and a template is refused, and neither `capm plan` (human and JSON) nor
 //! `capm lint` (JSON and SARIF) nor `capm serve`'s plan result prints a byte of them.
 
-use std::io::Write;
-use std::process::Stdio;
-
-use crate::support::{capm, command, tempdir, write_files};
+use crate::support::{capm, serve_once, tempdir, write_files};
 
 /// Fake credentials of real shapes, each distinct so that a leak names its place.
 const SECRETS: &[&str] = &[
@@ -84,16 +81,7 @@ fn a_served_plan_shows_no_secret() {
     let dir = project();
     let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "plan",
         "params": {"project": dir.path(), "operation": "install", "bundles": ["leaky"]}});
-    let mut child = command(dir.path(), &["serve", "--stdio"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("capm serve starts");
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{request}").unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let out = serve_once(dir.path(), &[request]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ENV-001"), "{stdout}");
     assert_no_secret("serve's plan", &stdout);

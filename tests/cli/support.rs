@@ -59,6 +59,25 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
 }
 
 /// `capm ARGS` in `dir`, which must succeed (exit 0); its output.
+/// `capm serve --stdio` in `dir` given `requests`, one per line, and stdin closed after
+/// them: its whole output once it has answered them all and exited.
+pub fn serve_once(dir: &Path, requests: &[serde_json::Value]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command(dir, &["serve", "--stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("capm serve starts");
+    let mut stdin = child.stdin.take().unwrap();
+    for r in requests {
+        writeln!(stdin, "{r}").unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 pub fn capm_ok(dir: &Path, args: &[&str]) -> Run {
     let run = capm(dir, args);
     assert_eq!(

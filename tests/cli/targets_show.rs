@@ -3,9 +3,7 @@
 //! names several clients. capm.lock records places only; the clients come from `targets`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 
@@ -359,18 +357,7 @@ fn places_of_a_client_taken_out_of_targets_name_no_client_until_the_next_install
 
 /// Every line `capm serve --stdio` answers `requests` with, stdin closed after them.
 fn serve(dir: &Path, requests: &[Value]) -> Vec<Value> {
-    let mut child = support::command(dir, &["serve", "--stdio"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("capm serve starts");
-    let mut stdin = child.stdin.take().unwrap();
-    for r in requests {
-        writeln!(stdin, "{r}").unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let out = support::serve_once(dir, requests);
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout)
         .unwrap()
