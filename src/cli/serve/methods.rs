@@ -1,0 +1,262 @@
+//! The methods of `capm serve`: each request read, checked and answered by the library
+//! operation the CLI runs for the same command.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::protocol::*;
+use super::{Message, not_utf8, too_long};
+use crate::cli::Term;
+use crate::cli::apply::{ApplyDoc, apply_error};
+use crate::cli::graph::project_error;
+use crate::ops::apply::{ApplyOptions, Hooks};
+use crate::ops::plan::PlanRequest;
+use crate::ops::project;
+use crate::plan::model::Plan;
+
+/// Hooks for an apply over the protocol: nobody to ask, so the fingerprint the client sent
+/// is the approval; waits and recoveries are logged on stderr.
+struct Silent;
+
+impl Hooks for Silent {
+    fn settle(&mut self, _: &Plan) -> crate::ops::apply::Settle {
+        crate::ops::apply::Settle::AsIs
+    }
+    fn confirm(&mut self, _: &Plan) -> bool {
+        true
+    }
+    fn waiting(&self, lock: &Path) {
+        eprintln!("capm serve: waiting for lock on `{}`", lock.display());
+    }
+    fn recovered(&mut self, r: &crate::apply::txn::Recovery) {
+        eprintln!(
+            "capm serve: recovered interrupted transactions: {} rolled back, {} finished",
+            r.rolled_back.len(),
+            r.finished.len()
+        );
+        for l in &r.leftovers {
+            eprintln!("capm serve: {l}; the next call tries again");
+        }
+    }
+    fn replanned(&mut self, _: &Plan) {}
+}
+
+/// The server: what stays warm between calls.
+pub struct Server<'t> {
+    pub(super) term: &'t mut Term,
+}
+
+impl<'t> Server<'t> {
+    pub fn new(term: &'t mut Term) -> Self {
+        // Read and check the catalog now, once, rather than on the first call.
+        let _ = crate::graph::Sources::catalog_only();
+        Server { term }
+    }
+
+    fn project_root(&mut self, dir: &Path) -> Result<PathBuf, RpcError> {
+        project::find_root(Some(dir)).map_err(|e| refusal(project_error(e, self.term)))
+    }
+
+    fn request(&self, p: &PlanParams) -> PlanRequest {
+        PlanRequest {
+            operation: p.operation,
+            bundles: p.bundles.clone(),
+            latest: p.latest,
+            purge: p.purge,
+            skip: p.skip.iter().cloned().collect(),
+            keep: p.keep.iter().cloned().collect(),
+            restore: p.restore.iter().cloned().collect(),
+            inputs: p.inputs.clone(),
+            registry: p.registry.clone(),
+            git_ref: p.git_ref.as_ref().map(GitRefParam::pair),
+            skills: Vec::new(),
+            global_config: self.term.env.opencode_config.clone(),
+            homes: self.term.env.homes.clone(),
+        }
+    }
+
+    fn validate(&mut self, p: ValidateParams) -> Result<Value, RpcError> {
+        let opts = crate::ops::lint::LintOptions {
+            paths: vec![p.path],
+            catalog: false,
+            project: None,
+        };
+        let mut report = crate::ops::lint::lint(&opts).map_err(|e| bad_params(e.to_string()))?;
+        crate::cli::lint::sort(&mut report.diagnostics);
+        Ok(crate::cli::render::json(
+            &report.bundles,
+            &report.projects,
+            &report.diagnostics,
+        ))
+    }
+
+    fn plan(&mut self, p: PlanParams) -> Result<Value, RpcError> {
+        if p.fingerprint.is_some() {
+            return Err(bad_params("`fingerprint` belongs to `apply`, not `plan`"));
+        }
+        let root = self.project_root(&p.project)?;
+        let project = project::load(&root).map_err(|e| refusal(project_error(e, self.term)))?;
+        let plan = crate::ops::plan::plan(&project, &self.request(&p))
+            .map_err(|e| refusal(crate::cli::plan::plan_error(e, self.term)))?;
+        Ok(to_value(&plan))
+    }
+
+    fn apply(&mut self, p: PlanParams) -> Result<Value, RpcError> {
+        let Some(fingerprint) = p.fingerprint.clone() else {
+            return Err(bad_params(
+                "`apply` needs the `fingerprint` of the plan the user approved (from `plan`)",
+            ));
+        };
+        let root = self.project_root(&p.project)?;
+        let opts = ApplyOptions {
+            request: self.request(&p),
+            dry_run: false,
+            locked: false,
+            expect: Some(fingerprint),
+            assume_yes: false,
+            timeout: self.term.env.lock_timeout,
+        };
+        let outcome = crate::ops::apply::apply(&root, &opts, &mut Silent)
+            .map_err(|e| refusal(apply_error(e, self.term)))?;
+        Ok(to_value(&ApplyDoc::of(&outcome)))
+    }
+
+    fn status(&mut self, p: StatusParams) -> Result<Value, RpcError> {
+        let root = self.project_root(&p.project)?;
+        let report = crate::ops::doctor::doctor(
+            &root,
+            &self.term.env.opencode_config,
+            self.term.env.lock_timeout,
+            &|_| {},
+            false,
+        )
+        .map_err(|e| refusal(apply_error(e, self.term)))?;
+        Ok(to_value(&report))
+    }
+
+    fn explain(&mut self, p: ExplainParams) -> Result<Value, RpcError> {
+        crate::cli::explain::document(&p.code).ok_or_else(|| {
+            bad_params(format!(
+                "unknown code `{}`; `capm explain --list` lists every code",
+                p.code
+            ))
+        })
+    }
+
+    /// Answers what [`read_message`] read into `bytes`: `None` for a blank line or a
+    /// notification. The second value is true after `shutdown`.
+    pub(super) fn answer(&mut self, message: &Message, bytes: &[u8]) -> (Option<Response>, bool) {
+        match (message, std::str::from_utf8(bytes)) {
+            (Message::End, _) => (None, false),
+            (Message::TooLong, _) => (Some(too_long()), false),
+            (Message::Line, Ok(line)) if line.trim().is_empty() => (None, false),
+            (Message::Line, Ok(line)) => self.handle(line.trim_end_matches('\r')),
+            // Not UTF-8, so not JSON: a parse error like any other.
+            (Message::Line, Err(e)) => (Some(not_utf8(e)), false),
+        }
+    }
+
+    /// Answers one line; `None` for a notification. The second value is true after
+    /// `shutdown`.
+    pub fn handle(&mut self, line: &str) -> (Option<Response>, bool) {
+        // Each request sees the registries as they are now.
+        crate::remote::new_operation();
+        let respond = |id: Value, r: Result<Value, RpcError>| {
+            Some(match r {
+                Ok(result) => Response {
+                    jsonrpc: "2.0",
+                    id,
+                    result: Some(result),
+                    error: None,
+                },
+                Err(error) => Response {
+                    jsonrpc: "2.0",
+                    id,
+                    result: None,
+                    error: Some(bounded(error)),
+                },
+            })
+        };
+        let value: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = error(codes::PARSE_ERROR, format!("parse error: {e}"), None);
+                return (respond(Value::Null, Err(err)), false);
+            }
+        };
+        // A request with `"id": null` is answered; one without an id is a notification.
+        let has_id = value.get("id").is_some();
+        // Only an id of a valid type is echoed back.
+        let id = value
+            .get("id")
+            .filter(|v| v.is_string() || v.is_number() || v.is_null())
+            .cloned();
+        if value.is_array() {
+            let err = error(
+                codes::INVALID_REQUEST,
+                "invalid request: batches are not supported; send one request per line",
+                None,
+            );
+            return (respond(Value::Null, Err(err)), false);
+        }
+        let req: Request = match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(e) => {
+                let err = error(
+                    codes::INVALID_REQUEST,
+                    format!("invalid request: {e}"),
+                    None,
+                );
+                return (respond(id.unwrap_or(Value::Null), Err(err)), false);
+            }
+        };
+        let valid_id = matches!(
+            req.id,
+            None | Some(Value::Null | Value::String(_) | Value::Number(_))
+        );
+        if req.jsonrpc != "2.0" || !valid_id {
+            let err = error(
+                codes::INVALID_REQUEST,
+                "invalid request: `jsonrpc` must be \"2.0\" and `id` a string or a number",
+                None,
+            );
+            // An id that is not valid is not echoed.
+            let id = if valid_id { req.id } else { None };
+            return (respond(id.unwrap_or(Value::Null), Err(err)), false);
+        }
+        const METHODS: [&str; 6] = ["validate", "plan", "apply", "status", "explain", "shutdown"];
+        if METHODS.contains(&req.method.as_str())
+            && req.params.as_ref().is_some_and(|p| !p.is_object())
+        {
+            let err = bad_params("invalid params: `params` must be an object, by name");
+            let response = if has_id {
+                respond(req.id.unwrap_or(Value::Null), Err(err))
+            } else {
+                None
+            };
+            return (response, false);
+        }
+        let shutdown = req.method == "shutdown";
+        let result = match req.method.as_str() {
+            "validate" => params(req.params).and_then(|p| self.validate(p)),
+            "plan" => params(req.params).and_then(|p| self.plan(p)),
+            "apply" => params(req.params).and_then(|p| self.apply(p)),
+            "status" => params(req.params).and_then(|p| self.status(p)),
+            "explain" => params(req.params).and_then(|p| self.explain(p)),
+            "shutdown" => Ok(Value::Null),
+            other => Err(error(
+                codes::METHOD_NOT_FOUND,
+                format!(
+                    "method not found: `{other}`; the methods are validate, plan, apply, status, explain and shutdown"
+                ),
+                None,
+            )),
+        };
+        if has_id {
+            (respond(req.id.unwrap_or(Value::Null), result), shutdown)
+        } else {
+            (None, shutdown)
+        }
+    }
+}
