@@ -1,0 +1,421 @@
+/**
+ * `CapmClient` drives `capm serve --stdio`: it spawns the binary, handshakes with
+ * `initialize`, writes one JSON-RPC request per line and matches the answers by id.
+ * It turns error answers into typed errors and streams `$/progress` to each call. It
+ * cancels with `$/cancelRequest` on an `AbortSignal` or a timeout. After a crash it restarts
+ * the server and sends the unanswered requests again, in order.
+ */
+
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+
+import {
+  CapmCancelledError,
+  CapmError,
+  CapmIncompatibleError,
+  CapmRpcError,
+  CapmServerExitedError,
+  CapmTimeoutError,
+  fromRpcError,
+} from "./errors.js";
+import { encode, LineDecoder } from "./framing.js";
+import type * as G from "./generated/index.js";
+import type { RpcError } from "./generated/rpc-response.js";
+import { ProgressStream } from "./progress.js";
+import {
+  PROTOCOL_VERSIONS,
+  type ClientInfo,
+  type InfoParams,
+  type InitializeParams,
+  type InitializeResult,
+  type OutgoingMessage,
+  type Progress,
+  type ProjectParams,
+  type SearchParams,
+} from "./protocol.js";
+
+/** How long a request may wait for its answer unless told otherwise: 5 minutes. */
+export const DEFAULT_TIMEOUT_MS = 300_000;
+/** How long `close()` waits for the server to exit before killing it. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+export interface CapmClientOptions {
+  /** The capm binary: default `$CAPM_BIN`, else `capm` on the PATH. */
+  command?: string;
+  /** Its arguments: default `["serve", "--stdio"]`. */
+  args?: string[];
+  /** Its working directory (where `initialize` looks for a project). */
+  cwd?: string;
+  /** Its whole environment: default this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Every request's timeout in ms unless the call says otherwise; 0 for none. */
+  timeoutMs?: number;
+  /** How long `close()` waits before killing the server. */
+  closeGraceMs?: number;
+  /** Who the client is, told to the server in `initialize`. */
+  client?: ClientInfo;
+  /** Each line the server writes on stderr (`waiting for lock`, recovery, …). */
+  onStderr?: (line: string) => void;
+}
+
+export interface CallOptions {
+  /** This request's timeout in ms (0 for none); on expiry it is cancelled. */
+  timeoutMs?: number;
+  /** Aborting sends `$/cancelRequest`; the call settles by the server's answer. */
+  signal?: AbortSignal;
+  /** Each `$/progress` notification of `plan` and `apply`, as it arrives. */
+  onProgress?: (event: Progress) => void;
+}
+
+/** A request in flight: its answer, and its `$/progress` notifications until then. */
+export interface Call<T> {
+  readonly id: number;
+  readonly result: Promise<T>;
+  readonly progress: AsyncIterable<Progress>;
+}
+
+/** `plan` params: what to do to which project. */
+export type PlanParams = Omit<G.RpcParamsPlan, "fingerprint">;
+/** `apply` params: the `plan` params and the fingerprint of the plan the user approved. */
+export type ApplyParams = PlanParams & { fingerprint: string };
+
+/** Every method: its params and its result. */
+export interface Methods {
+  initialize: { params: InitializeParams; result: InitializeResult };
+  validate: { params: G.RpcParamsValidate; result: G.Diagnostics };
+  plan: { params: PlanParams; result: G.Plan };
+  apply: { params: ApplyParams; result: G.Apply };
+  status: { params: G.RpcParamsStatus; result: G.Doctor };
+  doctor: { params: ProjectParams; result: G.Doctor };
+  list: { params: ProjectParams; result: G.List };
+  outdated: { params: ProjectParams; result: G.Outdated };
+  info: { params: InfoParams; result: G.Info };
+  search: { params: SearchParams; result: G.Search };
+  explain: { params: G.RpcParamsExplain; result: G.Explain };
+  shutdown: { params: undefined; result: null };
+}
+
+/** The methods that take a `progress_token`. */
+const WITH_PROGRESS = new Set(["plan", "apply"]);
+
+/** A request sent, or waiting to be. */
+interface Pending {
+  readonly id: number;
+  readonly method: string;
+  readonly line: string;
+  /** `initialize` as the client's own handshake: never sent again after a crash. */
+  readonly handshake: boolean;
+  readonly progress: ProgressStream;
+  readonly onProgress: ((event: Progress) => void) | undefined;
+  written: boolean;
+  aborted: boolean;
+  deaths: number;
+  finish: (error: Error | undefined, value?: unknown) => void;
+}
+
+export class CapmClient {
+  /** What the server said in `initialize`, once it did. */
+  server: InitializeResult | undefined;
+  private readonly options: CapmClientOptions;
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private spawnError: Error | undefined;
+  private ready = false;
+  /** Whether a server ever completed the handshake: starting another is a restart. */
+  private started = false;
+  private restartCount = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private handshake: Promise<InitializeResult> | undefined;
+  /** Set once the client can send no more: closed, or the server is incompatible. */
+  private fatal: CapmError | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: CapmClientOptions = {}) {
+    this.options = options;
+  }
+
+  /** A client with its server started and its protocol version checked. */
+  static async start(options: CapmClientOptions = {}): Promise<CapmClient> {
+    const client = new CapmClient(options);
+    await client.start();
+    return client;
+  }
+
+  /** Starts the server (if it is not running) and resolves with its `initialize` answer. */
+  start(): Promise<InitializeResult> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    this.ensureProcess();
+    return this.handshake ?? Promise.reject(new CapmError("capm was not started"));
+  }
+
+  /** The server's process id, while one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** How many times the server was started again after it exited unasked. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  /** Sends `method`; its answer and its progress. Starts the server if needed. */
+  call<M extends keyof Methods>(
+    method: M,
+    params: Methods[M]["params"],
+    options: CallOptions = {},
+  ): Call<Methods[M]["result"]> {
+    return this.request(method, params, options, false);
+  }
+
+  initialize(params: InitializeParams = {}, options?: CallOptions): Promise<InitializeResult> {
+    return this.call("initialize", params, options).result;
+  }
+  validate(params: G.RpcParamsValidate, options?: CallOptions): Promise<G.Diagnostics> {
+    return this.call("validate", params, options).result;
+  }
+  plan(params: PlanParams, options?: CallOptions): Promise<G.Plan> {
+    return this.call("plan", params, options).result;
+  }
+  apply(params: ApplyParams, options?: CallOptions): Promise<G.Apply> {
+    return this.call("apply", params, options).result;
+  }
+  status(params: G.RpcParamsStatus, options?: CallOptions): Promise<G.Doctor> {
+    return this.call("status", params, options).result;
+  }
+  doctor(params: ProjectParams, options?: CallOptions): Promise<G.Doctor> {
+    return this.call("doctor", params, options).result;
+  }
+  list(params: ProjectParams, options?: CallOptions): Promise<G.List> {
+    return this.call("list", params, options).result;
+  }
+  outdated(params: ProjectParams, options?: CallOptions): Promise<G.Outdated> {
+    return this.call("outdated", params, options).result;
+  }
+  info(params: InfoParams, options?: CallOptions): Promise<G.Info> {
+    return this.call("info", params, options).result;
+  }
+  search(params: SearchParams, options?: CallOptions): Promise<G.Search> {
+    return this.call("search", params, options).result;
+  }
+  explain(params: G.RpcParamsExplain, options?: CallOptions): Promise<G.Explain> {
+    return this.call("explain", params, options).result;
+  }
+
+  /**
+   * Sends `shutdown` (after the requests already sent), waits for the server to exit, and
+   * kills it if it has not within `graceMs`. Requests still unanswered then are rejected.
+   */
+  close(graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS): Promise<void> {
+    this.closing ??= this.shutdown(graceMs);
+    return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    const child = this.child;
+    const closed = new CapmServerExitedError("the client was closed");
+    if (child === undefined) return this.stop(closed);
+    const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const bye = this.request("shutdown", undefined, { timeoutMs: graceMs }, false).result;
+    this.fatal = closed;
+    await bye.catch(() => undefined);
+    child.stdin.end();
+    await exited;
+    clearTimeout(kill);
+  }
+
+  private request<T>(method: string, params: unknown, options: CallOptions, handshake: boolean): Call<T> {
+    const id = this.nextId++;
+    const progress = new ProgressStream();
+    let settle: (error: Error | undefined, value?: unknown) => void = () => undefined;
+    const result = new Promise<T>((resolve, reject) => {
+      settle = (error, value) => (error ? reject(error) : resolve(value as T));
+    });
+    const message: OutgoingMessage = { jsonrpc: "2.0", id, method };
+    if (params !== undefined) message.params = withToken(method, params, id);
+    const p: Pending = {
+      id, method, handshake, progress, onProgress: options.onProgress,
+      line: encode(message), written: false, aborted: false, deaths: 0, finish: () => undefined,
+    };
+    p.finish = this.watch(p, options, settle);
+    if (this.fatal) p.finish(this.fatal);
+    else if (options.signal?.aborted) p.finish(new CapmCancelledError("cancelled before it was sent"));
+    else this.enqueue(p);
+    return { id, result, progress };
+  }
+
+  /** Arms `p`'s timeout and abort; returns what settles it once (and disarms them). */
+  private watch(p: Pending, options: CallOptions, settle: (e: Error | undefined, v?: unknown) => void) {
+    const ms = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = ms > 0 && Number.isFinite(ms) ? setTimeout(() => this.timedOut(p, ms), ms) : undefined;
+    const onAbort = () => this.abort(p);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    let done = false;
+    return (error: Error | undefined, value?: unknown) => {
+      if (done) return;
+      done = true;
+      this.pending.delete(p.id);
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      p.progress.end();
+      settle(error, value);
+    };
+  }
+
+  private enqueue(p: Pending): void {
+    this.pending.set(p.id, p);
+    if (p.handshake) return this.write(p);
+    this.ensureProcess();
+    if (this.ready) this.write(p);
+  }
+
+  private write(p: Pending): void {
+    p.written = true;
+    this.child?.stdin.write(p.line);
+  }
+
+  /** Writes, in order, every request waiting for the server to be ready. */
+  private flush(): void {
+    for (const p of this.pending.values()) if (!p.written && !p.handshake) this.write(p);
+  }
+
+  private notify(method: string, params: unknown): void {
+    this.child?.stdin.write(encode({ jsonrpc: "2.0", method, params }));
+  }
+
+  private timedOut(p: Pending, ms: number): void {
+    if (p.written) this.notify("$/cancelRequest", { id: p.id });
+    p.finish(new CapmTimeoutError(p.method, ms));
+  }
+
+  private abort(p: Pending): void {
+    if (!p.written) return p.finish(new CapmCancelledError("cancelled before it was sent"));
+    p.aborted = true;
+    this.notify("$/cancelRequest", { id: p.id });
+  }
+
+  private ensureProcess(): void {
+    if (this.child !== undefined || this.fatal !== undefined) return;
+    if (this.started) this.restartCount += 1;
+    this.spawnProcess();
+  }
+
+  private spawnProcess(): void {
+    const command = this.options.command ?? process.env["CAPM_BIN"] ?? "capm";
+    const child = spawn(command, this.options.args ?? ["serve", "--stdio"], {
+      cwd: this.options.cwd,
+      env: this.options.env ?? process.env,
+      stdio: "pipe",
+    });
+    this.child = child;
+    this.ready = false;
+    this.spawnError = undefined;
+    this.listen(child);
+    this.handshake = this.shake(child);
+    this.handshake.catch(() => undefined);
+  }
+
+  private listen(child: ChildProcessWithoutNullStreams): void {
+    const out = new LineDecoder();
+    child.stdout.on("data", (chunk: Buffer) => {
+      for (const line of out.push(chunk)) this.onLine(line);
+    });
+    const err = new LineDecoder();
+    child.stderr.on("data", (chunk: Buffer) => {
+      for (const line of err.push(chunk)) this.options.onStderr?.(line);
+    });
+    // Writing to a server that just died fails with EPIPE; its exit is handled on `close`.
+    child.stdin.on("error", () => undefined);
+    child.on("error", (error) => (this.spawnError = error));
+    child.on("close", (code, signal) => this.exited(child, code, signal));
+  }
+
+  /** `initialize`, and the check of the protocol version; then the waiting requests go. */
+  private async shake(child: ChildProcessWithoutNullStreams): Promise<InitializeResult> {
+    const params = this.options.client ? { client: this.options.client } : {};
+    let result: InitializeResult;
+    try {
+      result = await this.request<InitializeResult>("initialize", params, {}, true).result;
+    } catch (error) {
+      if (error instanceof CapmServerExitedError) throw error;
+      const why = error instanceof CapmRpcError ? `it answered: ${error.message}` : String(error);
+      throw this.incompatible(`capm does not speak protocol version 1 (initialize failed; ${why})`);
+    }
+    const version = result.protocol_version;
+    if (!PROTOCOL_VERSIONS.includes(version)) {
+      throw this.incompatible(`capm speaks protocol version ${version}; this client knows ${PROTOCOL_VERSIONS.join(", ")}`, version);
+    }
+    if (this.child === child) {
+      this.server = result;
+      this.ready = true;
+      this.started = true;
+      this.flush();
+    }
+    return result;
+  }
+
+  private incompatible(message: string, version?: unknown): CapmIncompatibleError {
+    const error = new CapmIncompatibleError(message, version);
+    this.stop(error);
+    return error;
+  }
+
+  /** Ends the client for good: every request rejects with `error`, the server is stopped. */
+  private stop(error: CapmError): void {
+    this.fatal ??= error;
+    for (const p of [...this.pending.values()]) p.finish(this.fatal);
+    this.child?.stdin.end();
+    this.child?.kill();
+  }
+
+  private onLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return this.options.onStderr?.(`capm-client: not JSON on capm's stdout: ${line.slice(0, 200)}`);
+    }
+    if (typeof message !== "object" || message === null) return;
+    const m = message as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError };
+    if (m.method === "$/progress") return this.progressed(m.params as Progress);
+    const p = typeof m.id === "number" ? this.pending.get(m.id) : undefined;
+    // An answer to no pending request: one that timed out, or an error for an unread id.
+    if (p === undefined) return;
+    if (m.error !== undefined) p.finish(fromRpcError(m.error));
+    else p.finish(undefined, m.result);
+  }
+
+  private progressed(event: Progress): void {
+    const p = this.pending.get(Number(event?.token));
+    if (p === undefined) return;
+    p.progress.push(event);
+    p.onProgress?.(event);
+  }
+
+  /** The server exited: requests it left unanswered go to a new one, up to twice. */
+  private exited(child: ChildProcessWithoutNullStreams, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    this.ready = false;
+    if (this.fatal) return this.stop(this.fatal);
+    if (this.spawnError) {
+      // Not started at all (no such binary, …): starting it again would fail the same way.
+      const error = new CapmServerExitedError(`capm could not be started: ${this.spawnError.message}`);
+      for (const p of [...this.pending.values()]) p.finish(error);
+      return;
+    }
+    const why = signal !== null ? `capm was killed by ${signal}` : `capm exited with code ${code}`;
+    for (const p of [...this.pending.values()]) {
+      p.written = false;
+      if (p.handshake) p.finish(new CapmServerExitedError(why, code, signal));
+      else if (p.aborted) p.finish(new CapmCancelledError(`cancelled: ${why} before answering; it was not sent again`));
+      else if (++p.deaths >= 2) p.finish(new CapmServerExitedError(`${why}, for the second time while \`${p.method}\` was pending`, code, signal));
+    }
+    if (this.pending.size > 0) this.ensureProcess();
+  }
+}
+
+/** `params` with the request's id as its `progress_token`, for the methods that report progress. */
+function withToken(method: string, params: unknown, id: number): unknown {
+  if (!WITH_PROGRESS.has(method) || typeof params !== "object" || params === null) return params;
+  return { ...params, progress_token: id };
+}
