@@ -128,6 +128,26 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "export.schema.json",
             schema_of::<super::export::ExportDoc>(),
         ),
+        (
+            "rpc-params-doctor.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-list.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-outdated.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-info.schema.json",
+            schema_of::<super::serve::InfoParams>(),
+        ),
+        (
+            "rpc-params-search.schema.json",
+            schema_of::<super::serve::SearchParams>(),
+        ),
     ]
 }
 
