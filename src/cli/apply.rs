@@ -1013,18 +1013,28 @@ fn doctor_lines(resources: &[&crate::ops::doctor::ResourceCheck]) -> String {
     out
 }
 
-pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    use crate::ops::doctor::Drift;
+/// The `capm.doctor/v1` report of the project at or above `dir`, after recovering its
+/// interrupted transactions; `waiting` is told when another capm holds the lock.
+pub(super) fn doctor_report(
+    dir: Option<&Path>,
+    term: &mut Term,
+    waiting: &dyn Fn(&Path),
+) -> Result<crate::ops::doctor::DoctorReport, CliError> {
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
-    let quiet = term.quiet;
-    let report = crate::ops::doctor::doctor(
+    crate::ops::doctor::doctor(
         &root,
         &term.env.opencode_config,
         term.env.lock_timeout,
-        &|p| waiting(quiet, p),
+        waiting,
         true,
     )
-    .map_err(|e| apply_error(e, term))?;
+    .map_err(|e| apply_error(e, term))
+}
+
+pub fn doctor(args: DoctorArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    use crate::ops::doctor::Drift;
+    let quiet = term.quiet;
+    let report = doctor_report(dir, term, &|p| waiting(quiet, p))?;
     if args.format == TextFormat::Json {
         print_json(term, &report)?;
     } else {

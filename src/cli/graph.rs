@@ -425,7 +425,9 @@ pub(super) fn resolve_error(e: ResolveProjectError, term: &mut Term) -> CliError
     }
 }
 
-fn load(dir: Option<&Path>, term: &mut Term) -> Result<Project, CliError> {
+/// The project at or above `dir` (the working directory when `None`), loaded, with a
+/// warning for each interrupted transaction waiting for recovery.
+pub(super) fn load(dir: Option<&Path>, term: &mut Term) -> Result<Project, CliError> {
     let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
     let p = project::load(&root).map_err(|e| project_error(e, term))?;
     warn_pending(&p, term)?;
@@ -931,15 +933,15 @@ pub struct ListDoc {
     pub bundles: Vec<ListedBundle>,
 }
 
-/// `capm list`: the bundles capm.lock records as installed, with their resources.
-pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
-    let p = load(dir, term)?;
+/// The `capm.list/v1` document of `p`: the bundles capm.lock records as installed, with
+/// their resources and the places they are in.
+pub(super) fn list_doc(p: &Project, term: &Term) -> ListDoc {
     let lock = p.lock.clone().unwrap_or_default();
     let bundles: Vec<ListedBundle> = lock
         .bundles
         .iter()
         .map(|b| {
-            let mut locations = places(&p, term, |r| r.bundle == b.name);
+            let mut locations = places(p, term, |r| r.bundle == b.name);
             // Each resource's places together, in capm.lock's order of resources.
             let mut resources: Vec<String> = Vec::new();
             for l in &locations {
@@ -958,17 +960,22 @@ pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Statu
             }
         })
         .collect();
+    ListDoc {
+        schema: "capm.list/v1",
+        targets: p.manifest.targets().iter().map(|t| t.to_string()).collect(),
+        bundles,
+    }
+}
+
+/// `capm list`: the bundles capm.lock records as installed, with their resources.
+pub fn list(args: ListArgs, dir: Option<&Path>, term: &mut Term) -> Result<Status, CliError> {
+    let p = load(dir, term)?;
+    let doc = list_doc(&p, term);
     if args.format == TextFormat::Json {
-        print_json(
-            term,
-            &ListDoc {
-                schema: "capm.list/v1",
-                targets: p.manifest.targets().iter().map(|t| t.to_string()).collect(),
-                bundles,
-            },
-        )?;
+        print_json(term, &doc)?;
         return Ok(Status::Success);
     }
+    let bundles = doc.bundles;
     if bundles.is_empty() {
         term.status("Listed", "no bundles installed (capm.lock records none)")?;
         return Ok(Status::Success);

@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::graph::{TextFormat, graph_error};
 use super::registry::{lookup_sources, modes_text};
 use super::{CliError, Status, Term, print_json};
+use crate::graph::Sources;
 use crate::ops::info::{BundleInfo, InfoError};
+use crate::ops::project::Project;
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
@@ -38,31 +40,39 @@ pub struct InfoDoc {
     pub bundle: BundleInfo,
 }
 
+/// The `capm.info/v1` document of `spec` (`NAME[@REQ]`), looked up in `sources`; with
+/// `project`, a name its capm.toml does not list is asked of its registries too, and the
+/// version its capm.lock records is the one installed.
+pub(super) fn document(
+    sources: &mut Sources,
+    project: Option<&Project>,
+    spec: &str,
+    term: &mut Term,
+) -> Result<InfoDoc, CliError> {
+    let name = spec.split('@').next().unwrap_or(spec);
+    sources
+        .fetch(&[crate::ops::info::looked_up(name)])
+        .map_err(|e| graph_error(e, term))?;
+    let lock = project.and_then(|p| p.lock.as_ref());
+    let bundle = crate::ops::info::info(sources, spec, lock).map_err(|e| info_error(e, term))?;
+    Ok(InfoDoc {
+        schema: INFO_SCHEMA,
+        bundle,
+    })
+}
+
 pub fn info(
     args: InfoArgs,
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<Status, CliError> {
     let (mut sources, project) = lookup_sources(project_dir, term)?;
-    // A name capm.toml does not list: the project's registries are asked for it too.
-    let name = args.bundle.split('@').next().unwrap_or(&args.bundle);
-    sources
-        .fetch(&[crate::ops::info::looked_up(name)])
-        .map_err(|e| super::graph::graph_error(e, term))?;
-    let lock = project.as_ref().and_then(|p| p.lock.as_ref());
-    let bundle =
-        crate::ops::info::info(&sources, &args.bundle, lock).map_err(|e| info_error(e, term))?;
+    let doc = document(&mut sources, project.as_ref(), &args.bundle, term)?;
     if args.format == TextFormat::Json {
-        print_json(
-            term,
-            &InfoDoc {
-                schema: INFO_SCHEMA,
-                bundle,
-            },
-        )?;
+        print_json(term, &doc)?;
         return Ok(Status::Success);
     }
-    write!(term.out(), "{}", human(&bundle))?;
+    write!(term.out(), "{}", human(&doc.bundle))?;
     Ok(Status::Success)
 }
 

@@ -32,13 +32,26 @@ const OUTDATED_SCHEMA: &str = "capm.outdated/v1";
 /// What `capm outdated --format json` prints.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "capm outdated bundles (capm outdated --format json)")]
-pub struct OutdatedDoc<'a> {
+pub struct OutdatedDoc {
     /// Always `capm.outdated/v1`.
     #[schemars(extend("const" = OUTDATED_SCHEMA))]
     pub schema: &'static str,
     /// Every bundle capm.lock records, outdated or not, and every one capm.toml asks for
     /// that is not installed yet, by name.
-    pub bundles: &'a [OutdatedBundle],
+    pub bundles: Vec<OutdatedBundle>,
+}
+
+/// The `capm.outdated/v1` document of the project at or above `dir`.
+pub(super) fn document(dir: Option<&Path>, term: &mut Term) -> Result<OutdatedDoc, CliError> {
+    let root = project::find_root(dir).map_err(|e| project_error(e, term))?;
+    let p = project::load(&root).map_err(|e| project_error(e, term))?;
+    let bundles = crate::ops::outdated::outdated(&p).map_err(|e| match e {
+        OutdatedError::Graph(g) => graph_error(g, term),
+    })?;
+    Ok(OutdatedDoc {
+        schema: OUTDATED_SCHEMA,
+        bundles,
+    })
 }
 
 pub fn outdated(
@@ -46,22 +59,13 @@ pub fn outdated(
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<Status, CliError> {
-    let root = project::find_root(project_dir).map_err(|e| project_error(e, term))?;
-    let p = project::load(&root).map_err(|e| project_error(e, term))?;
-    let bundles = crate::ops::outdated::outdated(&p).map_err(|e| match e {
-        OutdatedError::Graph(g) => graph_error(g, term),
-    })?;
+    let doc = document(project_dir, term)?;
+    let bundles = &doc.bundles;
     let any = bundles.iter().any(|b| b.outdated);
     if args.format == TextFormat::Json {
-        print_json(
-            term,
-            &OutdatedDoc {
-                schema: OUTDATED_SCHEMA,
-                bundles: &bundles,
-            },
-        )?;
+        print_json(term, &doc)?;
     } else if any {
-        write!(term.out(), "{}", table(&bundles))?;
+        write!(term.out(), "{}", table(bundles))?;
     } else {
         let n = bundles.len();
         let what = match n {

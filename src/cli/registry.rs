@@ -106,15 +106,15 @@ const SEARCH_SCHEMA: &str = "capm.search/v1";
 /// What `capm search TEXT --format json` prints.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "capm search results (capm search --format json)")]
-pub struct SearchDoc<'a> {
+pub struct SearchDoc {
     /// Always `capm.search/v1`.
     #[schemars(extend("const" = SEARCH_SCHEMA))]
     pub schema: &'static str,
     /// The words searched for, joined by spaces; empty when every bundle is listed.
-    pub query: &'a str,
+    pub query: String,
     /// Best matches first: exact names, then names starting with the query, names
     /// containing it, keywords, descriptions.
-    pub results: &'a [Hit],
+    pub results: Vec<Hit>,
 }
 
 pub fn init(args: InitArgs, term: &mut Term) -> Result<Status, CliError> {
@@ -162,21 +162,50 @@ pub(super) fn lookup_sources(
     project_dir: Option<&Path>,
     term: &mut Term,
 ) -> Result<(Sources, Option<project::Project>), CliError> {
-    let (loaded, p) = match project::find_root(project_dir) {
-        Ok(root) => {
-            let p = project::load(&root).map_err(|e| project_error(e, term))?;
-            (Sources::load_tolerant(Some(&p.manifest), &p.root), Some(p))
-        }
-        Err(project::ProjectError::NotFound(_)) if project_dir.is_none() => {
-            (Sources::load_tolerant(None, Path::new(".")), None)
-        }
+    let p = match project::find_root(project_dir) {
+        Ok(root) => Some(project::load(&root).map_err(|e| project_error(e, term))?),
+        Err(project::ProjectError::NotFound(_)) if project_dir.is_none() => None,
         Err(e) => return Err(project_error(e, term)),
+    };
+    Ok((sources_of(p.as_ref(), term)?, p))
+}
+
+/// The sources of project `p` (the catalog and its registries), or the catalog alone
+/// without one; each registry that cannot be read is a warning.
+pub(super) fn sources_of(
+    p: Option<&project::Project>,
+    term: &mut Term,
+) -> Result<Sources, CliError> {
+    let loaded = match p {
+        Some(p) => Sources::load_tolerant(Some(&p.manifest), &p.root),
+        None => Sources::load_tolerant(None, Path::new(".")),
     };
     let (sources, unreachable) = loaded.map_err(|e| graph_error(e, term))?;
     for u in &unreachable {
         term.warn(u.to_string())?;
     }
-    Ok((sources, p))
+    Ok(sources)
+}
+
+/// The `capm.search/v1` document of `query` over `sources`, best matches first; what
+/// could not be searched is a warning.
+pub(super) fn search_doc(
+    sources: &mut Sources,
+    query: String,
+    term: &mut Term,
+) -> Result<SearchDoc, CliError> {
+    for u in sources.list_remote() {
+        term.warn(u.to_string())?;
+    }
+    let found = crate::ops::search::search(sources, &query).map_err(|e| graph_error(e, term))?;
+    for w in &found.warnings {
+        term.warn(w)?;
+    }
+    Ok(SearchDoc {
+        schema: SEARCH_SCHEMA,
+        query,
+        results: found.hits,
+    })
 }
 
 pub fn search(
@@ -185,26 +214,12 @@ pub fn search(
     term: &mut Term,
 ) -> Result<Status, CliError> {
     let (mut sources, _) = lookup_sources(project_dir, term)?;
-    for u in sources.list_remote() {
-        term.warn(u.to_string())?;
-    }
-    let query = args.query.join(" ");
-    let found = crate::ops::search::search(&sources, &query).map_err(|e| graph_error(e, term))?;
-    for w in &found.warnings {
-        term.warn(w)?;
-    }
-    let hits = found.hits;
+    let doc = search_doc(&mut sources, args.query.join(" "), term)?;
     if args.format == TextFormat::Json {
-        print_json(
-            term,
-            &SearchDoc {
-                schema: SEARCH_SCHEMA,
-                query: &query,
-                results: &hits,
-            },
-        )?;
+        print_json(term, &doc)?;
         return Ok(Status::Success);
     }
+    let (query, hits) = (doc.query, doc.results);
     if hits.is_empty() {
         term.warn(if query.is_empty() {
             "no bundles in the catalog or the project's registries".to_string()

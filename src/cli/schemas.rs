@@ -63,7 +63,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("probe.schema.json", schema_of::<super::probe::ProbeDoc>()),
         (
             "outdated.schema.json",
-            schema_of::<super::outdated::OutdatedDoc<'static>>(),
+            schema_of::<super::outdated::OutdatedDoc>(),
         ),
         (
             "rpc-request.schema.json",
@@ -102,7 +102,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("graph.schema.json", schema_of::<super::graph::GraphDoc>()),
         (
             "search.schema.json",
-            schema_of::<super::registry::SearchDoc<'static>>(),
+            schema_of::<super::registry::SearchDoc>(),
         ),
         (
             "explain.schema.json",
@@ -127,6 +127,26 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         (
             "export.schema.json",
             schema_of::<super::export::ExportDoc>(),
+        ),
+        (
+            "rpc-params-doctor.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-list.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-outdated.schema.json",
+            schema_of::<super::serve::ProjectParams>(),
+        ),
+        (
+            "rpc-params-info.schema.json",
+            schema_of::<super::serve::InfoParams>(),
+        ),
+        (
+            "rpc-params-search.schema.json",
+            schema_of::<super::serve::SearchParams>(),
         ),
     ]
 }

@@ -12,11 +12,11 @@ use super::support::{Run, capm, command, tempdir, tree};
 
 use super::fixtures;
 
-const PENDING: &str = "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: roll back transaction";
+pub(crate) const PENDING: &str = "an interrupted transaction is pending; `capm doctor` (or the next mutating command) will recover it: roll back transaction";
 
 /// The crash fixture installed at v1, then an update to v2 killed after its second swap:
 /// the scope holds half of v2 and a journal waits in `.capm/txn/`.
-fn interrupted() -> tempfile::TempDir {
+pub(crate) fn interrupted() -> tempfile::TempDir {
     let dir = tempdir();
     fixtures::base(dir.path());
     let run = capm(dir.path(), &["install", "-y"]);

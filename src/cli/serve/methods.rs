@@ -225,7 +225,10 @@ impl<'t> Server<'t> {
             let id = if valid_id { req.id } else { None };
             return (respond(id.unwrap_or(Value::Null), Err(err)), false);
         }
-        const METHODS: [&str; 6] = ["validate", "plan", "apply", "status", "explain", "shutdown"];
+        const METHODS: [&str; 11] = [
+            "validate", "plan", "apply", "status", "explain", "shutdown", "doctor", "list",
+            "outdated", "info", "search",
+        ];
         if METHODS.contains(&req.method.as_str())
             && req.params.as_ref().is_some_and(|p| !p.is_object())
         {
@@ -244,11 +247,16 @@ impl<'t> Server<'t> {
             "apply" => params(req.params).and_then(|p| self.apply(p)),
             "status" => params(req.params).and_then(|p| self.status(p)),
             "explain" => params(req.params).and_then(|p| self.explain(p)),
+            "doctor" => params(req.params).and_then(|p| self.doctor(p)),
+            "list" => params(req.params).and_then(|p| self.list(p)),
+            "outdated" => params(req.params).and_then(|p| self.outdated(p)),
+            "info" => params(req.params).and_then(|p| self.info(p)),
+            "search" => params(req.params).and_then(|p| self.search(p)),
             "shutdown" => Ok(Value::Null),
             other => Err(error(
                 codes::METHOD_NOT_FOUND,
                 format!(
-                    "method not found: `{other}`; the methods are validate, plan, apply, status, explain and shutdown"
+                    "method not found: `{other}`; the methods are validate, plan, apply, status, doctor, list, outdated, info, search, explain and shutdown"
                 ),
                 None,
             )),

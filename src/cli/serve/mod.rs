@@ -7,6 +7,7 @@
 
 mod methods;
 mod protocol;
+mod queries;
 
 use std::io::{BufRead, Write};
 
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 pub use methods::Server;
 pub use protocol::*;
+pub use queries::{InfoParams, ProjectParams, SearchParams};
 
 use super::{CliError, Status, Term};
 
