@@ -24,13 +24,10 @@ import { ProgressStream } from "./progress.js";
 import {
   PROTOCOL_VERSIONS,
   type ClientInfo,
-  type InfoParams,
   type InitializeParams,
   type InitializeResult,
   type OutgoingMessage,
   type Progress,
-  type ProjectParams,
-  type SearchParams,
 } from "./protocol.js";
 
 /** How long a request may wait for its answer unless told otherwise: 5 minutes. */
@@ -85,11 +82,11 @@ export interface Methods {
   plan: { params: PlanParams; result: G.Plan };
   apply: { params: ApplyParams; result: G.Apply };
   status: { params: G.RpcParamsStatus; result: G.Doctor };
-  doctor: { params: ProjectParams; result: G.Doctor };
-  list: { params: ProjectParams; result: G.List };
-  outdated: { params: ProjectParams; result: G.Outdated };
-  info: { params: InfoParams; result: G.Info };
-  search: { params: SearchParams; result: G.Search };
+  doctor: { params: G.RpcParamsDoctor; result: G.Doctor };
+  list: { params: G.RpcParamsList; result: G.List };
+  outdated: { params: G.RpcParamsOutdated; result: G.Outdated };
+  info: { params: G.RpcParamsInfo; result: G.Info };
+  search: { params: G.RpcParamsSearch; result: G.Search };
   explain: { params: G.RpcParamsExplain; result: G.Explain };
   shutdown: { params: undefined; result: null };
 }
@@ -181,19 +178,19 @@ export class CapmClient {
   status(params: G.RpcParamsStatus, options?: CallOptions): Promise<G.Doctor> {
     return this.call("status", params, options).result;
   }
-  doctor(params: ProjectParams, options?: CallOptions): Promise<G.Doctor> {
+  doctor(params: G.RpcParamsDoctor, options?: CallOptions): Promise<G.Doctor> {
     return this.call("doctor", params, options).result;
   }
-  list(params: ProjectParams, options?: CallOptions): Promise<G.List> {
+  list(params: G.RpcParamsList, options?: CallOptions): Promise<G.List> {
     return this.call("list", params, options).result;
   }
-  outdated(params: ProjectParams, options?: CallOptions): Promise<G.Outdated> {
+  outdated(params: G.RpcParamsOutdated, options?: CallOptions): Promise<G.Outdated> {
     return this.call("outdated", params, options).result;
   }
-  info(params: InfoParams, options?: CallOptions): Promise<G.Info> {
+  info(params: G.RpcParamsInfo, options?: CallOptions): Promise<G.Info> {
     return this.call("info", params, options).result;
   }
-  search(params: SearchParams, options?: CallOptions): Promise<G.Search> {
+  search(params: G.RpcParamsSearch, options?: CallOptions): Promise<G.Search> {
     return this.call("search", params, options).result;
   }
   explain(params: G.RpcParamsExplain, options?: CallOptions): Promise<G.Explain> {

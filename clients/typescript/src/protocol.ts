@@ -1,8 +1,8 @@
 /**
  * Types of protocol version 1 that no schema file in this repository describes yet, written
- * by hand: the `initialize` exchange, the `$/progress` and `$/cancelRequest` notifications,
- * and the params of `doctor`, `list`, `outdated`, `info` and `search`. Each names the schema
- * file that will replace it; the message envelopes the client writes are here too.
+ * by hand: the `initialize` exchange and the `$/progress` and `$/cancelRequest`
+ * notifications. Each names the schema file that will replace it; the message envelopes the
+ * client writes are here too.
  */
 
 /** The protocol versions this client speaks; a server announcing another is refused. */
@@ -47,25 +47,6 @@ export interface Progress {
 /** `$/cancelRequest` params (to be replaced by schemas/rpc-params-cancel.schema.json). */
 export interface CancelParams {
   id: string | number;
-}
-
-/** `doctor`, `list` and `outdated` params (schemas/rpc-params-{doctor,list,outdated}). */
-export interface ProjectParams {
-  project: string;
-}
-
-/** `info` params (to be replaced by schemas/rpc-params-info.schema.json). */
-export interface InfoParams {
-  /** `NAME` or `NAME@REQ`. */
-  bundle: string;
-  /** With a project, its registries are asked too. */
-  project?: string;
-}
-
-/** `search` params (to be replaced by schemas/rpc-params-search.schema.json). */
-export interface SearchParams {
-  query: string;
-  project?: string;
 }
 
 /** A request or a notification (no `id`) as the client writes it. */

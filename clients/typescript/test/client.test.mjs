@@ -1,6 +1,7 @@
 // CapmClient against the real capm binary: a plan and its apply with progress, a stale
 // fingerprint, refusals and errors, 1,000 requests at once, and close().
 import assert from "node:assert/strict";
+import { realpathSync } from "node:fs";
 import { test } from "node:test";
 
 import { CapmRefusedError, CapmRpcError, CapmServerExitedError } from "../dist/src/index.js";
@@ -42,7 +43,7 @@ test("plan then apply that plan, with progress in order before each result", { t
   const box = sandbox(t);
   const c = await client(t, box, { client: { name: "capm-client-tests" } });
   assert.equal(c.server.protocol_version, 1);
-  assert.equal(c.server.project, box.project);
+  assert.equal(c.server.project, realpathSync(box.project));
   const request = { project: box.project, operation: "install", bundles: ["time"] };
   const plan = await withProgress(c, "plan", request);
   assert.equal(plan.result.schema, "capm.plan/v1");
@@ -59,6 +60,30 @@ test("plan then apply that plan, with progress in order before each result", { t
   const status = await c.status({ project: box.project });
   assert.equal(status.healthy, true);
   assert.ok(status.resources.some((r) => r.id === "mcp:time" && r.status === "ok"));
+});
+
+test("list, outdated, info, search and doctor answer the CLI's documents", { timeout: 60_000 }, async (t) => {
+  const box = sandbox(t);
+  const c = await client(t, box);
+  const request = { project: box.project, operation: "install", bundles: ["time"] };
+  const plan = await c.plan(request);
+  await c.apply({ ...request, fingerprint: plan.fingerprint });
+  const list = await c.list({ project: box.project });
+  assert.equal(list.schema, "capm.list/v1");
+  assert.deepEqual(list.bundles.map((b) => b.name), ["time"]);
+  assert.equal((await c.outdated({ project: box.project })).schema, "capm.outdated/v1");
+  const info = await c.info({ bundle: "time", project: box.project });
+  assert.equal(info.schema, "capm.info/v1");
+  assert.equal(info.name, "time");
+  const search = await c.search({ query: "time" });
+  assert.ok(search.results.some((r) => r.name === "time"));
+  const doctor = await c.doctor({ project: box.project });
+  assert.equal(doctor.schema, "capm.doctor/v1");
+  assert.equal(doctor.healthy, true);
+  const error = await c.info({ bundle: "no-such-bundle" }).then(() => assert.fail("found"), (e) => e);
+  assert.ok(error instanceof CapmRefusedError, String(error));
+  assert.equal(error.code, "bundle-not-found");
+  assert.equal(error.exit, 1);
 });
 
 test("a stale fingerprint is refused as plan-stale, exit 1, and nothing is written", { timeout: 60_000 }, async (t) => {

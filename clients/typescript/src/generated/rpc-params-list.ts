@@ -1,0 +1,12 @@
+// Generated from schemas/rpc-params-list.schema.json by scripts/generate.mjs (npm run generate).
+// Do not edit: change the schema and generate again.
+
+/**
+ * `doctor`, `list` and `outdated`: the project to look at.
+ */
+export interface RpcParamsList {
+  /**
+   * The project directory (holding capm.toml, here or in a parent directory).
+   */
+  project: string;
+}
