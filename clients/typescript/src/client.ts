@@ -220,7 +220,12 @@ export class CapmClient {
     clearTimeout(kill);
   }
 
-  private request<T>(method: string, params: unknown, options: CallOptions, handshake: boolean): Call<T> {
+  private request<T>(
+    method: string,
+    params: unknown,
+    options: CallOptions,
+    handshake: boolean,
+  ): Call<T> {
     const id = this.nextId++;
     const progress = new ProgressStream();
     let settle: (error: Error | undefined, value?: unknown) => void = () => undefined;
@@ -230,20 +235,34 @@ export class CapmClient {
     const message: OutgoingMessage = { jsonrpc: "2.0", id, method };
     if (params !== undefined) message.params = withToken(method, params, id);
     const p: Pending = {
-      id, method, handshake, progress, onProgress: options.onProgress,
-      line: encode(message), written: false, aborted: false, deaths: 0, finish: () => undefined,
+      id,
+      method,
+      handshake,
+      progress,
+      onProgress: options.onProgress,
+      line: encode(message),
+      written: false,
+      aborted: false,
+      deaths: 0,
+      finish: () => undefined,
     };
     p.finish = this.watch(p, options, settle);
     if (this.fatal) p.finish(this.fatal);
-    else if (options.signal?.aborted) p.finish(new CapmCancelledError("cancelled before it was sent"));
+    else if (options.signal?.aborted)
+      p.finish(new CapmCancelledError("cancelled before it was sent"));
     else this.enqueue(p);
     return { id, result, progress };
   }
 
   /** Arms `p`'s timeout and abort; returns what settles it once (and disarms them). */
-  private watch(p: Pending, options: CallOptions, settle: (e: Error | undefined, v?: unknown) => void) {
+  private watch(
+    p: Pending,
+    options: CallOptions,
+    settle: (e: Error | undefined, v?: unknown) => void,
+  ) {
     const ms = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timer = ms > 0 && Number.isFinite(ms) ? setTimeout(() => this.timedOut(p, ms), ms) : undefined;
+    const timer =
+      ms > 0 && Number.isFinite(ms) ? setTimeout(() => this.timedOut(p, ms), ms) : undefined;
     const onAbort = () => this.abort(p);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     let done = false;
@@ -339,7 +358,10 @@ export class CapmClient {
     }
     const version = result.protocol_version;
     if (!PROTOCOL_VERSIONS.includes(version)) {
-      throw this.incompatible(`capm speaks protocol version ${version}; this client knows ${PROTOCOL_VERSIONS.join(", ")}`, version);
+      throw this.incompatible(
+        `capm speaks protocol version ${version}; this client knows ${PROTOCOL_VERSIONS.join(", ")}`,
+        version,
+      );
     }
     if (this.child === child) {
       this.server = result;
@@ -369,10 +391,18 @@ export class CapmClient {
     try {
       message = JSON.parse(line);
     } catch {
-      return this.options.onStderr?.(`capm-client: not JSON on capm's stdout: ${line.slice(0, 200)}`);
+      return this.options.onStderr?.(
+        `capm-client: not JSON on capm's stdout: ${line.slice(0, 200)}`,
+      );
     }
     if (typeof message !== "object" || message === null) return;
-    const m = message as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError };
+    const m = message as {
+      id?: unknown;
+      method?: unknown;
+      params?: unknown;
+      result?: unknown;
+      error?: RpcError;
+    };
     if (m.method === "$/progress") return this.progressed(m.params as Progress);
     const p = typeof m.id === "number" ? this.pending.get(m.id) : undefined;
     // An answer to no pending request: one that timed out, or an error for an unread id.
@@ -389,14 +419,20 @@ export class CapmClient {
   }
 
   /** The server exited: requests it left unanswered go to a new one, up to twice. */
-  private exited(child: ChildProcessWithoutNullStreams, code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(
+    child: ChildProcessWithoutNullStreams,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
     if (child !== this.child) return;
     this.child = undefined;
     this.ready = false;
     if (this.fatal) return this.stop(this.fatal);
     if (this.spawnError) {
       // Not started at all (no such binary, …): starting it again would fail the same way.
-      const error = new CapmServerExitedError(`capm could not be started: ${this.spawnError.message}`);
+      const error = new CapmServerExitedError(
+        `capm could not be started: ${this.spawnError.message}`,
+      );
       for (const p of [...this.pending.values()]) p.finish(error);
       return;
     }
@@ -404,8 +440,18 @@ export class CapmClient {
     for (const p of [...this.pending.values()]) {
       p.written = false;
       if (p.handshake) p.finish(new CapmServerExitedError(why, code, signal));
-      else if (p.aborted) p.finish(new CapmCancelledError(`cancelled: ${why} before answering; it was not sent again`));
-      else if (++p.deaths >= 2) p.finish(new CapmServerExitedError(`${why}, for the second time while \`${p.method}\` was pending`, code, signal));
+      else if (p.aborted)
+        p.finish(
+          new CapmCancelledError(`cancelled: ${why} before answering; it was not sent again`),
+        );
+      else if (++p.deaths >= 2)
+        p.finish(
+          new CapmServerExitedError(
+            `${why}, for the second time while \`${p.method}\` was pending`,
+            code,
+            signal,
+          ),
+        );
     }
     if (this.pending.size > 0) this.ensureProcess();
   }

@@ -23,18 +23,29 @@ function flush(n) {
   out = out.slice(n);
 }
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const { id, method, params } = JSON.parse(line);
-  if (method === "initialize") {
-    send({ jsonrpc: "2.0", id, result: { schema: "capm.initialize/v1", name: "capm", version: "0.0.0", protocol_version: version } });
-  } else if (method === "shutdown") {
-    send({ jsonrpc: "2.0", id, result: null });
+createInterface({ input: process.stdin })
+  .on("line", (line) => {
+    const { id, method, params } = JSON.parse(line);
+    if (method === "initialize") {
+      send({
+        jsonrpc: "2.0",
+        id,
+        result: {
+          schema: "capm.initialize/v1",
+          name: "capm",
+          version: "0.0.0",
+          protocol_version: version,
+        },
+      });
+    } else if (method === "shutdown") {
+      send({ jsonrpc: "2.0", id, result: null });
+      flush(out.length);
+      process.exit(0);
+    } else if (id !== undefined && !silent) {
+      send({ jsonrpc: "2.0", id, result: { echo: params, unicode: "résumé ✓ 🚀" } });
+    }
+  })
+  .on("close", () => {
     flush(out.length);
     process.exit(0);
-  } else if (id !== undefined && !silent) {
-    send({ jsonrpc: "2.0", id, result: { echo: params, unicode: "résumé ✓ 🚀" } });
-  }
-}).on("close", () => {
-  flush(out.length);
-  process.exit(0);
-});
+  });

@@ -30,7 +30,8 @@ test("a UTF-8 character split between chunks is decoded whole", () => {
 test("one byte at a time, empty lines, CRLF and an unterminated tail", () => {
   const d = new LineDecoder();
   const lines = [];
-  for (const b of Buffer.from('{"a":1}\r\n\n{"b":"ü"}\n{"c"')) lines.push(...d.push(Buffer.from([b])));
+  for (const b of Buffer.from('{"a":1}\r\n\n{"b":"ü"}\n{"c"'))
+    lines.push(...d.push(Buffer.from([b])));
   assert.deepEqual(lines, ['{"a":1}', "", '{"b":"ü"}']);
   assert.equal(d.end(), '{"c"');
   assert.equal(d.end(), undefined);

@@ -2,7 +2,15 @@
 // project), a client started in it against the real capm binary ($CAPM_BIN, else the
 // repository's target/debug/capm), and a slow registry served on 127.0.0.1.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +26,15 @@ export function sandbox(t) {
   const dir = mkdtempSync(join(tmpdir(), "capm-client-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const env = { ...process.env };
-  for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "CAPM_CACHE_DIR", "CAPM_LOG"]) delete env[k];
+  for (const k of [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "CAPM_CACHE_DIR",
+    "CAPM_LOG",
+  ])
+    delete env[k];
   Object.assign(env, {
     HOME: join(dir, "home"),
     XDG_CACHE_HOME: join(dir, "cache"),
@@ -38,7 +54,12 @@ export function capm(args, cwd, env) {
 
 /** A started client in the sandbox's project, closed when the test ends. */
 export async function client(t, box, options = {}) {
-  const c = await CapmClient.start({ command: CAPM_BIN, cwd: box.project, env: box.env, ...options });
+  const c = await CapmClient.start({
+    command: CAPM_BIN,
+    cwd: box.project,
+    env: box.env,
+    ...options,
+  });
   t.after(() => c.close());
   return c;
 }
