@@ -69,6 +69,7 @@ mod sarif;
 mod secrets;
 mod secrets_review;
 mod serve;
+mod serve_protocol;
 mod shipped_files;
 mod skill_repos;
 mod sparse_registry;
