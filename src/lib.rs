@@ -14,6 +14,7 @@ pub mod graph;
 pub mod manifest;
 #[cfg(test)]
 mod mutation;
+pub mod operation;
 pub mod ops;
 pub mod plan;
 pub mod probe;

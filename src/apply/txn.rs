@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::failpoint::hit;
 use super::journal::{self, JournalError, OpKind, Record, Root};
 use crate::manifest::tree::hex;
+use crate::operation::{Progress, Stage};
 
 /// The directory of capm's own state in a scope.
 pub const META_DIR: &str = ".capm";
@@ -546,12 +547,14 @@ fn empty_trash(roots: &Roots) -> Vec<Leftover> {
     left
 }
 
-/// Applies `changes` as one transaction. On any failure before the commit point everything
-/// is rolled back before returning the error; after it, the clean-up is finished.
+/// Applies `changes` as one transaction, telling `progress` of the stages `stage`, `commit`
+/// and `clean-up`. On any failure before the commit point everything is rolled back before
+/// returning the error; after it, the clean-up is finished. A cancelled operation
+/// ([`crate::operation`]) stops before each swap up to the commit point's, as a failure.
 pub fn run(
     roots: &Roots,
     changes: &[Change],
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Recovery, TxnError> {
     let id = new_id();
     let _span = tracing::info_span!("transaction", id = %id, changes = changes.len()).entered();
@@ -599,8 +602,11 @@ pub fn run(
         Ok(()) => {
             // Committed: what remains is clean-up, which the next run finishes if it fails.
             tracing::info!("committed; removing the backups and the journal");
+            progress(Progress::new(Stage::CleanUp, 0, Some(1)));
+            let leftovers = close(roots, &id, &journal_path);
+            progress(Progress::new(Stage::CleanUp, 1, Some(1)));
             Ok(Recovery {
-                leftovers: close(roots, &id, &journal_path),
+                leftovers,
                 ..Recovery::default()
             })
         }
@@ -636,14 +642,16 @@ fn execute(
     changes: &[Change],
     journal: &mut fs::File,
     swapped: &mut BTreeSet<u32>,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<(), TxnError> {
     // Stage.
     let mut syncs = Syncs::default();
+    let total = Some(changes.len());
     for (seq, c) in changes.iter().enumerate() {
-        progress(seq, changes.len());
+        progress(Progress::new(Stage::Stage, seq, total).with_message(&c.path));
         let seq = seq as u32;
         let target = roots.dir(c.root).join(&c.path);
+        cancel_point(&target)?;
         if is_bare_dir(c.kind, &c.post) {
             if !target.is_dir() {
                 fs::create_dir(&target).map_err(io_at(&target))?;
@@ -678,7 +686,7 @@ fn execute(
             hit("backed-up").map_err(io_at(&target))?;
         }
     }
-    progress(changes.len(), changes.len());
+    progress(Progress::new(Stage::Stage, changes.len(), total));
     syncs.run()?;
     tracing::info!("staged beside their targets: {} changes", changes.len());
     for r in roots.all() {
@@ -694,12 +702,12 @@ fn execute(
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.commit)
-        .chain(changes.iter().enumerate().filter(|(_, c)| c.commit));
-    for (seq, c) in order {
+        .chain(changes.iter().enumerate().filter(|(_, c)| c.commit))
+        .filter(|(_, c)| !is_bare_dir(c.kind, &c.post));
+    let swaps = Some(order.clone().count());
+    progress(Progress::new(Stage::Commit, 0, swaps));
+    for (done, (seq, c)) in order.enumerate() {
         let seq = seq as u32;
-        if is_bare_dir(c.kind, &c.post) {
-            continue;
-        }
         let target = roots.dir(c.root).join(&c.path);
         if c.commit {
             // Everything else is durable before the commit point moves, the journal's
@@ -709,6 +717,7 @@ fn execute(
             journal.sync_all().map_err(TxnError::Fs)?;
             hit("synced").map_err(io_at(&target))?;
         }
+        cancel_point(&target)?;
         hit("swap").map_err(io_at(&target))?;
         let now = path_digest(&target).map_err(io_at(&target))?;
         if now != c.pre {
@@ -750,6 +759,7 @@ fn execute(
             hit("swapped").map_err(io_at(&target))?;
         }
         tracing::debug!("swapped `{}`", c.path);
+        progress(Progress::new(Stage::Commit, done + 1, swaps).with_message(&c.path));
         // Recovery goes by digests, so progress records need not be synced one by one.
         journal
             .write_all(journal::encode(&Record::Done { seq }).as_bytes())
@@ -765,6 +775,12 @@ fn execute(
         .map_err(io_at(&roots.txn_dir()))?;
     hit("committed").map_err(io_at(&roots.txn_dir()))?;
     Ok(())
+}
+
+/// A safe point before the commit point: a cancelled operation stops here, and what was
+/// written so far is rolled back as after a failure.
+fn cancel_point(target: &Path) -> Result<(), TxnError> {
+    crate::operation::checkpoint().map_err(|c| io_at(target)(c.into()))
 }
 
 /// Syncs the directories whose entries changed; one that was itself moved away since is

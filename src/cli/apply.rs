@@ -659,7 +659,13 @@ impl Hooks for Prompt<'_> {
         yes
     }
 
-    fn progress(&mut self, done: usize, total: usize) {
+    fn progress(&mut self, progress: &crate::operation::Progress) {
+        // The bar shows staging only, the one stage that can take long.
+        let (crate::operation::Stage::Stage, done, Some(total)) =
+            (progress.stage, progress.done, progress.total)
+        else {
+            return;
+        };
         if !self.term.env.stderr_tty || self.term.quiet {
             return;
         }

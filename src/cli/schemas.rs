@@ -90,6 +90,22 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             schema_of::<super::serve::ExplainParams>(),
         ),
         (
+            "rpc-params-initialize.schema.json",
+            schema_of::<super::serve::InitializeParams>(),
+        ),
+        (
+            "rpc-params-cancel.schema.json",
+            schema_of::<super::serve::CancelParams>(),
+        ),
+        (
+            "initialize.schema.json",
+            schema_of::<super::serve::InitializeResult>(),
+        ),
+        (
+            "rpc-progress.schema.json",
+            schema_of::<super::serve::ProgressNotification>(),
+        ),
+        (
             "apply.schema.json",
             schema_of::<super::apply::ApplyDoc<'static>>(),
         ),

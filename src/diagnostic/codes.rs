@@ -365,6 +365,11 @@ codes! {
         why: "Waiting forever would hang CI and the desktop app.",
         fix: "Check the connection and proxy settings (HTTPS_PROXY, NO_PROXY), or raise CAPM_HTTP_TIMEOUT for a slow server.",
     }
+    "cancelled" Error {
+        summary: "The client of `capm serve` cancelled the request (`$/cancelRequest`); it stopped at its next safe point. Exit 130.",
+        why: "A request stops only where stopping leaves nothing half done: before a fetch, between planning steps, or before the commit point of an apply, which is then rolled back.",
+        fix: "Nothing to fix: send the request again when it is wanted.",
+    }
     "network-error" Error {
         summary: "A connection to a server failed: the name did not resolve, the connection was refused or reset, or TLS failed. Exit 2.",
         why: "The registry cannot be reached from this machine.",

@@ -13,6 +13,7 @@ use crate::apply::jsonc_edit::{self, EditError};
 use crate::apply::txn::{self, Change, Content, Recovery, Roots, TxnError};
 use crate::apply::{FileLock, WriteError};
 use crate::manifest::lock::{LockedResource, Lockfile};
+use crate::operation::{Progress, Stage, checkpoint};
 use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::ownership::ActionKind;
 use crate::target::{Rendered, ScopeRoot};
@@ -67,8 +68,9 @@ pub trait Hooks {
     fn inputs(&mut self, _plan: &Plan) -> std::collections::BTreeMap<String, String> {
         std::collections::BTreeMap::new()
     }
-    /// Staging progress: `done` of `total` changes.
-    fn progress(&mut self, _done: usize, _total: usize) {}
+    /// Progress under the lock: the lock taken, the plan computed again, and the
+    /// transaction's stages (`stage`, `commit`, `clean-up`).
+    fn progress(&mut self, _progress: &Progress) {}
 }
 
 /// How an apply ended, short of an error.
@@ -262,12 +264,18 @@ pub fn apply(
     if !hooks.confirm(&first.plan) {
         return Ok(Outcome::Declined(first.plan));
     }
+    checkpoint().map_err(std::io::Error::from)?;
+    hooks.progress(&Progress::new(Stage::Lock, 0, Some(1)));
     let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+    hooks.progress(&Progress::new(Stage::Lock, 1, Some(1)));
     tracing::info!("holding the scope's lock; planning again under it");
     recover(&roots, hooks)?;
     // Everything again, under the lock.
+    hooks.progress(&Progress::new(Stage::Plan, 0, Some(1)));
     let project = project::load(root)?;
     let mut now = prepare(&project, &request)?;
+    hooks.progress(&Progress::new(Stage::Plan, 1, Some(1)));
+    checkpoint().map_err(std::io::Error::from)?;
     if now.plan.fingerprint != first.plan.fingerprint {
         // A plan a person confirmed, or one saved for `apply --plan`, is applied exactly or
         // not at all. With --yes nobody approved a particular plan: the one computed now,
@@ -291,9 +299,7 @@ pub fn apply(
     }
     let built = changes(&project, &now)?;
     preflight(&roots, &built.changes)?;
-    let rec = txn::run(&roots, &built.changes, &mut |done, total| {
-        hooks.progress(done, total)
-    })?;
+    let rec = txn::run(&roots, &built.changes, &mut |p| hooks.progress(&p))?;
     Ok(Outcome::Applied {
         plan: now.plan,
         proposals: built.proposals,

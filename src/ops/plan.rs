@@ -212,7 +212,9 @@ pub fn prepare(project: &Project, req: &PlanRequest) -> Result<Prepared, PlanErr
     // Names asked for on the command line, which capm.toml does not list yet.
     let named: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
     sources.fetch(&named)?;
+    crate::operation::checkpoint().map_err(std::io::Error::from)?;
     let resolution = graph::build(&sources, &requests, lock.as_ref())?;
+    crate::operation::checkpoint().map_err(std::io::Error::from)?;
     if let Some(l) = &project.lock {
         graph::verify_lock(l, &resolution)?;
     }

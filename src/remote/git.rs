@@ -462,6 +462,10 @@ fn run(url: &str, mut cmd: Command) -> Result<Output, RemoteError> {
         .collect();
     tracing::debug!("git {}", args.join(" "));
     let out = output_within(url, &mut cmd, super::net().http.timeout * 20)?;
+    let network = args.iter().any(|a| a == "fetch" || a == "ls-remote");
+    if network && out.status.success() {
+        super::fetched(url);
+    }
     if !out.status.success() {
         return Err(RemoteError::Git {
             url: url.to_string(),
@@ -521,12 +525,19 @@ fn output_within(
         if let Some(status) = child.try_wait().map_err(io)? {
             break status;
         }
-        if start.elapsed() > limit {
+        let cancelled = crate::operation::cancelled();
+        if cancelled || start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(RemoteError::Timeout {
-                url: url.to_string(),
-                after: limit,
+            return Err(if cancelled {
+                RemoteError::Cancelled {
+                    url: url.to_string(),
+                }
+            } else {
+                RemoteError::Timeout {
+                    url: url.to_string(),
+                    after: limit,
+                }
             });
         }
         std::thread::sleep(std::time::Duration::from_millis(2));

@@ -104,7 +104,9 @@ impl ProxyEnv {
     }
 }
 
-/// A blocking HTTP client shared by the threads of one capm process.
+/// A blocking HTTP client shared by the threads of one capm process (a clone shares its
+/// connection pools).
+#[derive(Clone)]
 pub struct HttpClient {
     direct: ureq::Agent,
     /// An agent per proxy URL in use (at most two: https and http).
@@ -163,10 +165,35 @@ impl HttpClient {
     /// 5xx and 429 up to `settings.retries` times, waiting 100 ms, 400 ms, 1.6 s….
     pub fn get(&self, url: &str, have: Option<&Validators>) -> Result<Got, RemoteError> {
         let parsed = check_scheme(url)?;
+        let got = if crate::operation::armed() {
+            // `capm serve`: a request cancelled meanwhile abandons the call in flight.
+            let (me, owned, have) = (self.clone(), url.to_string(), have.cloned());
+            crate::operation::abandonable(move || me.get_retrying(&parsed, &owned, have.as_ref()))
+                .map_err(|_| RemoteError::Cancelled {
+                url: url.to_string(),
+            })?
+        } else {
+            self.get_retrying(&parsed, url, have)
+        };
+        if got.is_ok() {
+            super::fetched(url);
+        }
+        got
+    }
+
+    fn get_retrying(
+        &self,
+        parsed: &url::Url,
+        url: &str,
+        have: Option<&Validators>,
+    ) -> Result<Got, RemoteError> {
         let mut pause = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
-            match self.attempt(&parsed, url, have) {
+            crate::operation::checkpoint().map_err(|_| RemoteError::Cancelled {
+                url: url.to_string(),
+            })?;
+            match self.attempt(parsed, url, have) {
                 Err(Failure::Transient(e)) if attempt < self.settings.retries => {
                     tracing::debug!(url, error = %e, "retrying in {} ms", pause.as_millis());
                     std::thread::sleep(pause);

@@ -202,6 +202,28 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// `url` as a progress report shows it: without its user information, query and fragment;
+/// text that is not a URL (an scp-like git address) as `redact_url_text` shows it.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => crate::security::redact_url_text(url),
+    }
+}
+
+/// Counts a fetch of `url` in the current operation's progress.
+pub(crate) fn fetched(url: &str) {
+    if crate::operation::armed() {
+        crate::operation::fetched(shown_url(url));
+    }
+}
+
 /// A dependency as a release lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dep {
@@ -333,6 +355,9 @@ pub enum RemoteError {
         code: &'static str,
         message: String,
     },
+    /// The client of `capm serve` cancelled the request while `url` was being fetched.
+    #[error("{}: cancelled: the client cancelled the request", redact_url(.url))]
+    Cancelled { url: String },
 }
 
 impl RemoteError {
@@ -359,6 +384,7 @@ impl RemoteError {
             RemoteError::Io { .. } => "io",
             RemoteError::InvalidSource { .. } => "invalid-bundle-source",
             RemoteError::Unreadable { code, .. } => code,
+            RemoteError::Cancelled { .. } => "cancelled",
         }
     }
 

@@ -181,6 +181,31 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
+/// Runs a request to a registry on the private runtime, counted as a fetch of `shown`
+/// (`host/repository`, with a tag or digest); in an armed operation (`capm serve`), given
+/// up once it is cancelled.
+fn pull<F: std::future::Future>(shown: &str, f: F) -> Result<F::Output, RemoteError> {
+    let url = format!("oci://{shown}");
+    let cancelled = || RemoteError::Cancelled { url: url.clone() };
+    let out = if crate::operation::armed() {
+        crate::operation::checkpoint().map_err(|_| cancelled())?;
+        let watch = async {
+            while !crate::operation::cancelled() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        let (f, watch) = (std::pin::pin!(f), std::pin::pin!(watch));
+        match block_on(futures_util::future::select(f, watch)) {
+            futures_util::future::Either::Left((out, _)) => out,
+            futures_util::future::Either::Right(_) => return Err(cancelled()),
+        }
+    } else {
+        block_on(f)
+    };
+    super::fetched(&url);
+    Ok(out)
+}
+
 /// Parses `host/repo` (no tag, no digest).
 fn parse_repository(repository: &str) -> Result<Reference, RemoteError> {
     let r: Reference = repository
@@ -281,7 +306,7 @@ impl Session {
 
     /// The manifest bytes at a tag or digest; `None` when the registry has none there.
     fn manifest_bytes(&self, at: &str) -> Result<Option<Vec<u8>>, RemoteError> {
-        block_on(self.pull_manifest(at))
+        pull(&self.shown(at), self.pull_manifest(at))?
     }
 
     async fn pull_manifest(&self, at: &str) -> Result<Option<Vec<u8>>, RemoteError> {
@@ -303,7 +328,7 @@ impl Session {
         let pulls = futures_util::stream::iter(tags.iter().map(|t| self.pull_manifest(t)))
             .buffered(PARALLEL_PULLS)
             .collect::<Vec<_>>();
-        block_on(pulls).into_iter().collect()
+        pull(&self.name(), pulls)?.into_iter().collect()
     }
 
     /// Every tag, page by page. oci-client does not expose the `Link` header, and some
@@ -318,12 +343,15 @@ impl Session {
         let mut seen = std::collections::BTreeSet::new();
         loop {
             let last = all.last().cloned();
-            let page = block_on(self.client.list_tags(
-                &self.reference,
-                &self.auth,
-                Some(page_size),
-                last.as_deref(),
-            ));
+            let page = pull(
+                &self.name(),
+                self.client.list_tags(
+                    &self.reference,
+                    &self.auth,
+                    Some(page_size),
+                    last.as_deref(),
+                ),
+            )?;
             let page = match page {
                 Ok(p) => p.tags,
                 Err(e) if not_found(&e) => Vec::new(),
@@ -712,11 +740,12 @@ fn pull_layer(
         });
     }
     let mut bytes: Vec<u8> = Vec::new();
-    block_on(
+    pull(
+        &shown,
         session
             .client
             .pull_blob(&session.at(manifest), desc, &mut bytes),
-    )
+    )?
     .map_err(|e| from_client(&shown, e))?;
     // pull_blob checks the digest as it streams; check again what is kept.
     net.cache.put_blob(layer, &bytes)?;

@@ -70,6 +70,7 @@ mod secrets;
 mod secrets_review;
 mod serve;
 mod serve_methods;
+mod serve_protocol;
 mod shipped_files;
 mod skill_repos;
 mod sparse_registry;

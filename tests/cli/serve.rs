@@ -18,7 +18,7 @@ use crate::support::{self, project, repo, tree};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running `capm serve --stdio`, its stdout read line by line on a thread.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
@@ -27,8 +27,14 @@ struct Server {
 
 impl Server {
     /// Starts `capm serve --stdio` in `dir`, with the environment `support::capm` uses.
-    fn start(dir: &Path) -> Server {
+    pub(crate) fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    /// Starts `capm serve --stdio` in `dir` with `env` set besides.
+    pub(crate) fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = support::command(dir, &["serve", "--stdio"])
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -59,19 +65,19 @@ impl Server {
     }
 
     /// Writes `text` as it is, in one write.
-    fn write(&mut self, text: &str) {
+    pub(crate) fn write(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(text.as_bytes()).expect("the server reads");
         stdin.flush().unwrap();
     }
 
     /// Sends one request as a line.
-    fn send(&mut self, request: &Value) {
+    pub(crate) fn send(&mut self, request: &Value) {
         self.write(&format!("{request}\n"));
     }
 
     /// The next response line, parsed and checked against the response schemas.
-    fn recv(&mut self) -> Value {
+    pub(crate) fn recv(&mut self) -> Value {
         let line = match self.lines.recv_timeout(TIMEOUT) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => panic!("no answer within {TIMEOUT:?}"),
@@ -83,8 +89,17 @@ impl Server {
         response
     }
 
+    /// The next line, whatever it is (a notification or a response), parsed but unchecked.
+    pub(crate) fn line(&mut self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(TIMEOUT)
+            .expect("a line within the timeout");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("a line is not JSON ({e}): {line}"))
+    }
+
     /// A request with `id`, and its answer.
-    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         let response = self.recv();
         assert_eq!(response["id"], id, "{response}");
@@ -92,14 +107,14 @@ impl Server {
     }
 
     /// A call that must succeed: its `result`.
-    fn result(&mut self, id: u64, method: &str, params: Value) -> Value {
+    pub(crate) fn result(&mut self, id: u64, method: &str, params: Value) -> Value {
         let response = self.call(id, method, params);
         assert!(response.get("error").is_none(), "{response}");
         response["result"].clone()
     }
 
     /// Nothing more on stdout for a moment.
-    fn assert_silent(&self, wait: Duration) {
+    pub(crate) fn assert_silent(&self, wait: Duration) {
         match self.lines.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(line) => panic!("unexpected output: {line}"),
@@ -108,7 +123,7 @@ impl Server {
     }
 
     /// Closes stdin and waits for the process: its exit status and stderr.
-    fn close(mut self) -> (ExitStatus, String) {
+    pub(crate) fn close(mut self) -> (ExitStatus, String) {
         drop(self.stdin.take());
         self.wait()
     }
@@ -144,7 +159,7 @@ impl Drop for Server {
 }
 
 /// Validates `doc` against `schemas/NAME`; `false` when there is no such file.
-fn validate_against(doc: &Value, name: &str) -> bool {
+pub(crate) fn validate_against(doc: &Value, name: &str) -> bool {
     let path = repo().join("schemas").join(name);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return false;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::protocol::*;
-use super::{Message, not_utf8, too_long};
+use super::{Message, Ticket, not_utf8, progress_sink, too_long};
 use crate::cli::Term;
 use crate::cli::apply::{ApplyDoc, apply_error};
 use crate::cli::graph::project_error;
+use crate::operation::{Progress, Stage};
 use crate::ops::apply::{ApplyOptions, Hooks};
 use crate::ops::plan::PlanRequest;
 use crate::ops::project;
@@ -40,6 +41,17 @@ impl Hooks for Silent {
         }
     }
     fn replanned(&mut self, _: &Plan) {}
+    fn progress(&mut self, progress: &Progress) {
+        crate::operation::report(progress.clone());
+    }
+}
+
+/// Sends the request's progress, from now on, as `$/progress` notifications with its
+/// token, when it gave one.
+fn watch(token: Option<&ProgressToken>) {
+    if let Some(t) = token {
+        crate::operation::set_sink(progress_sink(t.clone()));
+    }
 }
 
 /// The server: what stays warm between calls.
@@ -96,9 +108,12 @@ impl<'t> Server<'t> {
             return Err(bad_params("`fingerprint` belongs to `apply`, not `plan`"));
         }
         let root = self.project_root(&p.project)?;
+        watch(p.progress_token.as_ref());
+        crate::operation::report(Progress::new(Stage::Plan, 0, Some(1)));
         let project = project::load(&root).map_err(|e| refusal(project_error(e, self.term)))?;
         let plan = crate::ops::plan::plan(&project, &self.request(&p))
             .map_err(|e| refusal(crate::cli::plan::plan_error(e, self.term)))?;
+        crate::operation::report(Progress::new(Stage::Plan, 1, Some(1)));
         Ok(to_value(&plan))
     }
 
@@ -109,6 +124,7 @@ impl<'t> Server<'t> {
             ));
         };
         let root = self.project_root(&p.project)?;
+        watch(p.progress_token.as_ref());
         let opts = ApplyOptions {
             request: self.request(&p),
             dry_run: false,
@@ -135,6 +151,29 @@ impl<'t> Server<'t> {
         Ok(to_value(&report))
     }
 
+    fn initialize(&mut self, p: InitializeParams) -> Result<Value, RpcError> {
+        if let Some(c) = &p.client {
+            let version = c.version.as_deref().unwrap_or("");
+            tracing::info!("client: {} {version}", echo(&c.name));
+        }
+        let project = project::find_root(None)
+            .ok()
+            .and_then(|root| std::path::absolute(root).ok());
+        Ok(to_value(&InitializeResult {
+            schema: "capm.initialize/v1",
+            name: "capm",
+            version: env!("CARGO_PKG_VERSION"),
+            protocol_version: PROTOCOL_VERSION,
+            methods: METHODS.to_vec(),
+            notifications: Notifications {
+                client: vec![CANCEL_REQUEST],
+                server: vec![PROGRESS],
+            },
+            max_message_bytes: MAX_MESSAGE_BYTES,
+            project,
+        }))
+    }
+
     fn explain(&mut self, p: ExplainParams) -> Result<Value, RpcError> {
         crate::cli::explain::document(&p.code).ok_or_else(|| {
             bad_params(format!(
@@ -155,6 +194,38 @@ impl<'t> Server<'t> {
             // Not UTF-8, so not JSON: a parse error like any other.
             (Message::Line, Err(e)) => (Some(not_utf8(e)), false),
         }
+    }
+
+    /// Answers a queued message as [`Self::answer`] does, as the current operation: one the
+    /// client cancelled before it started is answered with the cancelled error without
+    /// running, and one cancelled while it ran with that error if it stopped short.
+    pub(super) fn answer_queued(
+        &mut self,
+        message: &Message,
+        bytes: &[u8],
+        ticket: Option<&Ticket>,
+    ) -> (Option<Response>, bool) {
+        // Without an id nothing can cancel it.
+        let Some(t) = ticket else {
+            return self.answer(message, bytes);
+        };
+        let failed = |id: Value| Response {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(cancelled()),
+        };
+        if t.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+            return (Some(failed(t.id.clone())), false);
+        }
+        let armed = crate::operation::arm(t.cancelled.clone(), None);
+        let (response, shutdown) = self.answer(message, bytes);
+        drop(armed);
+        let stopped = response.as_ref().is_some_and(|r| r.error.is_some());
+        if stopped && t.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+            return (Some(failed(t.id.clone())), false);
+        }
+        (response, shutdown)
     }
 
     /// Answers one line; `None` for a notification. The second value is true after
@@ -225,11 +296,8 @@ impl<'t> Server<'t> {
             let id = if valid_id { req.id } else { None };
             return (respond(id.unwrap_or(Value::Null), Err(err)), false);
         }
-        const METHODS: [&str; 11] = [
-            "validate", "plan", "apply", "status", "explain", "shutdown", "doctor", "list",
-            "outdated", "info", "search",
-        ];
-        if METHODS.contains(&req.method.as_str())
+        let method = req.method.as_str();
+        if (METHODS.contains(&method) || method == CANCEL_REQUEST)
             && req.params.as_ref().is_some_and(|p| !p.is_object())
         {
             let err = bad_params("invalid params: `params` must be an object, by name");
@@ -242,6 +310,7 @@ impl<'t> Server<'t> {
         }
         let shutdown = req.method == "shutdown";
         let result = match req.method.as_str() {
+            "initialize" => params(req.params).and_then(|p| self.initialize(p)),
             "validate" => params(req.params).and_then(|p| self.validate(p)),
             "plan" => params(req.params).and_then(|p| self.plan(p)),
             "apply" => params(req.params).and_then(|p| self.apply(p)),
@@ -253,10 +322,13 @@ impl<'t> Server<'t> {
             "info" => params(req.params).and_then(|p| self.info(p)),
             "search" => params(req.params).and_then(|p| self.search(p)),
             "shutdown" => Ok(Value::Null),
+            // Carried out when it was read; answered here, in its turn.
+            CANCEL_REQUEST => params::<CancelParams>(req.params).map(|_| Value::Null),
             other => Err(error(
                 codes::METHOD_NOT_FOUND,
                 format!(
-                    "method not found: `{other}`; the methods are validate, plan, apply, status, doctor, list, outdated, info, search, explain and shutdown"
+                    "method not found: `{other}`; the methods are {}",
+                    METHODS.join(", ")
                 ),
                 None,
             )),

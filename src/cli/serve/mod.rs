@@ -1,15 +1,23 @@
 //! `capm serve --stdio`: the desktop planner protocol. JSON-RPC 2.0 over stdin and stdout,
 //! one message per line, answered in the order received; the process stays up between
-//! calls, so the catalog is read and checked once. Methods: `validate`, `plan`, `apply`,
-//! `status`, `explain`, `shutdown`. The message shapes are in `schemas/rpc-*.schema.json`
-//! and described with examples in `docs/protocol.md`. A message is at most
-//! [`MAX_MESSAGE_BYTES`]; a longer line is dropped as it streams in.
+//! calls, so the catalog is read and checked once. The methods are [`METHODS`]. The message
+//! shapes are in `schemas/rpc-*.schema.json` and described with examples in
+//! `docs/protocol.md`. A message is at most [`MAX_MESSAGE_BYTES`]; a longer line is dropped
+//! as it streams in.
+//!
+//! A reader thread reads stdin, carries out each `$/cancelRequest` at once (marking the
+//! pending request with that id cancelled) and queues every message; the main thread runs
+//! the requests one at a time, as the current [`crate::operation`], and writes their
+//! responses, and `$/progress` notifications before them.
 
 mod methods;
 mod protocol;
 mod queries;
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use serde_json::Value;
@@ -27,18 +35,26 @@ pub struct ServeArgs {
     stdio: bool,
 }
 
+/// How many messages may wait for the request running now; past that, reading waits.
+const QUEUE: usize = 64;
+
 pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
-    let stdin = std::io::stdin();
+    let pending = Pending::default();
+    let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+    let reader_pending = pending.clone();
+    std::thread::spawn(move || read_all(&tx, &reader_pending));
     let mut server = Server::new(term);
-    let mut bytes = Vec::new();
-    let mut input = stdin.lock();
-    loop {
-        let message = read_message(&mut input, &mut bytes)?;
-        if message == Message::End {
-            // The client closed stdin: done.
-            return Ok(Status::Success);
+    // The reader ends the queue when stdin closes: done once what it queued is answered.
+    for incoming in rx {
+        let Incoming {
+            message,
+            bytes,
+            ticket,
+        } = incoming?;
+        let (response, shutdown) = server.answer_queued(&message, &bytes, ticket.as_ref());
+        if let Some(t) = &ticket {
+            pending.remove(t.seq);
         }
-        let (response, shutdown) = server.answer(&message, &bytes);
         if let Some(r) = response {
             let text = serde_json::to_string(&r).expect("responses serialise");
             let out = server.term.out();
@@ -49,6 +65,143 @@ pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
             return Ok(Status::Success);
         }
     }
+    Ok(Status::Success)
+}
+
+/// A message as the reader queues it, with its ticket when it is a request with an id.
+struct Incoming {
+    message: Message,
+    bytes: Vec<u8>,
+    ticket: Option<Ticket>,
+}
+
+/// A queued request that a `$/cancelRequest` can reach until it is answered.
+#[derive(Clone)]
+pub(super) struct Ticket {
+    seq: u64,
+    /// The request's id, as sent.
+    pub(super) id: Value,
+    /// Set when the client cancels the request.
+    pub(super) cancelled: Arc<AtomicBool>,
+}
+
+/// The requests queued or running and not answered yet: what a cancel consults.
+#[derive(Clone, Default)]
+struct Pending(Arc<Mutex<Vec<Ticket>>>);
+
+impl Pending {
+    fn add(&self, seq: u64, id: Value) -> Ticket {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let ticket = Ticket { seq, id, cancelled };
+        self.lock().push(ticket.clone());
+        ticket
+    }
+
+    /// Marks the pending requests with `id` cancelled; an id none has is ignored.
+    fn cancel(&self, id: &Value) {
+        for t in self.lock().iter().filter(|t| t.id == *id) {
+            t.cancelled.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn remove(&self, seq: u64) {
+        self.lock().retain(|t| t.seq != seq);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Ticket>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The reader thread: reads stdin message by message, carries out each `$/cancelRequest` at
+/// once, and queues every message (cancels included, to be answered in their turn).
+fn read_all(tx: &SyncSender<std::io::Result<Incoming>>, pending: &Pending) {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut bytes = Vec::new();
+    for seq in 0.. {
+        let message = match read_message(&mut input, &mut bytes) {
+            Ok(Message::End) => return,
+            Ok(m) => m,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        let head = (message == Message::Line).then(|| peek(&bytes)).flatten();
+        let mut ticket = None;
+        match head {
+            Some(Head::Cancel(Some(id))) => pending.cancel(&id),
+            Some(Head::Request(Some(id))) => ticket = Some(pending.add(seq, id)),
+            _ => {}
+        }
+        let bytes = std::mem::take(&mut bytes);
+        if tx
+            .send(Ok(Incoming {
+                message,
+                bytes,
+                ticket,
+            }))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// What the reader needs to know of a message.
+enum Head {
+    /// A `$/cancelRequest`, with the id it names.
+    Cancel(Option<Value>),
+    /// Anything else, with its id when that is a string or a number.
+    Request(Option<Value>),
+}
+
+/// The head of a JSON object message, read without keeping its params (except a cancel's).
+fn peek(bytes: &[u8]) -> Option<Head> {
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        #[serde(default)]
+        id: Option<Value>,
+        #[serde(default)]
+        method: Option<Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct CancelFields {
+        params: CancelParams,
+    }
+    let text = bytes.trim_ascii_start();
+    if !text.starts_with(b"{") {
+        return None;
+    }
+    let fields: Fields = serde_json::from_slice(text).ok()?;
+    let id = fields.id.filter(|v| v.is_string() || v.is_number());
+    if fields.method.as_ref().and_then(Value::as_str) == Some(CANCEL_REQUEST) {
+        let target = serde_json::from_slice::<CancelFields>(text).ok();
+        return Some(Head::Cancel(target.map(|c| c.params.id)));
+    }
+    Some(Head::Request(id))
+}
+
+/// A sink writing `$/progress` notifications with `token` to stdout, a line each.
+pub(super) fn progress_sink(token: ProgressToken) -> crate::operation::Sink {
+    Box::new(move |p: &crate::operation::Progress| {
+        let note = ProgressNotification {
+            jsonrpc: "2.0",
+            method: PROGRESS,
+            params: ProgressParams {
+                token: token.clone(),
+                stage: p.stage,
+                done: p.done,
+                total: p.total,
+                message: p.message.clone(),
+            },
+        };
+        let text = serde_json::to_string(&note).expect("notifications serialise");
+        let mut out = std::io::stdout().lock();
+        // A client gone away is seen when the response is written.
+        let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    })
 }
 
 /// What [`read_message`] read.
@@ -134,6 +287,7 @@ mod tests {
     use std::cell::RefCell;
 
     use proptest::test_runner::{Config, TestRunner};
+    use serde_json::json;
 
     use super::protocol::{MAX_ERROR_CHARS, clip_text};
     use super::*;
@@ -171,6 +325,38 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_sees_a_cancel_and_the_ids_it_can_reach() {
+        let head = |text: &str| match peek(text.as_bytes()) {
+            Some(Head::Cancel(id)) => format!("cancel {id:?}"),
+            Some(Head::Request(id)) => format!("request {id:?}"),
+            None => "none".into(),
+        };
+        let cancel = r#" {"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"a"}}"#;
+        assert_eq!(head(cancel), r#"cancel Some(String("a"))"#);
+        let bad_cancel = r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{}}"#;
+        assert_eq!(head(bad_cancel), "cancel None");
+        let plan = r#"{"id":3,"method":"plan","params":{"project":"."}}"#;
+        assert_eq!(head(plan), "request Some(Number(3))");
+        assert_eq!(head(r#"{"id":null,"method":"plan"}"#), "request None");
+        assert_eq!(head(r#"{"id":[1],"method":"plan"}"#), "request None");
+        assert_eq!(head(r#"[null,"$/cancelRequest",{"id":1}]"#), "none");
+        assert_eq!(head("not json"), "none");
+
+        let pending = Pending::default();
+        let (first, second) = (pending.add(0, json!(1)), pending.add(1, json!(2)));
+        pending.cancel(&json!("1"));
+        pending.cancel(&json!(2));
+        assert!(!first.cancelled.load(Ordering::SeqCst), "\"1\" is not 1");
+        assert!(second.cancelled.load(Ordering::SeqCst));
+        pending.remove(0);
+        pending.cancel(&json!(1));
+        assert!(
+            !first.cancelled.load(Ordering::SeqCst),
+            "answered: out of reach"
+        );
+    }
+
+    #[test]
     fn errors_quote_at_most_a_prefix_of_a_value() {
         let long = "é".repeat(100);
         let clipped = clip_text(&format!("unknown code `{long}`; see \"{long}\" and `x`"));
@@ -194,6 +380,14 @@ mod tests {
         r#"{"jsonrpc":"2.0","id":3,"method":"status","params":{"project":"/nonexistent/capm-proptest"}}"#,
         r#"{"jsonrpc":"2.0","id":4.5,"method":"explain","params":{"code":"invalid-semver"}}"#,
         r#"{"jsonrpc":"2.0","method":"explain","params":{"code":"ENV-001"}}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"initialize","params":{"client":{"name":"app","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"doctor","params":{"project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":8,"method":"list","params":{"project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":9,"method":"outdated","params":{"project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":10,"method":"info","params":{"bundle":"time@^1","project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":11,"method":"search","params":{"query":"time zone","project":"/nonexistent/capm-proptest"}}"#,
+        r#"{"jsonrpc":"2.0","id":12,"method":"plan","params":{"project":"/nonexistent/capm-proptest","operation":"install","progress_token":"t"}}"#,
+        r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":12}}"#,
         r#"{"jsonrpc":"2.0","id":null,"method":"shutdown"}"#,
         r#"[{"jsonrpc":"2.0","id":5,"method":"status"}]"#,
     ];

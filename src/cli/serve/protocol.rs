@@ -21,7 +21,34 @@ pub mod codes {
     pub const INVALID_PARAMS: i64 = -32602;
     /// capm refused the request (the CLI's exit code 1, 2 or 3 is in `data.exit`).
     pub const REFUSED: i64 = -32000;
+    /// The client cancelled the request (`$/cancelRequest`).
+    pub const CANCELLED: i64 = -32800;
 }
+
+/// The protocol's version: it rises only for a change that breaks an existing client.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Every method a client may call.
+pub const METHODS: [&str; 12] = [
+    "initialize",
+    "validate",
+    "plan",
+    "apply",
+    "status",
+    "doctor",
+    "list",
+    "outdated",
+    "info",
+    "search",
+    "explain",
+    "shutdown",
+];
+
+/// The notification a client sends to cancel a request.
+pub const CANCEL_REQUEST: &str = "$/cancelRequest";
+
+/// The notification the server sends about a request's progress.
+pub const PROGRESS: &str = "$/progress";
 
 /// The longest message the server reads, without its newline: 16 MiB. A longer line is
 /// discarded as it streams in, never held whole, and answered with an error.
@@ -42,7 +69,8 @@ pub struct Request {
     /// A string, a number or null; absent for a notification, which gets no answer.
     #[serde(default)]
     pub id: Option<Value>,
-    /// `validate`, `plan`, `apply`, `status`, `explain` or `shutdown`.
+    /// `initialize`, `validate`, `plan`, `apply`, `status`, `doctor`, `list`, `outdated`,
+    /// `info`, `search`, `explain` or `shutdown`; or the notification `$/cancelRequest`.
     pub method: String,
     /// The method's parameters, by name.
     #[serde(default)]
@@ -139,6 +167,116 @@ pub struct PlanParams {
     /// plan is computed again and applied only if it is identical (`plan-stale` otherwise).
     #[serde(default)]
     pub fingerprint: Option<String>,
+    /// When given, `$/progress` notifications carrying this token come before the response.
+    #[serde(default)]
+    pub progress_token: Option<ProgressToken>,
+}
+
+/// A token the client chose to tell its requests' progress apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ProgressToken {
+    String(String),
+    Integer(i64),
+}
+
+/// `initialize`: who the client is. Optional, as is the whole method.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InitializeParams {
+    #[serde(default)]
+    pub client: Option<ClientInfo>,
+}
+
+/// The client's name and version, for the log.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInfo {
+    pub name: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// What `initialize` answers: the server, the protocol version and what it offers.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm.initialize/v1")]
+pub struct InitializeResult {
+    /// Always `capm.initialize/v1`.
+    #[schemars(extend("const" = "capm.initialize/v1"))]
+    pub schema: &'static str,
+    /// Always `capm`.
+    pub name: &'static str,
+    /// capm's version.
+    pub version: &'static str,
+    /// Rises only for a change that breaks an existing client; a client refuses a version it
+    /// does not know.
+    pub protocol_version: u32,
+    /// The methods a client may call.
+    pub methods: Vec<&'static str>,
+    pub notifications: Notifications,
+    /// The longest message the server reads, in bytes, without its newline.
+    pub max_message_bytes: usize,
+    /// The project found from the server's working directory (absolute); absent when it is
+    /// in no project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<PathBuf>,
+}
+
+/// The notifications each side may send.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Notifications {
+    /// From the client: `$/cancelRequest`.
+    pub client: Vec<&'static str>,
+    /// From the server: `$/progress`.
+    pub server: Vec<&'static str>,
+}
+
+/// `$/cancelRequest`: the request to cancel.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelParams {
+    /// The id of the request to cancel.
+    #[schemars(with = "IdSchema")]
+    pub id: Value,
+}
+
+/// A request's id as a client gives it.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum IdSchema {
+    String(String),
+    Number(f64),
+}
+
+/// A `$/progress` notification, sent before the response of a request that gave a
+/// `progress_token`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "capm serve progress notification")]
+pub struct ProgressNotification {
+    /// Always `2.0`.
+    #[schemars(extend("const" = "2.0"))]
+    pub jsonrpc: &'static str,
+    /// Always `$/progress`.
+    #[schemars(extend("const" = "$/progress"))]
+    pub method: &'static str,
+    pub params: ProgressParams,
+}
+
+/// What a progress notification says.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProgressParams {
+    /// The request's `progress_token`.
+    pub token: ProgressToken,
+    pub stage: crate::operation::Stage,
+    /// Steps of the stage done so far.
+    pub done: usize,
+    /// Steps of the stage in all, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+    /// What is being worked on: a URL (without credentials, query or fragment) or a path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A git reference in a `plan` request: exactly one of `tag`, `branch` and `rev`.
@@ -180,6 +318,20 @@ pub(super) fn error(code: i64, message: impl Into<String>, data: Option<ErrorDat
         message: message.into(),
         data,
     }
+}
+
+/// The answer to a cancelled request.
+pub(super) fn cancelled() -> RpcError {
+    error(
+        codes::CANCELLED,
+        "cancelled: the client cancelled the request; nothing was changed",
+        Some(ErrorData {
+            code: Some("cancelled".into()),
+            exit: 130,
+            details: Vec::new(),
+            help: None,
+        }),
+    )
 }
 
 pub(super) fn bad_params(message: impl Into<String>) -> RpcError {
