@@ -24,8 +24,6 @@ import { ProgressStream } from "./progress.js";
 import {
   PROTOCOL_VERSIONS,
   type ClientInfo,
-  type InitializeParams,
-  type InitializeResult,
   type OutgoingMessage,
   type Progress,
 } from "./protocol.js";
@@ -70,14 +68,14 @@ export interface Call<T> {
   readonly progress: AsyncIterable<Progress>;
 }
 
-/** `plan` params: what to do to which project. */
-export type PlanParams = Omit<G.RpcParamsPlan, "fingerprint">;
+/** `plan` params: what to do to which project (the client sets `progress_token`). */
+export type PlanParams = Omit<G.RpcParamsPlan, "fingerprint" | "progress_token">;
 /** `apply` params: the `plan` params and the fingerprint of the plan the user approved. */
 export type ApplyParams = PlanParams & { fingerprint: string };
 
 /** Every method: its params and its result. */
 export interface Methods {
-  initialize: { params: InitializeParams; result: InitializeResult };
+  initialize: { params: G.RpcParamsInitialize; result: G.Initialize };
   validate: { params: G.RpcParamsValidate; result: G.Diagnostics };
   plan: { params: PlanParams; result: G.Plan };
   apply: { params: ApplyParams; result: G.Apply };
@@ -111,7 +109,7 @@ interface Pending {
 
 export class CapmClient {
   /** What the server said in `initialize`, once it did. */
-  server: InitializeResult | undefined;
+  server: G.Initialize | undefined;
   private readonly options: CapmClientOptions;
   private child: ChildProcessWithoutNullStreams | undefined;
   private spawnError: Error | undefined;
@@ -121,7 +119,7 @@ export class CapmClient {
   private restartCount = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private handshake: Promise<InitializeResult> | undefined;
+  private handshake: Promise<G.Initialize> | undefined;
   /** Set once the client can send no more: closed, or the server is incompatible. */
   private fatal: CapmError | undefined;
   private closing: Promise<void> | undefined;
@@ -138,7 +136,7 @@ export class CapmClient {
   }
 
   /** Starts the server (if it is not running) and resolves with its `initialize` answer. */
-  start(): Promise<InitializeResult> {
+  start(): Promise<G.Initialize> {
     if (this.fatal) return Promise.reject(this.fatal);
     this.ensureProcess();
     return this.handshake ?? Promise.reject(new CapmError("capm was not started"));
@@ -163,7 +161,7 @@ export class CapmClient {
     return this.request(method, params, options, false);
   }
 
-  initialize(params: InitializeParams = {}, options?: CallOptions): Promise<InitializeResult> {
+  initialize(params: G.RpcParamsInitialize = {}, options?: CallOptions): Promise<G.Initialize> {
     return this.call("initialize", params, options).result;
   }
   validate(params: G.RpcParamsValidate, options?: CallOptions): Promise<G.Diagnostics> {
@@ -346,11 +344,11 @@ export class CapmClient {
   }
 
   /** `initialize`, and the check of the protocol version; then the waiting requests go. */
-  private async shake(child: ChildProcessWithoutNullStreams): Promise<InitializeResult> {
+  private async shake(child: ChildProcessWithoutNullStreams): Promise<G.Initialize> {
     const params = this.options.client ? { client: this.options.client } : {};
-    let result: InitializeResult;
+    let result: G.Initialize;
     try {
-      result = await this.request<InitializeResult>("initialize", params, {}, true).result;
+      result = await this.request<G.Initialize>("initialize", params, {}, true).result;
     } catch (error) {
       if (error instanceof CapmServerExitedError) throw error;
       const why = error instanceof CapmRpcError ? `it answered: ${error.message}` : String(error);

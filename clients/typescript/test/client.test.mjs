@@ -68,6 +68,8 @@ test(
     assertStages(apply.events, ["lock", "plan", "stage", "commit", "clean-up"]);
     const staged = apply.events.filter((e) => e.stage === "stage");
     assert.equal(staged.at(-1).done, staged.at(-1).total, "every change staged");
+  const committed = apply.events.filter((e) => e.stage === "commit");
+  assert.equal(committed.at(-1).done, committed.at(-1).total, "every change committed");
     assert.ok(files(box.project).includes("opencode.json"));
     const status = await c.status({ project: box.project });
     assert.equal(status.healthy, true);

@@ -8,10 +8,11 @@ const args = process.argv.slice(2);
 const version = args.includes("--version") ? Number(args[args.indexOf("--version") + 1]) : 1;
 const chunky = args.includes("--chunky");
 const silent = args.includes("--silent");
-let out = "";
+/** The bytes not written yet: cut anywhere, a UTF-8 character included. */
+let out = Buffer.alloc(0);
 
 function send(message) {
-  out += `${JSON.stringify(message)}\n`;
+  out = Buffer.concat([out, Buffer.from(`${JSON.stringify(message)}\n`, "utf8")]);
   if (!chunky) return flush(out.length);
   // Send a random part now, the rest a little later, with the answers written meanwhile.
   setTimeout(() => flush(Math.floor(Math.random() * out.length)), 1);
@@ -19,8 +20,8 @@ function send(message) {
 }
 
 function flush(n) {
-  process.stdout.write(out.slice(0, n));
-  out = out.slice(n);
+  process.stdout.write(out.subarray(0, n));
+  out = out.subarray(n);
 }
 
 createInterface({ input: process.stdin })

@@ -71,4 +71,8 @@ export interface RpcParamsPlan {
    * plan is computed again and applied only if it is identical (`plan-stale` otherwise).
    */
   fingerprint?: string;
+  /**
+   * When given, `$/progress` notifications carrying this token come before the response.
+   */
+  progress_token?: string | number;
 }

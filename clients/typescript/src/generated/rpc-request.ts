@@ -16,7 +16,8 @@ export interface RpcRequest {
     [k: string]: unknown;
   };
   /**
-   * `validate`, `plan`, `apply`, `status`, `explain` or `shutdown`.
+   * `initialize`, `validate`, `plan`, `apply`, `status`, `doctor`, `list`, `outdated`,
+   * `info`, `search`, `explain` or `shutdown`; or the notification `$/cancelRequest`.
    */
   method: string;
   /**
