@@ -203,3 +203,15 @@ test("close() shuts the server down; later calls are refused", { timeout: 60_000
   await assert.rejects(c.explain({ code: "usage" }), CapmServerExitedError);
   assert.equal(c.restarts, 0);
 });
+
+test("capm's stderr reaches onStderr line by line", { timeout: 60_000 }, async (t) => {
+  const box = sandbox(t);
+  const lines = [];
+  const env = { ...box.env, CAPM_LOG: "capm=info" };
+  const c = await client(t, { ...box, env }, { onStderr: (l) => lines.push(l) });
+  await c.status({ project: box.project });
+  await c.close();
+  assert.ok(lines.length > 0);
+  assert.ok(lines.some((l) => /reading `.*capm\.toml`/.test(l)), lines.join("\n"));
+  assert.ok(lines.every((l) => !l.includes("\n")));
+});
