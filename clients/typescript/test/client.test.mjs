@@ -68,8 +68,8 @@ test(
     assertStages(apply.events, ["lock", "plan", "stage", "commit", "clean-up"]);
     const staged = apply.events.filter((e) => e.stage === "stage");
     assert.equal(staged.at(-1).done, staged.at(-1).total, "every change staged");
-  const committed = apply.events.filter((e) => e.stage === "commit");
-  assert.equal(committed.at(-1).done, committed.at(-1).total, "every change committed");
+    const committed = apply.events.filter((e) => e.stage === "commit");
+    assert.equal(committed.at(-1).done, committed.at(-1).total, "every change committed");
     assert.ok(files(box.project).includes("opencode.json"));
     const status = await c.status({ project: box.project });
     assert.equal(status.healthy, true);
@@ -212,6 +212,9 @@ test("capm's stderr reaches onStderr line by line", { timeout: 60_000 }, async (
   await c.status({ project: box.project });
   await c.close();
   assert.ok(lines.length > 0);
-  assert.ok(lines.some((l) => /reading `.*capm\.toml`/.test(l)), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => /reading `.*capm\.toml`/.test(l)),
+    lines.join("\n"),
+  );
   assert.ok(lines.every((l) => !l.includes("\n")));
 });
