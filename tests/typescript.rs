@@ -74,6 +74,40 @@ fn the_typescript_client_builds_and_passes_its_tests() {
     let mut args = vec!["--test"];
     args.extend(files.iter().map(String::as_str));
     run("node", &args);
+    the_readme_example_installs_and_then_has_nothing_to_do();
+}
+
+/// The compiled README example, run as a user would in a fresh project (after the build):
+/// it installs `time`; run again, it finds nothing to do.
+fn the_readme_example_installs_and_then_has_nothing_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let project = home.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let example = package().join("dist/examples/plan-and-apply.js");
+    let isolated = |cmd: &mut Command| {
+        cmd.current_dir(&project)
+            .env("CAPM_BIN", env!("CARGO_BIN_EXE_capm"))
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .output()
+            .unwrap()
+    };
+    let init = isolated(Command::new(env!("CARGO_BIN_EXE_capm")).args(["init", "-q"]));
+    assert!(init.status.success(), "capm init: {init:?}");
+    let lines = |out: std::process::Output| {
+        assert!(out.status.success(), "the example failed: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = lines(isolated(Command::new("node").arg(&example)));
+    assert_eq!(
+        first,
+        "plan 0 1\nplan 1 1\ncreate mcp:time opencode.json opencode\n\
+         create skill:time-zones .opencode/skills/time-zones opencode\napplied\n"
+    );
+    assert!(project.join("capm.lock").is_file() && project.join("opencode.json").is_file());
+    let again = lines(isolated(Command::new("node").arg(&example)));
+    assert!(again.ends_with("noop\n"), "{again}");
 }
 
 /// The README's TypeScript block: the one importing `capm-client`.
