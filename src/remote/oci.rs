@@ -184,9 +184,16 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// Runs a request to a registry on the private runtime, counted as a fetch of `shown`
 /// (`host/repository`, with a tag or digest); in an armed operation (`capm serve`), given
 /// up once it is cancelled.
-fn pull<F: std::future::Future>(shown: &str, f: F) -> Result<F::Output, RemoteError> {
+fn pull<F>(shown: &str, f: F) -> Result<F::Output, RemoteError>
+where
+    F: std::future::Future,
+    F::Output: Pulled,
+{
     let url = format!("oci://{shown}");
-    let cancelled = || RemoteError::Cancelled { url: url.clone() };
+    let cancelled = || RemoteError::Cancelled {
+        url: url.clone(),
+        cause: crate::operation::Cancelled,
+    };
     let out = if crate::operation::armed() {
         crate::operation::checkpoint().map_err(|_| cancelled())?;
         let watch = async {
@@ -202,8 +209,27 @@ fn pull<F: std::future::Future>(shown: &str, f: F) -> Result<F::Output, RemoteEr
     } else {
         block_on(f)
     };
-    super::fetched(&url);
+    if out.succeeded() {
+        super::fetched(&url);
+    }
     Ok(out)
+}
+
+/// What a pull brings back: counted as a fetch only when it succeeded, as over HTTP.
+trait Pulled {
+    fn succeeded(&self) -> bool;
+}
+
+impl<T, E> Pulled for Result<T, E> {
+    fn succeeded(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl<T: Pulled> Pulled for Vec<T> {
+    fn succeeded(&self) -> bool {
+        self.iter().all(Pulled::succeeded)
+    }
 }
 
 /// Parses `host/repo` (no tag, no digest).
