@@ -71,6 +71,23 @@ impl From<Cancelled> for std::io::Error {
     }
 }
 
+/// Whether `error`, or an error it was caused by, is a [`Cancelled`] (itself, as the
+/// cause of another, or inside an `io::Error`): a cancellation, not a failure.
+pub fn is_cancellation(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|i| i.is::<Cancelled>());
+        if inner || e.is::<Cancelled>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 /// The operation running now.
 pub struct Operation {
     cancelled: Arc<AtomicBool>,
@@ -191,5 +208,17 @@ mod tests {
             Ok(std::thread::current().id())
         );
         assert_eq!(checkpoint(), Ok(()));
+    }
+
+    #[test]
+    fn a_cancellation_is_told_from_a_failure_through_its_causes() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot write: {0}")]
+        struct Wrapper(#[source] std::io::Error);
+        let wrapped = Wrapper(std::io::Error::from(Cancelled));
+        assert!(is_cancellation(&wrapped));
+        assert!(is_cancellation(&Cancelled));
+        let interrupted = std::io::Error::from(std::io::ErrorKind::Interrupted);
+        assert!(!is_cancellation(&Wrapper(interrupted)));
     }
 }

@@ -306,6 +306,8 @@ impl FileLock {
                 waiting(path);
                 told = true;
             }
+            // `capm serve`: a cancelled request stops waiting (nothing was written).
+            crate::operation::checkpoint().map_err(|c| io(path)(c.into()))?;
             if start.elapsed() >= timeout {
                 return Err(WriteError::Locked {
                     path: path.to_path_buf(),

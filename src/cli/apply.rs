@@ -896,6 +896,9 @@ fn show_blocking(term: &mut Term, plan: &Plan) -> std::io::Result<()> {
 }
 
 pub(super) fn apply_error(e: ApplyError, term: &mut Term) -> CliError {
+    if crate::operation::is_cancellation(&e) {
+        return CliError::Cancelled;
+    }
     let refused = |code: &'static str, message: String, help: &str| CliError::Refused {
         code,
         message,

@@ -327,6 +327,9 @@ fn corrupt_lock_at(
 
 /// Turns a resolution failure into what the user sees.
 pub(super) fn graph_error(e: GraphError, term: &mut Term) -> CliError {
+    if crate::operation::is_cancellation(&e) {
+        return CliError::Cancelled;
+    }
     let e = match e {
         GraphError::Remote(r) => return CliError::Remote(r),
         e => e,

@@ -261,6 +261,9 @@ pub enum CliError {
     /// A remote source failed or refused what it served (exit 1 or 2 by its code).
     #[error(transparent)]
     Remote(#[from] crate::remote::RemoteError),
+    /// The client of `capm serve` cancelled the request (exit 130, `cancelled`).
+    #[error("cancelled: the client cancelled the request")]
+    Cancelled,
 }
 
 /// What to do about a remote source's failure.
@@ -297,13 +300,15 @@ impl CliError {
         match self {
             CliError::Usage { .. } => "usage",
             CliError::Io(_) | CliError::Other(_) => "io",
+            CliError::Cancelled => "cancelled",
             CliError::Locked(_) => "locked",
             CliError::Missing { code, .. } | CliError::Refused { code, .. } => code,
             CliError::Remote(e) => e.code(),
         }
     }
 
-    /// The exit status: 1 input refused, 2 usage or system failure, 3 locked.
+    /// The exit status: 1 input refused, 2 usage or system failure, 3 locked, 130
+    /// cancelled (as after Ctrl-C).
     pub fn exit(&self) -> u8 {
         match self {
             CliError::Refused { .. } => 1,
@@ -312,7 +317,9 @@ impl CliError {
             CliError::Missing { .. } => 2,
             CliError::Remote(crate::remote::RemoteError::CacheLocked { .. }) => 3,
             CliError::Remote(e) if e.is_refusal() => 1,
+            CliError::Remote(crate::remote::RemoteError::Cancelled { .. }) => 130,
             CliError::Remote(_) => 2,
+            CliError::Cancelled => 130,
         }
     }
 

@@ -366,6 +366,9 @@ fn inputs_of(pairs: &[String]) -> Result<std::collections::BTreeMap<String, Stri
 
 /// Turns a planning failure into what the user sees.
 pub(super) fn plan_error(e: PlanError, term: &mut Term) -> CliError {
+    if crate::operation::is_cancellation(&e) {
+        return CliError::Cancelled;
+    }
     match e {
         PlanError::Graph(g) => graph_error(g, term),
         PlanError::Input(message) => CliError::Refused {

@@ -194,7 +194,7 @@ pub(super) fn search_doc(
     query: String,
     term: &mut Term,
 ) -> Result<SearchDoc, CliError> {
-    for u in sources.list_remote() {
+    for u in sources.list_remote().map_err(|e| graph_error(e, term))? {
         term.warn(u.to_string())?;
     }
     let found = crate::ops::search::search(sources, &query).map_err(|e| graph_error(e, term))?;

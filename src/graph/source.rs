@@ -13,6 +13,7 @@
 //! (`path`, or `registry = "…"`) comes from there; otherwise from the catalog when the
 //! catalog has it; otherwise from the one registry that has it.
 
+use crate::operation::is_cancellation;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -502,10 +503,13 @@ impl Sources {
             let opened = sources.open_registry(&name.value, decl, root, (tolerant, lock), &net);
             match opened {
                 Ok(()) => {}
-                Err(error) if tolerant => unreachable.push(Unreachable {
-                    registry: name.value.clone(),
-                    error,
-                }),
+                // A cancellation is never a registry to skip: it stops the operation.
+                Err(error) if tolerant && !is_cancellation(&error) => {
+                    unreachable.push(Unreachable {
+                        registry: name.value.clone(),
+                        error,
+                    })
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -735,7 +739,7 @@ impl Sources {
                 let id = self.remotes[*i].id.clone();
                 let answer = match answer {
                     Ok(a) => a,
-                    Err(error) if tolerant => {
+                    Err(error) if tolerant && !is_cancellation(&error) => {
                         unreachable.push(Unreachable {
                             registry: id.to_string(),
                             error: error.into(),
@@ -805,14 +809,16 @@ impl Sources {
     }
 
     /// Adds what each remote registry lists (its newest version of every bundle), for
-    /// `capm search`; a registry that cannot list is reported and left out.
-    pub fn list_remote(&mut self) -> Vec<Unreachable> {
+    /// `capm search`; a registry that cannot list is reported and left out. A cancelled
+    /// operation stops with its error.
+    pub fn list_remote(&mut self) -> Result<Vec<Unreachable>, GraphError> {
         let net = crate::remote::net();
         let mut unreachable = Vec::new();
         let mut found = Vec::new();
         for r in self.remotes.iter().filter(|r| r.binds.is_none()) {
             match r.source.list(&net) {
                 Ok(list) => found.extend(list.into_iter().map(|rel| (r.id.clone(), rel))),
+                Err(error) if is_cancellation(&error) => return Err(error.into()),
                 Err(error) => unreachable.push(Unreachable {
                     registry: r.id.to_string(),
                     error: error.into(),
@@ -831,7 +837,7 @@ impl Sources {
                 self.by_name.entry(c.name.clone()).or_default().push(c);
             }
         }
-        unreachable
+        Ok(unreachable)
     }
 
     /// Whether remote source `i` is asked for `name`: a bound source for its name; a

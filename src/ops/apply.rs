@@ -175,6 +175,26 @@ pub fn lock_shared(
     ))
 }
 
+/// Takes locks with `take`, which calls `waiting` when one is busy: then `lock` progress
+/// is reported, 0 of 1 as the wait starts and 1 of 1 once the locks are held.
+fn told_waiting<T>(
+    waiting: &dyn Fn(&Path),
+    take: impl FnOnce(&dyn Fn(&Path)) -> Result<T, ApplyError>,
+) -> Result<T, ApplyError> {
+    let busy = std::cell::Cell::new(false);
+    let tell = |p: &Path| {
+        if !busy.replace(true) {
+            crate::operation::report(Progress::new(Stage::Lock, 0, Some(1)));
+        }
+        waiting(p);
+    };
+    let locks = take(&tell)?;
+    if busy.get() {
+        crate::operation::report(Progress::new(Stage::Lock, 1, Some(1)));
+    }
+    Ok(locks)
+}
+
 /// Recovers interrupted transactions under the held lock; a journal that cannot be
 /// recovered stops everything.
 pub fn recover(roots: &Roots, hooks: &mut dyn Hooks) -> Result<Recovery, ApplyError> {
@@ -203,7 +223,8 @@ pub fn apply(
     // A dry run is read-only: it recovers nothing (see below).
     if !opts.dry_run && txn::needs_recovery(&roots) {
         tracing::info!("an interrupted transaction is waiting for recovery");
-        let _locks = lock_exclusive(&roots, opts.timeout, &|p| hooks.waiting(p))?;
+        let waiting = |p: &Path| hooks.waiting(p);
+        let _locks = told_waiting(&waiting, |w| lock_exclusive(&roots, opts.timeout, w))?;
         recover(&roots, hooks)?;
     }
     let mut request = opts.request.clone();
@@ -211,7 +232,8 @@ pub fn apply(
     let mut asked_inputs = false;
     let (project, first) = loop {
         let (project, first) = {
-            let _shared = lock_shared(root, opts.timeout, &|p| hooks.waiting(p))?;
+            let waiting = |p: &Path| hooks.waiting(p);
+            let _shared = told_waiting(&waiting, |w| lock_shared(root, opts.timeout, w))?;
             let project = project::load(root)?;
             // A dry run recovers nothing, so its plan says what waits for recovery. A real
             // run recovered above; a journal seen now is another capm's, and the plan is

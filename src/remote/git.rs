@@ -532,6 +532,7 @@ fn output_within(
             return Err(if cancelled {
                 RemoteError::Cancelled {
                     url: url.to_string(),
+                    cause: crate::operation::Cancelled,
                 }
             } else {
                 RemoteError::Timeout {

@@ -171,6 +171,7 @@ impl HttpClient {
             crate::operation::abandonable(move || me.get_retrying(&parsed, &owned, have.as_ref()))
                 .map_err(|_| RemoteError::Cancelled {
                 url: url.to_string(),
+                cause: crate::operation::Cancelled,
             })?
         } else {
             self.get_retrying(&parsed, url, have)
@@ -192,6 +193,7 @@ impl HttpClient {
         loop {
             crate::operation::checkpoint().map_err(|_| RemoteError::Cancelled {
                 url: url.to_string(),
+                cause: crate::operation::Cancelled,
             })?;
             match self.attempt(parsed, url, have) {
                 Err(Failure::Transient(e)) if attempt < self.settings.retries => {

@@ -357,7 +357,11 @@ pub enum RemoteError {
     },
     /// The client of `capm serve` cancelled the request while `url` was being fetched.
     #[error("{}: cancelled: the client cancelled the request", redact_url(.url))]
-    Cancelled { url: String },
+    Cancelled {
+        url: String,
+        #[source]
+        cause: crate::operation::Cancelled,
+    },
 }
 
 impl RemoteError {
