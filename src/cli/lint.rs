@@ -54,18 +54,7 @@ pub fn run(
         catalog: args.catalog,
         project: project.map(std::path::Path::to_path_buf),
     };
-    let mut report = lint(&opts).map_err(|e| match e {
-        LintError::Io { .. } => CliError::Other(e.to_string()),
-        LintError::NotFound(_) => CliError::Missing {
-            code: "path-not-found",
-            message: e.to_string(),
-            help: Some(HELP.into()),
-        },
-        _ => CliError::Usage {
-            message: e.to_string(),
-            help: Some(HELP.into()),
-        },
-    })?;
+    let mut report = lint(&opts).map_err(lint_error)?;
     sort(&mut report.diagnostics);
     let summary = Summary::of(&report.diagnostics);
     match args.format {
@@ -163,4 +152,20 @@ fn problems_phrase(s: &Summary) -> String {
         parts.push(plural(s.infos, "note", "notes"));
     }
     parts.join(", ")
+}
+
+/// What the user sees when the paths to check cannot be checked.
+pub(super) fn lint_error(e: LintError) -> CliError {
+    match e {
+        LintError::Io { .. } => CliError::Other(e.to_string()),
+        LintError::NotFound(_) => CliError::Missing {
+            code: "path-not-found",
+            message: e.to_string(),
+            help: Some(HELP.into()),
+        },
+        _ => CliError::Usage {
+            message: e.to_string(),
+            help: Some(HELP.into()),
+        },
+    }
 }

@@ -71,6 +71,7 @@ mod secrets_review;
 mod serve;
 mod serve_methods;
 mod serve_protocol;
+mod serve_review;
 mod shipped_files;
 mod skill_repos;
 mod sparse_registry;

@@ -45,7 +45,7 @@ fn progress_then_response(server: &mut Server, id: u64) -> (Vec<Value>, Value) {
 }
 
 /// A project `d/p` asking for `kit = ^1` from the registry `registry` serves.
-fn kit_project(d: &Path, registry: &TestServer) -> std::path::PathBuf {
+pub(crate) fn kit_project(d: &Path, registry: &TestServer) -> std::path::PathBuf {
     let toml = format!(
         "[bundles]\nkit = {{ version = \"^1\", registry = \"team\" }}\n\n\
          [registries]\nteam = {{ url = \"{}\" }}\n",
@@ -57,12 +57,17 @@ fn kit_project(d: &Path, registry: &TestServer) -> std::path::PathBuf {
 }
 
 fn assert_cancelled(response: &Value, id: u64) {
+    assert_cancelled_with(response, id, "nothing was changed");
+}
+
+/// The cancelled error for `id`, its message ending with what the request `changed`.
+fn assert_cancelled_with(response: &Value, id: u64, changed: &str) {
     assert_eq!(response["id"], id, "{response}");
     let error = &response["error"];
     assert_eq!(error["code"], -32800, "{response}");
     assert_eq!(
         error["message"],
-        "cancelled: the client cancelled the request; nothing was changed"
+        format!("cancelled: the client cancelled the request; {changed}")
     );
     assert_eq!(error["data"], json!({"code": "cancelled", "exit": 130}));
     validate_against(response, "rpc-response.schema.json");
@@ -238,7 +243,8 @@ fn an_apply_cancelled_before_its_commit_point_is_rolled_back() {
     }
     server.send(&cancel(json!(2)));
     let (notes, response) = progress_then_response(&mut server, 2);
-    assert_cancelled(&response, 2);
+    let rolled_back = "what this apply had written was rolled back";
+    assert_cancelled_with(&response, 2, rolled_back);
     assert!(
         notes.iter().all(|n| n["stage"] == "stage"),
         "nothing was committed: {notes:?}"

@@ -28,7 +28,7 @@ impl Hooks for Silent {
         true
     }
     fn waiting(&self, lock: &Path) {
-        eprintln!("capm serve: waiting for lock on `{}`", lock.display());
+        waiting(lock);
     }
     fn recovered(&mut self, r: &crate::apply::txn::Recovery) {
         eprintln!(
@@ -44,6 +44,11 @@ impl Hooks for Silent {
     fn progress(&mut self, progress: &Progress) {
         crate::operation::report(progress.clone());
     }
+}
+
+/// Tells, on stderr, that another capm holds the project's lock.
+pub(super) fn waiting(lock: &Path) {
+    eprintln!("capm serve: waiting for lock on `{}`", lock.display());
 }
 
 /// Sends the request's progress, from now on, as `$/progress` notifications with its
@@ -94,7 +99,8 @@ impl<'t> Server<'t> {
             catalog: false,
             project: None,
         };
-        let mut report = crate::ops::lint::lint(&opts).map_err(|e| bad_params(e.to_string()))?;
+        let mut report =
+            crate::ops::lint::lint(&opts).map_err(|e| refusal(crate::cli::lint::lint_error(e)))?;
         crate::cli::lint::sort(&mut report.diagnostics);
         Ok(crate::cli::render::json(
             &report.bundles,
@@ -133,8 +139,13 @@ impl<'t> Server<'t> {
             assume_yes: false,
             timeout: self.term.env.lock_timeout,
         };
-        let outcome = crate::ops::apply::apply(&root, &opts, &mut Silent)
-            .map_err(|e| refusal(apply_error(e, self.term)))?;
+        let outcome =
+            crate::ops::apply::apply(&root, &opts, &mut Silent).map_err(|e| {
+                match refusal(apply_error(e, self.term)) {
+                    e if is_cancelled(&e) => cancelled(ROLLED_BACK),
+                    e => e,
+                }
+            })?;
         Ok(to_value(&ApplyDoc::of(&outcome)))
     }
 
@@ -144,7 +155,7 @@ impl<'t> Server<'t> {
             &root,
             &self.term.env.opencode_config,
             self.term.env.lock_timeout,
-            &|_| {},
+            &waiting,
             false,
         )
         .map_err(|e| refusal(apply_error(e, self.term)))?;
@@ -158,7 +169,7 @@ impl<'t> Server<'t> {
         }
         let project = project::find_root(None)
             .ok()
-            .and_then(|root| std::path::absolute(root).ok());
+            .and_then(|root| std::fs::canonicalize(root).ok());
         Ok(to_value(&InitializeResult {
             schema: "capm.initialize/v1",
             name: "capm",
@@ -198,7 +209,8 @@ impl<'t> Server<'t> {
 
     /// Answers a queued message as [`Self::answer`] does, as the current operation: one the
     /// client cancelled before it started is answered with the cancelled error without
-    /// running, and one cancelled while it ran with that error if it stopped short.
+    /// running; one cancelled while it ran answers the cancelled error only if it stopped
+    /// for the cancel (any other failure is answered as itself).
     pub(super) fn answer_queued(
         &mut self,
         message: &Message,
@@ -209,23 +221,17 @@ impl<'t> Server<'t> {
         let Some(t) = ticket else {
             return self.answer(message, bytes);
         };
-        let failed = |id: Value| Response {
-            jsonrpc: "2.0",
-            id,
-            result: None,
-            error: Some(cancelled()),
-        };
         if t.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
-            return (Some(failed(t.id.clone())), false);
+            let response = Response {
+                jsonrpc: "2.0",
+                id: t.id.clone(),
+                result: None,
+                error: Some(cancelled(NOTHING_CHANGED)),
+            };
+            return (Some(response), false);
         }
-        let armed = crate::operation::arm(t.cancelled.clone(), None);
-        let (response, shutdown) = self.answer(message, bytes);
-        drop(armed);
-        let stopped = response.as_ref().is_some_and(|r| r.error.is_some());
-        if stopped && t.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
-            return (Some(failed(t.id.clone())), false);
-        }
-        (response, shutdown)
+        let _armed = crate::operation::arm(t.cancelled.clone(), None);
+        self.answer(message, bytes)
     }
 
     /// Answers one line; `None` for a notification. The second value is true after

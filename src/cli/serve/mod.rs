@@ -16,8 +16,8 @@ mod queries;
 
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
 
 use clap::Args;
 use serde_json::Value;
@@ -35,14 +35,19 @@ pub struct ServeArgs {
     stdio: bool,
 }
 
-/// How many messages may wait for the request running now; past that, reading waits.
-const QUEUE: usize = 64;
+/// How many bytes of messages may wait for the request running now (itself included);
+/// past that, reading waits until it is answered. A message always fits an empty queue.
+const QUEUED_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
+
+/// What a queued message costs besides its bytes, so that blank lines too are bounded.
+const MESSAGE_COST: usize = 128;
 
 pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
     let pending = Pending::default();
-    let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-    let reader_pending = pending.clone();
-    std::thread::spawn(move || read_all(&tx, &reader_pending));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (reader_pending, budget) = (pending.clone(), Budget::default());
+    let reader_budget = budget.clone();
+    std::thread::spawn(move || read_all(&tx, &reader_pending, &reader_budget));
     let mut server = Server::new(term);
     // The reader ends the queue when stdin closes: done once what it queued is answered.
     for incoming in rx {
@@ -55,6 +60,7 @@ pub fn run(_args: ServeArgs, term: &mut Term) -> Result<Status, CliError> {
         if let Some(t) = &ticket {
             pending.remove(t.seq);
         }
+        budget.give(cost(&bytes));
         if let Some(r) = response {
             let text = serde_json::to_string(&r).expect("responses serialise");
             let out = server.term.out();
@@ -99,7 +105,7 @@ impl Pending {
 
     /// Marks the pending requests with `id` cancelled; an id none has is ignored.
     fn cancel(&self, id: &Value) {
-        for t in self.lock().iter().filter(|t| t.id == *id) {
+        for t in self.lock().iter().filter(|t| same_id(&t.id, id)) {
             t.cancelled.store(true, Ordering::SeqCst);
         }
     }
@@ -113,9 +119,39 @@ impl Pending {
     }
 }
 
+/// The bytes of the messages queued and not answered yet, bounded by [`QUEUED_BYTES`].
+#[derive(Clone, Default)]
+struct Budget(Arc<(Mutex<usize>, Condvar)>);
+
+impl Budget {
+    /// Waits until `n` more bytes fit (always, in an empty queue), then counts them.
+    fn take(&self, n: usize) {
+        let (used, freed) = &*self.0;
+        let mut used = used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used > 0 && *used + n > QUEUED_BYTES {
+            used = freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += n;
+    }
+
+    /// Counts `n` bytes answered, waking the reader if it waits.
+    fn give(&self, n: usize) {
+        let (used, freed) = &*self.0;
+        let mut used = used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(n);
+        freed.notify_all();
+    }
+}
+
+/// What a message of `bytes` counts for in the [`Budget`].
+fn cost(bytes: &[u8]) -> usize {
+    bytes.len() + MESSAGE_COST
+}
+
 /// The reader thread: reads stdin message by message, carries out each `$/cancelRequest` at
-/// once, and queues every message (cancels included, to be answered in their turn).
-fn read_all(tx: &SyncSender<std::io::Result<Incoming>>, pending: &Pending) {
+/// once, and queues every message (cancels included, to be answered in their turn), waiting
+/// while the queue holds [`QUEUED_BYTES`].
+fn read_all(tx: &Sender<std::io::Result<Incoming>>, pending: &Pending, budget: &Budget) {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut bytes = Vec::new();
@@ -136,6 +172,7 @@ fn read_all(tx: &SyncSender<std::io::Result<Incoming>>, pending: &Pending) {
             _ => {}
         }
         let bytes = std::mem::take(&mut bytes);
+        budget.take(cost(&bytes));
         if tx
             .send(Ok(Incoming {
                 message,
@@ -348,6 +385,9 @@ mod tests {
         pending.cancel(&json!(2));
         assert!(!first.cancelled.load(Ordering::SeqCst), "\"1\" is not 1");
         assert!(second.cancelled.load(Ordering::SeqCst));
+        let third = pending.add(2, json!(2.0));
+        pending.cancel(&json!(2));
+        assert!(third.cancelled.load(Ordering::SeqCst), "2 is 2.0");
         pending.remove(0);
         pending.cancel(&json!(1));
         assert!(

@@ -173,11 +173,34 @@ pub struct PlanParams {
 }
 
 /// A token the client chose to tell its requests' progress apart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ProgressToken {
     String(String),
     Integer(i64),
+}
+
+impl<'de> Deserialize<'de> for ProgressToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(ProgressToken::String(s)),
+            Value::Number(n) if n.is_i64() => Ok(ProgressToken::Integer(n.as_i64().unwrap_or(0))),
+            _ => Err(serde::de::Error::custom(
+                "`progress_token` must be a string or an integer",
+            )),
+        }
+    }
+}
+
+/// Whether two request ids are the same: numbers by value (`2` is `2.0`), strings exactly.
+pub(super) fn same_id(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        _ => a == b,
+    }
 }
 
 /// `initialize`: who the client is. Optional, as is the whole method.
@@ -320,11 +343,17 @@ pub(super) fn error(code: i64, message: impl Into<String>, data: Option<ErrorDat
     }
 }
 
-/// The answer to a cancelled request.
-pub(super) fn cancelled() -> RpcError {
+/// What a cancelled request changed: nothing, for all but `apply`.
+pub(super) const NOTHING_CHANGED: &str = "nothing was changed";
+
+/// What a cancelled `apply` changed: it stopped before its commit point.
+pub(super) const ROLLED_BACK: &str = "what this apply had written was rolled back";
+
+/// The answer to a cancelled request, saying what it `changed`.
+pub(super) fn cancelled(changed: &str) -> RpcError {
     error(
         codes::CANCELLED,
-        "cancelled: the client cancelled the request; nothing was changed",
+        format!("cancelled: the client cancelled the request; {changed}"),
         Some(ErrorData {
             code: Some("cancelled".into()),
             exit: 130,
@@ -334,12 +363,20 @@ pub(super) fn cancelled() -> RpcError {
     )
 }
 
+/// Whether `e` answers a request that the client cancelled.
+pub(super) fn is_cancelled(e: &RpcError) -> bool {
+    e.code == codes::CANCELLED
+}
+
 pub(super) fn bad_params(message: impl Into<String>) -> RpcError {
     error(codes::INVALID_PARAMS, message, None)
 }
 
 /// What the CLI would have said, as an error response.
 pub(super) fn refusal(e: CliError) -> RpcError {
+    if e.code() == "cancelled" {
+        return cancelled(NOTHING_CHANGED);
+    }
     let data = ErrorData {
         code: Some(e.code().to_string()),
         exit: e.exit(),

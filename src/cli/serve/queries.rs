@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::methods::Server;
+use super::methods::{Server, waiting};
 use super::protocol::{RpcError, refusal, to_value};
 use crate::cli::{CliError, graph, info, outdated, registry};
 use crate::graph::Sources;
@@ -44,11 +44,6 @@ pub struct SearchParams {
     pub query: String,
     /// A project: its registries are searched too. Without it, the built-in catalog alone.
     pub project: Option<PathBuf>,
-}
-
-/// Tells, on stderr, that another capm holds the project's lock.
-fn waiting(lock: &Path) {
-    eprintln!("capm serve: waiting for lock on `{}`", lock.display());
 }
 
 impl Server<'_> {
