@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { CapmCancelledError, CapmServerExitedError, CapmTimeoutError } from "../dist/src/index.js";
-import { client, files, sandbox, since, slowRegistry } from "./support.mjs";
+import { client, files, sandbox, since, slowRegistry } from "./helpers/support.mjs";
 
 const SLOW_MS = 20_000;
 

@@ -16,10 +16,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { CapmClient } from "../dist/src/index.js";
+import { CapmClient } from "../../dist/src/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const CAPM_BIN = process.env.CAPM_BIN ?? resolve(here, "../../../target/debug/capm");
+export const CAPM_BIN = process.env.CAPM_BIN ?? resolve(here, "../../../../target/debug/capm");
 
 /** A temporary directory with `home/`, `cache/`, `config/` and a `capm init` project `p/`. */
 export function sandbox(t) {
