@@ -81,6 +81,7 @@ test(
       command: process.execPath,
       args: [FAKE, "--silent"],
       timeoutMs: 300,
+      cancelGraceMs: 100,
     });
     t.after(() => c.close(500));
     await c.start();
