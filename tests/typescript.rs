@@ -1,6 +1,6 @@
 //! The TypeScript client in `clients/typescript` as part of `cargo test`: its dependencies
 //! installed from its lock file, built with `tsc`, its generated types checked against
-//! `schemas/`, and its `node --test` suite run against this build's `capm`. Without node
+//! `schemas/`, and its test suite (`npm test`) run against this build's `capm`. Without node
 //! and npm the test says SKIP loudly and passes, except under `CI=true`, where it fails.
 //! The README's TypeScript example is checked to be the example file the build compiles.
 
@@ -37,16 +37,26 @@ fn run(program: &str, args: &[&str]) {
     );
 }
 
-/// The package's test files, `test/*.test.mjs`, sorted.
+/// The package's test files, `test/*.test.mjs`.
 fn test_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(package().join("test"))
+    std::fs::read_dir(package().join("test"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".test.mjs"))
-        .map(|name| format!("test/{name}"))
+        .collect()
+}
+
+#[test]
+fn the_typescript_test_directory_holds_only_tests_and_helpers() {
+    let others: Vec<String> = std::fs::read_dir(package().join("test"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".test.mjs") && name != "helpers")
         .collect();
-    files.sort();
-    files
+    assert!(
+        others.is_empty(),
+        "clients/typescript/test/ holds {others:?}: helpers go in test/helpers/, where no test runner runs them"
+    );
 }
 
 #[test]
@@ -66,14 +76,12 @@ fn the_typescript_client_builds_and_passes_its_tests() {
     );
     run("npm", &["run", "build"]);
     run("npm", &["run", "check-generated"]);
-    let files = test_files();
     assert!(
-        !files.is_empty(),
+        !test_files().is_empty(),
         "no test/*.test.mjs in clients/typescript"
     );
-    let mut args = vec!["--test"];
-    args.extend(files.iter().map(String::as_str));
-    run("node", &args);
+    // What a developer runs; it must end (a helper run as a test would wait on stdin).
+    run("npm", &["test"]);
     the_readme_example_installs_and_then_has_nothing_to_do();
 }
 

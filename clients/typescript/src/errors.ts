@@ -48,18 +48,57 @@ export class CapmCancelledError extends CapmError {
   override name = "CapmCancelledError";
 }
 
-/** No answer came within the request's timeout; the server was asked to cancel it. */
+/** What became of a request that timed out: see `CapmTimeoutError`. */
+export type TimeoutOutcome = "cancelled" | "unknown";
+
+/** Why the outcome is what it is, unless told otherwise. */
+const WHY: Record<TimeoutOutcome, string> = {
+  cancelled: "it was cancelled, and nothing of it was applied",
+  unknown: "nor did it answer its cancellation in time",
+};
+
+/**
+ * No answer came within the request's timeout. The client asked capm to cancel it and waited
+ * a grace period for the answer: `outcome` is `"cancelled"` when capm confirmed that it
+ * stopped (or the request was never sent), `"unknown"` when no answer came (or capm exited
+ * meanwhile): then call `status` to see what the project holds.
+ */
 export class CapmTimeoutError extends CapmError {
   override name = "CapmTimeoutError";
   constructor(
     readonly method: string,
     readonly timeoutMs: number,
+    readonly outcome: TimeoutOutcome = "cancelled",
+    why: string = WHY[outcome],
   ) {
-    super(`capm did not answer \`${method}\` within ${timeoutMs} ms; the request was cancelled`);
+    const unknown = ": whether it was done is unknown (call `status` to see the project)";
+    super(
+      `capm did not answer \`${method}\` within ${timeoutMs} ms; ${why}${outcome === "unknown" ? unknown : ""}`,
+    );
   }
 }
 
-/** The server exited: twice while this request was pending, or after `close()`. */
+/** The client refused to send a request capm could not read; nothing was sent. */
+export class CapmRequestError extends CapmError {
+  override name = "CapmRequestError";
+  constructor(
+    message: string,
+    /** `too-large`: longer than the server's `max_message_bytes`; `lone-surrogate`: not UTF-8. */
+    readonly reason: "too-large" | "lone-surrogate",
+  ) {
+    super(message);
+  }
+}
+
+/** capm's answer did not follow JSON-RPC (neither `result` nor an `error` object, …). */
+export class CapmProtocolError extends CapmError {
+  override name = "CapmProtocolError";
+}
+
+/**
+ * The server exited: twice while this request was pending, after `close()` or `shutdown`, or
+ * it did not start (its handshake failed; the next call starts it again).
+ */
 export class CapmServerExitedError extends CapmError {
   override name = "CapmServerExitedError";
   constructor(
@@ -80,6 +119,13 @@ export class CapmIncompatibleError extends CapmError {
   ) {
     super(message);
   }
+}
+
+/** Whether `error` is a JSON-RPC error object: an integer `code` and a string `message`. */
+export function isRpcError(error: unknown): error is RpcError {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  return Number.isInteger(e.code) && typeof e.message === "string";
 }
 
 /** The error a JSON-RPC error answer rejects with. */

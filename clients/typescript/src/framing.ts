@@ -41,3 +41,19 @@ export class LineDecoder {
 export function encode(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
 }
+
+/** Half a surrogate pair: with the `u` flag, a whole pair is one code point and not matched. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether a string in `value` (a key or a value) holds half of a surrogate pair. Such a
+ * string has no UTF-8 form: JSON can escape it (`\ud800`), but capm cannot read it.
+ */
+export function hasLoneSurrogate(value: unknown): boolean {
+  let found = false;
+  JSON.stringify(value, (key: string, v: unknown) => {
+    if (LONE_SURROGATE.test(key) || (typeof v === "string" && LONE_SURROGATE.test(v))) found = true;
+    return v;
+  });
+  return found;
+}

@@ -4,7 +4,7 @@
  * request's notifications come before its answer).
  */
 
-import type { Progress } from "./protocol.js";
+import type { CallProgress as Progress } from "./protocol.js";
 
 export class ProgressStream implements AsyncIterable<Progress> {
   private readonly events: Progress[] = [];

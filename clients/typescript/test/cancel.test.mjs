@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { CapmCancelledError, CapmServerExitedError, CapmTimeoutError } from "../dist/src/index.js";
-import { client, files, sandbox, since, slowRegistry } from "./support.mjs";
+import { client, files, sandbox, since, slowRegistry } from "./helpers/support.mjs";
 
 const SLOW_MS = 20_000;
 
@@ -40,7 +40,7 @@ test(
 );
 
 test(
-  "a request past its timeout rejects CapmTimeoutError and is cancelled",
+  "a request past its timeout is cancelled, and rejects CapmTimeoutError once capm confirms",
   { timeout: 60_000 },
   async (t) => {
     const box = sandbox(t);
@@ -54,6 +54,9 @@ test(
     );
     assert.ok(error instanceof CapmTimeoutError, String(error));
     assert.equal(error.timeoutMs, 500);
+    // capm confirmed the cancellation: the outcome is known.
+    assert.equal(error.outcome, "cancelled");
+    assert.match(error.message, /cancelled, and nothing of it was applied/);
     assert.ok(since(start) >= 500 && since(start) < 5_000, `${since(start)} ms`);
     await fetching;
     // The server stopped the plan: the next call is answered at once, not after the registry.

@@ -5,7 +5,7 @@ import { realpathSync } from "node:fs";
 import { test } from "node:test";
 
 import { CapmRefusedError, CapmRpcError, CapmServerExitedError } from "../dist/src/index.js";
-import { client, files, sandbox } from "./support.mjs";
+import { client, files, sandbox } from "./helpers/support.mjs";
 
 const STAGES = ["fetch", "lock", "plan", "stage", "commit", "clean-up"];
 

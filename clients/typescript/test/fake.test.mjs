@@ -1,4 +1,4 @@
-// CapmClient against a stand-in server (test/fake-server.mjs) that misbehaves on purpose:
+// CapmClient against a stand-in server (test/helpers/fake-server.mjs) that misbehaves on purpose:
 // an unknown protocol version, answers cut into odd chunks, a server that never answers.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -13,7 +13,7 @@ import {
   CapmTimeoutError,
 } from "../dist/src/index.js";
 
-const FAKE = join(dirname(fileURLToPath(import.meta.url)), "fake-server.mjs");
+const FAKE = join(dirname(fileURLToPath(import.meta.url)), "helpers", "fake-server.mjs");
 
 function alive(pid) {
   try {
@@ -81,6 +81,7 @@ test(
       command: process.execPath,
       args: [FAKE, "--silent"],
       timeoutMs: 300,
+      cancelGraceMs: 100,
     });
     t.after(() => c.close(500));
     await c.start();

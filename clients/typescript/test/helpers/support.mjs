@@ -1,6 +1,7 @@
 // Helpers of the tests: a sandbox (a temporary home, cache and config, and a `capm init`
 // project), a client started in it against the real capm binary ($CAPM_BIN, else the
 // repository's target/debug/capm), and a slow registry served on 127.0.0.1.
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
   mkdirSync,
@@ -16,10 +17,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { CapmClient } from "../dist/src/index.js";
+import { CapmClient } from "../../dist/src/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const CAPM_BIN = process.env.CAPM_BIN ?? resolve(here, "../../../target/debug/capm");
+export const CAPM_BIN = process.env.CAPM_BIN ?? resolve(here, "../../../../target/debug/capm");
 
 /** A temporary directory with `home/`, `cache/`, `config/` and a `capm init` project `p/`. */
 export function sandbox(t) {
@@ -133,4 +134,12 @@ const KIT_SKILL = "---\nname: kit\ndescription: Does kit things\n---\n\n# kit\n"
 /** Milliseconds since `start`. */
 export function since(start) {
   return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** What `promise` rejects with (failing if it resolves). */
+export function rejection(promise) {
+  return promise.then(
+    (v) => assert.fail(`resolved with ${JSON.stringify(v)}`),
+    (e) => e,
+  );
 }
