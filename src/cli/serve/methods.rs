@@ -139,13 +139,12 @@ impl<'t> Server<'t> {
             assume_yes: false,
             timeout: self.term.env.lock_timeout,
         };
-        let outcome =
-            crate::ops::apply::apply(&root, &opts, &mut Silent).map_err(|e| {
-                match refusal(apply_error(e, self.term)) {
-                    e if is_cancelled(&e) => cancelled(ROLLED_BACK),
-                    e => e,
-                }
-            })?;
+        let outcome = crate::ops::apply::apply(&root, &opts, &mut Silent).map_err(|e| {
+            match apply_error(e, self.term) {
+                e if e.code() == "cancelled" => cancelled(ROLLED_BACK),
+                e => refusal(e),
+            }
+        })?;
         Ok(to_value(&ApplyDoc::of(&outcome)))
     }
 

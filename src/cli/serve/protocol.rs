@@ -363,11 +363,6 @@ pub(super) fn cancelled(changed: &str) -> RpcError {
     )
 }
 
-/// Whether `e` answers a request that the client cancelled.
-pub(super) fn is_cancelled(e: &RpcError) -> bool {
-    e.code == codes::CANCELLED
-}
-
 pub(super) fn bad_params(message: impl Into<String>) -> RpcError {
     error(codes::INVALID_PARAMS, message, None)
 }
