@@ -39,16 +39,11 @@ fn read_at_most(
         Ok(f) => f,
         Err(e) => return if size()? > room { Ok(None) } else { Err(e) },
     };
-    let mut first = [0u8; FIRST_READ];
-    let mut filled = 0;
-    while filled < first.len() {
-        match file.read(&mut first[filled..]) {
-            Ok(0) => return fits(first[..filled].to_vec(), room),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let first = match read_first(&mut file)? {
+        First::Whole(content) => return fits(content, room),
+        First::Start(start) => start,
+    };
+    let filled = first.len();
     if filled as u64 > room {
         return Ok(None);
     }
@@ -62,6 +57,33 @@ fn read_at_most(
     file.take(room.saturating_add(1).saturating_sub(filled as u64))
         .read_to_end(&mut content)?;
     fits(content, room)
+}
+
+/// The first [`FIRST_READ`] bytes of a file: all of it, or the start of a larger one.
+enum First {
+    Whole(Vec<u8>),
+    Start(Vec<u8>),
+}
+
+/// Reads up to [`FIRST_READ`] bytes into the thread's read buffer (zeroed once, not for
+/// every file), and copies out what was read.
+fn read_first(file: &mut File) -> io::Result<First> {
+    use std::cell::RefCell;
+    thread_local! {
+        static BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; FIRST_READ].into_boxed_slice());
+    }
+    BUFFER.with_borrow_mut(|first| {
+        let mut filled = 0;
+        while filled < first.len() {
+            match file.read(&mut first[filled..]) {
+                Ok(0) => return Ok(First::Whole(first[..filled].to_vec())),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(First::Start(first.to_vec()))
+    })
 }
 
 fn fits(content: Vec<u8>, room: u64) -> io::Result<Option<Vec<u8>>> {
