@@ -7,6 +7,7 @@
 //! unknown key, with the closest known key as a suggestion.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::ops::Range;
 
 use indexmap::IndexMap;
@@ -113,7 +114,7 @@ impl<'s> Decoder<'s> {
         self.report(d);
     }
 
-    fn type_error(&mut self, node: &Node<'_>, path: &str, expected: &str) {
+    fn type_error(&mut self, node: &Node<'_>, path: &(impl fmt::Display + ?Sized), expected: &str) {
         let found = type_name(node.get_ref());
         self.diag(
             "invalid-type",
@@ -122,7 +123,11 @@ impl<'s> Decoder<'s> {
         );
     }
 
-    pub fn string(&mut self, node: &Node<'_>, path: &str) -> Option<Spanned<String>> {
+    pub fn string(
+        &mut self,
+        node: &Node<'_>,
+        path: &(impl fmt::Display + ?Sized),
+    ) -> Option<Spanned<String>> {
         match node.get_ref() {
             DeValue::String(s) => Some(Spanned::new(s.to_string(), span_of(node.span()))),
             _ => {
@@ -132,7 +137,11 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    pub fn bool(&mut self, node: &Node<'_>, path: &str) -> Option<Spanned<bool>> {
+    pub fn bool(
+        &mut self,
+        node: &Node<'_>,
+        path: &(impl fmt::Display + ?Sized),
+    ) -> Option<Spanned<bool>> {
         match node.get_ref() {
             DeValue::Boolean(b) => Some(Spanned::new(*b, span_of(node.span()))),
             _ => {
@@ -146,7 +155,7 @@ impl<'s> Decoder<'s> {
     pub fn integer_in(
         &mut self,
         node: &Node<'_>,
-        path: &str,
+        path: &(impl fmt::Display + ?Sized),
         (min, max): (i64, i64),
         what: &str,
     ) -> Option<Spanned<i64>> {
@@ -168,7 +177,11 @@ impl<'s> Decoder<'s> {
     }
 
     /// An array of strings; elements of another type are reported and skipped.
-    pub fn strings(&mut self, node: &Node<'_>, path: &str) -> Option<Vec<Spanned<String>>> {
+    pub fn strings(
+        &mut self,
+        node: &Node<'_>,
+        path: &(impl fmt::Display + ?Sized),
+    ) -> Option<Vec<Spanned<String>>> {
         let DeValue::Array(items) = node.get_ref() else {
             self.type_error(node, path, "an array of strings");
             return None;
@@ -177,13 +190,17 @@ impl<'s> Decoder<'s> {
             items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, item)| self.string(item, &format!("{path}[{i}]")))
+                .filter_map(|(i, item)| self.string(item, &format_args!("{path}[{i}]")))
                 .collect(),
         )
     }
 
     /// A string that must be one of an enum's spellings.
-    pub fn keyword<T: Keyword>(&mut self, node: &Node<'_>, path: &str) -> Option<Spanned<T>> {
+    pub fn keyword<T: Keyword>(
+        &mut self,
+        node: &Node<'_>,
+        path: &(impl fmt::Display + ?Sized),
+    ) -> Option<Spanned<T>> {
         let s = self.string(node, path)?;
         self.keyword_of(&s, path)
     }
@@ -192,7 +209,7 @@ impl<'s> Decoder<'s> {
     pub fn keyword_of<T: Keyword>(
         &mut self,
         s: &Spanned<String>,
-        path: &str,
+        path: &(impl fmt::Display + ?Sized),
     ) -> Option<Spanned<T>> {
         match T::parse(&s.value) {
             Some(v) => Some(Spanned::new(v, s.span)),
@@ -209,7 +226,7 @@ impl<'s> Decoder<'s> {
     pub fn table<'n, 'i>(
         &mut self,
         node: &'n Node<'i>,
-        path: &str,
+        path: &(impl fmt::Display + ?Sized),
         anchor: Span,
     ) -> Option<Fields<'n, 'i>> {
         match node.get_ref() {
@@ -231,7 +248,7 @@ impl<'s> Decoder<'s> {
     pub fn named_map<'i, T>(
         &mut self,
         node: Option<&Node<'i>>,
-        path: &str,
+        path: &(impl fmt::Display + ?Sized),
         mut f: impl FnMut(&mut Self, Spanned<String>, &Node<'i>) -> Option<T>,
     ) -> IndexMap<Spanned<String>, T> {
         let mut out = IndexMap::new();
@@ -273,7 +290,7 @@ pub trait Keyword: Sized + Copy + 'static {
     }
 }
 
-pub fn unknown_keyword<T: Keyword>(value: &str, path: &str) -> Diagnostic {
+pub fn unknown_keyword<T: Keyword>(value: &str, path: &(impl fmt::Display + ?Sized)) -> Diagnostic {
     let names: Vec<&str> = T::all().iter().map(|v| v.as_str()).collect();
     Diagnostic::new(
         T::CODE,
@@ -322,6 +339,22 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// The dotted path of a key in a table, for messages (`mcp.github.command`).
+pub struct ChildPath<'k> {
+    table: &'k str,
+    key: &'k str,
+}
+
+impl fmt::Display for ChildPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.table.is_empty() {
+            f.write_str(self.key)
+        } else {
+            write!(f, "{}.{}", self.table, self.key)
+        }
+    }
+}
+
 /// A table being read; every key asked for counts as known.
 pub struct Fields<'n, 'i> {
     table: &'n DeTable<'i>,
@@ -350,12 +383,11 @@ impl<'n, 'i> Fields<'n, 'i> {
             .unwrap_or(self.anchor)
     }
 
-    /// The path of a child key, for messages.
-    pub fn child(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
+    /// The path of a child key, for messages: written out only when a message needs it.
+    pub fn child<'k>(&'k self, key: &'k str) -> ChildPath<'k> {
+        ChildPath {
+            table: &self.path,
+            key,
         }
     }
 
@@ -378,7 +410,7 @@ impl<'n, 'i> Fields<'n, 'i> {
             if self.asked.contains(&name) {
                 continue;
             }
-            let path = self.child(name);
+            let path = self.child(name).to_string();
             dec.unknown_keys
                 .push(Spanned::new(path.clone(), span_of(k.span())));
             record_nested(value, &path, &mut dec.unknown_keys);

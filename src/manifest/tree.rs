@@ -76,7 +76,7 @@ impl BundleTree {
                 let child_rel = if rel.is_empty() {
                     shown.to_string()
                 } else {
-                    format!("{rel}/{shown}")
+                    [rel.as_str(), "/", &shown].concat()
                 };
                 if tree.entries.len() >= MAX_BUNDLE_FILES {
                     tree.too_large = true;
@@ -179,7 +179,7 @@ impl BundleTree {
         if self.display_root.is_empty() || self.display_root == "." {
             rel.to_string()
         } else {
-            format!("{}/{rel}", self.display_root.trim_end_matches('/'))
+            [self.display_root.trim_end_matches('/'), "/", rel].concat()
         }
     }
 

@@ -294,7 +294,7 @@ impl<'a> Resource<'a> {
     ) -> Result<Rendered, String> {
         let dir = self.declared(path)?;
         Ok(Rendered::Dir {
-            path: format!("{}/{}", cx.skills, self.name),
+            path: [cx.skills, "/", self.name].concat(),
             files: files_below(self.tree, &dir),
         })
     }

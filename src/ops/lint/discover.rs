@@ -80,7 +80,7 @@ pub(super) fn join_display(base: &str, rel: &str) -> String {
     if base.is_empty() {
         rel.to_string()
     } else {
-        format!("{base}/{rel}")
+        [base, "/", rel].concat()
     }
 }
 
@@ -172,11 +172,19 @@ struct Place {
 impl Place {
     fn child(&self, name: &OsString) -> Place {
         Place {
-            path: self.path.join(name),
+            path: joined(&self.path, name),
             shown: join_display(&self.shown, &name.to_string_lossy()),
-            key: self.key.as_ref().map(|k| k.join(name)),
+            key: self.key.as_ref().map(|k| joined(k, name)),
         }
     }
+}
+
+/// `base` joined with `name` in one allocation (one for every directory searched).
+fn joined(base: &Path, name: &OsString) -> PathBuf {
+    let mut path = PathBuf::with_capacity(base.as_os_str().len() + 1 + name.len());
+    path.push(base);
+    path.push(name);
+    path
 }
 
 /// The bundle directories below `dir` (at `place`), in no particular order. Its
