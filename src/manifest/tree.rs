@@ -210,17 +210,32 @@ impl BundleTree {
     /// as its path, a NUL byte, its length as 8 little-endian bytes, and its bytes.
     /// Directories count only through the files in them. Rendered as `sha256:HEX`.
     pub fn content_digest(&self) -> String {
-        let mut h = Sha256::new();
-        for (path, entry) in &self.entries {
-            if let Entry::File(bytes) = entry {
-                h.update(path.as_bytes());
-                h.update([0u8]);
-                h.update((bytes.len() as u64).to_le_bytes());
-                h.update(bytes);
-            }
-        }
-        format!("sha256:{}", hex(&h.finalize()))
+        let files = self.entries.iter().filter_map(|(path, entry)| match entry {
+            Entry::File(bytes) => Some((path.as_str(), bytes.as_ref())),
+            _ => None,
+        });
+        digest_sorted_files(files)
     }
+}
+
+/// The content digest of files given by their paths (for a directory capm renders): the
+/// same as the digest of a tree built from them, where a path given twice keeps its last
+/// content, without copying a byte of them.
+pub fn files_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let sorted: BTreeMap<&str, &[u8]> = files.into_iter().collect();
+    digest_sorted_files(sorted)
+}
+
+/// The content digest rule, over files in path order.
+fn digest_sorted_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut h = Sha256::new();
+    for (path, bytes) in files {
+        h.update(path.as_bytes());
+        h.update([0u8]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    format!("sha256:{}", hex(&h.finalize()))
 }
 
 /// The digest of a directory on disk as capm compares it with what it wrote: the content
@@ -352,6 +367,21 @@ mod tests {
         let d = BundleTree::from_files("d", [("ab", b"c".as_slice())]);
         let e = BundleTree::from_files("e", [("a", b"bc".as_slice())]);
         assert_ne!(d.content_digest(), e.content_digest());
+    }
+
+    #[test]
+    fn files_are_digested_as_the_tree_built_from_them() {
+        let files = [
+            ("x/y.md", b"hi".as_slice()),
+            ("bundle.toml", b"t"),
+            ("x/y.md", b"again"),
+        ];
+        let tree = BundleTree::from_files("t", files);
+        assert_eq!(files_digest(files), tree.content_digest());
+        assert_ne!(
+            files_digest(files),
+            files_digest(files[..2].iter().copied())
+        );
     }
 
     #[test]

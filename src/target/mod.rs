@@ -159,11 +159,9 @@ impl Rendered {
             Rendered::File { bytes, .. } => h.update(bytes),
             Rendered::Dir { files, .. } => {
                 // The bundle content digest, over the directory's files.
-                let tree = crate::manifest::tree::BundleTree::from_files(
-                    "",
+                return crate::manifest::tree::files_digest(
                     files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
                 );
-                return tree.content_digest();
             }
         }
         format!("sha256:{}", hex(&h.finalize()))
