@@ -28,9 +28,9 @@ pub(super) struct FoundBundle {
 
 impl FoundBundle {
     /// The directory's canonical path, which tells two spellings of one bundle apart.
-    pub fn key(&self) -> PathBuf {
-        match &self.key {
-            Some(key) => key.clone(),
+    pub fn take_key(&mut self) -> PathBuf {
+        match self.key.take() {
+            Some(key) => key,
             None => std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone()),
         }
     }

@@ -132,8 +132,14 @@ fn inputs(
         Vec::new()
     };
     let mut owners = vec![None; inputs.len()];
-    let keys: Vec<PathBuf> = found.par_iter().map(FoundBundle::key).collect();
-    for (b, key) in found.into_iter().zip(keys) {
+    inputs.reserve(found.len());
+    owners.reserve(found.len());
+    seen.reserve(found.len());
+    let keyed: Vec<(PathBuf, FoundBundle)> = found
+        .into_par_iter()
+        .map(|mut b| (b.take_key(), b))
+        .collect();
+    for (key, b) in keyed {
         let owner = projects.owner(&key);
         if seen.insert(key) {
             owners.push(owner);
