@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// A half-open byte range into a source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
@@ -149,15 +150,38 @@ pub fn not_utf8(e: &std::str::Utf8Error) -> String {
 /// The text of one file, with a line index for turning offsets into positions.
 ///
 /// Every lookup costs at most [`CHUNK`] bytes of scanning, however long the line, so a
-/// diagnostic's position is cheap even on a file of one very long line.
+/// diagnostic's position is cheap even on a file of one very long line. The index is built
+/// on the first lookup: most files read have nothing to point at.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as the user should see it (relative to where they ran capm, when possible).
     pub path: String,
     pub text: String,
+    index: OnceLock<Index>,
+}
+
+/// Where each line starts, and how many characters precede each [`CHUNK`].
+#[derive(Clone, Debug)]
+struct Index {
     line_starts: Vec<usize>,
     /// `chars_at[k]`: the number of characters in the first `k * CHUNK` bytes.
     chars_at: Vec<usize>,
+}
+
+impl Index {
+    fn of(text: &str) -> Index {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut chars_at = vec![0];
+        for chunk in text.as_bytes().chunks(CHUNK) {
+            let before = chars_at[chars_at.len() - 1];
+            chars_at.push(before + chunk.iter().filter(|b| starts_char(b)).count());
+        }
+        Index {
+            line_starts,
+            chars_at,
+        }
+    }
 }
 
 /// The stride of [`SourceFile`]'s character index, in bytes.
@@ -170,20 +194,15 @@ fn starts_char(b: &u8) -> bool {
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        let mut chars_at = vec![0];
-        for chunk in text.as_bytes().chunks(CHUNK) {
-            let before = chars_at[chars_at.len() - 1];
-            chars_at.push(before + chunk.iter().filter(|b| starts_char(b)).count());
-        }
         SourceFile {
             path: path.into(),
-            text,
-            line_starts,
-            chars_at,
+            text: text.into(),
+            index: OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::of(&self.text))
     }
 
     /// The largest character boundary at or before `offset`, clamped to the text.
@@ -199,20 +218,20 @@ impl SourceFile {
     fn chars_before(&self, offset: usize) -> usize {
         let k = offset / CHUNK;
         let tail = &self.text.as_bytes()[k * CHUNK..offset];
-        self.chars_at[k] + tail.iter().filter(|b| starts_char(b)).count()
+        self.index().chars_at[k] + tail.iter().filter(|b| starts_char(b)).count()
     }
 
     /// The 1-based line holding a byte offset; offsets past the end are on the last line.
     pub fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        self.line_starts.partition_point(|&s| s <= offset)
+        self.index().line_starts.partition_point(|&s| s <= offset)
     }
 
     /// The line and column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = self.floor_boundary(offset);
         let line = self.line_of(offset);
-        let start = self.line_starts[line - 1];
+        let start = self.index().line_starts[line - 1];
         LineCol {
             line,
             column: self.chars_before(offset) - self.chars_before(start) + 1,
@@ -222,10 +241,11 @@ impl SourceFile {
     /// The byte range of a 1-based line's text, without its line ending (`\n` or `\r\n`);
     /// an empty range at the end for a line past the last.
     pub fn line_range(&self, line: usize) -> Range<usize> {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        let line_starts = &self.index().line_starts;
+        let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             return self.text.len()..self.text.len();
         };
-        let mut end = match self.line_starts.get(line) {
+        let mut end = match line_starts.get(line) {
             Some(&next) => next - 1,
             None => self.text.len(),
         };
@@ -237,7 +257,7 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
-        if line == 0 || line > self.line_starts.len() {
+        if line == 0 || line > self.index().line_starts.len() {
             return "";
         }
         self.text[self.line_range(line)].trim_end_matches(['\n', '\r'])
