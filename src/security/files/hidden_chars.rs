@@ -63,6 +63,14 @@ impl Class {
 
 /// FILE-002 over `text`.
 pub(super) fn scan(text: &str) -> Vec<Hit> {
+    // Printable ASCII and ordinary white space hide nothing: most texts end here, without
+    // decoding a character.
+    if text
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\x0C' | b'\r'))
+    {
+        return Vec::new();
+    }
     // tag, bidi, data channel, lone invisible, control
     let mut classes: [Class; 5] = Default::default();
     let mut prev: Option<char> = None;
@@ -228,6 +236,13 @@ mod tests {
         assert_eq!(levels("pass\u{200B}word")[0].0, Level::Medium);
         assert_eq!(levels("x\u{FEFF}y")[0].0, Level::Medium);
         assert_eq!(levels("co\u{AD}\u{AD}de")[0].0, Level::Medium);
+        for ascii_control in ["nul\0", "del\u{7f}", "vt\u{0b}"] {
+            assert_eq!(
+                levels(ascii_control)[0].0,
+                Level::Medium,
+                "{ascii_control:?}"
+            );
+        }
         let escape = levels("echo ok\u{1b}[8m hidden\u{1b}[0m");
         assert_eq!(escape.len(), 1);
         assert!(

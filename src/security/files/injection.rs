@@ -452,47 +452,61 @@ fn blob(text: &str) -> Option<Range<usize>> {
 }
 
 /// Which lines are examples rather than prose: inside a fenced code block or a blockquote.
-struct Lines {
+/// Worked out on the first question: most texts match nothing, and nothing is asked.
+struct Lines<'t> {
+    text: &'t str,
     /// Each line's start offset and whether it is an example.
-    starts: Vec<(usize, bool)>,
+    starts: std::cell::OnceCell<Vec<(usize, bool)>>,
 }
 
-impl Lines {
-    fn new(text: &str) -> Lines {
-        let mut starts = Vec::new();
-        let mut fence: Option<&str> = None;
-        let mut at = 0;
-        for line in text.split_inclusive('\n') {
-            let t = line.trim_start();
-            let marker = ["```", "~~~"].into_iter().find(|m| t.starts_with(m));
-            let example = match (fence, marker) {
-                (Some(open), Some(m)) if m == open => {
-                    fence = None;
-                    true
-                }
-                (None, Some(m)) => {
-                    fence = Some(m);
-                    true
-                }
-                (Some(_), _) => true,
-                (None, None) => t.starts_with('>'),
-            };
-            starts.push((at, example));
-            at += line.len();
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        Lines {
+            text,
+            starts: std::cell::OnceCell::new(),
         }
-        Lines { starts }
+    }
+
+    fn starts(&self) -> &[(usize, bool)] {
+        self.starts.get_or_init(|| line_starts(self.text))
     }
 
     /// The index of the line holding `pos`.
     fn index(&self, pos: usize) -> usize {
-        self.starts
+        self.starts()
             .partition_point(|&(s, _)| s <= pos)
             .saturating_sub(1)
     }
 
     fn example(&self, pos: usize) -> bool {
-        self.starts.get(self.index(pos)).is_some_and(|l| l.1)
+        self.starts().get(self.index(pos)).is_some_and(|l| l.1)
     }
+}
+
+/// Each line's start offset, and whether it is an example.
+fn line_starts(text: &str) -> Vec<(usize, bool)> {
+    let mut starts = Vec::new();
+    let mut fence: Option<&str> = None;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let marker = ["```", "~~~"].into_iter().find(|m| t.starts_with(m));
+        let example = match (fence, marker) {
+            (Some(open), Some(m)) if m == open => {
+                fence = None;
+                true
+            }
+            (None, Some(m)) => {
+                fence = Some(m);
+                true
+            }
+            (Some(_), _) => true,
+            (None, None) => t.starts_with('>'),
+        };
+        starts.push((at, example));
+        at += line.len();
+    }
+    starts
 }
 
 #[cfg(test)]
