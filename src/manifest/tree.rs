@@ -219,11 +219,22 @@ impl BundleTree {
 }
 
 /// The content digest of files given by their paths (for a directory capm renders): the
-/// same as the digest of a tree built from them, where a path given twice keeps its last
-/// content, without copying a byte of them.
+/// digest of the tree [`BundleTree::from_files`] builds from them, without copying a byte.
+/// As there, each file's parents are directories whatever came before (a file `a` given
+/// before `a/b` is not digested), and a path given twice keeps its last content.
 pub fn files_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
-    let sorted: BTreeMap<&str, &[u8]> = files.into_iter().collect();
-    digest_sorted_files(sorted)
+    let mut entries: BTreeMap<&str, Option<&[u8]>> = BTreeMap::new();
+    for (path, bytes) in files {
+        for (slash, _) in path.match_indices('/') {
+            entries.insert(&path[..slash], None);
+        }
+        entries.insert(path, Some(bytes));
+    }
+    digest_sorted_files(
+        entries
+            .into_iter()
+            .filter_map(|(path, bytes)| Some((path, bytes?))),
+    )
 }
 
 /// The content digest rule, over files in path order.
@@ -382,6 +393,15 @@ mod tests {
             files_digest(files),
             files_digest(files[..2].iter().copied())
         );
+        // A path that is a file and a parent: whichever the tree ends up holding.
+        for files in [
+            [("a", b"x".as_slice()), ("a/b", b"y")],
+            [("a/b", b"y".as_slice()), ("a", b"x")],
+            [("/a", b"x".as_slice()), ("a//b", b"y")],
+        ] {
+            let tree = BundleTree::from_files("t", files);
+            assert_eq!(files_digest(files), tree.content_digest(), "{files:?}");
+        }
     }
 
     #[test]
