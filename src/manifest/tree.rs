@@ -241,12 +241,18 @@ pub fn files_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) ->
 fn digest_sorted_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut h = Sha256::new();
     for (path, bytes) in files {
-        h.update(path.as_bytes());
-        h.update([0u8]);
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
+        hash_file(&mut h, path, bytes);
     }
     format!("sha256:{}", hex(&h.finalize()))
+}
+
+/// One file's part of a content digest: its path, a NUL byte, its length as 8
+/// little-endian bytes, and its bytes.
+fn hash_file(h: &mut Sha256, path: &str, bytes: &[u8]) {
+    h.update(path.as_bytes());
+    h.update([0u8]);
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
 }
 
 /// The digest of a directory on disk as capm compares it with what it wrote: the content
@@ -290,11 +296,7 @@ pub fn disk_digest(dir: &Path) -> io::Result<String> {
     links.sort();
     let mut h = Sha256::new();
     for (rel, path) in &files {
-        let data = std::fs::read(path)?;
-        h.update(rel.as_bytes());
-        h.update([0u8]);
-        h.update((data.len() as u64).to_le_bytes());
-        h.update(&data);
+        hash_file(&mut h, rel, &std::fs::read(path)?);
     }
     for (rel, target) in &links {
         h.update(rel.as_bytes());
